@@ -1,0 +1,581 @@
+"""Check a project in one pass: parse every expression, resolve names, infer types and units.
+
+`check()` never raises on a user's mistake: it returns the model and every diagnostic found.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from metricdsl import ast
+from metricdsl.diagnostics import Diagnostic, did_you_mean
+from metricdsl.functions import (
+    AGGREGATES, ALL_FUNCTIONS, FOREIGN_NAMES, NUMERIC, ORDERED, PERCENTILES, SCALARS, TEMPORAL, TIME_UNITS, WINDOWS,
+)
+from metricdsl.model import CheckedMetric, CheckedSource, ExprType, Model, Ref
+from metricdsl.parse import SyntaxProblem, parse
+from metricdsl.spec import Definitions, ExprText
+
+ANY = ExprType("any")  # the type of an expression already reported as wrong: accepted anywhere
+BOOL = ExprType("bool")
+ARITHMETIC = {"+", "-", "*", "/", "%"}
+COMPARISONS = {"==", "!=", "<", "<=", ">", ">="}
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Where an expression stands: `row` (per row of `source`) or `metric` (per group)."""
+
+    mode: str
+    source: str | None
+    text: ExprText
+    in_aggregate: bool = False
+    owner: str = ""
+
+
+def check(definitions: Definitions) -> tuple[Model, list[Diagnostic]]:
+    """Check every definition; return the model and all diagnostics (errors and warnings)."""
+    checker = _Checker(definitions)
+    checker.run()
+    return checker.model, checker.diagnostics
+
+
+class _Checker:
+    def __init__(self, definitions: Definitions) -> None:
+        self.defs = definitions
+        self.model = Model(definitions)
+        self.diagnostics: list[Diagnostic] = []
+        self.trees: dict[int, ast.Expr | None] = {}
+        self.derived_types: dict[tuple[str, str], ExprType] = {}
+        self.metric_types: dict[str, ExprType] = {}
+        self.in_progress: list[tuple[str, str]] = []
+
+    # -- reporting --------------------------------------------------------------------------------
+
+    def report(self, code: str, message: str, text: ExprText | None, node: ast.Expr | None = None,
+               hint: str | None = None, location=None) -> None:
+        if location is None and text is not None:
+            span = node.span if node is not None else ast.Span(0, len(text.text))
+            location = text.location(span.start, span.end)
+        self.diagnostics.append(Diagnostic.make(code, message, location, hint))
+
+    def parse(self, text: ExprText) -> ast.Expr | None:
+        if id(text) not in self.trees:
+            try:
+                self.trees[id(text)] = parse(text.text)
+            except SyntaxProblem as problem:
+                self.trees[id(text)] = None
+                self.diagnostics.append(Diagnostic.make(
+                    "MD101", problem.message, text.location(problem.start, problem.end), problem.hint))
+        return self.trees[id(text)]
+
+    # -- definitions ------------------------------------------------------------------------------
+
+    def run(self) -> None:
+        for source in self.defs.sources.values():
+            self.check_source(source.name)
+        for name in self.defs.metrics:
+            self.metric_type(name)
+        for dashboard in self.defs.dashboards.values():
+            for name in dashboard.metrics:
+                if name not in self.defs.metrics:
+                    self.report("MD201", f"dashboard `{dashboard.name}` lists unknown metric `{name}`", None,
+                                hint=did_you_mean(name, self.defs.metrics), location=dashboard.location)
+            self.check_dimensions(dashboard.metrics, dashboard.by, dashboard.location, f"dashboard `{dashboard.name}`")
+
+    def check_dimensions(self, metrics, by, location, owner: str) -> None:
+        """Report a dimension in `by` that some of `metrics`' sources lack."""
+        for column in by:
+            for name in metrics:
+                checked = self.model.metrics.get(name)
+                if checked is None or checked.source is None:
+                    continue
+                if not self.has_column(checked.source, column):
+                    self.report("MD212", f"{owner}: metric `{name}` reads source `{checked.source}`, which has no "
+                                f"column `{column}`", None, location=location,
+                                hint=did_you_mean(column, self.column_names(checked.source)))
+                    break
+
+    def has_column(self, source: str, name: str) -> bool:
+        found = self.defs.sources[source]
+        return name in found.columns or name in found.derive
+
+    def column_names(self, source: str) -> list[str]:
+        found = self.defs.sources[source]
+        return [*found.columns, *found.derive]
+
+    def check_source(self, name: str) -> None:
+        source = self.defs.sources[name]
+        if source.time is not None:
+            column = source.columns.get(source.time) or (None if source.time not in source.derive else "derived")
+            if column is None:
+                self.report("MD201", f"source `{name}`: time column `{source.time}` is not a column", None,
+                            hint=did_you_mean(source.time, source.columns), location=source.location)
+            elif column != "derived" and column.type not in TEMPORAL:
+                self.report("MD204", f"source `{name}`: time column `{source.time}` is {column.type}, "
+                            "not datetime or date", None, location=column.location)
+        for entity, column_name in source.entities.items():
+            if column_name is not None and not self.has_column(name, column_name):
+                self.report("MD201", f"source `{name}`: entity `{entity}` names unknown column `{column_name}`",
+                            None, hint=did_you_mean(column_name, source.columns), location=source.location)
+        for derived, text in source.derive.items():
+            if derived in source.columns:
+                self.report("MD007", f"derived column `{derived}` has the name of a column of `{name}`", text,
+                            location=text.location(0, len(text.text)))
+            self.derived_type(name, derived)
+        self.model.sources[name] = CheckedSource(
+            source, {d: t for d, text in source.derive.items() if (t := self.trees.get(id(text))) is not None})
+
+    def derived_type(self, source: str, name: str) -> ExprType:
+        key = ("derived", f"{source}.{name}")
+        if key in self.derived_types:
+            return self.derived_types[key]
+        text = self.defs.sources[source].derive[name]
+        if key in self.in_progress:
+            cycle = " → ".join(k[1] for k in self.in_progress[self.in_progress.index(key):]) + f" → {source}.{name}"
+            self.report("MD210", f"derived column `{name}` depends on itself: {cycle}", text)
+            return ANY
+        self.in_progress.append(key)
+        tree = self.parse(text)
+        result = ANY if tree is None else self.infer(tree, Scope("row", source, text, owner=f"derived `{name}`"))
+        self.in_progress.pop()
+        self.derived_types[key] = result
+        return result
+
+    def metric_type(self, name: str) -> ExprType:
+        if name in self.metric_types:
+            return self.metric_types[name]
+        metric = self.defs.metrics[name]
+        key = ("metric", name)
+        if key in self.in_progress:
+            cycle = " → ".join(k[1] for k in self.in_progress[self.in_progress.index(key):]) + f" → {name}"
+            self.report("MD210", f"metric `{name}` depends on itself: {cycle}", metric.expr)
+            return ANY
+        self.in_progress.append(key)
+        tree = self.parse(metric.expr)
+        where = self.parse(metric.where) if metric.where else None
+        result = ANY
+        if tree is not None:
+            source = self.metric_source(name, tree, where)
+            scope = Scope("metric", source, metric.expr, owner=f"metric `{name}`")
+            result = self.infer(tree, scope)
+            if where is not None and metric.where is not None:
+                if source is None:
+                    self.report("MD211", f"metric `{name}` has a `where` but reads no source", metric.where)
+                else:
+                    self.expect_bool(where, Scope("row", source, metric.where, owner=f"metric `{name}`"), "`where`")
+            uses = tuple(dict.fromkeys(
+                r.name for node in ast.walk(tree) if (r := self.model.refs.get(id(node))) and r.kind == "metric"))
+            self.model.metrics[name] = CheckedMetric(metric, tree, where, source, result, uses)
+        self.in_progress.pop()
+        self.metric_types[name] = result
+        return result
+
+    def metric_source(self, name: str, tree: ast.Expr, where: ast.Expr | None) -> str | None:
+        """The metric's source: given, the only one, or the one holding every column its aggregates read."""
+        metric = self.defs.metrics[name]
+        if metric.source is not None:
+            if metric.source in self.defs.sources:
+                return metric.source
+            self.report("MD201", f"metric `{name}`: unknown source `{metric.source}`", None,
+                        hint=did_you_mean(metric.source, self.defs.sources), location=metric.location)
+            return None
+        if len(self.defs.sources) == 1:
+            return next(iter(self.defs.sources))
+        names = set(_row_names(tree, inside=False)) | (set(_row_names(where, inside=True)) if where else set())
+        names -= set(self.defs.metrics) - set().union(*(self.column_names(s) for s in self.defs.sources))
+        if not names:
+            if any(isinstance(n, ast.Call) and n.func in AGGREGATES for n in ast.walk(tree)):
+                self.report("MD211", f"metric `{name}`: cannot tell which source it counts", None,
+                            hint=f"add `source:` (one of {', '.join(self.defs.sources)})", location=metric.location)
+            return None
+        scores = {s: sum(self.has_column(s, n) for n in names) for s in self.defs.sources}
+        best = max(scores.values(), default=0)
+        winners = [s for s, score in scores.items() if score == best]
+        if len(winners) > 1:
+            self.report("MD211", f"metric `{name}`: the columns it reads are in several sources "
+                        f"({', '.join(winners)})", None, hint="add `source:`", location=metric.location)
+            return None
+        return winners[0]
+
+    # -- expressions ------------------------------------------------------------------------------
+
+    def infer(self, node: ast.Expr, scope: Scope) -> ExprType:
+        result = self._infer(node, scope)
+        self.model.types[id(node)] = result
+        return result
+
+    def expect_bool(self, node: ast.Expr, scope: Scope, what: str) -> None:
+        found = self.infer(node, scope)
+        if found.kind not in ("bool", "null", "any"):
+            self.report("MD204", f"{what} must be true or false, not {_describe(found)}", scope.text, node)
+
+    def _infer(self, node: ast.Expr, scope: Scope) -> ExprType:
+        match node:
+            case ast.Number(value=value):
+                return ExprType("int" if isinstance(value, int) else "float")
+            case ast.String():
+                return ExprType("str")
+            case ast.Bool():
+                return BOOL
+            case ast.Null():
+                return ExprType("null")
+            case ast.Duration():
+                return ExprType("duration")
+            case ast.Date():
+                return ExprType("date")
+            case ast.Name():
+                return self.name(node, scope)
+            case ast.ListOf(items=items):
+                kinds = [self.infer(item, scope) for item in items]
+                return ExprType("list", _unify(kinds).kind if kinds else "null")
+            case ast.Unary(op="not", operand=operand):
+                self.expect_bool(operand, scope, "the operand of `not`")
+                return BOOL
+            case ast.Unary(operand=operand):
+                found = self.infer(operand, scope)
+                if found.kind not in NUMERIC | {"duration", "null", "any"}:
+                    self.report("MD204", f"cannot negate {_describe(found)}", scope.text, node)
+                    return ANY
+                return found
+            case ast.Binary(op=op) if op in ("and", "or"):
+                self.expect_bool(node.left, scope, f"each side of `{op}`")
+                self.expect_bool(node.right, scope, f"each side of `{op}`")
+                return BOOL
+            case ast.Binary():
+                return self.binary(node, scope)
+            case ast.In(operand=operand, items=items):
+                found = self.infer(operand, scope)
+                for item in items.items:
+                    self.compatible(found, self.infer(item, scope), operand, item, scope, "compare")
+                return BOOL
+            case ast.Between(operand=operand, low=low, high=high):
+                found = self.infer(operand, scope)
+                for bound in (low, high):
+                    self.compatible(found, self.infer(bound, scope), operand, bound, scope, "compare")
+                return BOOL
+            case ast.IsNull(operand=operand):
+                self.infer(operand, scope)
+                return BOOL
+            case ast.Case(whens=whens, otherwise=otherwise):
+                values = []
+                for condition, value in whens:
+                    self.expect_bool(condition, scope, "a `when` condition")
+                    values.append(self.infer(value, scope))
+                if otherwise is not None:
+                    values.append(self.infer(otherwise, scope))
+                return self.unify_or_report(values, node, scope)
+            case ast.Call():
+                return self.call(node, scope)
+        raise AssertionError(f"unhandled node {node!r}")
+
+    def name(self, node: ast.Name, scope: Scope) -> ExprType:
+        source = self.defs.sources.get(scope.source) if scope.source else None
+        if scope.mode == "metric":
+            if node.name in self.defs.metrics:
+                self.model.refs[id(node)] = Ref("metric", node.name)
+                return self.metric_type(node.name)
+            if source is not None and (node.name in source.columns or node.name in source.derive):
+                self.report("MD208", f"{scope.owner} uses column `{node.name}` outside an aggregate",
+                            scope.text, node, f"aggregate it, as in `mean({node.name})` or `share({node.name})`")
+                return ANY
+            hint = did_you_mean(node.name, [*self.defs.metrics, *(self.column_names(scope.source) if source else [])])
+            self.report("MD201", f"unknown metric `{node.name}`", scope.text, node, hint)
+            return ANY
+        assert source is not None
+        if node.name in source.columns:
+            column = source.columns[node.name]
+            self.model.refs[id(node)] = Ref("column", node.name, source.name)
+            return ExprType(column.type, column.unit)
+        if node.name in source.derive:
+            self.model.refs[id(node)] = Ref("derived", node.name, source.name)
+            return self.derived_type(source.name, node.name)
+        if node.name in self.defs.metrics:
+            self.report("MD209", f"metric `{node.name}` used in a row-level expression of {scope.owner}",
+                        scope.text, node, "metrics are per group; use columns here")
+            return ANY
+        self.report("MD201", f"unknown column `{node.name}` in source `{source.name}`", scope.text, node,
+                    did_you_mean(node.name, self.column_names(source.name)))
+        return ANY
+
+    def binary(self, node: ast.Binary, scope: Scope) -> ExprType:
+        left, right = self.infer(node.left, scope), self.infer(node.right, scope)
+        if node.op in COMPARISONS:
+            self.compatible(left, right, node.left, node.right, scope, "compare")
+            return BOOL
+        if "any" in (left.kind, right.kind):
+            return ANY
+        kinds = {left.kind, right.kind}
+        if node.op in ("+", "-"):
+            if left.kind in TEMPORAL and right.kind == "duration":
+                return left
+            if node.op == "-" and left.kind in TEMPORAL and right.kind in TEMPORAL:
+                return ExprType("duration")
+            if kinds <= {"duration", "null"}:
+                return ExprType("duration")
+        if kinds <= NUMERIC | {"null", "duration"}:
+            if node.op in ("+", "-"):
+                return self.compatible(left, right, node.left, node.right, scope, "add")
+            if "duration" in kinds:
+                other, duration = (node.right, node.left) if left.kind == "duration" else (node.left, node.right)
+                if isinstance(duration, ast.Duration) and self.types_of(other).unit in TIME_UNITS:
+                    self.model.duration_units[id(duration)] = TIME_UNITS[self.types_of(other).unit or "s"]
+                else:
+                    self.report("MD204", f"cannot apply `{node.op}` to a duration here", scope.text, node,
+                                "compare durations, or add them to timestamps")
+                    return ANY
+            kind = "float" if node.op == "/" or "float" in kinds or "duration" in kinds else "int"
+            return ExprType(kind, _combine_units(node.op, left.unit, right.unit))
+        self.report("MD204", f"cannot apply `{node.op}` to {_describe(left)} and {_describe(right)}", scope.text, node)
+        return ANY
+
+    def types_of(self, node: ast.Expr) -> ExprType:
+        return self.model.types.get(id(node), ANY)
+
+    def compatible(self, left: ExprType, right: ExprType, left_node: ast.Expr, right_node: ast.Expr,
+                   scope: Scope, verb: str) -> ExprType:
+        """Check that two operands can be compared or added; return the type of their sum."""
+        if "any" in (left.kind, right.kind) or "null" in (left.kind, right.kind):
+            return left if right.kind in ("null", "any") else right
+        kinds = {left.kind, right.kind}
+        if kinds <= NUMERIC:
+            return self.units(left, right, left_node, right_node, scope, verb)
+        if kinds <= NUMERIC | {"duration"} and len(kinds) == 2:
+            number, number_node, duration_node = (left, left_node, right_node) if left.kind != "duration" \
+                else (right, right_node, left_node)
+            if number.unit in TIME_UNITS and isinstance(duration_node, ast.Duration):
+                self.model.duration_units[id(duration_node)] = TIME_UNITS[number.unit]
+                return number
+            unit = f"in {number.unit}" if number.unit else "without a time unit"
+            self.report("MD205", f"cannot {verb} a duration and a number {unit}", scope.text, number_node,
+                        "declare the column with `unit: s` (or min, h) to compare it with durations")
+            return ANY
+        if kinds <= TEMPORAL or len(kinds) == 1:
+            return left if left.kind == right.kind else ExprType("datetime")
+        self.report("MD204", f"cannot {verb} {_describe(left)} and {_describe(right)}", scope.text, right_node)
+        return ANY
+
+    def units(self, left: ExprType, right: ExprType, left_node: ast.Expr, right_node: ast.Expr,
+              scope: Scope, verb: str) -> ExprType:
+        kind = "float" if "float" in (left.kind, right.kind) else "int"
+        if left.unit == right.unit:
+            return ExprType(kind, left.unit)
+        for quantity, literal in ((left, right_node), (right, left_node)):
+            if isinstance(literal, ast.Number):
+                if quantity.unit in TIME_UNITS and literal.value != 0:
+                    self.report("MD206", f"bare number {literal.value} used with a quantity in {quantity.unit}",
+                                scope.text, literal, f"write `{literal.value}{quantity.unit}`")
+                return ExprType(kind, quantity.unit)
+        if left.unit and right.unit:
+            self.report("MD205", f"cannot {verb} {left.unit} and {right.unit}", scope.text,
+                        ast.Binary("+", left_node, right_node, ast.Span(left_node.span.start, right_node.span.end)))
+            return ANY
+        return ExprType(kind, left.unit or right.unit)
+
+    def unify_or_report(self, types: list[ExprType], node: ast.Expr, scope: Scope) -> ExprType:
+        result = _unify(types)
+        if result is ANY and not any(t.kind == "any" for t in types):
+            self.report("MD204", "the branches have different types: " + ", ".join(map(_describe, types)),
+                        scope.text, node)
+        return result
+
+    # -- calls ------------------------------------------------------------------------------------
+
+    def call(self, node: ast.Call, scope: Scope) -> ExprType:
+        signature = ALL_FUNCTIONS.get(node.func)
+        if signature is None:
+            hint = (f"write `{FOREIGN_NAMES[node.func]}`" if node.func in FOREIGN_NAMES
+                    else did_you_mean(node.func, ALL_FUNCTIONS))
+            self.report("MD202", f"unknown function `{node.func}`", scope.text, node, hint)
+            for child in ast.children(node):
+                self.infer(child, scope)
+            return ANY
+        count = len(node.args)
+        if count < signature.min_args or (signature.max_args is not None and count > signature.max_args):
+            self.report("MD203", f"`{node.func}` takes {_arity(signature)}, got {count}", scope.text, node,
+                        f"usage: {signature.usage}")
+            return ANY
+        for keyword in node.keywords:
+            if keyword.name not in signature.keywords:
+                self.report("MD203", f"`{node.func}` has no argument `{keyword.name}`", scope.text, keyword.value,
+                            f"usage: {signature.usage}")
+        if node.where is not None and node.func not in AGGREGATES and node.func not in WINDOWS:
+            self.report("MD203", f"`where` filters aggregates only, not `{node.func}`", scope.text, node.where)
+        if node.func in AGGREGATES:
+            return self.aggregate(node, scope)
+        if node.func in WINDOWS:
+            return self.window(node, scope)
+        return self.scalar(node, scope)
+
+    def aggregate(self, node: ast.Call, scope: Scope) -> ExprType:
+        if scope.in_aggregate:
+            self.report("MD207", f"`{node.func}` inside another aggregate", scope.text, node,
+                        "compute the inner aggregate as a metric of its own")
+            return ANY
+        if scope.mode == "row":
+            self.report("MD209", f"aggregate `{node.func}` in a row-level expression of {scope.owner}",
+                        scope.text, node, "derived columns and filters are per row; aggregate in a metric")
+            return ANY
+        if scope.source is None:
+            return ANY
+        inner = Scope("row", scope.source, scope.text, True, scope.owner)
+        if node.where is not None:
+            self.expect_bool(node.where, inner, "`where`")
+        args = [self.infer(arg, inner) for arg in node.args]
+        if node.func == "count" or node.func == "count_distinct":
+            return ExprType("int")
+        value = args[0]
+        if node.func == "share":
+            if value.kind not in ("bool", "null", "any"):
+                self.report("MD204", f"`share` takes a condition, not {_describe(value)}", scope.text, node.args[0],
+                            "write a comparison, as in `share(nps_score >= 9)`")
+            return ExprType("float")
+        if node.func == "quantile":
+            q = node.args[1]
+            if not isinstance(q, ast.Number) or not 0 <= q.value <= 1:
+                self.report("MD203", "the quantile must be a number from 0 to 1", scope.text, q, "as in `quantile(x, 0.9)`")
+        allowed = ORDERED if node.func in ("min", "max") else NUMERIC | {"bool", "duration"}
+        if value.kind not in allowed | {"null", "any"}:
+            self.report("MD204", f"`{node.func}` cannot aggregate {_describe(value)}", scope.text, node.args[0])
+            return ANY
+        if node.func in ("min", "max") or value.kind == "duration":
+            return value
+        if node.func == "sum":
+            return ExprType("int" if value.kind in ("int", "bool") else "float", value.unit)
+        return ExprType("float", value.unit)
+
+    def window(self, node: ast.Call, scope: Scope) -> ExprType:
+        if scope.mode != "row":
+            self.report("MD208", f"`{node.func}` is per row: aggregate it, as in `share({node.func}(...))`",
+                        scope.text, node)
+            return ANY
+        target, window = node.args
+        if not isinstance(target, ast.Name) or target.name not in self.defs.sources:
+            name = target.name if isinstance(target, ast.Name) else ""
+            self.report("MD201", f"`{node.func}` needs a source as its first argument", scope.text, target,
+                        did_you_mean(name, self.defs.sources) or f"one of: {', '.join(self.defs.sources)}")
+            return ANY
+        self.model.refs[id(target)] = Ref("source", target.name)
+        if not isinstance(window, ast.Duration):
+            self.report("MD203", f"the window of `{node.func}` must be a duration such as `30d`", scope.text, window)
+        other = Scope("row", target.name, scope.text, scope.in_aggregate, f"the filter of `{node.func}`")
+        if node.where is not None:
+            self.expect_bool(node.where, other, "`where`")
+        for name, side in ((scope.source, "this"), (target.name, "the other")):
+            if self.defs.sources[name].time is None:
+                self.report("MD203", f"`{node.func}` needs a `time` column in {side} source `{name}`",
+                            scope.text, node)
+                return ANY
+        self.window_keys(node, scope, other)
+        return BOOL
+
+    def window_keys(self, node: ast.Call, scope: Scope, other: Scope) -> None:
+        """Resolve `on=`: a column shared by both sources, a list of them, or `mine == theirs`."""
+        on = node.keyword("on")
+        if on is None:
+            assert scope.source is not None and other.source is not None
+            mine, theirs = self.defs.sources[scope.source].entities, self.defs.sources[other.source].entities
+            if not set(mine) & set(theirs):
+                self.report("MD203", f"sources `{scope.source}` and `{other.source}` share no entity", scope.text,
+                            node, "name the key columns with `on=`, as in `on=customer_id`")
+            return
+        pairs = on.items if isinstance(on, ast.ListOf) else (on,)
+        for pair in pairs:
+            if isinstance(pair, ast.Binary) and pair.op == "==" and all(
+                    isinstance(side, ast.Name) for side in (pair.left, pair.right)):
+                left, right = self.infer(pair.left, scope), self.infer(pair.right, other)
+            elif isinstance(pair, ast.Name):
+                left, right = self.infer(pair, scope), self.infer(pair, other)
+            else:
+                self.report("MD203", "`on=` takes key columns: `on=customer_id`, `on=[a, b]` or `on=mine == theirs`",
+                            scope.text, pair)
+                continue
+            if "any" not in (left.kind, right.kind) and left.kind != right.kind:
+                self.report("MD204", f"key columns of different types: {left.kind} and {right.kind}", scope.text, pair)
+
+    def scalar(self, node: ast.Call, scope: Scope) -> ExprType:
+        args = [self.infer(arg, scope) for arg in node.args]
+        for keyword in node.keywords:
+            self.infer(keyword.value, scope)
+        func = node.func
+
+        def need(kinds: frozenset[str] | set[str], index: int = 0) -> bool:
+            found = args[index]
+            if found.kind in kinds | {"null", "any"}:
+                return True
+            self.report("MD204", f"`{func}` cannot take {_describe(found)}", scope.text, node.args[index],
+                        f"usage: {SCALARS[func].usage}")
+            return False
+
+        if func in ("coalesce", "least", "greatest"):
+            return self.unify_or_report(args, node, scope)
+        if func in ("abs", "round"):
+            return args[0] if need(NUMERIC) else ANY
+        if func in ("lower", "upper"):
+            return ExprType("str") if need({"str"}) else ANY
+        if func in ("contains", "starts_with"):
+            need({"str"})
+            need({"str"}, 1)
+            return BOOL
+        if func in ("hour", "weekday"):
+            need(TEMPORAL if func == "weekday" else {"datetime"})
+            return ExprType("int")
+        if func == "date":
+            return ExprType("date") if need(TEMPORAL) else ANY
+        if func == "days_between":
+            need(TEMPORAL)
+            need(TEMPORAL, 1)
+            return ExprType("int")
+        raise AssertionError(func)
+
+
+def _row_names(node: ast.Expr, inside: bool) -> list[str]:
+    """Column names read per row (inside aggregates), leaving out other sources' window filters."""
+    if isinstance(node, ast.Name):
+        return [node.name] if inside else []
+    if isinstance(node, ast.Call):
+        if node.func in WINDOWS:
+            return [] if not inside else [n for k in node.keywords for n in _row_names(k.value, True)
+                                          if not isinstance(k.value, ast.Binary)]
+        inside = inside or node.func in AGGREGATES
+    return [name for child in ast.children(node) for name in _row_names(child, inside)]
+
+
+def _unify(types: list[ExprType]) -> ExprType:
+    known = [t for t in types if t.kind not in ("null", "any")]
+    if not known:
+        return types[0] if types else ExprType("null")
+    kinds = {t.kind for t in known}
+    if len(kinds) == 1:
+        return known[0]
+    if kinds <= NUMERIC:
+        return ExprType("float", known[0].unit)
+    if kinds <= TEMPORAL:
+        return ExprType("datetime")
+    return ANY
+
+
+def _combine_units(op: str, left: str | None, right: str | None) -> str | None:
+    if op == "%":
+        return left
+    if op == "*":
+        return left if right is None else right if left is None else f"{left}*{right}"
+    if left == right:
+        return None
+    if right is None:
+        return left
+    return f"{left or 1}/{right}"
+
+
+def _arity(signature) -> str:
+    low, high = signature.min_args, signature.max_args
+    if high is None:
+        return f"at least {low} arguments"
+    if low == high:
+        return f"{low} argument{'s' if low != 1 else ''}"
+    return f"{low} to {high} arguments"
+
+
+def _describe(found: ExprType) -> str:
+    unit = f" in {found.unit}" if found.unit else ""
+    return {"null": "null", "any": "an invalid value", "list": "a list"}.get(found.kind, f"a {found.kind}{unit}")

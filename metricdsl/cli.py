@@ -1,0 +1,141 @@
+"""The `metricdsl` command: parse arguments, call the library, render, return an exit code."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import click
+import polars as pl
+
+from metricdsl.check import check
+from metricdsl.data import DataError
+from metricdsl.diagnostics import Diagnostic, Severity, SpecError, has_errors, render_text
+from metricdsl.load import load_files, spec_files
+from metricdsl.project import RequestError, load
+from metricdsl.spec import GRAINS
+
+EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
+OUTPUT_FORMATS = (".csv", ".parquet", ".json")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="metricdsl")
+def main() -> None:
+    """Contact-center metrics as code: validate and evaluate metric specs."""
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--format", "output_format", type=click.Choice(["text", "json", "github"]), default="text",
+              show_default=True, help="How to print the diagnostics.")
+def validate(paths: tuple[Path, ...], output_format: str) -> None:
+    """Parse and check the specs under PATHS (default: the current folder); print every problem."""
+    paths = paths or (Path("."),)
+    definitions, diagnostics = load_files(list(paths))
+    diagnostics += check(definitions)[1]
+    click.echo(render(diagnostics, output_format, len(spec_files(list(paths)))))
+    sys.exit(EXIT_ERRORS if has_errors(diagnostics) else EXIT_OK)
+
+
+@main.command(name="eval")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--data", "data", multiple=True, metavar="SOURCE=FILE",
+              help="Input of a source: CSV, Parquet (globs too), NDJSON or Arrow IPC. Repeatable.")
+@click.option("--dashboard", help="Compute this dashboard's metrics, dimensions and grain.")
+@click.option("--metrics", help="Comma-separated metric names (default: the dashboard's, else all).")
+@click.option("--by", multiple=True, metavar="COLUMN", help="Group by this column. Repeatable.")
+@click.option("--grain", type=click.Choice(GRAINS), help="Time grain; weeks are ISO weeks.")
+@click.option("--output", type=click.Path(path_type=Path), help="Write the table to .csv, .parquet or .json.")
+def evaluate(paths: tuple[Path, ...], data: tuple[str, ...], dashboard: str | None, metrics: str | None,
+             by: tuple[str, ...], grain: str | None, output: Path | None) -> None:
+    """Evaluate the metrics of the specs under PATHS over data; print or write the table."""
+    if output is not None and output.suffix.lower() not in OUTPUT_FORMATS:
+        raise click.UsageError(f"--output must end in {', '.join(OUTPUT_FORMATS)}, not `{output.suffix}`")
+    inputs = dict(_source_file(item) for item in data)
+    try:
+        project = load(list(paths or (Path("."),)))
+    except SpecError as error:
+        click.echo(render(error.diagnostics, "text", None), err=True)
+        sys.exit(EXIT_ERRORS)
+    if dashboard is None and metrics is None and len(project.definitions.dashboards) == 1:
+        dashboard = next(iter(project.definitions.dashboards))
+    names = [m.strip() for m in metrics.split(",") if m.strip()] if metrics else None
+    try:
+        table = project.evaluate(inputs, metrics=names, dashboard=dashboard, by=by, grain=grain)
+    except RequestError as error:
+        raise click.UsageError(str(error)) from None
+    except DataError as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(EXIT_ERRORS)
+    if output is None:
+        _print_table(table)
+    else:
+        write_atomically(table, output)
+        click.echo(f"wrote {table.height} rows to {output}", err=True)
+
+
+def _source_file(item: str) -> tuple[str, str]:
+    name, sep, path = item.partition("=")
+    if not sep or not name or not path:
+        raise click.UsageError(f"--data takes SOURCE=FILE, not `{item}`")
+    return name, path
+
+
+def _print_table(table: pl.DataFrame) -> None:
+    with pl.Config(tbl_rows=-1, tbl_cols=-1, tbl_width_chars=1_000_000, float_precision=3,
+                   tbl_hide_dataframe_shape=True, tbl_hide_column_data_types=True, fmt_str_lengths=60):
+        click.echo(str(table))
+
+
+def write_atomically(table: pl.DataFrame, path: Path) -> None:
+    """Write `table` by the file's extension to a temporary file, then rename it into place."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    os.close(handle)
+    try:
+        suffix = path.suffix.lower()
+        if suffix == ".csv":
+            table.write_csv(temporary)
+        elif suffix == ".parquet":
+            table.write_parquet(temporary)
+        else:
+            Path(temporary).write_text(json.dumps(table.to_dicts(), default=str, indent=1) + "\n", encoding="utf-8")
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def render(diagnostics: list[Diagnostic], output_format: str, files: int | None) -> str:
+    """Diagnostics as text (with a summary line), JSON or GitHub workflow annotations."""
+    if output_format == "json":
+        return json.dumps([_as_json(d) for d in diagnostics], indent=1)
+    if output_format == "github":
+        return "\n".join(_as_github(d) for d in diagnostics)
+    errors = sum(d.severity is Severity.ERROR for d in diagnostics)
+    warnings = len(diagnostics) - errors
+    parts = [render_text(d) + "\n" for d in diagnostics]
+    checked = f" in {files} file{'s' if files != 1 else ''}" if files is not None else ""
+    parts.append(f"{errors} error{'s' if errors != 1 else ''}, {warnings} warning{'s' if warnings != 1 else ''}"
+                 f"{checked}")
+    return "\n".join(parts)
+
+
+def _as_json(d: Diagnostic) -> dict:
+    loc = d.location
+    return {"code": d.code, "severity": d.severity.value, "message": d.message, "hint": d.hint,
+            "file": loc.file if loc else None, "line": loc.line if loc else None, "column": loc.col if loc else None,
+            "end_column": loc.end_col if loc else None}
+
+
+def _as_github(d: Diagnostic) -> str:
+    level = "error" if d.severity is Severity.ERROR else "warning"
+    loc = d.location
+    where = f"file={loc.file},line={loc.line},col={loc.col}," if loc else ""
+    message = d.message + (f" ({d.hint})" if d.hint else "")
+    escaped = message.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return f"::{level} {where}title={d.code}::{escaped}"

@@ -1,0 +1,122 @@
+"""Build the one lazy query that computes a request: metrics by dimensions and time grain."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import polars as pl
+
+from metricdsl import ast
+from metricdsl.compile import GRAIN_COLUMN, GRAIN_EVERY, Aggregate, Compiler
+from metricdsl.functions import AGGREGATES
+from metricdsl.model import Model
+
+
+@dataclass(frozen=True)
+class Request:
+    """What to compute: `metrics`, grouped by the `by` columns and, optionally, a time `grain`."""
+
+    metrics: tuple[str, ...]
+    by: tuple[str, ...] = ()
+    grain: str | None = None
+
+    @property
+    def keys(self) -> list[str]:
+        return [*self.by, GRAIN_COLUMN] if self.grain else list(self.by)
+
+
+def build_query(model: Model, request: Request, scan: Callable[[str], pl.LazyFrame]) -> tuple[pl.LazyFrame, Compiler]:
+    """The lazy query of `request`; `scan(source)` gives each source's typed rows."""
+    compiler = Compiler(model)
+    order = model.metric_order(list(request.metrics))
+    plans = _aggregates_by_source(model, compiler, order)
+    frames = [_grouped(model, compiler, request, source, aggregates, scan) for source, aggregates in plans.items()]
+    frame = _join(frames, request.keys)
+    counts = [c for aggregates in plans.values() for a in aggregates for c in (a.n_column, a.column) if a.counts]
+    counts += [a.n_column for aggregates in plans.values() for a in aggregates]
+    if counts and request.keys:  # a group without rows of a source: its counts are 0, not unknown
+        frame = frame.with_columns(pl.col(c).fill_null(0) for c in dict.fromkeys(counts))
+    for name in order:
+        frame = frame.with_columns(*_metric(model, compiler, name))
+    return _present(frame, request, order), compiler
+
+
+def _aggregates_by_source(model: Model, compiler: Compiler, order: list[str]) -> dict[str, list[Aggregate]]:
+    plans: dict[str, list[Aggregate]] = {}
+    for name in order:
+        checked = model.metrics[name]
+        for node in ast.walk(checked.tree):
+            if isinstance(node, ast.Call) and node.func in AGGREGATES and checked.source is not None:
+                column = f"__agg{len(compiler.aggregate_columns)}"
+                compiler.aggregate_columns[id(node)] = column
+                counts = node.func in ("count", "count_distinct")
+                plans.setdefault(checked.source, []).append(Aggregate(node, checked.where, column, f"{column}_n", counts))
+    return plans
+
+
+def _grouped(model: Model, compiler: Compiler, request: Request, source: str, aggregates: list[Aggregate],
+             scan: Callable[[str], pl.LazyFrame]) -> pl.LazyFrame:
+    """One `group_by` of `source`: every aggregate the request needs from it, per group."""
+    derived = model.sources[source].derived
+    time = model.definitions.sources[source].time
+    trees: list[ast.Expr] = [a.node for a in aggregates] + [a.where for a in aggregates if a.where is not None]
+    trees += [derived[name] for name in [*request.by, time] if name in derived]
+    frame = compiler.source_frame(source, trees, scan)
+    keys = [compiler.column(source, name).alias(name) for name in request.by]
+    if request.grain:
+        assert time is not None
+        moment = compiler.column(source, time)
+        keys.append(moment.dt.truncate(GRAIN_EVERY[request.grain]).cast(pl.Date).alias(GRAIN_COLUMN))
+    exprs = [e for aggregate in aggregates for e in compiler.aggregate(aggregate)]
+    return frame.group_by(keys).agg(exprs) if keys else frame.select(exprs)
+
+
+def _join(frames: list[pl.LazyFrame], keys: list[str]) -> pl.LazyFrame:
+    if not frames:
+        return pl.LazyFrame({"__one": [1]})
+    joined = frames[0]
+    for other in frames[1:]:
+        if keys:
+            joined = joined.join(other, on=keys, how="full", coalesce=True, nulls_equal=True)
+        else:
+            joined = joined.join(other, how="cross")
+    return joined
+
+
+def _metric(model: Model, compiler: Compiler, name: str) -> list[pl.Expr]:
+    """A metric's value and its number of observations, from the aggregated columns."""
+    checked = model.metrics[name]
+    value = compiler.expr(checked.tree)
+    counts = [pl.col(compiler.aggregate_columns[id(n)] + "_n") for n in ast.walk(checked.tree)
+              if isinstance(n, ast.Call) and n.func in AGGREGATES and id(n) in compiler.aggregate_columns]
+    counts += [pl.col(f"__n_{dependency}") for dependency in checked.metrics]
+    n = pl.min_horizontal(*counts) if counts else pl.lit(None, dtype=pl.Int64)
+    min_n = checked.metric.min_n
+    if min_n is not None:
+        value = pl.when(n >= min_n).then(value)
+    return [value.alias(name), n.cast(pl.Int64).alias(f"__n_{name}")]
+
+
+def _present(frame: pl.LazyFrame, request: Request, order: list[str]) -> pl.LazyFrame:
+    """Sorted groups with readable grain labels, and the requested metrics only."""
+    if request.keys:
+        frame = frame.sort(request.keys, nulls_last=True)
+    columns: list[pl.Expr] = [pl.col(name) for name in request.by]
+    if request.grain:
+        columns.append(grain_label(pl.col(GRAIN_COLUMN), request.grain).alias(request.grain))
+    columns += [pl.col(name) for name in request.metrics]
+    return frame.select(columns)
+
+
+def grain_label(start: pl.Expr, grain: str) -> pl.Expr:
+    """The label of the period starting at `start`: a date, `2026-W01`, `2026-01`, `2026-Q1` or 2026."""
+    if grain == "day":
+        return start
+    if grain == "week":  # ISO week of the ISO year: the year of the week's Thursday
+        return pl.format("{}-W{}", start.dt.iso_year(), start.dt.week().cast(pl.String).str.zfill(2))
+    if grain == "month":
+        return start.dt.strftime("%Y-%m")
+    if grain == "quarter":
+        return pl.format("{}-Q{}", start.dt.year(), start.dt.quarter())
+    return start.dt.year().cast(pl.Int64)

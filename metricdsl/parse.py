@@ -1,0 +1,238 @@
+"""Parse an expression string into an AST (`metricdsl.ast`), or raise `SyntaxProblem`."""
+
+from __future__ import annotations
+
+import datetime
+import functools
+import re
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from lark import Lark, Token, Transformer, v_args
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
+
+from metricdsl import ast
+
+GRAMMAR_FILE = "metricdsl.lark"
+
+# How each terminal is named in an error message.
+TERMINAL_WORDS = {
+    "OR": "`or`", "AND": "`and`", "NOT": "`not`", "IN": "`in`", "IS": "`is`", "NULL": "`null`",
+    "TRUE": "`true`", "FALSE": "`false`", "BETWEEN": "`between`", "CASE": "`case`", "WHEN": "`when`",
+    "THEN": "`then`", "ELSE": "`else`", "END": "`end`", "WHERE": "`where`",
+    "COMPARE": "a comparison", "PLUS": "`+`", "MINUS": "`-`", "MUL_OP": "`*`, `/` or `%`",
+    "EQUALS": "`=`", "LPAREN": "`(`", "RPAREN": "`)`", "LBRACKET": "`[`", "RBRACKET": "`]`",
+    "COMMA": "`,`", "DURATION": "a duration", "DATE": "a date", "NUMBER": "a number",
+    "STRING": "a string", "NAME": "a name", "$END": "the end of the expression",
+}
+MAX_NESTING = 200
+DURATION_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "min": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+@dataclass(frozen=True)
+class SyntaxProblem(Exception):
+    """A syntax error at offset `start` (to `end`) of the expression text."""
+
+    message: str
+    start: int
+    end: int
+    hint: str | None = None
+
+
+def grammar_text() -> str:
+    """The grammar, from the installed package or, in a source checkout, from `grammar/`."""
+    packaged = resources.files("metricdsl") / "grammar" / GRAMMAR_FILE
+    if packaged.is_file():
+        return packaged.read_text(encoding="utf-8")
+    return (Path(__file__).resolve().parent.parent / "grammar" / GRAMMAR_FILE).read_text(encoding="utf-8")
+
+
+@functools.cache
+def parser() -> Lark:
+    """The LALR parser, built once per process."""
+    return Lark(grammar_text(), parser="lalr", strict=True, propagate_positions=True, maybe_placeholders=True)
+
+
+def parse(text: str) -> ast.Expr:
+    """Parse one expression; raise `SyntaxProblem` with the offending offsets on bad input."""
+    _check_nesting(text)
+    try:
+        tree = parser().parse(text)
+        return ToAst().transform(tree)
+    except UnexpectedInput as error:
+        raise _problem(error, text) from None
+    except VisitError as error:
+        if isinstance(error.orig_exc, SyntaxProblem):
+            raise error.orig_exc from None
+        raise
+
+
+def _check_nesting(text: str) -> None:
+    # The tree is built recursively: refuse absurd nesting before Python's stack does.
+    depth = 0
+    for offset, char in enumerate(text):
+        depth += {"(": 1, "[": 1, ")": -1, "]": -1}.get(char, 0)
+        if depth > MAX_NESTING:
+            raise SyntaxProblem(f"expression nested more than {MAX_NESTING} levels deep", offset, offset + 1,
+                                "split it into derived columns or metrics")
+
+
+def _expected(tokens: set[str]) -> str:
+    words = sorted({TERMINAL_WORDS.get(name, name) for name in tokens})
+    if len(words) > 6:
+        return "an expression or operator"
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
+
+
+def _problem(error: UnexpectedInput, text: str) -> SyntaxProblem:
+    if isinstance(error, UnexpectedCharacters):
+        char = text[error.pos_in_stream]
+        hint = None
+        if char == '"' or char == "'":
+            return SyntaxProblem("unclosed string", error.pos_in_stream, len(text), f"close it with {char}")
+        if char in "&|!":
+            hint = "write `and`, `or`, `not`"
+        return SyntaxProblem(f"unexpected character `{char}`", error.pos_in_stream, error.pos_in_stream + 1, hint)
+    if isinstance(error, UnexpectedEOF) or (isinstance(error, UnexpectedToken) and error.token.type == "$END"):
+        expected = _expected(set(error.expected))
+        if "RPAREN" in error.expected and text.count("(") > text.count(")"):
+            return SyntaxProblem("unclosed parenthesis", len(text), len(text) + 1, "add `)`")
+        return SyntaxProblem(f"unexpected end of expression: expected {expected}", len(text), len(text) + 1)
+    assert isinstance(error, UnexpectedToken)
+    token = error.token
+    start = token.start_pos or 0
+    end = token.end_pos or start + 1
+    hint = "use `==` to compare" if token.type == "EQUALS" else None
+    return SyntaxProblem(f"unexpected {TERMINAL_WORDS.get(token.type, token.type)} `{token}`: "
+                         f"expected {_expected(set(error.expected))}", start, end, hint)
+
+
+def _span(meta_or_token) -> ast.Span:
+    return ast.Span(meta_or_token.start_pos, meta_or_token.end_pos)
+
+
+@v_args(meta=True)
+class ToAst(Transformer):
+    """Turns the Lark parse tree into `metricdsl.ast` nodes with spans."""
+
+    def number(self, meta, children):
+        text = str(children[0])
+        value = float(text) if re.search(r"[.eE]", text) else int(text)
+        return ast.Number(value, _span(meta))
+
+    def duration(self, meta, children):
+        text = str(children[0])
+        amount, unit = re.fullmatch(r"(\d+(?:\.\d+)?)([a-z]+)", text).groups()  # type: ignore[union-attr]
+        return ast.Duration(float(amount) * DURATION_SECONDS[unit], text, _span(meta))
+
+    def date(self, meta, children):
+        try:
+            value = datetime.date.fromisoformat(str(children[0])[1:])
+        except ValueError:
+            raise SyntaxProblem(f"`{children[0]}` is not a calendar date", meta.start_pos, meta.end_pos,
+                                "write dates as @YYYY-MM-DD") from None
+        return ast.Date(value, _span(meta))
+
+    def string(self, meta, children):
+        raw = str(children[0])[1:-1]
+        return ast.String(re.sub(r"\\(.)", r"\1", raw), _span(meta))
+
+    def true(self, meta, children):
+        return ast.Bool(True, _span(meta))
+
+    def false(self, meta, children):
+        return ast.Bool(False, _span(meta))
+
+    def null(self, meta, children):
+        return ast.Null(_span(meta))
+
+    def name(self, meta, children):
+        return ast.Name(str(children[0]), _span(meta))
+
+    def paren(self, meta, children):
+        return children[1]
+
+    def list(self, meta, children):
+        return ast.ListOf(tuple(c for c in children if c is not None and not isinstance(c, Token)), _span(meta))
+
+    def negate(self, meta, children):
+        return ast.Unary("-", children[1], _span(meta))
+
+    def not_op(self, meta, children):
+        return ast.Unary("not", children[1], _span(meta))
+
+    def binary(self, meta, children):
+        left, op, right = children
+        return ast.Binary(str(op), left, right, _span(meta))
+
+    compare = binary
+
+    def and_op(self, meta, children):
+        return ast.Binary("and", children[0], children[2], _span(meta))
+
+    def or_op(self, meta, children):
+        return ast.Binary("or", children[0], children[2], _span(meta))
+
+    def in_op(self, meta, children):
+        return ast.In(children[0], children[2], False, _span(meta))
+
+    def not_in_op(self, meta, children):
+        return ast.In(children[0], children[3], True, _span(meta))
+
+    def between(self, meta, children):
+        return ast.Between(children[0], children[2], children[4], _span(meta))
+
+    def is_null(self, meta, children):
+        return ast.IsNull(children[0], False, _span(meta))
+
+    def is_not_null(self, meta, children):
+        return ast.IsNull(children[0], True, _span(meta))
+
+    def case(self, meta, children):
+        parts = [c for c in children if not isinstance(c, Token)]
+        has_else = any(isinstance(c, Token) and c.type == "ELSE" for c in children)
+        otherwise = parts.pop() if has_else else None
+        whens = tuple(zip(parts[0::2], parts[1::2]))
+        return ast.Case(whens, otherwise, _span(meta))
+
+    def filtered(self, meta, children):
+        return ("filtered", children[0], children[2])
+
+    def filter_only(self, meta, children):
+        return ("filtered", None, children[1])
+
+    def keyword(self, meta, children):
+        return ast.Keyword(str(children[0]), children[2], _span(meta))
+
+    def arguments(self, meta, children):
+        return [c for c in children if not isinstance(c, Token)]
+
+    def call(self, meta, children):
+        func, arguments = str(children[0]), children[2] or []
+        args: list[ast.Expr] = []
+        keywords: list[ast.Keyword] = []
+        where = None
+        for position, argument in enumerate(arguments):
+            if isinstance(argument, ast.Keyword):
+                keywords.append(argument)
+                continue
+            if keywords:
+                raise SyntaxProblem("positional argument after a keyword argument", *_bounds(argument, meta),
+                                    "put keyword arguments last")
+            if isinstance(argument, tuple):
+                _, value, condition = argument
+                if position != 0:
+                    raise SyntaxProblem("`where` may only filter the first argument", condition.span.start,
+                                        condition.span.end)
+                where = condition
+                if value is None:
+                    continue
+                argument = value
+            args.append(argument)
+        return ast.Call(func.lower(), tuple(args), where, tuple(keywords), _span(meta))
+
+
+def _bounds(node, meta) -> tuple[int, int]:
+    span = getattr(node, "span", None)
+    return (span.start, span.end) if span else (meta.start_pos, meta.end_pos)

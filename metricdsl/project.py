@@ -1,0 +1,129 @@
+"""The Python API: `load()` a project, then `compile()` or `evaluate()` requests over data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterable, Mapping
+
+import polars as pl
+
+from metricdsl.check import check
+from metricdsl.compile import Compiler
+from metricdsl.data import Data, DataError, check_columns, find_bad_value, scan
+from metricdsl.diagnostics import Diagnostic, SpecError, did_you_mean, has_errors
+from metricdsl.evaluate import Request, build_query
+from metricdsl.load import load_files
+from metricdsl.model import Model
+from metricdsl.spec import GRAINS, Definitions
+
+
+class RequestError(ValueError):
+    """A request names an unknown metric, dashboard, dimension or grain."""
+
+
+class Project:
+    """A checked project: its definitions, checked model and the warnings found."""
+
+    def __init__(self, definitions: Definitions, model: Model, diagnostics: list[Diagnostic]) -> None:
+        self.definitions = definitions
+        self.model = model
+        self.diagnostics = diagnostics
+
+    def request(self, *, metrics: Iterable[str] | None = None, dashboard: str | None = None,
+                by: Iterable[str] = (), grain: str | None = None) -> Request:
+        """Resolve what to compute: explicit arguments override the dashboard's."""
+        board = None
+        if dashboard is not None:
+            board = self.definitions.dashboards.get(dashboard)
+            if board is None:
+                raise RequestError(_unknown("dashboard", dashboard, self.definitions.dashboards))
+        names = tuple(metrics) if metrics is not None else board.metrics if board else tuple(self.model.metrics)
+        for name in names:
+            if name not in self.model.metrics:
+                raise RequestError(_unknown("metric", name, self.model.metrics))
+        dimensions = tuple(by) or (board.by if board else ())
+        grain = grain or (board.grain if board else None)
+        if grain is not None and grain not in GRAINS:
+            raise RequestError(_unknown("grain", grain, GRAINS))
+        request = Request(names, dimensions, grain)
+        self._check_request(request)
+        return request
+
+    def _check_request(self, request: Request) -> None:
+        for name in self.model.metric_order(list(request.metrics)):
+            source = self.model.metrics[name].source
+            if source is None:
+                continue
+            spec = self.definitions.sources[source]
+            for column in request.by:
+                if column not in spec.columns and column not in spec.derive:
+                    raise RequestError(_unknown(f"column of source `{source}` (read by metric `{name}`)", column,
+                                                [*spec.columns, *spec.derive]))
+            if request.grain and spec.time is None:
+                raise RequestError(f"metric `{name}` reads source `{source}`, which has no `time` column for a grain")
+
+    def compile(self, data: Mapping[str, Data] | None = None, **request) -> pl.LazyFrame:
+        """The lazy query of a request (see `request()`); `data` maps source names to inputs."""
+        return self._query(data or {}, self.request(**request))[0]
+
+    def evaluate(self, data: Mapping[str, Data] | None = None, **request) -> pl.DataFrame:
+        """Compute a request: one row per group, the dimensions, the grain, then each metric.
+
+        Raises `DataError` for unreadable or ill-typed data and `RequestError` for a bad request.
+        """
+        inputs = data or {}
+        query, _ = self._query(inputs, self.request(**request))
+        try:
+            return query.collect(engine="in-memory")
+        except pl.exceptions.PolarsError as error:
+            for source, given in self._inputs(inputs).items():
+                problem = find_bad_value(self.definitions.sources[source], given)
+                if problem:
+                    raise DataError(problem) from None
+            raise DataError(f"cannot evaluate: {str(error).strip().splitlines()[0]}") from None
+
+    def _inputs(self, data: Mapping[str, Data]) -> dict[str, Data]:
+        inputs: dict[str, Data] = {}
+        for name, source in self.definitions.sources.items():
+            if name in data:
+                inputs[name] = data[name]
+            elif source.path is not None:
+                inputs[name] = source.path
+        return inputs
+
+    def _query(self, data: Mapping[str, Data], request: Request) -> tuple[pl.LazyFrame, Compiler]:
+        for name in data:
+            if name not in self.definitions.sources:
+                raise RequestError(_unknown("source", name, self.definitions.sources))
+        inputs = self._inputs(data)
+        scans: dict[str, pl.LazyFrame] = {}
+
+        def scan_source(name: str) -> pl.LazyFrame:
+            if name not in scans:
+                if name not in inputs:
+                    raise DataError(f"no data for source `{name}`: give it (--data {name}=FILE) or set its `path`")
+                scans[name] = scan(self.definitions.sources[name], inputs[name])
+            return scans[name]
+
+        query, compiler = build_query(self.model, request, scan_source)
+        for name, frame in scans.items():
+            check_columns(self.definitions.sources[name], frame, inputs[name], compiler.columns_read.get(name, set()))
+        return query, compiler
+
+
+def load(paths: str | Path | Iterable[str | Path]) -> Project:
+    """Load and check the spec files under `paths`; raise `SpecError` with every error found."""
+    if isinstance(paths, (str, Path)):
+        paths = [paths]
+    definitions, diagnostics = load_files(list(paths))
+    model, found = check(definitions)
+    diagnostics += found
+    if has_errors(diagnostics):
+        raise SpecError(diagnostics)
+    return Project(definitions, model, diagnostics)
+
+
+def _unknown(kind: str, name: str, known: Iterable[str]) -> str:
+    known = list(known)
+    hint = did_you_mean(name, known)
+    return f"unknown {kind} `{name}`" + (f"; {hint}" if hint else f" (known: {', '.join(known)})")

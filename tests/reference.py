@@ -1,0 +1,370 @@
+"""An independent evaluator of checked metrics over plain Python rows: the oracle of the differential tests.
+
+It walks the checked trees row by row and group by group, slowly and obviously, and uses no Polars:
+the compiled path must give the same numbers. Its semantics are the contract of DESIGN.md §3:
+
+- nulls are `None`; arithmetic and comparisons with null give null, `and`/`or`/`not` are three-valued;
+  division and `%` by zero give null;
+- aggregates read the rows that pass their own `where` and the metric's `where`, and skip null inputs;
+- groups are the distinct keys (`by` columns, then the grain of the time column) of all the unfiltered
+  rows of the sources the metrics read;
+- a metric whose number of observations is below its `min_n` is null.
+"""
+
+from __future__ import annotations
+
+import datetime
+import math
+import operator
+import statistics
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterator
+
+from metricdsl import ast
+from metricdsl.functions import AGGREGATES, PERCENTILES, WINDOWS
+from metricdsl.model import CheckedMetric, Model
+
+Row = dict[str, Any]
+GroupKey = tuple[Any, ...]
+
+
+def evaluate_reference(model: Model, data: dict[str, list[Row]], metrics: list[str], by: list[str] | tuple[str, ...] = (),
+                       grain: str | None = None) -> list[Row]:
+    """The metrics of every group: one dict per group with the `by` columns, the grain, then the metrics."""
+    tables = _Tables(model, data)
+    order = model.metric_order(list(metrics))
+    sources = sorted({s for name in order if (s := model.metrics[name].source) is not None})
+    groups = _groups(tables, sources, list(by), grain)
+    result = []
+    for key, members in groups.items():
+        values: dict[str, tuple[Any, float]] = {}
+        for name in order:
+            values[name] = _metric(tables, model.metrics[name], members, values)
+        labels = [*by, grain] if grain else list(by)
+        result.append({**dict(zip(labels, key)), **{name: values[name][0] for name in metrics}})
+    return result
+
+
+# -- groups ---------------------------------------------------------------------------------------
+
+
+def grain_key(value: datetime.date | datetime.datetime | None, grain: str) -> Any:
+    """The label of the period of `grain` holding `value`: a date, "2026-W01", "2026-01", "2026-Q1" or a year."""
+    if value is None:
+        return None
+    day = value.date() if isinstance(value, datetime.datetime) else value
+    if grain == "day":
+        return day
+    if grain == "week":
+        year, week, _ = day.isocalendar()
+        return f"{year}-W{week:02d}"
+    if grain == "month":
+        return f"{day.year}-{day.month:02d}"
+    if grain == "quarter":
+        return f"{day.year}-Q{(day.month - 1) // 3 + 1}"
+    if grain == "year":
+        return day.year
+    raise ValueError(f"unknown grain {grain!r}")
+
+
+def _groups(tables: _Tables, sources: list[str], by: list[str], grain: str | None) -> dict[GroupKey, dict[str, list[int]]]:
+    """Each group's key → the indexes of its rows in each source, over all the rows (unfiltered)."""
+    groups: dict[GroupKey, dict[str, list[int]]] = {} if by or grain else {(): {}}
+    for source in sources:
+        time = tables.model.definitions.sources[source].time
+        for index in range(len(tables.data.get(source, []))):
+            key = tuple(tables.column(source, index, column) for column in by)
+            if grain:
+                key += (grain_key(tables.column(source, index, time), grain),)
+            groups.setdefault(key, {}).setdefault(source, []).append(index)
+    return groups
+
+
+# -- metrics --------------------------------------------------------------------------------------
+
+
+def _metric(tables: _Tables, metric: CheckedMetric, members: dict[str, list[int]],
+            values: dict[str, tuple[Any, float]]) -> tuple[Any, float]:
+    """A metric's value in one group and its number of observations (`inf` when it has none to count)."""
+    aggregates = {id(node): _aggregate(tables, metric, node, members.get(metric.source or "", []))
+                  for node in _aggregate_calls(metric.tree)}
+    n = min([count for _, count in aggregates.values()] + [values[name][1] for name in metric.metrics],
+            default=math.inf)
+    value = evaluate(metric.tree, _GroupScope(tables.model, aggregates, values))
+    if metric.metric.min_n is not None and n < metric.metric.min_n:
+        value = None
+    return value, n
+
+
+def _aggregate_calls(node: ast.Expr) -> Iterator[ast.Call]:
+    if isinstance(node, ast.Call) and node.func in AGGREGATES:
+        yield node
+        return
+    for child in ast.children(node):
+        yield from _aggregate_calls(child)
+
+
+def _aggregate(tables: _Tables, metric: CheckedMetric, call: ast.Call, rows: list[int]) -> tuple[Any, int]:
+    """An aggregate over a group's rows of the metric's source: its value and number of observations."""
+    source = metric.source or ""
+    passing = [i for i in rows if tables.holds(source, i, call.where) and tables.holds(source, i, metric.where)]
+    if call.func == "count" and not call.args:
+        return len(passing), len(passing)
+    inputs = [v for i in passing if (v := tables.value(source, i, call.args[0])) is not None]
+    inputs = [int(v) if isinstance(v, bool) else v for v in inputs]
+    if call.func == "quantile":
+        q = evaluate(call.args[1], _GroupScope(tables.model, {}, {}))
+        return (_quantile(inputs, q) if inputs else None), len(inputs)
+    return _REDUCERS[call.func](inputs), len(inputs)
+
+
+def _quantile(values: list[Any], q: float) -> Any:
+    """Linear interpolation between the closest ranks (numpy's default, DuckDB's `quantile_cont`)."""
+    ordered = sorted(values)
+    position = q * (len(ordered) - 1)
+    low, high = math.floor(position), math.ceil(position)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+def _none_if_empty(reduce: Callable[[list[Any]], Any]) -> Callable[[list[Any]], Any]:
+    return lambda values: reduce(values) if values else None
+
+
+_REDUCERS: dict[str, Callable[[list[Any]], Any]] = {
+    "count": len,
+    "count_distinct": lambda values: len(set(values)),
+    "sum": _none_if_empty(lambda values: math.fsum(values) if any(isinstance(v, float) for v in values) else sum(values)),
+    "mean": _none_if_empty(lambda values: math.fsum(values) / len(values)),
+    "min": _none_if_empty(min),
+    "max": _none_if_empty(max),
+    "stddev": lambda values: statistics.stdev(values) if len(values) >= 2 else None,
+    "share": _none_if_empty(lambda values: math.fsum(values) / len(values)),
+    **{name: _none_if_empty(lambda values, q=q: _quantile(values, q)) for name, q in PERCENTILES.items()},
+}
+
+
+# -- rows -----------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Tables:
+    """The rows of every source, with derived columns and windows computed on demand and memoized."""
+
+    model: Model
+    data: dict[str, list[Row]]
+    derived: dict[tuple[str, int, str], Any] = field(default_factory=dict)
+    windows: dict[tuple[int, str], dict[GroupKey, list[datetime.datetime]]] = field(default_factory=dict)
+
+    def column(self, source: str, index: int, name: str) -> Any:
+        """A base or derived column of one row."""
+        tree = self.model.sources[source].derived.get(name)
+        if tree is None:
+            return self.data[source][index].get(name)
+        key = (source, index, name)
+        if key not in self.derived:
+            self.derived[key] = self.value(source, index, tree)
+        return self.derived[key]
+
+    def value(self, source: str, index: int, node: ast.Expr) -> Any:
+        """A row-level expression for one row."""
+        return evaluate(node, _RowScope(self, source, index))
+
+    def holds(self, source: str, index: int, condition: ast.Expr | None) -> bool:
+        """Whether a row passes a filter: no filter, or a condition that is true (null is not)."""
+        return condition is None or self.value(source, index, condition) is True
+
+    def window(self, source: str, index: int, call: ast.Call) -> bool | None:
+        """`followed_by` / `preceded_by` for one row of `source`."""
+        target = call.args[0]
+        assert isinstance(target, ast.Name)
+        pairs = _window_keys(self.model, source, target.name, call)
+        time = self.column(source, index, self.model.definitions.sources[source].time or "")
+        key = tuple(self.column(source, index, mine) for mine, _ in pairs)
+        if time is None or None in key:
+            return None
+        width = datetime.timedelta(seconds=call.args[1].seconds)  # type: ignore[union-attr]
+        times = self._candidates(source, target.name, call, pairs).get(key, [])
+        if call.func == "followed_by":
+            return any(time < other <= time + width for other in times)
+        return any(time - width <= other < time for other in times)
+
+    def _candidates(self, source: str, target: str, call: ast.Call,
+                    pairs: list[tuple[str, str]]) -> dict[GroupKey, list[datetime.datetime]]:
+        """The times of the rows of `target` that pass the window's filter, by key."""
+        memo = (id(call), source)
+        if memo not in self.windows:
+            by_key: dict[GroupKey, list[datetime.datetime]] = {}
+            time_column = self.model.definitions.sources[target].time or ""
+            for other in range(len(self.data.get(target, []))):
+                time = self.column(target, other, time_column)
+                key = tuple(self.column(target, other, theirs) for _, theirs in pairs)
+                if time is not None and None not in key and self.holds(target, other, call.where):
+                    by_key.setdefault(key, []).append(time)
+            self.windows[memo] = by_key
+        return self.windows[memo]
+
+
+def _window_keys(model: Model, source: str, target: str, call: ast.Call) -> list[tuple[str, str]]:
+    """The (this row's column, the other source's column) pairs that must be equal."""
+    on = call.keyword("on")
+    if on is None:
+        theirs = model.definitions.sources[target].entities
+        entity = next(e for e in model.definitions.sources[source].entities if e in theirs)
+        return [(model.definitions.sources[source].entities[entity], theirs[entity])]
+    pairs = []
+    for item in on.items if isinstance(on, ast.ListOf) else (on,):
+        if isinstance(item, ast.Binary):
+            pairs.append((item.left.name, item.right.name))  # type: ignore[union-attr]
+        else:
+            pairs.append((item.name, item.name))  # type: ignore[union-attr]
+    return pairs
+
+
+# -- expressions ----------------------------------------------------------------------------------
+
+
+@dataclass
+class _RowScope:
+    """Names are columns of one row; calls are windows."""
+
+    tables: _Tables
+    source: str
+    index: int
+
+    @property
+    def model(self) -> Model:
+        return self.tables.model
+
+    def name(self, node: ast.Name) -> Any:
+        return self.tables.column(self.source, self.index, node.name)
+
+    def call(self, node: ast.Call) -> Any:
+        assert node.func in WINDOWS, node.func
+        return self.tables.window(self.source, self.index, node)
+
+
+@dataclass
+class _GroupScope:
+    """Names are metrics of the group; calls are its aggregates, computed beforehand."""
+
+    model: Model
+    aggregates: dict[int, tuple[Any, int]]
+    metrics: dict[str, tuple[Any, float]]
+
+    def name(self, node: ast.Name) -> Any:
+        return self.metrics[self.model.refs[id(node)].name][0]
+
+    def call(self, node: ast.Call) -> Any:
+        return self.aggregates[id(node)][0]
+
+
+Scope = _RowScope | _GroupScope
+
+
+def evaluate(node: ast.Expr, scope: Scope) -> Any:
+    """The value of an expression in a scope (one row, or one group of aggregated values)."""
+    match node:
+        case ast.Number(value=value) | ast.String(value=value) | ast.Bool(value=value) | ast.Date(value=value):
+            return value
+        case ast.Null():
+            return None
+        case ast.Duration(seconds=seconds):
+            unit = scope.model.duration_units.get(id(node))
+            return datetime.timedelta(seconds=seconds) if unit is None else seconds / unit
+        case ast.Name():
+            return scope.name(node)
+        case ast.Unary(op="not", operand=operand):
+            value = evaluate(operand, scope)
+            return None if value is None else not value
+        case ast.Unary(operand=operand):
+            value = evaluate(operand, scope)
+            return None if value is None else -value
+        case ast.Binary(op="and" | "or"):
+            return _logic(node.op, evaluate(node.left, scope), evaluate(node.right, scope))
+        case ast.Binary(op=op, left=left, right=right):
+            return _binary(op, evaluate(left, scope), evaluate(right, scope))
+        case ast.In(operand=operand, items=items, negated=negated):
+            value = evaluate(operand, scope)
+            if value is None:
+                return None
+            found = any(item is not None and item == value for item in (evaluate(i, scope) for i in items.items))
+            return found != negated
+        case ast.Between(operand=operand, low=low, high=high):
+            value, bottom, top = (evaluate(part, scope) for part in (operand, low, high))
+            return None if None in (value, bottom, top) else bottom <= value <= top
+        case ast.IsNull(operand=operand, negated=negated):
+            return (evaluate(operand, scope) is None) != negated
+        case ast.Case(whens=whens, otherwise=otherwise):
+            for condition, value in whens:
+                if evaluate(condition, scope) is True:
+                    return evaluate(value, scope)
+            return None if otherwise is None else evaluate(otherwise, scope)
+        case ast.Call(func=func) if func in _SCALARS:
+            args = [evaluate(arg, scope) for arg in node.args]
+            args += [evaluate(keyword.value, scope) for keyword in node.keywords]
+            return _SCALARS[func](*args)
+        case ast.Call():
+            return scope.call(node)
+    raise AssertionError(f"unhandled node {node!r}")
+
+
+def _logic(op: str, left: bool | None, right: bool | None) -> bool | None:
+    """SQL's three-valued `and` / `or`."""
+    decisive = op == "or"  # the value that decides the result alone: true for `or`, false for `and`
+    if left is decisive or right is decisive:
+        return decisive
+    if left is None or right is None:
+        return None
+    return not decisive
+
+
+def _divide(left: Any, right: Any) -> Any:
+    return None if right == 0 else left / right
+
+
+def _modulo(left: Any, right: Any) -> Any:
+    return None if right == 0 else left % right
+
+
+_OPERATORS: dict[str, Callable[[Any, Any], Any]] = {
+    "+": operator.add, "-": operator.sub, "*": operator.mul, "/": _divide, "%": _modulo,
+    "==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
+}
+
+
+def _binary(op: str, left: Any, right: Any) -> Any:
+    return None if left is None or right is None else _OPERATORS[op](left, right)
+
+
+def _strict(function: Callable[..., Any]) -> Callable[..., Any]:
+    """`function`, giving null when any argument is null."""
+    return lambda *args: None if any(arg is None for arg in args) else function(*args)
+
+
+def _ignoring_nulls(function: Callable[[list[Any]], Any]) -> Callable[..., Any]:
+    """`function` of the arguments that are not null; null when all are."""
+    def apply(*args: Any) -> Any:
+        present = [arg for arg in args if arg is not None]
+        return function(present) if present else None
+    return apply
+
+
+def _date(value: datetime.date) -> datetime.date:
+    return value.date() if isinstance(value, datetime.datetime) else value
+
+
+_SCALARS: dict[str, Callable[..., Any]] = {
+    "coalesce": _ignoring_nulls(lambda present: present[0]),
+    "least": _ignoring_nulls(min),
+    "greatest": _ignoring_nulls(max),
+    "abs": _strict(abs),
+    "round": _strict(lambda value, digits=0: round(value, digits)),
+    "lower": _strict(str.lower),
+    "upper": _strict(str.upper),
+    "contains": _strict(lambda text, part: part in text),
+    "starts_with": _strict(str.startswith),
+    "hour": _strict(lambda time: time.hour),
+    "weekday": _strict(lambda time: time.isoweekday()),
+    "date": _strict(_date),
+    "days_between": _strict(lambda start, end: (_date(end) - _date(start)).days),
+}
