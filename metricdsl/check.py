@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
 
 from metricdsl import ast
@@ -126,14 +127,14 @@ class _Checker:
         self.model.sources[name] = CheckedSource(
             source, {d: t for d, text in source.derive.items() if (t := self.trees.get(id(text))) is not None})
 
-    def derived_type(self, source: str, name: str) -> ExprType:
+    def derived_type(self, source: str, name: str, via: tuple[ExprText, ast.Expr] | None = None) -> ExprType:
         key = ("derived", f"{source}.{name}")
         if key in self.derived_types:
             return self.derived_types[key]
         text = self.defs.sources[source].derive[name]
         if key in self.in_progress:
             cycle = " → ".join(k[1] for k in self.in_progress[self.in_progress.index(key):]) + f" → {source}.{name}"
-            self.report("MD210", f"derived column `{name}` depends on itself: {cycle}", text)
+            self.report("MD210", f"derived column `{name}` depends on itself: {cycle}", *(via or (text,)))
             return ANY
         self.in_progress.append(key)
         tree = self.parse(text)
@@ -142,14 +143,14 @@ class _Checker:
         self.derived_types[key] = result
         return result
 
-    def metric_type(self, name: str) -> ExprType:
+    def metric_type(self, name: str, via: tuple[ExprText, ast.Expr] | None = None) -> ExprType:
         if name in self.metric_types:
             return self.metric_types[name]
         metric = self.defs.metrics[name]
         key = ("metric", name)
         if key in self.in_progress:
             cycle = " → ".join(k[1] for k in self.in_progress[self.in_progress.index(key):]) + f" → {name}"
-            self.report("MD210", f"metric `{name}` depends on itself: {cycle}", metric.expr)
+            self.report("MD210", f"metric `{name}` depends on itself: {cycle}", *(via or (metric.expr,)))
             return ANY
         self.in_progress.append(key)
         tree = self.parse(metric.expr)
@@ -274,7 +275,7 @@ class _Checker:
         if scope.mode == "metric":
             if node.name in self.defs.metrics:
                 self.model.refs[id(node)] = Ref("metric", node.name)
-                return self.metric_type(node.name)
+                return self.metric_type(node.name, (scope.text, node))
             if source is not None and (node.name in source.columns or node.name in source.derive):
                 self.report("MD208", f"{scope.owner} uses column `{node.name}` outside an aggregate",
                             scope.text, node, f"aggregate it, as in `mean({node.name})` or `share({node.name})`")
@@ -289,7 +290,7 @@ class _Checker:
             return ExprType(column.type, column.unit)
         if node.name in source.derive:
             self.model.refs[id(node)] = Ref("derived", node.name, source.name)
-            return self.derived_type(source.name, node.name)
+            return self.derived_type(source.name, node.name, (scope.text, node))
         if node.name in self.defs.metrics:
             self.report("MD209", f"metric `{node.name}` used in a row-level expression of {scope.owner}",
                         scope.text, node, "metrics are per group; use columns here")
@@ -384,21 +385,23 @@ class _Checker:
     def call(self, node: ast.Call, scope: Scope) -> ExprType:
         signature = ALL_FUNCTIONS.get(node.func)
         if signature is None:
-            hint = (f"write `{FOREIGN_NAMES[node.func]}`" if node.func in FOREIGN_NAMES
-                    else did_you_mean(node.func, ALL_FUNCTIONS))
-            self.report("MD202", f"unknown function `{node.func}`", scope.text, node, hint)
+            meant = FOREIGN_NAMES.get(node.func) or next(iter(difflib.get_close_matches(node.func, ALL_FUNCTIONS, 1)), None)
+            self.report("MD202", f"unknown function `{node.func}`", scope.text, node, meant and f"write `{meant}`")
+            if meant in AGGREGATES and scope.mode == "metric" and scope.source is not None:
+                scope = Scope("row", scope.source, scope.text, True, scope.owner)  # check its arguments as rows
             for child in ast.children(node):
                 self.infer(child, scope)
             return ANY
+        unknown = [k for k in node.keywords if k.name not in signature.keywords]
+        for keyword in unknown:
+            hint = f"to compare, write `{keyword.name} == ...`" if not signature.keywords else f"usage: {signature.usage}"
+            self.report("MD203", f"`{node.func}` has no argument `{keyword.name}`", scope.text, keyword, hint)
         count = len(node.args)
-        if count < signature.min_args or (signature.max_args is not None and count > signature.max_args):
+        if not unknown and (count < signature.min_args or (signature.max_args is not None and count > signature.max_args)):
             self.report("MD203", f"`{node.func}` takes {_arity(signature)}, got {count}", scope.text, node,
                         f"usage: {signature.usage}")
+        if unknown or count < signature.min_args or (signature.max_args is not None and count > signature.max_args):
             return ANY
-        for keyword in node.keywords:
-            if keyword.name not in signature.keywords:
-                self.report("MD203", f"`{node.func}` has no argument `{keyword.name}`", scope.text, keyword.value,
-                            f"usage: {signature.usage}")
         if node.where is not None and node.func not in AGGREGATES and node.func not in WINDOWS:
             self.report("MD203", f"`where` filters aggregates only, not `{node.func}`", scope.text, node.where)
         if node.func in AGGREGATES:

@@ -1,0 +1,38 @@
+"""Shared fixtures: the standard library project and typed frames built from a few rows."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+import metricdsl
+from metricdsl.compile import DTYPES
+
+ROOT = Path(__file__).resolve().parent.parent
+SPECS = ROOT / "specs"
+
+
+@pytest.fixture(scope="session")
+def project() -> metricdsl.Project:
+    return metricdsl.load(SPECS)
+
+
+def frame(project: metricdsl.Project, source: str, rows: list[dict]) -> pl.DataFrame:
+    """A frame of `source` with every declared column, typed; absent values are null."""
+    schema = {name: DTYPES[column.type] for name, column in project.definitions.sources[source].columns.items()}
+    return pl.DataFrame(rows, schema=schema)
+
+
+def evaluate(project: metricdsl.Project, interactions: list[dict], orders: list[dict] = (), **request) -> list[dict]:
+    """Evaluate a request over a few rows; one dict per group."""
+    data = {"interactions": frame(project, "interactions", list(interactions)),
+            "orders": frame(project, "orders", list(orders))}
+    return project.evaluate(data, **request).to_dicts()
+
+
+def value(project: metricdsl.Project, metric: str, interactions: list[dict], orders: list[dict] = ()):
+    """The single overall value of `metric` over the rows given."""
+    (row,) = evaluate(project, interactions, orders, metrics=[metric])
+    return row[metric]

@@ -1,0 +1,77 @@
+"""The checker on readable YAML cases (tests/cases/check.yaml), and on the standard library."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import SPECS
+from metricdsl.check import check
+from metricdsl.load import load_files
+
+CASES = yaml.safe_load((Path(__file__).parent / "cases" / "check.yaml").read_text())
+
+SOURCES = """\
+sources:
+  calls:
+    time: started_at
+    entities: {customer: customer_id}
+    columns:
+      customer_id: int
+      started_at: datetime
+      channel: str
+      answered: bool
+      talk_s: {type: float, unit: s}
+      nps_score: {type: int, unit: points}
+    derive: {}
+  orders:
+    time: ordered_at
+    entities: {customer: customer_id}
+    columns: {customer_id: int, ordered_at: datetime, amount: {type: float, unit: EUR}}
+"""
+
+
+def write_project(tmp_path: Path, case: dict) -> Path:
+    text = SOURCES.replace("derive: {}", "derive:\n" + "".join(
+        f"      {name}: {expr}\n" for name, expr in case.get("derive", {}).items()) if case.get("derive") else "derive: {}")
+    metrics = case["metrics"]
+    text += "metrics:\n" + "".join(
+        f"  {name}:\n    source: calls\n    expr: '{expr}'\n" for name, expr in metrics.items()) if metrics else ""
+    path = tmp_path / "project.yaml"
+    path.write_text(text)
+    return path
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
+def test_checker_case(tmp_path, case):
+    path = write_project(tmp_path, case)
+    if case["name"].startswith("a source cannot be inferred"):
+        path.write_text(path.read_text().replace("    source: calls\n", ""))
+    definitions, loaded = load_files([path])
+    assert loaded == []
+    diagnostics = check(definitions)[1]
+    found = [{"code": d.code,
+              "at": d.location.source_line[d.location.col - 1:(d.location.end_col or d.location.col + 1) - 1],
+              "hint": d.hint} for d in diagnostics]
+    assert [f["code"] for f in found] == [e["code"] for e in case["expect"]], found
+    for got, expected in zip(found, case["expect"]):
+        if "at" in expected:
+            assert got["at"] == expected["at"]
+        if "hint" in expected:
+            assert got["hint"] == expected["hint"]
+
+
+def test_standard_library_is_clean():
+    definitions, loaded = load_files([SPECS])
+    assert loaded == []
+    assert check(definitions)[1] == []
+
+
+def test_metric_source_is_inferred_from_its_columns(tmp_path):
+    path = tmp_path / "p.yaml"
+    path.write_text(SOURCES + "metrics:\n  spend: sum(amount)\n  talk: mean(talk_s)\n")
+    model, diagnostics = check(load_files([path])[0])
+    assert diagnostics == []
+    assert (model.metrics["spend"].source, model.metrics["talk"].source) == ("orders", "calls")

@@ -1,0 +1,226 @@
+"""Hand-checked fixtures for every metric of the standard library in `specs/`."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+
+from conftest import evaluate, value
+
+T0 = datetime(2026, 1, 14, 10, 0, 0)
+SECOND = timedelta(seconds=1)
+DAY = timedelta(days=1)
+
+
+def contact(**fields) -> dict:
+    """An answered phone contact of team north at T0, with the fields given overriding."""
+    row = {"interaction_id": 1, "customer_id": 1, "team": "north", "channel": "phone", "started_at": T0,
+           "answered": True, "wait_s": 10.0, "talk_s": 100.0, "hold_s": 0.0, "wrap_s": 20.0}
+    return row | fields
+
+
+def answers(column: str, scores: list, copies: int = 1) -> list[dict]:
+    return [contact(**{column: score}) for score in scores * copies]
+
+
+# -- survey metrics (min_n 30: the fixtures repeat their answers to reach it) ----------------------
+
+def test_nps_is_promoters_minus_detractors_among_answers(project):
+    rows = answers("nps_score", [10, 9, 3, None], copies=10)
+    assert value(project, "nps", rows) == pytest.approx(100 * (20 / 30 - 10 / 30))
+
+
+def test_nps_answer_of_zero_is_a_detractor_and_negative_nps_does_not_wrap(project):
+    rows = answers("nps_score", [0, 0, 10], copies=10)
+    assert value(project, "nps", rows) == pytest.approx(100 * (10 / 30 - 20 / 30))
+
+
+def test_nps_is_null_below_min_n_and_a_value_at_it(project):
+    assert value(project, "nps", answers("nps_score", [10] * 29)) is None
+    assert value(project, "nps", answers("nps_score", [10] * 30)) == 100.0
+
+
+def test_team_without_survey_answers_has_null_nps_not_zero(project):
+    rows = answers("nps_score", [10, 5, 9], copies=10) + [contact(team="south")]
+    result = {r["team"]: r["nps"] for r in evaluate(project, rows, metrics=["nps"], by=["team"])}
+    assert result == {"north": pytest.approx(100 / 3), "south": None}
+
+
+def test_csat_is_top_two_box(project):
+    assert value(project, "csat", answers("csat_score", [5, 4, 3, 2, 1, None], copies=6)) == pytest.approx(0.4)
+
+
+def test_ces_mean_and_share_agreeing_it_was_easy(project):
+    rows = answers("effort_score", [1, 2, 3, 4, 5, None], copies=6)
+    assert value(project, "ces", rows) == pytest.approx(3.0)
+    assert value(project, "ces_agree", rows) == pytest.approx(0.4)
+
+
+def test_sentiment_is_the_mean_of_scored_contacts(project):
+    assert value(project, "sentiment", answers("sentiment_score", [0.5, -0.5, None, 1.0])) == pytest.approx(1 / 3)
+
+
+def test_reported_fcr_is_the_share_of_resolved_answers(project):
+    rows = answers("fcr_reported", [True, True, False, None], copies=10)
+    assert value(project, "fcr_reported", rows) == pytest.approx(2 / 3)
+
+
+# -- repeat contacts ------------------------------------------------------------------------------
+
+def test_contacts_counts_every_offered_contact(project):
+    rows = [contact(), contact(answered=False, talk_s=None), contact(channel="email", started_at=None)]
+    assert value(project, "contacts", rows) == 3
+
+
+def test_repeat_exactly_seven_days_later_counts_and_one_second_more_does_not(project):
+    rows = [
+        contact(customer_id=1), contact(customer_id=1, started_at=T0 + 7 * DAY),
+        contact(customer_id=2), contact(customer_id=2, started_at=T0 + 7 * DAY + SECOND),
+    ]
+    # Customer 1's first contact repeats; nothing else does (the later contacts have no follower).
+    assert value(project, "repeat_rate", rows) == pytest.approx(1 / 4)
+    assert value(project, "fcr", rows) == pytest.approx(3 / 4)
+
+
+def test_a_contact_in_the_same_second_or_of_another_customer_is_no_repeat(project):
+    rows = [contact(customer_id=1), contact(customer_id=1), contact(customer_id=2, started_at=T0 + DAY)]
+    assert value(project, "repeat_rate", rows) == 0.0
+
+
+def test_an_abandoned_later_contact_is_a_repeat_but_only_answered_contacts_are_measured(project):
+    rows = [contact(), contact(started_at=T0 + DAY, answered=False)]
+    assert value(project, "repeat_rate", rows) == 1.0
+
+
+def test_repeat_of_a_contact_without_customer_or_time_is_unknown(project):
+    rows = [contact(customer_id=None), contact(started_at=None), contact(customer_id=1, started_at=T0 + DAY)]
+    # Only the last contact is known (no follower): the unknown ones are left out of the share.
+    assert value(project, "repeat_rate", rows) == 0.0
+
+
+# -- handling -------------------------------------------------------------------------------------
+
+def test_aht_averages_handle_time_of_answered_contacts(project):
+    rows = [contact(talk_s=100.0, hold_s=20.0, wrap_s=30.0), contact(talk_s=50.0, hold_s=0.0, wrap_s=10.0),
+            contact(answered=False, talk_s=500.0), contact(hold_s=None)]
+    assert value(project, "aht", rows) == pytest.approx((150 + 60) / 2)
+
+
+def test_asa_is_the_wait_of_answered_live_contacts(project):
+    rows = [contact(wait_s=10.0), contact(channel="chat", wait_s=30.0), contact(channel="email", wait_s=3600.0),
+            contact(answered=False, wait_s=90.0)]
+    assert value(project, "asa", rows) == pytest.approx(20.0)
+
+
+def test_service_level_counts_a_wait_of_exactly_20s_as_within(project):
+    rows = [contact(wait_s=20.0), contact(wait_s=20.5), contact(wait_s=1.0), contact(answered=False, wait_s=40.0)]
+    assert value(project, "service_level", rows) == pytest.approx(2 / 4)
+
+
+def test_service_level_leaves_out_short_abandons_but_not_an_abandon_after_exactly_5s(project):
+    rows = [contact(wait_s=10.0), contact(answered=False, wait_s=4.9), contact(answered=False, wait_s=5.0)]
+    assert value(project, "service_level", rows) == pytest.approx(1 / 2)
+
+
+def test_abandon_rate_leaves_out_short_abandons(project):
+    rows = [contact(), contact(answered=False, wait_s=4.0), contact(answered=False, wait_s=5.0),
+            contact(answered=False, wait_s=60.0, channel="email")]
+    assert value(project, "abandon_rate", rows) == pytest.approx(1 / 2)
+
+
+def test_transfer_rate_among_answered_contacts(project):
+    rows = [contact(transferred=True), contact(transferred=False), contact(transferred=None),
+            contact(answered=False, transferred=True)]
+    assert value(project, "transfer_rate", rows) == pytest.approx(1 / 2)
+
+
+def test_team_with_only_email_has_a_row_with_null_live_metrics(project):
+    rows = [contact(team="north"), contact(team="digital", channel="email")]
+    result = {r["team"]: r for r in evaluate(project, rows, metrics=["asa", "contacts"], by=["team"])}
+    assert result["digital"] == {"team": "digital", "asa": None, "contacts": 1}
+
+
+# -- sales ----------------------------------------------------------------------------------------
+
+def test_sales_conversion_among_answered_contacts(project):
+    rows = [contact(sale=True), contact(sale=False), contact(sale=False), contact(answered=False, sale=None)]
+    assert value(project, "sales_conversion", rows) == pytest.approx(1 / 3)
+
+
+def test_sales_per_handle_hour(project):
+    rows = [contact(sale=True, talk_s=600.0, wrap_s=0.0), contact(sale=True, talk_s=900.0, wrap_s=0.0),
+            contact(sale=False, talk_s=300.0, wrap_s=0.0)]
+    assert value(project, "sales_per_hour", rows) == pytest.approx(2 / 0.5)
+
+
+def test_no_sales_is_a_real_zero_and_no_handle_time_is_null(project):
+    assert value(project, "sales_per_hour", [contact(sale=False)]) == 0.0
+    zero_time = [contact(sale=True, talk_s=0.0, wrap_s=0.0, hold_s=0.0)]
+    assert value(project, "sales_per_hour", zero_time) is None
+
+
+# -- loyalty behaviour after a contact -------------------------------------------------------------
+
+def order(**fields) -> dict:
+    row = {"order_id": 1, "customer_id": 1, "ordered_at": T0 + DAY, "amount": 50.0, "cross_sell": False}
+    return row | fields
+
+
+def test_buy_again_window_is_strictly_after_and_at_most_30_days(project):
+    rows = [contact(customer_id=c) for c in (1, 2, 3, 4, 5)]
+    orders = [
+        order(customer_id=1, ordered_at=T0),                            # same second: no
+        order(customer_id=2, ordered_at=T0 + 30 * DAY),                 # exactly 30 days: yes
+        order(customer_id=3, ordered_at=T0 + 30 * DAY + SECOND),        # one second late: no
+        order(customer_id=4, ordered_at=T0 + SECOND, amount=-20.0),     # a refund: no
+        order(customer_id=5, ordered_at=T0 - DAY),                      # before: no
+    ]
+    assert value(project, "buy_again_30d", rows, orders) == pytest.approx(1 / 5)
+
+
+def test_buy_more_needs_a_cross_sell(project):
+    rows = [contact(customer_id=1), contact(customer_id=2)]
+    orders = [order(customer_id=1, cross_sell=True), order(customer_id=2, cross_sell=False)]
+    assert value(project, "buy_more_30d", rows, orders) == pytest.approx(1 / 2)
+
+
+def test_spread_the_word_is_an_order_by_a_referred_customer(project):
+    rows = [contact(customer_id=1), contact(customer_id=2)]
+    orders = [order(customer_id=9, referred_by=1), order(customer_id=2, referred_by=None)]
+    assert value(project, "spread_word_30d", rows, orders) == pytest.approx(1 / 2)
+
+
+def test_loyalty_index_combines_nps_and_buy_again_after_aggregation(project):
+    rows = answers("nps_score", [10, 10, 0], copies=10)
+    orders = [order(customer_id=1)]
+    nps = 100 * (20 / 30 - 10 / 30)
+    assert value(project, "loyalty_index", rows, orders) == pytest.approx(0.5 * (nps + 100) / 200 + 0.5 * 1.0)
+    assert value(project, "loyalty_index", rows[:3], orders) is None  # NPS below its min_n
+
+
+# -- grains ---------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("moment", "grain", "label"), [
+    (datetime(2025, 12, 29, 0, 0), "week", "2026-W01"),
+    (datetime(2025, 12, 28, 23, 59, 59), "week", "2025-W52"),
+    (datetime(2027, 1, 1, 12), "week", "2026-W53"),
+    (datetime(2026, 1, 4, 23, 59), "week", "2026-W01"),
+    (datetime(2026, 3, 31, 23, 0), "month", "2026-03"),
+    (datetime(2026, 4, 1), "quarter", "2026-Q2"),
+    (datetime(2025, 12, 31, 23, 59), "year", 2025),
+])
+def test_grain_labels(project, moment, grain, label):
+    (row,) = evaluate(project, [contact(started_at=moment)], metrics=["contacts"], grain=grain)
+    assert row == {grain: label, "contacts": 1}
+
+
+def test_contacts_by_team_and_week_across_the_new_year(project):
+    rows = [contact(started_at=datetime(2025, 12, 28, 9)), contact(started_at=datetime(2025, 12, 29, 9)),
+            contact(started_at=datetime(2026, 1, 4, 9)), contact(team="south", started_at=datetime(2026, 1, 5, 9))]
+    result = evaluate(project, rows, metrics=["contacts"], by=["team"], grain="week")
+    assert result == [
+        {"team": "north", "week": "2025-W52", "contacts": 1},
+        {"team": "north", "week": "2026-W01", "contacts": 2},
+        {"team": "south", "week": "2026-W02", "contacts": 1},
+    ]
