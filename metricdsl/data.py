@@ -39,8 +39,8 @@ def scan(source: Source, data: Data) -> pl.LazyFrame:
         schema = frame.collect_schema()
     except (pl.exceptions.PolarsError, OSError) as error:
         raise DataError(f"source `{source.name}`: cannot read {describe(data)}: {_first_line(error)}") from None
-    casts = [pl.col(name).cast(dtype, strict=True) for name, dtype in declared.items()
-             if name in schema and schema[name] != dtype]
+    casts = [_convert(pl.col(name), schema[name], source.columns[name].type).alias(name)
+             for name, dtype in declared.items() if name in schema and schema[name] != dtype]
     return frame.with_columns(casts) if casts else frame
 
 
@@ -55,7 +55,7 @@ def _scan_file(source: Source, path: Path, declared: dict[str, pl.DataType]) -> 
         return pl.scan_csv(path, schema_overrides=declared, separator="\t" if path.suffix == ".tsv" else ",",
                            missing_columns="insert")
     if kind == "ndjson":
-        return pl.scan_ndjson(path, schema_overrides=declared)
+        return pl.scan_ndjson(path)
     return pl.scan_parquet(path) if kind == "parquet" else pl.scan_ipc(path)
 
 
@@ -75,9 +75,10 @@ def find_bad_value(source: Source, data: Data) -> str | None:
         raw = data.lazy()
     else:
         path = Path(data)
-        if SCANNERS.get(path.suffix.lower()) != "csv":
-            return None
-        raw = pl.scan_csv(path, infer_schema=False, separator="\t" if path.suffix == ".tsv" else ",")
+        if SCANNERS.get(path.suffix.lower()) == "csv":
+            raw = pl.scan_csv(path, infer_schema=False, separator="\t" if path.suffix == ".tsv" else ",")
+        else:
+            raw = _scan_file(source, path, {})
     schema = raw.collect_schema()
     for name, column in source.columns.items():
         if name not in schema:
@@ -92,6 +93,13 @@ def find_bad_value(source: Source, data: Data) -> str | None:
             return (f"source `{source.name}`: {describe(data)}, {where}, column `{name}`: "
                     f"`{text}` is not a {column.type}")
     return None
+
+
+def _convert(value: pl.Expr, dtype: pl.DataType, kind: str) -> pl.Expr:
+    """`value` (of `dtype`) as `kind`, failing on a value that does not convert."""
+    if dtype == pl.String and kind in ("datetime", "date"):
+        return value.str.to_datetime(time_unit="us") if kind == "datetime" else value.str.to_date()
+    return value.cast(DTYPES[kind], strict=True)
 
 
 def _parse(text: pl.Expr, kind: str) -> pl.Expr:
