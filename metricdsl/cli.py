@@ -86,7 +86,7 @@ def _source_file(item: str) -> tuple[str, str]:
 
 
 def _print_table(table: pl.DataFrame) -> None:
-    with pl.Config(tbl_rows=-1, tbl_cols=-1, tbl_width_chars=1_000_000, float_precision=3,
+    with pl.Config(tbl_rows=-1, tbl_cols=-1, tbl_width_chars=30_000, float_precision=3,
                    tbl_hide_dataframe_shape=True, tbl_hide_column_data_types=True, fmt_str_lengths=60):
         click.echo(str(table))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -185,7 +186,7 @@ class _Loader:
         value = self.text(node)
         if value is None or self.file is None:
             return None
-        return (Path(self.file.path).parent / value) if not Path(value).is_absolute() else Path(value)
+        return Path(os.path.normpath(Path(self.file.path).parent / value))
 
     def column(self, name: str, node: Node) -> Column | None:
         if isinstance(node, ScalarNode):

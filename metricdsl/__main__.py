@@ -1,0 +1,5 @@
+"""`python -m metricdsl`: the command line."""
+
+from metricdsl.cli import main
+
+main()

@@ -1,0 +1,153 @@
+"""The command line: exit codes, rendered diagnostics, tables and atomic outputs."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import datetime
+
+import polars as pl
+import pytest
+from click.testing import CliRunner
+
+from conftest import SPECS, frame
+from metricdsl.cli import main
+
+SOURCE = """\
+sources:
+  calls:
+    time: started_at
+    columns: {started_at: datetime, team: str, wait_s: {type: float, unit: s}, nps_score: int}
+"""
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, list(args))
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.fixture
+def broken_project(tmp_path):
+    """Three files, one mistake each: an unknown column, a syntax error, an unknown key."""
+    (tmp_path / "sources.yaml").write_text(SOURCE)
+    (tmp_path / "survey.yaml").write_text("metrics:\n  nps:\n    expr: 100 * share(nps_scor >= 9)\n")
+    (tmp_path / "waits.yaml").write_text("metrics:\n  asa:\n    expr: mean(wait_s +)\n")
+    (tmp_path / "board.yaml").write_text("dashboards:\n  main:\n    metrics: [asa]\n    grian: week\n")
+    return tmp_path
+
+
+def test_validate_reports_every_mistake_with_position_and_caret(broken_project):
+    code, out, _ = run("validate", str(broken_project))
+    assert code == 1
+    assert "error[MD201]: unknown column `nps_scor` in source `calls`" in out
+    assert f"--> {broken_project / 'survey.yaml'}:3:23" in out
+    assert " 3 |     expr: 100 * share(nps_scor >= 9)\n   |                       ^^^^^^^^\n" in out
+    assert "help: did you mean `nps_score`?" in out
+    assert f"--> {broken_project / 'waits.yaml'}:3:24" in out and "error[MD101]" in out
+    assert f"--> {broken_project / 'board.yaml'}:4:5" in out and "did you mean `grain`?" in out
+    assert out.rstrip().endswith("3 errors, 0 warnings in 4 files")
+
+
+def test_validate_as_json_and_github(broken_project):
+    code, out, _ = run("validate", str(broken_project), "--format", "json")
+    found = json.loads(out)
+    assert code == 1
+    assert sorted(d["code"] for d in found) == ["MD004", "MD101", "MD201"]
+    assert {d["line"] for d in found} == {3, 4}
+    code, out, _ = run("validate", str(broken_project), "--format", "github")
+    assert code == 1
+    assert f"::error file={broken_project / 'survey.yaml'},line=3,col=23,title=MD201::unknown column" in out
+
+
+def test_broken_yaml_is_a_diagnostic(tmp_path):
+    (tmp_path / "bad.yaml").write_text("metrics:\n  nps: {expr: share(x)\n")
+    code, out, _ = run("validate", str(tmp_path))
+    assert code == 1
+    assert "error[MD001]" in out and "bad.yaml:2:23" in out
+
+
+def test_validate_passes_on_the_standard_library():
+    code, out, _ = run("validate", str(SPECS))
+    assert (code, out.strip()) == (0, "0 errors, 0 warnings in 5 files")
+
+
+@pytest.fixture
+def calls(tmp_path):
+    path = tmp_path / "calls.csv"
+    path.write_text("started_at,team,wait_s,nps_score\n2025-12-29T10:00:00,north,10,9\n"
+                    "2026-01-05T10:00:00,north,30,\n2026-01-05T11:00:00,south,,3\n")
+    (tmp_path / "specs.yaml").write_text(SOURCE + "metrics:\n  asa: mean(wait_s)\n  promoters: share(nps_score >= 9)\n")
+    return tmp_path
+
+
+def test_eval_prints_a_table(calls):
+    code, out, _ = run("eval", str(calls / "specs.yaml"), "--data", f"calls={calls / 'calls.csv'}", "--by", "team")
+    assert code == 0
+    assert "team" in out and "north" in out and "20.0" in out
+
+
+def test_eval_writes_json_rows_keyed_by_dimension_grain_and_metric(calls):
+    out_file = calls / "out" / "result.json"
+    code, _, err = run("eval", str(calls / "specs.yaml"), "--data", f"calls={calls / 'calls.csv'}", "--by", "team",
+                       "--grain", "week", "--output", str(out_file))
+    assert code == 0 and "wrote 3 rows" in err
+    assert json.loads(out_file.read_text()) == [
+        {"team": "north", "week": "2026-W01", "asa": 10.0, "promoters": 1.0},
+        {"team": "north", "week": "2026-W02", "asa": 30.0, "promoters": None},
+        {"team": "south", "week": "2026-W02", "asa": None, "promoters": 0.0},
+    ]
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_eval_writes_csv_and_parquet(calls, suffix):
+    out_file = calls / f"result{suffix}"
+    code, _, _ = run("eval", str(calls / "specs.yaml"), "--data", f"calls={calls / 'calls.csv'}", "--grain", "day",
+                     "--output", str(out_file))
+    assert code == 0
+    table = pl.read_csv(out_file) if suffix == ".csv" else pl.read_parquet(out_file)
+    assert table.columns == ["day", "asa", "promoters"] and table.height == 2
+
+
+def test_failed_eval_leaves_an_existing_output_untouched(calls):
+    out_file = calls / "result.json"
+    out_file.write_text("previous")
+    (calls / "calls.csv").write_text("started_at,team,wait_s,nps_score\nnot-a-time,north,1,1\n")
+    code, _, err = run("eval", str(calls / "specs.yaml"), "--data", f"calls={calls / 'calls.csv'}",
+                       "--grain", "week", "--output", str(out_file))
+    assert code == 1
+    assert "line 2, column `started_at`: `not-a-time` is not a datetime" in err
+    assert out_file.read_text() == "previous"
+    assert sorted(p.name for p in calls.iterdir()) == ["calls.csv", "result.json", "specs.yaml"]
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--metrics", "asx"], "unknown metric `asx`; did you mean `asa`?"),
+    (["--by", "teem"], "did you mean `team`?"),
+    (["--dashboard", "nope"], "unknown dashboard `nope`"),
+    (["--grain", "fortnight"], "Invalid value for '--grain'"),
+    (["--output", "result.xlsx"], "--output must end in"),
+    (["--data", "calls"], "--data takes SOURCE=FILE"),
+    (["--data", "call=x.csv"], "unknown source `call`"),
+])
+def test_usage_errors_exit_2(calls, args, message):
+    code, _, err = run("eval", str(calls / "specs.yaml"), "--data", f"calls={calls / 'calls.csv'}", *args)
+    assert code == 2
+    assert message in err
+
+
+def test_eval_of_specs_with_errors_exits_1(broken_project):
+    code, _, err = run("eval", str(broken_project))
+    assert code == 1 and "error[MD201]" in err
+
+
+def test_console_script_evaluates_the_bundled_example_without_flags(project):
+    result = subprocess.run([sys.executable, "-m", "metricdsl", "eval", str(SPECS), "--metrics", "contacts,nps",
+                             "--by", "team"], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    assert "contacts" in result.stdout and "Traceback" not in result.stderr
+
+
+def test_frame_helper_types_every_declared_column(project):
+    assert frame(project, "orders", [{"ordered_at": datetime(2026, 1, 1)}]).schema["amount"] == pl.Float64
