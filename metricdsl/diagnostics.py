@@ -109,3 +109,9 @@ def render_text(diagnostic: Diagnostic) -> str:
     if diagnostic.hint:
         lines.append(f"  = help: {diagnostic.hint}")
     return "\n".join(lines)
+
+
+def codes_table() -> str:
+    """The Markdown table of every diagnostic code, as the README shows it."""
+    rows = [f"| `{c.code}` | {c.severity.value} | {c.title} | {c.doc} |" for c in CODES.values()]
+    return "\n".join(["| code | severity | title | meaning |", "|---|---|---|---|", *rows])
