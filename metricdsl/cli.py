@@ -116,6 +116,8 @@ def render(diagnostics: list[Diagnostic], output_format: str, files: int | None)
         return json.dumps([_as_json(d) for d in diagnostics], indent=1)
     if output_format == "github":
         return "\n".join(_as_github(d) for d in diagnostics)
+    diagnostics = sorted(diagnostics, key=lambda d: (d.location.file, d.location.line, d.location.col)
+                         if d.location else ("", 0, 0))
     errors = sum(d.severity is Severity.ERROR for d in diagnostics)
     warnings = len(diagnostics) - errors
     parts = [render_text(d) + "\n" for d in diagnostics]

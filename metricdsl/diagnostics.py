@@ -8,7 +8,10 @@ from __future__ import annotations
 import difflib
 import enum
 from dataclasses import dataclass
+from importlib import resources
 from typing import Iterable
+
+import yaml
 
 
 class Severity(str, enum.Enum):
@@ -18,36 +21,30 @@ class Severity(str, enum.Enum):
 
 @dataclass(frozen=True)
 class Code:
-    """A documented diagnostic code."""
+    """A documented diagnostic code: what it means, why it matters, an example, how to fix it."""
 
     code: str
     title: str
-    doc: str
+    what: str
+    why: str
+    example: str
+    fix: str
     severity: Severity = Severity.ERROR
 
+    def explain(self) -> str:
+        """The documentation of the code, as `metricdsl explain CODE` prints it."""
+        example = "\n".join(f"    {line}" for line in self.example.splitlines())
+        return (f"{self.code}: {self.title} ({self.severity.value})\n\n{self.what}\n\nWhy: {self.why}\n\n"
+                f"Example:\n\n{example}\n\nHow to fix: {self.fix}\n")
 
-CODES: dict[str, Code] = {c.code: c for c in [
-    Code("MD001", "YAML syntax error", "The file is not valid YAML. Fix the indentation or quoting at the position shown."),
-    Code("MD002", "unreadable file", "A spec file could not be read (missing, a directory, not UTF-8)."),
-    Code("MD003", "wrong kind of value", "A key holds the wrong kind of YAML value, such as a list where a mapping is expected."),
-    Code("MD004", "unknown key", "A key that the spec format does not define. Unknown keys are errors so that a typo never goes unnoticed."),
-    Code("MD005", "missing key", "A required key is absent, such as `expr` of a metric."),
-    Code("MD006", "invalid value", "A value outside its allowed set, such as `better: up` instead of `higher` or `lower`."),
-    Code("MD007", "duplicate name", "Two definitions of one kind share a name; names are unique per kind across the project."),
-    Code("MD101", "expression syntax error", "The expression does not follow the grammar of the language."),
-    Code("MD201", "unknown name", "A name that is no column, derived column, metric or source in scope."),
-    Code("MD202", "unknown function", "A call to a function the language does not define."),
-    Code("MD203", "wrong arguments", "A function called with the wrong number or kind of arguments."),
-    Code("MD204", "type mismatch", "An operand of the wrong type, such as `share()` of a number or `+` on strings."),
-    Code("MD205", "unit mismatch", "Two quantities in different units added, subtracted or compared, such as seconds and points."),
-    Code("MD206", "number without unit", "A bare number compared with or added to a time quantity: write `5s`, not `5`.", Severity.WARNING),
-    Code("MD207", "aggregate of an aggregate", "An aggregate (or a metric) inside another aggregate. Compute the inner one as its own metric."),
-    Code("MD208", "row value where an aggregate is needed", "A metric must aggregate its rows: wrap the column in `mean()`, `sum()`, `share()`..."),
-    Code("MD209", "aggregate where a row value is needed", "A derived column or a filter is computed per row and cannot use aggregates or metrics."),
-    Code("MD210", "circular definition", "Metrics or derived columns that depend on themselves."),
-    Code("MD211", "source not known", "The source of a metric cannot be inferred from its expression; give `source:`."),
-    Code("MD212", "unknown dimension or grain", "A dashboard or `--by` names a column its metrics' sources lack, or an unknown grain."),
-]}
+
+def _load_codes() -> dict[str, Code]:
+    entries = yaml.safe_load((resources.files("metricdsl") / "codes.yaml").read_text(encoding="utf-8"))
+    return {code: Code(code=code, **{**entry, "severity": Severity(entry.get("severity", "error"))})
+            for code, entry in entries.items()}
+
+
+CODES: dict[str, Code] = _load_codes()
 
 
 @dataclass(frozen=True)
@@ -113,5 +110,5 @@ def render_text(diagnostic: Diagnostic) -> str:
 
 def codes_table() -> str:
     """The Markdown table of every diagnostic code, as the README shows it."""
-    rows = [f"| `{c.code}` | {c.severity.value} | {c.title} | {c.doc} |" for c in CODES.values()]
+    rows = [f"| `{c.code}` | {c.severity.value} | {c.title} | {c.what} |" for c in CODES.values()]
     return "\n".join(["| code | severity | title | meaning |", "|---|---|---|---|", *rows])

@@ -33,10 +33,10 @@ def build_query(model: Model, request: Request, scan: Callable[[str], pl.LazyFra
     plans = _aggregates_by_source(model, compiler, order)
     frames = [_grouped(model, compiler, request, source, aggregates, scan) for source, aggregates in plans.items()]
     frame = _join(frames, request.keys)
-    counts = [c for aggregates in plans.values() for a in aggregates for c in (a.n_column, a.column) if a.counts]
-    counts += [a.n_column for aggregates in plans.values() for a in aggregates]
-    if counts and request.keys:  # a group without rows of a source: its counts are 0, not unknown
-        frame = frame.with_columns(pl.col(c).fill_null(0) for c in dict.fromkeys(counts))
+    if len(frames) > 1 and request.keys:  # a group without rows of a source: its counts are 0, not unknown
+        aggregates = [a for source_aggregates in plans.values() for a in source_aggregates]
+        counts = [a.n_column for a in aggregates] + [a.column for a in aggregates if a.counts]
+        frame = frame.with_columns(pl.col(c).fill_null(0) for c in counts)
     for name in order:
         frame = frame.with_columns(*_metric(model, compiler, name))
     return _present(frame, request, order), compiler
