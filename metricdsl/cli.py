@@ -13,9 +13,10 @@ import polars as pl
 
 from metricdsl.check import check
 from metricdsl.data import DataError
-from metricdsl.diagnostics import Diagnostic, Severity, SpecError, has_errors, render_text
+from metricdsl.diagnostics import CODES, Diagnostic, Severity, SpecError, has_errors, render_text
+from metricdsl.explain import explain_metric
 from metricdsl.load import load_files, spec_files
-from metricdsl.project import RequestError, load
+from metricdsl.project import Project, RequestError, _unknown, load
 from metricdsl.spec import GRAINS
 
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
@@ -33,11 +34,10 @@ def main() -> None:
 @click.option("--format", "output_format", type=click.Choice(["text", "json", "github"]), default="text",
               show_default=True, help="How to print the diagnostics.")
 def validate(paths: tuple[Path, ...], output_format: str) -> None:
-    """Parse and check the specs under PATHS (default: the current folder); print every problem."""
-    paths = paths or (Path("."),)
-    definitions, diagnostics = load_files(list(paths))
+    """Parse and check the specs under PATHS (default: ./specs, else .); print every problem."""
+    definitions, diagnostics = load_files(_spec_paths(paths))
     diagnostics += check(definitions)[1]
-    click.echo(render(diagnostics, output_format, len(spec_files(list(paths)))))
+    click.echo(render(diagnostics, output_format, len(spec_files(_spec_paths(paths)))))
     sys.exit(EXIT_ERRORS if has_errors(diagnostics) else EXIT_OK)
 
 
@@ -56,11 +56,7 @@ def evaluate(paths: tuple[Path, ...], data: tuple[str, ...], dashboard: str | No
     if output is not None and output.suffix.lower() not in OUTPUT_FORMATS:
         raise click.UsageError(f"--output must end in {', '.join(OUTPUT_FORMATS)}, not `{output.suffix}`")
     inputs = dict(_source_file(item) for item in data)
-    try:
-        project = load(list(paths or (Path("."),)))
-    except SpecError as error:
-        click.echo(render(error.diagnostics, "text", None), err=True)
-        sys.exit(EXIT_ERRORS)
+    project = _load_or_exit(paths)
     if dashboard is None and metrics is None and len(project.definitions.dashboards) == 1:
         dashboard = next(iter(project.definitions.dashboards))
     names = [m.strip() for m in metrics.split(",") if m.strip()] if metrics else None
@@ -76,6 +72,34 @@ def evaluate(paths: tuple[Path, ...], data: tuple[str, ...], dashboard: str | No
     else:
         write_atomically(table, output)
         click.echo(f"wrote {table.height} rows to {output}", err=True)
+
+
+@main.command()
+@click.argument("name")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+def explain(name: str, paths: tuple[Path, ...]) -> None:
+    """Explain a diagnostic code (MD101) or a metric of the specs under PATHS."""
+    code = CODES.get(name.upper())
+    if code is not None:
+        click.echo(code.explain())
+        return
+    project = _load_or_exit(paths)
+    if name not in project.model.metrics:
+        raise click.UsageError(_unknown("metric or code", name, [*project.model.metrics, *CODES]))
+    click.echo(explain_metric(project, name))
+
+
+def _spec_paths(paths: tuple[Path, ...]) -> list[Path]:
+    """The paths given, or by default `specs/` when the current folder has one, else the folder."""
+    return list(paths) or [Path("specs") if Path("specs").is_dir() else Path(".")]
+
+
+def _load_or_exit(paths: tuple[Path, ...]) -> Project:
+    try:
+        return load(_spec_paths(paths))
+    except SpecError as error:
+        click.echo(render(error.diagnostics, "text", None), err=True)
+        sys.exit(EXIT_ERRORS)
 
 
 def _source_file(item: str) -> tuple[str, str]:
