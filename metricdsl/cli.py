@@ -13,10 +13,11 @@ import polars as pl
 
 from metricdsl.check import check
 from metricdsl.data import DataError
-from metricdsl.diagnostics import CODES, Diagnostic, Severity, SpecError, has_errors, render_text
+from metricdsl.diagnostics import CODES, SpecError, has_errors
 from metricdsl.explain import explain_metric
 from metricdsl.load import load_files, spec_files
 from metricdsl.project import Project, RequestError, _unknown, load
+from metricdsl.render import FORMATS, render
 from metricdsl.spec import GRAINS
 
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
@@ -31,13 +32,13 @@ def main() -> None:
 
 @main.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-@click.option("--format", "output_format", type=click.Choice(["text", "json", "github"]), default="text",
+@click.option("--format", "output_format", type=click.Choice(FORMATS), default="text",
               show_default=True, help="How to print the diagnostics.")
 def validate(paths: tuple[Path, ...], output_format: str) -> None:
     """Parse and check the specs under PATHS (default: ./specs, else .); print every problem."""
     definitions, diagnostics = load_files(_spec_paths(paths))
     diagnostics += check(definitions)[1]
-    click.echo(render(diagnostics, output_format, len(spec_files(_spec_paths(paths)))))
+    echo(render(diagnostics, output_format, len(spec_files(_spec_paths(paths)))))
     sys.exit(EXIT_ERRORS if has_errors(diagnostics) else EXIT_OK)
 
 
@@ -89,6 +90,11 @@ def explain(name: str, paths: tuple[Path, ...]) -> None:
     click.echo(explain_metric(project, name))
 
 
+def echo(message: str, err: bool = False) -> None:
+    """Print, in colour only on a terminal and when NO_COLOR is not set."""
+    click.echo(message, err=err, color=False if os.environ.get("NO_COLOR") else None)
+
+
 def _spec_paths(paths: tuple[Path, ...]) -> list[Path]:
     """The paths given, or by default `specs/` when the current folder has one, else the folder."""
     return list(paths) or [Path("specs") if Path("specs").is_dir() else Path(".")]
@@ -98,7 +104,7 @@ def _load_or_exit(paths: tuple[Path, ...]) -> Project:
     try:
         return load(_spec_paths(paths))
     except SpecError as error:
-        click.echo(render(error.diagnostics, "text", None), err=True)
+        echo(render(error.diagnostics, "text"), err=True)
         sys.exit(EXIT_ERRORS)
 
 
@@ -132,36 +138,3 @@ def write_atomically(table: pl.DataFrame, path: Path) -> None:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
-
-
-def render(diagnostics: list[Diagnostic], output_format: str, files: int | None) -> str:
-    """Diagnostics as text (with a summary line), JSON or GitHub workflow annotations."""
-    if output_format == "json":
-        return json.dumps([_as_json(d) for d in diagnostics], indent=1)
-    if output_format == "github":
-        return "\n".join(_as_github(d) for d in diagnostics)
-    diagnostics = sorted(diagnostics, key=lambda d: (d.location.file, d.location.line, d.location.col)
-                         if d.location else ("", 0, 0))
-    errors = sum(d.severity is Severity.ERROR for d in diagnostics)
-    warnings = len(diagnostics) - errors
-    parts = [render_text(d) + "\n" for d in diagnostics]
-    checked = f" in {files} file{'s' if files != 1 else ''}" if files is not None else ""
-    parts.append(f"{errors} error{'s' if errors != 1 else ''}, {warnings} warning{'s' if warnings != 1 else ''}"
-                 f"{checked}")
-    return "\n".join(parts)
-
-
-def _as_json(d: Diagnostic) -> dict:
-    loc = d.location
-    return {"code": d.code, "severity": d.severity.value, "message": d.message, "hint": d.hint,
-            "file": loc.file if loc else None, "line": loc.line if loc else None, "column": loc.col if loc else None,
-            "end_column": loc.end_col if loc else None}
-
-
-def _as_github(d: Diagnostic) -> str:
-    level = "error" if d.severity is Severity.ERROR else "warning"
-    loc = d.location
-    where = f"file={loc.file},line={loc.line},col={loc.col}," if loc else ""
-    message = d.message + (f" ({d.hint})" if d.hint else "")
-    escaped = message.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-    return f"::{level} {where}title={d.code}::{escaped}"

@@ -89,23 +89,8 @@ class SpecError(Exception):
 
     def __init__(self, diagnostics: list[Diagnostic]):
         self.diagnostics = diagnostics
-        super().__init__("\n".join(render_text(d) for d in diagnostics))
-
-
-def render_text(diagnostic: Diagnostic) -> str:
-    """Render one diagnostic in the style of rustc and ruff, with a caret under the span."""
-    lines = [f"{diagnostic.severity.value}[{diagnostic.code}]: {diagnostic.message}"]
-    loc = diagnostic.location
-    if loc is not None:
-        lines.append(f"  --> {loc.file}:{loc.line}:{loc.col}")
-        if loc.source_line:
-            width = max(1, (loc.end_col or loc.col + 1) - loc.col)
-            gutter = " " * len(str(loc.line))
-            lines += [f" {gutter} |", f" {loc.line} | {loc.source_line}",
-                      f" {gutter} | {' ' * (loc.col - 1)}{'^' * width}"]
-    if diagnostic.hint:
-        lines.append(f"  = help: {diagnostic.hint}")
-    return "\n".join(lines)
+        super().__init__("\n".join(f"{d.code}: {d.message}" + (f" ({d.location.file}:{d.location.line}:"
+                                    f"{d.location.col})" if d.location else "") for d in diagnostics))
 
 
 def codes_table() -> str:

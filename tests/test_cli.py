@@ -52,13 +52,16 @@ def test_validate_reports_every_mistake_with_position_and_caret(broken_project):
 
 def test_validate_as_json_and_github(broken_project):
     code, out, _ = run("validate", str(broken_project), "--format", "json")
-    found = json.loads(out)
+    report = json.loads(out)
+    found = report["diagnostics"]
     assert code == 1
+    assert (report["schema"], report["errors"], report["warnings"], report["files"]) == (
+        "metricdsl-diagnostics/1", 3, 0, 4)
     assert sorted(d["code"] for d in found) == ["MD004", "MD101", "MD201"]
     assert {d["line"] for d in found} == {3, 4}
     code, out, _ = run("validate", str(broken_project), "--format", "github")
     assert code == 1
-    assert f"::error file={broken_project / 'survey.yaml'},line=3,col=23,title=MD201::unknown column" in out
+    assert f"::error file={broken_project / 'survey.yaml'},line=3,col=23,endColumn=31,title=MD201::unknown column" in out
 
 
 def test_broken_yaml_is_a_diagnostic(tmp_path):
