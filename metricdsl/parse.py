@@ -78,34 +78,62 @@ def _check_nesting(text: str) -> None:
                                 "split it into derived columns or metrics")
 
 
-def _expected(tokens: set[str]) -> str:
+# The terminals that can start an expression: when the parser wants one of them, say "an expression".
+EXPRESSION_START = {"NAME", "NUMBER", "STRING"}
+# Operators from other languages, and what to write instead.
+FOREIGN_OPERATORS = {"&&": "and", "||": "or", "!": "not", "<>": "!=", "=>": ">=", "=<": "<=", "=": "=="}
+
+
+def _expected(tokens: set[str], after: str | None) -> str:
+    if tokens & EXPRESSION_START:
+        return "a condition" if after == "where" else "an expression"
     words = sorted({TERMINAL_WORDS.get(name, name) for name in tokens})
     if len(words) > 6:
-        return "an expression or operator"
+        return "an operator"
     return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
 
 
+def _previous_token(text: str, position: int) -> str | None:
+    """The text of the last token that ends before `position`."""
+    previous = None
+    try:
+        for token in parser().lex(text[:position]):
+            previous = str(token)
+    except UnexpectedInput:
+        return None
+    return previous.lower() if previous else None
+
+
 def _problem(error: UnexpectedInput, text: str) -> SyntaxProblem:
+    at_end = isinstance(error, UnexpectedEOF) or (isinstance(error, UnexpectedToken) and error.token.type == "$END")
+    position = len(text) if at_end or error.pos_in_stream is None else error.pos_in_stream
+    foreign = next((op for op in sorted(FOREIGN_OPERATORS, key=len, reverse=True) if text.startswith(op, position)), None)
+    previous = _previous_token(text, position)
+    if previous in ("<", "=") and text.startswith((">", "<"), position):  # `<>`, `=>`, `=<`
+        foreign, position = previous + text[position], position - 1
+    if foreign and foreign != "=" or (foreign == "=" and not text.startswith("==", position)):
+        return SyntaxProblem(f"`{foreign}` is not an operator here", position, position + len(foreign),
+                             f"write `{FOREIGN_OPERATORS[foreign]}`")
     if isinstance(error, UnexpectedCharacters):
-        char = text[error.pos_in_stream]
-        hint = None
-        if char == '"' or char == "'":
-            return SyntaxProblem("unclosed string", error.pos_in_stream, len(text), f"close it with {char}")
-        if char in "&|!":
-            hint = "write `and`, `or`, `not`"
-        return SyntaxProblem(f"unexpected character `{char}`", error.pos_in_stream, error.pos_in_stream + 1, hint)
-    if isinstance(error, UnexpectedEOF) or (isinstance(error, UnexpectedToken) and error.token.type == "$END"):
-        expected = _expected(set(error.expected))
-        if "RPAREN" in error.expected and text.count("(") > text.count(")"):
-            return SyntaxProblem("unclosed parenthesis", len(text), len(text) + 1, "add `)`")
-        return SyntaxProblem(f"unexpected end of expression: expected {expected}", len(text), len(text) + 1)
+        char = text[position]
+        if char in "\"'":
+            return SyntaxProblem("unclosed string", position, len(text), f"close it with {char}")
+        return SyntaxProblem(f"unexpected character `{char}`", position, position + 1)
+    expected = set(getattr(error, "expected", ()))
+    for opening, closing, name in (("(", ")", "RPAREN"), ("[", "]", "RBRACKET")):
+        if at_end and name in expected and text.count(opening) > text.count(closing):
+            return SyntaxProblem(f"unclosed `{opening}`", len(text), len(text) + 1, f"add `{closing}`")
+    wanted = _expected(expected, previous)
+    after = f" after `{previous}`" if previous else ""
+    if at_end:
+        return SyntaxProblem(f"the expression ends too early: expected {wanted}{after}", len(text), len(text) + 1)
     assert isinstance(error, UnexpectedToken)
     token = error.token
     start = token.start_pos or 0
-    end = token.end_pos or start + 1
-    hint = "use `==` to compare" if token.type == "EQUALS" else None
-    return SyntaxProblem(f"unexpected {TERMINAL_WORDS.get(token.type, token.type)} `{token}`: "
-                         f"expected {_expected(set(error.expected))}", start, end, hint)
+    found = TERMINAL_WORDS.get(token.type, token.type)
+    found = f"`{token}`" if found.startswith("`") else f"{found} `{token}`"
+    hint = "comparisons do not chain: write `a < b and b < c`" if token.type == "COMPARE" else None
+    return SyntaxProblem(f"expected {wanted}{after}, found {found}", start, token.end_pos or start + 1, hint)
 
 
 def _span(meta_or_token) -> ast.Span:

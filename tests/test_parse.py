@@ -73,21 +73,32 @@ def test_spaces_do_not_change_the_tree():
     assert parse("share( x>=9 )") == parse("share(x >= 9)")
 
 
-@pytest.mark.parametrize(("text", "message", "at"), [
-    ("mean(x", "unclosed parenthesis", 6),
-    ("a +", "unexpected end of expression", 3),
-    ("a && b", "unexpected character `&`", 2),
-    ('"open', "unclosed string", 0),
-    ("a < b < c", "unexpected a comparison", 6),
-    ("@2026-02-30", "not a calendar date", 0),
-    ("f(a=1, b)", "positional argument after a keyword argument", 7),
-    ("(" * 500 + "1" + ")" * 500, "nested more than", 200),
+@pytest.mark.parametrize(("text", "message", "at", "hint"), [
+    ("mean(x", "unclosed `(`", 6, "add `)`"),
+    ("x in [1, 2", "unclosed `[`", 10, "add `]`"),
+    ('"open', "unclosed string", 0, 'close it with "'),
+    ("a +", "the expression ends too early: expected an expression after `+`", 3, None),
+    ("a and", "expected an expression after `and`", 5, None),
+    ("mean(x where)", "expected a condition after `where`, found `)`", 12, None),
+    ("quantile(x, )", "expected an expression after `,`, found `)`", 12, None),
+    ("a && b", "`&&` is not an operator here", 2, "write `and`"),
+    ("a || b", "`||` is not an operator here", 2, "write `or`"),
+    ("!answered", "`!` is not an operator here", 0, "write `not`"),
+    ("a <> b", "`<>` is not an operator here", 2, "write `!=`"),
+    ("a = b", "`=` is not an operator here", 2, "write `==`"),
+    ("a < b < c", "expected an operator after `b`, found a comparison `<`", 6, "comparisons do not chain"),
+    ("1 +* 2", "expected an expression after `+`, found `*`", 3, None),
+    ("@2026-02-30", "not a calendar date", 0, "write dates as @YYYY-MM-DD"),
+    ("f(a=1, b)", "positional argument after a keyword argument", 7, "put keyword arguments last"),
+    ("(" * 500 + "1" + ")" * 500, "nested more than", 200, "split it"),
 ])
-def test_syntax_errors_name_the_problem_and_its_position(text, message, at):
+def test_syntax_errors_name_the_problem_and_its_position(text, message, at, hint):
     with pytest.raises(SyntaxProblem) as raised:
         parse(text)
     assert message in raised.value.message
     assert raised.value.start == at
+    assert (hint or "") in (raised.value.hint or "")
+    assert hint is not None or raised.value.hint is None
 
 
 def test_no_terminal_is_anonymous():
