@@ -6,6 +6,7 @@ import json
 import os
 import sys
 import tempfile
+from xml.etree import ElementTree
 from pathlib import Path
 
 import click
@@ -19,6 +20,7 @@ from metricdsl.load import load_files, spec_files
 from metricdsl.project import Project, RequestError, _unknown, load
 from metricdsl.render import FORMATS, render
 from metricdsl.spec import GRAINS
+from metricdsl.spectest import Outcome, run_tests
 
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
 OUTPUT_FORMATS = (".csv", ".parquet", ".json")
@@ -75,6 +77,31 @@ def evaluate(paths: tuple[Path, ...], data: tuple[str, ...], dashboard: str | No
         click.echo(f"wrote {table.height} rows to {output}", err=True)
 
 
+@main.command(name="test")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--junit-xml", type=click.Path(path_type=Path), help="Also write the results as JUnit XML.")
+def test_specs(paths: tuple[Path, ...], junit_xml: Path | None) -> None:
+    """Run the `tests:` of the specs under PATHS; exit 1 when one fails."""
+    project = _load_or_exit(paths)
+    outcomes = run_tests(project)
+    for outcome in outcomes:
+        test = outcome.test
+        where = f"{test.location.file}:{test.location.line}" if test.location else "?"
+        if outcome.passed:
+            echo(f"{where}: {test.name} {click.style('PASSED', fg='green')}")
+            continue
+        echo(f"{where}: {test.name} {click.style('FAILED', fg='red', bold=True)}")
+        for failure in outcome.failures:
+            echo(f"    {failure}")
+        if test.expect_location:
+            echo(f"    --> {test.expect_location.file}:{test.expect_location.line}")
+    failed = sum(not o.passed for o in outcomes)
+    echo(f"{len(outcomes) - failed} passed, {failed} failed")
+    if junit_xml is not None:
+        write_text_atomically(junit_report(outcomes), junit_xml)
+    sys.exit(EXIT_ERRORS if failed else EXIT_OK)
+
+
 @main.command()
 @click.argument("name")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
@@ -123,18 +150,42 @@ def _print_table(table: pl.DataFrame) -> None:
 
 def write_atomically(table: pl.DataFrame, path: Path) -> None:
     """Write `table` by the file's extension to a temporary file, then rename it into place."""
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        _replace(path, table.write_csv)
+    elif suffix == ".parquet":
+        _replace(path, table.write_parquet)
+    else:
+        write_text_atomically(json.dumps(table.to_dicts(), default=str, indent=1) + "\n", path)
+
+
+def write_text_atomically(text: str, path: Path) -> None:
+    _replace(path, lambda temporary: Path(temporary).write_text(text, encoding="utf-8"))
+
+
+def _replace(path: Path, write) -> None:
+    """Call `write(temporary)` on a temporary file beside `path`, then rename it to `path`."""
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     os.close(handle)
     try:
-        suffix = path.suffix.lower()
-        if suffix == ".csv":
-            table.write_csv(temporary)
-        elif suffix == ".parquet":
-            table.write_parquet(temporary)
-        else:
-            Path(temporary).write_text(json.dumps(table.to_dicts(), default=str, indent=1) + "\n", encoding="utf-8")
+        write(temporary)
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def junit_report(outcomes: list[Outcome]) -> str:
+    """The outcomes as a JUnit XML report, one test case per spec test."""
+    suite = ElementTree.Element("testsuite", name="metricdsl", tests=str(len(outcomes)),
+                                failures=str(sum(not o.passed for o in outcomes)))
+    for outcome in outcomes:
+        location = outcome.test.location
+        case = ElementTree.SubElement(suite, "testcase", name=outcome.test.name,
+                                      classname=location.file if location else "specs",
+                                      file=location.file if location else "", line=str(location.line if location else 0))
+        if not outcome.passed:
+            failure = ElementTree.SubElement(case, "failure", message=outcome.failures[0])
+            failure.text = "\n".join(outcome.failures)
+    return ElementTree.tostring(suite, encoding="unicode", xml_declaration=True) + "\n"

@@ -11,16 +11,17 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from metricdsl.diagnostics import Diagnostic, did_you_mean
 from metricdsl.spec import (
-    COLUMN_TYPES, DIRECTIONS, GRAINS, Column, Dashboard, Definitions, ExprText, FileText, Metric, Source,
+    COLUMN_TYPES, DIRECTIONS, GRAINS, Column, Dashboard, Definitions, ExprText, FileText, Metric, Source, SpecTest,
 )
 
 TOP_KEYS = ("sources", "metrics", "dashboards", "targets", "rules", "scorecards", "tests")
 # Keys the later stages (grading, spec tests) read; the loader accepts them as they are.
-RESERVED_KEYS = ("targets", "rules", "scorecards", "tests")
+RESERVED_KEYS = ("targets", "rules", "scorecards")
 SOURCE_KEYS = ("description", "path", "time", "entities", "columns", "derive")
 COLUMN_KEYS = ("type", "unit", "values", "range", "description")
 METRIC_KEYS = ("expr", "label", "description", "unit", "better", "where", "min_n", "source")
 DASHBOARD_KEYS = ("metrics", "title", "description", "by", "grain", "scorecard")
+TEST_KEYS = ("name", "given", "expect", "by", "grain", "tolerance", "ignore_min_n")
 SPEC_SUFFIXES = (".yaml", ".yml")
 
 
@@ -86,9 +87,52 @@ class _Loader:
         for key, key_node, value in self.mapping(root, TOP_KEYS):
             if key in RESERVED_KEYS:
                 continue
+            if key == "tests":
+                self.tests(value)
+                continue
             load_one = {"sources": self.source, "metrics": self.metric, "dashboards": self.dashboard}[key]
             for name, name_node, body in self.mapping(value):
                 self.define(key, name, name_node, load_one(name, name_node, body))
+
+    def tests(self, node: Node) -> None:
+        if not isinstance(node, SequenceNode):
+            self.report("MD003", f"`tests` takes a list of tests, found {_kind(node)}", node)
+            return
+        for item in node.value:
+            test = self.test(item)
+            if test is not None:
+                self.definitions.tests.append(test)
+
+    def test(self, node: Node) -> SpecTest | None:
+        items = {key: (key_node, value) for key, key_node, value in self.mapping(node, TEST_KEYS)}
+        for required in ("name", "expect"):
+            if required not in items:
+                self.report("MD005", f"a test has no `{required}`", node)
+                return None
+        expect_node = items["expect"][1]
+        expect = self.scalar_tree(expect_node)
+        rows = [expect] if isinstance(expect, dict) else expect
+        if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
+            self.report("MD003", "`expect` takes metric values, or a list of them per group", expect_node)
+            return None
+        given = self.scalar_tree(items["given"][1]) if "given" in items else {}
+        if not isinstance(given, dict) or not all(isinstance(v, list) and all(isinstance(r, dict) for r in v)
+                                                  for v in given.values()):
+            self.report("MD003", "`given` maps source names to lists of rows", items["given"][1])
+            return None
+        tolerance = self.number(items["tolerance"][1]) if "tolerance" in items else None
+        return SpecTest(
+            name=self.text(items["name"][1]) or "", given=given, expect=tuple(rows),
+            by=self.texts(items["by"][1]) if "by" in items else (),
+            grain=self.choice(items["grain"][1], GRAINS) if "grain" in items else None,
+            tolerance=tolerance if tolerance is not None else 1e-6,
+            ignore_min_n="ignore_min_n" in items and self.scalar(items["ignore_min_n"][1]) is True,
+            location=self.at(node), expect_location=self.at(items["expect"][0]),
+        )
+
+    def scalar_tree(self, node: Node):
+        """A YAML value as plain Python data (mappings, lists, scalars)."""
+        return yaml.SafeLoader("").construct_object(node, deep=True)
 
     def define(self, kind: str, name: str, node: Node, definition) -> None:
         if definition is None:

@@ -30,8 +30,11 @@ class Project:
         self.diagnostics = diagnostics
 
     def request(self, *, metrics: Iterable[str] | None = None, dashboard: str | None = None,
-                by: Iterable[str] = (), grain: str | None = None) -> Request:
-        """Resolve what to compute: explicit arguments override the dashboard's."""
+                by: Iterable[str] = (), grain: str | None = None, apply_min_n: bool = True) -> Request:
+        """Resolve what to compute: explicit arguments override the dashboard's.
+
+        `apply_min_n=False` computes metrics below their `min_n` too (for small test fixtures).
+        """
         board = None
         if dashboard is not None:
             board = self.definitions.dashboards.get(dashboard)
@@ -45,7 +48,7 @@ class Project:
         grain = grain or (board.grain if board else None)
         if grain is not None and grain not in GRAINS:
             raise RequestError(_unknown("grain", grain, GRAINS))
-        request = Request(names, dimensions, grain)
+        request = Request(names, dimensions, grain, apply_min_n)
         self._check_request(request)
         return request
 

@@ -103,6 +103,21 @@ class Dashboard:
     location: Location | None = None
 
 
+@dataclass(frozen=True)
+class SpecTest:
+    """A unit test of the specs: rows `given` per source, and the metric values to `expect`."""
+
+    name: str
+    given: dict[str, list[dict]]
+    expect: tuple[dict, ...]  # one row per group: dimension and grain values, then metric values
+    by: tuple[str, ...] = ()
+    grain: str | None = None
+    tolerance: float = 1e-6
+    ignore_min_n: bool = False
+    location: Location | None = None
+    expect_location: Location | None = None
+
+
 @dataclass
 class Definitions:
     """Everything loaded from a project's files, by kind and name."""
@@ -110,3 +125,4 @@ class Definitions:
     sources: dict[str, Source] = field(default_factory=dict)
     metrics: dict[str, Metric] = field(default_factory=dict)
     dashboards: dict[str, Dashboard] = field(default_factory=dict)
+    tests: list[SpecTest] = field(default_factory=list)

@@ -154,3 +154,34 @@ def test_console_script_evaluates_the_bundled_example_without_flags(project):
 
 def test_frame_helper_types_every_declared_column(project):
     assert frame(project, "orders", [{"ordered_at": datetime(2026, 1, 1)}]).schema["amount"] == pl.Float64
+
+
+def test_spec_tests_of_the_standard_library_pass(tmp_path):
+    report = tmp_path / "junit.xml"
+    code, out, _ = run("test", str(SPECS), "--junit-xml", str(report))
+    assert code == 0, out
+    last = out.strip().splitlines()[-1]
+    assert last.endswith(" passed, 0 failed") and int(last.split()[0]) >= 10
+    assert 'failures="0"' in report.read_text()
+
+
+def test_a_wrong_expectation_fails_with_expected_and_actual(calls, tmp_path):
+    (calls / "tests.yaml").write_text(
+        "tests:\n"
+        "  - name: mean wait\n"
+        "    given:\n"
+        "      calls:\n"
+        "        - {wait_s: 10}\n"
+        "        - {wait_s: 20}\n"
+        "    expect: {asa: 16}\n"
+        "  - name: by team\n"
+        "    by: [team]\n"
+        "    given: {calls: [{team: a, wait_s: 5}]}\n"
+        "    expect: [{team: a, asa: 5}]\n")
+    report = tmp_path / "junit.xml"
+    code, out, _ = run("test", str(calls / "specs.yaml"), str(calls / "tests.yaml"), "--junit-xml", str(report))
+    assert code == 1
+    assert f"{calls / 'tests.yaml'}:2: mean wait FAILED\n    asa: expected 16, got 15.0\n" in out
+    assert f"--> {calls / 'tests.yaml'}:7" in out
+    assert out.strip().endswith("1 passed, 1 failed")
+    assert 'failures="1"' in report.read_text() and "expected 16, got 15.0" in report.read_text()
