@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import json
 import os
 import sys
@@ -16,6 +17,7 @@ from metricdsl.check import check
 from metricdsl.data import DataError
 from metricdsl.diagnostics import CODES, SpecError, has_errors
 from metricdsl.explain import explain_metric
+from metricdsl.fmt import format_file
 from metricdsl.load import load_files, spec_files
 from metricdsl.project import Project, RequestError, _unknown, load
 from metricdsl.render import FORMATS, render
@@ -75,6 +77,28 @@ def evaluate(paths: tuple[Path, ...], data: tuple[str, ...], dashboard: str | No
     else:
         write_atomically(table, output)
         click.echo(f"wrote {table.height} rows to {output}", err=True)
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--check", is_flag=True, help="Change nothing; show a diff and exit 1 when a file would change.")
+def fmt(paths: tuple[Path, ...], check: bool) -> None:
+    """Rewrite the expressions of the specs under PATHS in canonical form, keeping comments."""
+    results = [format_file(str(path), path.read_text(encoding="utf-8")) for path in spec_files(_spec_paths(paths))]
+    for result in results:
+        if result.problem:
+            echo(f"{result.path}: left as it is: {result.problem}", err=True)
+        elif result.changed and check:
+            echo("".join(difflib.unified_diff(result.before.splitlines(keepends=True),
+                                              result.after.splitlines(keepends=True),
+                                              f"{result.path} (now)", f"{result.path} (formatted)")))
+        elif result.changed:
+            write_text_atomically(result.after, Path(result.path))
+    changed = [r.path for r in results if r.changed]
+    verb = "would reformat" if check else "reformatted"
+    echo(f"{verb} {len(changed)} of {len(results)} files" + "".join(f"\n  {p}" for p in changed), err=True)
+    failed = any(r.problem for r in results) or (check and changed)
+    sys.exit(EXIT_ERRORS if failed else EXIT_OK)
 
 
 @main.command(name="test")

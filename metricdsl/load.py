@@ -47,6 +47,21 @@ def load_files(paths: list[str | Path]) -> tuple[Definitions, list[Diagnostic]]:
     return loader.definitions, loader.diagnostics
 
 
+def load_text(path: str, text: str) -> tuple[Definitions, list[Diagnostic]]:
+    """Load one spec file's `text` as if read from `path`."""
+    loader = _Loader()
+    loader.load_text(path, text)
+    return loader.definitions, loader.diagnostics
+
+
+def expressions(definitions: Definitions) -> list[ExprText]:
+    """Every expression string of the definitions, in the order they were loaded."""
+    found = [text for source in definitions.sources.values() for text in source.derive.values()]
+    for metric in definitions.metrics.values():
+        found += [metric.expr] + ([metric.where] if metric.where else [])
+    return found
+
+
 class _Loader:
     def __init__(self) -> None:
         self.definitions = Definitions()
@@ -68,7 +83,10 @@ class _Loader:
         except (OSError, UnicodeDecodeError) as error:
             self.report("MD002", f"cannot read {path}: {getattr(error, 'strerror', None) or error}", None)
             return
-        self.file = FileText.of(str(path), text)
+        self.load_text(str(path), text)
+
+    def load_text(self, path: str, text: str) -> None:
+        self.file = FileText.of(path, text)
         try:
             root = yaml.compose(text, Loader=yaml.SafeLoader)
         except yaml.MarkedYAMLError as error:
@@ -205,7 +223,8 @@ class _Loader:
             self.report("MD003", f"expected an expression, found {_kind(node)}", node)
             return None
         assert self.file is not None
-        return ExprText(node.value, self.file, _scalar_offsets(self.file.text, node))
+        return ExprText(node.value, self.file, _scalar_offsets(self.file.text, node),
+                        (node.start_mark.index, node.end_mark.index), node.style or "")
 
     def fields(self, node: Node, allowed: tuple[str, ...], readers: dict[str, Callable[[Node], object]]) -> dict:
         return {key.replace("-", "_"): readers[key](value) for key, _, value in self.mapping(node, allowed)}

@@ -218,7 +218,7 @@ class ToAst(Transformer):
         return ast.IsNull(children[0], True, _span(meta))
 
     def case(self, meta, children):
-        parts = [c for c in children if not isinstance(c, Token)]
+        parts = [c for c in children if c is not None and not isinstance(c, Token)]
         has_else = any(isinstance(c, Token) and c.type == "ELSE" for c in children)
         otherwise = parts.pop() if has_else else None
         whens = tuple(zip(parts[0::2], parts[1::2]))

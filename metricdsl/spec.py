@@ -44,6 +44,9 @@ class ExprText:
     text: str
     file: FileText | None = field(default=None, repr=False, compare=False)
     offsets: tuple[int, ...] = field(default=(), repr=False, compare=False)
+    # Where the YAML scalar stands in the file, quotes included, and its style ("", "'", '"', "|", ">").
+    raw: tuple[int, int] = field(default=(0, 0), repr=False, compare=False)
+    style: str = field(default="", repr=False, compare=False)
 
     def location(self, start: int, end: int | None = None) -> Location | None:
         """The file location of the characters `[start, end)` of the expression."""
