@@ -167,6 +167,8 @@ class _Checker:
                     self.expect_bool(where, Scope("row", source, metric.where, owner=f"metric `{name}`"), "`where`")
             uses = tuple(dict.fromkeys(
                 r.name for node in ast.walk(tree) if (r := self.model.refs.get(id(node))) and r.kind == "metric"))
+            if where is None and not any(isinstance(n, ast.Call) and n.func in AGGREGATES for n in ast.walk(tree)):
+                source = None  # a metric of metrics reads no rows: its groups are those of its metrics
             self.model.metrics[name] = CheckedMetric(metric, tree, where, source, result, uses)
         self.in_progress.pop()
         self.metric_types[name] = result

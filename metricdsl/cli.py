@@ -18,6 +18,7 @@ from metricdsl.data import DataError
 from metricdsl.diagnostics import CODES, SpecError, has_errors
 from metricdsl.explain import explain_metric
 from metricdsl.fmt import format_file
+from metricdsl.graph import dependency_graph, impact, render_graph, resolve
 from metricdsl.load import load_files, spec_files
 from metricdsl.project import Project, RequestError, _unknown, load
 from metricdsl.render import FORMATS, render
@@ -99,6 +100,24 @@ def fmt(paths: tuple[Path, ...], check: bool) -> None:
     echo(f"{verb} {len(changed)} of {len(results)} files" + "".join(f"\n  {p}" for p in changed), err=True)
     failed = any(r.problem for r in results) or (check and changed)
     sys.exit(EXIT_ERRORS if failed else EXIT_OK)
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--impact", "changed", metavar="NAME", help="List what changes when NAME (a column, metric...) changes.")
+@click.option("--format", "output_format", type=click.Choice(["text", "mermaid", "dot"]), default="text",
+              show_default=True)
+def graph(paths: tuple[Path, ...], changed: str | None, output_format: str) -> None:
+    """The dependency graph of the specs under PATHS: sources, columns, metrics, dashboards."""
+    edges = dependency_graph(_load_or_exit(paths).model)
+    if changed is None:
+        echo(render_graph(edges, output_format))
+        return
+    matches = resolve(edges, changed)
+    if len(matches) != 1:
+        raise click.UsageError(f"`{changed}` names {'nothing in the graph' if not matches else ', '.join(matches)}")
+    affected = impact(edges, matches[0])
+    echo(f"{matches[0]} affects {len(affected)}:" + "".join(f"\n  {node}" for node in affected))
 
 
 @main.command(name="test")

@@ -51,6 +51,11 @@ SCALARS: dict[str, Callable[..., pl.Expr]] = {
 }
 
 
+def _reads_rows(node: ast.Expr) -> bool:
+    """Whether `node` reads a column (or a window) rather than being a constant."""
+    return any(isinstance(n, ast.Name) or (isinstance(n, ast.Call) and n.func in WINDOWS) for n in ast.walk(node))
+
+
 def _literal_int(expr: pl.Expr) -> int:
     return int(pl.select(expr).item())
 
@@ -159,7 +164,10 @@ class Compiler:
     def membership(self, value: pl.Expr, items: ast.ListOf, negated: bool) -> pl.Expr:
         literals = [i for i in items.items if isinstance(i, (ast.Number, ast.String, ast.Bool))]
         if len(literals) == len(items.items):
-            found = value.is_in([i.value for i in literals])  # type: ignore[union-attr]
+            values = [i.value for i in literals]  # type: ignore[union-attr]
+            if any(isinstance(i, ast.Number) for i in literals):  # ints and floats compare as floats
+                value, values = value.cast(pl.Float64), [float(v) for v in values]
+            found = value.is_in(values)
         else:
             found = pl.any_horizontal(*((value == self.expr(i)).fill_null(False) for i in items.items))
             found = pl.when(value.is_null()).then(None).otherwise(found)
@@ -180,6 +188,9 @@ class Compiler:
         node = aggregate.node
         conditions = [self.expr(c) for c in (aggregate.where, node.where) if c is not None]
         keep = conditions[0] if len(conditions) == 1 else (conditions[0] & conditions[1]) if conditions else None
+
+        if keep is None and node.args and not _reads_rows(node.args[0]):
+            keep = pl.int_range(pl.len()) >= 0  # a constant has one value per row, not one in all
 
         def masked(value: pl.Expr) -> pl.Expr:
             return value if keep is None else pl.when(keep).then(value)

@@ -94,7 +94,7 @@ def _metric(model: Model, compiler: Compiler, name: str, apply_min_n: bool) -> l
     counts += [pl.col(f"__n_{dependency}") for dependency in checked.metrics]
     n = pl.min_horizontal(*counts) if counts else pl.lit(None, dtype=pl.Int64)
     min_n = checked.metric.min_n
-    if min_n is not None and apply_min_n:
+    if min_n is not None and apply_min_n and counts:  # a constant has no observations to count
         value = pl.when(n >= min_n).then(value)
     return [value.alias(name), n.cast(pl.Int64).alias(f"__n_{name}")]
 

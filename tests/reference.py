@@ -28,19 +28,18 @@ Row = dict[str, Any]
 GroupKey = tuple[Any, ...]
 
 
-def evaluate_reference(model: Model, data: dict[str, list[Row]], metrics: list[str], by: list[str] | tuple[str, ...] = (),
-                       grain: str | None = None) -> list[Row]:
+def evaluate_reference(model: Model, data: dict[str, list[Row]], metrics: list[str],
+                       by: list[str] | tuple[str, ...] = (), grain: str | None = None) -> list[Row]:
     """The metrics of every group: one dict per group with the `by` columns, the grain, then the metrics."""
     tables = _Tables(model, data)
     order = model.metric_order(list(metrics))
     sources = sorted({s for name in order if (s := model.metrics[name].source) is not None})
-    groups = _groups(tables, sources, list(by), grain)
+    labels = [*by, grain] if grain else list(by)
     result = []
-    for key, members in groups.items():
+    for key, members in _groups(tables, sources, list(by), grain).items():
         values: dict[str, tuple[Any, float]] = {}
         for name in order:
             values[name] = _metric(tables, model.metrics[name], members, values)
-        labels = [*by, grain] if grain else list(by)
         result.append({**dict(zip(labels, key)), **{name: values[name][0] for name in metrics}})
     return result
 
@@ -67,7 +66,8 @@ def grain_key(value: datetime.date | datetime.datetime | None, grain: str) -> An
     raise ValueError(f"unknown grain {grain!r}")
 
 
-def _groups(tables: _Tables, sources: list[str], by: list[str], grain: str | None) -> dict[GroupKey, dict[str, list[int]]]:
+def _groups(tables: _Tables, sources: list[str], by: list[str],
+            grain: str | None) -> dict[GroupKey, dict[str, list[int]]]:
     """Each group's key → the indexes of its rows in each source, over all the rows (unfiltered)."""
     groups: dict[GroupKey, dict[str, list[int]]] = {} if by or grain else {(): {}}
     for source in sources:
@@ -113,7 +113,7 @@ def _aggregate(tables: _Tables, metric: CheckedMetric, call: ast.Call, rows: lis
     inputs = [v for i in passing if (v := tables.value(source, i, call.args[0])) is not None]
     inputs = [int(v) if isinstance(v, bool) else v for v in inputs]
     if call.func == "quantile":
-        q = evaluate(call.args[1], _GroupScope(tables.model, {}, {}))
+        q = call.args[1].value  # type: ignore[union-attr]  # the checker lets only a number through
         return (_quantile(inputs, q) if inputs else None), len(inputs)
     return _REDUCERS[call.func](inputs), len(inputs)
 
@@ -133,7 +133,8 @@ def _none_if_empty(reduce: Callable[[list[Any]], Any]) -> Callable[[list[Any]], 
 _REDUCERS: dict[str, Callable[[list[Any]], Any]] = {
     "count": len,
     "count_distinct": lambda values: len(set(values)),
-    "sum": _none_if_empty(lambda values: math.fsum(values) if any(isinstance(v, float) for v in values) else sum(values)),
+    "sum": _none_if_empty(lambda values: math.fsum(values) if any(isinstance(v, float) for v in values)
+                          else sum(values)),
     "mean": _none_if_empty(lambda values: math.fsum(values) / len(values)),
     "min": _none_if_empty(min),
     "max": _none_if_empty(max),
@@ -291,7 +292,9 @@ def evaluate(node: ast.Expr, scope: Scope) -> Any:
             return found != negated
         case ast.Between(operand=operand, low=low, high=high):
             value, bottom, top = (evaluate(part, scope) for part in (operand, low, high))
-            return None if None in (value, bottom, top) else bottom <= value <= top
+            if None in (value, bottom, top):
+                return None
+            return _binary(">=", value, bottom) and _binary("<=", value, top)
         case ast.IsNull(operand=operand, negated=negated):
             return (evaluate(operand, scope) is None) != negated
         case ast.Case(whens=whens, otherwise=otherwise):
@@ -333,7 +336,16 @@ _OPERATORS: dict[str, Callable[[Any, Any], Any]] = {
 
 
 def _binary(op: str, left: Any, right: Any) -> Any:
-    return None if left is None or right is None else _OPERATORS[op](left, right)
+    if left is None or right is None:
+        return None
+    return _OPERATORS[op](_midnight(left, right), _midnight(right, left))
+
+
+def _midnight(value: Any, other: Any) -> Any:
+    """A date met by a datetime stands for its midnight (as in SQL), so that the two compare and subtract."""
+    if isinstance(other, datetime.datetime) and type(value) is datetime.date:
+        return datetime.datetime.combine(value, datetime.time())
+    return value
 
 
 def _strict(function: Callable[..., Any]) -> Callable[..., Any]:
@@ -358,7 +370,8 @@ _SCALARS: dict[str, Callable[..., Any]] = {
     "least": _ignoring_nulls(min),
     "greatest": _ignoring_nulls(max),
     "abs": _strict(abs),
-    "round": _strict(lambda value, digits=0: round(value, digits)),
+    # Ties to even on x * 10**digits, as Polars does: round(0.35, 1) is 0.4.
+    "round": _strict(lambda value, digits=0: round(value * 10**digits) / 10**digits if digits else round(value)),
     "lower": _strict(str.lower),
     "upper": _strict(str.upper),
     "contains": _strict(lambda text, part: part in text),

@@ -9,7 +9,6 @@ then to cross `min_n`.
 from __future__ import annotations
 
 import datetime
-import functools
 import math
 from pathlib import Path
 from typing import Any, TypeVar
@@ -32,13 +31,78 @@ DTYPES: dict[str, pl.DataType] = {
 # (by, grain) of each evaluation compared: the brief's three, then other grains and a derived dimension.
 LAYOUTS: list[tuple[tuple[str, ...], str | None]] = [
     ((), None), (("team",), None), (("team",), "week"),
-    (("channel",), "day"), (("live",), "month"), ((), "quarter"), (("team", "channel"), "year"),
+    (("channel",), "day"), (("live", "repeat_7d"), "month"), ((), "quarter"), (("team", "channel"), "year"),
+]
+
+# Metrics over the same sources for the parts of the language the standard library does not use.
+EXTRA_METRICS = """
+metrics:
+  x_median_wait: {source: interactions, expr: 'median(wait_s where answered)'}
+  x_p90_handle: {source: interactions, expr: 'p90(handle_s)'}
+  x_quartile: {source: interactions, expr: 'quantile(talk_s, 0.25)'}
+  x_stddev: {source: interactions, expr: 'stddev(sentiment_score)'}
+  x_range: {source: interactions, expr: 'max(wait_s) - min(wait_s)'}
+  x_days_spanned: {source: interactions, expr: 'days_between(min(started_at), max(started_at))'}
+  x_customers: {source: interactions, expr: 'count_distinct(customer_id)'}
+  x_answered: {source: interactions, expr: 'sum(answered)'}
+  x_answers: {source: interactions, expr: 'count(nps_score)'}
+  x_phone_nps_total: {source: interactions, expr: 'sum(nps_score where channel == "phone")'}
+  x_mean_bool: {source: interactions, expr: 'mean(transferred)'}
+  x_rounded: {source: interactions, expr: 'sum(round(talk_s, 1) + round(wait_s))'}
+  x_case: {source: interactions, expr: 'mean(case when wait_s < 5s then 1 when wait_s between 5s and 20s then 2
+    else 3 end)'}
+  x_in_null: {source: interactions, expr: 'share(queue in ["billing", null])'}
+  x_not_in: {source: interactions, expr: 'share(queue not in ["sales", "retention"])'}
+  x_in_mixed: {source: interactions, expr: 'share(sentiment_score in [0, 1])'}
+  x_coalesce: {source: interactions, expr: 'mean(coalesce(nps_score, csat_score * 2, 0))'}
+  x_least: {source: interactions, expr: 'mean(least(talk_s, hold_s, wrap_s)) + mean(greatest(talk_s, wrap_s))'}
+  x_text: {source: interactions, expr: 'share(contains(upper(contact_reason), "FUND")
+    or starts_with(lower(queue), "tech"))'}
+  x_hour: {source: interactions, expr: 'mean(hour(started_at)) + 100 * mean(weekday(started_at))'}
+  x_new_year: {source: interactions, expr: 'share(date(started_at + 7d) >= @2026-01-05)'}
+  x_days_since: {source: interactions, expr: 'mean(days_between(@2025-12-25, started_at))'}
+  x_this_year: {source: interactions, expr: 'count(where started_at >= @2026-01-01)'}
+  x_first_week: {source: interactions, expr: 'share(started_at between @2025-12-29 and @2026-01-04)'}
+  x_ratio: {source: interactions, expr: 'mean(talk_s / hold_s)'}
+  x_remainder: {source: interactions, expr: 'sum(wait_s % talk_s)'}
+  x_abs: {source: interactions, expr: 'abs(mean(-sentiment_score))'}
+  x_repeat_reason: {source: interactions, expr: 'share(preceded_by(interactions where answered, 7d,
+    on=[customer_id, contact_reason]))'}
+  x_referrer: {source: interactions, expr: 'share(preceded_by(orders where cross_sell, 30d,
+    on=customer_id == referred_by))'}
+  x_nested: {source: interactions, expr: 'share(followed_by(interactions where repeat_7d, 7d))'}
+  x_same_agent: {source: interactions, expr: 'share(followed_by(interactions, 1d, on=agent_id))'}
+  x_or: {source: interactions, expr: 'count(where answered or transferred)'}
+  x_not_and: {source: interactions, expr: 'count(where not (sale and transferred))'}
+  x_unknown: {source: interactions, expr: 'count(where (answered and sale) is null)'}
+  x_transferred: {source: interactions, expr: 'count()', where: transferred}
+  x_repeaters: {source: interactions, expr: 'count()', where: repeat_7d}
+  x_ones: {source: interactions, expr: 'sum(1)'}
+  x_all: {source: interactions, expr: 'share(true)'}
+  x_answered_pct: {source: interactions, expr: 'round(100 * share(answered), 1)'}
+  x_not_email: {source: interactions, expr: 'share(sale where answered)', where: 'channel != "email"'}
+  x_sales_per_contact: {source: interactions, expr: 'count(where sale) / contacts'}
+  x_effort_small: {source: interactions, expr: 'mean(effort_score)', min_n: 3}
+  x_effort_twice: {expr: '2 * x_effort_small'}
+  x_satisfaction_and_effort: {source: interactions, expr: 'mean(csat_score) + x_effort_small', min_n: 2}
+  x_orders: {source: orders, expr: 'count()'}
+  x_revenue: {source: orders, expr: 'sum(amount where amount > 0)'}
+  x_order_value: {source: orders, expr: 'mean(amount)'}
+  x_refunds: {source: orders, expr: 'share(amount < 0)'}
+  x_orders_per_contact: {expr: 'x_orders / contacts'}
+  x_rebuy: {source: orders, expr: 'share(preceded_by(orders, 30d))'}
+  x_after_contact: {source: orders, expr: 'share(preceded_by(interactions where answered, 7d))'}
+"""
+# Layouts for metrics of both sources: only their shared columns can be dimensions.
+EXTRA_LAYOUTS: list[tuple[tuple[str, ...], str | None]] = [
+    ((), None), ((), "week"), (("customer_id",), None), (("customer_id",), "month"), ((), "day"),
 ]
 
 SECOND, DAY = datetime.timedelta(seconds=1), datetime.timedelta(days=1)
 ANCHORS = [
-    datetime.datetime(2025, 12, 28, 23, 59, 59), datetime.datetime(2025, 12, 29), datetime.datetime(2026, 1, 1, 12),
-    datetime.datetime(2026, 1, 4, 23, 59, 59), datetime.datetime(2026, 1, 5),
+    datetime.datetime(2025, 12, 28, 23, 59, 59), datetime.datetime(2025, 12, 29),
+    datetime.datetime(2025, 12, 31, 23, 59, 59, 999999), datetime.datetime(2026, 1, 1, 12),
+    datetime.datetime(2026, 1, 4, 23, 59, 59), datetime.datetime(2026, 1, 5), datetime.datetime(2027, 1, 3, 23),
 ]
 # Offsets from an anchor: two times drawn from the same anchor are often exactly a window apart.
 OFFSETS = [
@@ -62,7 +126,7 @@ CUSTOMERS = one_of(1, 2, 3)
 TIMES = nullable(st.builds(lambda anchor, offset: anchor + offset, st.sampled_from(ANCHORS), st.sampled_from(OFFSETS)))
 BOOLS = one_of(True, False)
 SCORES_1_5 = one_of(1, 2, 3, 4, 5)
-SECONDS = one_of(0.0, 0.5, 30.0, 301.25, 1200.0)
+SECONDS = one_of(0.0, 0.5, 0.35, 30.0, 301.25, 1200.0)
 
 INTERACTION = st.fixed_dictionaries({
     "interaction_id": nullable(st.integers(1, 10**6)),
@@ -74,7 +138,7 @@ INTERACTION = st.fixed_dictionaries({
     "contact_reason": one_of("delivery", "refund"),
     "started_at": TIMES,
     "answered": BOOLS,
-    "wait_s": one_of(0.0, 4.999, 5.0, 5.001, 19.999, 20.0, 20.001, 95.5),
+    "wait_s": one_of(0.0, 2.5, 4.999, 5.0, 5.001, 19.999, 20.0, 20.001, 95.5),
     "talk_s": SECONDS, "hold_s": SECONDS, "wrap_s": SECONDS,
     "transferred": BOOLS,
     "fcr_reported": BOOLS,
@@ -105,14 +169,17 @@ def datasets(draw: st.DrawFn) -> dict[str, list[Row]]:
     return {"interactions": interactions, "orders": orders}
 
 
-@functools.cache
-def project() -> metricdsl.Project:
-    return metricdsl.load(str(SPECS))
+@pytest.fixture(scope="module")
+def extended(tmp_path_factory: pytest.TempPathFactory) -> metricdsl.Project:
+    """The standard library and the metrics of `EXTRA_METRICS`."""
+    path = tmp_path_factory.mktemp("extras") / "extras.yaml"
+    path.write_text(EXTRA_METRICS)
+    return metricdsl.load([SPECS, path])
 
 
-def frames(data: dict[str, list[Row]]) -> dict[str, pl.DataFrame]:
+def frames(project: metricdsl.Project, data: dict[str, list[Row]]) -> dict[str, pl.DataFrame]:
     """The rows as DataFrames with exactly the declared dtypes."""
-    sources = project().model.definitions.sources
+    sources = project.model.definitions.sources
     return {name: pl.DataFrame(rows, schema={column: DTYPES[spec.type] for column, spec in
                                              sources[name].columns.items()})
             for name, rows in data.items()}
@@ -127,15 +194,24 @@ def same(expected: Any, actual: Any) -> bool:
     return expected == actual
 
 
-def disagreements(data: dict[str, list[Row]], by: tuple[str, ...], grain: str | None) -> list[str]:
-    """Where `Project.evaluate` and the reference differ for one layout, one line each."""
-    model = project().model
-    metrics = list(model.metrics)
+def disagreements(project: metricdsl.Project, metrics: list[str], data: dict[str, list[Row]],
+                  by: tuple[str, ...], grain: str | None) -> list[str]:
+    """Where `Project.evaluate` and the reference differ for one layout, one line each.
+
+    When the metrics cannot be evaluated together, each is evaluated alone, so that one metric that
+    fails to evaluate does not hide the others.
+    """
     keys = [*by, *([grain] if grain else [])]
-    actual = project().evaluate(frames(data), metrics=metrics, by=by, grain=grain)
+    try:
+        actual = project.evaluate(frames(project, data), metrics=metrics, by=by, grain=grain)
+    except metricdsl.DataError as error:
+        if len(metrics) > 1:
+            return [problem for name in metrics for problem in disagreements(project, [name], data, by, grain)]
+        return [f"by={list(by)} grain={grain}: {metrics[0]}: {error}"]
     if actual.columns != [*keys, *metrics]:
         return [f"columns {actual.columns}, expected {[*keys, *metrics]}"]
-    expected_rows = {tuple(row[k] for k in keys): row for row in evaluate_reference(model, data, metrics, by, grain)}
+    expected_rows = {tuple(row[k] for k in keys): row
+                     for row in evaluate_reference(project.model, data, metrics, by, grain)}
     actual_rows = {tuple(row[k] for k in keys): row for row in actual.to_dicts()}
     problems = [f"{actual.height - len(actual_rows)} duplicate groups"] if len(actual_rows) != actual.height else []
     if set(expected_rows) != set(actual_rows):
@@ -148,33 +224,63 @@ def disagreements(data: dict[str, list[Row]], by: tuple[str, ...], grain: str | 
     return [f"by={list(by)} grain={grain}: {problem}" for problem in problems]
 
 
-def check_agreement(data: dict[str, list[Row]]) -> None:
-    problems = [problem for by, grain in LAYOUTS for problem in disagreements(data, by, grain)]
+def check_agreement(project: metricdsl.Project, metrics: list[str], data: dict[str, list[Row]],
+                    layouts: list[tuple[tuple[str, ...], str | None]]) -> None:
+    problems = [problem for by, grain in layouts for problem in disagreements(project, metrics, data, by, grain)]
     assert not problems, "\n".join(problems)
 
 
 @settings(max_examples=60, deadline=None)
-@given(datasets())
-def test_compiled_metrics_agree_with_the_reference(data: dict[str, list[Row]]) -> None:
-    check_agreement(data)
+@given(data=datasets())
+def test_library_agrees_with_the_reference(project: metricdsl.Project, data: dict[str, list[Row]]) -> None:
+    check_agreement(project, list(project.model.metrics), data, LAYOUTS)
 
 
 @pytest.mark.slow
 @settings(max_examples=2000, deadline=None)
-@given(datasets())
-def test_compiled_metrics_agree_with_the_reference_at_length(data: dict[str, list[Row]]) -> None:
-    check_agreement(data)
+@given(data=datasets())
+def test_library_agrees_with_the_reference_at_length(project: metricdsl.Project, data: dict[str, list[Row]]) -> None:
+    check_agreement(project, list(project.model.metrics), data, LAYOUTS)
 
 
-def test_dashboard_is_its_metrics_by_its_dimensions_and_grain() -> None:
+@settings(max_examples=60, deadline=None)
+@given(data=datasets())
+def test_the_rest_of_the_language_agrees_with_the_reference(extended: metricdsl.Project,
+                                                             data: dict[str, list[Row]]) -> None:
+    extras = [name for name in extended.model.metrics if name.startswith("x_")]
+    check_agreement(extended, extras, data, EXTRA_LAYOUTS)
+
+
+@pytest.mark.slow
+@settings(max_examples=2000, deadline=None)
+@given(data=datasets())
+def test_the_rest_of_the_language_agrees_with_the_reference_at_length(extended: metricdsl.Project,
+                                                                       data: dict[str, list[Row]]) -> None:
+    extras = [name for name in extended.model.metrics if name.startswith("x_")]
+    check_agreement(extended, extras, data, EXTRA_LAYOUTS)
+
+
+@pytest.mark.parametrize("answers", [29, 30])
+def test_min_n_boundary(project: metricdsl.Project, answers: int) -> None:
+    start = datetime.datetime(2026, 1, 5, 8)
+    rows = [{"customer_id": i % 3, "team": "north", "started_at": start + i * SECOND, "answered": True,
+             "nps_score": i % 11, "csat_score": i % 5 + 1, "effort_score": i % 5 + 1, "fcr_reported": i % 2 == 0}
+            for i in range(answers)]
+    data = {"interactions": rows + [{"team": "north", "started_at": start}], "orders": []}
+    [overall] = evaluate_reference(project.model, data, ["nps", "csat"])
+    assert (overall["nps"] is None, overall["csat"] is None) == (answers < 30, answers < 30)
+    check_agreement(project, list(project.model.metrics), data, [((), None), (("team",), "week")])
+
+
+def test_dashboard_is_its_metrics_by_its_dimensions_and_grain(project: metricdsl.Project) -> None:
     data = {"interactions": [
         {"customer_id": 1, "team": "north", "started_at": ANCHORS[1], "answered": True, "wait_s": 20.0},
         {"customer_id": 1, "team": "north", "started_at": ANCHORS[1] + 7 * DAY, "answered": True, "wait_s": 5.0},
         {"customer_id": 2, "team": None, "started_at": None, "answered": False, "wait_s": 4.0},
     ], "orders": [{"customer_id": 1, "ordered_at": ANCHORS[1] + 30 * DAY, "amount": 10.0}]}
-    dashboard = project().model.definitions.dashboards["service_2_0"]
-    actual = project().evaluate(frames(data), dashboard="service_2_0")
-    expected = project().evaluate(frames(data), metrics=list(dashboard.metrics), by=dashboard.by,
-                                  grain=dashboard.grain)
+    dashboard = project.model.definitions.dashboards["service_2_0"]
+    actual = project.evaluate(frames(project, data), dashboard="service_2_0")
+    expected = project.evaluate(frames(project, data), metrics=list(dashboard.metrics), by=dashboard.by,
+                                grain=dashboard.grain)
     assert actual.equals(expected)
-    assert not disagreements(data, dashboard.by, dashboard.grain)
+    check_agreement(project, list(dashboard.metrics), data, [(dashboard.by, dashboard.grain)])

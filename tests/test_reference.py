@@ -46,6 +46,9 @@ metrics:
   returned_rate: {expr: share(returned)}
   referred_count: {expr: count(where referred)}
   nps_plain: {expr: 100 * (share(x >= 9) - share(x <= 6))}
+  this_week: {expr: 'count(where at >= @2026-01-05)'}
+  last_week: {expr: 'count(where at between @2025-12-29 and @2026-01-04)'}
+  rounded: {expr: 'sum(round(x) + round(y, 2))'}
   picky: {expr: mean(x), min_n: 4}
   picky_twice: {expr: 2 * picky}
 """
@@ -152,6 +155,17 @@ def test_aggregates_skip_nulls_and_interpolate_quantiles(events: Model) -> None:
     assert result["p90"] == pytest.approx(3.7, abs=1e-12)
     assert result["spread"] == pytest.approx(math.sqrt(5 / 3), abs=1e-12)
     assert overall(events, {"events": rows[:2]}, "spread", "middle") == {"spread": None, "middle": 4.0}
+
+
+def test_a_date_met_by_a_datetime_is_its_midnight(events: Model) -> None:
+    monday = datetime.datetime(2026, 1, 5)
+    rows = [{"at": at} for at in (monday, monday - SECOND, monday - datetime.timedelta(days=1), monday - WEEK)]
+    assert overall(events, {"events": rows}, "this_week", "last_week") == {"this_week": 1, "last_week": 2}
+
+
+def test_round_is_half_to_even(events: Model) -> None:
+    rows = [{"x": 2.5, "y": 0.125}, {"x": -0.5, "y": 0.375}]
+    assert overall(events, {"events": rows}, "rounded")["rounded"] == pytest.approx(2 + 0.12 + 0 + 0.38, abs=1e-12)
 
 
 def test_empty_population_is_null_but_counts_are_zero(events: Model) -> None:

@@ -1,0 +1,89 @@
+"""`metricdsl graph`: the dependencies sources → columns → derived columns → metrics → dashboards."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from metricdsl import ast
+from metricdsl.functions import WINDOWS
+from metricdsl.model import Model
+
+Node = str  # "kind:name", such as "metric:nps" or "column:interactions.wait_s"
+
+
+def dependency_graph(model: Model) -> dict[Node, set[Node]]:
+    """Each node and the nodes computed from it (its direct dependents)."""
+    graph: dict[Node, set[Node]] = defaultdict(set)
+    defs = model.definitions
+    for name, source in defs.sources.items():
+        for column in source.columns:
+            graph[f"source:{name}"].add(f"column:{name}.{column}")
+        for derived, tree in model.sources[name].derived.items() if name in model.sources else ():
+            for used in _reads(model, tree, name):
+                graph[used].add(f"derived:{name}.{derived}")
+    for name, checked in model.metrics.items():
+        if checked.source:
+            graph[f"source:{checked.source}"].add(f"metric:{name}")
+        for tree in (checked.tree, checked.where):
+            for used in _reads(model, tree, checked.source) if tree is not None else ():
+                graph[used].add(f"metric:{name}")
+    for name, dashboard in defs.dashboards.items():
+        for metric in dashboard.metrics:
+            graph[f"metric:{metric}"].add(f"dashboard:{name}")
+    return dict(graph)
+
+
+def _reads(model: Model, tree: ast.Expr, host: str | None) -> set[Node]:
+    """The columns, derived columns, metrics and sources an expression of `host` reads."""
+    found = set()
+    sources = model.definitions.sources
+    for node in ast.walk(tree):
+        ref = model.refs.get(id(node))
+        if ref is not None:
+            found.add(f"{ref.kind}:{ref.source}.{ref.name}" if ref.source else f"{ref.kind}:{ref.name}")
+        if isinstance(node, ast.Call) and node.func in WINDOWS and ref is None and host in sources:
+            target = getattr(node.args[0], "name", None)
+            if target not in sources:
+                continue
+            # A window also reads both sides' times and, by default, their shared entity's keys.
+            shared = [] if node.keyword("on") else [e for e in sources[host].entities if e in sources[target].entities][:1]
+            for side in (host, target):
+                columns = [sources[side].time, *(sources[side].entities[e] for e in shared)]
+                found |= {f"{'derived' if c in sources[side].derive else 'column'}:{side}.{c}" for c in columns if c}
+    return found
+
+
+def resolve(graph: dict[Node, set[Node]], name: str) -> list[Node]:
+    """The nodes a user's NAME may mean: `nps`, `metric:nps`, `wait_s`, `interactions.wait_s`."""
+    nodes = set(graph) | {n for dependents in graph.values() for n in dependents}
+    if name in nodes:
+        return [name]
+    return sorted(n for n in nodes if n.split(":", 1)[1] == name or n.split(":", 1)[1].endswith(f".{name}"))
+
+
+def impact(graph: dict[Node, set[Node]], start: Node) -> list[Node]:
+    """Everything that changes when `start` changes, nearest first."""
+    seen: list[Node] = []
+    frontier = [start]
+    while frontier:
+        following = []
+        for node in frontier:
+            for dependent in sorted(graph.get(node, ())):
+                if dependent not in seen and dependent != start:
+                    seen.append(dependent)
+                    following.append(dependent)
+        frontier = following
+    return seen
+
+
+def render_graph(graph: dict[Node, set[Node]], output_format: str) -> str:
+    """The graph as text (one line per edge group), Mermaid or Graphviz DOT."""
+    edges = sorted((node, dependent) for node, dependents in graph.items() for dependent in dependents)
+    if output_format == "mermaid":
+        ids = {n: f"n{i}" for i, n in enumerate(sorted({n for edge in edges for n in edge}))}
+        lines = ["flowchart LR"] + [f'  {ids[n]}["{n}"]' for n in ids]
+        return "\n".join(lines + [f"  {ids[a]} --> {ids[b]}" for a, b in edges])
+    if output_format == "dot":
+        lines = ["digraph metricdsl {", "  rankdir=LR;"]
+        return "\n".join(lines + [f'  "{a}" -> "{b}";' for a, b in edges] + ["}"])
+    return "\n".join(f"{node} -> {', '.join(sorted(graph[node]))}" for node in sorted(graph))

@@ -1,0 +1,36 @@
+"""The dependency graph and impact analysis of the standard library."""
+
+from __future__ import annotations
+
+from click.testing import CliRunner
+
+from conftest import SPECS
+from metricdsl.cli import main
+from metricdsl.graph import dependency_graph, impact, render_graph, resolve
+
+
+def test_impact_of_a_column_follows_derived_columns_windows_and_metrics_of_metrics(project):
+    graph = dependency_graph(project.model)
+    assert impact(graph, "column:interactions.wait_s") == [
+        "derived:interactions.short_abandon", "metric:asa", "metric:service_level", "metric:abandon_rate",
+        "dashboard:service_2_0"]
+    customer = impact(graph, "column:orders.customer_id")
+    assert {"metric:buy_again_30d", "metric:buy_more_30d", "metric:loyalty_index"} <= set(customer)
+    assert "metric:spread_word_30d" not in customer  # it pairs customer_id with referred_by instead
+    assert "metric:spread_word_30d" in impact(graph, "column:orders.referred_by")
+
+
+def test_names_resolve_by_suffix_and_ambiguity_is_reported(project):
+    graph = dependency_graph(project.model)
+    assert resolve(graph, "nps") == ["metric:nps"]
+    assert resolve(graph, "customer_id") == ["column:interactions.customer_id", "column:orders.customer_id"]
+    result = CliRunner().invoke(main, ["graph", str(SPECS), "--impact", "customer_id"])
+    assert result.exit_code == 2 and "column:orders.customer_id" in result.stderr
+
+
+def test_mermaid_and_dot(project):
+    graph = dependency_graph(project.model)
+    mermaid = render_graph(graph, "mermaid")
+    assert mermaid.startswith("flowchart LR") and '["metric:nps"]' in mermaid
+    dot = render_graph(graph, "dot")
+    assert '"metric:nps" -> "dashboard:service_2_0";' in dot and dot.endswith("}")
