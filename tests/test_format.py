@@ -35,7 +35,7 @@ def trees(children):
     return st.one_of(
         st.builds(ast.Binary, st.sampled_from(OPERATORS), children, children),
         st.builds(ast.Unary, st.sampled_from(["-", "not"]), children),
-        st.builds(ast.In, children, st.builds(ast.ListOf, st.lists(children, max_size=3).map(tuple)), st.booleans()),
+        st.builds(ast.In, children, st.builds(ast.ListOf, st.lists(children, max_size=2).map(tuple)), st.booleans()),
         st.builds(ast.Between, children, children, children),
         st.builds(ast.IsNull, children, st.booleans()),
         st.builds(ast.Case, st.lists(st.tuples(children, children), min_size=1, max_size=2).map(tuple),
@@ -46,7 +46,7 @@ def trees(children):
     )
 
 
-expressions = st.recursive(leaves, trees, max_leaves=12)
+expressions = st.recursive(leaves, trees, max_leaves=6)
 
 
 @settings(max_examples=400, deadline=None)
