@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import shutil
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -13,6 +14,9 @@ from metricdsl import ast
 from metricdsl.fmt import format_file
 from metricdsl.format import format_expr
 from metricdsl.parse import parse
+
+# Hypothesis warns when it prints a large generated tree; that is no failure of ours.
+pytestmark = pytest.mark.filterwarnings("ignore:Generating overly large repr")
 
 KEYWORDS = {"or", "and", "not", "in", "is", "null", "true", "false", "between", "case", "when", "then", "else",
             "end", "where"}
