@@ -22,6 +22,7 @@ from metricdsl.graph import dependency_graph, impact, render_graph, resolve
 from metricdsl.load import load_files, spec_files
 from metricdsl.project import Project, RequestError, _unknown, load
 from metricdsl.render import FORMATS, render
+from metricdsl.schema import spec_schema
 from metricdsl.spec import GRAINS
 from metricdsl.spectest import Outcome, run_tests
 
@@ -118,6 +119,12 @@ def graph(paths: tuple[Path, ...], changed: str | None, output_format: str) -> N
         raise click.UsageError(f"`{changed}` names {'nothing in the graph' if not matches else ', '.join(matches)}")
     affected = impact(edges, matches[0])
     echo(f"{matches[0]} affects {len(affected)}:" + "".join(f"\n  {node}" for node in affected))
+
+
+@main.command()
+def schema() -> None:
+    """Print the JSON Schema of spec files (for editors such as VS Code's YAML extension)."""
+    echo(json.dumps(spec_schema(), indent=2))
 
 
 @main.command(name="test")

@@ -1,0 +1,69 @@
+"""The JSON Schema of spec files, for editors (`metricdsl schema`); built from the loader's keys."""
+
+from __future__ import annotations
+
+from metricdsl.load import COLUMN_KEYS, DASHBOARD_KEYS, METRIC_KEYS, SOURCE_KEYS, TEST_KEYS
+from metricdsl.spec import COLUMN_TYPES, DIRECTIONS, GRAINS
+
+NAME = {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$"}
+TEXT = {"type": "string"}
+EXPRESSION = {"type": ["string", "number", "boolean"], "description": "An expression of the metricdsl language."}
+TEXTS = {"anyOf": [TEXT, {"type": "array", "items": TEXT}]}
+
+FIELDS: dict[str, dict[str, dict]] = {
+    "source": {
+        "description": TEXT, "path": {**TEXT, "description": "Default input file, relative to this file."},
+        "time": {**TEXT, "description": "The event-time column: grains and windows use it."},
+        "entities": {"type": "object", "additionalProperties": TEXT},
+        "columns": {"type": "object", "additionalProperties": {"$ref": "#/$defs/column"}},
+        "derive": {"type": "object", "additionalProperties": EXPRESSION},
+    },
+    "column": {
+        "type": {"enum": list(COLUMN_TYPES)}, "unit": TEXT, "values": {"type": "array"},
+        "range": {"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 2},
+        "description": TEXT,
+    },
+    "metric": {
+        "expr": EXPRESSION, "label": TEXT, "description": TEXT, "unit": TEXT, "better": {"enum": list(DIRECTIONS)},
+        "where": EXPRESSION, "min_n": {"type": "integer", "minimum": 0}, "source": TEXT,
+    },
+    "dashboard": {
+        "metrics": TEXTS, "title": TEXT, "description": TEXT, "by": TEXTS, "grain": {"enum": list(GRAINS)},
+        "scorecard": TEXT,
+    },
+    "test": {
+        "name": TEXT, "given": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "object"}}},
+        "expect": {"anyOf": [{"type": "object"}, {"type": "array", "items": {"type": "object"}}]},
+        "by": TEXTS, "grain": {"enum": list(GRAINS)}, "tolerance": {"type": "number", "minimum": 0},
+        "ignore_min_n": {"type": "boolean"},
+    },
+}
+REQUIRED = {"source": ["columns"], "column": ["type"], "metric": ["expr"], "dashboard": ["metrics"],
+            "test": ["name", "expect"]}
+LOADER_KEYS = {"source": SOURCE_KEYS, "column": COLUMN_KEYS, "metric": METRIC_KEYS, "dashboard": DASHBOARD_KEYS,
+               "test": TEST_KEYS}
+
+
+def spec_schema() -> dict:
+    """The JSON Schema (2020-12) of one spec file."""
+    definitions = {kind: {"type": "object", "additionalProperties": False, "properties": fields,
+                          "required": REQUIRED[kind]} for kind, fields in FIELDS.items()}
+    definitions["column"] = {"anyOf": [{"enum": list(COLUMN_TYPES)}, definitions["column"]]}
+    definitions["metric"] = {"anyOf": [EXPRESSION, definitions["metric"]]}
+
+    def named(kind: str) -> dict:
+        return {"type": "object", "propertyNames": NAME, "additionalProperties": {"$ref": f"#/$defs/{kind}"}}
+
+    later = {"type": "object", "description": "Graded by the rule engine."}
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "metricdsl spec file",
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "sources": named("source"), "metrics": named("metric"), "dashboards": named("dashboard"),
+            "targets": later, "rules": later, "scorecards": later,
+            "tests": {"type": "array", "items": {"$ref": "#/$defs/test"}},
+        },
+        "$defs": definitions,
+    }

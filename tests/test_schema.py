@@ -1,0 +1,27 @@
+"""The JSON Schema of spec files agrees with the loader."""
+
+from __future__ import annotations
+
+import jsonschema
+import pytest
+import yaml
+
+from conftest import SPECS
+from metricdsl.load import TOP_KEYS
+from metricdsl.schema import FIELDS, LOADER_KEYS, spec_schema
+
+
+@pytest.mark.parametrize("path", sorted(SPECS.glob("*.yaml")), ids=lambda p: p.name)
+def test_every_standard_spec_file_validates(path):
+    jsonschema.Draft202012Validator(spec_schema()).validate(yaml.safe_load(path.read_text()))
+
+
+def test_schema_and_loader_accept_the_same_keys():
+    assert {kind: set(fields) for kind, fields in FIELDS.items()} == {k: set(v) for k, v in LOADER_KEYS.items()}
+    assert set(spec_schema()["properties"]) == set(TOP_KEYS)
+
+
+def test_schema_rejects_an_unknown_key():
+    validator = jsonschema.Draft202012Validator(spec_schema())
+    assert not validator.is_valid({"metrics": {"nps": {"expr": "count()", "lable": "NPS"}}})
+    assert validator.is_valid({"metrics": {"nps": "count()"}})
