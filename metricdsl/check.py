@@ -183,8 +183,8 @@ class _Checker:
             self.report("MD201", f"metric `{name}`: unknown source `{metric.source}`", None,
                         hint=did_you_mean(metric.source, self.defs.sources), location=metric.location)
             return None
-        if len(self.defs.sources) == 1:
-            return next(iter(self.defs.sources))
+        if len(self.defs.sources) <= 1:
+            return next(iter(self.defs.sources), None)
         names = set(_row_names(tree, inside=False)) | (set(_row_names(where, inside=True)) if where else set())
         names -= set(self.defs.metrics) - set().union(*(self.column_names(s) for s in self.defs.sources))
         if not names:

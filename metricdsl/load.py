@@ -100,6 +100,10 @@ class _Loader:
         except yaml.YAMLError as error:
             self.report("MD001", str(error), None)
             return
+        except RecursionError:
+            self.diagnostics.append(Diagnostic.make("MD001", "the YAML is nested too deeply to read",
+                                                    self.file.location(0)))
+            return
         if root is None:
             return
         for key, key_node, value in self.mapping(root, TOP_KEYS):

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from lark import Lark, Token, Transformer, v_args
+from lark import Lark, Token, Transformer_NonRecursive, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
 
 from metricdsl import ast
@@ -56,26 +56,38 @@ def parser() -> Lark:
 
 def parse(text: str) -> ast.Expr:
     """Parse one expression; raise `SyntaxProblem` with the offending offsets on bad input."""
-    _check_nesting(text)
+    _check_brackets(text)
     try:
         tree = parser().parse(text)
-        return ToAst().transform(tree)
+        result = ToAst().transform(tree)
     except UnexpectedInput as error:
         raise _problem(error, text) from None
     except VisitError as error:
         if isinstance(error.orig_exc, SyntaxProblem):
             raise error.orig_exc from None
         raise
+    _check_depth(result)
+    return result
 
 
-def _check_nesting(text: str) -> None:
-    # The tree is built recursively: refuse absurd nesting before Python's stack does.
+def _check_brackets(text: str) -> None:
     depth = 0
     for offset, char in enumerate(text):
         depth += {"(": 1, "[": 1, ")": -1, "]": -1}.get(char, 0)
         if depth > MAX_NESTING:
             raise SyntaxProblem(f"expression nested more than {MAX_NESTING} levels deep", offset, offset + 1,
                                 "split it into derived columns or metrics")
+
+
+def _check_depth(tree: ast.Expr) -> None:
+    """Refuse absurd nesting here, so that the later stages may walk trees recursively."""
+    stack = [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_NESTING:
+            raise SyntaxProblem(f"expression nested more than {MAX_NESTING} levels deep", node.span.start,
+                                node.span.end, "split it into derived columns or metrics")
+        stack += [(child, depth + 1) for child in ast.children(node)]
 
 
 # The terminals that can start an expression: when the parser wants one of them, say "an expression".
@@ -109,8 +121,8 @@ def _problem(error: UnexpectedInput, text: str) -> SyntaxProblem:
     position = len(text) if at_end or error.pos_in_stream is None else error.pos_in_stream
     foreign = next((op for op in sorted(FOREIGN_OPERATORS, key=len, reverse=True) if text.startswith(op, position)), None)
     previous = _previous_token(text, position)
-    if previous in ("<", "=") and text.startswith((">", "<"), position):  # `<>`, `=>`, `=<`
-        foreign, position = previous + text[position], position - 1
+    if previous and text[position:position + 1] and previous + text[position] in FOREIGN_OPERATORS:
+        foreign, position = previous + text[position], position - len(previous)  # `<>`, `=>`, `=<`
     if foreign and foreign != "=" or (foreign == "=" and not text.startswith("==", position)):
         return SyntaxProblem(f"`{foreign}` is not an operator here", position, position + len(foreign),
                              f"write `{FOREIGN_OPERATORS[foreign]}`")
@@ -141,7 +153,7 @@ def _span(meta_or_token) -> ast.Span:
 
 
 @v_args(meta=True)
-class ToAst(Transformer):
+class ToAst(Transformer_NonRecursive):
     """Turns the Lark parse tree into `metricdsl.ast` nodes with spans."""
 
     def number(self, meta, children):
