@@ -155,8 +155,16 @@ class _Loader:
         )
 
     def scalar_tree(self, node: Node):
-        """A YAML value as plain Python data (mappings, lists, scalars)."""
-        return yaml.SafeLoader("").construct_object(node, deep=True)
+        """A YAML value as plain Python data (mappings, lists, scalars); None if it cannot be."""
+        return self.construct(node, deep=True)
+
+    def construct(self, node: Node, deep: bool = False):
+        try:
+            return yaml.SafeLoader("").construct_object(node, deep=deep)
+        except yaml.YAMLError as error:  # an unknown tag such as `!foo`, a bad timestamp...
+            problem = getattr(error, "problem", None) or str(error)
+            self.report("MD003", f"unsupported YAML value: {problem}", node)
+            return None
 
     def define(self, kind: str, name: str, node: Node, definition) -> None:
         if definition is None:
@@ -193,7 +201,7 @@ class _Loader:
         if not isinstance(node, ScalarNode):
             self.report("MD003", f"expected {what}, found {_kind(node)}", node)
             return None
-        return yaml.SafeLoader("").construct_object(node)
+        return self.construct(node)
 
     def text(self, node: Node) -> str | None:
         value = self.scalar(node, "text")
