@@ -7,8 +7,8 @@ import json
 import os
 import sys
 import tempfile
-from xml.etree import ElementTree
 from pathlib import Path
+from xml.etree import ElementTree
 
 import click
 import polars as pl

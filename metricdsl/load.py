@@ -11,7 +11,17 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from metricdsl.diagnostics import Diagnostic, did_you_mean
 from metricdsl.spec import (
-    COLUMN_TYPES, DIRECTIONS, GRAINS, Column, Dashboard, Definitions, ExprText, FileText, Metric, Source, SpecTest,
+    COLUMN_TYPES,
+    DIRECTIONS,
+    GRAINS,
+    Column,
+    Dashboard,
+    Definitions,
+    ExprText,
+    FileText,
+    Metric,
+    Source,
+    SpecTest,
 )
 
 TOP_KEYS = ("sources", "metrics", "dashboards", "targets", "rules", "scorecards", "tests")
