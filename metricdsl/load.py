@@ -10,6 +10,7 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from metricdsl.diagnostics import Diagnostic, did_you_mean
+from metricdsl.load_grading import GradingReaders, describe_node
 from metricdsl.spec import (
     COLUMN_TYPES,
     DIRECTIONS,
@@ -21,17 +22,13 @@ from metricdsl.spec import (
     FileText,
     Metric,
     Source,
-    SpecTest,
 )
 
 TOP_KEYS = ("sources", "metrics", "dashboards", "targets", "rules", "scorecards", "tests")
-# Keys the later stages (grading, spec tests) read; the loader accepts them as they are.
-RESERVED_KEYS = ("targets", "rules", "scorecards")
 SOURCE_KEYS = ("description", "path", "time", "entities", "columns", "derive")
 COLUMN_KEYS = ("type", "unit", "values", "range", "description")
 METRIC_KEYS = ("expr", "label", "description", "unit", "better", "where", "min_n", "source")
 DASHBOARD_KEYS = ("metrics", "title", "description", "by", "grain", "scorecard")
-TEST_KEYS = ("name", "given", "expect", "by", "grain", "tolerance", "ignore_min_n")
 SPEC_SUFFIXES = (".yaml", ".yml")
 # libyaml's safe loader when PyYAML was built with it (several times faster); same nodes and marks.
 YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -74,7 +71,7 @@ def expressions(definitions: Definitions) -> list[ExprText]:
     return found
 
 
-class _Loader:
+class _Loader(GradingReaders):
     def __init__(self) -> None:
         self.definitions = Definitions()
         self.diagnostics: list[Diagnostic] = []
@@ -119,50 +116,13 @@ class _Loader:
         if root is None:
             return
         for key, key_node, value in self.mapping(root, TOP_KEYS):
-            if key in RESERVED_KEYS:
-                continue
             if key == "tests":
                 self.tests(value)
                 continue
-            load_one = {"sources": self.source, "metrics": self.metric, "dashboards": self.dashboard}[key]
+            load_one = {"sources": self.source, "metrics": self.metric, "dashboards": self.dashboard,
+                        "targets": self.target, "rules": self.rule, "scorecards": self.scorecard}[key]
             for name, name_node, body in self.mapping(value):
                 self.define(key, name, name_node, load_one(name, name_node, body))
-
-    def tests(self, node: Node) -> None:
-        if not isinstance(node, SequenceNode):
-            self.report("MD003", f"`tests` takes a list of tests, found {_kind(node)}", node)
-            return
-        for item in node.value:
-            test = self.test(item)
-            if test is not None:
-                self.definitions.tests.append(test)
-
-    def test(self, node: Node) -> SpecTest | None:
-        items = {key: (key_node, value) for key, key_node, value in self.mapping(node, TEST_KEYS)}
-        for required in ("name", "expect"):
-            if required not in items:
-                self.report("MD005", f"a test has no `{required}`", node)
-                return None
-        expect_node = items["expect"][1]
-        expect = self.scalar_tree(expect_node)
-        rows = [expect] if isinstance(expect, dict) else expect
-        if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
-            self.report("MD003", "`expect` takes metric values, or a list of them per group", expect_node)
-            return None
-        given = self.scalar_tree(items["given"][1]) if "given" in items else {}
-        if not isinstance(given, dict) or not all(isinstance(v, list) and all(isinstance(r, dict) for r in v)
-                                                  for v in given.values()):
-            self.report("MD003", "`given` maps source names to lists of rows", items["given"][1])
-            return None
-        tolerance = self.number(items["tolerance"][1]) if "tolerance" in items else None
-        return SpecTest(
-            name=self.text(items["name"][1]) or "", given=given, expect=tuple(rows),
-            by=self.texts(items["by"][1]) if "by" in items else (),
-            grain=self.choice(items["grain"][1], GRAINS) if "grain" in items else None,
-            tolerance=tolerance if tolerance is not None else 1e-6,
-            ignore_min_n="ignore_min_n" in items and self.scalar(items["ignore_min_n"][1]) is True,
-            location=self.at(node), expect_location=self.at(items["expect"][0]),
-        )
 
     def scalar_tree(self, node: Node):
         """A YAML value as plain Python data (mappings, lists, scalars); None if it cannot be."""
@@ -192,7 +152,7 @@ class _Loader:
     def mapping(self, node: Node, allowed: tuple[str, ...] | None = None) -> Iterator[tuple[str, Node, Node]]:
         """The (key, key node, value node) items of a mapping; unknown or repeated keys reported."""
         if not isinstance(node, MappingNode):
-            self.report("MD003", f"expected a mapping, found {_kind(node)}", node)
+            self.report("MD003", f"expected a mapping, found {describe_node(node)}", node)
             return
         seen: set[str] = set()
         for key_node, value in node.value:
@@ -209,7 +169,7 @@ class _Loader:
 
     def scalar(self, node: Node, what: str = "a single value"):
         if not isinstance(node, ScalarNode):
-            self.report("MD003", f"expected {what}, found {_kind(node)}", node)
+            self.report("MD003", f"expected {what}, found {describe_node(node)}", node)
             return None
         return self.construct(node)
 
@@ -230,7 +190,7 @@ class _Loader:
             one = self.text(node)
             return (one,) if one else ()
         if not isinstance(node, SequenceNode):
-            self.report("MD003", f"expected a list, found {_kind(node)}", node)
+            self.report("MD003", f"expected a list, found {describe_node(node)}", node)
             return ()
         return tuple(t for t in (self.text(item) for item in node.value) if t is not None)
 
@@ -244,7 +204,7 @@ class _Loader:
 
     def expr(self, node: Node) -> ExprText | None:
         if not isinstance(node, ScalarNode):
-            self.report("MD003", f"expected an expression, found {_kind(node)}", node)
+            self.report("MD003", f"expected an expression, found {describe_node(node)}", node)
             return None
         assert self.file is not None
         return ExprText(node.value, self.file, _scalar_offsets(self.file.text, node),
@@ -324,14 +284,6 @@ class _Loader:
             self.report("MD005", f"dashboard `{name}` has no `metrics`", name_node)
             return None
         return Dashboard(name=name, location=self.at(name_node), **values)
-
-
-def _kind(node: Node | None) -> str:
-    if isinstance(node, MappingNode):
-        return "a mapping"
-    if isinstance(node, SequenceNode):
-        return "a list"
-    return f"`{node.value}`" if isinstance(node, ScalarNode) and node.value else "nothing"
 
 
 def _scalar_offsets(text: str, node: ScalarNode) -> tuple[int, ...]:

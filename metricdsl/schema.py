@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
-from metricdsl.load import COLUMN_KEYS, DASHBOARD_KEYS, METRIC_KEYS, SOURCE_KEYS, TEST_KEYS
-from metricdsl.spec import COLUMN_TYPES, DIRECTIONS, GRAINS
+from metricdsl.load import COLUMN_KEYS, DASHBOARD_KEYS, METRIC_KEYS, SOURCE_KEYS
+from metricdsl.load_grading import (
+    ITEM_KEYS,
+    OVERRIDE_KEYS,
+    RULE_KEYS,
+    SCORECARD_KEYS,
+    TARGET_KEYS,
+    TEST_KEYS,
+)
+from metricdsl.spec import COLUMN_TYPES, DIRECTIONS, GRAINS, SEVERITIES
 
 NAME = {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$"}
 TEXT = {"type": "string"}
 EXPRESSION = {"type": ["string", "number", "boolean"], "description": "An expression of the metricdsl language."}
 TEXTS = {"anyOf": [TEXT, {"type": "array", "items": TEXT}]}
+THRESHOLD = {"type": "string", "description": 'A comparison with the metric on its left, as "< 30" or ">= 420s".'}
+DATE = {"description": "A date, as 2026-01-31."}
 
 FIELDS: dict[str, dict[str, dict]] = {
     "source": {
@@ -31,17 +41,35 @@ FIELDS: dict[str, dict[str, dict]] = {
         "metrics": TEXTS, "title": TEXT, "description": TEXT, "by": TEXTS, "grain": {"enum": list(GRAINS)},
         "scorecard": TEXT,
     },
+    "target": {
+        **{key: THRESHOLD for key in ("target", "warn", "fail")}, "when": EXPRESSION, "from": DATE, "until": DATE,
+        "overrides": {"type": "array", "items": {"$ref": "#/$defs/override"}},
+    },
+    "override": {**{key: THRESHOLD for key in ("target", "warn", "fail")}, "when": EXPRESSION, "from": DATE,
+                 "until": DATE},
+    "rule": {
+        "when": EXPRESSION, "severity": {"enum": list(SEVERITIES)}, "message": TEXT, "description": TEXT,
+        "for": {"type": ["integer", "string"], "description": "Consecutive periods, as `2` or `2 periods`."},
+    },
+    "scorecard": {
+        "items": {"type": "object", "additionalProperties": {"$ref": "#/$defs/item"}}, "cap": {"type": "number"},
+        "title": TEXT, "description": TEXT,
+    },
+    "item": {"weight": {"type": "number", "exclusiveMinimum": 0}, "floor": {"type": "number"},
+             "ceiling": {"type": "number"}, "critical": {"type": "boolean"}},
     "test": {
         "name": TEXT, "given": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "object"}}},
         "expect": {"anyOf": [{"type": "object"}, {"type": "array", "items": {"type": "object"}}]},
         "by": TEXTS, "grain": {"enum": list(GRAINS)}, "tolerance": {"type": "number", "minimum": 0},
-        "ignore_min_n": {"type": "boolean"},
+        "ignore_min_n": {"type": "boolean"}, "findings": TEXTS,
     },
 }
 REQUIRED = {"source": ["columns"], "column": ["type"], "metric": ["expr"], "dashboard": ["metrics"],
+            "target": [], "override": [], "rule": ["when"], "scorecard": ["items"], "item": ["floor", "ceiling"],
             "test": ["name", "expect"]}
 LOADER_KEYS = {"source": SOURCE_KEYS, "column": COLUMN_KEYS, "metric": METRIC_KEYS, "dashboard": DASHBOARD_KEYS,
-               "test": TEST_KEYS}
+               "target": TARGET_KEYS, "override": OVERRIDE_KEYS, "rule": RULE_KEYS, "scorecard": SCORECARD_KEYS,
+               "item": ITEM_KEYS, "test": TEST_KEYS}
 
 
 def spec_schema() -> dict:
@@ -54,7 +82,6 @@ def spec_schema() -> dict:
     def named(kind: str) -> dict:
         return {"type": "object", "propertyNames": NAME, "additionalProperties": {"$ref": f"#/$defs/{kind}"}}
 
-    later = {"type": "object", "description": "Graded by the rule engine."}
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "title": "metricdsl spec file",
@@ -62,7 +89,7 @@ def spec_schema() -> dict:
         "additionalProperties": False,
         "properties": {
             "sources": named("source"), "metrics": named("metric"), "dashboards": named("dashboard"),
-            "targets": later, "rules": later, "scorecards": later,
+            "targets": named("target"), "rules": named("rule"), "scorecards": named("scorecard"),
             "tests": {"type": "array", "items": {"$ref": "#/$defs/test"}},
         },
         "$defs": definitions,

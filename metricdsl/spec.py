@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+import datetime
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -10,6 +11,7 @@ from metricdsl.diagnostics import Location
 
 COLUMN_TYPES = ("int", "float", "bool", "str", "datetime", "date", "duration")
 GRAINS = ("day", "week", "month", "quarter", "year")
+SEVERITIES = ("info", "warn", "fail")
 DIRECTIONS = ("higher", "lower")
 
 
@@ -107,6 +109,60 @@ class Dashboard:
 
 
 @dataclass(frozen=True)
+class Thresholds:
+    """A metric's thresholds (`target`, `warn`, `fail` as comparisons with the metric on the left),
+    for the groups matching `when` and the periods between `start` and `until`."""
+
+    target: ExprText | None = None
+    warn: ExprText | None = None
+    fail: ExprText | None = None
+    when: ExprText | None = None
+    start: datetime.date | None = None
+    until: datetime.date | None = None
+    location: Location | None = None
+
+
+@dataclass(frozen=True)
+class Target:
+    """The thresholds of one metric: overrides first (the first that applies wins), then the base."""
+
+    metric: str
+    base: Thresholds
+    overrides: tuple[Thresholds, ...] = ()
+    location: Location | None = None
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    when: ExprText
+    severity: str = "warn"
+    message: ExprText | None = None
+    periods: int = 1  # fires only after this many consecutive periods
+    description: str | None = None
+    location: Location | None = None
+
+
+@dataclass(frozen=True)
+class ScorecardItem:
+    metric: str
+    weight: float = 1.0
+    floor: float = 0.0
+    ceiling: float = 100.0
+    critical: bool = False
+    location: Location | None = None
+
+
+@dataclass(frozen=True)
+class Scorecard:
+    name: str
+    items: tuple[ScorecardItem, ...]
+    cap: float = 50.0  # the most a group scores while a critical item fails
+    title: str | None = None
+    location: Location | None = None
+
+
+@dataclass(frozen=True)
 class SpecTest:
     """A unit test of the specs: rows `given` per source, and the metric values to `expect`."""
 
@@ -117,6 +173,7 @@ class SpecTest:
     grain: str | None = None
     tolerance: float = 1e-6
     ignore_min_n: bool = False
+    findings: tuple[str, ...] | None = None  # the targets and rules expected to fire, when given
     location: Location | None = None
     expect_location: Location | None = None
 
@@ -128,4 +185,7 @@ class Definitions:
     sources: dict[str, Source] = field(default_factory=dict)
     metrics: dict[str, Metric] = field(default_factory=dict)
     dashboards: dict[str, Dashboard] = field(default_factory=dict)
+    targets: dict[str, Target] = field(default_factory=dict)
+    rules: dict[str, Rule] = field(default_factory=dict)
+    scorecards: dict[str, Scorecard] = field(default_factory=dict)
     tests: list[SpecTest] = field(default_factory=list)

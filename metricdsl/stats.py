@@ -46,10 +46,11 @@ Quantiles
                         uses the Cornish–Fisher expansion t = z + Σ g_k(z)/df^k, k ≤ 4
                         (Abramowitz & Stegun 26.7.5), whose truncation error is below 1e-9 there.
     t_quantile_expr(p, df): the same per row of an expression. Polars has no t distribution, so
-                        the quantiles for df = 1..EXPANSION_DF are computed once per p (cached) into
-                        a literal lookup series gathered by df; larger df use the expansion as an
-                        expression. A fractional df is rounded down in the lookup range, which
-                        widens an interval slightly (conservative); df < 1 gives null.
+                        the quantiles for df = 1..EXPANSION_DF are computed once per p (cached) and
+                        looked up by whole df (`replace_strict`, a hash lookup that also works inside
+                        `group_by().agg`); larger df use the expansion as an expression. A fractional
+                        df is rounded down in the lookup range, which widens an interval slightly
+                        (conservative); df < 1 or NaN gives null.
 """
 
 from __future__ import annotations
@@ -207,3 +208,117 @@ def _polynomial(coefficients: tuple[float, ...], x: float) -> float:
     for coefficient in reversed(coefficients):
         result = result * x + coefficient
     return result
+
+
+# --- expressions --------------------------------------------------------------------------------
+
+
+def t_quantile_expr(p: float, df: pl.Expr) -> pl.Expr:
+    """Student's t quantile at level `p` for the degrees of freedom in `df`, per row.
+
+    Whole df up to `EXPANSION_DF` are looked up in a table computed once per `p` with `t_quantile`
+    (a fractional df there is rounded down: conservative); larger df use the Cornish–Fisher
+    expansion; df < 1, null or NaN give null.
+    """
+    df = _float(df)
+    whole = df.floor().cast(pl.Int64, strict=False)
+    looked_up = whole.replace_strict(range(1, EXPANSION_DF + 1), _t_table(p), default=None,
+                                     return_dtype=pl.Float64)
+    return (pl.when((df < 1) | df.is_nan()).then(None)
+            .when(df <= EXPANSION_DF).then(looked_up)
+            .otherwise(_polynomial_expr(_cornish_fisher(p), 1.0 / df)))
+
+
+@lru_cache(maxsize=16)
+def _t_table(p: float) -> tuple[float, ...]:
+    """t_quantile(p, df) for df = 1..EXPANSION_DF, in that order."""
+    return tuple(t_quantile(p, df) for df in range(1, EXPANSION_DF + 1))
+
+
+def _polynomial_expr(coefficients: tuple[float, ...], x: pl.Expr) -> pl.Expr:
+    result: pl.Expr = pl.lit(coefficients[-1])
+    for coefficient in reversed(coefficients[:-1]):
+        result = result * x + coefficient
+    return result
+
+
+def _float(expr: pl.Expr) -> pl.Expr:
+    # Counts are often unsigned: `n - 1` must not wrap around at n = 0.
+    return expr.cast(pl.Float64)
+
+
+def share_se(p: pl.Expr, n: pl.Expr) -> pl.Expr:
+    """The unpooled standard error sqrt(p(1 − p)/n) of a share; null unless n > 0 and 0 ≤ p ≤ 1."""
+    p, n = _float(p), _float(n)
+    return pl.when(_valid_share(p, n)).then((p * (1.0 - p) / n).sqrt())
+
+
+def wilson_interval(p: pl.Expr, n: pl.Expr, confidence: float = 0.95) -> Interval:
+    """The Wilson score interval of a share `p` of `n` trials; null unless n > 0 and 0 ≤ p ≤ 1."""
+    z = z_quantile(_two_sided(confidence))
+    p, n = _float(p), _float(n)
+    q = 1.0 - p
+    root = (z * z + 4.0 * n * p * q).sqrt()
+    lower = 2.0 * n * p * p / (2.0 * n * p + z * z + z * root)
+    upper = 1.0 - 2.0 * n * q * q / (2.0 * n * q + z * z + z * root)
+    valid = _valid_share(p, n)
+    return Interval(pl.when(valid).then(lower), pl.when(valid).then(upper))
+
+
+def _valid_share(p: pl.Expr, n: pl.Expr) -> pl.Expr:
+    return (n > 0) & p.is_between(0.0, 1.0)
+
+
+def mean_se(sd: pl.Expr, n: pl.Expr) -> pl.Expr:
+    """The standard error sd/sqrt(n) of a mean; null when n < 2."""
+    n = _float(n)
+    return pl.when(n >= 2).then(_float(sd) / n.sqrt())
+
+
+def mean_interval(mean: pl.Expr, sd: pl.Expr, n: pl.Expr, confidence: float = 0.95) -> Interval:
+    """The Student t interval mean ± t_{1-α/2, n-1}·sd/sqrt(n); null when n < 2."""
+    n = _float(n)
+    half = t_quantile_expr(_two_sided(confidence), n - 1.0) * mean_se(sd, n)
+    mean = _float(mean)
+    return Interval(mean - half, mean + half)
+
+
+def difference_se(p_a: pl.Expr, p_b: pl.Expr, n: pl.Expr, scale: float = 1.0) -> pl.Expr:
+    """The standard error of scale·(p_a − p_b) for exclusive shares of the same `n`; null unless n > 0."""
+    p_a, p_b, n = _float(p_a), _float(p_b), _float(n)
+    # Clipped at 0 only against rounding: the variance is non-negative whenever p_a + p_b ≤ 1.
+    variance = (p_a + p_b - (p_a - p_b) ** 2).clip(lower_bound=0.0)
+    return pl.when(n > 0).then(abs(scale) * (variance / n).sqrt())
+
+
+def difference_interval(p_a: pl.Expr, p_b: pl.Expr, n: pl.Expr, scale: float = 1.0,
+                        confidence: float = 0.95) -> Interval:
+    """The normal-approximation interval scale·(p_a − p_b) ± z·`difference_se`; null unless n > 0."""
+    z = z_quantile(_two_sided(confidence))
+    estimate = scale * (_float(p_a) - _float(p_b))
+    half = z * difference_se(p_a, p_b, n, scale)
+    return Interval(estimate - half, estimate + half)
+
+
+def significant_change(estimate_now: pl.Expr, se_now: pl.Expr, estimate_before: pl.Expr,
+                       se_before: pl.Expr, confidence: float = 0.95) -> pl.Expr:
+    """Two-sided z test of independent estimates: |now − before| > z·sqrt(se_now² + se_before²).
+
+    Null when any input is null.
+    """
+    z = z_quantile(_two_sided(confidence))
+    se_now, se_before = _float(se_now), _float(se_before)
+    spread = (se_now * se_now + se_before * se_before).sqrt()
+    return (_float(estimate_now) - _float(estimate_before)).abs() > z * spread
+
+
+def significant_mean_change(mean_now: pl.Expr, sd_now: pl.Expr, n_now: pl.Expr, mean_before: pl.Expr,
+                            sd_before: pl.Expr, n_before: pl.Expr, confidence: float = 0.95) -> pl.Expr:
+    """Welch's two-sided t test of a change in a mean; null when either n < 2 or any input is null."""
+    var_now, var_before = mean_se(sd_now, n_now) ** 2, mean_se(sd_before, n_before) ** 2
+    total = var_now + var_before
+    spread = var_now**2 / (_float(n_now) - 1.0) + var_before**2 / (_float(n_before) - 1.0)
+    # Both variances zero: any difference at all is significant, so let t fall back to z.
+    df = pl.when(spread > 0).then(total * total / spread).otherwise(float("inf"))
+    t = t_quantile_expr(_two_sided(confidence), df)
+    return (_float(mean_now) - _float(mean_before)).abs() > t * total.sqrt()
