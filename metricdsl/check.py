@@ -5,13 +5,15 @@
 
 from __future__ import annotations
 
+import re
+
 from metricdsl import ast
 from metricdsl.diagnostics import Diagnostic, did_you_mean
 from metricdsl.functions import AGGREGATES, TEMPORAL, WINDOWS
 from metricdsl.infer import ANY, ExpressionTyper, Scope
-from metricdsl.model import CheckedMetric, CheckedSource, ExprType, Model
+from metricdsl.model import CheckedMetric, CheckedRule, CheckedSource, CheckedTarget, CheckedThresholds, ExprType, Model
 from metricdsl.parse import SyntaxProblem, parse
-from metricdsl.spec import Definitions, ExprText
+from metricdsl.spec import Definitions, ExprText, Rule, Target
 
 
 def check(definitions: Definitions) -> tuple[Model, list[Diagnostic]]:
@@ -63,6 +65,75 @@ class _Checker(ExpressionTyper):
                     self.report("MD201", f"dashboard `{dashboard.name}` lists unknown metric `{name}`", None,
                                 hint=did_you_mean(name, self.defs.metrics), location=dashboard.location)
             self.check_dimensions(dashboard.metrics, dashboard.by, dashboard.location, f"dashboard `{dashboard.name}`")
+            if dashboard.scorecard and dashboard.scorecard not in self.defs.scorecards:
+                self.report("MD201", f"dashboard `{dashboard.name}` names unknown scorecard `{dashboard.scorecard}`",
+                            None, hint=did_you_mean(dashboard.scorecard, self.defs.scorecards),
+                            location=dashboard.location)
+        for target in self.defs.targets.values():
+            self.check_target(target)
+        for rule in self.defs.rules.values():
+            self.check_rule(rule)
+        for scorecard in self.defs.scorecards.values():
+            for item in scorecard.items:
+                if item.metric not in self.defs.metrics:
+                    self.report("MD201", f"scorecard `{scorecard.name}` lists unknown metric `{item.metric}`", None,
+                                hint=did_you_mean(item.metric, self.defs.metrics), location=item.location)
+
+    def condition(self, text: ExprText | None, owner: str) -> ast.Expr | None:
+        """Parse and check a condition of a rule or threshold; None when it has errors."""
+        if text is None:
+            return None
+        tree = self.parse(text)
+        if tree is None:
+            return None
+        before = len(self.diagnostics)
+        self.expect_bool(tree, Scope("rule", None, text, owner=owner), "a condition")
+        return tree if len(self.diagnostics) == before else None
+
+    def check_target(self, target: Target) -> None:
+        if target.metric not in self.defs.metrics:
+            self.report("MD201", f"target for unknown metric `{target.metric}`", None,
+                        hint=did_you_mean(target.metric, self.defs.metrics), location=target.location)
+            return
+        better = self.defs.metrics[target.metric].better
+        checked = []
+        for thresholds in (target.base, *target.overrides):
+            levels = {}
+            for level in ("target", "warn", "fail"):
+                text = getattr(thresholds, level)
+                tree = self.condition(text, f"the {level} of `{target.metric}`")
+                levels[level] = tree
+                if tree is not None and text is not None:
+                    self.check_direction(target.metric, better, level, tree, text)
+            when = self.condition(thresholds.when, f"the `when` of a target of `{target.metric}`")
+            checked.append(CheckedThresholds(thresholds, **levels, when=when))
+        self.model.targets[target.metric] = CheckedTarget(target, checked[0], tuple(checked[1:]))
+
+    def check_direction(self, metric: str, better: str | None, level: str, tree: ast.Expr, text: ExprText) -> None:
+        """A warn or fail threshold must point the metric's worse way; a target its better way."""
+        if better is None or not isinstance(tree, ast.Binary) or tree.op not in ("<", "<=", ">", ">="):
+            return
+        below = tree.op in ("<", "<=")
+        worse_below = better == "higher"
+        if (level == "target") == (below == worse_below):
+            self.report("MD213", f"the {level} of `{metric}` ({text.text}) points against `better: {better}`", text,
+                        tree, f"with `better: {better}`, {'a target' if level == 'target' else 'warn and fail'} "
+                        f"read `{'>' if (level == 'target') == worse_below else '<'} ...`")
+
+    def check_rule(self, rule: Rule) -> None:
+        when = self.condition(rule.when, f"rule `{rule.name}`")
+        placeholders = []
+        message = rule.message
+        for match in re.finditer(r"\{([^{}]*)\}", message.text if message else ""):
+            assert message is not None
+            start, end = match.span(1)
+            text = ExprText(match.group(1), message.file, message.offsets[start:end + 1])
+            tree = self.parse(text)
+            if tree is not None:
+                self.infer(tree, Scope("rule", None, text, owner=f"the message of rule `{rule.name}`"))
+                placeholders.append((match.group(1), tree))
+        if when is not None:
+            self.model.rules[rule.name] = CheckedRule(rule, when, tuple(placeholders))
 
     def check_dimensions(self, metrics, by, location, owner: str) -> None:
         """Report a dimension in `by` that some of `metrics`' sources lack."""

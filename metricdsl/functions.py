@@ -58,7 +58,18 @@ SCALARS: dict[str, Signature] = {
     "greatest": Signature(2, None, usage="greatest(a, b, ...)"),
 }
 
-ALL_FUNCTIONS = {**AGGREGATES, **WINDOWS, **SCALARS}
+# In rules and thresholds only: values of a metric of the same group.
+RULE_FUNCTIONS: dict[str, Signature] = {
+    "prev": Signature(1, 1, usage="prev(metric): its value in the previous period"),
+    "change": Signature(1, 1, usage="change(metric): its value minus prev(metric)"),
+    "pct_change": Signature(1, 1, usage="pct_change(metric): change(metric) / abs(prev(metric))"),
+    "n": Signature(1, 1, usage="n(metric): its number of observations"),
+    "ci_low": Signature(1, 1, usage="ci_low(metric): the low end of its 95 % confidence interval"),
+    "ci_high": Signature(1, 1, usage="ci_high(metric): the high end of its 95 % confidence interval"),
+    "significant": Signature(1, 1, usage="significant(change(metric))"),
+}
+
+ALL_FUNCTIONS = {**AGGREGATES, **WINDOWS, **SCALARS, **RULE_FUNCTIONS}
 
 # Names from SQL and spreadsheets, and what to write instead.
 FOREIGN_NAMES = {

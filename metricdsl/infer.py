@@ -16,6 +16,7 @@ from metricdsl.functions import (
     FOREIGN_NAMES,
     NUMERIC,
     ORDERED,
+    RULE_FUNCTIONS,
     SCALARS,
     TEMPORAL,
     TIME_UNITS,
@@ -31,7 +32,8 @@ COMPARISONS = {"==", "!=", "<", "<=", ">", ">="}
 
 @dataclass(frozen=True)
 class Scope:
-    """Where an expression stands: `row` (per row of `source`) or `metric` (per group)."""
+    """Where an expression stands: `row` (per row of `source`), `metric` (per group), or `rule`
+    (per group and period, over metric values and dimensions)."""
 
     mode: str
     source: str | None
@@ -116,6 +118,8 @@ class ExpressionTyper:
 
     def name(self, node: ast.Name, scope: Scope) -> ExprType:
         source = self.defs.sources.get(scope.source) if scope.source else None
+        if scope.mode == "rule":
+            return self.rule_name(node, scope)
         if scope.mode == "metric":
             if node.name in self.defs.metrics:
                 self.model.refs[id(node)] = Ref("metric", node.name)
@@ -141,6 +145,19 @@ class ExpressionTyper:
             return ANY
         self.report("MD201", f"unknown column `{node.name}` in source `{source.name}`", scope.text, node,
                     did_you_mean(node.name, self.column_names(source.name)))
+        return ANY
+
+    def rule_name(self, node: ast.Name, scope: Scope) -> ExprType:
+        """In a rule or threshold, a name is a metric, or a dimension (a column of a source)."""
+        if node.name in self.defs.metrics:
+            self.model.refs[id(node)] = Ref("metric", node.name)
+            return self.metric_type(node.name)
+        for source in self.defs.sources.values():
+            if node.name in source.columns:
+                self.model.refs[id(node)] = Ref("dimension", node.name)
+                return ExprType(source.columns[node.name].type)
+        known = [*self.defs.metrics, *(c for s in self.defs.sources.values() for c in s.columns)]
+        self.report("MD201", f"unknown metric or dimension `{node.name}`", scope.text, node, did_you_mean(node.name, known))
         return ANY
 
     def binary(self, node: ast.Binary, scope: Scope) -> ExprType:
@@ -248,11 +265,41 @@ class ExpressionTyper:
             return ANY
         if node.where is not None and node.func not in AGGREGATES and node.func not in WINDOWS:
             self.report("MD203", f"`where` filters aggregates only, not `{node.func}`", scope.text, node.where)
+        if node.func in RULE_FUNCTIONS:
+            return self.rule_function(node, scope)
+        if scope.mode == "rule" and (node.func in AGGREGATES or node.func in WINDOWS):
+            self.report("MD209", f"`{node.func}` in {scope.owner}, which reads metric values per group", scope.text,
+                        node, "aggregate in a metric, and name the metric here")
+            return ANY
         if node.func in AGGREGATES:
             return self.aggregate(node, scope)
         if node.func in WINDOWS:
             return self.window(node, scope)
         return self.scalar(node, scope)
+
+    def rule_function(self, node: ast.Call, scope: Scope) -> ExprType:
+        """`prev(m)`, `change(m)`, `pct_change(m)`, `n(m)`, `ci_low(m)`, `ci_high(m)`, `significant(change(m))`."""
+        if scope.mode != "rule":
+            self.report("MD203", f"`{node.func}` is for rules and targets only", scope.text, node,
+                        RULE_FUNCTIONS[node.func].usage)
+            return ANY
+        argument = node.args[0]
+        if node.func == "significant":
+            if not (isinstance(argument, ast.Call) and argument.func in ("change", "pct_change")):
+                self.report("MD203", "`significant` takes a change: `significant(change(m))`", scope.text, argument)
+                return ANY
+            self.infer(argument, scope)
+            return BOOL
+        if not (isinstance(argument, ast.Name) and argument.name in self.defs.metrics):
+            self.report("MD203", f"`{node.func}` takes a metric name", scope.text, argument,
+                        did_you_mean(getattr(argument, "name", ""), self.defs.metrics))
+            return ANY
+        found = self.infer(argument, scope)
+        if node.func == "n":
+            return ExprType("int")
+        if node.func == "pct_change":
+            return ExprType("float")
+        return found
 
     def aggregate(self, node: ast.Call, scope: Scope) -> ExprType:
         if scope.in_aggregate:

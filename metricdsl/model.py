@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from metricdsl import ast
-from metricdsl.spec import Definitions, Metric, Source
+from metricdsl.spec import Definitions, Metric, Rule, Source, Target, Thresholds
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,31 @@ class CheckedSource:
     derived: dict[str, ast.Expr]
 
 
+@dataclass(frozen=True)
+class CheckedThresholds:
+    """Thresholds as trees: each a condition on the metric (`aht > 420s`), true when it is met."""
+
+    thresholds: Thresholds
+    target: ast.Expr | None = None
+    warn: ast.Expr | None = None
+    fail: ast.Expr | None = None
+    when: ast.Expr | None = None
+
+
+@dataclass(frozen=True)
+class CheckedTarget:
+    target: Target
+    base: CheckedThresholds
+    overrides: tuple[CheckedThresholds, ...] = ()
+
+
+@dataclass(frozen=True)
+class CheckedRule:
+    rule: Rule
+    when: ast.Expr
+    placeholders: tuple[tuple[str, ast.Expr], ...] = ()  # `{text}` of the message and its tree
+
+
 @dataclass
 class Model:
     """A project that passed the checker. Node facts are keyed by `id(node)`: the trees live here."""
@@ -48,6 +73,8 @@ class Model:
     definitions: Definitions
     sources: dict[str, CheckedSource] = field(default_factory=dict)
     metrics: dict[str, CheckedMetric] = field(default_factory=dict)
+    targets: dict[str, CheckedTarget] = field(default_factory=dict)
+    rules: dict[str, CheckedRule] = field(default_factory=dict)
     types: dict[int, ExprType] = field(default_factory=dict)
     refs: dict[int, Ref] = field(default_factory=dict)
     # Duration literals used as plain numbers: seconds per unit of the quantity they meet.

@@ -5,7 +5,8 @@ change that lies inside the noise. Every function here takes and returns `polars
 of counts, proportions, means and standard deviations, so the computation stays vectorised: no
 Python code runs per row. Inputs are cast to Float64 (an unsigned count minus one must not wrap).
 `z` below is the two-sided normal quantile z_{1-α/2} for `confidence` = 1 − α, and every result
-is null where its inputs are null or outside the stated domain.
+is null where its inputs are null or outside the stated domain. Results carry default names
+(`lower`, `upper`, `se`, `t`, `significant`): alias them when selecting several at once.
 
 Proportions (a share p of n trials)
     share_se:        sqrt(p(1 − p)/n), the unpooled (Wald) standard error.
@@ -56,6 +57,7 @@ Quantiles
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from functools import lru_cache
 from statistics import NormalDist
 from typing import NamedTuple
@@ -72,7 +74,7 @@ _MAX_NEWTON = 50
 
 
 class Interval(NamedTuple):
-    """The bounds of a confidence interval, as expressions (unpacks like a pair)."""
+    """The bounds of a confidence interval, as expressions named `lower` and `upper` (alias them)."""
 
     lower: pl.Expr
     upper: pl.Expr
@@ -220,13 +222,25 @@ def t_quantile_expr(p: float, df: pl.Expr) -> pl.Expr:
     (a fractional df there is rounded down: conservative); larger df use the Cornish–Fisher
     expansion; df < 1, null or NaN give null.
     """
-    df = _float(df)
-    whole = df.floor().cast(pl.Int64, strict=False)
-    looked_up = whole.replace_strict(range(1, EXPANSION_DF + 1), _t_table(p), default=None,
-                                     return_dtype=pl.Float64)
-    return (pl.when((df < 1) | df.is_nan()).then(None)
-            .when(df <= EXPANSION_DF).then(looked_up)
-            .otherwise(_polynomial_expr(_cornish_fisher(p), 1.0 / df)))
+    whole_df = pl.Series(range(1, EXPANSION_DF + 1), dtype=pl.Int64)
+    table = pl.Series(_t_table(p), dtype=pl.Float64)
+
+    def quantile(df: pl.Expr) -> pl.Expr:
+        looked_up = df.floor().cast(pl.Int64, strict=False).replace_strict(whole_df, table, default=None)
+        expanded = _polynomial_expr(_cornish_fisher(p), 1.0 / df)
+        return pl.when(df <= EXPANSION_DF).then(looked_up).otherwise(expanded)
+
+    return _let(quantile, df=_float(df).fill_nan(None)).alias("t")
+
+
+def _let(body: Callable[..., pl.Expr], **bindings: pl.Expr) -> pl.Expr:
+    """`body` of the bound expressions, each evaluated once however often `body` uses it.
+
+    The bindings become fields of a struct; without this, an expression used n times in a formula
+    is a subtree copied n times, which compounds when formulas nest (Welch's df in a t quantile).
+    """
+    fields = {name: pl.field(name) for name in bindings}
+    return pl.struct(**bindings).struct.with_fields(_value=body(**fields)).struct.field("_value")
 
 
 @lru_cache(maxsize=16)
@@ -250,19 +264,24 @@ def _float(expr: pl.Expr) -> pl.Expr:
 def share_se(p: pl.Expr, n: pl.Expr) -> pl.Expr:
     """The unpooled standard error sqrt(p(1 − p)/n) of a share; null unless n > 0 and 0 ≤ p ≤ 1."""
     p, n = _float(p), _float(n)
-    return pl.when(_valid_share(p, n)).then((p * (1.0 - p) / n).sqrt())
+    return pl.when(_valid_share(p, n)).then((p * (1.0 - p) / n).sqrt()).alias("se")
 
 
 def wilson_interval(p: pl.Expr, n: pl.Expr, confidence: float = 0.95) -> Interval:
     """The Wilson score interval of a share `p` of `n` trials; null unless n > 0 and 0 ≤ p ≤ 1."""
     z = z_quantile(_two_sided(confidence))
     p, n = _float(p), _float(n)
-    q = 1.0 - p
-    root = (z * z + 4.0 * n * p * q).sqrt()
-    lower = 2.0 * n * p * p / (2.0 * n * p + z * z + z * root)
-    upper = 1.0 - 2.0 * n * q * q / (2.0 * n * q + z * z + z * root)
-    valid = _valid_share(p, n)
-    return Interval(pl.when(valid).then(lower), pl.when(valid).then(upper))
+
+    def lower(p: pl.Expr, n: pl.Expr) -> pl.Expr:
+        root = (z * z + 4.0 * n * p * (1.0 - p)).sqrt()
+        return pl.when(_valid_share(p, n)).then(2.0 * n * p * p / (2.0 * n * p + z * z + z * root))
+
+    # The upper bound of p is one minus the lower bound of 1 − p.
+    return _interval(_let(lower, p=p, n=n), 1.0 - _let(lower, p=1.0 - p, n=n))
+
+
+def _interval(lower: pl.Expr, upper: pl.Expr) -> Interval:
+    return Interval(lower.alias("lower"), upper.alias("upper"))
 
 
 def _valid_share(p: pl.Expr, n: pl.Expr) -> pl.Expr:
@@ -272,7 +291,7 @@ def _valid_share(p: pl.Expr, n: pl.Expr) -> pl.Expr:
 def mean_se(sd: pl.Expr, n: pl.Expr) -> pl.Expr:
     """The standard error sd/sqrt(n) of a mean; null when n < 2."""
     n = _float(n)
-    return pl.when(n >= 2).then(_float(sd) / n.sqrt())
+    return pl.when(n >= 2).then(_float(sd) / n.sqrt()).alias("se")
 
 
 def mean_interval(mean: pl.Expr, sd: pl.Expr, n: pl.Expr, confidence: float = 0.95) -> Interval:
@@ -280,7 +299,7 @@ def mean_interval(mean: pl.Expr, sd: pl.Expr, n: pl.Expr, confidence: float = 0.
     n = _float(n)
     half = t_quantile_expr(_two_sided(confidence), n - 1.0) * mean_se(sd, n)
     mean = _float(mean)
-    return Interval(mean - half, mean + half)
+    return _interval(mean - half, mean + half)
 
 
 def difference_se(p_a: pl.Expr, p_b: pl.Expr, n: pl.Expr, scale: float = 1.0) -> pl.Expr:
@@ -288,7 +307,7 @@ def difference_se(p_a: pl.Expr, p_b: pl.Expr, n: pl.Expr, scale: float = 1.0) ->
     p_a, p_b, n = _float(p_a), _float(p_b), _float(n)
     # Clipped at 0 only against rounding: the variance is non-negative whenever p_a + p_b ≤ 1.
     variance = (p_a + p_b - (p_a - p_b) ** 2).clip(lower_bound=0.0)
-    return pl.when(n > 0).then(abs(scale) * (variance / n).sqrt())
+    return pl.when(n > 0).then(abs(scale) * (variance / n).sqrt()).alias("se")
 
 
 def difference_interval(p_a: pl.Expr, p_b: pl.Expr, n: pl.Expr, scale: float = 1.0,
@@ -297,7 +316,7 @@ def difference_interval(p_a: pl.Expr, p_b: pl.Expr, n: pl.Expr, scale: float = 1
     z = z_quantile(_two_sided(confidence))
     estimate = scale * (_float(p_a) - _float(p_b))
     half = z * difference_se(p_a, p_b, n, scale)
-    return Interval(estimate - half, estimate + half)
+    return _interval(estimate - half, estimate + half)
 
 
 def significant_change(estimate_now: pl.Expr, se_now: pl.Expr, estimate_before: pl.Expr,
@@ -309,16 +328,22 @@ def significant_change(estimate_now: pl.Expr, se_now: pl.Expr, estimate_before: 
     z = z_quantile(_two_sided(confidence))
     se_now, se_before = _float(se_now), _float(se_before)
     spread = (se_now * se_now + se_before * se_before).sqrt()
-    return (_float(estimate_now) - _float(estimate_before)).abs() > z * spread
+    return ((_float(estimate_now) - _float(estimate_before)).abs() > z * spread).alias("significant")
 
 
 def significant_mean_change(mean_now: pl.Expr, sd_now: pl.Expr, n_now: pl.Expr, mean_before: pl.Expr,
                             sd_before: pl.Expr, n_before: pl.Expr, confidence: float = 0.95) -> pl.Expr:
     """Welch's two-sided t test of a change in a mean; null when either n < 2 or any input is null."""
-    var_now, var_before = mean_se(sd_now, n_now) ** 2, mean_se(sd_before, n_before) ** 2
-    total = var_now + var_before
-    spread = var_now**2 / (_float(n_now) - 1.0) + var_before**2 / (_float(n_before) - 1.0)
-    # Both variances zero: any difference at all is significant, so let t fall back to z.
-    df = pl.when(spread > 0).then(total * total / spread).otherwise(float("inf"))
-    t = t_quantile_expr(_two_sided(confidence), df)
-    return (_float(mean_now) - _float(mean_before)).abs() > t * total.sqrt()
+    level = _two_sided(confidence)
+
+    def test(change: pl.Expr, var_now: pl.Expr, var_before: pl.Expr, n_now: pl.Expr,
+             n_before: pl.Expr) -> pl.Expr:
+        total = var_now + var_before
+        spread = var_now**2 / (n_now - 1.0) + var_before**2 / (n_before - 1.0)
+        # Both variances zero: any difference at all is significant, so let t fall back to z.
+        df = pl.when(spread > 0).then(total * total / spread).otherwise(float("inf"))
+        return change.abs() > t_quantile_expr(level, df) * total.sqrt()
+
+    return _let(test, change=_float(mean_now) - _float(mean_before), var_now=mean_se(sd_now, n_now) ** 2,
+                var_before=mean_se(sd_before, n_before) ** 2, n_now=_float(n_now),
+                n_before=_float(n_before)).alias("significant")
