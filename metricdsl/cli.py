@@ -57,8 +57,9 @@ def validate(paths: tuple[Path, ...], output_format: str) -> None:
 @click.option("--by", multiple=True, metavar="COLUMN", help="Group by this column. Repeatable.")
 @click.option("--grain", type=click.Choice(GRAINS), help="Time grain; weeks are ISO weeks.")
 @click.option("--output", type=click.Path(path_type=Path), help="Write the table to .csv, .parquet or .json.")
+@click.option("--with-ci", is_flag=True, help="Add each metric's n and 95 % confidence interval (m_n, m_ci_low, m_ci_high).")
 def evaluate(paths: tuple[Path, ...], data: tuple[str, ...], dashboard: str | None, metrics: str | None,
-             by: tuple[str, ...], grain: str | None, output: Path | None) -> None:
+             by: tuple[str, ...], grain: str | None, output: Path | None, with_ci: bool) -> None:
     """Evaluate the metrics of the specs under PATHS over data; print or write the table."""
     if output is not None and output.suffix.lower() not in OUTPUT_FORMATS:
         raise click.UsageError(f"--output must end in {', '.join(OUTPUT_FORMATS)}, not `{output.suffix}`")
@@ -68,7 +69,7 @@ def evaluate(paths: tuple[Path, ...], data: tuple[str, ...], dashboard: str | No
         dashboard = next(iter(project.definitions.dashboards))
     names = [m.strip() for m in metrics.split(",") if m.strip()] if metrics else None
     try:
-        table = project.evaluate(inputs, metrics=names, dashboard=dashboard, by=by, grain=grain)
+        table = project.evaluate(inputs, metrics=names, dashboard=dashboard, by=by, grain=grain, with_ci=with_ci)
     except RequestError as error:
         raise click.UsageError(str(error)) from None
     except DataError as error:

@@ -75,6 +75,7 @@ class Aggregate:
     column: str
     n_column: str
     counts: bool = False  # count-like: 0, not null, for a group without rows
+    sd_column: str | None = None  # also the sample standard deviation, for a mean's interval
 
 
 @dataclass
@@ -220,7 +221,8 @@ class Compiler:
             value = value_in.std(ddof=1)
         else:
             value = getattr(value_in, func)()
-        return [value.alias(aggregate.column), n.alias(aggregate.n_column)]
+        spread = [value_in.std(ddof=1).alias(aggregate.sd_column)] if aggregate.sd_column else []
+        return [value.alias(aggregate.column), n.alias(aggregate.n_column), *spread]
 
     # -- windows ----------------------------------------------------------------------------------
 

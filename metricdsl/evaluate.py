@@ -10,6 +10,7 @@ import polars as pl
 from metricdsl import ast
 from metricdsl.compile import GRAIN_COLUMN, GRAIN_EVERY, Aggregate, Compiler
 from metricdsl.functions import AGGREGATES
+from metricdsl.intervals import metric_interval
 from metricdsl.model import Model
 
 
@@ -21,6 +22,8 @@ class Request:
     by: tuple[str, ...] = ()
     grain: str | None = None
     apply_min_n: bool = True  # off in spec tests whose small fixtures check a formula only
+    with_ci: bool = False  # add each metric's n and 95 % confidence interval
+    keep_hidden: bool = False  # keep the period start and the n, se and interval columns, for grading
 
     @property
     def keys(self) -> list[str]:
@@ -31,7 +34,7 @@ def build_query(model: Model, request: Request, scan: Callable[[str], pl.LazyFra
     """The lazy query of `request`; `scan(source)` gives each source's typed rows."""
     compiler = Compiler(model)
     order = model.metric_order(list(request.metrics))
-    plans = _aggregates_by_source(model, compiler, order)
+    plans = _aggregates_by_source(model, compiler, order, request.with_ci or request.keep_hidden)
     frames = [_grouped(model, compiler, request, source, aggregates, scan) for source, aggregates in plans.items()]
     frame = _join(frames, request.keys)
     if len(frames) > 1 and request.keys:  # a group without rows of a source: its counts are 0, not unknown
@@ -40,10 +43,13 @@ def build_query(model: Model, request: Request, scan: Callable[[str], pl.LazyFra
         frame = frame.with_columns(pl.col(c).fill_null(0) for c in counts)
     for name in order:
         frame = frame.with_columns(*_metric(model, compiler, name, request.apply_min_n))
+    if request.with_ci or request.keep_hidden:
+        frame = frame.with_columns(*(e for name in order for e in _interval(model, compiler, name)))
     return _present(frame, request, order), compiler
 
 
-def _aggregates_by_source(model: Model, compiler: Compiler, order: list[str]) -> dict[str, list[Aggregate]]:
+def _aggregates_by_source(model: Model, compiler: Compiler, order: list[str],
+                          spread: bool) -> dict[str, list[Aggregate]]:
     plans: dict[str, list[Aggregate]] = {}
     for name in order:
         checked = model.metrics[name]
@@ -52,7 +58,9 @@ def _aggregates_by_source(model: Model, compiler: Compiler, order: list[str]) ->
                 column = f"__agg{len(compiler.aggregate_columns)}"
                 compiler.aggregate_columns[id(node)] = column
                 counts = node.func in ("count", "count_distinct")
-                plans.setdefault(checked.source, []).append(Aggregate(node, checked.where, column, f"{column}_n", counts))
+                sd = f"{column}_sd" if spread and node.func == "mean" else None
+                plans.setdefault(checked.source, []).append(
+                    Aggregate(node, checked.where, column, f"{column}_n", counts, sd))
     return plans
 
 
@@ -99,6 +107,16 @@ def _metric(model: Model, compiler: Compiler, name: str, apply_min_n: bool) -> l
     return [value.alias(name), n.cast(pl.Int64).alias(f"__n_{name}")]
 
 
+def _interval(model: Model, compiler: Compiler, name: str) -> list[pl.Expr]:
+    found = metric_interval(model, compiler, name)
+    nothing = pl.lit(None, dtype=pl.Float64)
+    se, low, high = (found.se, found.low, found.high) if found else (nothing, nothing, nothing)
+    # No interval for a value hidden below its min_n.
+    known = pl.col(name).is_not_null()
+    return [pl.when(known).then(se).alias(f"__se_{name}"), pl.when(known).then(low).alias(f"__ci_low_{name}"),
+            pl.when(known).then(high).alias(f"__ci_high_{name}")]
+
+
 def _present(frame: pl.LazyFrame, request: Request, order: list[str]) -> pl.LazyFrame:
     """Sorted groups with readable grain labels, and the requested metrics only."""
     if request.keys:
@@ -106,7 +124,14 @@ def _present(frame: pl.LazyFrame, request: Request, order: list[str]) -> pl.Lazy
     columns: list[pl.Expr] = [pl.col(name) for name in request.by]
     if request.grain:
         columns.append(grain_label(pl.col(GRAIN_COLUMN), request.grain).alias(request.grain))
-    columns += [pl.col(name) for name in request.metrics]
+    for name in request.metrics:
+        columns.append(pl.col(name))
+        if request.with_ci:
+            columns += [pl.col(f"__n_{name}").alias(f"{name}_n"), pl.col(f"__ci_low_{name}").alias(f"{name}_ci_low"),
+                        pl.col(f"__ci_high_{name}").alias(f"{name}_ci_high")]
+    if request.keep_hidden:
+        columns += [pl.col(GRAIN_COLUMN)] if request.grain else []
+        columns += [pl.col(f"__{part}_{name}") for name in order for part in ("n", "se", "ci_low", "ci_high")]
     return frame.select(columns)
 
 

@@ -30,10 +30,12 @@ class Project:
         self.diagnostics = diagnostics
 
     def request(self, *, metrics: Iterable[str] | None = None, dashboard: str | None = None,
-                by: Iterable[str] = (), grain: str | None = None, apply_min_n: bool = True) -> Request:
+                by: Iterable[str] = (), grain: str | None = None, apply_min_n: bool = True,
+                with_ci: bool = False, keep_hidden: bool = False) -> Request:
         """Resolve what to compute: explicit arguments override the dashboard's.
 
-        `apply_min_n=False` computes metrics below their `min_n` too (for small test fixtures).
+        `apply_min_n=False` computes metrics below their `min_n` too (for small test fixtures);
+        `with_ci=True` adds `m_n`, `m_ci_low` and `m_ci_high` after each metric `m`.
         """
         board = None
         if dashboard is not None:
@@ -48,7 +50,7 @@ class Project:
         grain = grain or (board.grain if board else None)
         if grain is not None and grain not in GRAINS:
             raise RequestError(_unknown("grain", grain, GRAINS))
-        request = Request(names, dimensions, grain, apply_min_n)
+        request = Request(names, dimensions, grain, apply_min_n, with_ci, keep_hidden)
         self._check_request(request)
         return request
 
