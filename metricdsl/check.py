@@ -28,7 +28,8 @@ class _Checker(ExpressionTyper):
         self.defs = definitions
         self.model = Model(definitions)
         self.diagnostics: list[Diagnostic] = []
-        self.trees: dict[int, ast.Expr | None] = {}
+        # Trees by the identity of their text; the text is kept with its tree so that its id stays unique.
+        self.trees: dict[int, tuple[ExprText, ast.Expr | None]] = {}
         self.derived_types: dict[tuple[str, str], ExprType] = {}
         self.metric_types: dict[str, ExprType] = {}
         self.in_progress: list[tuple[str, str]] = []
@@ -45,12 +46,12 @@ class _Checker(ExpressionTyper):
     def parse(self, text: ExprText) -> ast.Expr | None:
         if id(text) not in self.trees:
             try:
-                self.trees[id(text)] = parse(text.text)
+                self.trees[id(text)] = (text, parse(text.text))
             except SyntaxProblem as problem:
-                self.trees[id(text)] = None
+                self.trees[id(text)] = (text, None)
                 self.diagnostics.append(Diagnostic.make(
                     "MD101", problem.message, text.location(problem.start, problem.end), problem.hint))
-        return self.trees[id(text)]
+        return self.trees[id(text)][1]
 
     # -- definitions ------------------------------------------------------------------------------
 
@@ -176,7 +177,7 @@ class _Checker(ExpressionTyper):
                             location=text.location(0, len(text.text)))
             self.derived_type(name, derived)
         self.model.sources[name] = CheckedSource(
-            source, {d: t for d, text in source.derive.items() if (t := self.trees.get(id(text))) is not None})
+            source, {d: t for d, text in source.derive.items() if (t := self.parse(text)) is not None})
 
     def derived_type(self, source: str, name: str, via: tuple[ExprText, ast.Expr] | None = None) -> ExprType:
         key = ("derived", f"{source}.{name}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import json
 import os
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -17,8 +18,11 @@ from metricdsl.check import check
 from metricdsl.data import DataError
 from metricdsl.diagnostics import CODES, SpecError, has_errors
 from metricdsl.explain import explain_metric
+from metricdsl.findings import RENDERERS as FINDING_RENDERERS
+from metricdsl.findings import SEVERITY_ORDER, as_json, findings, scores
 from metricdsl.fmt import format_file
 from metricdsl.graph import dependency_graph, impact, render_graph, resolve
+from metricdsl.history import write_history
 from metricdsl.load import load_files, spec_files
 from metricdsl.project import Project, RequestError, _unknown, load
 from metricdsl.render import FORMATS, render
@@ -80,6 +84,62 @@ def evaluate(paths: tuple[Path, ...], data: tuple[str, ...], dashboard: str | No
     else:
         write_atomically(table, output)
         click.echo(f"wrote {table.height} rows to {output}", err=True)
+
+
+@main.command(name="check")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--data", "data", multiple=True, metavar="SOURCE=FILE", help="Input of a source. Repeatable.")
+@click.option("--dashboard", help="Grade this dashboard (its metrics, dimensions, grain and scorecard).")
+@click.option("--metrics", help="Comma-separated metric names to report besides those graded.")
+@click.option("--by", multiple=True, metavar="COLUMN", help="Group by this column. Repeatable.")
+@click.option("--grain", type=click.Choice(GRAINS), help="Time grain; weeks are ISO weeks.")
+@click.option("--format", "output_format", type=click.Choice(["text", "json", "markdown", "github"]), default="text",
+              show_default=True)
+@click.option("--fail-on", type=click.Choice(["warn", "fail"]), default="fail", show_default=True,
+              help="Exit 1 when a finding is at least this severe.")
+@click.option("--history", type=click.Path(path_type=Path), help="Parquet file of earlier runs: read for prev(), "
+              "then this run's values are recorded in it.")
+@click.option("--output", type=click.Path(path_type=Path), help="Also write the findings and scores as JSON.")
+def check_command(paths: tuple[Path, ...], data: tuple[str, ...], dashboard: str | None, metrics: str | None,
+                  by: tuple[str, ...], grain: str | None, output_format: str, fail_on: str, history: Path | None,
+                  output: Path | None) -> None:
+    """Evaluate and grade: target statuses, rules and scorecards; print the findings."""
+    project = _load_or_exit(paths)
+    if dashboard is None and metrics is None and len(project.definitions.dashboards) == 1:
+        dashboard = next(iter(project.definitions.dashboards))
+    names = [m.strip() for m in metrics.split(",") if m.strip()] if metrics else None
+    try:
+        graded = project.grade(dict(_source_file(item) for item in data), dashboard=dashboard, metrics=names,
+                               by=by, grain=grain, history=history)
+    except RequestError as error:
+        raise click.UsageError(str(error)) from None
+    except DataError as error:
+        echo(f"error: {error}", err=True)
+        sys.exit(EXIT_ERRORS)
+    revision = spec_revision(_spec_paths(paths))
+    found, scored = findings(project.model, graded, revision), scores(graded)
+    report = as_json(found, scored, graded, revision)
+    echo(report if output_format == "json" else FINDING_RENDERERS[output_format](found, scored, graded))
+    if output is not None:
+        write_text_atomically(report + "\n", output)
+    if history is not None:
+        rows = write_history(history, graded)
+        echo(f"history: {history} holds {rows} rows", err=True)
+    worst = max((SEVERITY_ORDER[f.severity] for f in found), default=-1)
+    sys.exit(EXIT_ERRORS if worst >= SEVERITY_ORDER[fail_on] else EXIT_OK)
+
+
+def spec_revision(paths: list[Path]) -> str | None:
+    """The git revision of the specs, when they are in a repository (`-dirty` with local changes)."""
+    folder = paths[0] if paths[0].is_dir() else paths[0].parent
+    try:
+        head = subprocess.run(["git", "-C", str(folder), "rev-parse", "HEAD"], capture_output=True, text=True,
+                              timeout=10, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(folder), "status", "--porcelain", "--", "."], capture_output=True,
+                               text=True, timeout=10, check=True).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return head + ("-dirty" if dirty else "")
 
 
 @main.command()

@@ -16,8 +16,8 @@ from typing import Callable
 
 import polars as pl
 
-from metricdsl import ast
-from metricdsl.functions import AGGREGATES, PERCENTILES, WINDOWS
+from metricdsl import ast, stats
+from metricdsl.functions import AGGREGATES, PERCENTILES, RULE_FUNCTIONS, WINDOWS
 from metricdsl.model import Model
 
 DTYPES: dict[str, pl.DataType] = {
@@ -64,6 +64,22 @@ def safe_divide(numerator: pl.Expr, denominator: pl.Expr, op: str = "/") -> pl.E
     """`numerator / denominator` (or `%`), null when the denominator is zero or null."""
     result = numerator / denominator if op == "/" else numerator % denominator
     return pl.when(denominator != 0).then(result)
+
+
+def rule_function(func: str, argument: ast.Expr) -> pl.Expr:
+    """A rule function over the graded table, whose hidden columns hold each metric's previous value,
+    number of observations, standard error and interval (see `grade.py`)."""
+    if func == "significant":
+        assert isinstance(argument, ast.Call) and isinstance(argument.args[0], ast.Name)
+        m = argument.args[0].name
+        return stats.significant_change(pl.col(m), pl.col(f"__se_{m}"), pl.col(f"__prev_{m}"), pl.col(f"__prev_se_{m}"))
+    assert isinstance(argument, ast.Name)
+    m = argument.name
+    change = pl.col(m) - pl.col(f"__prev_{m}")
+    return {
+        "prev": pl.col(f"__prev_{m}"), "change": change, "pct_change": safe_divide(change, pl.col(f"__prev_{m}").abs()),
+        "n": pl.col(f"__n_{m}"), "ci_low": pl.col(f"__ci_low_{m}"), "ci_high": pl.col(f"__ci_high_{m}"),
+    }[func]
 
 
 @dataclass
@@ -148,6 +164,8 @@ class Compiler:
                 return pl.col(self.aggregate_columns[id(node)])
             case ast.Call(func=func) if func in WINDOWS:
                 return pl.col(self.window_columns[id(node)])
+            case ast.Call(func=func, args=(argument,)) if func in RULE_FUNCTIONS:
+                return rule_function(func, argument)
             case ast.Call(func=func, args=args, keywords=keywords):
                 kwargs = {k.name: self.expr(k.value) for k in keywords}
                 return SCALARS[func](*(self.expr(a) for a in args), **kwargs)

@@ -62,7 +62,7 @@ class GradingReaders:
         text = self.expr(node)
         if text is None:
             return None
-        if not re.match(r"\s*(==|!=|<=|>=|<|>|between|in|not in|is)\b", text.text):
+        if not re.match(r"\s*(==|!=|<=|>=|<|>|(between|in|not in|is)\b)", text.text):
             self.report("MD006", f"threshold `{text.text}` is not a comparison", node, f'write it as "< {text.text}"')
             return None
         prefix = f"{metric} "

@@ -7,11 +7,14 @@ from typing import Iterable, Mapping
 
 import polars as pl
 
+from metricdsl import ast
 from metricdsl.check import check
 from metricdsl.compile import Compiler
 from metricdsl.data import Data, DataError, check_columns, find_bad_value, scan
 from metricdsl.diagnostics import Diagnostic, SpecError, did_you_mean, has_errors
 from metricdsl.evaluate import Request, build_query
+from metricdsl.grade import Graded, graded_table
+from metricdsl.history import read_history
 from metricdsl.load import load_files
 from metricdsl.model import Model
 from metricdsl.spec import GRAINS, Definitions
@@ -86,6 +89,32 @@ class Project:
                 if problem:
                     raise DataError(problem) from None
             raise DataError(f"cannot evaluate: {str(error).strip().splitlines()[0]}") from None
+
+    def grade(self, data: Mapping[str, Data] | None = None, *, dashboard: str | None = None,
+              metrics: Iterable[str] | None = None, by: Iterable[str] = (), grain: str | None = None,
+              history: Path | None = None) -> Graded:
+        """Evaluate a request with every metric its targets, rules and scorecard need, and grade it.
+
+        With `history`, earlier runs' rows in that Parquet file feed `prev()` (the file is not written:
+        see `metricdsl.history.write_history`).
+        """
+        request = self.request(metrics=metrics, dashboard=dashboard, by=by, grain=grain)
+        board = self.definitions.dashboards.get(dashboard) if dashboard else None
+        card = self.definitions.scorecards.get(board.scorecard) if board and board.scorecard else None
+        wanted = [*request.metrics, *self.model.targets, *((i.metric for i in card.items) if card else ()),
+                  *(r.name for c in self.model.rules.values() for n in ast.walk(c.when)
+                    if (r := self.model.refs.get(id(n))) and r.kind == "metric")]
+        computable = [m for m in dict.fromkeys(wanted) if self._computable(m, request)]
+        table = self.evaluate(data, metrics=computable, by=request.by, grain=request.grain, keep_hidden=True)
+        past = read_history(history, request.by, request.grain) if history else None
+        return graded_table(self.model, table, request.by, request.grain, card, past)
+
+    def _computable(self, metric: str, request: Request) -> bool:
+        try:
+            self._check_request(Request((metric,), request.by, request.grain))
+        except RequestError:
+            return False
+        return True
 
     def _inputs(self, data: Mapping[str, Data]) -> dict[str, Data]:
         inputs: dict[str, Data] = {}

@@ -163,7 +163,9 @@ def _density(t: float, df: float) -> float:
 
 
 def _upper_tail(t: float, df: float) -> float:
-    """P(T > t) for t ≥ 0: half the regularized incomplete beta I_x(df/2, 1/2), x = df/(df + t²)."""
+    """P(T > t): for t > 0 half the regularized incomplete beta I_x(df/2, 1/2), x = df/(df + t²)."""
+    if t <= 0.0:  # a Newton step may overshoot below zero when p is close to 1/2
+        return 0.5 if t == 0.0 else 1.0 - _upper_tail(-t, df)
     a, b = df / 2.0, 0.5
     log_x = -math.log1p(t * t / df)
     log_y = 2.0 * math.log(t) - math.log(df + t * t)  # log(1 − x), without cancellation
