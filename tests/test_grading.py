@@ -1,0 +1,190 @@
+"""Grading: target statuses and overrides, rules over periods, scorecards, findings, history."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+
+import polars as pl
+import pytest
+from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import metricdsl
+from metricdsl.cli import main
+from metricdsl.findings import findings, format_value, scores
+from metricdsl.history import write_history
+
+SPEC = """\
+sources:
+  calls:
+    time: started_at
+    columns: {team: str, started_at: datetime, wait_s: {type: float, unit: s}, ok: bool}
+metrics:
+  asa: {expr: mean(wait_s), unit: s, better: lower, min_n: 2}
+  good: {expr: share(ok), unit: ratio, better: higher}
+targets:
+  asa:
+    warn: "> 30s"
+    fail: "> 60s"
+    overrides:
+      - when: team == "vip"
+        warn: "> 10s"
+        fail: "> 20s"
+      - from: 2026-01-12
+        warn: "> 20s"
+rules:
+  slower:
+    when: asa > prev(asa)
+    message: "{team}: waits {pct_change(asa)} to {asa}"
+  slow_twice:
+    when: asa > 25s
+    for: 2 periods
+    severity: fail
+scorecards:
+  card:
+    items:
+      asa: {weight: 1, floor: 60, ceiling: 0, critical: true}
+      good: {weight: 3, floor: 0, ceiling: 1}
+dashboards:
+  board: {metrics: [asa, good], by: [team], grain: week, scorecard: card}
+"""
+MONDAY = datetime(2026, 1, 5, 9)
+RANK = {"ok": 0, "warn": 1, "fail": 2}
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory):
+    path = tmp_path_factory.mktemp("grading") / "spec.yaml"
+    path.write_text(SPEC)
+    return metricdsl.load(path)
+
+
+def calls(*rows: tuple) -> pl.DataFrame:
+    """Rows of (team, week index from 2026-01-05, wait in s, ok), each twice to pass min_n 2."""
+    records = [{"team": team, "started_at": MONDAY + timedelta(weeks=week), "wait_s": wait, "ok": ok}
+               for team, week, wait, ok in rows for _ in range(2)]
+    return pl.DataFrame(records, schema={"team": pl.String, "started_at": pl.Datetime("us"), "wait_s": pl.Float64,
+                                         "ok": pl.Boolean})
+
+
+def graded_rows(project, *rows, **request) -> list[dict]:
+    graded = project.grade({"calls": calls(*rows)}, dashboard="board", **request)
+    return graded.table.sort("team", "__grain").to_dicts()
+
+
+def test_statuses_by_threshold_and_no_data(project):
+    rows = graded_rows(project, ("a", 0, 10.0, True), ("b", 0, 45.0, True), ("c", 0, 90.0, True), ("d", 0, None, True))
+    assert [r["asa__status"] for r in rows] == ["ok", "warn", "fail", "no_data"]
+    assert [r["asa__threshold"] for r in rows] == [None, "> 30s", "> 60s", None]
+
+
+def test_below_min_n_is_no_data(project):
+    frame = calls(("a", 0, 90.0, True)).head(1)
+    graded = project.grade({"calls": frame}, dashboard="board")
+    assert graded.table["asa__status"].to_list() == ["no_data"]
+
+
+def test_segment_and_dated_overrides(project):
+    rows = graded_rows(project, ("vip", 0, 15.0, True), ("a", 0, 25.0, True), ("a", 1, 25.0, True))
+    assert [(r["team"], str(r["__grain"]), r["asa__status"]) for r in rows] == [
+        ("a", "2026-01-05", "ok"), ("a", "2026-01-12", "warn"), ("vip", "2026-01-05", "warn")]
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.floats(0, 200), st.floats(0, 200))
+def test_a_worse_value_never_has_a_better_status(project, first, second):
+    better, worse = sorted([first, second])  # asa: lower is better
+    rows = graded_rows(project, ("a", 0, better, True), ("b", 0, worse, True))
+    assert RANK[rows[0]["asa__status"]] <= RANK[rows[1]["asa__status"]]
+
+
+def test_rules_compare_with_the_previous_period_and_format_their_message(project):
+    graded = project.grade({"calls": calls(("a", 0, 20.0, True), ("a", 1, 30.0, True), ("a", 3, 40.0, True))},
+                           dashboard="board")
+    fired = [f for f in findings(project.model, graded) if f.name == "slower"]
+    # Week 3 follows a gap: it has no previous period, so only week 1 fires.
+    assert [(f.period, f.message) for f in fired] == [("2026-W03", "a: waits +50.0% to 30.0s")]
+
+
+def test_for_n_periods_needs_consecutive_periods(project):
+    graded = project.grade({"calls": calls(("a", 0, 26.0, True), ("a", 1, 27.0, True), ("a", 2, 10.0, True),
+                                           ("a", 3, 26.0, True), ("a", 5, 26.0, True))}, dashboard="board")
+    fired = [f.period for f in findings(project.model, graded) if f.name == "slow_twice"]
+    assert fired == ["2026-W03"]
+
+
+def test_scores_renormalise_weights_and_a_failing_critical_item_caps(project):
+    graded = project.grade({"calls": calls(("a", 0, 30.0, True), ("b", 0, 90.0, True), ("c", 0, None, None))},
+                           dashboard="board")
+    by_team = {s.group["team"]: s for s in scores(graded)}
+    assert by_team["a"].score == pytest.approx((50 * 1 + 100 * 3) / 4)
+    assert by_team["b"].capped and by_team["b"].score == pytest.approx(50.0)  # 75 capped at 50
+    assert by_team["c"].score is None and all(i.points is None for i in by_team["c"].items)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.floats(-1e6, 1e6), st.booleans())
+def test_scores_stay_between_0_and_100(project, wait, ok):
+    graded = project.grade({"calls": calls(("a", 0, abs(wait), ok))}, dashboard="board")
+    (score,) = scores(graded)
+    assert score.score is None or 0 <= score.score <= 100
+
+
+@pytest.mark.parametrize(("value", "unit", "text"), [
+    (432.0, "s", "7m 12s"), (45.25, "s", "45.2s"), (3725.0, "s", "1h 02m"), (0.4123, "ratio", "41.2%"),
+    (41.24, "points", "41.2"), (1234.5, "EUR", "1,234.5 EUR"), (None, "s", "n/a"),
+])
+def test_values_are_formatted_by_unit(value, unit, text):
+    assert format_value(value, unit) == text
+
+
+def test_history_feeds_prev_and_a_rerun_replaces_its_period(project, tmp_path):
+    history = tmp_path / "history.parquet"
+    first = project.grade({"calls": calls(("a", 0, 20.0, True))}, dashboard="board", history=history)
+    assert write_history(history, first) == 1
+    second = project.grade({"calls": calls(("a", 1, 30.0, True))}, dashboard="board", history=history)
+    assert [f.message for f in findings(project.model, second) if f.name == "slower"] == ["a: waits +50.0% to 30.0s"]
+    assert write_history(history, second) == 2
+    again = project.grade({"calls": calls(("a", 1, 10.0, True))}, dashboard="board", history=history)
+    assert write_history(history, again) == 2
+    assert pl.read_parquet(history).sort("__grain")["asa"].to_list() == [20.0, 10.0]
+
+
+def test_a_failed_history_write_leaves_the_file_whole(project, tmp_path, monkeypatch):
+    history = tmp_path / "history.parquet"
+    write_history(history, project.grade({"calls": calls(("a", 0, 20.0, True))}, dashboard="board"))
+    before = history.read_bytes()
+
+    def crash(self, *args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(pl.DataFrame, "write_parquet", crash)
+    with pytest.raises(KeyboardInterrupt):
+        write_history(history, project.grade({"calls": calls(("a", 1, 20.0, True))}, dashboard="board"))
+    assert history.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["history.parquet"]
+
+
+def test_check_exits_1_on_a_fail_and_prints_every_format(project, tmp_path):
+    data = tmp_path / "calls.parquet"
+    calls(("a", 0, 90.0, True), ("b", 0, 45.0, False)).write_parquet(data)
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(SPEC)
+    base = ["check", str(spec), "--data", f"calls={data}"]
+    result = CliRunner().invoke(main, base)
+    assert result.exit_code == 1 and "a: asa is 1m 30s, past the fail threshold (> 60s)" in result.stdout
+    report = json.loads(CliRunner().invoke(main, [*base, "--format", "json"]).stdout)
+    assert report["schema"] == "metricdsl-findings/1"
+    assert {(f["name"], f["status"], f["group"]["team"]) for f in report["findings"]} == {
+        ("asa", "fail", "a"), ("asa", "warn", "b")}
+    assert report["scores"][0]["items"][0] == {"metric": "asa", "value": 90.0, "points": 0.0, "weight": 1.0}
+    markdown = CliRunner().invoke(main, [*base, "--format", "markdown"]).stdout
+    assert "| fail | 2026-W02 | a | asa |" in markdown
+    github = CliRunner().invoke(main, [*base, "--format", "github"]).stdout
+    assert f"::error file={spec},line=" in github
+    only_warn = tmp_path / "warn.parquet"
+    calls(("b", 0, 45.0, True)).write_parquet(only_warn)
+    assert CliRunner().invoke(main, ["check", str(spec), "--data", f"calls={only_warn}"]).exit_code == 0
+    assert CliRunner().invoke(main, ["check", str(spec), "--data", f"calls={only_warn}", "--fail-on", "warn"]).exit_code == 1
