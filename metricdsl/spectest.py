@@ -10,6 +10,7 @@ import polars as pl
 
 from metricdsl.compile import DTYPES
 from metricdsl.data import DataError
+from metricdsl.findings import findings
 from metricdsl.project import Project, RequestError
 from metricdsl.spec import SpecTest
 
@@ -45,6 +46,8 @@ def run_test(project: Project, test: SpecTest) -> Outcome:
     except (DataError, RequestError) as error:
         return Outcome(test, [str(error)])
     outcome = Outcome(test)
+    if test.findings is not None:
+        outcome.failures += _check_findings(project, test, data)
     for expected in test.expect:
         group = {k: expected.get(k) for k in keys}
         label = ", ".join(f"{k}={v}" for k, v in group.items())
@@ -58,6 +61,15 @@ def run_test(project: Project, test: SpecTest) -> Outcome:
                 where = f" ({label})" if label else ""
                 outcome.failures.append(f"{name}{where}: expected {expected[name]}, got {found[0][name]}")
     return outcome
+
+
+def _check_findings(project: Project, test: SpecTest, data: dict) -> list[str]:
+    """The targets (by metric name) and rules that fire must be exactly those listed."""
+    graded = project.grade(data, metrics=[], by=test.by, grain=test.grain)
+    fired = {f.name for f in findings(project.model, graded)}
+    expected = set(test.findings or ())
+    problems = [f"expected finding `{name}` did not fire" for name in sorted(expected - fired)]
+    return problems + [f"unexpected finding `{name}`" for name in sorted(fired - expected)]
 
 
 def close(actual, expected, tolerance: float) -> bool:

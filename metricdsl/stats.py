@@ -24,7 +24,8 @@ Means (a mean with sample standard deviation sd of n observations)
 Differences of exclusive shares of the same respondents (NPS = 100 · (promoters − detractors))
     difference_se:       scale · sqrt((p_a + p_b − (p_a − p_b)²)/n). The multinomial variance of
                          one response scored +1 (a), −1 (b) or 0 is p_a + p_b − (p_a − p_b)²; see
-                         Rocks (2016), "Confidence intervals for the Net Promoter Score".
+                         Rocks (2016), "Interval estimation for the 'Net Promoter Score'",
+                         The American Statistician 70(4), its Wald interval.
     difference_interval: scale·(p_a − p_b) ± z · difference_se, a normal (Wald) approximation,
                          adequate when n·p_a and n·p_b are not tiny; it contains the estimate but
                          is not clipped to [−scale, scale].
