@@ -188,3 +188,21 @@ def test_check_exits_1_on_a_fail_and_prints_every_format(project, tmp_path):
     calls(("b", 0, 45.0, True)).write_parquet(only_warn)
     assert CliRunner().invoke(main, ["check", str(spec), "--data", f"calls={only_warn}"]).exit_code == 0
     assert CliRunner().invoke(main, ["check", str(spec), "--data", f"calls={only_warn}", "--fail-on", "warn"]).exit_code == 1
+
+
+def test_cost_over_loyalty_fires_when_handle_time_falls_and_repeats_rise_significantly():
+    from conftest import SPECS, frame
+    library = metricdsl.load(SPECS)
+    week1, week2 = datetime(2026, 1, 5, 9), datetime(2026, 1, 12, 9)
+    rows = [{"team": "north", "customer_id": c, "started_at": week1, "answered": True, "talk_s": 600.0,
+             "hold_s": 0.0, "wrap_s": 0.0} for c in range(40)]
+    rows += [{"team": "north", "customer_id": 100 + c, "started_at": week2, "answered": True, "talk_s": 300.0,
+              "hold_s": 0.0, "wrap_s": 0.0} for c in range(40)]
+    # Every week-2 customer comes back two days later: repeat rate 0 % → 100 % (the callbacks are in week 2 too).
+    rows += [{"team": "north", "customer_id": 100 + c, "started_at": week2 + timedelta(days=2), "answered": True,
+              "talk_s": 300.0, "hold_s": 0.0, "wrap_s": 0.0} for c in range(40)]
+    graded = library.grade({"interactions": frame(library, "interactions", rows),
+                            "orders": frame(library, "orders", [])}, dashboard="service_2_0")
+    fired = [f for f in findings(library.model, graded) if f.name == "cost_over_loyalty"]
+    assert [(f.period, f.severity) for f in fired] == [("2026-W03", "warn")]
+    assert fired[0].message == "north: handle time -50.0% to 5m 00s while effort (n/a) or repeat contacts (50.0%) rose"
