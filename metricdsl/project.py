@@ -13,6 +13,7 @@ from metricdsl.compile import Compiler
 from metricdsl.data import Data, DataError, check_columns, find_bad_value, scan
 from metricdsl.diagnostics import Diagnostic, SpecError, did_you_mean, has_errors
 from metricdsl.evaluate import Request, build_query
+from metricdsl.findings import Finding, findings
 from metricdsl.grade import Graded, graded_table
 from metricdsl.history import read_history
 from metricdsl.load import load_files
@@ -108,6 +109,10 @@ class Project:
         table = self.evaluate(data, metrics=computable, by=request.by, grain=request.grain, keep_hidden=True)
         past = read_history(history, request.by, request.grain) if history else None
         return graded_table(self.model, table, request.by, request.grain, card, past)
+
+    def check(self, data: Mapping[str, Data] | None = None, **request) -> list[Finding]:
+        """Grade a request (see `grade()`) and return its findings, most severe first."""
+        return findings(self.model, self.grade(data, **request))
 
     def _computable(self, metric: str, request: Request) -> bool:
         try:
