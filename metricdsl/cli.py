@@ -7,7 +7,6 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 from xml.etree import ElementTree
 
@@ -18,6 +17,7 @@ from metricdsl.check import check
 from metricdsl.data import DataError
 from metricdsl.diagnostics import CODES, SpecError, has_errors
 from metricdsl.explain import explain_metric
+from metricdsl.files import replace_atomically
 from metricdsl.findings import RENDERERS as FINDING_RENDERERS
 from metricdsl.findings import SEVERITY_ORDER, as_json, findings, scores
 from metricdsl.fmt import format_file
@@ -263,28 +263,15 @@ def write_atomically(table: pl.DataFrame, path: Path) -> None:
     """Write `table` by the file's extension to a temporary file, then rename it into place."""
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        _replace(path, table.write_csv)
+        replace_atomically(path, table.write_csv)
     elif suffix == ".parquet":
-        _replace(path, table.write_parquet)
+        replace_atomically(path, table.write_parquet)
     else:
         write_text_atomically(json.dumps(table.to_dicts(), default=str, indent=1) + "\n", path)
 
 
 def write_text_atomically(text: str, path: Path) -> None:
-    _replace(path, lambda temporary: Path(temporary).write_text(text, encoding="utf-8"))
-
-
-def _replace(path: Path, write) -> None:
-    """Call `write(temporary)` on a temporary file beside `path`, then rename it to `path`."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.close(handle)
-    try:
-        write(temporary)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    replace_atomically(path, lambda temporary: Path(temporary).write_text(text, encoding="utf-8"))
 
 
 def junit_report(outcomes: list[Outcome]) -> str:

@@ -6,6 +6,7 @@ import polars as pl
 
 from metricdsl import ast
 from metricdsl.compile import DTYPES
+from metricdsl.format import format_expr
 from metricdsl.model import Model
 from metricdsl.project import Project
 
@@ -49,18 +50,6 @@ def typed_tree(model: Model, node: ast.Expr, depth: int) -> list[str]:
 
 def _label(node: ast.Expr) -> str:
     match node:
-        case ast.Number(value=value) | ast.Bool(value=value):
-            return str(value).lower() if isinstance(value, bool) else str(value)
-        case ast.String(value=value):
-            return f'"{value}"'
-        case ast.Null():
-            return "null"
-        case ast.Duration(text=text):
-            return text
-        case ast.Date(value=value):
-            return f"@{value.isoformat()}"
-        case ast.Name(name=name):
-            return name
         case ast.ListOf():
             return "[list]"
         case ast.Unary(op=op) | ast.Binary(op=op):
@@ -75,7 +64,7 @@ def _label(node: ast.Expr) -> str:
             return "case"
         case ast.Call(func=func, where=where):
             return f"{func}()" + (" where ↓last" if where is not None else "")
-    return type(node).__name__
+    return format_expr(node)  # a literal or a name
 
 
 def dependencies(model: Model, name: str) -> dict[str, list[str]]:

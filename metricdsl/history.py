@@ -8,14 +8,13 @@ renamed over the old one, so a crash mid-write leaves the old file whole.
 from __future__ import annotations
 
 import datetime
-import os
-import tempfile
 from pathlib import Path
 
 import polars as pl
 
 from metricdsl.compile import GRAIN_COLUMN
 from metricdsl.data import DataError
+from metricdsl.files import replace_atomically
 from metricdsl.grade import GROUP, Graded
 
 LAYOUT, RECORDED = "__layout", "__recorded_at"
@@ -51,13 +50,5 @@ def write_history(path: Path, graded: Graded) -> int:
         keep = earlier.join(now.select(LAYOUT, GROUP, GRAIN_COLUMN), on=[LAYOUT, GROUP, GRAIN_COLUMN], how="anti",
                             nulls_equal=True)
         now = pl.concat([keep, now], how="diagonal_relaxed")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.close(handle)
-    try:
-        now.write_parquet(temporary)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    replace_atomically(path, now.write_parquet)
     return now.height

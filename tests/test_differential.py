@@ -195,18 +195,19 @@ def same(expected: Any, actual: Any) -> bool:
 
 
 def disagreements(project: metricdsl.Project, metrics: list[str], data: dict[str, list[Row]],
-                  by: tuple[str, ...], grain: str | None) -> list[str]:
-    """Where `Project.evaluate` and the reference differ for one layout, one line each.
+                  by: tuple[str, ...], grain: str | None, engine: str = "streaming") -> list[str]:
+    """Where `Project.evaluate` (with Polars' `engine`) and the reference differ for one layout.
 
     When the metrics cannot be evaluated together, each is evaluated alone, so that one metric that
     fails to evaluate does not hide the others.
     """
     keys = [*by, *([grain] if grain else [])]
     try:
-        actual = project.evaluate(frames(project, data), metrics=metrics, by=by, grain=grain)
+        actual = project.evaluate(frames(project, data), metrics=metrics, by=by, grain=grain, engine=engine)
     except metricdsl.DataError as error:
         if len(metrics) > 1:
-            return [problem for name in metrics for problem in disagreements(project, [name], data, by, grain)]
+            return [problem for name in metrics
+                    for problem in disagreements(project, [name], data, by, grain, engine)]
         return [f"by={list(by)} grain={grain}: {metrics[0]}: {error}"]
     if actual.columns != [*keys, *metrics]:
         return [f"columns {actual.columns}, expected {[*keys, *metrics]}"]
@@ -226,7 +227,9 @@ def disagreements(project: metricdsl.Project, metrics: list[str], data: dict[str
 
 def check_agreement(project: metricdsl.Project, metrics: list[str], data: dict[str, list[Row]],
                     layouts: list[tuple[tuple[str, ...], str | None]]) -> None:
-    problems = [problem for by, grain in layouts for problem in disagreements(project, metrics, data, by, grain)]
+    """Both of Polars' engines agree with the reference in every layout."""
+    problems = [f"{engine}: {problem}" for engine in ("streaming", "in-memory") for by, grain in layouts
+                for problem in disagreements(project, metrics, data, by, grain, engine)]
     assert not problems, "\n".join(problems)
 
 
