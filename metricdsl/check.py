@@ -146,7 +146,8 @@ class _Checker(ExpressionTyper):
                 if not self.has_column(checked.source, column):
                     self.report("MD212", f"{owner}: metric `{name}` reads source `{checked.source}`, which has no "
                                 f"column `{column}`", None, location=location,
-                                hint=did_you_mean(column, self.column_names(checked.source)))
+                                hint=did_you_mean(column, self.column_names(checked.source))
+                                or f"columns of `{checked.source}`: {', '.join(self.column_names(checked.source))}")
                     break
 
     def has_column(self, source: str, name: str) -> bool:

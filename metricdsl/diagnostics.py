@@ -70,8 +70,8 @@ class Diagnostic:
 
     @classmethod
     def make(cls, code: str, message: str, location: Location | None, hint: str | None = None) -> Diagnostic:
-        """A diagnostic with the severity registered for `code`."""
-        return cls(code, message, location, hint, CODES[code].severity)
+        """A diagnostic with the severity registered for `code`; without a hint, the code's fix."""
+        return cls(code, message, location, hint or CODES[code].fix, CODES[code].severity)
 
 
 def did_you_mean(name: str, candidates: Iterable[str]) -> str | None:

@@ -36,3 +36,7 @@ def value(project: metricdsl.Project, metric: str, interactions: list[dict], ord
     """The single overall value of `metric` over the rows given."""
     (row,) = evaluate(project, interactions, orders, metrics=[metric])
     return row[metric]
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--update-golden", action="store_true", help="Rewrite the golden files of rendered output.")

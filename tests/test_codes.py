@@ -1,0 +1,49 @@
+"""Every diagnostic code: a spec that triggers it, and its rendering as golden text and JSON."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from metricdsl.cli import main
+from metricdsl.diagnostics import CODES
+
+CASES = yaml.safe_load((Path(__file__).parent / "cases" / "codes.yaml").read_text())
+GOLDEN = Path(__file__).parent / "golden"
+SOURCES = """\
+sources:
+  calls:
+    time: started_at
+    columns:
+      started_at: datetime
+      answered: bool
+      wait_s: {type: float, unit: s}
+      nps_score: {type: int, unit: points}"""
+
+
+def test_every_code_has_a_case():
+    assert set(CASES) == set(CODES)
+
+
+@pytest.mark.parametrize("code", sorted(CASES))
+def test_code_is_triggered_and_rendered_as_the_golden_files(code, tmp_path, monkeypatch, request):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("NO_COLOR", "1")
+    if CASES[code] is not None:
+        Path("spec.yaml").write_text(CASES[code].replace("{sources}", SOURCES))
+    else:
+        Path("empty").mkdir()
+    target = "spec.yaml" if CASES[code] is not None else "empty"
+    text = CliRunner().invoke(main, ["validate", target]).stdout
+    report = json.loads(CliRunner().invoke(main, ["validate", target, "--format", "json"]).stdout)
+    assert code in {d["code"] for d in report["diagnostics"]}, text
+    rendered = {"txt": text, "json": json.dumps(report, indent=2) + "\n"}
+    for suffix, content in rendered.items():
+        golden = GOLDEN / f"{code}.{suffix}"
+        if request.config.getoption("--update-golden"):
+            golden.write_text(content)
+        assert golden.read_text() == content, f"{golden} differs; run pytest --update-golden if intended"
