@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from datetime import datetime
+from pathlib import Path
 
 import polars as pl
 import pytest
@@ -185,3 +187,35 @@ def test_a_wrong_expectation_fails_with_expected_and_actual(calls, tmp_path):
     assert f"--> {calls / 'tests.yaml'}:7" in out
     assert out.strip().endswith("1 passed, 1 failed")
     assert 'failures="1"' in report.read_text() and "expected 16, got 15.0" in report.read_text()
+
+
+def test_five_mistakes_in_three_files_in_every_format(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    Path("a.yaml").write_text(SOURCE.rstrip() + "\n    derive:\n      odd: wait_s + team\n")
+    Path("b.yaml").write_text("metrics:\n  nps: 100 * share(nps_scor >= 9)\n  asa: avg(wait_s)\n")
+    Path("c.yaml").write_text("metrics:\n  late: {expr: share(wait_s > 20s), lable: Late}\n  bad: mean(wait_s +)\n")
+    code, out, _ = run("validate", ".")
+    assert code == 1 and out.rstrip().endswith("5 errors, 0 warnings in 3 files")
+    carets = {  # each diagnostic's position and the text under its caret
+        ("a.yaml", 6, "MD204"): "wait_s + team", ("b.yaml", 2, "MD201"): "nps_scor",
+        ("b.yaml", 3, "MD202"): "avg(wait_s)", ("c.yaml", 2, "MD004"): "lable", ("c.yaml", 3, "MD101"): ")",
+    }
+    report = json.loads(run("validate", ".", "--format", "json")[1])
+    found = {}
+    for d in report["diagnostics"]:
+        line = Path(d["file"]).read_text().splitlines()[d["line"] - 1]
+        found[(Path(d["file"]).name, d["line"], d["code"])] = line[d["column"] - 1:d["end_column"] - 1]
+        assert d["hint"], d
+    assert found == carets
+    github = run("validate", ".", "--format", "github")[1].splitlines()
+    pattern = re.compile(r"^::error file=[^,]+,line=\d+,col=\d+,endColumn=\d+,title=MD\d{3}::.+$")
+    assert len(github) == 5 and all(pattern.match(line) for line in github)
+    sarif = json.loads(run("validate", ".", "--format", "sarif")[1])
+    assert sarif["version"] == "2.1.0" and len(sarif["runs"]) == 1
+    run_ = sarif["runs"][0]
+    rules = [rule["id"] for rule in run_["tool"]["driver"]["rules"]]
+    assert len(run_["results"]) == 5
+    for result in run_["results"]:
+        assert rules[result["ruleIndex"]] == result["ruleId"] and result["level"] == "error"
+        region = result["locations"][0]["physicalLocation"]["region"]
+        assert region["startLine"] >= 1 and region["startColumn"] >= 1 and result["message"]["text"]
