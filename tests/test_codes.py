@@ -47,3 +47,16 @@ def test_code_is_triggered_and_rendered_as_the_golden_files(code, tmp_path, monk
         if request.config.getoption("--update-golden"):
             golden.write_text(content)
         assert golden.read_text() == content, f"{golden} differs; run pytest --update-golden if intended"
+
+
+@pytest.mark.parametrize("metric", ["nps", "fcr", "loyalty_index"])
+def test_explain_matches_its_golden_file(metric, request):
+    from conftest import SPECS
+    output = CliRunner().invoke(main, ["explain", metric, str(SPECS)]).stdout
+    # The plan's text belongs to Polars and changes with its versions: the golden file stops before it.
+    explained = output.split("Polars plan")[0].replace(str(SPECS), "specs")
+    assert "Polars plan (optimised, over empty inputs):" in output
+    golden = GOLDEN / f"explain_{metric}.txt"
+    if request.config.getoption("--update-golden"):
+        golden.write_text(explained)
+    assert golden.read_text() == explained
