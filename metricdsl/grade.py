@@ -59,25 +59,28 @@ def graded_table(model: Model, table: pl.DataFrame, by: tuple[str, ...], grain: 
     frame = frame.with_columns(_threshold(model, compiler, name, grain).alias(f"{name}__threshold") for name in targets)
     rules = []
     for name, checked in model.rules.items():
-        missing = [r.name for n in ast.walk(checked.when) if (r := model.refs.get(id(n))) and r.kind == "metric"
-                   and r.name not in metrics]
+        missing = _missing_metric(model, checked.when, metrics)
         if missing:
-            skipped[name] = f"metric `{missing[0]}` is not computed for these dimensions"
+            skipped[name] = f"metric `{missing}` is not computed for these dimensions"
+            continue
+        if checked.rule.periods > 1 and not grain:
+            skipped[name] = f"`for: {checked.rule.periods} periods` needs a grain"
             continue
         rules.append(name)
-        frame = frame.with_columns(_fires(compiler, checked.when, checked.rule.periods, by, grain).alias(f"{name}__fires"))
+        frame = frame.with_columns(_fires(compiler, checked.when, checked.rule.periods, grain).alias(f"{name}__fires"))
         frame = frame.with_columns(compiler.expr(tree).alias(f"{name}__{i}")
                                    for i, (_, tree) in enumerate(checked.placeholders)
-                                   if all(_computable(model, n, metrics) for n in ast.walk(tree)))
+                                   if not _missing_metric(model, tree, metrics))
     if scorecard is not None:
         frame = frame.with_columns(score_columns(scorecard, targets))
     current = frame.filter(pl.col(CURRENT)).drop(CURRENT)
     return Graded(current, by, grain, metrics, targets, tuple(rules), scorecard, skipped)
 
 
-def _computable(model: Model, node: ast.Expr, metrics: tuple[str, ...]) -> bool:
-    ref = model.refs.get(id(node))
-    return ref is None or ref.kind != "metric" or ref.name in metrics
+def _missing_metric(model: Model, tree: ast.Expr, metrics: tuple[str, ...]) -> str | None:
+    """A metric that `tree` reads but the graded table lacks, if any."""
+    return next((r.name for n in ast.walk(tree)
+                 if (r := model.refs.get(id(n))) and r.kind == "metric" and r.name not in metrics), None)
 
 
 def _group_key(by: tuple[str, ...]) -> pl.Expr:
@@ -175,11 +178,11 @@ def _applies(compiler: Compiler, thresholds: CheckedThresholds, grain: str | Non
     return condition
 
 
-def _fires(compiler: Compiler, when: ast.Expr, periods: int, by: tuple[str, ...], grain: str | None) -> pl.Expr:
+def _fires(compiler: Compiler, when: ast.Expr, periods: int, grain: str | None) -> pl.Expr:
     """True when the rule holds in this period and, with `for: N periods`, the N − 1 before it."""
     holds = compiler.expr(when).fill_null(False)
     if periods == 1 or not grain:
-        return holds if periods == 1 else pl.lit(False)
+        return holds
     # Runs of consecutive periods in which the rule holds: a new run starts after a gap or a miss.
     ordered = pl.col(PERIOD)
     starts = (~holds) | (ordered - ordered.shift(1).over(GROUP, order_by=PERIOD) != 1).fill_null(True)
