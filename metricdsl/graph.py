@@ -1,4 +1,5 @@
-"""`metricdsl graph`: the dependencies sources → columns → derived columns → metrics → dashboards."""
+"""`metricdsl graph`: the dependencies sources → columns → derived columns → metrics → targets, rules,
+scorecards and dashboards."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from metricdsl.functions import WINDOWS
 from metricdsl.model import Model
 
 Node = str  # "kind:name", such as "metric:nps" or "column:interactions.wait_s"
+KINDS = ["source", "column", "derived", "metric", "target", "rule", "scorecard", "dashboard"]
 
 
 def dependency_graph(model: Model) -> dict[Node, set[Node]]:
@@ -30,6 +32,18 @@ def dependency_graph(model: Model) -> dict[Node, set[Node]]:
     for name, dashboard in defs.dashboards.items():
         for metric in dashboard.metrics:
             graph[f"metric:{metric}"].add(f"dashboard:{name}")
+        if dashboard.scorecard:
+            graph[f"scorecard:{dashboard.scorecard}"].add(f"dashboard:{name}")
+    for metric, target in model.targets.items():
+        trees = [t for c in (target.base, *target.overrides) for t in (c.target, c.warn, c.fail, c.when) if t]
+        for used in {u for tree in trees for u in _reads(model, tree, None)}:
+            graph[used].add(f"target:{metric}")
+    for name, rule in model.rules.items():
+        for used in {u for tree in (rule.when, *(t for _, t in rule.placeholders)) for u in _reads(model, tree, None)}:
+            graph[used].add(f"rule:{name}")
+    for name, card in defs.scorecards.items():
+        for item in card.items:
+            graph[f"metric:{item.metric}"].add(f"scorecard:{name}")
     return dict(graph)
 
 
@@ -58,7 +72,10 @@ def resolve(graph: dict[Node, set[Node]], name: str) -> list[Node]:
     nodes = set(graph) | {n for dependents in graph.values() for n in dependents}
     if name in nodes:
         return [name]
-    return sorted(n for n in nodes if n.split(":", 1)[1] == name or n.split(":", 1)[1].endswith(f".{name}"))
+    found = [n for n in nodes if n.split(":", 1)[1] == name or n.split(":", 1)[1].endswith(f".{name}")]
+    # A metric before its target of the same name, a column before nothing: the most basic kind wins.
+    best = min((KINDS.index(n.split(":")[0]) for n in found), default=0)
+    return sorted(n for n in found if KINDS.index(n.split(":")[0]) == best)
 
 
 def impact(graph: dict[Node, set[Node]], start: Node) -> list[Node]:

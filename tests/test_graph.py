@@ -13,7 +13,9 @@ def test_impact_of_a_column_follows_derived_columns_windows_and_metrics_of_metri
     graph = dependency_graph(project.model)
     assert impact(graph, "column:interactions.wait_s") == [
         "derived:interactions.short_abandon", "metric:asa", "metric:service_level", "metric:abandon_rate",
-        "dashboard:service_2_0"]
+        "dashboard:service_2_0", "target:asa", "rule:service_level_slipping", "target:service_level",
+        "target:abandon_rate"]
+    assert impact(graph, "metric:fcr") == ["dashboard:service_2_0", "scorecard:loyalty_driver", "target:fcr"]
     customer = impact(graph, "column:orders.customer_id")
     assert {"metric:buy_again_30d", "metric:buy_more_30d", "metric:loyalty_index"} <= set(customer)
     assert "metric:spread_word_30d" not in customer  # it pairs customer_id with referred_by instead
@@ -22,7 +24,8 @@ def test_impact_of_a_column_follows_derived_columns_windows_and_metrics_of_metri
 
 def test_names_resolve_by_suffix_and_ambiguity_is_reported(project):
     graph = dependency_graph(project.model)
-    assert resolve(graph, "nps") == ["metric:nps"]
+    assert resolve(graph, "nps") == ["metric:nps"]  # not its target
+    assert resolve(graph, "cost_over_loyalty") == ["rule:cost_over_loyalty"]
     assert resolve(graph, "customer_id") == ["column:interactions.customer_id", "column:orders.customer_id"]
     result = CliRunner().invoke(main, ["graph", str(SPECS), "--impact", "customer_id"])
     assert result.exit_code == 2 and "column:orders.customer_id" in result.stderr
