@@ -28,7 +28,7 @@ OVERRIDE_KEYS = (*THRESHOLD_KEYS, "when", "from", "until")
 RULE_KEYS = ("when", "severity", "message", "for", "description")
 SCORECARD_KEYS = ("items", "cap", "title", "description")
 ITEM_KEYS = ("weight", "floor", "ceiling", "critical")
-TEST_KEYS = ("name", "given", "expect", "by", "grain", "tolerance", "ignore_min_n", "findings")
+TEST_KEYS = ("name", "given", "expect", "by", "grain", "tolerance", "ignore_min_n", "findings", "scorecard")
 
 
 class GradingReaders:
@@ -158,6 +158,7 @@ class GradingReaders:
             tolerance=tolerance if tolerance is not None else 1e-6,
             ignore_min_n="ignore_min_n" in items and self.scalar(items["ignore_min_n"][1]) is True,
             findings=self.texts(items["findings"][1]) if "findings" in items else None,
+            scorecard=self.text(items["scorecard"][1]) if "scorecard" in items else None,
             location=self.at(node), expect_location=self.at(items["expect"][0]),
         )
 

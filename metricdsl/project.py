@@ -84,7 +84,10 @@ class Project:
         Raises `DataError` for unreadable or ill-typed data and `RequestError` for a bad request.
         """
         inputs = data or {}
-        query, _ = self._query(inputs, self.request(**request))
+        resolved = self.request(**request)
+        if not resolved.metrics:
+            raise RequestError("no metric to compute: name some, or a dashboard")
+        query, _ = self._query(inputs, resolved)
         try:
             return query.collect(engine=engine)
         except pl.exceptions.PolarsError as error:
@@ -96,15 +99,18 @@ class Project:
 
     def grade(self, data: Mapping[str, Data] | None = None, *, dashboard: str | None = None,
               metrics: Iterable[str] | None = None, by: Iterable[str] = (), grain: str | None = None,
-              history: Path | None = None) -> Graded:
+              history: Path | None = None, scorecard: str | None = None) -> Graded:
         """Evaluate a request with every metric its targets, rules and scorecard need, and grade it.
 
         With `history`, earlier runs' rows in that Parquet file feed `prev()` (the file is not written:
-        see `metricdsl.history.write_history`).
+        see `metricdsl.history.write_history`). `scorecard` names one, else the dashboard's is used.
         """
         request = self.request(metrics=metrics, dashboard=dashboard, by=by, grain=grain)
         board = self.definitions.dashboards.get(dashboard) if dashboard else None
-        card = self.definitions.scorecards.get(board.scorecard) if board and board.scorecard else None
+        scorecard = scorecard or (board.scorecard if board else None)
+        if scorecard is not None and scorecard not in self.definitions.scorecards:
+            raise RequestError(_unknown("scorecard", scorecard, self.definitions.scorecards))
+        card = self.definitions.scorecards[scorecard] if scorecard else None
         wanted = [*request.metrics, *self.model.targets, *((i.metric for i in card.items) if card else ()),
                   *(r.name for c in self.model.rules.values() for n in ast.walk(c.when)
                     if (r := self.model.refs.get(id(n))) and r.kind == "metric")]

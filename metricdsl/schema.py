@@ -61,7 +61,7 @@ FIELDS: dict[str, dict[str, dict]] = {
         "name": TEXT, "given": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "object"}}},
         "expect": {"anyOf": [{"type": "object"}, {"type": "array", "items": {"type": "object"}}]},
         "by": TEXTS, "grain": {"enum": list(GRAINS)}, "tolerance": {"type": "number", "minimum": 0},
-        "ignore_min_n": {"type": "boolean"}, "findings": TEXTS,
+        "ignore_min_n": {"type": "boolean"}, "findings": TEXTS, "scorecard": TEXT,
     },
 }
 REQUIRED = {"source": ["columns"], "column": ["type"], "metric": ["expr"], "dashboard": ["metrics"],

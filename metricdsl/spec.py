@@ -174,6 +174,7 @@ class SpecTest:
     tolerance: float = 1e-6
     ignore_min_n: bool = False
     findings: tuple[str, ...] | None = None  # the targets and rules expected to fire, when given
+    scorecard: str | None = None  # whose `<scorecard>.score` the expectations may name
     location: Location | None = None
     expect_location: Location | None = None
 

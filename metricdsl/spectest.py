@@ -11,6 +11,7 @@ import polars as pl
 from metricdsl.compile import DTYPES
 from metricdsl.data import DataError
 from metricdsl.findings import findings
+from metricdsl.grade import Graded, period_label
 from metricdsl.project import Project, RequestError
 from metricdsl.spec import SpecTest
 
@@ -34,38 +35,60 @@ def run_tests(project: Project) -> list[Outcome]:
 
 def run_test(project: Project, test: SpecTest) -> Outcome:
     keys = [*test.by, *([test.grain] if test.grain else [])]
-    metrics = list(dict.fromkeys(name for row in test.expect for name in row if name not in keys))
+    names = list(dict.fromkeys(name for row in test.expect for name in row if name not in keys))
+    metrics = [name for name in names if "." not in name]
+    graded_names = [name for name in names if "." in name]  # `nps.status`, `loyalty_driver.score`
     try:
         data = {source: given_frame(project, source, test.given.get(source, []))
                 for source in project.definitions.sources}
         unknown = set(test.given) - set(project.definitions.sources)
         if unknown:
             raise RequestError(f"unknown source `{sorted(unknown)[0]}` in `given`")
-        result = project.evaluate(data, metrics=metrics, by=test.by, grain=test.grain,
-                                  apply_min_n=not test.ignore_min_n).to_dicts()
+        rows = project.evaluate(data, metrics=metrics, by=test.by, grain=test.grain,
+                                apply_min_n=not test.ignore_min_n).to_dicts() if metrics else []
+        graded = None
+        if graded_names or test.findings is not None:
+            graded = project.grade(data, metrics=metrics, by=test.by, grain=test.grain, scorecard=test.scorecard)
+            grades = _graded_rows(graded, keys, graded_names)
+            rows = _merge(rows, grades, keys) if metrics else grades
     except (DataError, RequestError) as error:
         return Outcome(test, [str(error)])
     outcome = Outcome(test)
-    if test.findings is not None:
-        outcome.failures += _check_findings(project, test, data)
+    if graded is not None and test.findings is not None:
+        outcome.failures += _check_findings(project, test, graded)
     for expected in test.expect:
         group = {k: expected.get(k) for k in keys}
         label = ", ".join(f"{k}={v}" for k, v in group.items())
-        found = [row for row in result if all(_same_key(row[k], v) for k, v in group.items())]
+        found = [row for row in rows if all(_same_key(row[k], v) for k, v in group.items())]
         if not found:
             outcome.failures.append(f"no group {label}; groups found: "
-                                    + "; ".join(", ".join(f"{k}={r[k]}" for k in keys) for r in result))
+                                    + "; ".join(", ".join(f"{k}={r[k]}" for k in keys) for r in rows))
             continue
-        for name in metrics:
-            if name in expected and not close(found[0][name], expected[name], test.tolerance):
+        for name in names:
+            if name in expected and not close(found[0].get(name), expected[name], test.tolerance):
                 where = f" ({label})" if label else ""
-                outcome.failures.append(f"{name}{where}: expected {expected[name]}, got {found[0][name]}")
+                outcome.failures.append(f"{name}{where}: expected {expected[name]}, got {found[0].get(name)}")
     return outcome
 
 
-def _check_findings(project: Project, test: SpecTest, data: dict) -> list[str]:
+def _graded_rows(graded: Graded, keys: list[str], names: list[str]) -> list[dict]:
+    """Per group: `metric.status` from the target statuses and `scorecard.score` from the scores."""
+    table = graded.table.with_columns(period_label(graded).alias(graded.grain)) if graded.grain else graded.table
+    columns = {name: name.replace(".", "__") for name in names}
+    missing = [name for name, column in columns.items() if column not in table.columns]
+    if missing:
+        raise RequestError(f"`{missing[0]}`: expect `<metric>.status` of a metric with a target, or "
+                           "`<scorecard>.score` with the test's `scorecard:`")
+    return table.select(*keys, *(pl.col(column).alias(name) for name, column in columns.items())).to_dicts()
+
+
+def _merge(rows: list[dict], graded: list[dict], keys: list[str]) -> list[dict]:
+    by_key = {tuple(row[k] for k in keys): row for row in graded}
+    return [{**row, **by_key.get(tuple(row[k] for k in keys), {})} for row in rows]
+
+
+def _check_findings(project: Project, test: SpecTest, graded: Graded) -> list[str]:
     """The targets (by metric name) and rules that fire must be exactly those listed."""
-    graded = project.grade(data, metrics=[], by=test.by, grain=test.grain)
     fired = {f.name for f in findings(project.model, graded)}
     expected = set(test.findings or ())
     problems = [f"expected finding `{name}` did not fire" for name in sorted(expected - fired)]

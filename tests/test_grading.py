@@ -206,3 +206,27 @@ def test_cost_over_loyalty_fires_when_handle_time_falls_and_repeats_rise_signifi
     fired = [f for f in findings(library.model, graded) if f.name == "cost_over_loyalty"]
     assert [(f.period, f.severity) for f in fired] == [("2026-W03", "warn")]
     assert fired[0].message == "north: handle time -50.0% to 5m 00s while effort (n/a) or repeat contacts (50.0%) rose"
+
+
+def test_spec_tests_assert_statuses_scores_and_findings(tmp_path):
+    from metricdsl.spectest import run_tests
+    (tmp_path / "spec.yaml").write_text(SPEC + """\
+tests:
+  - name: right
+    by: [team]
+    scorecard: card
+    given: {calls: [{team: a, wait_s: 45, ok: true, started_at: 2026-01-05T09:00:00},
+                    {team: a, wait_s: 45, ok: true, started_at: 2026-01-05T09:00:00}]}
+    expect: [{team: a, asa.status: warn, card.score: 81.25}]
+    findings: [asa]
+  - name: wrong
+    by: [team]
+    scorecard: card
+    given: {calls: [{team: a, wait_s: 45, ok: true, started_at: 2026-01-05T09:00:00}]}
+    expect: [{team: a, asa.status: ok, card.score: 10}]
+    findings: [slower]
+""")
+    outcomes = run_tests(metricdsl.load(tmp_path))
+    assert [o.failures for o in outcomes] == [[], [
+        "expected finding `slower` did not fire", "asa.status (team=a): expected ok, got no_data",
+        "card.score (team=a): expected 10, got 100.0"]]
