@@ -13,7 +13,7 @@ from metricdsl.functions import AGGREGATES, TEMPORAL, WINDOWS
 from metricdsl.infer import ANY, ExpressionTyper, Scope
 from metricdsl.model import CheckedMetric, CheckedRule, CheckedSource, CheckedTarget, CheckedThresholds, ExprType, Model
 from metricdsl.parse import SyntaxProblem, parse
-from metricdsl.spec import Definitions, ExprText, Rule, Target
+from metricdsl.spec import Dashboard, Definitions, ExprText, Rule, Target
 
 
 def check(definitions: Definitions) -> tuple[Model, list[Diagnostic]]:
@@ -64,12 +64,13 @@ class _Checker(ExpressionTyper):
             for name in dashboard.metrics:
                 if name not in self.defs.metrics:
                     self.report("MD201", f"dashboard `{dashboard.name}` lists unknown metric `{name}`", None,
-                                hint=did_you_mean(name, self.defs.metrics), location=dashboard.location)
-            self.check_dimensions(dashboard.metrics, dashboard.by, dashboard.location, f"dashboard `{dashboard.name}`")
+                                hint=did_you_mean(name, self.defs.metrics),
+                                location=dashboard.places.get(f"metrics:{name}", dashboard.location))
+            self.check_dimensions(dashboard, f"dashboard `{dashboard.name}`")
             if dashboard.scorecard and dashboard.scorecard not in self.defs.scorecards:
                 self.report("MD201", f"dashboard `{dashboard.name}` names unknown scorecard `{dashboard.scorecard}`",
                             None, hint=did_you_mean(dashboard.scorecard, self.defs.scorecards),
-                            location=dashboard.location)
+                            location=dashboard.places.get(f"scorecard:{dashboard.scorecard}", dashboard.location))
         for target in self.defs.targets.values():
             self.check_target(target)
         for rule in self.defs.rules.values():
@@ -136,10 +137,11 @@ class _Checker(ExpressionTyper):
         if when is not None:
             self.model.rules[rule.name] = CheckedRule(rule, when, tuple(placeholders))
 
-    def check_dimensions(self, metrics, by, location, owner: str) -> None:
-        """Report a dimension in `by` that some of `metrics`' sources lack."""
-        for column in by:
-            for name in metrics:
+    def check_dimensions(self, dashboard: Dashboard, owner: str) -> None:
+        """Report a dimension in the dashboard's `by` that some of its metrics' sources lack."""
+        for column in dashboard.by:
+            location = dashboard.places.get(f"by:{column}", dashboard.location)
+            for name in dashboard.metrics:
                 checked = self.model.metrics.get(name)
                 if checked is None or checked.source is None:
                     continue

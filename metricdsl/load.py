@@ -283,7 +283,13 @@ class _Loader(GradingReaders):
         if "metrics" not in values:
             self.report("MD005", f"dashboard `{name}` has no `metrics`", name_node)
             return None
-        return Dashboard(name=name, location=self.at(name_node), **values)
+        places = {}
+        for key_node, listed in node.value if isinstance(node, MappingNode) else ():
+            items = listed.value if isinstance(listed, SequenceNode) else [listed]
+            if key_node.value in ("metrics", "by", "scorecard"):
+                places.update({f"{key_node.value}:{item.value}": self.at(item) for item in items
+                               if isinstance(item, ScalarNode)})
+        return Dashboard(name=name, location=self.at(name_node), places=places, **values)
 
 
 def _scalar_offsets(text: str, node: ScalarNode) -> tuple[int, ...]:

@@ -106,6 +106,8 @@ class Dashboard:
     title: str | None = None
     scorecard: str | None = None
     location: Location | None = None
+    # Where each listed metric and dimension is written, for diagnostics.
+    places: dict[str, Location] = field(default_factory=dict, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
