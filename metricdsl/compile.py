@@ -10,8 +10,9 @@ per group, so that ratios are ratios of sums.
 from __future__ import annotations
 
 import datetime
+import functools
 import operator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable
 
 import polars as pl
@@ -51,6 +52,11 @@ SCALARS: dict[str, Callable[..., pl.Expr]] = {
 }
 
 
+def hidden(part: str, metric: str) -> str:
+    """The name of a hidden column of a metric: its `n`, `se`, `ci_low`, `ci_high`, `prev`, `prev_se`."""
+    return f"__{part}_{metric}"
+
+
 def _reads_rows(node: ast.Expr) -> bool:
     """Whether `node` reads a column (or a window) rather than being a constant."""
     return any(isinstance(n, ast.Name) or (isinstance(n, ast.Call) and n.func in WINDOWS) for n in ast.walk(node))
@@ -72,14 +78,15 @@ def rule_function(func: str, argument: ast.Expr) -> pl.Expr:
     if func == "significant":
         assert isinstance(argument, ast.Call) and isinstance(argument.args[0], ast.Name)
         m = argument.args[0].name
-        return stats.significant_change(pl.col(m), pl.col(f"__se_{m}"), pl.col(f"__prev_{m}"), pl.col(f"__prev_se_{m}"))
+        return stats.significant_change(pl.col(m), pl.col(hidden("se", m)), pl.col(hidden("prev", m)),
+                                        pl.col(hidden("prev_se", m)))
     assert isinstance(argument, ast.Name)
     m = argument.name
-    change = pl.col(m) - pl.col(f"__prev_{m}")
-    return {
-        "prev": pl.col(f"__prev_{m}"), "change": change, "pct_change": safe_divide(change, pl.col(f"__prev_{m}").abs()),
-        "n": pl.col(f"__n_{m}"), "ci_low": pl.col(f"__ci_low_{m}"), "ci_high": pl.col(f"__ci_high_{m}"),
-    }[func]
+    previous = pl.col(hidden("prev", m))
+    if func in ("change", "pct_change"):
+        change = pl.col(m) - previous
+        return change if func == "change" else safe_divide(change, previous.abs())
+    return previous if func == "prev" else pl.col(hidden(func, m))  # n, ci_low, ci_high
 
 
 @dataclass
@@ -92,14 +99,6 @@ class Aggregate:
     n_column: str
     counts: bool = False  # count-like: 0, not null, for a group without rows
     sd_column: str | None = None  # also the sample standard deviation, for a mean's interval
-
-
-@dataclass
-class Plan:
-    """What one request computes from one source."""
-
-    source: str
-    aggregates: list[Aggregate] = field(default_factory=list)
 
 
 class Compiler:
@@ -148,9 +147,9 @@ class Compiler:
             case ast.In(operand=operand, items=items, negated=negated):
                 return self.membership(self.expr(operand), items, negated)
             case ast.Between(operand=operand, low=low, high=high):
-                value, parts = self.expr(operand), [self.expr(operand), self.expr(low), self.expr(high)]
-                inside = (value >= parts[1]) & (value <= parts[2])
-                return pl.when(pl.any_horizontal(*(p.is_null() for p in parts))).then(None).otherwise(inside)
+                value, lowest, highest = (self.expr(part) for part in (operand, low, high))
+                unknown = pl.any_horizontal(value.is_null(), lowest.is_null(), highest.is_null())
+                return pl.when(unknown).then(None).otherwise((value >= lowest) & (value <= highest))
             case ast.IsNull(operand=operand, negated=negated):
                 inner = self.expr(operand)
                 return inner.is_not_null() if negated else inner.is_null()
@@ -173,12 +172,8 @@ class Compiler:
 
     def name(self, node: ast.Name) -> pl.Expr:
         ref = self.model.refs[id(node)]
-        if ref.kind == "derived":
-            assert ref.source is not None
-            return self.expr(self.model.sources[ref.source].derived[ref.name])
-        if ref.source is not None:
-            self.columns_read.setdefault(ref.source, set()).add(ref.name)
-        return pl.col(ref.name)
+        # Metrics and dimensions are columns of the aggregated or graded table.
+        return self.column(ref.source, ref.name) if ref.source is not None else pl.col(ref.name)
 
     def membership(self, value: pl.Expr, items: ast.ListOf, negated: bool) -> pl.Expr:
         literals = [i for i in items.items if isinstance(i, (ast.Number, ast.String, ast.Bool))]
@@ -206,7 +201,7 @@ class Compiler:
         """The value and observation-count expressions of one aggregate, for `group_by().agg()`."""
         node = aggregate.node
         conditions = [self.expr(c) for c in (aggregate.where, node.where) if c is not None]
-        keep = conditions[0] if len(conditions) == 1 else (conditions[0] & conditions[1]) if conditions else None
+        keep = functools.reduce(operator.and_, conditions) if conditions else None
 
         if keep is None and node.args and not _reads_rows(node.args[0]):
             keep = pl.int_range(pl.len()) >= 0  # a constant has one value per row, not one in all
@@ -282,9 +277,11 @@ class Compiler:
         """The key expressions on this side and on the other side of a window call."""
         on = call.keyword("on")
         if on is None:
-            spec = self.model.definitions.sources
-            entity = next(e for e in spec[source].entities if e in spec[target].entities)
-            return [self.column(source, spec[source].entities[entity])], [self.column(target, spec[target].entities[entity])]
+            defs = self.model.definitions
+            entity = defs.shared_entity(source, target)
+            assert entity is not None  # the checker made sure
+            return ([self.column(source, defs.sources[source].entities[entity])],
+                    [self.column(target, defs.sources[target].entities[entity])])
         pairs = on.items if isinstance(on, ast.ListOf) else (on,)
         mine, theirs = [], []
         for pair in pairs:

@@ -8,7 +8,7 @@ from typing import Callable
 import polars as pl
 
 from metricdsl import ast
-from metricdsl.compile import GRAIN_COLUMN, GRAIN_EVERY, Aggregate, Compiler
+from metricdsl.compile import GRAIN_COLUMN, GRAIN_EVERY, Aggregate, Compiler, hidden
 from metricdsl.functions import AGGREGATES
 from metricdsl.intervals import metric_interval
 from metricdsl.model import Model
@@ -99,12 +99,12 @@ def _metric(model: Model, compiler: Compiler, name: str, apply_min_n: bool) -> l
     value = compiler.expr(checked.tree)
     counts = [pl.col(compiler.aggregate_columns[id(n)] + "_n") for n in ast.walk(checked.tree)
               if isinstance(n, ast.Call) and n.func in AGGREGATES and id(n) in compiler.aggregate_columns]
-    counts += [pl.col(f"__n_{dependency}") for dependency in checked.metrics]
+    counts += [pl.col(hidden("n", dependency)) for dependency in checked.metrics]
     n = pl.min_horizontal(*counts) if counts else pl.lit(None, dtype=pl.Int64)
     min_n = checked.metric.min_n
     if min_n is not None and apply_min_n and counts:  # a constant has no observations to count
         value = pl.when(n >= min_n).then(value)
-    return [value.alias(name), n.cast(pl.Int64).alias(f"__n_{name}")]
+    return [value.alias(name), n.cast(pl.Int64).alias(hidden("n", name))]
 
 
 def _interval(model: Model, compiler: Compiler, name: str) -> list[pl.Expr]:
@@ -113,8 +113,8 @@ def _interval(model: Model, compiler: Compiler, name: str) -> list[pl.Expr]:
     se, low, high = (found.se, found.low, found.high) if found else (nothing, nothing, nothing)
     # No interval for a value hidden below its min_n.
     known = pl.col(name).is_not_null()
-    return [pl.when(known).then(se).alias(f"__se_{name}"), pl.when(known).then(low).alias(f"__ci_low_{name}"),
-            pl.when(known).then(high).alias(f"__ci_high_{name}")]
+    return [pl.when(known).then(se).alias(hidden("se", name)), pl.when(known).then(low).alias(hidden("ci_low", name)),
+            pl.when(known).then(high).alias(hidden("ci_high", name))]
 
 
 def _present(frame: pl.LazyFrame, request: Request, order: list[str]) -> pl.LazyFrame:
@@ -127,11 +127,11 @@ def _present(frame: pl.LazyFrame, request: Request, order: list[str]) -> pl.Lazy
     for name in request.metrics:
         columns.append(pl.col(name))
         if request.with_ci:
-            columns += [pl.col(f"__n_{name}").alias(f"{name}_n"), pl.col(f"__ci_low_{name}").alias(f"{name}_ci_low"),
-                        pl.col(f"__ci_high_{name}").alias(f"{name}_ci_high")]
+            columns += [pl.col(hidden("n", name)).alias(f"{name}_n"), pl.col(hidden("ci_low", name)).alias(f"{name}_ci_low"),
+                        pl.col(hidden("ci_high", name)).alias(f"{name}_ci_high")]
     if request.keep_hidden:
         columns += [pl.col(GRAIN_COLUMN)] if request.grain else []
-        columns += [pl.col(f"__{part}_{name}") for name in order for part in ("n", "se", "ci_low", "ci_high")]
+        columns += [pl.col(hidden(part, name)) for name in order for part in ("n", "se", "ci_low", "ci_high")]
     return frame.select(columns)
 
 

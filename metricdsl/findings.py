@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass
 import polars as pl
 
 from metricdsl import ast
+from metricdsl.compile import hidden
 from metricdsl.functions import TIME_UNITS
 from metricdsl.grade import Graded, period_label
 from metricdsl.model import Model
@@ -79,7 +80,7 @@ def _target_finding(model: Model, metric: str, row: dict, group: dict, revision:
     label = checked.label or metric
     message = (f"{where + ': ' if where else ''}{label} is {format_value(value, checked.unit)}, "
                f"past the {status} threshold ({threshold})")
-    return Finding("target", metric, status, status, group, row["__label"], value, threshold, row[f"__n_{metric}"],
+    return Finding("target", metric, status, status, group, row["__label"], value, threshold, row[hidden("n", metric)],
                    _interval(row, metric), message, *_place(target.location), revision)
 
 
@@ -98,7 +99,7 @@ def _place(location) -> tuple[str | None, int | None]:
 
 
 def _interval(row: dict, metric: str) -> list | None:
-    low, high = row.get(f"__ci_low_{metric}"), row.get(f"__ci_high_{metric}")
+    low, high = row.get(hidden("ci_low", metric)), row.get(hidden("ci_high", metric))
     return None if low is None and high is None else [low, high]
 
 

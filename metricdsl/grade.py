@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from metricdsl import ast
-from metricdsl.compile import GRAIN_COLUMN, Compiler
+from metricdsl.compile import GRAIN_COLUMN, GRAIN_EVERY, Compiler, hidden
 from metricdsl.evaluate import grain_label
 from metricdsl.model import CheckedThresholds, Model
 from metricdsl.scorecard import score_columns
@@ -48,7 +48,7 @@ def graded_table(model: Model, table: pl.DataFrame, by: tuple[str, ...], grain: 
         frame = _with_previous(frame, metrics, grain)
     else:
         frame = frame.with_columns(
-            *(pl.lit(None, dtype=pl.Float64).alias(f"__prev{part}_{m}") for m in metrics for part in ("", "_se")))
+            *(pl.lit(None, dtype=pl.Float64).alias(hidden(part, m)) for m in metrics for part in ("prev", "prev_se")))
     skipped: dict[str, str] = {}
     dimensions = {r.name for r in model.refs.values() if r.kind == "dimension"}
     frame = frame.with_columns(pl.lit(None).alias(d) for d in dimensions if d not in frame.columns)
@@ -99,10 +99,10 @@ def _with_past(frame: pl.DataFrame, past: pl.DataFrame) -> pl.DataFrame:
 
 def _with_previous(frame: pl.DataFrame, metrics: tuple[str, ...], grain: str) -> pl.DataFrame:
     """Each metric's value and standard error in the previous period of the same group."""
-    step = {"day": "1d", "week": "1w", "month": "1mo", "quarter": "1q", "year": "1y"}[grain]
     previous = frame.select(
-        GROUP, pl.col(GRAIN_COLUMN).dt.offset_by(step).alias("__next"),
-        *(pl.col(m).alias(f"__prev_{m}") for m in metrics), *(pl.col(f"__se_{m}").alias(f"__prev_se_{m}") for m in metrics),
+        GROUP, pl.col(GRAIN_COLUMN).dt.offset_by(GRAIN_EVERY[grain]).alias("__next"),
+        *(pl.col(m).alias(hidden("prev", m)) for m in metrics),
+        *(pl.col(hidden("se", m)).alias(hidden("prev_se", m)) for m in metrics),
     )
     joined = frame.join(previous, left_on=[GROUP, GRAIN_COLUMN], right_on=[GROUP, "__next"], how="left", nulls_equal=True)
     return joined.with_columns(_period_number(grain).alias(PERIOD))
@@ -121,7 +121,7 @@ def _period_number(grain: str) -> pl.Expr:
 def _status(model: Model, compiler: Compiler, metric: str, grain: str | None) -> pl.Expr:
     """`ok`, `warn`, `fail` or `no_data` (null value, or below `min_n`), by the first thresholds that apply."""
     checked = model.targets[metric]
-    value, n = pl.col(metric), pl.col(f"__n_{metric}")
+    value, n = pl.col(metric), pl.col(hidden("n", metric))
     min_n = model.metrics[metric].metric.min_n
     no_data = value.is_null() | ((n < min_n).fill_null(True) if min_n else pl.lit(False))
 

@@ -60,7 +60,8 @@ def _reads(model: Model, tree: ast.Expr, host: str | None) -> set[Node]:
             if target not in sources:
                 continue
             # A window also reads both sides' times and, by default, their shared entity's keys.
-            shared = [] if node.keyword("on") else [e for e in sources[host].entities if e in sources[target].entities][:1]
+            entity = None if node.keyword("on") else model.definitions.shared_entity(host, target)
+            shared = [entity] if entity else []
             for side in (host, target):
                 columns = [sources[side].time, *(sources[side].entities[e] for e in shared)]
                 found |= {f"{'derived' if c in sources[side].derive else 'column'}:{side}.{c}" for c in columns if c}

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import polars as pl
 
-from metricdsl.compile import GRAIN_COLUMN
+from metricdsl.compile import GRAIN_COLUMN, hidden
 from metricdsl.data import DataError
 from metricdsl.files import replace_atomically
 from metricdsl.grade import GROUP, Graded
@@ -40,7 +40,7 @@ def read_history(path: Path, by: tuple[str, ...], grain: str | None) -> pl.DataF
 def write_history(path: Path, graded: Graded) -> int:
     """Record this run's rows; return how many rows the file holds."""
     columns = [*graded.by, GRAIN_COLUMN, GROUP, *graded.metrics,
-               *(f"__{part}_{m}" for m in graded.metrics for part in ("n", "se"))]
+               *(hidden(part, m) for m in graded.metrics for part in ("n", "se"))]
     now = graded.table.select([c for c in columns if c in graded.table.columns]).with_columns(
         pl.lit(layout(graded.by, graded.grain)).alias(LAYOUT),
         pl.lit(datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)).alias(RECORDED),

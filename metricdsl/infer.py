@@ -368,8 +368,7 @@ class ExpressionTyper:
         on = node.keyword("on")
         if on is None:
             assert scope.source is not None and other.source is not None
-            mine, theirs = self.defs.sources[scope.source].entities, self.defs.sources[other.source].entities
-            if not set(mine) & set(theirs):
+            if self.defs.shared_entity(scope.source, other.source) is None:
                 self.report("MD203", f"sources `{scope.source}` and `{other.source}` share no entity", scope.text,
                             node, "name the key columns with `on=`, as in `on=customer_id`")
             return

@@ -192,3 +192,7 @@ class Definitions:
     rules: dict[str, Rule] = field(default_factory=dict)
     scorecards: dict[str, Scorecard] = field(default_factory=dict)
     tests: list[SpecTest] = field(default_factory=list)
+
+    def shared_entity(self, source: str, other: str) -> str | None:
+        """The first entity of `source` (in declared order) that `other` also has: a window's default key."""
+        return next((e for e in self.sources[source].entities if e in self.sources[other].entities), None)
