@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import json
 import os
@@ -15,7 +16,7 @@ import polars as pl
 
 from metricdsl.check import check
 from metricdsl.data import DataError
-from metricdsl.diagnostics import CODES, SpecError, has_errors
+from metricdsl.diagnostics import CODES, SpecError, has_errors, unknown_name
 from metricdsl.explain import explain_metric
 from metricdsl.files import replace_atomically
 from metricdsl.findings import RENDERERS as FINDING_RENDERERS
@@ -24,13 +25,14 @@ from metricdsl.fmt import format_file
 from metricdsl.graph import dependency_graph, impact, render_graph, resolve
 from metricdsl.history import write_history
 from metricdsl.load import load_files, spec_files
-from metricdsl.project import Project, RequestError, _unknown, load
+from metricdsl.project import Project, RequestError, load
 from metricdsl.render import FORMATS, render
 from metricdsl.schema import spec_schema
 from metricdsl.spec import GRAINS
 from metricdsl.spectest import Outcome, run_tests
 
-EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
+# Exit codes: 0 ok, 1 errors in specs or data, findings or failed tests; click exits 2 on usage errors.
+EXIT_OK, EXIT_ERRORS = 0, 1
 OUTPUT_FORMATS = (".csv", ".parquet", ".json")
 
 
@@ -52,33 +54,54 @@ def validate(paths: tuple[Path, ...], output_format: str) -> None:
     sys.exit(EXIT_ERRORS if has_errors(diagnostics) else EXIT_OK)
 
 
-@main.command(name="eval")
-@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-@click.option("--data", "data", multiple=True, metavar="SOURCE=FILE",
-              help="Input of a source: CSV, Parquet (globs too), NDJSON or Arrow IPC. Repeatable.")
-@click.option("--dashboard", help="Compute this dashboard's metrics, dimensions and grain.")
-@click.option("--metrics", help="Comma-separated metric names (default: the dashboard's, else all).")
-@click.option("--by", multiple=True, metavar="COLUMN", help="Group by this column. Repeatable.")
-@click.option("--grain", type=click.Choice(GRAINS), help="Time grain; weeks are ISO weeks.")
-@click.option("--output", type=click.Path(path_type=Path), help="Write the table to .csv, .parquet or .json.")
-@click.option("--with-ci", is_flag=True, help="Add each metric's n and 95 % confidence interval (m_n, m_ci_low, m_ci_high).")
-def evaluate(paths: tuple[Path, ...], data: tuple[str, ...], dashboard: str | None, metrics: str | None,
-             by: tuple[str, ...], grain: str | None, output: Path | None, with_ci: bool) -> None:
-    """Evaluate the metrics of the specs under PATHS over data; print or write the table."""
-    if output is not None and output.suffix.lower() not in OUTPUT_FORMATS:
-        raise click.UsageError(f"--output must end in {', '.join(OUTPUT_FORMATS)}, not `{output.suffix}`")
-    inputs = dict(_source_file(item) for item in data)
-    project = _load_or_exit(paths)
+def request_options(command):
+    """The options that say what to compute: data, dashboard, metrics, dimensions, grain."""
+    options = [
+        click.option("--data", "data", multiple=True, metavar="SOURCE=FILE",
+                     help="Input of a source: CSV, Parquet (globs too), NDJSON or Arrow IPC. Repeatable."),
+        click.option("--dashboard", help="Use this dashboard's metrics, dimensions, grain (and scorecard)."),
+        click.option("--metrics", help="Comma-separated metric names (default: the dashboard's, else all)."),
+        click.option("--by", multiple=True, metavar="COLUMN", help="Group by this column. Repeatable."),
+        click.option("--grain", type=click.Choice(GRAINS), help="Time grain; weeks are ISO weeks."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return click.argument("paths", nargs=-1, type=click.Path(path_type=Path))(command)
+
+
+def _request(project: Project, data: tuple[str, ...], dashboard: str | None, metrics: str | None,
+             by: tuple[str, ...], grain: str | None) -> dict:
+    """The API arguments of a request; a project with one dashboard computes it by default."""
     if dashboard is None and metrics is None and len(project.definitions.dashboards) == 1:
         dashboard = next(iter(project.definitions.dashboards))
     names = [m.strip() for m in metrics.split(",") if m.strip()] if metrics else None
+    return {"data": dict(_source_file(item) for item in data), "dashboard": dashboard, "metrics": names, "by": by,
+            "grain": grain}
+
+
+@contextlib.contextmanager
+def _user_errors():
+    """A bad request is a usage error (exit 2); bad data an error (exit 1): never a traceback."""
     try:
-        table = project.evaluate(inputs, metrics=names, dashboard=dashboard, by=by, grain=grain, with_ci=with_ci)
+        yield
     except RequestError as error:
         raise click.UsageError(str(error)) from None
     except DataError as error:
-        click.echo(f"error: {error}", err=True)
+        echo(f"error: {error}", err=True)
         sys.exit(EXIT_ERRORS)
+
+
+@main.command(name="eval")
+@request_options
+@click.option("--output", type=click.Path(path_type=Path), help="Write the table to .csv, .parquet or .json.")
+@click.option("--with-ci", is_flag=True, help="Add each metric's n and 95 % confidence interval (m_n, m_ci_low, m_ci_high).")
+def evaluate(paths: tuple[Path, ...], output: Path | None, with_ci: bool, **request) -> None:
+    """Evaluate the metrics of the specs under PATHS over data; print or write the table."""
+    if output is not None and output.suffix.lower() not in OUTPUT_FORMATS:
+        raise click.UsageError(f"--output must end in {', '.join(OUTPUT_FORMATS)}, not `{output.suffix}`")
+    project = _load_or_exit(paths)
+    with _user_errors():
+        table = project.evaluate(**_request(project, **request), with_ci=with_ci)
     if output is None:
         _print_table(table)
     else:
@@ -87,12 +110,7 @@ def evaluate(paths: tuple[Path, ...], data: tuple[str, ...], dashboard: str | No
 
 
 @main.command(name="check")
-@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-@click.option("--data", "data", multiple=True, metavar="SOURCE=FILE", help="Input of a source. Repeatable.")
-@click.option("--dashboard", help="Grade this dashboard (its metrics, dimensions, grain and scorecard).")
-@click.option("--metrics", help="Comma-separated metric names to report besides those graded.")
-@click.option("--by", multiple=True, metavar="COLUMN", help="Group by this column. Repeatable.")
-@click.option("--grain", type=click.Choice(GRAINS), help="Time grain; weeks are ISO weeks.")
+@request_options
 @click.option("--format", "output_format", type=click.Choice(["text", "json", "markdown", "github"]), default="text",
               show_default=True)
 @click.option("--fail-on", type=click.Choice(["warn", "fail"]), default="fail", show_default=True,
@@ -100,22 +118,12 @@ def evaluate(paths: tuple[Path, ...], data: tuple[str, ...], dashboard: str | No
 @click.option("--history", type=click.Path(path_type=Path), help="Parquet file of earlier runs: read for prev(), "
               "then this run's values are recorded in it.")
 @click.option("--output", type=click.Path(path_type=Path), help="Also write the findings and scores as JSON.")
-def check_command(paths: tuple[Path, ...], data: tuple[str, ...], dashboard: str | None, metrics: str | None,
-                  by: tuple[str, ...], grain: str | None, output_format: str, fail_on: str, history: Path | None,
-                  output: Path | None) -> None:
+def check_command(paths: tuple[Path, ...], output_format: str, fail_on: str, history: Path | None,
+                  output: Path | None, **request) -> None:
     """Evaluate and grade: target statuses, rules and scorecards; print the findings."""
     project = _load_or_exit(paths)
-    if dashboard is None and metrics is None and len(project.definitions.dashboards) == 1:
-        dashboard = next(iter(project.definitions.dashboards))
-    names = [m.strip() for m in metrics.split(",") if m.strip()] if metrics else None
-    try:
-        graded = project.grade(dict(_source_file(item) for item in data), dashboard=dashboard, metrics=names,
-                               by=by, grain=grain, history=history)
-    except RequestError as error:
-        raise click.UsageError(str(error)) from None
-    except DataError as error:
-        echo(f"error: {error}", err=True)
-        sys.exit(EXIT_ERRORS)
+    with _user_errors():
+        graded = project.grade(**_request(project, **request), history=history)
     revision = spec_revision(_spec_paths(paths))
     found, scored = findings(project.model, graded, revision), scores(graded)
     report = as_json(found, scored, graded, revision)
@@ -224,7 +232,7 @@ def explain(name: str, paths: tuple[Path, ...]) -> None:
         return
     project = _load_or_exit(paths)
     if name not in project.model.metrics:
-        raise click.UsageError(_unknown("metric or code", name, [*project.model.metrics, *CODES]))
+        raise click.UsageError(unknown_name("metric or code", name, [*project.model.metrics, *CODES]))
     click.echo(explain_metric(project, name))
 
 

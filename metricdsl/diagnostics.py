@@ -80,6 +80,13 @@ def did_you_mean(name: str, candidates: Iterable[str]) -> str | None:
     return f"did you mean `{close[0]}`?" if close else None
 
 
+def unknown_name(kind: str, name: str, known: Iterable[str]) -> str:
+    """`unknown metric `asx`; did you mean `asa`?`, or the known names when none is close."""
+    known = list(known)
+    hint = did_you_mean(name, known)
+    return f"unknown {kind} `{name}`" + (f"; {hint}" if hint else f" (known: {', '.join(known)})")
+
+
 def has_errors(diagnostics: Iterable[Diagnostic]) -> bool:
     return any(d.severity is Severity.ERROR for d in diagnostics)
 

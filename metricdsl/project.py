@@ -11,7 +11,7 @@ from metricdsl import ast
 from metricdsl.check import check
 from metricdsl.compile import Compiler
 from metricdsl.data import Data, DataError, check_columns, find_bad_value, scan
-from metricdsl.diagnostics import Diagnostic, SpecError, did_you_mean, has_errors
+from metricdsl.diagnostics import Diagnostic, SpecError, has_errors, unknown_name
 from metricdsl.evaluate import Request, build_query
 from metricdsl.findings import Finding, findings
 from metricdsl.grade import Graded, graded_table
@@ -45,15 +45,15 @@ class Project:
         if dashboard is not None:
             board = self.definitions.dashboards.get(dashboard)
             if board is None:
-                raise RequestError(_unknown("dashboard", dashboard, self.definitions.dashboards))
+                raise RequestError(unknown_name("dashboard", dashboard, self.definitions.dashboards))
         names = tuple(metrics) if metrics is not None else board.metrics if board else tuple(self.model.metrics)
         for name in names:
             if name not in self.model.metrics:
-                raise RequestError(_unknown("metric", name, self.model.metrics))
+                raise RequestError(unknown_name("metric", name, self.model.metrics))
         dimensions = tuple(by) or (board.by if board else ())
         grain = grain or (board.grain if board else None)
         if grain is not None and grain not in GRAINS:
-            raise RequestError(_unknown("grain", grain, GRAINS))
+            raise RequestError(unknown_name("grain", grain, GRAINS))
         request = Request(names, dimensions, grain, apply_min_n, with_ci, keep_hidden)
         self._check_request(request)
         return request
@@ -66,7 +66,7 @@ class Project:
             spec = self.definitions.sources[source]
             for column in request.by:
                 if column not in spec.columns and column not in spec.derive:
-                    raise RequestError(_unknown(f"column of source `{source}` (read by metric `{name}`)", column,
+                    raise RequestError(unknown_name(f"column of source `{source}` (read by metric `{name}`)", column,
                                                 [*spec.columns, *spec.derive]))
             if request.grain and spec.time is None:
                 raise RequestError(f"metric `{name}` reads source `{source}`, which has no `time` column for a grain")
@@ -109,7 +109,7 @@ class Project:
         board = self.definitions.dashboards.get(dashboard) if dashboard else None
         scorecard = scorecard or (board.scorecard if board else None)
         if scorecard is not None and scorecard not in self.definitions.scorecards:
-            raise RequestError(_unknown("scorecard", scorecard, self.definitions.scorecards))
+            raise RequestError(unknown_name("scorecard", scorecard, self.definitions.scorecards))
         card = self.definitions.scorecards[scorecard] if scorecard else None
         wanted = [*request.metrics, *self.model.targets, *((i.metric for i in card.items) if card else ()),
                   *(r.name for c in self.model.rules.values() for n in ast.walk(c.when)
@@ -142,7 +142,7 @@ class Project:
     def _query(self, data: Mapping[str, Data], request: Request) -> tuple[pl.LazyFrame, Compiler]:
         for name in data:
             if name not in self.definitions.sources:
-                raise RequestError(_unknown("source", name, self.definitions.sources))
+                raise RequestError(unknown_name("source", name, self.definitions.sources))
         inputs = self._inputs(data)
         scans: dict[str, pl.LazyFrame] = {}
 
@@ -169,9 +169,3 @@ def load(paths: str | Path | Iterable[str | Path]) -> Project:
     if has_errors(diagnostics):
         raise SpecError(diagnostics)
     return Project(definitions, model, diagnostics)
-
-
-def _unknown(kind: str, name: str, known: Iterable[str]) -> str:
-    known = list(known)
-    hint = did_you_mean(name, known)
-    return f"unknown {kind} `{name}`" + (f"; {hint}" if hint else f" (known: {', '.join(known)})")
