@@ -52,11 +52,14 @@ def _scan_file(source: Source, path: Path, declared: dict[str, pl.DataType]) -> 
     if not glob.glob(str(path)):
         raise DataError(f"source `{source.name}`: no file {path}")
     if kind == "csv":
-        return pl.scan_csv(path, schema_overrides=declared, separator="\t" if path.suffix == ".tsv" else ",",
-                           missing_columns="insert")
+        return pl.scan_csv(path, schema_overrides=declared, separator=_separator(path))
     if kind == "ndjson":
         return pl.scan_ndjson(path)
     return pl.scan_parquet(path) if kind == "parquet" else pl.scan_ipc(path)
+
+
+def _separator(path: Path) -> str:
+    return "\t" if path.suffix.lower() == ".tsv" else ","
 
 
 def check_columns(source: Source, frame: pl.LazyFrame, data: Data, needed: set[str]) -> None:
@@ -76,7 +79,7 @@ def find_bad_value(source: Source, data: Data) -> str | None:
     else:
         path = Path(data)
         if SCANNERS.get(path.suffix.lower()) == "csv":
-            raw = pl.scan_csv(path, infer_schema=False, separator="\t" if path.suffix == ".tsv" else ",")
+            raw = pl.scan_csv(path, infer_schema=False, separator=_separator(path))
         else:
             raw = _scan_file(source, path, {})
     schema = raw.collect_schema()

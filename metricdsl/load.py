@@ -211,7 +211,7 @@ class _Loader(GradingReaders):
                         (node.start_mark.index, node.end_mark.index), node.style or "")
 
     def fields(self, node: Node, allowed: tuple[str, ...], readers: dict[str, Callable[[Node], object]]) -> dict:
-        return {key.replace("-", "_"): readers[key](value) for key, _, value in self.mapping(node, allowed)}
+        return {key: readers[key](value) for key, _, value in self.mapping(node, allowed)}
 
     # -- definitions ------------------------------------------------------------------------------
 

@@ -147,15 +147,19 @@ def test_eval_of_specs_with_errors_exits_1(broken_project):
     assert code == 1 and "error[MD201]" in err
 
 
-def test_console_script_evaluates_the_bundled_example_without_flags(project):
-    result = subprocess.run([sys.executable, "-m", "metricdsl", "eval", str(SPECS), "--metrics", "contacts,nps",
-                             "--by", "team"], capture_output=True, text=True, check=False)
+def test_console_script_evaluates_the_bundled_example_without_flags():
+    result = subprocess.run([sys.executable, "-m", "metricdsl", "eval", str(SPECS)], capture_output=True, text=True,
+                            check=False)
     assert result.returncode == 0, result.stderr
-    assert "contacts" in result.stdout and "Traceback" not in result.stderr
+    header = result.stdout.splitlines()[1]
+    assert [c.strip() for c in header.strip("│").split("┆")][:4] == ["team", "week", "contacts", "nps"]
+    assert "2026-W01" in result.stdout and "Traceback" not in result.stderr
 
 
 def test_frame_helper_types_every_declared_column(project):
-    assert frame(project, "orders", [{"ordered_at": datetime(2026, 1, 1)}]).schema["amount"] == pl.Float64
+    schema = frame(project, "orders", [{"ordered_at": datetime(2026, 1, 1)}]).schema
+    assert schema == {"order_id": pl.Int64, "customer_id": pl.Int64, "ordered_at": pl.Datetime("us"),
+                      "amount": pl.Float64, "cross_sell": pl.Boolean, "referred_by": pl.Int64}
 
 
 def test_spec_tests_of_the_standard_library_pass(tmp_path):
