@@ -10,9 +10,10 @@ import re
 from metricdsl import ast
 from metricdsl.diagnostics import Diagnostic, did_you_mean
 from metricdsl.functions import AGGREGATES, TEMPORAL, WINDOWS
-from metricdsl.infer import ANY, ExpressionTyper, Scope
+from metricdsl.infer import ExpressionTyper
 from metricdsl.model import CheckedMetric, CheckedRule, CheckedSource, CheckedTarget, CheckedThresholds, ExprType, Model
 from metricdsl.parse import SyntaxProblem, parse
+from metricdsl.scope import ANY, Scope
 from metricdsl.spec import Dashboard, Definitions, ExprText, Rule, Target
 
 
