@@ -17,9 +17,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from metricdsl.check import check
-from metricdsl.load import expressions, load_files
-from metricdsl.parse import parser
+from metricdsl.language.parser import parser
+from metricdsl.semantics.checker import check
+from metricdsl.spec.loader import expressions, load_files
 
 SOURCES = Path(__file__).resolve().parent.parent / "specs" / "sources.yaml"
 TEMPLATES = [

@@ -14,22 +14,22 @@ from xml.etree import ElementTree
 import click
 import polars as pl
 
-from metricdsl.check import check
-from metricdsl.data import DataError
-from metricdsl.diagnostics import CODES, SpecError, has_errors, unknown_name
-from metricdsl.explain import explain_metric
+from metricdsl.codes import CODES
+from metricdsl.errors import DataError, RequestError, SpecError, has_errors, unknown_name
 from metricdsl.files import replace_atomically
-from metricdsl.findings import RENDERERS as FINDING_RENDERERS
-from metricdsl.findings import SEVERITY_ORDER, as_json, findings, scores
-from metricdsl.fmt import format_file
-from metricdsl.graph import dependency_graph, impact, render_graph, resolve
-from metricdsl.history import write_history
-from metricdsl.load import load_files, spec_files
-from metricdsl.project import Project, RequestError, load
-from metricdsl.render import FORMATS, render
-from metricdsl.schema import spec_schema
-from metricdsl.spec import GRAINS
-from metricdsl.spectest import Outcome, run_tests
+from metricdsl.grading.findings import RENDERERS as FINDING_RENDERERS
+from metricdsl.grading.findings import SEVERITY_ORDER, as_json, findings, scores
+from metricdsl.grading.history import write_history
+from metricdsl.project import Project, load
+from metricdsl.render.diagnostics import FORMATS, render
+from metricdsl.semantics.checker import check
+from metricdsl.semantics.graph import dependency_graph, impact, render_graph, resolve
+from metricdsl.spec.definitions import GRAINS
+from metricdsl.spec.json_schema import spec_schema
+from metricdsl.spec.loader import load_files, spec_files
+from metricdsl.tools.explain import explain_metric
+from metricdsl.tools.fmt import format_file
+from metricdsl.tools.spectest import Outcome, run_tests
 
 # Exit codes: 0 ok, 1 errors in specs or data, findings or failed tests; click exits 2 on usage errors.
 EXIT_OK, EXIT_ERRORS = 0, 1

@@ -7,22 +7,18 @@ from typing import Iterable, Mapping
 
 import polars as pl
 
-from metricdsl import ast
-from metricdsl.check import check
-from metricdsl.compile import Compiler
-from metricdsl.data import Data, DataError, check_columns, find_bad_value, scan
-from metricdsl.diagnostics import Diagnostic, SpecError, has_errors, unknown_name
-from metricdsl.evaluate import Request, build_query
-from metricdsl.findings import Finding, findings
-from metricdsl.grade import Graded, graded_table
-from metricdsl.history import read_history
-from metricdsl.load import load_files
-from metricdsl.model import Model
-from metricdsl.spec import GRAINS, Definitions
-
-
-class RequestError(ValueError):
-    """A request names an unknown metric, dashboard, dimension or grain."""
+from metricdsl.engine.inputs import Data, check_columns, find_bad_value, scan
+from metricdsl.engine.polars.compiler import Compiler
+from metricdsl.engine.polars.query import Request, build_query
+from metricdsl.errors import DataError, Diagnostic, RequestError, SpecError, has_errors, unknown_name
+from metricdsl.grading.findings import Finding, findings
+from metricdsl.grading.grader import Graded, graded_table
+from metricdsl.grading.history import read_history
+from metricdsl.language import ast
+from metricdsl.semantics.checker import check
+from metricdsl.semantics.model import Model
+from metricdsl.spec.definitions import GRAINS, Definitions
+from metricdsl.spec.loader import load_files
 
 
 class Project:

@@ -8,7 +8,7 @@ import polars as pl
 import pytest
 
 import metricdsl
-from metricdsl.compile import DTYPES
+from metricdsl.engine.polars.dtypes import DTYPES
 
 ROOT = Path(__file__).resolve().parent.parent
 SPECS = ROOT / "specs"

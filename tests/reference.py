@@ -20,9 +20,9 @@ import statistics
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
 
-from metricdsl import ast
-from metricdsl.functions import AGGREGATES, PERCENTILES, WINDOWS
-from metricdsl.model import CheckedMetric, Model
+from metricdsl.language import ast
+from metricdsl.language.functions import AGGREGATES, PERCENTILES, WINDOWS
+from metricdsl.semantics.model import CheckedMetric, Model
 
 Row = dict[str, Any]
 GroupKey = tuple[Any, ...]

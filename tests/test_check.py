@@ -8,8 +8,8 @@ import pytest
 import yaml
 
 from conftest import SPECS
-from metricdsl.check import check
-from metricdsl.load import load_files
+from metricdsl.semantics.checker import check
+from metricdsl.spec.loader import load_files
 
 CASES = yaml.safe_load((Path(__file__).parent / "cases" / "check.yaml").read_text())
 

@@ -10,7 +10,7 @@ import yaml
 from click.testing import CliRunner
 
 from metricdsl.cli import main
-from metricdsl.diagnostics import CODES
+from metricdsl.codes import CODES
 
 CASES = yaml.safe_load((Path(__file__).parent / "cases" / "codes.yaml").read_text())
 GOLDEN = Path(__file__).parent / "golden"

@@ -10,10 +10,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import SPECS
-from metricdsl import ast
-from metricdsl.fmt import format_file
-from metricdsl.format import format_expr
-from metricdsl.parse import parse
+from metricdsl.language import ast
+from metricdsl.language.parser import parse
+from metricdsl.language.printer import format_expr
+from metricdsl.tools.fmt import format_file
 
 # Hypothesis warns when it prints a large generated tree; that is no failure of ours.
 pytestmark = pytest.mark.filterwarnings("ignore:Generating overly large repr")

@@ -7,9 +7,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import SPECS
-from metricdsl.check import check
-from metricdsl.diagnostics import Diagnostic
-from metricdsl.load import expressions, load_files, load_text
+from metricdsl.errors import Diagnostic
+from metricdsl.semantics.checker import check
+from metricdsl.spec.loader import expressions, load_files, load_text
 
 SPEC_TEXTS = [path.read_text() for path in sorted(SPECS.glob("*.yaml"))]
 EXPRESSIONS = [e.text for e in expressions(load_files([SPECS])[0])]

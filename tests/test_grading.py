@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 
 import metricdsl
 from metricdsl.cli import main
-from metricdsl.findings import findings, format_value, scores
-from metricdsl.history import write_history
+from metricdsl.grading.findings import findings, format_value, scores
+from metricdsl.grading.history import write_history
 
 SPEC = """\
 sources:
@@ -209,7 +209,7 @@ def test_cost_over_loyalty_fires_when_handle_time_falls_and_repeats_rise_signifi
 
 
 def test_spec_tests_assert_statuses_scores_and_findings(tmp_path):
-    from metricdsl.spectest import run_tests
+    from metricdsl.tools.spectest import run_tests
     (tmp_path / "spec.yaml").write_text(SPEC + """\
 tests:
   - name: right

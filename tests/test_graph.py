@@ -6,7 +6,7 @@ from click.testing import CliRunner
 
 from conftest import SPECS
 from metricdsl.cli import main
-from metricdsl.graph import dependency_graph, impact, render_graph, resolve
+from metricdsl.semantics.graph import dependency_graph, impact, render_graph, resolve
 
 
 def test_impact_of_a_column_follows_derived_columns_windows_and_metrics_of_metrics(project):

@@ -6,8 +6,8 @@ import datetime
 
 import pytest
 
-from metricdsl import ast
-from metricdsl.parse import SyntaxProblem, parse
+from metricdsl.language import ast
+from metricdsl.language.parser import SyntaxProblem, parse
 
 N, B = ast.Name, ast.Binary
 
@@ -102,5 +102,5 @@ def test_syntax_errors_name_the_problem_and_its_position(text, message, at, hint
 
 
 def test_no_terminal_is_anonymous():
-    from metricdsl.parse import parser
+    from metricdsl.language.parser import parser
     assert not [t.name for t in parser().terminals if t.name.startswith("__ANON")]

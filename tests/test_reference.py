@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from metricdsl.check import check
-from metricdsl.load import load_files
-from metricdsl.model import Model
+from metricdsl.semantics.checker import check
+from metricdsl.semantics.model import Model
+from metricdsl.spec.loader import load_files
 from tests.reference import Row, evaluate_reference, grain_key
 
 SPECS = Path(__file__).parent.parent / "specs"

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from metricdsl.stats import (
+from metricdsl.engine.stats import (
     EXPANSION_DF,
     Interval,
     difference_interval,

@@ -1,0 +1,64 @@
+"""Confidence intervals of metrics, by the shape of their expression.
+
+- `share(c)`: the Wilson score interval of the share;
+- `mean(x)`: the Student t interval of the mean;
+- `k * (share(a) - share(b))` with one filter (NPS): the interval of a difference of two exclusive
+  shares of the same respondents;
+- any other metric: no interval (null).
+The standard error of each feeds `significant(change(m))`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+from metricdsl.engine import stats
+from metricdsl.engine.polars.compiler import Compiler
+from metricdsl.language import ast
+from metricdsl.semantics.model import Model
+
+
+@dataclass(frozen=True)
+class MetricInterval:
+    se: pl.Expr
+    low: pl.Expr
+    high: pl.Expr
+
+
+def metric_interval(model: Model, compiler: Compiler, name: str) -> MetricInterval | None:
+    """The standard error and 95 % interval of metric `name` from its aggregated columns, if it has a shape
+    with a known interval."""
+    tree = model.metrics[name].tree
+    column = compiler.aggregate_columns.get
+    if isinstance(tree, ast.Call) and tree.func == "share" and column(id(tree)):
+        p, n = pl.col(column(id(tree))), pl.col(column(id(tree)) + "_n")
+        low, high = stats.wilson_interval(p, n)
+        return MetricInterval(stats.share_se(p, n), low, high)
+    if isinstance(tree, ast.Call) and tree.func == "mean" and column(id(tree)):
+        mean, sd, n = (pl.col(column(id(tree)) + suffix) for suffix in ("", "_sd", "_n"))
+        low, high = stats.mean_interval(mean, sd, n)
+        return MetricInterval(stats.mean_se(sd, n), low, high)
+    difference = _difference(tree)
+    if difference is not None:
+        scale, first, second = difference
+        if column(id(first)) and column(id(second)):
+            p_a, p_b = pl.col(column(id(first))), pl.col(column(id(second)))
+            n = pl.col(column(id(first)) + "_n")
+            low, high = stats.difference_interval(p_a, p_b, n, scale)
+            return MetricInterval(stats.difference_se(p_a, p_b, n, scale), low, high)
+    return None
+
+
+def _difference(tree: ast.Expr) -> tuple[float, ast.Call, ast.Call] | None:
+    """`k * (share(a) - share(b))` (or unscaled) over the same rows, as (k, share a, share b)."""
+    scale = 1.0
+    if isinstance(tree, ast.Binary) and tree.op == "*" and isinstance(tree.left, ast.Number):
+        scale, tree = float(tree.left.value), tree.right
+    if not (isinstance(tree, ast.Binary) and tree.op == "-"):
+        return None
+    first, second = tree.left, tree.right
+    if all(isinstance(s, ast.Call) and s.func == "share" for s in (first, second)) and first.where == second.where:  # type: ignore[union-attr]
+        return scale, first, second  # type: ignore[return-value]
+    return None

@@ -1,0 +1,47 @@
+"""Time grains: how a moment is truncated to its period, how a period is labelled and numbered.
+
+The grain names themselves are the spec's (`metricdsl.spec.definitions.GRAINS`); weeks are ISO weeks,
+starting on Monday, labelled with the ISO year (the year of the week's Thursday).
+"""
+
+from __future__ import annotations
+
+import datetime
+
+import polars as pl
+
+# Each grain's length as a Polars duration string: periods start at `truncate(EVERY[grain])`.
+GRAIN_EVERY = {"day": "1d", "week": "1w", "month": "1mo", "quarter": "1q", "year": "1y"}
+_A_MONDAY = datetime.date(1970, 1, 5)
+
+
+def period_start(moment: pl.Expr, grain: str) -> pl.Expr:
+    """The first day of the period of `grain` that holds `moment` (a date or datetime), as a date."""
+    return moment.dt.truncate(GRAIN_EVERY[grain]).cast(pl.Date)
+
+
+def next_period(start: pl.Expr, grain: str) -> pl.Expr:
+    """The start of the period after the one starting at `start`."""
+    return start.dt.offset_by(GRAIN_EVERY[grain])
+
+
+def grain_label(start: pl.Expr, grain: str) -> pl.Expr:
+    """The label of the period starting at `start`: a date, `2026-W01`, `2026-01`, `2026-Q1` or 2026."""
+    if grain == "day":
+        return start
+    if grain == "week":  # ISO week of the ISO year: the year of the week's Thursday
+        return pl.format("{}-W{}", start.dt.iso_year(), start.dt.week().cast(pl.String).str.zfill(2))
+    if grain == "month":
+        return start.dt.strftime("%Y-%m")
+    if grain == "quarter":
+        return pl.format("{}-Q{}", start.dt.year(), start.dt.quarter())
+    return start.dt.year().cast(pl.Int64)
+
+
+def period_number(start: pl.Expr, grain: str) -> pl.Expr:
+    """A number per period such that consecutive periods get consecutive numbers."""
+    if grain in ("day", "week"):
+        days = (start - pl.lit(_A_MONDAY)).dt.total_days()
+        return days if grain == "day" else days // 7
+    months = start.dt.year().cast(pl.Int64) * 12 + start.dt.month().cast(pl.Int64) - 1
+    return {"month": months, "quarter": months // 3, "year": start.dt.year().cast(pl.Int64)}[grain]

@@ -1,0 +1,137 @@
+"""Build the one lazy query that computes a request: metrics by dimensions and time grain."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import polars as pl
+
+from metricdsl.engine.columns import GRAIN_COLUMN, ONE_COLUMN, aggregate_column, hidden
+from metricdsl.engine.confidence import metric_interval
+from metricdsl.engine.grains import grain_label, period_start
+from metricdsl.engine.polars.compiler import Aggregate, Compiler
+from metricdsl.language import ast
+from metricdsl.language.functions import AGGREGATES
+from metricdsl.semantics.model import Model
+
+
+@dataclass(frozen=True)
+class Request:
+    """What to compute: `metrics`, grouped by the `by` columns and, optionally, a time `grain`."""
+
+    metrics: tuple[str, ...]
+    by: tuple[str, ...] = ()
+    grain: str | None = None
+    apply_min_n: bool = True  # off in spec tests whose small fixtures check a formula only
+    with_ci: bool = False  # add each metric's n and 95 % confidence interval
+    keep_hidden: bool = False  # keep the period start and the n, se and interval columns, for grading
+
+    @property
+    def keys(self) -> list[str]:
+        return [*self.by, GRAIN_COLUMN] if self.grain else list(self.by)
+
+
+def build_query(model: Model, request: Request, scan: Callable[[str], pl.LazyFrame]) -> tuple[pl.LazyFrame, Compiler]:
+    """The lazy query of `request`; `scan(source)` gives each source's typed rows."""
+    compiler = Compiler(model)
+    order = model.metric_order(list(request.metrics))
+    plans = _aggregates_by_source(model, compiler, order, request.with_ci or request.keep_hidden)
+    frames = [_grouped(model, compiler, request, source, aggregates, scan) for source, aggregates in plans.items()]
+    frame = _join(frames, request.keys)
+    if len(frames) > 1 and request.keys:  # a group without rows of a source: its counts are 0, not unknown
+        aggregates = [a for source_aggregates in plans.values() for a in source_aggregates]
+        counts = [a.n_column for a in aggregates] + [a.column for a in aggregates if a.counts]
+        frame = frame.with_columns(pl.col(c).fill_null(0) for c in counts)
+    for name in order:
+        frame = frame.with_columns(*_metric(model, compiler, name, request.apply_min_n))
+    if request.with_ci or request.keep_hidden:
+        frame = frame.with_columns(*(e for name in order for e in _interval(model, compiler, name)))
+    return _present(frame, request, order), compiler
+
+
+def _aggregates_by_source(model: Model, compiler: Compiler, order: list[str],
+                          spread: bool) -> dict[str, list[Aggregate]]:
+    plans: dict[str, list[Aggregate]] = {}
+    for name in order:
+        checked = model.metrics[name]
+        for node in ast.walk(checked.tree):
+            if isinstance(node, ast.Call) and node.func in AGGREGATES and checked.source is not None:
+                column = aggregate_column(len(compiler.aggregate_columns))
+                compiler.aggregate_columns[id(node)] = column
+                counts = node.func in ("count", "count_distinct")
+                sd = f"{column}_sd" if spread and node.func == "mean" else None
+                plans.setdefault(checked.source, []).append(
+                    Aggregate(node, checked.where, column, f"{column}_n", counts, sd))
+    return plans
+
+
+def _grouped(model: Model, compiler: Compiler, request: Request, source: str, aggregates: list[Aggregate],
+             scan: Callable[[str], pl.LazyFrame]) -> pl.LazyFrame:
+    """One `group_by` of `source`: every aggregate the request needs from it, per group."""
+    derived = model.sources[source].derived
+    time = model.definitions.sources[source].time
+    trees: list[ast.Expr] = [a.node for a in aggregates] + [a.where for a in aggregates if a.where is not None]
+    trees += [derived[name] for name in [*request.by, time] if name in derived]
+    frame = compiler.source_frame(source, trees, scan)
+    keys = [compiler.column(source, name).alias(name) for name in request.by]
+    if request.grain:
+        assert time is not None
+        moment = compiler.column(source, time)
+        keys.append(period_start(moment, request.grain).alias(GRAIN_COLUMN))
+    exprs = [e for aggregate in aggregates for e in compiler.aggregate(aggregate)]
+    return frame.group_by(keys).agg(exprs) if keys else frame.select(exprs)
+
+
+def _join(frames: list[pl.LazyFrame], keys: list[str]) -> pl.LazyFrame:
+    if not frames:
+        return pl.LazyFrame({ONE_COLUMN: [1]})
+    joined = frames[0]
+    for other in frames[1:]:
+        if keys:
+            joined = joined.join(other, on=keys, how="full", coalesce=True, nulls_equal=True)
+        else:
+            joined = joined.join(other, how="cross")
+    return joined
+
+
+def _metric(model: Model, compiler: Compiler, name: str, apply_min_n: bool) -> list[pl.Expr]:
+    """A metric's value and its number of observations, from the aggregated columns."""
+    checked = model.metrics[name]
+    value = compiler.expr(checked.tree)
+    counts = [pl.col(compiler.aggregate_columns[id(n)] + "_n") for n in ast.walk(checked.tree)
+              if isinstance(n, ast.Call) and n.func in AGGREGATES and id(n) in compiler.aggregate_columns]
+    counts += [pl.col(hidden("n", dependency)) for dependency in checked.metrics]
+    n = pl.min_horizontal(*counts) if counts else pl.lit(None, dtype=pl.Int64)
+    min_n = checked.metric.min_n
+    if min_n is not None and apply_min_n and counts:  # a constant has no observations to count
+        value = pl.when(n >= min_n).then(value)
+    return [value.alias(name), n.cast(pl.Int64).alias(hidden("n", name))]
+
+
+def _interval(model: Model, compiler: Compiler, name: str) -> list[pl.Expr]:
+    found = metric_interval(model, compiler, name)
+    nothing = pl.lit(None, dtype=pl.Float64)
+    se, low, high = (found.se, found.low, found.high) if found else (nothing, nothing, nothing)
+    # No interval for a value hidden below its min_n.
+    known = pl.col(name).is_not_null()
+    return [pl.when(known).then(se).alias(hidden("se", name)), pl.when(known).then(low).alias(hidden("ci_low", name)),
+            pl.when(known).then(high).alias(hidden("ci_high", name))]
+
+
+def _present(frame: pl.LazyFrame, request: Request, order: list[str]) -> pl.LazyFrame:
+    """Sorted groups with readable grain labels, and the requested metrics only."""
+    if request.keys:
+        frame = frame.sort(request.keys, nulls_last=True)
+    columns: list[pl.Expr] = [pl.col(name) for name in request.by]
+    if request.grain:
+        columns.append(grain_label(pl.col(GRAIN_COLUMN), request.grain).alias(request.grain))
+    for name in request.metrics:
+        columns.append(pl.col(name))
+        if request.with_ci:
+            columns += [pl.col(hidden("n", name)).alias(f"{name}_n"), pl.col(hidden("ci_low", name)).alias(f"{name}_ci_low"),
+                        pl.col(hidden("ci_high", name)).alias(f"{name}_ci_high")]
+    if request.keep_hidden:
+        columns += [pl.col(GRAIN_COLUMN)] if request.grain else []
+        columns += [pl.col(hidden(part, name)) for name in order for part in ("n", "se", "ci_low", "ci_high")]
+    return frame.select(columns)

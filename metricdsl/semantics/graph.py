@@ -1,0 +1,107 @@
+"""`metricdsl graph`: the dependencies sources → columns → derived columns → metrics → targets, rules,
+scorecards and dashboards."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from metricdsl.language import ast
+from metricdsl.language.functions import WINDOWS
+from metricdsl.semantics.model import Model
+
+Node = str  # "kind:name", such as "metric:nps" or "column:interactions.wait_s"
+KINDS = ["source", "column", "derived", "metric", "target", "rule", "scorecard", "dashboard"]
+
+
+def dependency_graph(model: Model) -> dict[Node, set[Node]]:
+    """Each node and the nodes computed from it (its direct dependents)."""
+    graph: dict[Node, set[Node]] = defaultdict(set)
+    defs = model.definitions
+    for name, source in defs.sources.items():
+        for column in source.columns:
+            graph[f"source:{name}"].add(f"column:{name}.{column}")
+        for derived, tree in model.sources[name].derived.items() if name in model.sources else ():
+            for used in _reads(model, tree, name):
+                graph[used].add(f"derived:{name}.{derived}")
+    for name, checked in model.metrics.items():
+        if checked.source:
+            graph[f"source:{checked.source}"].add(f"metric:{name}")
+        for tree in (checked.tree, checked.where):
+            for used in _reads(model, tree, checked.source) if tree is not None else ():
+                graph[used].add(f"metric:{name}")
+    for name, dashboard in defs.dashboards.items():
+        for metric in dashboard.metrics:
+            graph[f"metric:{metric}"].add(f"dashboard:{name}")
+        if dashboard.scorecard:
+            graph[f"scorecard:{dashboard.scorecard}"].add(f"dashboard:{name}")
+    for metric, target in model.targets.items():
+        trees = [t for c in (target.base, *target.overrides) for t in (c.target, c.warn, c.fail, c.when) if t]
+        for used in {u for tree in trees for u in _reads(model, tree, None)}:
+            graph[used].add(f"target:{metric}")
+    for name, rule in model.rules.items():
+        for used in {u for tree in (rule.when, *(t for _, t in rule.placeholders)) for u in _reads(model, tree, None)}:
+            graph[used].add(f"rule:{name}")
+    for name, card in defs.scorecards.items():
+        for item in card.items:
+            graph[f"metric:{item.metric}"].add(f"scorecard:{name}")
+    return dict(graph)
+
+
+def _reads(model: Model, tree: ast.Expr, host: str | None) -> set[Node]:
+    """The columns, derived columns, metrics and sources an expression of `host` reads."""
+    found = set()
+    sources = model.definitions.sources
+    for node in ast.walk(tree):
+        ref = model.refs.get(id(node))
+        if ref is not None:
+            found.add(f"{ref.kind}:{ref.source}.{ref.name}" if ref.source else f"{ref.kind}:{ref.name}")
+        if isinstance(node, ast.Call) and node.func in WINDOWS and ref is None and host in sources:
+            target = getattr(node.args[0], "name", None)
+            if target not in sources:
+                continue
+            # A window also reads both sides' times and, by default, their shared entity's keys.
+            entity = None if node.keyword("on") else model.definitions.shared_entity(host, target)
+            shared = [entity] if entity else []
+            for side in (host, target):
+                columns = [sources[side].time, *(sources[side].entities[e] for e in shared)]
+                found |= {f"{'derived' if c in sources[side].derive else 'column'}:{side}.{c}" for c in columns if c}
+    return found
+
+
+def resolve(graph: dict[Node, set[Node]], name: str) -> list[Node]:
+    """The nodes a user's NAME may mean: `nps`, `metric:nps`, `wait_s`, `interactions.wait_s`."""
+    nodes = set(graph) | {n for dependents in graph.values() for n in dependents}
+    if name in nodes:
+        return [name]
+    found = [n for n in nodes if n.split(":", 1)[1] == name or n.split(":", 1)[1].endswith(f".{name}")]
+    # A metric before its target of the same name, a column before nothing: the most basic kind wins.
+    best = min((KINDS.index(n.split(":")[0]) for n in found), default=0)
+    return sorted(n for n in found if KINDS.index(n.split(":")[0]) == best)
+
+
+def impact(graph: dict[Node, set[Node]], start: Node) -> list[Node]:
+    """Everything that changes when `start` changes, nearest first."""
+    seen: list[Node] = []
+    frontier = [start]
+    while frontier:
+        following = []
+        for node in frontier:
+            for dependent in sorted(graph.get(node, ())):
+                if dependent not in seen and dependent != start:
+                    seen.append(dependent)
+                    following.append(dependent)
+        frontier = following
+    return seen
+
+
+def render_graph(graph: dict[Node, set[Node]], output_format: str) -> str:
+    """The graph as text (one line per edge group), Mermaid or Graphviz DOT."""
+    edges = sorted((node, dependent) for node, dependents in graph.items() for dependent in dependents)
+    if output_format == "mermaid":
+        ids = {n: f"n{i}" for i, n in enumerate(sorted({n for edge in edges for n in edge}))}
+        lines = ["flowchart LR"] + [f'  {ids[n]}["{n}"]' for n in ids]
+        return "\n".join(lines + [f"  {ids[a]} --> {ids[b]}" for a, b in edges])
+    if output_format == "dot":
+        lines = ["digraph metricdsl {", "  rankdir=LR;"]
+        return "\n".join(lines + [f'  "{a}" -> "{b}";' for a, b in edges] + ["}"])
+    return "\n".join(f"{node} -> {', '.join(sorted(graph[node]))}" for node in sorted(graph))

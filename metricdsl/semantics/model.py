@@ -1,0 +1,99 @@
+"""The checked model: definitions with parsed, typed and resolved expressions, ready to compile."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from metricdsl.language import ast
+from metricdsl.spec.definitions import Definitions, Metric, Rule, Source, Target, Thresholds
+
+
+@dataclass(frozen=True)
+class ExprType:
+    """What an expression yields: a `kind` (a column type, `null` or `list`) and a unit."""
+
+    kind: str
+    unit: str | None = None
+
+
+@dataclass(frozen=True)
+class Ref:
+    """What a name stands for: a `column`, `derived` column, `metric` or `source`."""
+
+    kind: str
+    name: str
+    source: str | None = None
+
+
+@dataclass(frozen=True)
+class CheckedMetric:
+    metric: Metric
+    tree: ast.Expr
+    where: ast.Expr | None
+    source: str | None  # the source its aggregates read; None for a metric of metrics only
+    type: ExprType
+    metrics: tuple[str, ...]  # the metrics it is computed from
+
+
+@dataclass(frozen=True)
+class CheckedSource:
+    source: Source
+    derived: dict[str, ast.Expr]
+
+
+@dataclass(frozen=True)
+class CheckedThresholds:
+    """Thresholds as trees: each a condition on the metric (`aht > 420s`), true when it is met."""
+
+    thresholds: Thresholds
+    target: ast.Expr | None = None
+    warn: ast.Expr | None = None
+    fail: ast.Expr | None = None
+    when: ast.Expr | None = None
+
+
+@dataclass(frozen=True)
+class CheckedTarget:
+    target: Target
+    base: CheckedThresholds
+    overrides: tuple[CheckedThresholds, ...] = ()
+
+
+@dataclass(frozen=True)
+class CheckedRule:
+    rule: Rule
+    when: ast.Expr
+    placeholders: tuple[tuple[str, ast.Expr], ...] = ()  # `{text}` of the message and its tree
+
+
+@dataclass
+class Model:
+    """A project that passed the checker. Node facts are keyed by `id(node)`: the trees live here."""
+
+    definitions: Definitions
+    sources: dict[str, CheckedSource] = field(default_factory=dict)
+    metrics: dict[str, CheckedMetric] = field(default_factory=dict)
+    targets: dict[str, CheckedTarget] = field(default_factory=dict)
+    rules: dict[str, CheckedRule] = field(default_factory=dict)
+    types: dict[int, ExprType] = field(default_factory=dict)
+    refs: dict[int, Ref] = field(default_factory=dict)
+    # Duration literals used as plain numbers: seconds per unit of the quantity they meet.
+    duration_units: dict[int, float] = field(default_factory=dict)
+
+    def type_of(self, node: ast.Expr) -> ExprType:
+        return self.types[id(node)]
+
+    def metric_order(self, names: list[str]) -> list[str]:
+        """`names` and the metrics they depend on, dependencies first."""
+        order: list[str] = []
+
+        def visit(name: str) -> None:
+            if name in order:
+                return
+            for dependency in self.metrics[name].metrics:
+                visit(dependency)
+            order.append(name)
+
+        for name in names:
+            visit(name)
+        return order

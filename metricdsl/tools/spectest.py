@@ -1,0 +1,142 @@
+"""Run the specs' own unit tests (`tests:`): given rows per source, expected metric values."""
+
+from __future__ import annotations
+
+import datetime
+import math
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from metricdsl.engine.polars.dtypes import DTYPES
+from metricdsl.errors import DataError, RequestError
+from metricdsl.grading.findings import findings
+from metricdsl.grading.grader import Graded, period_label
+from metricdsl.project import Project
+from metricdsl.spec.definitions import SpecTest
+
+
+@dataclass
+class Outcome:
+    """How one test went: its failures (empty when it passed)."""
+
+    test: SpecTest
+    failures: list[str] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return not self.failures
+
+
+def run_tests(project: Project) -> list[Outcome]:
+    """Run every test of the project, in file order."""
+    return [run_test(project, test) for test in project.definitions.tests]
+
+
+def run_test(project: Project, test: SpecTest) -> Outcome:
+    keys = [*test.by, *([test.grain] if test.grain else [])]
+    names = list(dict.fromkeys(name for row in test.expect for name in row if name not in keys))
+    metrics = [name for name in names if "." not in name]
+    graded_names = [name for name in names if "." in name]  # `nps.status`, `loyalty_driver.score`
+    try:
+        data = {source: given_frame(project, source, test.given.get(source, []))
+                for source in project.definitions.sources}
+        unknown = set(test.given) - set(project.definitions.sources)
+        if unknown:
+            raise RequestError(f"unknown source `{sorted(unknown)[0]}` in `given`")
+        rows = project.evaluate(data, metrics=metrics, by=test.by, grain=test.grain,
+                                apply_min_n=not test.ignore_min_n).to_dicts() if metrics else []
+        graded = None
+        if graded_names or test.findings is not None:
+            graded = project.grade(data, metrics=metrics, by=test.by, grain=test.grain, scorecard=test.scorecard)
+            grades = _graded_rows(graded, keys, graded_names)
+            rows = _merge(rows, grades, keys) if metrics else grades
+    except (DataError, RequestError) as error:
+        return Outcome(test, [str(error)])
+    outcome = Outcome(test)
+    if graded is not None and test.findings is not None:
+        outcome.failures += _check_findings(project, test, graded)
+    for expected in test.expect:
+        group = {k: expected.get(k) for k in keys}
+        label = ", ".join(f"{k}={v}" for k, v in group.items())
+        found = [row for row in rows if all(_same_key(row[k], v) for k, v in group.items())]
+        if not found:
+            outcome.failures.append(f"no group {label}; groups found: "
+                                    + "; ".join(", ".join(f"{k}={r[k]}" for k in keys) for r in rows))
+            continue
+        for name in names:
+            if name in expected and not close(found[0].get(name), expected[name], test.tolerance):
+                where = f" ({label})" if label else ""
+                outcome.failures.append(f"{name}{where}: expected {expected[name]}, got {found[0].get(name)}")
+    return outcome
+
+
+def _graded_rows(graded: Graded, keys: list[str], names: list[str]) -> list[dict]:
+    """Per group: `metric.status` from the target statuses and `scorecard.score` from the scores."""
+    table = graded.table.with_columns(period_label(graded).alias(graded.grain)) if graded.grain else graded.table
+    columns = {name: name.replace(".", "__") for name in names}
+    missing = [name for name, column in columns.items() if column not in table.columns]
+    if missing:
+        raise RequestError(f"`{missing[0]}`: expect `<metric>.status` of a metric with a target, or "
+                           "`<scorecard>.score` with the test's `scorecard:`")
+    return table.select(*keys, *(pl.col(column).alias(name) for name, column in columns.items())).to_dicts()
+
+
+def _merge(rows: list[dict], graded: list[dict], keys: list[str]) -> list[dict]:
+    by_key = {tuple(row[k] for k in keys): row for row in graded}
+    return [{**row, **by_key.get(tuple(row[k] for k in keys), {})} for row in rows]
+
+
+def _check_findings(project: Project, test: SpecTest, graded: Graded) -> list[str]:
+    """The targets (by metric name) and rules that fire must be exactly those listed."""
+    fired = {f.name for f in findings(project.model, graded)}
+    expected = set(test.findings or ())
+    problems = [f"expected finding `{name}` did not fire" for name in sorted(expected - fired)]
+    return problems + [f"unexpected finding `{name}`" for name in sorted(fired - expected)]
+
+
+def close(actual, expected, tolerance: float) -> bool:
+    """Equal within `tolerance` (absolute, or relative for large values); null equals only null."""
+    if actual is None or expected is None:
+        return actual is None and expected is None
+    if isinstance(expected, (int, float)) and not isinstance(expected, bool):
+        return isinstance(actual, (int, float)) and math.isclose(actual, expected, rel_tol=tolerance, abs_tol=tolerance)
+    return actual == expected
+
+
+def _same_key(actual, expected) -> bool:
+    if isinstance(actual, datetime.date) and isinstance(expected, str):
+        return actual.isoformat() == expected
+    return actual == expected
+
+
+def given_frame(project: Project, source: str, rows: list[dict]) -> pl.DataFrame:
+    """The rows of a test as a frame with every declared column of `source`, typed."""
+    columns = project.definitions.sources[source].columns
+    unknown = sorted({name for row in rows for name in row} - set(columns))
+    if unknown:
+        raise DataError(f"`given` rows of `{source}` have unknown column `{unknown[0]}`")
+    series = []
+    for name, column in columns.items():
+        values = [_normalise(row.get(name), column.type) for row in rows]
+        try:
+            series.append(pl.Series(name, values, dtype=DTYPES[column.type], strict=True))
+        except (TypeError, ValueError, pl.exceptions.PolarsError):
+            raise DataError(f"`given` rows of `{source}`: column `{name}` takes {column.type} values, "
+                            f"not {values}") from None
+    return pl.DataFrame(series)
+
+
+def _normalise(value, kind: str):
+    """A YAML value as the Python value of a column of type `kind`."""
+    if kind == "datetime" and isinstance(value, str):
+        return datetime.datetime.fromisoformat(value)
+    if kind == "datetime" and isinstance(value, datetime.date) and not isinstance(value, datetime.datetime):
+        return datetime.datetime.combine(value, datetime.time())
+    if kind == "date" and isinstance(value, str):
+        return datetime.date.fromisoformat(value)
+    if kind == "float" and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if kind == "duration" and isinstance(value, (int, float)):
+        return datetime.timedelta(seconds=value)
+    return value
