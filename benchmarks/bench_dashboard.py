@@ -111,8 +111,15 @@ def next_events(contacts: pl.LazyFrame, orders: pl.LazyFrame) -> pl.LazyFrame:
         ("next_referral", orders, "referred_by", "ordered_at"),
     ):
         right = events.select(pl.col(key).alias("customer_id"), pl.col(at).alias(name)).drop_nulls().sort(name)
-        rows = rows.join_asof(right, left_on="started_at", right_on=name, by="customer_id", strategy="forward",
-                              allow_exact_matches=False, check_sortedness=False)
+        rows = rows.join_asof(
+            right,
+            left_on="started_at",
+            right_on=name,
+            by="customer_id",
+            strategy="forward",
+            allow_exact_matches=False,
+            check_sortedness=False,
+        )
     return rows
 
 
@@ -133,11 +140,17 @@ def hand_written_query(paths: Paths) -> pl.LazyFrame:
     nps, effort = pl.col("nps_score"), pl.col("effort_score")
     sums = rows.group_by("team", pl.col("started_at").dt.truncate("1w").alias("week_start")).agg(
         contacts=pl.len(),
-        promoters=(nps >= 9).mean(), detractors=(nps <= 6).mean(), nps_n=nps.count(),
-        csat=(pl.col("csat_score") >= 4).mean(), csat_n=pl.col("csat_score").count(),
-        ces=effort.mean(), ces_agree=(effort <= 2).mean(), effort_n=effort.count(),
+        promoters=(nps >= 9).mean(),
+        detractors=(nps <= 6).mean(),
+        nps_n=nps.count(),
+        csat=(pl.col("csat_score") >= 4).mean(),
+        csat_n=pl.col("csat_score").count(),
+        ces=effort.mean(),
+        ces_agree=(effort <= 2).mean(),
+        effort_n=effort.count(),
         sentiment=pl.col("sentiment_score").mean(),
-        fcr_reported=pl.col("fcr_reported").mean(), fcr_reported_n=pl.col("fcr_reported").count(),
+        fcr_reported=pl.col("fcr_reported").mean(),
+        fcr_reported_n=pl.col("fcr_reported").count(),
         fcr=pl.when(answered).then(~repeat).mean(),
         repeat_rate=pl.when(answered).then(repeat).mean(),
         buy_again_30d=pl.col("bought").mean(),
@@ -159,8 +172,10 @@ def hand_written_query(paths: Paths) -> pl.LazyFrame:
     return (
         sums.with_columns(nps=at_least("nps_n", 100 * (pl.col("promoters") - pl.col("detractors"))))
         .with_columns(
-            at_least("csat_n", pl.col("csat")), at_least("effort_n", pl.col("ces")),
-            at_least("effort_n", pl.col("ces_agree")), at_least("fcr_reported_n", pl.col("fcr_reported")),
+            at_least("csat_n", pl.col("csat")),
+            at_least("effort_n", pl.col("ces")),
+            at_least("effort_n", pl.col("ces_agree")),
+            at_least("fcr_reported_n", pl.col("fcr_reported")),
             loyalty_index=0.5 * (pl.col("nps") + 100) / 200 + 0.5 * pl.col("buy_again_30d"),
             sales_per_hour=pl.when(pl.col("handle_hours") != 0).then(pl.col("sales") / pl.col("handle_hours")),
         )
@@ -169,9 +184,28 @@ def hand_written_query(paths: Paths) -> pl.LazyFrame:
     )
 
 
-METRICS = ["contacts", "nps", "csat", "ces", "ces_agree", "sentiment", "fcr_reported", "fcr", "repeat_rate",
-           "buy_again_30d", "buy_more_30d", "spread_word_30d", "loyalty_index", "aht", "asa", "service_level",
-           "abandon_rate", "transfer_rate", "sales_conversion", "sales_per_hour"]
+METRICS = [
+    "contacts",
+    "nps",
+    "csat",
+    "ces",
+    "ces_agree",
+    "sentiment",
+    "fcr_reported",
+    "fcr",
+    "repeat_rate",
+    "buy_again_30d",
+    "buy_more_30d",
+    "spread_word_30d",
+    "loyalty_index",
+    "aht",
+    "asa",
+    "service_level",
+    "abandon_rate",
+    "transfer_rate",
+    "sales_conversion",
+    "sales_per_hour",
+]
 SIDES: dict[str, Callable[[Paths, str], pl.DataFrame]] = {
     "metricdsl": with_metricdsl,
     "hand-written": lambda paths, engine: hand_written_query(paths).collect(engine=engine),
@@ -192,8 +226,10 @@ def compare(expected: pl.DataFrame, actual: pl.DataFrame, what: str) -> None:
     if not expected.select(keys).equals(actual.select(keys)):
         only = expected.select(keys).join(actual.select(keys), on=keys, how="anti", nulls_equal=True)
         extra = actual.select(keys).join(expected.select(keys), on=keys, how="anti", nulls_equal=True)
-        raise SystemExit(f"MISMATCH ({what}): groups differ ({expected.height} vs {actual.height} rows); "
-                         f"only in metricdsl: {only.rows()[:5]}, only hand-written: {extra.rows()[:5]}")
+        raise SystemExit(
+            f"MISMATCH ({what}): groups differ ({expected.height} vs {actual.height} rows); "
+            f"only in metricdsl: {only.rows()[:5]}, only hand-written: {extra.rows()[:5]}"
+        )
     a = expected.select(pl.col(METRICS).cast(pl.Float64))
     b = actual.select(pl.col(METRICS).cast(pl.Float64).name.suffix("__b"))
     both = pl.concat([expected.select(keys), a, b], how="horizontal")
@@ -207,8 +243,10 @@ def compare(expected: pl.DataFrame, actual: pl.DataFrame, what: str) -> None:
     wrong = [m for m, count in bad.items() if count]
     if wrong:
         rows = both.filter(differs(wrong[0])).select(*keys, wrong[0], f"{wrong[0]}__b").head(5)
-        raise SystemExit(f"MISMATCH ({what}): groups differing per metric: {({m: bad[m] for m in wrong})}\n"
-                         f"first rows of `{wrong[0]}` (metricdsl, hand-written):\n{rows}")
+        raise SystemExit(
+            f"MISMATCH ({what}): groups differing per metric: { ({m: bad[m] for m in wrong}) }\n"
+            f"first rows of `{wrong[0]}` (metricdsl, hand-written):\n{rows}"
+        )
     print(f"results match ({what}): {expected.height} groups x {len(METRICS)} metrics, within {TOLERANCE:g}")
 
 
@@ -225,8 +263,11 @@ def time_alternating(paths: Paths, engine: str, runs: int) -> tuple[dict[str, li
             SIDES[side](paths, engine)
             wall[side].append(time.perf_counter() - started)
             cpu[side].append(time.process_time() - started_cpu)
-            print(f"  run {run + 1} {side:>12}: {wall[side][-1]:7.3f} s wall, {cpu[side][-1]:7.3f} s CPU, "
-                  f"load average {os.getloadavg()[0]:.1f}", flush=True)
+            print(
+                f"  run {run + 1} {side:>12}: {wall[side][-1]:7.3f} s wall, {cpu[side][-1]:7.3f} s CPU, "
+                f"load average {os.getloadavg()[0]:.1f}",
+                flush=True,
+            )
     return wall, cpu
 
 
@@ -277,14 +318,18 @@ def main(argv: list[str] | None = None) -> None:
 
     started = time.perf_counter()
     project()
-    print(f"polars {pl.__version__}, {pl.thread_pool_size()} threads, {os.cpu_count()} cores, engine {engine!r} "
-          f"on both sides; metricdsl.load('specs') took {time.perf_counter() - started:.3f} s (not timed below)")
+    print(
+        f"polars {pl.__version__}, {pl.thread_pool_size()} threads, {os.cpu_count()} cores, engine {engine!r} "
+        f"on both sides; metricdsl.load('specs') took {time.perf_counter() - started:.3f} s (not timed below)"
+    )
     sample = dataset(SAMPLE, seed=args.seed, regenerate=args.regenerate)
     compare(*(run(sample, engine) for run in SIDES.values()), f"{SAMPLE:,}-row sample")
     paths = sample if n == SAMPLE else dataset(n, seed=args.seed, regenerate=args.regenerate)
     rows = {name: pl.scan_parquet(path).select(pl.len()).collect().item() for name, path in paths.items()}
-    print(f"rows: {rows['interactions']:,} interactions, {rows['orders']:,} orders "
-          f"({', '.join(str(p.relative_to(ROOT)) for p in paths.values())})")
+    print(
+        f"rows: {rows['interactions']:,} interactions, {rows['orders']:,} orders "
+        f"({', '.join(str(p.relative_to(ROOT)) for p in paths.values())})"
+    )
     if n != SAMPLE:  # also warms the file cache before the timings
         compare(*(run(paths, engine) for run in SIDES.values()), f"{n:,} rows")
 
@@ -297,13 +342,19 @@ def main(argv: list[str] | None = None) -> None:
 
     median = {side: statistics.median(wall[side]) for side in SIDES}
     median_cpu = {side: statistics.median(cpu[side]) for side in SIDES}
-    print(f"\nSUMMARY: {rows['interactions']:,} interactions, {rows['orders']:,} orders, engine {engine!r}, "
-          f"medians of {args.runs} runs")
+    print(
+        f"\nSUMMARY: {rows['interactions']:,} interactions, {rows['orders']:,} orders, engine {engine!r}, "
+        f"medians of {args.runs} runs"
+    )
     for side in SIDES:
-        print(f"  {side:>12}: {median[side]:7.3f} s wall, {median_cpu[side]:7.3f} s CPU, "
-              f"peak RSS {peaks[side][2]:.2f} GiB; runs (s): {' '.join(f'{t:.3f}' for t in wall[side])}")
-    print(f"  metricdsl / hand-written: {median['metricdsl'] / median['hand-written']:.2f} wall, "
-          f"{median_cpu['metricdsl'] / median_cpu['hand-written']:.2f} CPU")
+        print(
+            f"  {side:>12}: {median[side]:7.3f} s wall, {median_cpu[side]:7.3f} s CPU, "
+            f"peak RSS {peaks[side][2]:.2f} GiB; runs (s): {' '.join(f'{t:.3f}' for t in wall[side])}"
+        )
+    print(
+        f"  metricdsl / hand-written: {median['metricdsl'] / median['hand-written']:.2f} wall, "
+        f"{median_cpu['metricdsl'] / median_cpu['hand-written']:.2f} CPU"
+    )
 
 
 if __name__ == "__main__":

@@ -24,9 +24,9 @@ from metricdsl.spec.loader import expressions, load_files
 SOURCES = Path(__file__).resolve().parent.parent / "specs" / "sources.yaml"
 TEMPLATES = [
     "100 * (share(nps_score >= {a}) - share(nps_score <= {b}))",
-    "mean(handle_s where answered and channel == \"{channel}\")",
+    'mean(handle_s where answered and channel == "{channel}")',
     "share(answered and wait_s <= {a}s where not short_abandon and live)",
-    "count(where sale and queue in [\"sales\", \"retention\"]) / (sum(handle_s where answered) / 3600)",
+    'count(where sale and queue in ["sales", "retention"]) / (sum(handle_s where answered) / 3600)',
     "quantile(wait_s where answered, 0.{a})",
     "share(followed_by(orders where amount > {a} and cross_sell, {b}d))",
     "case when count() > {a} then mean(talk_s) else null end",
@@ -45,8 +45,9 @@ def write_project(folder: Path, metrics: int, files: int) -> None:
             if m % 5 == 4:  # every fifth is a metric of metrics
                 lines += [f"  m_{f}_{m}:", f"    expr: m_{f}_{m - 1} / m_{f}_{m - 2}"]
                 continue
-            expr = rng.choice(TEMPLATES).format(a=rng.randint(1, 9), b=rng.randint(1, 9),
-                                                channel=rng.choice(["phone", "chat", "email"]))
+            expr = rng.choice(TEMPLATES).format(
+                a=rng.randint(1, 9), b=rng.randint(1, 9), channel=rng.choice(["phone", "chat", "email"])
+            )
             lines += [f"  m_{f}_{m}:", "    source: interactions", f"    expr: '{expr}'", "    better: higher"]
         (folder / f"metrics_{f:03}.yaml").write_text("\n".join(lines) + "\n")
 

@@ -44,8 +44,14 @@ def main() -> None:
 
 @main.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-@click.option("--format", "output_format", type=click.Choice(FORMATS), default="text",
-              show_default=True, help="How to print the diagnostics.")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(FORMATS),
+    default="text",
+    show_default=True,
+    help="How to print the diagnostics.",
+)
 def validate(paths: tuple[Path, ...], output_format: str) -> None:
     """Parse and check the specs under PATHS (default: ./specs, else .); print every problem."""
     definitions, diagnostics = load_files(_spec_paths(paths))
@@ -57,8 +63,13 @@ def validate(paths: tuple[Path, ...], output_format: str) -> None:
 def request_options(command):
     """The options that say what to compute: data, dashboard, metrics, dimensions, grain."""
     options = [
-        click.option("--data", "data", multiple=True, metavar="SOURCE=FILE",
-                     help="Input of a source: CSV, Parquet (globs too), NDJSON or Arrow IPC. Repeatable."),
+        click.option(
+            "--data",
+            "data",
+            multiple=True,
+            metavar="SOURCE=FILE",
+            help="Input of a source: CSV, Parquet (globs too), NDJSON or Arrow IPC. Repeatable.",
+        ),
         click.option("--dashboard", help="Use this dashboard's metrics, dimensions, grain (and scorecard)."),
         click.option("--metrics", help="Comma-separated metric names (default: the dashboard's, else all)."),
         click.option("--by", multiple=True, metavar="COLUMN", help="Group by this column. Repeatable."),
@@ -69,14 +80,25 @@ def request_options(command):
     return click.argument("paths", nargs=-1, type=click.Path(path_type=Path))(command)
 
 
-def _request(project: Project, data: tuple[str, ...], dashboard: str | None, metrics: str | None,
-             by: tuple[str, ...], grain: str | None) -> dict:
+def _request(
+    project: Project,
+    data: tuple[str, ...],
+    dashboard: str | None,
+    metrics: str | None,
+    by: tuple[str, ...],
+    grain: str | None,
+) -> dict:
     """The API arguments of a request; a project with one dashboard computes it by default."""
     if dashboard is None and metrics is None and len(project.definitions.dashboards) == 1:
         dashboard = next(iter(project.definitions.dashboards))
     names = [m.strip() for m in metrics.split(",") if m.strip()] if metrics else None
-    return {"data": dict(_source_file(item) for item in data), "dashboard": dashboard, "metrics": names, "by": by,
-            "grain": grain}
+    return {
+        "data": dict(_source_file(item) for item in data),
+        "dashboard": dashboard,
+        "metrics": names,
+        "by": by,
+        "grain": grain,
+    }
 
 
 @contextlib.contextmanager
@@ -111,15 +133,25 @@ def evaluate(paths: tuple[Path, ...], output: Path | None, with_ci: bool, **requ
 
 @main.command(name="check")
 @request_options
-@click.option("--format", "output_format", type=click.Choice(["text", "json", "markdown", "github"]), default="text",
-              show_default=True)
-@click.option("--fail-on", type=click.Choice(["warn", "fail"]), default="fail", show_default=True,
-              help="Exit 1 when a finding is at least this severe.")
-@click.option("--history", type=click.Path(path_type=Path), help="Parquet file of earlier runs: read for prev(), "
-              "then this run's values are recorded in it.")
+@click.option(
+    "--format", "output_format", type=click.Choice(["text", "json", "markdown", "github"]), default="text", show_default=True
+)
+@click.option(
+    "--fail-on",
+    type=click.Choice(["warn", "fail"]),
+    default="fail",
+    show_default=True,
+    help="Exit 1 when a finding is at least this severe.",
+)
+@click.option(
+    "--history",
+    type=click.Path(path_type=Path),
+    help="Parquet file of earlier runs: read for prev(), then this run's values are recorded in it.",
+)
 @click.option("--output", type=click.Path(path_type=Path), help="Also write the findings and scores as JSON.")
-def check_command(paths: tuple[Path, ...], output_format: str, fail_on: str, history: Path | None,
-                  output: Path | None, **request) -> None:
+def check_command(
+    paths: tuple[Path, ...], output_format: str, fail_on: str, history: Path | None, output: Path | None, **request
+) -> None:
     """Evaluate and grade: target statuses, rules and scorecards; print the findings."""
     project = _load_or_exit(paths)
     with _user_errors():
@@ -141,10 +173,16 @@ def spec_revision(paths: list[Path]) -> str | None:
     """The git revision of the specs, when they are in a repository (`-dirty` with local changes)."""
     folder = paths[0] if paths[0].is_dir() else paths[0].parent
     try:
-        head = subprocess.run(["git", "-C", str(folder), "rev-parse", "HEAD"], capture_output=True, text=True,
-                              timeout=10, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "-C", str(folder), "status", "--porcelain", "--", "."], capture_output=True,
-                               text=True, timeout=10, check=True).stdout.strip()
+        head = subprocess.run(
+            ["git", "-C", str(folder), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(folder), "status", "--porcelain", "--", "."],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return None
     return head + ("-dirty" if dirty else "")
@@ -160,9 +198,16 @@ def fmt(paths: tuple[Path, ...], check: bool) -> None:
         if result.problem:
             echo(f"{result.path}: left as it is: {result.problem}", err=True)
         elif result.changed and check:
-            echo("".join(difflib.unified_diff(result.before.splitlines(keepends=True),
-                                              result.after.splitlines(keepends=True),
-                                              f"{result.path} (now)", f"{result.path} (formatted)")))
+            echo(
+                "".join(
+                    difflib.unified_diff(
+                        result.before.splitlines(keepends=True),
+                        result.after.splitlines(keepends=True),
+                        f"{result.path} (now)",
+                        f"{result.path} (formatted)",
+                    )
+                )
+            )
         elif result.changed:
             write_text_atomically(result.after, Path(result.path))
     changed = [r.path for r in results if r.changed]
@@ -175,8 +220,7 @@ def fmt(paths: tuple[Path, ...], check: bool) -> None:
 @main.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--impact", "changed", metavar="NAME", help="List what changes when NAME (a column, metric...) changes.")
-@click.option("--format", "output_format", type=click.Choice(["text", "mermaid", "dot"]), default="text",
-              show_default=True)
+@click.option("--format", "output_format", type=click.Choice(["text", "mermaid", "dot"]), default="text", show_default=True)
 def graph(paths: tuple[Path, ...], changed: str | None, output_format: str) -> None:
     """The dependency graph of the specs under PATHS: sources, columns, metrics, dashboards."""
     edges = dependency_graph(_load_or_exit(paths).model)
@@ -262,8 +306,15 @@ def _source_file(item: str) -> tuple[str, str]:
 
 
 def _print_table(table: pl.DataFrame) -> None:
-    with pl.Config(tbl_rows=-1, tbl_cols=-1, tbl_width_chars=30_000, float_precision=3,
-                   tbl_hide_dataframe_shape=True, tbl_hide_column_data_types=True, fmt_str_lengths=60):
+    with pl.Config(
+        tbl_rows=-1,
+        tbl_cols=-1,
+        tbl_width_chars=30_000,
+        float_precision=3,
+        tbl_hide_dataframe_shape=True,
+        tbl_hide_column_data_types=True,
+        fmt_str_lengths=60,
+    ):
         click.echo(str(table))
 
 
@@ -284,13 +335,19 @@ def write_text_atomically(text: str, path: Path) -> None:
 
 def junit_report(outcomes: list[Outcome]) -> str:
     """The outcomes as a JUnit XML report, one test case per spec test."""
-    suite = ElementTree.Element("testsuite", name="metricdsl", tests=str(len(outcomes)),
-                                failures=str(sum(not o.passed for o in outcomes)))
+    suite = ElementTree.Element(
+        "testsuite", name="metricdsl", tests=str(len(outcomes)), failures=str(sum(not o.passed for o in outcomes))
+    )
     for outcome in outcomes:
         location = outcome.test.location
-        case = ElementTree.SubElement(suite, "testcase", name=outcome.test.name,
-                                      classname=location.file if location else "specs",
-                                      file=location.file if location else "", line=str(location.line if location else 0))
+        case = ElementTree.SubElement(
+            suite,
+            "testcase",
+            name=outcome.test.name,
+            classname=location.file if location else "specs",
+            file=location.file if location else "",
+            line=str(location.line if location else 0),
+        )
         if not outcome.passed:
             failure = ElementTree.SubElement(case, "failure", message=outcome.failures[0])
             failure.text = "\n".join(outcome.failures)

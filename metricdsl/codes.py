@@ -32,14 +32,18 @@ class Code:
     def explain(self) -> str:
         """The documentation of the code, as `metricdsl explain CODE` prints it."""
         example = "\n".join(f"    {line}" for line in self.example.splitlines())
-        return (f"{self.code}: {self.title} ({self.severity.value})\n\n{self.what}\n\nWhy: {self.why}\n\n"
-                f"Example:\n\n{example}\n\nHow to fix: {self.fix}\n")
+        return (
+            f"{self.code}: {self.title} ({self.severity.value})\n\n{self.what}\n\nWhy: {self.why}\n\n"
+            f"Example:\n\n{example}\n\nHow to fix: {self.fix}\n"
+        )
 
 
 def _load_codes() -> dict[str, Code]:
     entries = yaml.safe_load((resources.files("metricdsl") / "codes.yaml").read_text(encoding="utf-8"))
-    return {code: Code(code=code, **{**entry, "severity": Severity(entry.get("severity", "error"))})
-            for code, entry in entries.items()}
+    return {
+        code: Code(code=code, **{**entry, "severity": Severity(entry.get("severity", "error"))})
+        for code, entry in entries.items()
+    }
 
 
 CODES: dict[str, Code] = _load_codes()

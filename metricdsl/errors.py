@@ -62,8 +62,12 @@ class SpecError(Exception):
 
     def __init__(self, diagnostics: list[Diagnostic]):
         self.diagnostics = diagnostics
-        super().__init__("\n".join(f"{d.code}: {d.message}" + (f" ({d.location.file}:{d.location.line}:"
-                                    f"{d.location.col})" if d.location else "") for d in diagnostics))
+        super().__init__(
+            "\n".join(
+                f"{d.code}: {d.message}" + (f" ({d.location.file}:{d.location.line}:{d.location.col})" if d.location else "")
+                for d in diagnostics
+            )
+        )
 
 
 class DataError(Exception):

@@ -29,9 +29,17 @@ class Project:
         self.model = model
         self.diagnostics = diagnostics
 
-    def request(self, *, metrics: Iterable[str] | None = None, dashboard: str | None = None,
-                by: Iterable[str] = (), grain: str | None = None, apply_min_n: bool = True,
-                with_ci: bool = False, keep_hidden: bool = False) -> Request:
+    def request(
+        self,
+        *,
+        metrics: Iterable[str] | None = None,
+        dashboard: str | None = None,
+        by: Iterable[str] = (),
+        grain: str | None = None,
+        apply_min_n: bool = True,
+        with_ci: bool = False,
+        keep_hidden: bool = False,
+    ) -> Request:
         """Resolve what to compute: explicit arguments override the dashboard's.
 
         `apply_min_n=False` computes metrics below their `min_n` too (for small test fixtures);
@@ -62,8 +70,11 @@ class Project:
             spec = self.definitions.sources[source]
             for column in request.by:
                 if column not in spec.columns and column not in spec.derive:
-                    raise RequestError(unknown_name(f"column of source `{source}` (read by metric `{name}`)", column,
-                                                [*spec.columns, *spec.derive]))
+                    raise RequestError(
+                        unknown_name(
+                            f"column of source `{source}` (read by metric `{name}`)", column, [*spec.columns, *spec.derive]
+                        )
+                    )
             if request.grain and spec.time is None:
                 raise RequestError(f"metric `{name}` reads source `{source}`, which has no `time` column for a grain")
 
@@ -71,8 +82,7 @@ class Project:
         """The lazy query of a request (see `request()`); `data` maps source names to inputs."""
         return self._query(data or {}, self.request(**request))[0]
 
-    def evaluate(self, data: Mapping[str, Data] | None = None, *, engine: str = "streaming",
-                 **request) -> pl.DataFrame:
+    def evaluate(self, data: Mapping[str, Data] | None = None, *, engine: str = "streaming", **request) -> pl.DataFrame:
         """Compute a request: one row per group, the dimensions, the grain, then each metric.
 
         `engine` is Polars' (`streaming` or `in-memory`): both give the same numbers; on the
@@ -93,9 +103,17 @@ class Project:
                     raise DataError(problem) from None
             raise DataError(f"cannot evaluate: {str(error).strip().splitlines()[0]}") from None
 
-    def grade(self, data: Mapping[str, Data] | None = None, *, dashboard: str | None = None,
-              metrics: Iterable[str] | None = None, by: Iterable[str] = (), grain: str | None = None,
-              history: Path | None = None, scorecard: str | None = None) -> Graded:
+    def grade(
+        self,
+        data: Mapping[str, Data] | None = None,
+        *,
+        dashboard: str | None = None,
+        metrics: Iterable[str] | None = None,
+        by: Iterable[str] = (),
+        grain: str | None = None,
+        history: Path | None = None,
+        scorecard: str | None = None,
+    ) -> Graded:
         """Evaluate a request with every metric its targets, rules and scorecard need, and grade it.
 
         With `history`, earlier runs' rows in that Parquet file feed `prev()` (the file is not written:
@@ -107,9 +125,17 @@ class Project:
         if scorecard is not None and scorecard not in self.definitions.scorecards:
             raise RequestError(unknown_name("scorecard", scorecard, self.definitions.scorecards))
         card = self.definitions.scorecards[scorecard] if scorecard else None
-        wanted = [*request.metrics, *self.model.targets, *((i.metric for i in card.items) if card else ()),
-                  *(r.name for c in self.model.rules.values() for n in ast.walk(c.when)
-                    if (r := self.model.refs.get(id(n))) and r.kind == "metric")]
+        wanted = [
+            *request.metrics,
+            *self.model.targets,
+            *((i.metric for i in card.items) if card else ()),
+            *(
+                r.name
+                for c in self.model.rules.values()
+                for n in ast.walk(c.when)
+                if (r := self.model.refs.get(id(n))) and r.kind == "metric"
+            ),
+        ]
         computable = [m for m in dict.fromkeys(wanted) if self._computable(m, request)]
         table = self.evaluate(data, metrics=computable, by=request.by, grain=request.grain, keep_hidden=True)
         past = read_history(history, request.by, request.grain) if history else None

@@ -27,8 +27,10 @@ def frame(project: metricdsl.Project, source: str, rows: list[dict]) -> pl.DataF
 
 def evaluate(project: metricdsl.Project, interactions: list[dict], orders: list[dict] = (), **request) -> list[dict]:
     """Evaluate a request over a few rows; one dict per group."""
-    data = {"interactions": frame(project, "interactions", list(interactions)),
-            "orders": frame(project, "orders", list(orders))}
+    data = {
+        "interactions": frame(project, "interactions", list(interactions)),
+        "orders": frame(project, "orders", list(orders)),
+    }
     return project.evaluate(data, **request).to_dicts()
 
 

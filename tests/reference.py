@@ -28,8 +28,13 @@ Row = dict[str, Any]
 GroupKey = tuple[Any, ...]
 
 
-def evaluate_reference(model: Model, data: dict[str, list[Row]], metrics: list[str],
-                       by: list[str] | tuple[str, ...] = (), grain: str | None = None) -> list[Row]:
+def evaluate_reference(
+    model: Model,
+    data: dict[str, list[Row]],
+    metrics: list[str],
+    by: list[str] | tuple[str, ...] = (),
+    grain: str | None = None,
+) -> list[Row]:
     """The metrics of every group: one dict per group with the `by` columns, the grain, then the metrics."""
     tables = _Tables(model, data)
     order = model.metric_order(list(metrics))
@@ -66,8 +71,7 @@ def grain_key(value: datetime.date | datetime.datetime | None, grain: str) -> An
     raise ValueError(f"unknown grain {grain!r}")
 
 
-def _groups(tables: _Tables, sources: list[str], by: list[str],
-            grain: str | None) -> dict[GroupKey, dict[str, list[int]]]:
+def _groups(tables: _Tables, sources: list[str], by: list[str], grain: str | None) -> dict[GroupKey, dict[str, list[int]]]:
     """Each group's key → the indexes of its rows in each source, over all the rows (unfiltered)."""
     groups: dict[GroupKey, dict[str, list[int]]] = {} if by or grain else {(): {}}
     for source in sources:
@@ -83,13 +87,15 @@ def _groups(tables: _Tables, sources: list[str], by: list[str],
 # -- metrics --------------------------------------------------------------------------------------
 
 
-def _metric(tables: _Tables, metric: CheckedMetric, members: dict[str, list[int]],
-            values: dict[str, tuple[Any, float]]) -> tuple[Any, float]:
+def _metric(
+    tables: _Tables, metric: CheckedMetric, members: dict[str, list[int]], values: dict[str, tuple[Any, float]]
+) -> tuple[Any, float]:
     """A metric's value in one group and its number of observations (`inf` when it has none to count)."""
-    aggregates = {id(node): _aggregate(tables, metric, node, members.get(metric.source or "", []))
-                  for node in _aggregate_calls(metric.tree)}
-    n = min([count for _, count in aggregates.values()] + [values[name][1] for name in metric.metrics],
-            default=math.inf)
+    aggregates = {
+        id(node): _aggregate(tables, metric, node, members.get(metric.source or "", []))
+        for node in _aggregate_calls(metric.tree)
+    }
+    n = min([count for _, count in aggregates.values()] + [values[name][1] for name in metric.metrics], default=math.inf)
     value = evaluate(metric.tree, _GroupScope(tables.model, aggregates, values))
     if metric.metric.min_n is not None and n < metric.metric.min_n:
         value = None
@@ -133,8 +139,7 @@ def _none_if_empty(reduce: Callable[[list[Any]], Any]) -> Callable[[list[Any]], 
 _REDUCERS: dict[str, Callable[[list[Any]], Any]] = {
     "count": len,
     "count_distinct": lambda values: len(set(values)),
-    "sum": _none_if_empty(lambda values: math.fsum(values) if any(isinstance(v, float) for v in values)
-                          else sum(values)),
+    "sum": _none_if_empty(lambda values: math.fsum(values) if any(isinstance(v, float) for v in values) else sum(values)),
     "mean": _none_if_empty(lambda values: math.fsum(values) / len(values)),
     "min": _none_if_empty(min),
     "max": _none_if_empty(max),
@@ -189,8 +194,9 @@ class _Tables:
             return any(time < other <= time + width for other in times)
         return any(time - width <= other < time for other in times)
 
-    def _candidates(self, source: str, target: str, call: ast.Call,
-                    pairs: list[tuple[str, str]]) -> dict[GroupKey, list[datetime.datetime]]:
+    def _candidates(
+        self, source: str, target: str, call: ast.Call, pairs: list[tuple[str, str]]
+    ) -> dict[GroupKey, list[datetime.datetime]]:
         """The times of the rows of `target` that pass the window's filter, by key."""
         memo = (id(call), source)
         if memo not in self.windows:
@@ -330,8 +336,17 @@ def _modulo(left: Any, right: Any) -> Any:
 
 
 _OPERATORS: dict[str, Callable[[Any, Any], Any]] = {
-    "+": operator.add, "-": operator.sub, "*": operator.mul, "/": _divide, "%": _modulo,
-    "==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
+    "+": operator.add,
+    "-": operator.sub,
+    "*": operator.mul,
+    "/": _divide,
+    "%": _modulo,
+    "==": operator.eq,
+    "!=": operator.ne,
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
 }
 
 
@@ -355,9 +370,11 @@ def _strict(function: Callable[..., Any]) -> Callable[..., Any]:
 
 def _ignoring_nulls(function: Callable[[list[Any]], Any]) -> Callable[..., Any]:
     """`function` of the arguments that are not null; null when all are."""
+
     def apply(*args: Any) -> Any:
         present = [arg for arg in args if arg is not None]
         return function(present) if present else None
+
     return apply
 
 

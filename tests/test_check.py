@@ -34,11 +34,18 @@ sources:
 
 
 def write_project(tmp_path: Path, case: dict) -> Path:
-    text = SOURCES.replace("derive: {}", "derive:\n" + "".join(
-        f"      {name}: {expr}\n" for name, expr in case.get("derive", {}).items()) if case.get("derive") else "derive: {}")
+    text = SOURCES.replace(
+        "derive: {}",
+        "derive:\n" + "".join(f"      {name}: {expr}\n" for name, expr in case.get("derive", {}).items())
+        if case.get("derive")
+        else "derive: {}",
+    )
     metrics = case["metrics"]
-    text += "metrics:\n" + "".join(
-        f"  {name}:\n    source: calls\n    expr: '{expr}'\n" for name, expr in metrics.items()) if metrics else ""
+    text += (
+        "metrics:\n" + "".join(f"  {name}:\n    source: calls\n    expr: '{expr}'\n" for name, expr in metrics.items())
+        if metrics
+        else ""
+    )
     path = tmp_path / "project.yaml"
     path.write_text(text)
     return path
@@ -52,9 +59,14 @@ def test_checker_case(tmp_path, case):
     definitions, loaded = load_files([path])
     assert loaded == []
     diagnostics = check(definitions)[1]
-    found = [{"code": d.code,
-              "at": d.location.source_line[d.location.col - 1:(d.location.end_col or d.location.col + 1) - 1],
-              "hint": d.hint} for d in diagnostics]
+    found = [
+        {
+            "code": d.code,
+            "at": d.location.source_line[d.location.col - 1 : (d.location.end_col or d.location.col + 1) - 1],
+            "hint": d.hint,
+        }
+        for d in diagnostics
+    ]
     assert [f["code"] for f in found] == [e["code"] for e in case["expect"]], found
     for got, expected in zip(found, case["expect"]):
         if "at" in expected:

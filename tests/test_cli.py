@@ -57,8 +57,7 @@ def test_validate_as_json_and_github(broken_project):
     report = json.loads(out)
     found = report["diagnostics"]
     assert code == 1
-    assert (report["schema"], report["errors"], report["warnings"], report["files"]) == (
-        "metricdsl-diagnostics/1", 3, 0, 4)
+    assert (report["schema"], report["errors"], report["warnings"], report["files"]) == ("metricdsl-diagnostics/1", 3, 0, 4)
     assert sorted(d["code"] for d in found) == ["MD004", "MD101", "MD201"]
     assert {d["line"] for d in found} == {3, 4}
     code, out, _ = run("validate", str(broken_project), "--format", "github")
@@ -81,8 +80,10 @@ def test_validate_passes_on_the_standard_library():
 @pytest.fixture
 def calls(tmp_path):
     path = tmp_path / "calls.csv"
-    path.write_text("started_at,team,wait_s,nps_score\n2025-12-29T10:00:00,north,10,9\n"
-                    "2026-01-05T10:00:00,north,30,\n2026-01-05T11:00:00,south,,3\n")
+    path.write_text(
+        "started_at,team,wait_s,nps_score\n2025-12-29T10:00:00,north,10,9\n"
+        "2026-01-05T10:00:00,north,30,\n2026-01-05T11:00:00,south,,3\n"
+    )
     (tmp_path / "specs.yaml").write_text(SOURCE + "metrics:\n  asa: mean(wait_s)\n  promoters: share(nps_score >= 9)\n")
     return tmp_path
 
@@ -95,8 +96,18 @@ def test_eval_prints_a_table(calls):
 
 def test_eval_writes_json_rows_keyed_by_dimension_grain_and_metric(calls):
     out_file = calls / "out" / "result.json"
-    code, _, err = run("eval", str(calls / "specs.yaml"), "--data", f"calls={calls / 'calls.csv'}", "--by", "team",
-                       "--grain", "week", "--output", str(out_file))
+    code, _, err = run(
+        "eval",
+        str(calls / "specs.yaml"),
+        "--data",
+        f"calls={calls / 'calls.csv'}",
+        "--by",
+        "team",
+        "--grain",
+        "week",
+        "--output",
+        str(out_file),
+    )
     assert code == 0 and "wrote 3 rows" in err
     assert json.loads(out_file.read_text()) == [
         {"team": "north", "week": "2026-W01", "asa": 10.0, "promoters": 1.0},
@@ -108,8 +119,16 @@ def test_eval_writes_json_rows_keyed_by_dimension_grain_and_metric(calls):
 @pytest.mark.parametrize("suffix", [".csv", ".parquet"])
 def test_eval_writes_csv_and_parquet(calls, suffix):
     out_file = calls / f"result{suffix}"
-    code, _, _ = run("eval", str(calls / "specs.yaml"), "--data", f"calls={calls / 'calls.csv'}", "--grain", "day",
-                     "--output", str(out_file))
+    code, _, _ = run(
+        "eval",
+        str(calls / "specs.yaml"),
+        "--data",
+        f"calls={calls / 'calls.csv'}",
+        "--grain",
+        "day",
+        "--output",
+        str(out_file),
+    )
     assert code == 0
     table = pl.read_csv(out_file) if suffix == ".csv" else pl.read_parquet(out_file)
     assert table.columns == ["day", "asa", "promoters"] and table.height == 2
@@ -119,23 +138,34 @@ def test_failed_eval_leaves_an_existing_output_untouched(calls):
     out_file = calls / "result.json"
     out_file.write_text("previous")
     (calls / "calls.csv").write_text("started_at,team,wait_s,nps_score\nnot-a-time,north,1,1\n")
-    code, _, err = run("eval", str(calls / "specs.yaml"), "--data", f"calls={calls / 'calls.csv'}",
-                       "--grain", "week", "--output", str(out_file))
+    code, _, err = run(
+        "eval",
+        str(calls / "specs.yaml"),
+        "--data",
+        f"calls={calls / 'calls.csv'}",
+        "--grain",
+        "week",
+        "--output",
+        str(out_file),
+    )
     assert code == 1
     assert "line 2, column `started_at`: `not-a-time` is not a datetime" in err
     assert out_file.read_text() == "previous"
     assert sorted(p.name for p in calls.iterdir()) == ["calls.csv", "result.json", "specs.yaml"]
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["--metrics", "asx"], "unknown metric `asx`; did you mean `asa`?"),
-    (["--by", "teem"], "did you mean `team`?"),
-    (["--dashboard", "nope"], "unknown dashboard `nope`"),
-    (["--grain", "fortnight"], "Invalid value for '--grain'"),
-    (["--output", "result.xlsx"], "--output must end in"),
-    (["--data", "calls"], "--data takes SOURCE=FILE"),
-    (["--data", "call=x.csv"], "unknown source `call`"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--metrics", "asx"], "unknown metric `asx`; did you mean `asa`?"),
+        (["--by", "teem"], "did you mean `team`?"),
+        (["--dashboard", "nope"], "unknown dashboard `nope`"),
+        (["--grain", "fortnight"], "Invalid value for '--grain'"),
+        (["--output", "result.xlsx"], "--output must end in"),
+        (["--data", "calls"], "--data takes SOURCE=FILE"),
+        (["--data", "call=x.csv"], "unknown source `call`"),
+    ],
+)
 def test_usage_errors_exit_2(calls, args, message):
     code, _, err = run("eval", str(calls / "specs.yaml"), "--data", f"calls={calls / 'calls.csv'}", *args)
     assert code == 2
@@ -148,8 +178,9 @@ def test_eval_of_specs_with_errors_exits_1(broken_project):
 
 
 def test_console_script_evaluates_the_bundled_example_without_flags():
-    result = subprocess.run([sys.executable, "-m", "metricdsl", "eval", str(SPECS)], capture_output=True, text=True,
-                            check=False)
+    result = subprocess.run(
+        [sys.executable, "-m", "metricdsl", "eval", str(SPECS)], capture_output=True, text=True, check=False
+    )
     assert result.returncode == 0, result.stderr
     header = result.stdout.splitlines()[1]
     assert [c.strip() for c in header.strip("│").split("┆")][:4] == ["team", "week", "contacts", "nps"]
@@ -158,8 +189,14 @@ def test_console_script_evaluates_the_bundled_example_without_flags():
 
 def test_frame_helper_types_every_declared_column(project):
     schema = frame(project, "orders", [{"ordered_at": datetime(2026, 1, 1)}]).schema
-    assert schema == {"order_id": pl.Int64, "customer_id": pl.Int64, "ordered_at": pl.Datetime("us"),
-                      "amount": pl.Float64, "cross_sell": pl.Boolean, "referred_by": pl.Int64}
+    assert schema == {
+        "order_id": pl.Int64,
+        "customer_id": pl.Int64,
+        "ordered_at": pl.Datetime("us"),
+        "amount": pl.Float64,
+        "cross_sell": pl.Boolean,
+        "referred_by": pl.Int64,
+    }
 
 
 def test_spec_tests_of_the_standard_library_pass(tmp_path):
@@ -183,7 +220,8 @@ def test_a_wrong_expectation_fails_with_expected_and_actual(calls, tmp_path):
         "  - name: by team\n"
         "    by: [team]\n"
         "    given: {calls: [{team: a, wait_s: 5}]}\n"
-        "    expect: [{team: a, asa: 5}]\n")
+        "    expect: [{team: a, asa: 5}]\n"
+    )
     report = tmp_path / "junit.xml"
     code, out, _ = run("test", str(calls / "specs.yaml"), str(calls / "tests.yaml"), "--junit-xml", str(report))
     assert code == 1
@@ -201,14 +239,17 @@ def test_five_mistakes_in_three_files_in_every_format(tmp_path, monkeypatch):
     code, out, _ = run("validate", ".")
     assert code == 1 and out.rstrip().endswith("5 errors, 0 warnings in 3 files")
     carets = {  # each diagnostic's position and the text under its caret
-        ("a.yaml", 6, "MD204"): "wait_s + team", ("b.yaml", 2, "MD201"): "nps_scor",
-        ("b.yaml", 3, "MD202"): "avg(wait_s)", ("c.yaml", 2, "MD004"): "lable", ("c.yaml", 3, "MD101"): ")",
+        ("a.yaml", 6, "MD204"): "wait_s + team",
+        ("b.yaml", 2, "MD201"): "nps_scor",
+        ("b.yaml", 3, "MD202"): "avg(wait_s)",
+        ("c.yaml", 2, "MD004"): "lable",
+        ("c.yaml", 3, "MD101"): ")",
     }
     report = json.loads(run("validate", ".", "--format", "json")[1])
     found = {}
     for d in report["diagnostics"]:
         line = Path(d["file"]).read_text().splitlines()[d["line"] - 1]
-        found[(Path(d["file"]).name, d["line"], d["code"])] = line[d["column"] - 1:d["end_column"] - 1]
+        found[(Path(d["file"]).name, d["line"], d["code"])] = line[d["column"] - 1 : d["end_column"] - 1]
         assert d["hint"], d
     assert found == carets
     github = run("validate", ".", "--format", "github")[1].splitlines()

@@ -52,6 +52,7 @@ def test_code_is_triggered_and_rendered_as_the_golden_files(code, tmp_path, monk
 @pytest.mark.parametrize("metric", ["nps", "fcr", "loyalty_index"])
 def test_explain_matches_its_golden_file(metric, request):
     from conftest import SPECS
+
     output = CliRunner().invoke(main, ["explain", metric, str(SPECS)]).stdout
     # The plan's text belongs to Polars and changes with its versions: the golden file stops before it.
     explained = output.split("Polars plan")[0].replace(str(SPECS), "specs")

@@ -11,8 +11,7 @@ from conftest import frame
 from metricdsl import DataError
 
 HEADER = "interaction_id,customer_id,team,channel,started_at,answered,wait_s,talk_s,hold_s,wrap_s,nps_score\n"
-ROWS = ("1,7,north,phone,2026-01-05T09:00:00,true,12.5,100,0,20,10\n"
-        "2,7,north,chat,2026-01-06T10:30:00,false,3,,,,\n")
+ROWS = "1,7,north,phone,2026-01-05T09:00:00,true,12.5,100,0,20,10\n2,7,north,chat,2026-01-06T10:30:00,false,3,,,,\n"
 METRICS = ["contacts", "aht", "abandon_rate", "repeat_rate"]
 
 
@@ -81,14 +80,22 @@ def test_an_unknown_format_is_reported(project, tmp_path):
 
 
 def test_columns_of_a_frame_are_cast_to_the_declared_types(project):
-    given = pl.DataFrame({"team": ["a"], "started_at": [datetime(2026, 1, 5)], "interaction_id": [1],
-                          "customer_id": pl.Series([3], dtype=pl.Int32)})
+    given = pl.DataFrame(
+        {
+            "team": ["a"],
+            "started_at": [datetime(2026, 1, 5)],
+            "interaction_id": [1],
+            "customer_id": pl.Series([3], dtype=pl.Int32),
+        }
+    )
     assert project.evaluate({"interactions": given}, metrics=["contacts"], by=["team"]).to_dicts() == [
-        {"team": "a", "contacts": 1}]
+        {"team": "a", "contacts": 1}
+    ]
 
 
 def test_a_frame_column_of_the_wrong_type_is_named(project):
-    given = pl.DataFrame({"team": ["a"], "started_at": [datetime(2026, 1, 5)], "wait_s": ["long"],
-                          "answered": [True], "channel": ["phone"]})
+    given = pl.DataFrame(
+        {"team": ["a"], "started_at": [datetime(2026, 1, 5)], "wait_s": ["long"], "answered": [True], "channel": ["phone"]}
+    )
     with pytest.raises(DataError, match=r"row 0, column `wait_s`: `long` is not a float"):
         project.evaluate({"interactions": given}, metrics=["abandon_rate"])

@@ -25,13 +25,22 @@ SPECS = Path(__file__).parent.parent / "specs"
 T = TypeVar("T")
 
 DTYPES: dict[str, pl.DataType] = {
-    "int": pl.Int64(), "float": pl.Float64(), "bool": pl.Boolean(), "str": pl.String(),
-    "datetime": pl.Datetime("us"), "date": pl.Date(),
+    "int": pl.Int64(),
+    "float": pl.Float64(),
+    "bool": pl.Boolean(),
+    "str": pl.String(),
+    "datetime": pl.Datetime("us"),
+    "date": pl.Date(),
 }
 # (by, grain) of each evaluation compared: the brief's three, then other grains and a derived dimension.
 LAYOUTS: list[tuple[tuple[str, ...], str | None]] = [
-    ((), None), (("team",), None), (("team",), "week"),
-    (("channel",), "day"), (("live", "repeat_7d"), "month"), ((), "quarter"), (("team", "channel"), "year"),
+    ((), None),
+    (("team",), None),
+    (("team",), "week"),
+    (("channel",), "day"),
+    (("live", "repeat_7d"), "month"),
+    ((), "quarter"),
+    (("team", "channel"), "year"),
 ]
 
 # Metrics over the same sources for the parts of the language the standard library does not use.
@@ -95,20 +104,40 @@ metrics:
 """
 # Layouts for metrics of both sources: only their shared columns can be dimensions.
 EXTRA_LAYOUTS: list[tuple[tuple[str, ...], str | None]] = [
-    ((), None), ((), "week"), (("customer_id",), None), (("customer_id",), "month"), ((), "day"),
+    ((), None),
+    ((), "week"),
+    (("customer_id",), None),
+    (("customer_id",), "month"),
+    ((), "day"),
 ]
 
 SECOND, DAY = datetime.timedelta(seconds=1), datetime.timedelta(days=1)
 ANCHORS = [
-    datetime.datetime(2025, 12, 28, 23, 59, 59), datetime.datetime(2025, 12, 29),
-    datetime.datetime(2025, 12, 31, 23, 59, 59, 999999), datetime.datetime(2026, 1, 1, 12),
-    datetime.datetime(2026, 1, 4, 23, 59, 59), datetime.datetime(2026, 1, 5), datetime.datetime(2027, 1, 3, 23),
+    datetime.datetime(2025, 12, 28, 23, 59, 59),
+    datetime.datetime(2025, 12, 29),
+    datetime.datetime(2025, 12, 31, 23, 59, 59, 999999),
+    datetime.datetime(2026, 1, 1, 12),
+    datetime.datetime(2026, 1, 4, 23, 59, 59),
+    datetime.datetime(2026, 1, 5),
+    datetime.datetime(2027, 1, 3, 23),
 ]
 # Offsets from an anchor: two times drawn from the same anchor are often exactly a window apart.
 OFFSETS = [
-    datetime.timedelta(0), SECOND, -SECOND, datetime.timedelta(microseconds=1), 7 * DAY, -7 * DAY,
-    7 * DAY + SECOND, 7 * DAY - SECOND, -7 * DAY - SECOND, 30 * DAY, -30 * DAY, 30 * DAY + SECOND,
-    30 * DAY - SECOND, -30 * DAY + SECOND, 3 * DAY + datetime.timedelta(hours=5),
+    datetime.timedelta(0),
+    SECOND,
+    -SECOND,
+    datetime.timedelta(microseconds=1),
+    7 * DAY,
+    -7 * DAY,
+    7 * DAY + SECOND,
+    7 * DAY - SECOND,
+    -7 * DAY - SECOND,
+    30 * DAY,
+    -30 * DAY,
+    30 * DAY + SECOND,
+    30 * DAY - SECOND,
+    -30 * DAY + SECOND,
+    3 * DAY + datetime.timedelta(hours=5),
 ]
 
 
@@ -128,35 +157,41 @@ BOOLS = one_of(True, False)
 SCORES_1_5 = one_of(1, 2, 3, 4, 5)
 SECONDS = one_of(0.0, 0.5, 0.35, 30.0, 301.25, 1200.0)
 
-INTERACTION = st.fixed_dictionaries({
-    "interaction_id": nullable(st.integers(1, 10**6)),
-    "customer_id": CUSTOMERS,
-    "agent_id": one_of(7, 8),
-    "team": one_of("north", "north", "north", "south", "east"),  # mostly north: enough rows for min_n
-    "channel": one_of("phone", "chat", "email"),
-    "queue": one_of("billing", "tech_support", "sales", "retention"),
-    "contact_reason": one_of("delivery", "refund"),
-    "started_at": TIMES,
-    "answered": BOOLS,
-    "wait_s": one_of(0.0, 2.5, 4.999, 5.0, 5.001, 19.999, 20.0, 20.001, 95.5),
-    "talk_s": SECONDS, "hold_s": SECONDS, "wrap_s": SECONDS,
-    "transferred": BOOLS,
-    "fcr_reported": BOOLS,
-    "nps_score": nullable(st.integers(0, 10)),
-    "csat_score": SCORES_1_5,
-    "effort_score": SCORES_1_5,
-    "sentiment_score": one_of(-1.0, -0.5, 0.0, 0.25, 1.0),
-    "sale": BOOLS,
-    "sale_amount": one_of(0.0, 9.99, 120.0),
-})
-ORDER = st.fixed_dictionaries({
-    "order_id": nullable(st.integers(1, 10**6)),
-    "customer_id": CUSTOMERS,
-    "ordered_at": TIMES,
-    "amount": one_of(-25.0, 0.0, 0.01, 49.9),
-    "cross_sell": BOOLS,
-    "referred_by": CUSTOMERS,
-})
+INTERACTION = st.fixed_dictionaries(
+    {
+        "interaction_id": nullable(st.integers(1, 10**6)),
+        "customer_id": CUSTOMERS,
+        "agent_id": one_of(7, 8),
+        "team": one_of("north", "north", "north", "south", "east"),  # mostly north: enough rows for min_n
+        "channel": one_of("phone", "chat", "email"),
+        "queue": one_of("billing", "tech_support", "sales", "retention"),
+        "contact_reason": one_of("delivery", "refund"),
+        "started_at": TIMES,
+        "answered": BOOLS,
+        "wait_s": one_of(0.0, 2.5, 4.999, 5.0, 5.001, 19.999, 20.0, 20.001, 95.5),
+        "talk_s": SECONDS,
+        "hold_s": SECONDS,
+        "wrap_s": SECONDS,
+        "transferred": BOOLS,
+        "fcr_reported": BOOLS,
+        "nps_score": nullable(st.integers(0, 10)),
+        "csat_score": SCORES_1_5,
+        "effort_score": SCORES_1_5,
+        "sentiment_score": one_of(-1.0, -0.5, 0.0, 0.25, 1.0),
+        "sale": BOOLS,
+        "sale_amount": one_of(0.0, 9.99, 120.0),
+    }
+)
+ORDER = st.fixed_dictionaries(
+    {
+        "order_id": nullable(st.integers(1, 10**6)),
+        "customer_id": CUSTOMERS,
+        "ordered_at": TIMES,
+        "amount": one_of(-25.0, 0.0, 0.01, 49.9),
+        "cross_sell": BOOLS,
+        "referred_by": CUSTOMERS,
+    }
+)
 # Row counts: mostly small (readable failures), sometimes large enough to cross `min_n: 30`.
 SIZES = st.sampled_from([0, 1, 2, 3, 4, 6, 9, 14, 45, 90])
 
@@ -180,9 +215,10 @@ def extended(tmp_path_factory: pytest.TempPathFactory) -> metricdsl.Project:
 def frames(project: metricdsl.Project, data: dict[str, list[Row]]) -> dict[str, pl.DataFrame]:
     """The rows as DataFrames with exactly the declared dtypes."""
     sources = project.model.definitions.sources
-    return {name: pl.DataFrame(rows, schema={column: DTYPES[spec.type] for column, spec in
-                                             sources[name].columns.items()})
-            for name, rows in data.items()}
+    return {
+        name: pl.DataFrame(rows, schema={column: DTYPES[spec.type] for column, spec in sources[name].columns.items()})
+        for name, rows in data.items()
+    }
 
 
 def same(expected: Any, actual: Any) -> bool:
@@ -194,8 +230,14 @@ def same(expected: Any, actual: Any) -> bool:
     return expected == actual
 
 
-def disagreements(project: metricdsl.Project, metrics: list[str], data: dict[str, list[Row]],
-                  by: tuple[str, ...], grain: str | None, engine: str = "streaming") -> list[str]:
+def disagreements(
+    project: metricdsl.Project,
+    metrics: list[str],
+    data: dict[str, list[Row]],
+    by: tuple[str, ...],
+    grain: str | None,
+    engine: str = "streaming",
+) -> list[str]:
     """Where `Project.evaluate` (with Polars' `engine`) and the reference differ for one layout.
 
     When the metrics cannot be evaluated together, each is evaluated alone, so that one metric that
@@ -206,30 +248,39 @@ def disagreements(project: metricdsl.Project, metrics: list[str], data: dict[str
         actual = project.evaluate(frames(project, data), metrics=metrics, by=by, grain=grain, engine=engine)
     except metricdsl.DataError as error:
         if len(metrics) > 1:
-            return [problem for name in metrics
-                    for problem in disagreements(project, [name], data, by, grain, engine)]
+            return [problem for name in metrics for problem in disagreements(project, [name], data, by, grain, engine)]
         return [f"by={list(by)} grain={grain}: {metrics[0]}: {error}"]
     if actual.columns != [*keys, *metrics]:
         return [f"columns {actual.columns}, expected {[*keys, *metrics]}"]
-    expected_rows = {tuple(row[k] for k in keys): row
-                     for row in evaluate_reference(project.model, data, metrics, by, grain)}
+    expected_rows = {tuple(row[k] for k in keys): row for row in evaluate_reference(project.model, data, metrics, by, grain)}
     actual_rows = {tuple(row[k] for k in keys): row for row in actual.to_dicts()}
     problems = [f"{actual.height - len(actual_rows)} duplicate groups"] if len(actual_rows) != actual.height else []
     if set(expected_rows) != set(actual_rows):
-        problems.append(f"groups: missing {set(expected_rows) - set(actual_rows)}, "
-                        f"unexpected {set(actual_rows) - set(expected_rows)}")
+        problems.append(
+            f"groups: missing {set(expected_rows) - set(actual_rows)}, unexpected {set(actual_rows) - set(expected_rows)}"
+        )
     for key in expected_rows.keys() & actual_rows.keys():
-        problems += [f"{name} at {dict(zip(keys, key))}: expected {expected_rows[key][name]!r}, "
-                     f"got {actual_rows[key][name]!r}"
-                     for name in metrics if not same(expected_rows[key][name], actual_rows[key][name])]
+        problems += [
+            f"{name} at {dict(zip(keys, key))}: expected {expected_rows[key][name]!r}, got {actual_rows[key][name]!r}"
+            for name in metrics
+            if not same(expected_rows[key][name], actual_rows[key][name])
+        ]
     return [f"by={list(by)} grain={grain}: {problem}" for problem in problems]
 
 
-def check_agreement(project: metricdsl.Project, metrics: list[str], data: dict[str, list[Row]],
-                    layouts: list[tuple[tuple[str, ...], str | None]]) -> None:
+def check_agreement(
+    project: metricdsl.Project,
+    metrics: list[str],
+    data: dict[str, list[Row]],
+    layouts: list[tuple[tuple[str, ...], str | None]],
+) -> None:
     """Both of Polars' engines agree with the reference in every layout."""
-    problems = [f"{engine}: {problem}" for engine in ("streaming", "in-memory") for by, grain in layouts
-                for problem in disagreements(project, metrics, data, by, grain, engine)]
+    problems = [
+        f"{engine}: {problem}"
+        for engine in ("streaming", "in-memory")
+        for by, grain in layouts
+        for problem in disagreements(project, metrics, data, by, grain, engine)
+    ]
     assert not problems, "\n".join(problems)
 
 
@@ -248,8 +299,7 @@ def test_library_agrees_with_the_reference_at_length(project: metricdsl.Project,
 
 @settings(max_examples=60, deadline=None)
 @given(data=datasets())
-def test_the_rest_of_the_language_agrees_with_the_reference(extended: metricdsl.Project,
-                                                             data: dict[str, list[Row]]) -> None:
+def test_the_rest_of_the_language_agrees_with_the_reference(extended: metricdsl.Project, data: dict[str, list[Row]]) -> None:
     extras = [name for name in extended.model.metrics if name.startswith("x_")]
     check_agreement(extended, extras, data, EXTRA_LAYOUTS)
 
@@ -257,8 +307,9 @@ def test_the_rest_of_the_language_agrees_with_the_reference(extended: metricdsl.
 @pytest.mark.slow
 @settings(max_examples=2000, deadline=None)
 @given(data=datasets())
-def test_the_rest_of_the_language_agrees_with_the_reference_at_length(extended: metricdsl.Project,
-                                                                       data: dict[str, list[Row]]) -> None:
+def test_the_rest_of_the_language_agrees_with_the_reference_at_length(
+    extended: metricdsl.Project, data: dict[str, list[Row]]
+) -> None:
     extras = [name for name in extended.model.metrics if name.startswith("x_")]
     check_agreement(extended, extras, data, EXTRA_LAYOUTS)
 
@@ -266,9 +317,19 @@ def test_the_rest_of_the_language_agrees_with_the_reference_at_length(extended: 
 @pytest.mark.parametrize("answers", [29, 30])
 def test_min_n_boundary(project: metricdsl.Project, answers: int) -> None:
     start = datetime.datetime(2026, 1, 5, 8)
-    rows = [{"customer_id": i % 3, "team": "north", "started_at": start + i * SECOND, "answered": True,
-             "nps_score": i % 11, "csat_score": i % 5 + 1, "effort_score": i % 5 + 1, "fcr_reported": i % 2 == 0}
-            for i in range(answers)]
+    rows = [
+        {
+            "customer_id": i % 3,
+            "team": "north",
+            "started_at": start + i * SECOND,
+            "answered": True,
+            "nps_score": i % 11,
+            "csat_score": i % 5 + 1,
+            "effort_score": i % 5 + 1,
+            "fcr_reported": i % 2 == 0,
+        }
+        for i in range(answers)
+    ]
     data = {"interactions": rows + [{"team": "north", "started_at": start}], "orders": []}
     [overall] = evaluate_reference(project.model, data, ["nps", "csat"])
     assert (overall["nps"] is None, overall["csat"] is None) == (answers < 30, answers < 30)
@@ -276,14 +337,18 @@ def test_min_n_boundary(project: metricdsl.Project, answers: int) -> None:
 
 
 def test_dashboard_is_its_metrics_by_its_dimensions_and_grain(project: metricdsl.Project) -> None:
-    data = {"interactions": [
-        {"customer_id": 1, "team": "north", "started_at": ANCHORS[1], "answered": True, "wait_s": 20.0},
-        {"customer_id": 1, "team": "north", "started_at": ANCHORS[1] + 7 * DAY, "answered": True, "wait_s": 5.0},
-        {"customer_id": 2, "team": None, "started_at": None, "answered": False, "wait_s": 4.0},
-    ], "orders": [{"customer_id": 1, "ordered_at": ANCHORS[1] + 30 * DAY, "amount": 10.0}]}
+    data = {
+        "interactions": [
+            {"customer_id": 1, "team": "north", "started_at": ANCHORS[1], "answered": True, "wait_s": 20.0},
+            {"customer_id": 1, "team": "north", "started_at": ANCHORS[1] + 7 * DAY, "answered": True, "wait_s": 5.0},
+            {"customer_id": 2, "team": None, "started_at": None, "answered": False, "wait_s": 4.0},
+        ],
+        "orders": [{"customer_id": 1, "ordered_at": ANCHORS[1] + 30 * DAY, "amount": 10.0}],
+    }
     dashboard = project.model.definitions.dashboards["service_2_0"]
     actual = project.evaluate(frames(project, data), dashboard="service_2_0")
-    expected = project.evaluate(frames(project, data), metrics=list(dashboard.metrics), by=dashboard.by,
-                                grain=dashboard.grain)
+    expected = project.evaluate(
+        frames(project, data), metrics=list(dashboard.metrics), by=dashboard.by, grain=dashboard.grain
+    )
     assert actual.equals(expected)
     check_agreement(project, list(dashboard.metrics), data, [(dashboard.by, dashboard.grain)])

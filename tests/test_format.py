@@ -18,17 +18,36 @@ from metricdsl.tools.fmt import format_file
 # Hypothesis warns when it prints a large generated tree; that is no failure of ours.
 pytestmark = pytest.mark.filterwarnings("ignore:Generating overly large repr")
 
-KEYWORDS = {"or", "and", "not", "in", "is", "null", "true", "false", "between", "case", "when", "then", "else",
-            "end", "where"}
+KEYWORDS = {
+    "or",
+    "and",
+    "not",
+    "in",
+    "is",
+    "null",
+    "true",
+    "false",
+    "between",
+    "case",
+    "when",
+    "then",
+    "else",
+    "end",
+    "where",
+}
 names = st.from_regex(r"[a-z_][a-z0-9_]{0,8}", fullmatch=True).filter(lambda n: n not in KEYWORDS)
-durations = st.builds(lambda n, unit: ast.Duration(n * {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}[unit],
-                                                   f"{n}{unit}"),
-                      st.integers(0, 999), st.sampled_from(["ms", "s", "m", "h", "d"]))
+durations = st.builds(
+    lambda n, unit: ast.Duration(n * {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}[unit], f"{n}{unit}"),
+    st.integers(0, 999),
+    st.sampled_from(["ms", "s", "m", "h", "d"]),
+)
 leaves = st.one_of(
     st.builds(ast.Number, st.integers(0, 10**6)),
     st.builds(ast.Number, st.floats(0, 1e6, allow_nan=False, allow_infinity=False)),
     st.builds(ast.String, st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=8)),
-    st.builds(ast.Bool, st.booleans()), st.builds(ast.Null), durations,
+    st.builds(ast.Bool, st.booleans()),
+    st.builds(ast.Null),
+    durations,
     st.builds(ast.Date, st.dates(datetime.date(1990, 1, 1), datetime.date(2100, 1, 1))),
     st.builds(ast.Name, names),
 )
@@ -42,11 +61,16 @@ def trees(children):
         st.builds(ast.In, children, st.builds(ast.ListOf, st.lists(children, max_size=2).map(tuple)), st.booleans()),
         st.builds(ast.Between, children, children, children),
         st.builds(ast.IsNull, children, st.booleans()),
-        st.builds(ast.Case, st.lists(st.tuples(children, children), min_size=1, max_size=2).map(tuple),
-                  st.none() | children),
-        st.builds(ast.Call, names, st.lists(children, max_size=2).map(tuple), st.none() | children,
-                  st.lists(st.builds(ast.Keyword, names, children), max_size=1).map(tuple))
-        .filter(lambda call: call.where is None or call.args or not call.keywords),
+        st.builds(
+            ast.Case, st.lists(st.tuples(children, children), min_size=1, max_size=2).map(tuple), st.none() | children
+        ),
+        st.builds(
+            ast.Call,
+            names,
+            st.lists(children, max_size=2).map(tuple),
+            st.none() | children,
+            st.lists(st.builds(ast.Keyword, names, children), max_size=1).map(tuple),
+        ).filter(lambda call: call.where is None or call.args or not call.keywords),
     )
 
 
@@ -122,6 +146,7 @@ def test_fmt_check_exits_1_with_a_diff_and_fmt_writes(tmp_path):
     from click.testing import CliRunner
 
     from metricdsl.cli import main
+
     path = tmp_path / "messy.yaml"
     path.write_text(MESSY)
     checked = CliRunner().invoke(main, ["fmt", "--check", str(path)])

@@ -14,10 +14,38 @@ from metricdsl.spec.loader import expressions, load_files, load_text
 SPEC_TEXTS = [path.read_text() for path in sorted(SPECS.glob("*.yaml"))]
 EXPRESSIONS = [e.text for e in expressions(load_files([SPECS])[0])]
 SOURCES = (SPECS / "sources.yaml").read_text()
-PIECES = st.sampled_from(list("()[]{}<>=!&|+-*/%,.:;'\"#@ \n\tabcdefnpqrstuvwxyz0123456789_") + [
-    " and ", " or ", " not ", " where ", " in ", " between ", " is null", "case when ", " then ", " end",
-    "share(", "mean(", "count(", "followed_by(", "7d", "20s", "@2026-01-01", "nps_score", "interactions",
-    "null", "true", "- ", ": ", "\n  ", "\n    expr: ", "metrics:", "sources:"])
+PIECES = st.sampled_from(
+    list("()[]{}<>=!&|+-*/%,.:;'\"#@ \n\tabcdefnpqrstuvwxyz0123456789_")
+    + [
+        " and ",
+        " or ",
+        " not ",
+        " where ",
+        " in ",
+        " between ",
+        " is null",
+        "case when ",
+        " then ",
+        " end",
+        "share(",
+        "mean(",
+        "count(",
+        "followed_by(",
+        "7d",
+        "20s",
+        "@2026-01-01",
+        "nps_score",
+        "interactions",
+        "null",
+        "true",
+        "- ",
+        ": ",
+        "\n  ",
+        "\n    expr: ",
+        "metrics:",
+        "sources:",
+    ]
+)
 
 
 def pieces(max_size: int) -> st.SearchStrategy[str]:
@@ -38,7 +66,7 @@ def mutated(draw, texts: list[str]) -> str:
     for _ in range(draw(st.integers(1, 4))):
         position = draw(st.integers(0, len(text)))
         cut = draw(st.integers(0, 5))
-        text = text[:position] + draw(pieces(3)) + text[position + cut:]
+        text = text[:position] + draw(pieces(3)) + text[position + cut :]
     return text
 
 
@@ -74,14 +102,17 @@ def test_validation_never_raises_long_run(text):
     assert_diagnoses(text)
 
 
-@pytest.mark.parametrize("text", [
-    as_metric("(" * 10_000 + "1" + ")" * 10_000),
-    as_metric("-" * 10_000 + "1"),
-    as_metric("not " * 5_000 + "true"),
-    as_metric(" + ".join(["1"] * 5_000)),
-    "metrics: " + "[" * 10_000 + "]" * 10_000,
-    "metrics:\n" + "".join("  " * i + f"k{i}:\n" for i in range(2_000)),
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        as_metric("(" * 10_000 + "1" + ")" * 10_000),
+        as_metric("-" * 10_000 + "1"),
+        as_metric("not " * 5_000 + "true"),
+        as_metric(" + ".join(["1"] * 5_000)),
+        "metrics: " + "[" * 10_000 + "]" * 10_000,
+        "metrics:\n" + "".join("  " * i + f"k{i}:\n" for i in range(2_000)),
+    ],
+)
 def test_deep_nesting_gives_a_diagnostic_not_a_recursion_error(text):
     diagnostics = validate_text(text)
     assert diagnostics and diagnostics[0].code in ("MD001", "MD003", "MD101", "MD204")

@@ -63,10 +63,14 @@ def project(tmp_path_factory):
 
 def calls(*rows: tuple) -> pl.DataFrame:
     """Rows of (team, week index from 2026-01-05, wait in s, ok), each twice to pass min_n 2."""
-    records = [{"team": team, "started_at": MONDAY + timedelta(weeks=week), "wait_s": wait, "ok": ok}
-               for team, week, wait, ok in rows for _ in range(2)]
-    return pl.DataFrame(records, schema={"team": pl.String, "started_at": pl.Datetime("us"), "wait_s": pl.Float64,
-                                         "ok": pl.Boolean})
+    records = [
+        {"team": team, "started_at": MONDAY + timedelta(weeks=week), "wait_s": wait, "ok": ok}
+        for team, week, wait, ok in rows
+        for _ in range(2)
+    ]
+    return pl.DataFrame(
+        records, schema={"team": pl.String, "started_at": pl.Datetime("us"), "wait_s": pl.Float64, "ok": pl.Boolean}
+    )
 
 
 def graded_rows(project, *rows, **request) -> list[dict]:
@@ -89,7 +93,10 @@ def test_below_min_n_is_no_data(project):
 def test_segment_and_dated_overrides(project):
     rows = graded_rows(project, ("vip", 0, 15.0, True), ("a", 0, 25.0, True), ("a", 1, 25.0, True))
     assert [(r["team"], str(r["__grain"]), r["asa__status"]) for r in rows] == [
-        ("a", "2026-01-05", "ok"), ("a", "2026-01-12", "warn"), ("vip", "2026-01-05", "warn")]
+        ("a", "2026-01-05", "ok"),
+        ("a", "2026-01-12", "warn"),
+        ("vip", "2026-01-05", "warn"),
+    ]
 
 
 @settings(max_examples=40, deadline=None)
@@ -101,23 +108,31 @@ def test_a_worse_value_never_has_a_better_status(project, first, second):
 
 
 def test_rules_compare_with_the_previous_period_and_format_their_message(project):
-    graded = project.grade({"calls": calls(("a", 0, 20.0, True), ("a", 1, 30.0, True), ("a", 3, 40.0, True))},
-                           dashboard="board")
+    graded = project.grade(
+        {"calls": calls(("a", 0, 20.0, True), ("a", 1, 30.0, True), ("a", 3, 40.0, True))}, dashboard="board"
+    )
     fired = [f for f in findings(project.model, graded) if f.name == "slower"]
     # Week 3 follows a gap: it has no previous period, so only week 1 fires.
     assert [(f.period, f.message) for f in fired] == [("2026-W03", "a: waits +50.0% to 30.0s")]
 
 
 def test_for_n_periods_needs_consecutive_periods(project):
-    graded = project.grade({"calls": calls(("a", 0, 26.0, True), ("a", 1, 27.0, True), ("a", 2, 10.0, True),
-                                           ("a", 3, 26.0, True), ("a", 5, 26.0, True))}, dashboard="board")
+    graded = project.grade(
+        {
+            "calls": calls(
+                ("a", 0, 26.0, True), ("a", 1, 27.0, True), ("a", 2, 10.0, True), ("a", 3, 26.0, True), ("a", 5, 26.0, True)
+            )
+        },
+        dashboard="board",
+    )
     fired = [f.period for f in findings(project.model, graded) if f.name == "slow_twice"]
     assert fired == ["2026-W03"]
 
 
 def test_scores_renormalise_weights_and_a_failing_critical_item_caps(project):
-    graded = project.grade({"calls": calls(("a", 0, 30.0, True), ("b", 0, 90.0, True), ("c", 0, None, None))},
-                           dashboard="board")
+    graded = project.grade(
+        {"calls": calls(("a", 0, 30.0, True), ("b", 0, 90.0, True), ("c", 0, None, None))}, dashboard="board"
+    )
     by_team = {s.group["team"]: s for s in scores(graded)}
     assert by_team["a"].score == pytest.approx((50 * 1 + 100 * 3) / 4)
     assert by_team["b"].capped and by_team["b"].score == pytest.approx(50.0)  # 75 capped at 50
@@ -132,10 +147,18 @@ def test_scores_stay_between_0_and_100(project, wait, ok):
     assert score.score is None or 0 <= score.score <= 100
 
 
-@pytest.mark.parametrize(("value", "unit", "text"), [
-    (432.0, "s", "7m 12s"), (45.25, "s", "45.2s"), (3725.0, "s", "1h 02m"), (0.4123, "ratio", "41.2%"),
-    (41.24, "points", "41.2"), (1234.5, "EUR", "1,234.5 EUR"), (None, "s", "n/a"),
-])
+@pytest.mark.parametrize(
+    ("value", "unit", "text"),
+    [
+        (432.0, "s", "7m 12s"),
+        (45.25, "s", "45.2s"),
+        (3725.0, "s", "1h 02m"),
+        (0.4123, "ratio", "41.2%"),
+        (41.24, "points", "41.2"),
+        (1234.5, "EUR", "1,234.5 EUR"),
+        (None, "s", "n/a"),
+    ],
+)
 def test_values_are_formatted_by_unit(value, unit, text):
     assert format_value(value, unit) == text
 
@@ -178,7 +201,9 @@ def test_check_exits_1_on_a_fail_and_prints_every_format(project, tmp_path):
     report = json.loads(CliRunner().invoke(main, [*base, "--format", "json"]).stdout)
     assert report["schema"] == "metricdsl-findings/1"
     assert {(f["name"], f["status"], f["group"]["team"]) for f in report["findings"]} == {
-        ("asa", "fail", "a"), ("asa", "warn", "b")}
+        ("asa", "fail", "a"),
+        ("asa", "warn", "b"),
+    }
     assert report["scores"][0]["items"][0] == {"metric": "asa", "value": 90.0, "points": 0.0, "weight": 1.0}
     markdown = CliRunner().invoke(main, [*base, "--format", "markdown"]).stdout
     assert "| fail | 2026-W02 | a | asa |" in markdown
@@ -192,17 +217,50 @@ def test_check_exits_1_on_a_fail_and_prints_every_format(project, tmp_path):
 
 def test_cost_over_loyalty_fires_when_handle_time_falls_and_repeats_rise_significantly():
     from conftest import SPECS, frame
+
     library = metricdsl.load(SPECS)
     week1, week2 = datetime(2026, 1, 5, 9), datetime(2026, 1, 12, 9)
-    rows = [{"team": "north", "customer_id": c, "started_at": week1, "answered": True, "talk_s": 600.0,
-             "hold_s": 0.0, "wrap_s": 0.0} for c in range(40)]
-    rows += [{"team": "north", "customer_id": 100 + c, "started_at": week2, "answered": True, "talk_s": 300.0,
-              "hold_s": 0.0, "wrap_s": 0.0} for c in range(40)]
+    rows = [
+        {
+            "team": "north",
+            "customer_id": c,
+            "started_at": week1,
+            "answered": True,
+            "talk_s": 600.0,
+            "hold_s": 0.0,
+            "wrap_s": 0.0,
+        }
+        for c in range(40)
+    ]
+    rows += [
+        {
+            "team": "north",
+            "customer_id": 100 + c,
+            "started_at": week2,
+            "answered": True,
+            "talk_s": 300.0,
+            "hold_s": 0.0,
+            "wrap_s": 0.0,
+        }
+        for c in range(40)
+    ]
     # Every week-2 customer comes back two days later: repeat rate 0 % → 100 % (the callbacks are in week 2 too).
-    rows += [{"team": "north", "customer_id": 100 + c, "started_at": week2 + timedelta(days=2), "answered": True,
-              "talk_s": 300.0, "hold_s": 0.0, "wrap_s": 0.0} for c in range(40)]
-    graded = library.grade({"interactions": frame(library, "interactions", rows),
-                            "orders": frame(library, "orders", [])}, dashboard="service_2_0")
+    rows += [
+        {
+            "team": "north",
+            "customer_id": 100 + c,
+            "started_at": week2 + timedelta(days=2),
+            "answered": True,
+            "talk_s": 300.0,
+            "hold_s": 0.0,
+            "wrap_s": 0.0,
+        }
+        for c in range(40)
+    ]
+    graded = library.grade(
+        {"interactions": frame(library, "interactions", rows), "orders": frame(library, "orders", [])},
+        dashboard="service_2_0",
+    )
     fired = [f for f in findings(library.model, graded) if f.name == "cost_over_loyalty"]
     assert [(f.period, f.severity) for f in fired] == [("2026-W03", "warn")]
     assert fired[0].message == "north: handle time -50.0% to 5m 00s while effort (n/a) or repeat contacts (50.0%) rose"
@@ -210,7 +268,10 @@ def test_cost_over_loyalty_fires_when_handle_time_falls_and_repeats_rise_signifi
 
 def test_spec_tests_assert_statuses_scores_and_findings(tmp_path):
     from metricdsl.tools.spectest import run_tests
-    (tmp_path / "spec.yaml").write_text(SPEC + """\
+
+    (tmp_path / "spec.yaml").write_text(
+        SPEC
+        + """\
 tests:
   - name: right
     by: [team]
@@ -225,8 +286,14 @@ tests:
     given: {calls: [{team: a, wait_s: 45, ok: true, started_at: 2026-01-05T09:00:00}]}
     expect: [{team: a, asa.status: ok, card.score: 10}]
     findings: [slower]
-""")
+"""
+    )
     outcomes = run_tests(metricdsl.load(tmp_path))
-    assert [o.failures for o in outcomes] == [[], [
-        "expected finding `slower` did not fire", "asa.status (team=a): expected ok, got no_data",
-        "card.score (team=a): expected 10, got 100.0"]]
+    assert [o.failures for o in outcomes] == [
+        [],
+        [
+            "expected finding `slower` did not fire",
+            "asa.status (team=a): expected ok, got no_data",
+            "card.score (team=a): expected 10, got 100.0",
+        ],
+    ]

@@ -12,9 +12,16 @@ from metricdsl.semantics.graph import dependency_graph, impact, render_graph, re
 def test_impact_of_a_column_follows_derived_columns_windows_and_metrics_of_metrics(project):
     graph = dependency_graph(project.model)
     assert impact(graph, "column:interactions.wait_s") == [
-        "derived:interactions.short_abandon", "metric:asa", "metric:service_level", "metric:abandon_rate",
-        "dashboard:service_2_0", "target:asa", "rule:service_level_slipping", "target:service_level",
-        "target:abandon_rate"]
+        "derived:interactions.short_abandon",
+        "metric:asa",
+        "metric:service_level",
+        "metric:abandon_rate",
+        "dashboard:service_2_0",
+        "target:asa",
+        "rule:service_level_slipping",
+        "target:service_level",
+        "target:abandon_rate",
+    ]
     assert impact(graph, "metric:fcr") == ["dashboard:service_2_0", "scorecard:loyalty_driver", "target:fcr"]
     customer = impact(graph, "column:orders.customer_id")
     assert {"metric:buy_again_30d", "metric:buy_more_30d", "metric:loyalty_index"} <= set(customer)

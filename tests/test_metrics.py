@@ -15,8 +15,18 @@ DAY = timedelta(days=1)
 
 def contact(**fields) -> dict:
     """An answered phone contact of team north at T0, with the fields given overriding."""
-    row = {"interaction_id": 1, "customer_id": 1, "team": "north", "channel": "phone", "started_at": T0,
-           "answered": True, "wait_s": 10.0, "talk_s": 100.0, "hold_s": 0.0, "wrap_s": 20.0}
+    row = {
+        "interaction_id": 1,
+        "customer_id": 1,
+        "team": "north",
+        "channel": "phone",
+        "started_at": T0,
+        "answered": True,
+        "wait_s": 10.0,
+        "talk_s": 100.0,
+        "hold_s": 0.0,
+        "wrap_s": 20.0,
+    }
     return row | fields
 
 
@@ -25,6 +35,7 @@ def answers(column: str, scores: list, copies: int = 1) -> list[dict]:
 
 
 # -- survey metrics (min_n 30: the fixtures repeat their answers to reach it) ----------------------
+
 
 def test_nps_is_promoters_minus_detractors_among_answers(project):
     rows = answers("nps_score", [10, 9, 3, None], copies=10)
@@ -68,6 +79,7 @@ def test_reported_fcr_is_the_share_of_resolved_answers(project):
 
 # -- repeat contacts ------------------------------------------------------------------------------
 
+
 def test_contacts_counts_every_offered_contact(project):
     rows = [contact(), contact(answered=False, talk_s=None), contact(channel="email", started_at=None)]
     assert value(project, "contacts", rows) == 3
@@ -75,8 +87,10 @@ def test_contacts_counts_every_offered_contact(project):
 
 def test_repeat_exactly_seven_days_later_counts_and_one_second_more_does_not(project):
     rows = [
-        contact(customer_id=1), contact(customer_id=1, started_at=T0 + 7 * DAY),
-        contact(customer_id=2), contact(customer_id=2, started_at=T0 + 7 * DAY + SECOND),
+        contact(customer_id=1),
+        contact(customer_id=1, started_at=T0 + 7 * DAY),
+        contact(customer_id=2),
+        contact(customer_id=2, started_at=T0 + 7 * DAY + SECOND),
     ]
     # Customer 1's first contact repeats; nothing else does (the later contacts have no follower).
     assert value(project, "repeat_rate", rows) == pytest.approx(1 / 4)
@@ -101,15 +115,24 @@ def test_repeat_of_a_contact_without_customer_or_time_is_unknown(project):
 
 # -- handling -------------------------------------------------------------------------------------
 
+
 def test_aht_averages_handle_time_of_answered_contacts(project):
-    rows = [contact(talk_s=100.0, hold_s=20.0, wrap_s=30.0), contact(talk_s=50.0, hold_s=0.0, wrap_s=10.0),
-            contact(answered=False, talk_s=500.0), contact(hold_s=None)]
+    rows = [
+        contact(talk_s=100.0, hold_s=20.0, wrap_s=30.0),
+        contact(talk_s=50.0, hold_s=0.0, wrap_s=10.0),
+        contact(answered=False, talk_s=500.0),
+        contact(hold_s=None),
+    ]
     assert value(project, "aht", rows) == pytest.approx((150 + 60) / 2)
 
 
 def test_asa_is_the_wait_of_answered_live_contacts(project):
-    rows = [contact(wait_s=10.0), contact(channel="chat", wait_s=30.0), contact(channel="email", wait_s=3600.0),
-            contact(answered=False, wait_s=90.0)]
+    rows = [
+        contact(wait_s=10.0),
+        contact(channel="chat", wait_s=30.0),
+        contact(channel="email", wait_s=3600.0),
+        contact(answered=False, wait_s=90.0),
+    ]
     assert value(project, "asa", rows) == pytest.approx(20.0)
 
 
@@ -124,14 +147,22 @@ def test_service_level_leaves_out_short_abandons_but_not_an_abandon_after_exactl
 
 
 def test_abandon_rate_leaves_out_short_abandons(project):
-    rows = [contact(), contact(answered=False, wait_s=4.0), contact(answered=False, wait_s=5.0),
-            contact(answered=False, wait_s=60.0, channel="email")]
+    rows = [
+        contact(),
+        contact(answered=False, wait_s=4.0),
+        contact(answered=False, wait_s=5.0),
+        contact(answered=False, wait_s=60.0, channel="email"),
+    ]
     assert value(project, "abandon_rate", rows) == pytest.approx(1 / 2)
 
 
 def test_transfer_rate_among_answered_contacts(project):
-    rows = [contact(transferred=True), contact(transferred=False), contact(transferred=None),
-            contact(answered=False, transferred=True)]
+    rows = [
+        contact(transferred=True),
+        contact(transferred=False),
+        contact(transferred=None),
+        contact(answered=False, transferred=True),
+    ]
     assert value(project, "transfer_rate", rows) == pytest.approx(1 / 2)
 
 
@@ -143,14 +174,18 @@ def test_team_with_only_email_has_a_row_with_null_live_metrics(project):
 
 # -- sales ----------------------------------------------------------------------------------------
 
+
 def test_sales_conversion_among_answered_contacts(project):
     rows = [contact(sale=True), contact(sale=False), contact(sale=False), contact(answered=False, sale=None)]
     assert value(project, "sales_conversion", rows) == pytest.approx(1 / 3)
 
 
 def test_sales_per_handle_hour(project):
-    rows = [contact(sale=True, talk_s=600.0, wrap_s=0.0), contact(sale=True, talk_s=900.0, wrap_s=0.0),
-            contact(sale=False, talk_s=300.0, wrap_s=0.0)]
+    rows = [
+        contact(sale=True, talk_s=600.0, wrap_s=0.0),
+        contact(sale=True, talk_s=900.0, wrap_s=0.0),
+        contact(sale=False, talk_s=300.0, wrap_s=0.0),
+    ]
     assert value(project, "sales_per_hour", rows) == pytest.approx(2 / 0.5)
 
 
@@ -162,6 +197,7 @@ def test_no_sales_is_a_real_zero_and_no_handle_time_is_null(project):
 
 # -- loyalty behaviour after a contact -------------------------------------------------------------
 
+
 def order(**fields) -> dict:
     row = {"order_id": 1, "customer_id": 1, "ordered_at": T0 + DAY, "amount": 50.0, "cross_sell": False}
     return row | fields
@@ -170,11 +206,11 @@ def order(**fields) -> dict:
 def test_buy_again_window_is_strictly_after_and_at_most_30_days(project):
     rows = [contact(customer_id=c) for c in (1, 2, 3, 4, 5)]
     orders = [
-        order(customer_id=1, ordered_at=T0),                            # same second: no
-        order(customer_id=2, ordered_at=T0 + 30 * DAY),                 # exactly 30 days: yes
-        order(customer_id=3, ordered_at=T0 + 30 * DAY + SECOND),        # one second late: no
-        order(customer_id=4, ordered_at=T0 + SECOND, amount=-20.0),     # a refund: no
-        order(customer_id=5, ordered_at=T0 - DAY),                      # before: no
+        order(customer_id=1, ordered_at=T0),  # same second: no
+        order(customer_id=2, ordered_at=T0 + 30 * DAY),  # exactly 30 days: yes
+        order(customer_id=3, ordered_at=T0 + 30 * DAY + SECOND),  # one second late: no
+        order(customer_id=4, ordered_at=T0 + SECOND, amount=-20.0),  # a refund: no
+        order(customer_id=5, ordered_at=T0 - DAY),  # before: no
     ]
     assert value(project, "buy_again_30d", rows, orders) == pytest.approx(1 / 5)
 
@@ -201,23 +237,31 @@ def test_loyalty_index_combines_nps_and_buy_again_after_aggregation(project):
 
 # -- grains ---------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("moment", "grain", "label"), [
-    (datetime(2025, 12, 29, 0, 0), "week", "2026-W01"),
-    (datetime(2025, 12, 28, 23, 59, 59), "week", "2025-W52"),
-    (datetime(2027, 1, 1, 12), "week", "2026-W53"),
-    (datetime(2026, 1, 4, 23, 59), "week", "2026-W01"),
-    (datetime(2026, 3, 31, 23, 0), "month", "2026-03"),
-    (datetime(2026, 4, 1), "quarter", "2026-Q2"),
-    (datetime(2025, 12, 31, 23, 59), "year", 2025),
-])
+
+@pytest.mark.parametrize(
+    ("moment", "grain", "label"),
+    [
+        (datetime(2025, 12, 29, 0, 0), "week", "2026-W01"),
+        (datetime(2025, 12, 28, 23, 59, 59), "week", "2025-W52"),
+        (datetime(2027, 1, 1, 12), "week", "2026-W53"),
+        (datetime(2026, 1, 4, 23, 59), "week", "2026-W01"),
+        (datetime(2026, 3, 31, 23, 0), "month", "2026-03"),
+        (datetime(2026, 4, 1), "quarter", "2026-Q2"),
+        (datetime(2025, 12, 31, 23, 59), "year", 2025),
+    ],
+)
 def test_grain_labels(project, moment, grain, label):
     (row,) = evaluate(project, [contact(started_at=moment)], metrics=["contacts"], grain=grain)
     assert row == {grain: label, "contacts": 1}
 
 
 def test_contacts_by_team_and_week_across_the_new_year(project):
-    rows = [contact(started_at=datetime(2025, 12, 28, 9)), contact(started_at=datetime(2025, 12, 29, 9)),
-            contact(started_at=datetime(2026, 1, 4, 9)), contact(team="south", started_at=datetime(2026, 1, 5, 9))]
+    rows = [
+        contact(started_at=datetime(2025, 12, 28, 9)),
+        contact(started_at=datetime(2025, 12, 29, 9)),
+        contact(started_at=datetime(2026, 1, 4, 9)),
+        contact(team="south", started_at=datetime(2026, 1, 5, 9)),
+    ]
     result = evaluate(project, rows, metrics=["contacts"], by=["team"], grain="week")
     assert result == [
         {"team": "north", "week": "2025-W52", "contacts": 1},

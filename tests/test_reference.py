@@ -100,11 +100,18 @@ def test_min_n_nulls_a_small_sample_and_what_is_computed_from_it(library: Model,
     assert overall(events, {"events": four}, "picky", "picky_twice") == {"picky": 3.0, "picky_twice": 6.0}
 
 
-@pytest.mark.parametrize(("gap", "repeat"), [
-    (WEEK, 1.0), (WEEK + SECOND, 0.0), (WEEK - SECOND, 1.0), (datetime.timedelta(0), 0.0),
-])
-def test_followed_by_window_is_strictly_after_and_at_most_the_width(library: Model, gap: datetime.timedelta,
-                                                                     repeat: float) -> None:
+@pytest.mark.parametrize(
+    ("gap", "repeat"),
+    [
+        (WEEK, 1.0),
+        (WEEK + SECOND, 0.0),
+        (WEEK - SECOND, 1.0),
+        (datetime.timedelta(0), 0.0),
+    ],
+)
+def test_followed_by_window_is_strictly_after_and_at_most_the_width(
+    library: Model, gap: datetime.timedelta, repeat: float
+) -> None:
     data = {"interactions": [contact(T0, channel="phone"), contact(T0 + gap, channel="chat")]}
     [first, _] = evaluate_reference(library, data, ["repeat_rate"], by=["channel"])
     assert first == {"channel": "phone", "repeat_rate": repeat}
@@ -113,16 +120,18 @@ def test_followed_by_window_is_strictly_after_and_at_most_the_width(library: Mod
 def test_followed_by_is_null_without_a_time_or_a_key(library: Model) -> None:
     rows = [contact(None, channel="phone"), contact(T0, customer=None, channel="chat"), contact(T0 + SECOND)]
     result = evaluate_reference(library, {"interactions": rows}, ["repeat_rate", "contacts"], by=["channel"])
-    assert result[:2] == [{"channel": "phone", "repeat_rate": None, "contacts": 1},
-                          {"channel": "chat", "repeat_rate": None, "contacts": 1}]
+    assert result[:2] == [
+        {"channel": "phone", "repeat_rate": None, "contacts": 1},
+        {"channel": "chat", "repeat_rate": None, "contacts": 1},
+    ]
 
 
 def test_preceded_by_filter_and_paired_keys(events: Model) -> None:
     rows = [
         {"user_id": 1, "at": T0, "a": True},
-        {"user_id": 1, "at": T0 + WEEK, "a": False},         # preceded by the first, exactly 7 days before
-        {"user_id": 1, "at": T0 + 2 * WEEK, "a": True},      # preceded by the second only, which fails `a`
-        {"user_id": 2, "ref": 1, "at": T0 + SECOND},          # referred by user 1: `referred` for the first row
+        {"user_id": 1, "at": T0 + WEEK, "a": False},  # preceded by the first, exactly 7 days before
+        {"user_id": 1, "at": T0 + 2 * WEEK, "a": True},  # preceded by the second only, which fails `a`
+        {"user_id": 2, "ref": 1, "at": T0 + SECOND},  # referred by user 1: `referred` for the first row
     ]
     result = overall(events, {"events": rows}, "returned_rate", "referred_count")
     assert result == {"returned_rate": 0.25, "referred_count": 1}
@@ -137,13 +146,19 @@ def test_three_valued_logic(events: Model) -> None:
 def test_in_skips_null_items_and_keeps_null_operands_out(events: Model) -> None:
     rows = [{"kind": "p"}, {"kind": "q"}, {"kind": None}]
     assert overall(events, {"events": rows}, "kind_in", "kind_not_in", "distinct") == {
-        "kind_in": 1, "kind_not_in": 1, "distinct": 2}
+        "kind_in": 1,
+        "kind_not_in": 1,
+        "distinct": 2,
+    }
 
 
 def test_division_and_remainder_by_zero_are_null(events: Model, library: Model) -> None:
     rows = [{"x": 3.0, "y": 0.0, "kind": "q"}, {"x": 1.0, "y": None, "kind": "q"}]
     assert overall(events, {"events": rows}, "ratio", "remainder", "per_p") == {
-        "ratio": None, "remainder": None, "per_p": None}
+        "ratio": None,
+        "remainder": None,
+        "per_p": None,
+    }
     no_handle_time = [contact(T0, sale=True, talk_s=0.0, hold_s=0.0, wrap_s=0.0)]
     assert overall(library, {"interactions": no_handle_time}, "sales_per_hour") == {"sales_per_hour": None}
 
@@ -170,33 +185,49 @@ def test_round_is_half_to_even(events: Model) -> None:
 
 def test_empty_population_is_null_but_counts_are_zero(events: Model) -> None:
     assert overall(events, {"events": []}, "total", "distinct", "a_or_b", "share_a_and_b") == {
-        "total": None, "distinct": 0, "a_or_b": 0, "share_a_and_b": None}
+        "total": None,
+        "distinct": 0,
+        "a_or_b": 0,
+        "share_a_and_b": None,
+    }
 
 
 def test_groups_come_from_unfiltered_rows(library: Model) -> None:
-    rows = [contact(T0, team="email_only", channel="email", wait_s=3.0), contact(T0, team="live", channel="phone",
-                                                                              wait_s=4.0)]
+    rows = [
+        contact(T0, team="email_only", channel="email", wait_s=3.0),
+        contact(T0, team="live", channel="phone", wait_s=4.0),
+    ]
     result = evaluate_reference(library, {"interactions": rows}, ["asa", "contacts"], by=["team"])
     assert result == [{"team": "email_only", "asa": None, "contacts": 1}, {"team": "live", "asa": 4.0, "contacts": 1}]
 
 
-@pytest.mark.parametrize(("day", "grain", "label"), [
-    (datetime.date(2025, 12, 29), "week", "2026-W01"),
-    (datetime.date(2025, 12, 28), "week", "2025-W52"),
-    (datetime.date(2027, 1, 3), "week", "2026-W53"),
-    (datetime.date(2026, 1, 31), "month", "2026-01"),
-    (datetime.date(2026, 12, 31), "quarter", "2026-Q4"),
-    (datetime.date(2026, 4, 1), "quarter", "2026-Q2"),
-    (datetime.date(2026, 4, 1), "year", 2026),
-    (datetime.date(2026, 4, 1), "day", datetime.date(2026, 4, 1)),
-])
+@pytest.mark.parametrize(
+    ("day", "grain", "label"),
+    [
+        (datetime.date(2025, 12, 29), "week", "2026-W01"),
+        (datetime.date(2025, 12, 28), "week", "2025-W52"),
+        (datetime.date(2027, 1, 3), "week", "2026-W53"),
+        (datetime.date(2026, 1, 31), "month", "2026-01"),
+        (datetime.date(2026, 12, 31), "quarter", "2026-Q4"),
+        (datetime.date(2026, 4, 1), "quarter", "2026-Q2"),
+        (datetime.date(2026, 4, 1), "year", 2026),
+        (datetime.date(2026, 4, 1), "day", datetime.date(2026, 4, 1)),
+    ],
+)
 def test_grain_labels(day: datetime.date, grain: str, label: object) -> None:
     assert grain_key(datetime.datetime.combine(day, datetime.time(23, 59, 59)), grain) == label
 
 
 def test_iso_week_groups_across_the_new_year(library: Model) -> None:
-    rows = [contact(datetime.datetime(2025, 12, 29, 0, 0)), contact(datetime.datetime(2026, 1, 4, 23, 59, 59)),
-            contact(datetime.datetime(2025, 12, 28, 23, 59, 59)), contact(None)]
+    rows = [
+        contact(datetime.datetime(2025, 12, 29, 0, 0)),
+        contact(datetime.datetime(2026, 1, 4, 23, 59, 59)),
+        contact(datetime.datetime(2025, 12, 28, 23, 59, 59)),
+        contact(None),
+    ]
     result = evaluate_reference(library, {"interactions": rows}, ["contacts"], grain="week")
-    assert result == [{"week": "2026-W01", "contacts": 2}, {"week": "2025-W52", "contacts": 1},
-                      {"week": None, "contacts": 1}]
+    assert result == [
+        {"week": "2026-W01", "contacts": 2},
+        {"week": "2025-W52", "contacts": 1},
+        {"week": None, "contacts": 1},
+    ]

@@ -54,17 +54,29 @@ def interval(bounds: Interval, **columns: list) -> list[tuple]:
 # --- published and closed-form values -----------------------------------------------------------
 
 
-@pytest.mark.parametrize(("k", "n", "lower", "upper"), [
-    (81, 263, 0.2553, 0.3662), (15, 148, 0.0624, 0.1605), (0, 20, 0.0, 0.1611), (1, 29, 0.0061, 0.1718)])
+@pytest.mark.parametrize(
+    ("k", "n", "lower", "upper"),
+    [(81, 263, 0.2553, 0.3662), (15, 148, 0.0624, 0.1605), (0, 20, 0.0, 0.1611), (1, 29, 0.0061, 0.1718)],
+)
 def test_wilson_matches_newcombe_1998(k, n, lower, upper):
     # Newcombe (1998), Stat. Med. 17:857, Table II, method 3 (score interval without correction).
     ((low, high),) = interval(wilson_interval(P, N), p=[k / n], n=[n])
     assert (round(low, 4), round(high, 4)) == (lower, upper)
 
 
-@pytest.mark.parametrize(("p", "df", "expected"), [
-    (0.975, 1, 12.706), (0.975, 10, 2.228), (0.975, 30, 2.042), (0.95, 5, 2.015), (0.995, 20, 2.845),
-    (0.9995, 3, 12.924), (0.9, 60, 1.296), (0.99, 120, 2.358)])
+@pytest.mark.parametrize(
+    ("p", "df", "expected"),
+    [
+        (0.975, 1, 12.706),
+        (0.975, 10, 2.228),
+        (0.975, 30, 2.042),
+        (0.95, 5, 2.015),
+        (0.995, 20, 2.845),
+        (0.9995, 3, 12.924),
+        (0.9, 60, 1.296),
+        (0.99, 120, 2.358),
+    ],
+)
 def test_t_quantile_matches_printed_tables(p, df, expected):
     assert round(t_quantile(p, df), 3) == expected
 
@@ -89,8 +101,7 @@ def test_mean_interval_of_students_sleep_data():
     # R's t.test(extra ~ group, data = sleep, paired = TRUE) gives 0.7001142 to 2.4598858.
     differences = [1.2, 2.4, 1.3, 1.3, 0.0, 1.0, 1.8, 0.8, 4.6, 1.4]
     bounds = mean_interval(pl.col("mean"), pl.col("sd"), N)
-    ((low, high),) = interval(bounds, mean=[statistics.mean(differences)], sd=[statistics.stdev(differences)],
-                              n=[10])
+    ((low, high),) = interval(bounds, mean=[statistics.mean(differences)], sd=[statistics.stdev(differences)], n=[10])
     assert (low, high) == pytest.approx((0.7001142, 2.4598858), abs=1e-7)
 
 
@@ -99,9 +110,17 @@ def test_welch_on_sleep_groups(confidence, significant):
     # R's t.test(extra ~ group, data = sleep): Welch t = -1.8608, df = 17.776, p = 0.07939.
     one = [0.7, -1.6, -0.2, -1.2, -0.1, 3.4, 3.7, 0.8, 0.0, 2.0]
     two = [1.9, 0.8, 1.1, 0.1, -0.1, 4.4, 5.5, 1.6, 4.6, 3.4]
-    columns = {name: [value] for name, value in {
-        "m1": statistics.mean(two), "s1": statistics.stdev(two), "n1": 10,
-        "m0": statistics.mean(one), "s0": statistics.stdev(one), "n0": 10}.items()}
+    columns = {
+        name: [value]
+        for name, value in {
+            "m1": statistics.mean(two),
+            "s1": statistics.stdev(two),
+            "n1": 10,
+            "m0": statistics.mean(one),
+            "s0": statistics.stdev(one),
+            "n0": 10,
+        }.items()
+    }
     change = significant_mean_change(*map(pl.col, ("m1", "s1", "n1", "m0", "s0", "n0")), confidence=confidence)
     assert evaluate(columns, change=change)["change"] == [significant]
 
@@ -110,8 +129,12 @@ def test_nps_worked_example():
     # 100 answers, 50 % promoters and 20 % detractors: NPS 30, variance 0.5 + 0.2 - 0.3² = 0.61.
     se = 100 * math.sqrt(0.61 / 100)
     bounds = difference_interval(pl.col("a"), pl.col("b"), N, scale=100)
-    out = evaluate({"a": [0.5], "b": [0.2], "n": [100]}, se=difference_se(pl.col("a"), pl.col("b"), N, 100),
-                   lower=bounds.lower, upper=bounds.upper)
+    out = evaluate(
+        {"a": [0.5], "b": [0.2], "n": [100]},
+        se=difference_se(pl.col("a"), pl.col("b"), N, 100),
+        lower=bounds.lower,
+        upper=bounds.upper,
+    )
     assert out["se"] == pytest.approx([se])
     assert (out["lower"][0], out["upper"][0]) == pytest.approx((30 - 1.959964 * se, 30 + 1.959964 * se))
 
@@ -122,8 +145,11 @@ def test_nps_worked_example():
 def test_t_quantile_agrees_with_scipy_over_the_grid():
     scipy_stats = pytest.importorskip("scipy.stats")
     levels = [p for p in T_GRID_P if p > 0.5]
-    worst = max(abs(t_quantile(p, df) / reference - 1)
-                for df in T_GRID_DF for p, reference in zip(levels, scipy_stats.t.ppf(levels, df)))
+    worst = max(
+        abs(t_quantile(p, df) / reference - 1)
+        for df in T_GRID_DF
+        for p, reference in zip(levels, scipy_stats.t.ppf(levels, df))
+    )
     assert worst < 1e-9
     assert all(t_quantile(0.5, df) == 0.0 for df in T_GRID_DF)
 
@@ -153,14 +179,14 @@ def test_wilson_agrees_with_scipy_binomtest(confidence):
         expected.append((ci.low, ci.high))
     got = interval(wilson_interval(P, N, confidence), p=[k / n for k, n in cases], n=[n for _, n in cases])
     assert [bound for pair in got for bound in pair] == pytest.approx(
-        [bound for pair in expected for bound in pair], rel=1e-9, abs=1e-15)
+        [bound for pair in expected for bound in pair], rel=1e-9, abs=1e-15
+    )
 
 
 def test_mean_interval_agrees_with_scipy():
     scipy_stats = pytest.importorskip("scipy.stats")
     ns = [2, 3, 5, 10, 31, 299, 300, 301, 302, 1000, 50_000]
-    got = interval(mean_interval(pl.col("mean"), pl.col("sd"), N, 0.99), mean=[3.5] * len(ns),
-                   sd=[2.0] * len(ns), n=ns)
+    got = interval(mean_interval(pl.col("mean"), pl.col("sd"), N, 0.99), mean=[3.5] * len(ns), sd=[2.0] * len(ns), n=ns)
     expected = [scipy_stats.t.interval(0.99, n - 1, loc=3.5, scale=2.0 / math.sqrt(n)) for n in ns]
     assert [b for pair in got for b in pair] == pytest.approx([b for pair in expected for b in pair], rel=1e-10)
 
@@ -170,8 +196,14 @@ def test_welch_decision_agrees_with_scipy_off_the_rounding_band():
     np = pytest.importorskip("numpy")
     rng = np.random.default_rng(7)
     size = 400
-    columns = {"m1": rng.normal(0, 1, size), "s1": rng.uniform(0.5, 3, size), "n1": rng.integers(2, 60, size),
-               "m0": rng.normal(0, 1, size), "s0": rng.uniform(0.5, 3, size), "n0": rng.integers(2, 60, size)}
+    columns = {
+        "m1": rng.normal(0, 1, size),
+        "s1": rng.uniform(0.5, 3, size),
+        "n1": rng.integers(2, 60, size),
+        "m0": rng.normal(0, 1, size),
+        "s0": rng.uniform(0.5, 3, size),
+        "n0": rng.integers(2, 60, size),
+    }
     change = significant_mean_change(*map(pl.col, columns), confidence=0.95)
     got = evaluate({k: v.tolist() for k, v in columns.items()}, change=change)["change"]
     v1, v0 = columns["s1"] ** 2 / columns["n1"], columns["s0"] ** 2 / columns["n0"]
@@ -179,8 +211,12 @@ def test_welch_decision_agrees_with_scipy_off_the_rounding_band():
     statistic = np.abs(columns["m1"] - columns["m0"]) / np.sqrt(v1 + v0)
     # Inside the lookup range a fractional df is rounded down: a slightly wider, conservative test.
     band = (statistic > scipy_stats.t.ppf(0.975, df)) & (statistic <= scipy_stats.t.ppf(0.975, np.floor(df)))
-    reference = scipy_stats.ttest_ind_from_stats(columns["m1"], columns["s1"], columns["n1"], columns["m0"],
-                                                 columns["s0"], columns["n0"], equal_var=False).pvalue < 0.05
+    reference = (
+        scipy_stats.ttest_ind_from_stats(
+            columns["m1"], columns["s1"], columns["n1"], columns["m0"], columns["s0"], columns["n0"], equal_var=False
+        ).pvalue
+        < 0.05
+    )
     assert got == [bool(r) and not b for r, b in zip(reference, band)]
     assert 20 < sum(got) < size - 20
 
@@ -209,8 +245,7 @@ def test_wilson_shrinks_as_n_grows(rows, extra):
     assert all(h2 - l2 < h1 - l1 for (l1, h1), (l2, h2) in zip(small, large))
 
 
-means = st.lists(st.tuples(st.floats(-1e6, 1e6), st.floats(1e-3, 1e4), st.integers(2, 10**6)),
-                 min_size=1, max_size=12)
+means = st.lists(st.tuples(st.floats(-1e6, 1e6), st.floats(1e-3, 1e4), st.integers(2, 10**6)), min_size=1, max_size=12)
 
 
 @PROPERTY
@@ -226,16 +261,16 @@ def test_mean_interval_contains_the_mean_and_shrinks(rows, extra):
     assert all(h2 - l2 < h1 - l1 for (l1, h1), (l2, h2) in zip(small, large))
 
 
-answers = st.lists(st.tuples(st.integers(0, 500), st.integers(0, 500), st.integers(0, 500)).filter(any),
-                   min_size=1, max_size=12)
+answers = st.lists(
+    st.tuples(st.integers(0, 500), st.integers(0, 500), st.integers(0, 500)).filter(any), min_size=1, max_size=12
+)
 
 
 @PROPERTY
 @given(answers, st.integers(2, 10))
 def test_difference_interval_contains_the_estimate_and_shrinks(rows, factor):
     n = [a + b + rest for a, b, rest in rows]
-    columns = {"a": [a / total for (a, _, _), total in zip(rows, n)],
-               "b": [b / total for (_, b, _), total in zip(rows, n)]}
+    columns = {"a": [a / total for (a, _, _), total in zip(rows, n)], "b": [b / total for (_, b, _), total in zip(rows, n)]}
     bounds = difference_interval(pl.col("a"), pl.col("b"), N, scale=100)
     small = interval(bounds, **columns, n=n)
     large = interval(bounds, **columns, n=[total * factor for total in n])
@@ -254,21 +289,31 @@ def test_significant_change_is_symmetric_and_false_without_change(rows):
     now, se_now, before, se_before = (list(column) for column in zip(*rows))
     columns = {"x": now, "sx": se_now, "y": before, "sy": se_before}
     x, sx, y, sy = map(pl.col, columns)
-    out = evaluate(columns, forward=significant_change(x, sx, y, sy), backward=significant_change(y, sy, x, sx),
-                   same=significant_change(x, sx, x, sy))
+    out = evaluate(
+        columns,
+        forward=significant_change(x, sx, y, sy),
+        backward=significant_change(y, sy, x, sx),
+        same=significant_change(x, sx, x, sy),
+    )
     assert out["forward"] == out["backward"]
     assert not any(out["same"])
 
 
 @PROPERTY
-@given(st.lists(st.tuples(estimates, errors, st.integers(2, 500), estimates, errors, st.integers(2, 500)),
-                min_size=1, max_size=12))
+@given(
+    st.lists(
+        st.tuples(estimates, errors, st.integers(2, 500), estimates, errors, st.integers(2, 500)), min_size=1, max_size=12
+    )
+)
 def test_significant_mean_change_is_symmetric_and_false_without_change(rows):
     columns = dict(zip(("m1", "s1", "n1", "m0", "s0", "n0"), (list(column) for column in zip(*rows))))
     m1, s1, n1, m0, s0, n0 = map(pl.col, columns)
-    out = evaluate(columns, forward=significant_mean_change(m1, s1, n1, m0, s0, n0),
-                   backward=significant_mean_change(m0, s0, n0, m1, s1, n1),
-                   same=significant_mean_change(m1, s1, n1, m1, s0, n0))
+    out = evaluate(
+        columns,
+        forward=significant_mean_change(m1, s1, n1, m0, s0, n0),
+        backward=significant_mean_change(m0, s0, n0, m1, s1, n1),
+        same=significant_mean_change(m1, s1, n1, m1, s0, n0),
+    )
     assert out["forward"] == out["backward"]
     assert not any(out["same"])
 
@@ -300,8 +345,12 @@ def test_mean_interval_needs_two_observations():
 def test_standard_errors_and_differences_are_null_without_respondents():
     counts = pl.Series([0, None, 4], dtype=pl.UInt32)
     a, b = pl.col("a"), pl.col("b")
-    out = evaluate({"a": [0.5, 0.5, 0.5], "b": [0.25, 0.25, 0.25], "n": counts},
-                   share=share_se(a, N), difference=difference_se(a, b, N), low=difference_interval(a, b, N).lower)
+    out = evaluate(
+        {"a": [0.5, 0.5, 0.5], "b": [0.25, 0.25, 0.25], "n": counts},
+        share=share_se(a, N),
+        difference=difference_se(a, b, N),
+        low=difference_interval(a, b, N).lower,
+    )
     assert out["share"] == [None, None, 0.25]
     assert out["difference"] == [None, None, pytest.approx(math.sqrt((0.75 - 0.0625) / 4))]
     assert out["low"][:2] == [None, None]
@@ -344,7 +393,12 @@ def test_t_quantile_expr_works_inside_an_aggregation():
 
 def test_scalar_helpers_validate_their_arguments():
     assert t_quantile(0.025, 10) == -t_quantile(0.975, 10)
-    for bad in (lambda: t_quantile(1.0, 5), lambda: t_quantile(0.9, 0.5), lambda: z_quantile(0.0),
-                lambda: wilson_interval(P, N, confidence=1.0), lambda: mean_interval(P, P, N, confidence=0.0)):
+    for bad in (
+        lambda: t_quantile(1.0, 5),
+        lambda: t_quantile(0.9, 0.5),
+        lambda: z_quantile(0.0),
+        lambda: wilson_interval(P, N, confidence=1.0),
+        lambda: mean_interval(P, P, N, confidence=0.0),
+    ):
         with pytest.raises(ValueError):
             bad()

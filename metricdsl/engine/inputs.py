@@ -15,8 +15,15 @@ from metricdsl.spec.definitions import Source
 
 Data = Union[pl.DataFrame, pl.LazyFrame, str, Path]
 SCANNERS = {
-    ".csv": "csv", ".tsv": "csv", ".parquet": "parquet", ".pq": "parquet", ".ndjson": "ndjson",
-    ".jsonl": "ndjson", ".arrow": "ipc", ".ipc": "ipc", ".feather": "ipc",
+    ".csv": "csv",
+    ".tsv": "csv",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".ndjson": "ndjson",
+    ".jsonl": "ndjson",
+    ".arrow": "ipc",
+    ".ipc": "ipc",
+    ".feather": "ipc",
 }
 
 
@@ -37,16 +44,20 @@ def scan(source: Source, data: Data) -> pl.LazyFrame:
         schema = frame.collect_schema()
     except (pl.exceptions.PolarsError, OSError) as error:
         raise DataError(f"source `{source.name}`: cannot read {describe(data)}: {_first_line(error)}") from None
-    casts = [_convert(pl.col(name), schema[name], source.columns[name].type).alias(name)
-             for name, dtype in declared.items() if name in schema and schema[name] != dtype]
+    casts = [
+        _convert(pl.col(name), schema[name], source.columns[name].type).alias(name)
+        for name, dtype in declared.items()
+        if name in schema and schema[name] != dtype
+    ]
     return frame.with_columns(casts) if casts else frame
 
 
 def _scan_file(source: Source, path: Path, declared: dict[str, pl.DataType]) -> pl.LazyFrame:
     kind = SCANNERS.get(path.suffix.lower())
     if kind is None:
-        raise DataError(f"source `{source.name}`: cannot tell the format of {path}: "
-                        f"use one of {', '.join(sorted(SCANNERS))}")
+        raise DataError(
+            f"source `{source.name}`: cannot tell the format of {path}: use one of {', '.join(sorted(SCANNERS))}"
+        )
     if not glob.glob(str(path)):
         raise DataError(f"source `{source.name}`: no file {path}")
     if kind == "csv":
@@ -66,8 +77,10 @@ def check_columns(source: Source, frame: pl.LazyFrame, data: Data, needed: set[s
     missing = sorted(needed - present)
     if missing:
         names = ", ".join(f"`{m}`" for m in missing)
-        raise DataError(f"source `{source.name}`: {describe(data)} has no column {names} "
-                        f"(it has: {', '.join(sorted(present)) or 'no columns'})")
+        raise DataError(
+            f"source `{source.name}`: {describe(data)} has no column {names} "
+            f"(it has: {', '.join(sorted(present)) or 'no columns'})"
+        )
 
 
 def find_bad_value(source: Source, data: Data) -> str | None:
@@ -86,13 +99,17 @@ def find_bad_value(source: Source, data: Data) -> str | None:
             continue
         value = pl.col(name)
         parsed = _parse(value, column.type) if schema[name] == pl.String else value.cast(DTYPES[column.type], strict=False)
-        rows = (raw.with_row_index(ROW_COLUMN).filter(value.is_not_null() & parsed.is_null())
-                .select(ROW_COLUMN, value.cast(pl.String)).head(1).collect())
+        rows = (
+            raw.with_row_index(ROW_COLUMN)
+            .filter(value.is_not_null() & parsed.is_null())
+            .select(ROW_COLUMN, value.cast(pl.String))
+            .head(1)
+            .collect()
+        )
         if rows.height:
             row, text = rows.row(0)
             where = f"line {row + 2}" if not isinstance(data, (pl.DataFrame, pl.LazyFrame)) else f"row {row}"
-            return (f"source `{source.name}`: {describe(data)}, {where}, column `{name}`: "
-                    f"`{text}` is not a {column.type}")
+            return f"source `{source.name}`: {describe(data)}, {where}, column `{name}`: `{text}` is not a {column.type}"
     return None
 
 

@@ -141,8 +141,9 @@ def _hill(two_tail: float, df: float) -> float:
         y = a * y * y
         y = math.expm1(y)
     else:
-        y = ((1.0 / (((df + 6.0) / (df * y) - 0.089 * d - 0.822) * (df + 2.0) * 3.0)
-              + 0.5 / (df + 4.0)) * y - 1.0) * (df + 1.0) / (df + 2.0) + 1.0 / y
+        y = ((1.0 / (((df + 6.0) / (df * y) - 0.089 * d - 0.822) * (df + 2.0) * 3.0) + 0.5 / (df + 4.0)) * y - 1.0) * (
+            df + 1.0
+        ) / (df + 2.0) + 1.0 / y
     return math.sqrt(df * y)
 
 
@@ -182,8 +183,10 @@ def _beta_fraction(a: float, b: float, x: float) -> float:
     d = 1.0 / d
     result = d
     for m in range(1, _MAX_TERMS):
-        for numerator in (m * (b - m) * x / ((a + 2 * m - 1.0) * (a + 2 * m)),
-                          -(a + m) * (a + b + m) * x / ((a + 2 * m) * (a + 2 * m + 1.0))):
+        for numerator in (
+            m * (b - m) * x / ((a + 2 * m - 1.0) * (a + 2 * m)),
+            -(a + m) * (a + b + m) * x / ((a + 2 * m) * (a + 2 * m + 1.0)),
+        ):
             d = 1.0 / _nonzero(1.0 + numerator * d)
             c = _nonzero(1.0 + numerator / c)
             result *= d * c
@@ -201,11 +204,13 @@ def _cornish_fisher(p: float) -> tuple[float, ...]:
     """Coefficients of the expansion of t_p in powers of 1/df (Abramowitz & Stegun 26.7.5)."""
     z = NormalDist().inv_cdf(p)
     z2 = z * z
-    return (z,
-            z * (z2 + 1.0) / 4.0,
-            z * ((5.0 * z2 + 16.0) * z2 + 3.0) / 96.0,
-            z * (((3.0 * z2 + 19.0) * z2 + 17.0) * z2 - 15.0) / 384.0,
-            z * ((((79.0 * z2 + 776.0) * z2 + 1482.0) * z2 - 1920.0) * z2 - 945.0) / 92160.0)
+    return (
+        z,
+        z * (z2 + 1.0) / 4.0,
+        z * ((5.0 * z2 + 16.0) * z2 + 3.0) / 96.0,
+        z * (((3.0 * z2 + 19.0) * z2 + 17.0) * z2 - 15.0) / 384.0,
+        z * ((((79.0 * z2 + 776.0) * z2 + 1482.0) * z2 - 1920.0) * z2 - 945.0) / 92160.0,
+    )
 
 
 def _polynomial(coefficients: tuple[float, ...], x: float) -> float:
@@ -313,8 +318,7 @@ def difference_se(p_a: pl.Expr, p_b: pl.Expr, n: pl.Expr, scale: float = 1.0) ->
     return pl.when(n > 0).then(abs(scale) * (variance / n).sqrt()).alias("se")
 
 
-def difference_interval(p_a: pl.Expr, p_b: pl.Expr, n: pl.Expr, scale: float = 1.0,
-                        confidence: float = 0.95) -> Interval:
+def difference_interval(p_a: pl.Expr, p_b: pl.Expr, n: pl.Expr, scale: float = 1.0, confidence: float = 0.95) -> Interval:
     """The normal-approximation interval scale·(p_a − p_b) ± z·`difference_se`; null unless n > 0."""
     z = z_quantile(_two_sided(confidence))
     estimate = scale * (_float(p_a) - _float(p_b))
@@ -322,8 +326,9 @@ def difference_interval(p_a: pl.Expr, p_b: pl.Expr, n: pl.Expr, scale: float = 1
     return _interval(estimate - half, estimate + half)
 
 
-def significant_change(estimate_now: pl.Expr, se_now: pl.Expr, estimate_before: pl.Expr,
-                       se_before: pl.Expr, confidence: float = 0.95) -> pl.Expr:
+def significant_change(
+    estimate_now: pl.Expr, se_now: pl.Expr, estimate_before: pl.Expr, se_before: pl.Expr, confidence: float = 0.95
+) -> pl.Expr:
     """Two-sided z test of independent estimates: |now − before| > z·sqrt(se_now² + se_before²).
 
     Null when any input is null.
@@ -334,19 +339,30 @@ def significant_change(estimate_now: pl.Expr, se_now: pl.Expr, estimate_before: 
     return ((_float(estimate_now) - _float(estimate_before)).abs() > z * spread).alias("significant")
 
 
-def significant_mean_change(mean_now: pl.Expr, sd_now: pl.Expr, n_now: pl.Expr, mean_before: pl.Expr,
-                            sd_before: pl.Expr, n_before: pl.Expr, confidence: float = 0.95) -> pl.Expr:
+def significant_mean_change(
+    mean_now: pl.Expr,
+    sd_now: pl.Expr,
+    n_now: pl.Expr,
+    mean_before: pl.Expr,
+    sd_before: pl.Expr,
+    n_before: pl.Expr,
+    confidence: float = 0.95,
+) -> pl.Expr:
     """Welch's two-sided t test of a change in a mean; null when either n < 2 or any input is null."""
     level = _two_sided(confidence)
 
-    def test(change: pl.Expr, var_now: pl.Expr, var_before: pl.Expr, n_now: pl.Expr,
-             n_before: pl.Expr) -> pl.Expr:
+    def test(change: pl.Expr, var_now: pl.Expr, var_before: pl.Expr, n_now: pl.Expr, n_before: pl.Expr) -> pl.Expr:
         total = var_now + var_before
         spread = var_now**2 / (n_now - 1.0) + var_before**2 / (n_before - 1.0)
         # Both variances zero: any difference at all is significant, so let t fall back to z.
         df = pl.when(spread > 0).then(total * total / spread).otherwise(float("inf"))
         return change.abs() > t_quantile_expr(level, df) * total.sqrt()
 
-    return _let(test, change=_float(mean_now) - _float(mean_before), var_now=mean_se(sd_now, n_now) ** 2,
-                var_before=mean_se(sd_before, n_before) ** 2, n_now=_float(n_now),
-                n_before=_float(n_before)).alias("significant")
+    return _let(
+        test,
+        change=_float(mean_now) - _float(mean_before),
+        var_now=mean_se(sd_now, n_now) ** 2,
+        var_before=mean_se(sd_before, n_before) ** 2,
+        n_now=_float(n_now),
+        n_before=_float(n_before),
+    ).alias("significant")

@@ -78,20 +78,50 @@ def _target_finding(model: Model, metric: str, row: dict, group: dict, revision:
     status, value, threshold = row[graded_column(metric, "status")], row[metric], row[graded_column(metric, "threshold")]
     where = ", ".join(f"{v}" for v in group.values())
     label = checked.label or metric
-    message = (f"{where + ': ' if where else ''}{label} is {format_value(value, checked.unit)}, "
-               f"past the {status} threshold ({threshold})")
-    return Finding("target", metric, status, status, group, row[LABEL], value, threshold, row[hidden("n", metric)],
-                   _interval(row, metric), message, *_place(target.location), revision)
+    message = (
+        f"{where + ': ' if where else ''}{label} is {format_value(value, checked.unit)}, "
+        f"past the {status} threshold ({threshold})"
+    )
+    return Finding(
+        "target",
+        metric,
+        status,
+        status,
+        group,
+        row[LABEL],
+        value,
+        threshold,
+        row[hidden("n", metric)],
+        _interval(row, metric),
+        message,
+        *_place(target.location),
+        revision,
+    )
 
 
 def _rule_finding(model: Model, rule: str, row: dict, group: dict, revision: str | None) -> Finding:
     checked = model.rules[rule]
     message = checked.rule.message.text if checked.rule.message else rule
     for i, (text, tree) in enumerate(checked.placeholders):
-        rendered = _placeholder(model, tree, row.get(graded_column(rule, str(i)))) if graded_column(rule, str(i)) in row else "n/a"
+        rendered = (
+            _placeholder(model, tree, row.get(graded_column(rule, str(i)))) if graded_column(rule, str(i)) in row else "n/a"
+        )
         message = message.replace("{" + text + "}", rendered, 1)
-    return Finding("rule", rule, checked.rule.severity, "fired", group, row[LABEL], None, None, None, None,
-                   message, *_place(checked.rule.location), revision)
+    return Finding(
+        "rule",
+        rule,
+        checked.rule.severity,
+        "fired",
+        group,
+        row[LABEL],
+        None,
+        None,
+        None,
+        None,
+        message,
+        *_place(checked.rule.location),
+        revision,
+    )
 
 
 def _place(location) -> tuple[str | None, int | None]:
@@ -148,28 +178,59 @@ def scores(graded: Graded) -> list[Score]:
     if card is None:
         return []
     table = graded.table.with_columns(period_label(graded).alias(LABEL))
-    return [Score(card.name, {d: row[d] for d in graded.by}, row[LABEL], row[graded_column(card.name, "score")],
-                  bool(row[graded_column(card.name, "capped")]),
-                  [ScoreItem(i.metric, row.get(i.metric), row[points_column(card.name, i.metric)], i.weight)
-                   for i in card.items])
-            for row in table.to_dicts()]
+    return [
+        Score(
+            card.name,
+            {d: row[d] for d in graded.by},
+            row[LABEL],
+            row[graded_column(card.name, "score")],
+            bool(row[graded_column(card.name, "capped")]),
+            [ScoreItem(i.metric, row.get(i.metric), row[points_column(card.name, i.metric)], i.weight) for i in card.items],
+        )
+        for row in table.to_dicts()
+    ]
 
 
 def as_json(found: list[Finding], scored: list[Score], graded: Graded, revision: str | None) -> str:
     """The findings and scores in the stable JSON schema `metricdsl-findings/1` (see the README)."""
-    return json.dumps({"schema": SCHEMA_ID, "revision": revision, "by": list(graded.by), "grain": graded.grain,
-                       "skipped": graded.skipped, "findings": [asdict(f) for f in found],
-                       "scores": [asdict(s) for s in scored]}, indent=2, default=str)
+    return json.dumps(
+        {
+            "schema": SCHEMA_ID,
+            "revision": revision,
+            "by": list(graded.by),
+            "grain": graded.grain,
+            "skipped": graded.skipped,
+            "findings": [asdict(f) for f in found],
+            "scores": [asdict(s) for s in scored],
+        },
+        indent=2,
+        default=str,
+    )
 
 
 def as_text(found: list[Finding], scored: list[Score], graded: Graded) -> str:
     lines = []
     if found:
-        table = pl.DataFrame([{"severity": f.severity, "period": str(f.period) if f.period is not None else "",
-                               "group": ", ".join(map(str, f.group.values())), "finding": f.name,
-                               "message": f.message} for f in found])
-        with pl.Config(tbl_rows=-1, tbl_cols=-1, tbl_width_chars=30_000, fmt_str_lengths=200,
-                       tbl_hide_dataframe_shape=True, tbl_hide_column_data_types=True):
+        table = pl.DataFrame(
+            [
+                {
+                    "severity": f.severity,
+                    "period": str(f.period) if f.period is not None else "",
+                    "group": ", ".join(map(str, f.group.values())),
+                    "finding": f.name,
+                    "message": f.message,
+                }
+                for f in found
+            ]
+        )
+        with pl.Config(
+            tbl_rows=-1,
+            tbl_cols=-1,
+            tbl_width_chars=30_000,
+            fmt_str_lengths=200,
+            tbl_hide_dataframe_shape=True,
+            tbl_hide_column_data_types=True,
+        ):
             lines.append(str(table))
     if scored:
         lines.append(f"\nscorecard {scored[0].scorecard}:")
@@ -178,8 +239,9 @@ def as_text(found: list[Finding], scored: list[Score], graded: Graded) -> str:
             period = f" {score.period}" if score.period is not None else ""
             value = "n/a" if score.score is None else f"{score.score:.1f}"
             parts = ", ".join(f"{i.metric} {'n/a' if i.points is None else f'{i.points:.0f}'}" for i in score.items)
-            lines.append(f"  {where}{period}: {value}{' (capped: a critical item fails)' if score.capped else ''}"
-                         f"  [{parts}]")
+            lines.append(
+                f"  {where}{period}: {value}{' (capped: a critical item fails)' if score.capped else ''}  [{parts}]"
+            )
     for name, why in graded.skipped.items():
         lines.append(f"not graded: {name}: {why}")
     lines.append(summary(found))
@@ -188,12 +250,18 @@ def as_text(found: list[Finding], scored: list[Score], graded: Graded) -> str:
 
 def as_markdown(found: list[Finding], scored: list[Score], graded: Graded) -> str:
     rows = ["| severity | period | group | finding | message |", "|---|---|---|---|---|"]
-    rows += [f"| {f.severity} | {f.period or ''} | {', '.join(map(str, f.group.values()))} | {f.name} | "
-             f"{_escape_cell(f.message)} |" for f in found]
+    rows += [
+        f"| {f.severity} | {f.period or ''} | {', '.join(map(str, f.group.values()))} | {f.name} | "
+        f"{_escape_cell(f.message)} |"
+        for f in found
+    ]
     if scored:
         rows += ["", f"| group | period | {scored[0].scorecard} score |", "|---|---|---|"]
-        rows += [f"| {', '.join(map(str, s.group.values())) or 'all'} | {s.period or ''} | "
-                 f"{'n/a' if s.score is None else f'{s.score:.1f}'} |" for s in scored]
+        rows += [
+            f"| {', '.join(map(str, s.group.values())) or 'all'} | {s.period or ''} | "
+            f"{'n/a' if s.score is None else f'{s.score:.1f}'} |"
+            for s in scored
+        ]
     return "\n".join(rows + ["", summary(found)])
 
 

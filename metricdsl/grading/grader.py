@@ -36,8 +36,14 @@ class Graded:
     skipped: dict[str, str] = field(default_factory=dict)  # rule or target → why it was not graded
 
 
-def graded_table(model: Model, table: pl.DataFrame, by: tuple[str, ...], grain: str | None,
-                 scorecard: Scorecard | None, past: pl.DataFrame | None = None) -> Graded:
+def graded_table(
+    model: Model,
+    table: pl.DataFrame,
+    by: tuple[str, ...],
+    grain: str | None,
+    scorecard: Scorecard | None,
+    past: pl.DataFrame | None = None,
+) -> Graded:
     """Grade `table` (with hidden columns), joined with `past` rows of the same layout if given."""
     metrics = tuple(m for m in model.metrics if m in table.columns)
     frame = table.with_columns(_group_key(by), pl.lit(True).alias(CURRENT))
@@ -47,15 +53,20 @@ def graded_table(model: Model, table: pl.DataFrame, by: tuple[str, ...], grain: 
         frame = _with_previous(frame, metrics, grain)
     else:
         frame = frame.with_columns(
-            *(pl.lit(None, dtype=pl.Float64).alias(hidden(part, m)) for m in metrics for part in ("prev", "prev_se")))
+            *(pl.lit(None, dtype=pl.Float64).alias(hidden(part, m)) for m in metrics for part in ("prev", "prev_se"))
+        )
     skipped: dict[str, str] = {}
     dimensions = {r.name for r in model.refs.values() if r.kind == "dimension"}
     frame = frame.with_columns(pl.lit(None).alias(d) for d in dimensions if d not in frame.columns)
     compiler = Compiler(model)
     targets = tuple(t for t in model.targets if t in metrics)
     skipped.update({t: "its metric is not computed for these dimensions" for t in model.targets if t not in metrics})
-    frame = frame.with_columns(_status(model, compiler, name, grain).alias(graded_column(name, "status")) for name in targets)
-    frame = frame.with_columns(_threshold(model, compiler, name, grain).alias(graded_column(name, "threshold")) for name in targets)
+    frame = frame.with_columns(
+        _status(model, compiler, name, grain).alias(graded_column(name, "status")) for name in targets
+    )
+    frame = frame.with_columns(
+        _threshold(model, compiler, name, grain).alias(graded_column(name, "threshold")) for name in targets
+    )
     rules = []
     for name, checked in model.rules.items():
         missing = _missing_metric(model, checked.when, metrics)
@@ -66,10 +77,14 @@ def graded_table(model: Model, table: pl.DataFrame, by: tuple[str, ...], grain: 
             skipped[name] = f"`for: {checked.rule.periods} periods` needs a grain"
             continue
         rules.append(name)
-        frame = frame.with_columns(_fires(compiler, checked.when, checked.rule.periods, grain).alias(graded_column(name, "fires")))
-        frame = frame.with_columns(compiler.expr(tree).alias(graded_column(name, str(i)))
-                                   for i, (_, tree) in enumerate(checked.placeholders)
-                                   if not _missing_metric(model, tree, metrics))
+        frame = frame.with_columns(
+            _fires(compiler, checked.when, checked.rule.periods, grain).alias(graded_column(name, "fires"))
+        )
+        frame = frame.with_columns(
+            compiler.expr(tree).alias(graded_column(name, str(i)))
+            for i, (_, tree) in enumerate(checked.placeholders)
+            if not _missing_metric(model, tree, metrics)
+        )
     if scorecard is not None:
         frame = frame.with_columns(score_columns(scorecard, targets))
     current = frame.filter(pl.col(CURRENT)).drop(CURRENT)
@@ -78,8 +93,10 @@ def graded_table(model: Model, table: pl.DataFrame, by: tuple[str, ...], grain: 
 
 def _missing_metric(model: Model, tree: ast.Expr, metrics: tuple[str, ...]) -> str | None:
     """A metric that `tree` reads but the graded table lacks, if any."""
-    return next((r.name for n in ast.walk(tree)
-                 if (r := model.refs.get(id(n))) and r.kind == "metric" and r.name not in metrics), None)
+    return next(
+        (r.name for n in ast.walk(tree) if (r := model.refs.get(id(n))) and r.kind == "metric" and r.name not in metrics),
+        None,
+    )
 
 
 def _group_key(by: tuple[str, ...]) -> pl.Expr:
@@ -99,7 +116,8 @@ def _with_past(frame: pl.DataFrame, past: pl.DataFrame) -> pl.DataFrame:
 def _with_previous(frame: pl.DataFrame, metrics: tuple[str, ...], grain: str) -> pl.DataFrame:
     """Each metric's value and standard error in the previous period of the same group."""
     previous = frame.select(
-        GROUP, next_period(pl.col(GRAIN_COLUMN), grain).alias(NEXT),
+        GROUP,
+        next_period(pl.col(GRAIN_COLUMN), grain).alias(NEXT),
         *(pl.col(m).alias(hidden("prev", m)) for m in metrics),
         *(pl.col(hidden("se", m)).alias(hidden("prev_se", m)) for m in metrics),
     )
@@ -137,7 +155,7 @@ def _threshold(model: Model, compiler: Compiler, metric: str, grain: str | None)
 
     def text(thresholds: CheckedThresholds, name: str) -> pl.Expr:
         given = getattr(thresholds.thresholds, name)
-        return pl.lit(given.text[len(metric) + 1:] if given is not None else None, dtype=pl.String)
+        return pl.lit(given.text[len(metric) + 1 :] if given is not None else None, dtype=pl.String)
 
     def level(name: str) -> pl.Expr:
         chain = text(checked.base, name)
@@ -146,8 +164,12 @@ def _threshold(model: Model, compiler: Compiler, metric: str, grain: str | None)
         return chain
 
     status = pl.col(graded_column(metric, "status"))
-    return (pl.when(status == "fail").then(level("fail"))
-            .when(status == "warn").then(pl.coalesce(level("warn"), level("target"))))
+    return (
+        pl.when(status == "fail")
+        .then(level("fail"))
+        .when(status == "warn")
+        .then(pl.coalesce(level("warn"), level("target")))
+    )
 
 
 def _met(compiler: Compiler, tree: ast.Expr | None) -> pl.Expr:

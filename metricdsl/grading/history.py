@@ -37,16 +37,22 @@ def read_history(path: Path, by: tuple[str, ...], grain: str | None) -> pl.DataF
 
 def write_history(path: Path, graded: Graded) -> int:
     """Record this run's rows; return how many rows the file holds."""
-    columns = [*graded.by, GRAIN_COLUMN, GROUP, *graded.metrics,
-               *(hidden(part, m) for m in graded.metrics for part in ("n", "se"))]
+    columns = [
+        *graded.by,
+        GRAIN_COLUMN,
+        GROUP,
+        *graded.metrics,
+        *(hidden(part, m) for m in graded.metrics for part in ("n", "se")),
+    ]
     now = graded.table.select([c for c in columns if c in graded.table.columns]).with_columns(
         pl.lit(layout(graded.by, graded.grain)).alias(LAYOUT),
         pl.lit(datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)).alias(RECORDED),
     )
     if path.exists():
         earlier = pl.read_parquet(path)
-        keep = earlier.join(now.select(LAYOUT, GROUP, GRAIN_COLUMN), on=[LAYOUT, GROUP, GRAIN_COLUMN], how="anti",
-                            nulls_equal=True)
+        keep = earlier.join(
+            now.select(LAYOUT, GROUP, GRAIN_COLUMN), on=[LAYOUT, GROUP, GRAIN_COLUMN], how="anti", nulls_equal=True
+        )
         now = pl.concat([keep, now], how="diagonal_relaxed")
     replace_atomically(path, now.write_parquet)
     return now.height

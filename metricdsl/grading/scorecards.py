@@ -25,15 +25,22 @@ def score_columns(scorecard: Scorecard, statuses: tuple[str, ...]) -> list[pl.Ex
     points = {item.metric: item_points(item, statuses) for item in scorecard.items}
     weighted = [points[item.metric] * item.weight for item in scorecard.items]
     # Items without data drop out, and the other weights are renormalised.
-    weights = [pl.when(points[item.metric].is_not_null()).then(pl.lit(item.weight)).otherwise(0.0)
-               for item in scorecard.items]
+    weights = [
+        pl.when(points[item.metric].is_not_null()).then(pl.lit(item.weight)).otherwise(0.0) for item in scorecard.items
+    ]
     total = pl.sum_horizontal(weights)
     raw = pl.when(total > 0).then(pl.sum_horizontal(weighted) / total)
-    critical = [pl.col(graded_column(item.metric, "status")) == "fail" for item in scorecard.items
-                if item.critical and item.metric in statuses]
+    critical = [
+        pl.col(graded_column(item.metric, "status")) == "fail"
+        for item in scorecard.items
+        if item.critical and item.metric in statuses
+    ]
     capped = pl.any_horizontal(critical).fill_null(False) if critical else pl.lit(False)
     return [
         *(expr.alias(points_column(name, metric)) for metric, expr in points.items()),
         capped.alias(graded_column(name, "capped")),
-        pl.when(capped).then(pl.min_horizontal(raw, pl.lit(scorecard.cap))).otherwise(raw).alias(graded_column(name, "score")),
+        pl.when(capped)
+        .then(pl.min_horizontal(raw, pl.lit(scorecard.cap)))
+        .otherwise(raw)
+        .alias(graded_column(name, "score")),
     ]

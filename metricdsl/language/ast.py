@@ -150,8 +150,21 @@ class Call:
 
 
 Expr = Union[
-    Number, String, Bool, Null, Duration, Date, Name, ListOf, Unary, Binary, In, Between, IsNull,
-    Case, Call,
+    Number,
+    String,
+    Bool,
+    Null,
+    Duration,
+    Date,
+    Name,
+    ListOf,
+    Unary,
+    Binary,
+    In,
+    Between,
+    IsNull,
+    Case,
+    Call,
 ]
 
 

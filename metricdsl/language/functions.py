@@ -73,9 +73,17 @@ ALL_FUNCTIONS = {**AGGREGATES, **WINDOWS, **SCALARS, **RULE_FUNCTIONS}
 
 # Names from SQL and spreadsheets, and what to write instead.
 FOREIGN_NAMES = {
-    "avg": "mean", "average": "mean", "stdev": "stddev", "std": "stddev", "percentile": "quantile",
-    "countif": "count(where ...)", "count_if": "count(where ...)", "ifnull": "coalesce", "nvl": "coalesce",
-    "iif": "case when ... then ... else ... end", "if": "case when ... then ... else ... end",
+    "avg": "mean",
+    "average": "mean",
+    "stdev": "stddev",
+    "std": "stddev",
+    "percentile": "quantile",
+    "countif": "count(where ...)",
+    "count_if": "count(where ...)",
+    "ifnull": "coalesce",
+    "nvl": "coalesce",
+    "iif": "case when ... then ... else ... end",
+    "if": "case when ... then ... else ... end",
 }
 
 # Seconds in one of each time unit a column may be declared in.

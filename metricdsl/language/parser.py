@@ -16,13 +16,37 @@ GRAMMAR_FILE = "metricdsl.lark"
 
 # How each terminal is named in an error message.
 TERMINAL_WORDS = {
-    "OR": "`or`", "AND": "`and`", "NOT": "`not`", "IN": "`in`", "IS": "`is`", "NULL": "`null`",
-    "TRUE": "`true`", "FALSE": "`false`", "BETWEEN": "`between`", "CASE": "`case`", "WHEN": "`when`",
-    "THEN": "`then`", "ELSE": "`else`", "END": "`end`", "WHERE": "`where`",
-    "COMPARE": "a comparison", "PLUS": "`+`", "MINUS": "`-`", "MUL_OP": "`*`, `/` or `%`",
-    "EQUALS": "`=`", "LPAREN": "`(`", "RPAREN": "`)`", "LBRACKET": "`[`", "RBRACKET": "`]`",
-    "COMMA": "`,`", "DURATION": "a duration", "DATE": "a date", "NUMBER": "a number",
-    "STRING": "a string", "NAME": "a name", "$END": "the end of the expression",
+    "OR": "`or`",
+    "AND": "`and`",
+    "NOT": "`not`",
+    "IN": "`in`",
+    "IS": "`is`",
+    "NULL": "`null`",
+    "TRUE": "`true`",
+    "FALSE": "`false`",
+    "BETWEEN": "`between`",
+    "CASE": "`case`",
+    "WHEN": "`when`",
+    "THEN": "`then`",
+    "ELSE": "`else`",
+    "END": "`end`",
+    "WHERE": "`where`",
+    "COMPARE": "a comparison",
+    "PLUS": "`+`",
+    "MINUS": "`-`",
+    "MUL_OP": "`*`, `/` or `%`",
+    "EQUALS": "`=`",
+    "LPAREN": "`(`",
+    "RPAREN": "`)`",
+    "LBRACKET": "`[`",
+    "RBRACKET": "`]`",
+    "COMMA": "`,`",
+    "DURATION": "a duration",
+    "DATE": "a date",
+    "NUMBER": "a number",
+    "STRING": "a string",
+    "NAME": "a name",
+    "$END": "the end of the expression",
 }
 MAX_NESTING = 200
 DURATION_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "min": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -41,8 +65,9 @@ class SyntaxProblem(Exception):
 @functools.cache
 def parser() -> Lark:
     """The LALR parser, built once per process from the grammar inside the package."""
-    return Lark.open_from_package("metricdsl.language", GRAMMAR_FILE, parser="lalr", strict=True,
-                                  propagate_positions=True, maybe_placeholders=True)
+    return Lark.open_from_package(
+        "metricdsl.language", GRAMMAR_FILE, parser="lalr", strict=True, propagate_positions=True, maybe_placeholders=True
+    )
 
 
 def parse(text: str) -> ast.Expr:
@@ -66,8 +91,12 @@ def _check_brackets(text: str) -> None:
     for offset, char in enumerate(text):
         depth += {"(": 1, "[": 1, ")": -1, "]": -1}.get(char, 0)
         if depth > MAX_NESTING:
-            raise SyntaxProblem(f"expression nested more than {MAX_NESTING} levels deep", offset, offset + 1,
-                                "split it into derived columns or metrics")
+            raise SyntaxProblem(
+                f"expression nested more than {MAX_NESTING} levels deep",
+                offset,
+                offset + 1,
+                "split it into derived columns or metrics",
+            )
 
 
 def _check_depth(tree: ast.Expr) -> None:
@@ -76,8 +105,12 @@ def _check_depth(tree: ast.Expr) -> None:
     while stack:
         node, depth = stack.pop()
         if depth > MAX_NESTING:
-            raise SyntaxProblem(f"expression nested more than {MAX_NESTING} levels deep", node.span.start,
-                                node.span.end, "split it into derived columns or metrics")
+            raise SyntaxProblem(
+                f"expression nested more than {MAX_NESTING} levels deep",
+                node.span.start,
+                node.span.end,
+                "split it into derived columns or metrics",
+            )
         stack += [(child, depth + 1) for child in ast.children(node)]
 
 
@@ -112,11 +145,15 @@ def _problem(error: UnexpectedInput, text: str) -> SyntaxProblem:
     position = len(text) if at_end or error.pos_in_stream is None else error.pos_in_stream
     foreign = next((op for op in sorted(FOREIGN_OPERATORS, key=len, reverse=True) if text.startswith(op, position)), None)
     previous = _previous_token(text, position)
-    if previous and text[position:position + 1] and previous + text[position] in FOREIGN_OPERATORS:
+    if previous and text[position : position + 1] and previous + text[position] in FOREIGN_OPERATORS:
         foreign, position = previous + text[position], position - len(previous)  # `<>`, `=>`, `=<`
     if foreign and foreign != "=" or (foreign == "=" and not text.startswith("==", position)):
-        return SyntaxProblem(f"`{foreign}` is not an operator here", position, position + len(foreign),
-                             f"write `{FOREIGN_OPERATORS[foreign]}`")
+        return SyntaxProblem(
+            f"`{foreign}` is not an operator here",
+            position,
+            position + len(foreign),
+            f"write `{FOREIGN_OPERATORS[foreign]}`",
+        )
     if isinstance(error, UnexpectedCharacters):
         char = text[position]
         if char in "\"'":
@@ -161,8 +198,9 @@ class ToAst(Transformer_NonRecursive):
         try:
             value = datetime.date.fromisoformat(str(children[0])[1:])
         except ValueError:
-            raise SyntaxProblem(f"`{children[0]}` is not a calendar date", meta.start_pos, meta.end_pos,
-                                "write dates as @YYYY-MM-DD") from None
+            raise SyntaxProblem(
+                f"`{children[0]}` is not a calendar date", meta.start_pos, meta.end_pos, "write dates as @YYYY-MM-DD"
+            ) from None
         return ast.Date(value, _span(meta))
 
     def string(self, meta, children):
@@ -249,13 +287,15 @@ class ToAst(Transformer_NonRecursive):
                 keywords.append(argument)
                 continue
             if keywords:
-                raise SyntaxProblem("positional argument after a keyword argument", *_bounds(argument, meta),
-                                    "put keyword arguments last")
+                raise SyntaxProblem(
+                    "positional argument after a keyword argument", *_bounds(argument, meta), "put keyword arguments last"
+                )
             if isinstance(argument, tuple):
                 _, value, condition = argument
                 if position != 0:
-                    raise SyntaxProblem("`where` may only filter the first argument", condition.span.start,
-                                        condition.span.end)
+                    raise SyntaxProblem(
+                        "`where` may only filter the first argument", condition.span.start, condition.span.end
+                    )
                 where = condition
                 if value is None:
                     continue

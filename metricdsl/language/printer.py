@@ -6,8 +6,16 @@ from metricdsl.language import ast
 
 # Binding strength, loosest first; a child looser than its place needs parentheses.
 OR, AND, NOT, COMPARISON, SUM, PRODUCT, UNARY, ATOM = range(8)
-BINARY_LEVEL = {"or": OR, "and": AND, "+": SUM, "-": SUM, "*": PRODUCT, "/": PRODUCT, "%": PRODUCT,
-                **{op: COMPARISON for op in ("==", "!=", "<", "<=", ">", ">=")}}
+BINARY_LEVEL = {
+    "or": OR,
+    "and": AND,
+    "+": SUM,
+    "-": SUM,
+    "*": PRODUCT,
+    "/": PRODUCT,
+    "%": PRODUCT,
+    **{op: COMPARISON for op in ("==", "!=", "<", "<=", ">", ">=")},
+}
 WIDTH = 88
 
 

@@ -29,8 +29,10 @@ def _position(d: Diagnostic) -> tuple[str, int, int]:
 def text(diagnostic: Diagnostic) -> str:
     """One diagnostic: code and message, `--> file:line:col`, the line, a caret, and `help:`."""
     colour = "red" if diagnostic.severity is Severity.ERROR else "yellow"
-    lines = [click.style(f"{diagnostic.severity.value}[{diagnostic.code}]", fg=colour, bold=True)
-             + click.style(f": {diagnostic.message}", bold=True)]
+    lines = [
+        click.style(f"{diagnostic.severity.value}[{diagnostic.code}]", fg=colour, bold=True)
+        + click.style(f": {diagnostic.message}", bold=True)
+    ]
     loc = diagnostic.location
     if loc is not None:
         gutter = " " * len(str(loc.line))
@@ -38,8 +40,11 @@ def text(diagnostic: Diagnostic) -> str:
         if loc.source_line:
             width = max(1, (loc.end_col or loc.col + 1) - loc.col)
             bar = click.style("|", fg="blue")
-            lines += [f" {gutter} {bar}", f" {click.style(str(loc.line), fg='blue')} {bar} {loc.source_line}",
-                      f" {gutter} {bar} {' ' * (loc.col - 1)}{click.style('^' * width, fg=colour, bold=True)}"]
+            lines += [
+                f" {gutter} {bar}",
+                f" {click.style(str(loc.line), fg='blue')} {bar} {loc.source_line}",
+                f" {gutter} {bar} {' ' * (loc.col - 1)}{click.style('^' * width, fg=colour, bold=True)}",
+            ]
     if diagnostic.hint:
         lines.append(f" {' ' * len(str(loc.line)) if loc else ''} = {click.style('help', bold=True)}: {diagnostic.hint}")
     return "\n".join(lines)
@@ -61,17 +66,30 @@ def as_dict(d: Diagnostic) -> dict:
     """The stable JSON form of one diagnostic (see the README)."""
     loc = d.location
     return {
-        "code": d.code, "severity": d.severity.value, "title": CODES[d.code].title, "message": d.message,
-        "hint": d.hint, "file": loc.file if loc else None, "line": loc.line if loc else None,
-        "column": loc.col if loc else None, "end_column": loc.end_col if loc else None,
+        "code": d.code,
+        "severity": d.severity.value,
+        "title": CODES[d.code].title,
+        "message": d.message,
+        "hint": d.hint,
+        "file": loc.file if loc else None,
+        "line": loc.line if loc else None,
+        "column": loc.col if loc else None,
+        "end_column": loc.end_col if loc else None,
     }
 
 
 def _json(diagnostics: list[Diagnostic], files: int | None) -> str:
     errors = sum(d.severity is Severity.ERROR for d in diagnostics)
-    return json.dumps({"schema": JSON_SCHEMA_ID, "files": files, "errors": errors,
-                       "warnings": len(diagnostics) - errors, "diagnostics": [as_dict(d) for d in diagnostics]},
-                      indent=2)
+    return json.dumps(
+        {
+            "schema": JSON_SCHEMA_ID,
+            "files": files,
+            "errors": errors,
+            "warnings": len(diagnostics) - errors,
+            "diagnostics": [as_dict(d) for d in diagnostics],
+        },
+        indent=2,
+    )
 
 
 def _github(diagnostics: list[Diagnostic], files: int | None) -> str:
@@ -91,27 +109,37 @@ def _github(diagnostics: list[Diagnostic], files: int | None) -> str:
 def _sarif(diagnostics: list[Diagnostic], files: int | None) -> str:
     """A SARIF 2.1.0 log with one run, for code scanning."""
     used = sorted({d.code for d in diagnostics})
-    rules = [{
-        "id": code, "name": CODES[code].title, "shortDescription": {"text": CODES[code].title},
-        "fullDescription": {"text": CODES[code].what}, "help": {"text": CODES[code].fix},
-        "defaultConfiguration": {"level": "error" if CODES[code].severity is Severity.ERROR else "warning"},
-    } for code in used]
+    rules = [
+        {
+            "id": code,
+            "name": CODES[code].title,
+            "shortDescription": {"text": CODES[code].title},
+            "fullDescription": {"text": CODES[code].what},
+            "help": {"text": CODES[code].fix},
+            "defaultConfiguration": {"level": "error" if CODES[code].severity is Severity.ERROR else "warning"},
+        }
+        for code in used
+    ]
     results = []
     for d in diagnostics:
-        result: dict = {"ruleId": d.code, "ruleIndex": used.index(d.code),
-                        "level": "error" if d.severity is Severity.ERROR else "warning",
-                        "message": {"text": d.message + (f" (help: {d.hint})" if d.hint else "")}}
+        result: dict = {
+            "ruleId": d.code,
+            "ruleIndex": used.index(d.code),
+            "level": "error" if d.severity is Severity.ERROR else "warning",
+            "message": {"text": d.message + (f" (help: {d.hint})" if d.hint else "")},
+        }
         if d.location:
             region = {"startLine": d.location.line, "startColumn": d.location.col}
             if d.location.end_col:
                 region["endColumn"] = d.location.end_col
-            result["locations"] = [{"physicalLocation": {
-                "artifactLocation": {"uri": Path(d.location.file).as_posix()}, "region": region}}]
+            result["locations"] = [
+                {"physicalLocation": {"artifactLocation": {"uri": Path(d.location.file).as_posix()}, "region": region}}
+            ]
         results.append(result)
     log = {
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json", "version": "2.1.0",
-        "runs": [{"tool": {"driver": {"name": "metricdsl", "version": _version(), "rules": rules}},
-                  "results": results}],
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{"tool": {"driver": {"name": "metricdsl", "version": _version(), "rules": rules}}, "results": results}],
     }
     return json.dumps(log, indent=2)
 
@@ -124,5 +152,8 @@ def _version() -> str:
 
 
 RENDERERS: dict[str, Callable[[list[Diagnostic], int | None], str]] = {
-    "text": _text, "json": _json, "github": _github, "sarif": _sarif,
+    "text": _text,
+    "json": _json,
+    "github": _github,
+    "sarif": _sarif,
 }

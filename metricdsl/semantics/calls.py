@@ -45,8 +45,13 @@ class CallTyper:
             self.report("MD203", f"`{node.func}` has no argument `{keyword.name}`", scope.text, keyword, hint)
         count = len(node.args)
         if not unknown and (count < signature.min_args or (signature.max_args is not None and count > signature.max_args)):
-            self.report("MD203", f"`{node.func}` takes {arity(signature)}, got {count}", scope.text, node,
-                        f"usage: {signature.usage}")
+            self.report(
+                "MD203",
+                f"`{node.func}` takes {arity(signature)}, got {count}",
+                scope.text,
+                node,
+                f"usage: {signature.usage}",
+            )
         if unknown or count < signature.min_args or (signature.max_args is not None and count > signature.max_args):
             return ANY
         if node.where is not None and node.func not in AGGREGATES and node.func not in WINDOWS:
@@ -54,8 +59,13 @@ class CallTyper:
         if node.func in RULE_FUNCTIONS:
             return self.rule_function(node, scope)
         if scope.mode == "rule" and (node.func in AGGREGATES or node.func in WINDOWS):
-            self.report("MD209", f"`{node.func}` in {scope.owner}, which reads metric values per group", scope.text,
-                        node, "aggregate in a metric, and name the metric here")
+            self.report(
+                "MD209",
+                f"`{node.func}` in {scope.owner}, which reads metric values per group",
+                scope.text,
+                node,
+                "aggregate in a metric, and name the metric here",
+            )
             return ANY
         if node.func in AGGREGATES:
             return self.aggregate(node, scope)
@@ -66,8 +76,9 @@ class CallTyper:
     def rule_function(self, node: ast.Call, scope: Scope) -> ExprType:
         """`prev(m)`, `change(m)`, `pct_change(m)`, `n(m)`, `ci_low(m)`, `ci_high(m)`, `significant(change(m))`."""
         if scope.mode != "rule":
-            self.report("MD203", f"`{node.func}` is for rules and targets only", scope.text, node,
-                        RULE_FUNCTIONS[node.func].usage)
+            self.report(
+                "MD203", f"`{node.func}` is for rules and targets only", scope.text, node, RULE_FUNCTIONS[node.func].usage
+            )
             return ANY
         argument = node.args[0]
         if node.func == "significant":
@@ -77,8 +88,13 @@ class CallTyper:
             self.infer(argument, scope)
             return BOOL
         if not (isinstance(argument, ast.Name) and argument.name in self.defs.metrics):
-            self.report("MD203", f"`{node.func}` takes a metric name", scope.text, argument,
-                        did_you_mean(getattr(argument, "name", ""), self.defs.metrics))
+            self.report(
+                "MD203",
+                f"`{node.func}` takes a metric name",
+                scope.text,
+                argument,
+                did_you_mean(getattr(argument, "name", ""), self.defs.metrics),
+            )
             return ANY
         found = self.infer(argument, scope)
         if node.func == "n":
@@ -89,12 +105,22 @@ class CallTyper:
 
     def aggregate(self, node: ast.Call, scope: Scope) -> ExprType:
         if scope.in_aggregate:
-            self.report("MD207", f"`{node.func}` inside another aggregate", scope.text, node,
-                        "compute the inner aggregate as a metric of its own")
+            self.report(
+                "MD207",
+                f"`{node.func}` inside another aggregate",
+                scope.text,
+                node,
+                "compute the inner aggregate as a metric of its own",
+            )
             return ANY
         if scope.mode == "row":
-            self.report("MD209", f"aggregate `{node.func}` in a row-level expression of {scope.owner}",
-                        scope.text, node, "derived columns and filters are per row; aggregate in a metric")
+            self.report(
+                "MD209",
+                f"aggregate `{node.func}` in a row-level expression of {scope.owner}",
+                scope.text,
+                node,
+                "derived columns and filters are per row; aggregate in a metric",
+            )
             return ANY
         if scope.source is None:
             return ANY
@@ -107,8 +133,13 @@ class CallTyper:
         value = args[0]
         if node.func == "share":
             if value.kind not in ("bool", "null", "any"):
-                self.report("MD204", f"`share` takes a condition, not {describe(value)}", scope.text, node.args[0],
-                            "write a comparison, as in `share(nps_score >= 9)`")
+                self.report(
+                    "MD204",
+                    f"`share` takes a condition, not {describe(value)}",
+                    scope.text,
+                    node.args[0],
+                    "write a comparison, as in `share(nps_score >= 9)`",
+                )
             return ExprType("float")
         if node.func == "quantile":
             q = node.args[1]
@@ -126,14 +157,20 @@ class CallTyper:
 
     def window(self, node: ast.Call, scope: Scope) -> ExprType:
         if scope.mode != "row":
-            self.report("MD208", f"`{node.func}` is per row: aggregate it, as in `share({node.func}(...))`",
-                        scope.text, node)
+            self.report(
+                "MD208", f"`{node.func}` is per row: aggregate it, as in `share({node.func}(...))`", scope.text, node
+            )
             return ANY
         target, window = node.args
         if not isinstance(target, ast.Name) or target.name not in self.defs.sources:
             name = target.name if isinstance(target, ast.Name) else ""
-            self.report("MD201", f"`{node.func}` needs a source as its first argument", scope.text, target,
-                        did_you_mean(name, self.defs.sources) or f"one of: {', '.join(self.defs.sources)}")
+            self.report(
+                "MD201",
+                f"`{node.func}` needs a source as its first argument",
+                scope.text,
+                target,
+                did_you_mean(name, self.defs.sources) or f"one of: {', '.join(self.defs.sources)}",
+            )
             return ANY
         self.model.refs[id(target)] = Ref("source", target.name)
         if not isinstance(window, ast.Duration):
@@ -143,8 +180,7 @@ class CallTyper:
             self.expect_bool(node.where, other, "`where`")
         for name, side in ((scope.source, "this"), (target.name, "the other")):
             if self.defs.sources[name].time is None:
-                self.report("MD203", f"`{node.func}` needs a `time` column in {side} source `{name}`",
-                            scope.text, node)
+                self.report("MD203", f"`{node.func}` needs a `time` column in {side} source `{name}`", scope.text, node)
                 return ANY
         self.window_keys(node, scope, other)
         return BOOL
@@ -155,19 +191,31 @@ class CallTyper:
         if on is None:
             assert scope.source is not None and other.source is not None
             if self.defs.shared_entity(scope.source, other.source) is None:
-                self.report("MD203", f"sources `{scope.source}` and `{other.source}` share no entity", scope.text,
-                            node, "name the key columns with `on=`, as in `on=customer_id`")
+                self.report(
+                    "MD203",
+                    f"sources `{scope.source}` and `{other.source}` share no entity",
+                    scope.text,
+                    node,
+                    "name the key columns with `on=`, as in `on=customer_id`",
+                )
             return
         pairs = on.items if isinstance(on, ast.ListOf) else (on,)
         for pair in pairs:
-            if isinstance(pair, ast.Binary) and pair.op == "==" and all(
-                    isinstance(side, ast.Name) for side in (pair.left, pair.right)):
+            if (
+                isinstance(pair, ast.Binary)
+                and pair.op == "=="
+                and all(isinstance(side, ast.Name) for side in (pair.left, pair.right))
+            ):
                 left, right = self.infer(pair.left, scope), self.infer(pair.right, other)
             elif isinstance(pair, ast.Name):
                 left, right = self.infer(pair, scope), self.infer(pair, other)
             else:
-                self.report("MD203", "`on=` takes key columns: `on=customer_id`, `on=[a, b]` or `on=mine == theirs`",
-                            scope.text, pair)
+                self.report(
+                    "MD203",
+                    "`on=` takes key columns: `on=customer_id`, `on=[a, b]` or `on=mine == theirs`",
+                    scope.text,
+                    pair,
+                )
                 continue
             if "any" not in (left.kind, right.kind) and left.kind != right.kind:
                 self.report("MD204", f"key columns of different types: {left.kind} and {right.kind}", scope.text, pair)
@@ -182,8 +230,13 @@ class CallTyper:
             found = args[index]
             if found.kind in kinds | {"null", "any"}:
                 return True
-            self.report("MD204", f"`{func}` cannot take {describe(found)}", scope.text, node.args[index],
-                        f"usage: {SCALARS[func].usage}")
+            self.report(
+                "MD204",
+                f"`{func}` cannot take {describe(found)}",
+                scope.text,
+                node.args[index],
+                f"usage: {SCALARS[func].usage}",
+            )
             return False
 
         if func in ("coalesce", "least", "greatest"):
@@ -206,6 +259,3 @@ class CallTyper:
             need(TEMPORAL, 1)
             return ExprType("int")
         raise AssertionError(func)
-
-
-

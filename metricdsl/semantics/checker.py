@@ -45,8 +45,15 @@ class _Checker(ExpressionTyper):
 
     # -- reporting --------------------------------------------------------------------------------
 
-    def report(self, code: str, message: str, text: ExprText | None, node: ast.Expr | None = None,
-               hint: str | None = None, location=None) -> None:
+    def report(
+        self,
+        code: str,
+        message: str,
+        text: ExprText | None,
+        node: ast.Expr | None = None,
+        hint: str | None = None,
+        location=None,
+    ) -> None:
         if location is None and text is not None:
             span = node.span if node is not None else ast.Span(0, len(text.text))
             location = text.location(span.start, span.end)
@@ -58,8 +65,9 @@ class _Checker(ExpressionTyper):
                 self.trees[id(text)] = (text, parse(text.text))
             except SyntaxProblem as problem:
                 self.trees[id(text)] = (text, None)
-                self.diagnostics.append(Diagnostic.make(
-                    "MD101", problem.message, text.location(problem.start, problem.end), problem.hint))
+                self.diagnostics.append(
+                    Diagnostic.make("MD101", problem.message, text.location(problem.start, problem.end), problem.hint)
+                )
         return self.trees[id(text)][1]
 
     # -- definitions ------------------------------------------------------------------------------
@@ -72,14 +80,22 @@ class _Checker(ExpressionTyper):
         for dashboard in self.defs.dashboards.values():
             for name in dashboard.metrics:
                 if name not in self.defs.metrics:
-                    self.report("MD201", f"dashboard `{dashboard.name}` lists unknown metric `{name}`", None,
-                                hint=did_you_mean(name, self.defs.metrics),
-                                location=dashboard.places.get(f"metrics:{name}", dashboard.location))
+                    self.report(
+                        "MD201",
+                        f"dashboard `{dashboard.name}` lists unknown metric `{name}`",
+                        None,
+                        hint=did_you_mean(name, self.defs.metrics),
+                        location=dashboard.places.get(f"metrics:{name}", dashboard.location),
+                    )
             self.check_dimensions(dashboard, f"dashboard `{dashboard.name}`")
             if dashboard.scorecard and dashboard.scorecard not in self.defs.scorecards:
-                self.report("MD201", f"dashboard `{dashboard.name}` names unknown scorecard `{dashboard.scorecard}`",
-                            None, hint=did_you_mean(dashboard.scorecard, self.defs.scorecards),
-                            location=dashboard.places.get(f"scorecard:{dashboard.scorecard}", dashboard.location))
+                self.report(
+                    "MD201",
+                    f"dashboard `{dashboard.name}` names unknown scorecard `{dashboard.scorecard}`",
+                    None,
+                    hint=did_you_mean(dashboard.scorecard, self.defs.scorecards),
+                    location=dashboard.places.get(f"scorecard:{dashboard.scorecard}", dashboard.location),
+                )
         for target in self.defs.targets.values():
             self.check_target(target)
         for rule in self.defs.rules.values():
@@ -87,8 +103,13 @@ class _Checker(ExpressionTyper):
         for scorecard in self.defs.scorecards.values():
             for item in scorecard.items:
                 if item.metric not in self.defs.metrics:
-                    self.report("MD201", f"scorecard `{scorecard.name}` lists unknown metric `{item.metric}`", None,
-                                hint=did_you_mean(item.metric, self.defs.metrics), location=item.location)
+                    self.report(
+                        "MD201",
+                        f"scorecard `{scorecard.name}` lists unknown metric `{item.metric}`",
+                        None,
+                        hint=did_you_mean(item.metric, self.defs.metrics),
+                        location=item.location,
+                    )
 
     def condition(self, text: ExprText | None, owner: str) -> ast.Expr | None:
         """Parse and check a condition of a rule or threshold; None when it has errors."""
@@ -103,8 +124,13 @@ class _Checker(ExpressionTyper):
 
     def check_target(self, target: Target) -> None:
         if target.metric not in self.defs.metrics:
-            self.report("MD201", f"target for unknown metric `{target.metric}`", None,
-                        hint=did_you_mean(target.metric, self.defs.metrics), location=target.location)
+            self.report(
+                "MD201",
+                f"target for unknown metric `{target.metric}`",
+                None,
+                hint=did_you_mean(target.metric, self.defs.metrics),
+                location=target.location,
+            )
             return
         better = self.defs.metrics[target.metric].better
         checked = []
@@ -127,9 +153,14 @@ class _Checker(ExpressionTyper):
         below = tree.op in ("<", "<=")
         worse_below = better == "higher"
         if (level == "target") == (below == worse_below):
-            self.report("MD213", f"the {level} of `{metric}` ({text.text}) points against `better: {better}`", text,
-                        tree, f"with `better: {better}`, {'a target' if level == 'target' else 'warn and fail'} "
-                        f"read `{'>' if (level == 'target') == worse_below else '<'} ...`")
+            self.report(
+                "MD213",
+                f"the {level} of `{metric}` ({text.text}) points against `better: {better}`",
+                text,
+                tree,
+                f"with `better: {better}`, {'a target' if level == 'target' else 'warn and fail'} "
+                f"read `{'>' if (level == 'target') == worse_below else '<'} ...`",
+            )
 
     def check_rule(self, rule: Rule) -> None:
         when = self.condition(rule.when, f"rule `{rule.name}`")
@@ -138,7 +169,7 @@ class _Checker(ExpressionTyper):
         for match in re.finditer(r"\{([^{}]*)\}", message.text if message else ""):
             assert message is not None
             start, end = match.span(1)
-            text = ExprText(match.group(1), message.file, message.offsets[start:end + 1])
+            text = ExprText(match.group(1), message.file, message.offsets[start : end + 1])
             tree = self.parse(text)
             if tree is not None:
                 self.infer(tree, Scope("rule", None, text, owner=f"the message of rule `{rule.name}`"))
@@ -155,10 +186,14 @@ class _Checker(ExpressionTyper):
                 if checked is None or checked.source is None:
                     continue
                 if not self.has_column(checked.source, column):
-                    self.report("MD212", f"{owner}: metric `{name}` reads source `{checked.source}`, which has no "
-                                f"column `{column}`", None, location=location,
-                                hint=did_you_mean(column, self.column_names(checked.source))
-                                or f"columns of `{checked.source}`: {', '.join(self.column_names(checked.source))}")
+                    self.report(
+                        "MD212",
+                        f"{owner}: metric `{name}` reads source `{checked.source}`, which has no column `{column}`",
+                        None,
+                        location=location,
+                        hint=did_you_mean(column, self.column_names(checked.source))
+                        or f"columns of `{checked.source}`: {', '.join(self.column_names(checked.source))}",
+                    )
                     break
 
     def has_column(self, source: str, name: str) -> bool:
@@ -174,22 +209,41 @@ class _Checker(ExpressionTyper):
         if source.time is not None:
             column = source.columns.get(source.time) or (None if source.time not in source.derive else "derived")
             if column is None:
-                self.report("MD201", f"source `{name}`: time column `{source.time}` is not a column", None,
-                            hint=did_you_mean(source.time, source.columns), location=source.location)
+                self.report(
+                    "MD201",
+                    f"source `{name}`: time column `{source.time}` is not a column",
+                    None,
+                    hint=did_you_mean(source.time, source.columns),
+                    location=source.location,
+                )
             elif column != "derived" and column.type not in TEMPORAL:
-                self.report("MD204", f"source `{name}`: time column `{source.time}` is {column.type}, "
-                            "not datetime or date", None, location=column.location)
+                self.report(
+                    "MD204",
+                    f"source `{name}`: time column `{source.time}` is {column.type}, not datetime or date",
+                    None,
+                    location=column.location,
+                )
         for entity, column_name in source.entities.items():
             if column_name is not None and not self.has_column(name, column_name):
-                self.report("MD201", f"source `{name}`: entity `{entity}` names unknown column `{column_name}`",
-                            None, hint=did_you_mean(column_name, source.columns), location=source.location)
+                self.report(
+                    "MD201",
+                    f"source `{name}`: entity `{entity}` names unknown column `{column_name}`",
+                    None,
+                    hint=did_you_mean(column_name, source.columns),
+                    location=source.location,
+                )
         for derived, text in source.derive.items():
             if derived in source.columns:
-                self.report("MD007", f"derived column `{derived}` has the name of a column of `{name}`", text,
-                            location=text.location(0, len(text.text)))
+                self.report(
+                    "MD007",
+                    f"derived column `{derived}` has the name of a column of `{name}`",
+                    text,
+                    location=text.location(0, len(text.text)),
+                )
             self.derived_type(name, derived)
         self.model.sources[name] = CheckedSource(
-            source, {d: t for d, text in source.derive.items() if (t := self.parse(text)) is not None})
+            source, {d: t for d, text in source.derive.items() if (t := self.parse(text)) is not None}
+        )
 
     def derived_type(self, source: str, name: str, via: tuple[ExprText, ast.Expr] | None = None) -> ExprType:
         key = ("derived", f"{source}.{name}")
@@ -197,7 +251,7 @@ class _Checker(ExpressionTyper):
             return self.derived_types[key]
         text = self.defs.sources[source].derive[name]
         if key in self.in_progress:
-            cycle = " → ".join(k[1] for k in self.in_progress[self.in_progress.index(key):]) + f" → {source}.{name}"
+            cycle = " → ".join(k[1] for k in self.in_progress[self.in_progress.index(key) :]) + f" → {source}.{name}"
             self.report("MD210", f"derived column `{name}` depends on itself: {cycle}", *(via or (text,)))
             return ANY
         self.in_progress.append(key)
@@ -213,7 +267,7 @@ class _Checker(ExpressionTyper):
         metric = self.defs.metrics[name]
         key = ("metric", name)
         if key in self.in_progress:
-            cycle = " → ".join(k[1] for k in self.in_progress[self.in_progress.index(key):]) + f" → {name}"
+            cycle = " → ".join(k[1] for k in self.in_progress[self.in_progress.index(key) :]) + f" → {name}"
             self.report("MD210", f"metric `{name}` depends on itself: {cycle}", *(via or (metric.expr,)))
             return ANY
         self.in_progress.append(key)
@@ -229,8 +283,11 @@ class _Checker(ExpressionTyper):
                     self.report("MD211", f"metric `{name}` has a `where` but reads no source", metric.where)
                 else:
                     self.expect_bool(where, Scope("row", source, metric.where, owner=f"metric `{name}`"), "`where`")
-            uses = tuple(dict.fromkeys(
-                r.name for node in ast.walk(tree) if (r := self.model.refs.get(id(node))) and r.kind == "metric"))
+            uses = tuple(
+                dict.fromkeys(
+                    r.name for node in ast.walk(tree) if (r := self.model.refs.get(id(node))) and r.kind == "metric"
+                )
+            )
             if where is None and not any(isinstance(n, ast.Call) and n.func in AGGREGATES for n in ast.walk(tree)):
                 source = None  # a metric of metrics reads no rows: its groups are those of its metrics
             self.model.metrics[name] = CheckedMetric(metric, tree, where, source, result, uses)
@@ -244,8 +301,13 @@ class _Checker(ExpressionTyper):
         if metric.source is not None:
             if metric.source in self.defs.sources:
                 return metric.source
-            self.report("MD201", f"metric `{name}`: unknown source `{metric.source}`", None,
-                        hint=did_you_mean(metric.source, self.defs.sources), location=metric.location)
+            self.report(
+                "MD201",
+                f"metric `{name}`: unknown source `{metric.source}`",
+                None,
+                hint=did_you_mean(metric.source, self.defs.sources),
+                location=metric.location,
+            )
             return None
         if len(self.defs.sources) <= 1:
             return next(iter(self.defs.sources), None)
@@ -253,17 +315,28 @@ class _Checker(ExpressionTyper):
         names -= set(self.defs.metrics) - set().union(*(self.column_names(s) for s in self.defs.sources))
         if not names:
             if any(isinstance(n, ast.Call) and n.func in AGGREGATES for n in ast.walk(tree)):
-                self.report("MD211", f"metric `{name}`: cannot tell which source it counts", None,
-                            hint=f"add `source:` (one of {', '.join(self.defs.sources)})", location=metric.location)
+                self.report(
+                    "MD211",
+                    f"metric `{name}`: cannot tell which source it counts",
+                    None,
+                    hint=f"add `source:` (one of {', '.join(self.defs.sources)})",
+                    location=metric.location,
+                )
             return None
         scores = {s: sum(self.has_column(s, n) for n in names) for s in self.defs.sources}
         best = max(scores.values(), default=0)
         winners = [s for s, score in scores.items() if score == best]
         if len(winners) > 1:
-            self.report("MD211", f"metric `{name}`: the columns it reads are in several sources "
-                        f"({', '.join(winners)})", None, hint="add `source:`", location=metric.location)
+            self.report(
+                "MD211",
+                f"metric `{name}`: the columns it reads are in several sources ({', '.join(winners)})",
+                None,
+                hint="add `source:`",
+                location=metric.location,
+            )
             return None
         return winners[0]
+
 
 def _row_names(node: ast.Expr, inside: bool) -> list[str]:
     """Column names read per row (inside aggregates), leaving out other sources' window filters."""
@@ -271,7 +344,10 @@ def _row_names(node: ast.Expr, inside: bool) -> list[str]:
         return [node.name] if inside else []
     if isinstance(node, ast.Call):
         if node.func in WINDOWS:
-            return [] if not inside else [n for k in node.keywords for n in _row_names(k.value, True)
-                                          if not isinstance(k.value, ast.Binary)]
+            return (
+                []
+                if not inside
+                else [n for k in node.keywords for n in _row_names(k.value, True) if not isinstance(k.value, ast.Binary)]
+            )
         inside = inside or node.func in AGGREGATES
     return [name for child in ast.children(node) for name in _row_names(child, inside)]

@@ -14,6 +14,7 @@ from metricdsl.semantics.scope import ANY, BOOL, Scope, describe
 
 COMPARISONS = {"==", "!=", "<", "<=", ">", ">="}
 
+
 class ExpressionTyper(CallTyper):
     """Typing of expressions, for `check._Checker`."""
 
@@ -97,8 +98,13 @@ class ExpressionTyper(CallTyper):
                 self.model.refs[id(node)] = Ref("metric", node.name)
                 return self.metric_type(node.name, (scope.text, node))
             if source is not None and (node.name in source.columns or node.name in source.derive):
-                self.report("MD208", f"{scope.owner} uses column `{node.name}` outside an aggregate",
-                            scope.text, node, f"aggregate it, as in `mean({node.name})` or `share({node.name})`")
+                self.report(
+                    "MD208",
+                    f"{scope.owner} uses column `{node.name}` outside an aggregate",
+                    scope.text,
+                    node,
+                    f"aggregate it, as in `mean({node.name})` or `share({node.name})`",
+                )
                 return ANY
             hint = did_you_mean(node.name, [*self.defs.metrics, *(self.column_names(scope.source) if source else [])])
             self.report("MD201", f"unknown metric `{node.name}`", scope.text, node, hint)
@@ -112,11 +118,21 @@ class ExpressionTyper(CallTyper):
             self.model.refs[id(node)] = Ref("derived", node.name, source.name)
             return self.derived_type(source.name, node.name, (scope.text, node))
         if node.name in self.defs.metrics:
-            self.report("MD209", f"metric `{node.name}` used in a row-level expression of {scope.owner}",
-                        scope.text, node, "metrics are per group; use columns here")
+            self.report(
+                "MD209",
+                f"metric `{node.name}` used in a row-level expression of {scope.owner}",
+                scope.text,
+                node,
+                "metrics are per group; use columns here",
+            )
             return ANY
-        self.report("MD201", f"unknown column `{node.name}` in source `{source.name}`", scope.text, node,
-                    did_you_mean(node.name, self.column_names(source.name)))
+        self.report(
+            "MD201",
+            f"unknown column `{node.name}` in source `{source.name}`",
+            scope.text,
+            node,
+            did_you_mean(node.name, self.column_names(source.name)),
+        )
         return ANY
 
     def rule_name(self, node: ast.Name, scope: Scope) -> ExprType:
@@ -155,8 +171,13 @@ class ExpressionTyper(CallTyper):
                 if isinstance(duration, ast.Duration) and self.types_of(other).unit in TIME_UNITS:
                     self.model.duration_units[id(duration)] = TIME_UNITS[self.types_of(other).unit or "s"]
                 else:
-                    self.report("MD204", f"cannot apply `{node.op}` to a duration here", scope.text, node,
-                                "compare durations, or add them to timestamps")
+                    self.report(
+                        "MD204",
+                        f"cannot apply `{node.op}` to a duration here",
+                        scope.text,
+                        node,
+                        "compare durations, or add them to timestamps",
+                    )
                     return ANY
             kind = "float" if node.op == "/" or "float" in kinds or "duration" in kinds else "int"
             return ExprType(kind, _combine_units(node.op, left.unit, right.unit))
@@ -166,8 +187,9 @@ class ExpressionTyper(CallTyper):
     def types_of(self, node: ast.Expr) -> ExprType:
         return self.model.types.get(id(node), ANY)
 
-    def compatible(self, left: ExprType, right: ExprType, left_node: ast.Expr, right_node: ast.Expr,
-                   scope: Scope, verb: str) -> ExprType:
+    def compatible(
+        self, left: ExprType, right: ExprType, left_node: ast.Expr, right_node: ast.Expr, scope: Scope, verb: str
+    ) -> ExprType:
         """Check that two operands can be compared or added; return the type of their sum."""
         if "any" in (left.kind, right.kind) or "null" in (left.kind, right.kind):
             return left if right.kind in ("null", "any") else right
@@ -175,42 +197,57 @@ class ExpressionTyper(CallTyper):
         if kinds <= NUMERIC:
             return self.units(left, right, left_node, right_node, scope, verb)
         if kinds <= NUMERIC | {"duration"} and len(kinds) == 2:
-            number, number_node, duration_node = (left, left_node, right_node) if left.kind != "duration" \
-                else (right, right_node, left_node)
+            number, number_node, duration_node = (
+                (left, left_node, right_node) if left.kind != "duration" else (right, right_node, left_node)
+            )
             if number.unit in TIME_UNITS and isinstance(duration_node, ast.Duration):
                 self.model.duration_units[id(duration_node)] = TIME_UNITS[number.unit]
                 return number
             unit = f"in {number.unit}" if number.unit else "without a time unit"
-            self.report("MD205", f"cannot {verb} a duration and a number {unit}", scope.text, number_node,
-                        "declare the column with `unit: s` (or min, h) to compare it with durations")
+            self.report(
+                "MD205",
+                f"cannot {verb} a duration and a number {unit}",
+                scope.text,
+                number_node,
+                "declare the column with `unit: s` (or min, h) to compare it with durations",
+            )
             return ANY
         if kinds <= TEMPORAL or len(kinds) == 1:
             return left if left.kind == right.kind else ExprType("datetime")
         self.report("MD204", f"cannot {verb} {describe(left)} and {describe(right)}", scope.text, right_node)
         return ANY
 
-    def units(self, left: ExprType, right: ExprType, left_node: ast.Expr, right_node: ast.Expr,
-              scope: Scope, verb: str) -> ExprType:
+    def units(
+        self, left: ExprType, right: ExprType, left_node: ast.Expr, right_node: ast.Expr, scope: Scope, verb: str
+    ) -> ExprType:
         kind = "float" if "float" in (left.kind, right.kind) else "int"
         if left.unit == right.unit:
             return ExprType(kind, left.unit)
         for quantity, literal in ((left, right_node), (right, left_node)):
             if isinstance(literal, ast.Number):
                 if quantity.unit in TIME_UNITS and literal.value != 0:
-                    self.report("MD206", f"bare number {literal.value} used with a quantity in {quantity.unit}",
-                                scope.text, literal, f"write `{literal.value}{quantity.unit}`")
+                    self.report(
+                        "MD206",
+                        f"bare number {literal.value} used with a quantity in {quantity.unit}",
+                        scope.text,
+                        literal,
+                        f"write `{literal.value}{quantity.unit}`",
+                    )
                 return ExprType(kind, quantity.unit)
         if left.unit and right.unit:
-            self.report("MD205", f"cannot {verb} {left.unit} and {right.unit}", scope.text,
-                        ast.Binary("+", left_node, right_node, ast.Span(left_node.span.start, right_node.span.end)))
+            self.report(
+                "MD205",
+                f"cannot {verb} {left.unit} and {right.unit}",
+                scope.text,
+                ast.Binary("+", left_node, right_node, ast.Span(left_node.span.start, right_node.span.end)),
+            )
             return ANY
         return ExprType(kind, left.unit or right.unit)
 
     def unify_or_report(self, types: list[ExprType], node: ast.Expr, scope: Scope) -> ExprType:
         result = _unify(types)
         if result is ANY and not any(t.kind == "any" for t in types):
-            self.report("MD204", "the branches have different types: " + ", ".join(map(describe, types)),
-                        scope.text, node)
+            self.report("MD204", "the branches have different types: " + ", ".join(map(describe, types)), scope.text, node)
         return result
 
 

@@ -45,16 +45,22 @@ class GradingReaders:
                 overrides = [self.thresholds(name, self.items(o, OVERRIDE_KEYS), o) for o in listed.value]
         base = self.thresholds(name, items, node)
         if not any(t is not None for t in (base.target, base.warn, base.fail)) and not overrides:
-            self.report("MD005", f"target of `{name}` has no `target`, `warn` or `fail`", name_node,
-                        'add a threshold such as `warn: "< 30"`')
+            self.report(
+                "MD005",
+                f"target of `{name}` has no `target`, `warn` or `fail`",
+                name_node,
+                'add a threshold such as `warn: "< 30"`',
+            )
         return Target(name, base, tuple(overrides), self.at(name_node))
 
     def thresholds(self, metric: str, items: dict, node: Node) -> Thresholds:
         levels = {key: self.threshold(metric, items[key][1]) for key in THRESHOLD_KEYS if key in items}
         return Thresholds(
-            **levels, when=self.expr(items["when"][1]) if "when" in items else None,
+            **levels,
+            when=self.expr(items["when"][1]) if "when" in items else None,
             start=self.date(items["from"][1]) if "from" in items else None,
-            until=self.date(items["until"][1]) if "until" in items else None, location=self.at(node),
+            until=self.date(items["until"][1]) if "until" in items else None,
+            location=self.at(node),
         )
 
     def threshold(self, metric: str, node: Node) -> ExprText | None:
@@ -89,9 +95,15 @@ class GradingReaders:
             return None
         severity = self.choice(items["severity"][1], SEVERITIES) if "severity" in items else "warn"
         periods = self.periods(items["for"][1]) if "for" in items else 1
-        return Rule(name, when, severity or "warn", self.expr(items["message"][1]) if "message" in items else None,
-                    periods, self.text(items["description"][1]) if "description" in items else None,
-                    self.at(name_node))
+        return Rule(
+            name,
+            when,
+            severity or "warn",
+            self.expr(items["message"][1]) if "message" in items else None,
+            periods,
+            self.text(items["description"][1]) if "description" in items else None,
+            self.at(name_node),
+        )
 
     def periods(self, node: Node) -> int:
         value = self.scalar(node, "a number of periods")
@@ -118,11 +130,22 @@ class GradingReaders:
             if (numbers.get("weight") or 1) <= 0:
                 self.report("MD006", f"scorecard item `{metric}`: weights are positive", fields["weight"][1])
             critical = "critical" in fields and self.scalar(fields["critical"][1]) is True
-            entries.append(ScorecardItem(metric, **{k: v for k, v in numbers.items() if v is not None},
-                                         critical=critical, location=self.at(metric_node)))
+            entries.append(
+                ScorecardItem(
+                    metric,
+                    **{k: v for k, v in numbers.items() if v is not None},
+                    critical=critical,
+                    location=self.at(metric_node),
+                )
+            )
         cap = self.number(items["cap"][1]) if "cap" in items else None
-        return Scorecard(name, tuple(entries), cap if cap is not None else 50.0,
-                         self.text(items["title"][1]) if "title" in items else None, self.at(name_node))
+        return Scorecard(
+            name,
+            tuple(entries),
+            cap if cap is not None else 50.0,
+            self.text(items["title"][1]) if "title" in items else None,
+            self.at(name_node),
+        )
 
     def tests(self, node: Node) -> None:
         if not isinstance(node, SequenceNode):
@@ -146,20 +169,24 @@ class GradingReaders:
             self.report("MD003", "`expect` takes metric values, or a list of them per group", expect_node)
             return None
         given = self.scalar_tree(items["given"][1]) if "given" in items else {}
-        if not isinstance(given, dict) or not all(isinstance(v, list) and all(isinstance(r, dict) for r in v)
-                                                  for v in given.values()):
+        if not isinstance(given, dict) or not all(
+            isinstance(v, list) and all(isinstance(r, dict) for r in v) for v in given.values()
+        ):
             self.report("MD003", "`given` maps source names to lists of rows", items["given"][1])
             return None
         tolerance = self.number(items["tolerance"][1]) if "tolerance" in items else None
         return SpecTest(
-            name=self.text(items["name"][1]) or "", given=given, expect=tuple(rows),
+            name=self.text(items["name"][1]) or "",
+            given=given,
+            expect=tuple(rows),
             by=self.texts(items["by"][1]) if "by" in items else (),
             grain=self.choice(items["grain"][1], GRAINS) if "grain" in items else None,
             tolerance=tolerance if tolerance is not None else 1e-6,
             ignore_min_n="ignore_min_n" in items and self.scalar(items["ignore_min_n"][1]) is True,
             findings=self.texts(items["findings"][1]) if "findings" in items else None,
             scorecard=self.text(items["scorecard"][1]) if "scorecard" in items else None,
-            location=self.at(node), expect_location=self.at(items["expect"][0]),
+            location=self.at(node),
+            expect_location=self.at(items["expect"][0]),
         )
 
     def items(self, node: Node, allowed: tuple[str, ...]) -> dict[str, tuple[Node, Node]]:

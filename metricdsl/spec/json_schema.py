@@ -15,60 +15,109 @@ DATE = {"description": "A date, as 2026-01-31."}
 
 FIELDS: dict[str, dict[str, dict]] = {
     "source": {
-        "description": TEXT, "path": {**TEXT, "description": "Default input file, relative to this file."},
+        "description": TEXT,
+        "path": {**TEXT, "description": "Default input file, relative to this file."},
         "time": {**TEXT, "description": "The event-time column: grains and windows use it."},
         "entities": {"type": "object", "additionalProperties": TEXT},
         "columns": {"type": "object", "additionalProperties": {"$ref": "#/$defs/column"}},
         "derive": {"type": "object", "additionalProperties": EXPRESSION},
     },
     "column": {
-        "type": {"enum": list(COLUMN_TYPES)}, "unit": TEXT, "values": {"type": "array"},
+        "type": {"enum": list(COLUMN_TYPES)},
+        "unit": TEXT,
+        "values": {"type": "array"},
         "range": {"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 2},
         "description": TEXT,
     },
     "metric": {
-        "expr": EXPRESSION, "label": TEXT, "description": TEXT, "unit": TEXT, "better": {"enum": list(DIRECTIONS)},
-        "where": EXPRESSION, "min_n": {"type": "integer", "minimum": 0}, "source": TEXT,
+        "expr": EXPRESSION,
+        "label": TEXT,
+        "description": TEXT,
+        "unit": TEXT,
+        "better": {"enum": list(DIRECTIONS)},
+        "where": EXPRESSION,
+        "min_n": {"type": "integer", "minimum": 0},
+        "source": TEXT,
     },
     "dashboard": {
-        "metrics": TEXTS, "title": TEXT, "description": TEXT, "by": TEXTS, "grain": {"enum": list(GRAINS)},
+        "metrics": TEXTS,
+        "title": TEXT,
+        "description": TEXT,
+        "by": TEXTS,
+        "grain": {"enum": list(GRAINS)},
         "scorecard": TEXT,
     },
     "target": {
-        **{key: THRESHOLD for key in ("target", "warn", "fail")}, "when": EXPRESSION, "from": DATE, "until": DATE,
+        **{key: THRESHOLD for key in ("target", "warn", "fail")},
+        "when": EXPRESSION,
+        "from": DATE,
+        "until": DATE,
         "overrides": {"type": "array", "items": {"$ref": "#/$defs/override"}},
     },
-    "override": {**{key: THRESHOLD for key in ("target", "warn", "fail")}, "when": EXPRESSION, "from": DATE,
-                 "until": DATE},
+    "override": {**{key: THRESHOLD for key in ("target", "warn", "fail")}, "when": EXPRESSION, "from": DATE, "until": DATE},
     "rule": {
-        "when": EXPRESSION, "severity": {"enum": list(SEVERITIES)}, "message": TEXT, "description": TEXT,
+        "when": EXPRESSION,
+        "severity": {"enum": list(SEVERITIES)},
+        "message": TEXT,
+        "description": TEXT,
         "for": {"type": ["integer", "string"], "description": "Consecutive periods, as `2` or `2 periods`."},
     },
     "scorecard": {
-        "items": {"type": "object", "additionalProperties": {"$ref": "#/$defs/item"}}, "cap": {"type": "number"},
-        "title": TEXT, "description": TEXT,
+        "items": {"type": "object", "additionalProperties": {"$ref": "#/$defs/item"}},
+        "cap": {"type": "number"},
+        "title": TEXT,
+        "description": TEXT,
     },
-    "item": {"weight": {"type": "number", "exclusiveMinimum": 0}, "floor": {"type": "number"},
-             "ceiling": {"type": "number"}, "critical": {"type": "boolean"}},
+    "item": {
+        "weight": {"type": "number", "exclusiveMinimum": 0},
+        "floor": {"type": "number"},
+        "ceiling": {"type": "number"},
+        "critical": {"type": "boolean"},
+    },
     "test": {
-        "name": TEXT, "given": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "object"}}},
+        "name": TEXT,
+        "given": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "object"}}},
         "expect": {"anyOf": [{"type": "object"}, {"type": "array", "items": {"type": "object"}}]},
-        "by": TEXTS, "grain": {"enum": list(GRAINS)}, "tolerance": {"type": "number", "minimum": 0},
-        "ignore_min_n": {"type": "boolean"}, "findings": TEXTS, "scorecard": TEXT,
+        "by": TEXTS,
+        "grain": {"enum": list(GRAINS)},
+        "tolerance": {"type": "number", "minimum": 0},
+        "ignore_min_n": {"type": "boolean"},
+        "findings": TEXTS,
+        "scorecard": TEXT,
     },
 }
-REQUIRED = {"source": ["columns"], "column": ["type"], "metric": ["expr"], "dashboard": ["metrics"],
-            "target": [], "override": [], "rule": ["when"], "scorecard": ["items"], "item": ["floor", "ceiling"],
-            "test": ["name", "expect"]}
-LOADER_KEYS = {"source": SOURCE_KEYS, "column": COLUMN_KEYS, "metric": METRIC_KEYS, "dashboard": DASHBOARD_KEYS,
-               "target": TARGET_KEYS, "override": OVERRIDE_KEYS, "rule": RULE_KEYS, "scorecard": SCORECARD_KEYS,
-               "item": ITEM_KEYS, "test": TEST_KEYS}
+REQUIRED = {
+    "source": ["columns"],
+    "column": ["type"],
+    "metric": ["expr"],
+    "dashboard": ["metrics"],
+    "target": [],
+    "override": [],
+    "rule": ["when"],
+    "scorecard": ["items"],
+    "item": ["floor", "ceiling"],
+    "test": ["name", "expect"],
+}
+LOADER_KEYS = {
+    "source": SOURCE_KEYS,
+    "column": COLUMN_KEYS,
+    "metric": METRIC_KEYS,
+    "dashboard": DASHBOARD_KEYS,
+    "target": TARGET_KEYS,
+    "override": OVERRIDE_KEYS,
+    "rule": RULE_KEYS,
+    "scorecard": SCORECARD_KEYS,
+    "item": ITEM_KEYS,
+    "test": TEST_KEYS,
+}
 
 
 def spec_schema() -> dict:
     """The JSON Schema (2020-12) of one spec file."""
-    definitions = {kind: {"type": "object", "additionalProperties": False, "properties": fields,
-                          "required": REQUIRED[kind]} for kind, fields in FIELDS.items()}
+    definitions = {
+        kind: {"type": "object", "additionalProperties": False, "properties": fields, "required": REQUIRED[kind]}
+        for kind, fields in FIELDS.items()
+    }
     definitions["column"] = {"anyOf": [{"enum": list(COLUMN_TYPES)}, definitions["column"]]}
     definitions["metric"] = {"anyOf": [EXPRESSION, definitions["metric"]]}
 
@@ -81,8 +130,12 @@ def spec_schema() -> dict:
         "type": "object",
         "additionalProperties": False,
         "properties": {
-            "sources": named("source"), "metrics": named("metric"), "dashboards": named("dashboard"),
-            "targets": named("target"), "rules": named("rule"), "scorecards": named("scorecard"),
+            "sources": named("source"),
+            "metrics": named("metric"),
+            "dashboards": named("dashboard"),
+            "targets": named("target"),
+            "rules": named("rule"),
+            "scorecards": named("scorecard"),
             "tests": {"type": "array", "items": {"$ref": "#/$defs/test"}},
         },
         "$defs": definitions,

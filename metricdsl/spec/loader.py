@@ -101,17 +101,19 @@ class _Loader(GradingReaders):
         except yaml.MarkedYAMLError as error:
             mark = error.problem_mark or error.context_mark
             index = mark.index if mark else 0
-            self.diagnostics.append(Diagnostic.make(
-                "MD001", f"{error.problem or 'invalid YAML'} {error.context or ''}".strip(),
-                self.file.location(min(index, max(len(text) - 1, 0))),
-            ))
+            self.diagnostics.append(
+                Diagnostic.make(
+                    "MD001",
+                    f"{error.problem or 'invalid YAML'} {error.context or ''}".strip(),
+                    self.file.location(min(index, max(len(text) - 1, 0))),
+                )
+            )
             return
         except yaml.YAMLError as error:
             self.report("MD001", str(error), None)
             return
         except RecursionError:
-            self.diagnostics.append(Diagnostic.make("MD001", "the YAML is nested too deeply to read",
-                                                    self.file.location(0)))
+            self.diagnostics.append(Diagnostic.make("MD001", "the YAML is nested too deeply to read", self.file.location(0)))
             return
         if root is None:
             return
@@ -119,8 +121,14 @@ class _Loader(GradingReaders):
             if key == "tests":
                 self.tests(value)
                 continue
-            load_one = {"sources": self.source, "metrics": self.metric, "dashboards": self.dashboard,
-                        "targets": self.target, "rules": self.rule, "scorecards": self.scorecard}[key]
+            load_one = {
+                "sources": self.source,
+                "metrics": self.metric,
+                "dashboards": self.dashboard,
+                "targets": self.target,
+                "rules": self.rule,
+                "scorecards": self.scorecard,
+            }[key]
             for name, name_node, body in self.mapping(value):
                 self.define(key, name, name_node, load_one(name, name_node, body))
 
@@ -179,8 +187,9 @@ class _Loader(GradingReaders):
 
     def number(self, node: Node, kind: type = float) -> float | None:
         value = self.scalar(node, "a number")
-        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float)) or
-                                  (kind is int and not isinstance(value, int))):
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, (int, float)) or (kind is int and not isinstance(value, int))
+        ):
             self.report("MD006", f"expected {'a whole number' if kind is int else 'a number'}, found `{value}`", node)
             return None
         return value
@@ -207,8 +216,13 @@ class _Loader(GradingReaders):
             self.report("MD003", f"expected an expression, found {describe_node(node)}", node)
             return None
         assert self.file is not None
-        return ExprText(node.value, self.file, _scalar_offsets(self.file.text, node),
-                        (node.start_mark.index, node.end_mark.index), node.style or "")
+        return ExprText(
+            node.value,
+            self.file,
+            _scalar_offsets(self.file.text, node),
+            (node.start_mark.index, node.end_mark.index),
+            node.style or "",
+        )
 
     def fields(self, node: Node, allowed: tuple[str, ...], readers: dict[str, Callable[[Node], object]]) -> dict:
         return {key: readers[key](value) for key, _, value in self.mapping(node, allowed)}
@@ -217,7 +231,9 @@ class _Loader(GradingReaders):
 
     def source(self, name: str, name_node: Node, node: Node) -> Source | None:
         readers: dict[str, Callable[[Node], object]] = {
-            "description": self.text, "time": self.text, "path": self.path,
+            "description": self.text,
+            "time": self.text,
+            "path": self.path,
             "entities": lambda n: {k: self.text(v) for k, _, v in self.mapping(n)},
             "columns": lambda n: {k: self.column(k, v) for k, _, v in self.mapping(n)},
             "derive": lambda n: {k: self.expr(v) for k, _, v in self.mapping(n)},
@@ -240,8 +256,11 @@ class _Loader(GradingReaders):
             kind = self.choice(node, COLUMN_TYPES)
             return Column(name, kind, location=self.at(node)) if kind else None
         readers: dict[str, Callable[[Node], object]] = {
-            "type": lambda n: self.choice(n, COLUMN_TYPES), "unit": self.text, "description": self.text,
-            "values": self.texts, "range": self.range,
+            "type": lambda n: self.choice(n, COLUMN_TYPES),
+            "unit": self.text,
+            "description": self.text,
+            "values": self.texts,
+            "range": self.range,
         }
         values = self.fields(node, COLUMN_KEYS, readers)
         if not values.get("type"):
@@ -262,8 +281,13 @@ class _Loader(GradingReaders):
             expr = self.expr(node)
             return Metric(name, expr, location=self.at(name_node)) if expr else None
         readers: dict[str, Callable[[Node], object]] = {
-            "expr": self.expr, "where": self.expr, "label": self.text, "description": self.text,
-            "unit": self.text, "source": self.text, "better": lambda n: self.choice(n, DIRECTIONS),
+            "expr": self.expr,
+            "where": self.expr,
+            "label": self.text,
+            "description": self.text,
+            "unit": self.text,
+            "source": self.text,
+            "better": lambda n: self.choice(n, DIRECTIONS),
             "min_n": lambda n: self.number(n, int),
         }
         values = self.fields(node, METRIC_KEYS, readers)
@@ -275,8 +299,12 @@ class _Loader(GradingReaders):
 
     def dashboard(self, name: str, name_node: Node, node: Node) -> Dashboard | None:
         readers: dict[str, Callable[[Node], object]] = {
-            "metrics": self.texts, "by": self.texts, "title": self.text, "description": self.text,
-            "grain": lambda n: self.choice(n, GRAINS), "scorecard": self.text,
+            "metrics": self.texts,
+            "by": self.texts,
+            "title": self.text,
+            "description": self.text,
+            "grain": lambda n: self.choice(n, GRAINS),
+            "scorecard": self.text,
         }
         values = self.fields(node, DASHBOARD_KEYS, readers)
         values.pop("description", None)
@@ -287,8 +315,9 @@ class _Loader(GradingReaders):
         for key_node, listed in node.value if isinstance(node, MappingNode) else ():
             items = listed.value if isinstance(listed, SequenceNode) else [listed]
             if key_node.value in ("metrics", "by", "scorecard"):
-                places.update({f"{key_node.value}:{item.value}": self.at(item) for item in items
-                               if isinstance(item, ScalarNode)})
+                places.update(
+                    {f"{key_node.value}:{item.value}": self.at(item) for item in items if isinstance(item, ScalarNode)}
+                )
         return Dashboard(name=name, location=self.at(name_node), places=places, **values)
 
 

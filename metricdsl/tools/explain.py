@@ -76,8 +76,9 @@ def dependencies(model: Model, name: str) -> dict[str, list[str]]:
         ref = model.refs.get(id(node))
         if ref is not None:
             label = f"{ref.source}.{ref.name}" if ref.source else ref.name
-            found[{"column": "columns", "derived": "derived columns", "metric": "metrics",
-                   "source": "sources"}[ref.kind]][label] = None
+            found[{"column": "columns", "derived": "derived columns", "metric": "metrics", "source": "sources"}[ref.kind]][
+                label
+            ] = None
             if ref.kind == "derived":
                 visit(model.sources[ref.source].derived[ref.name])  # type: ignore[index]
             elif ref.kind == "metric":
@@ -96,6 +97,8 @@ def dependencies(model: Model, name: str) -> dict[str, list[str]]:
 
 
 def polars_plan(project: Project, name: str) -> str:
-    empty = {source: pl.DataFrame(schema={c: DTYPES[col.type] for c, col in spec.columns.items()})
-             for source, spec in project.definitions.sources.items()}
+    empty = {
+        source: pl.DataFrame(schema={c: DTYPES[col.type] for c, col in spec.columns.items()})
+        for source, spec in project.definitions.sources.items()
+    }
     return project.compile(empty, metrics=[name]).explain(optimized=True)

@@ -90,6 +90,6 @@ def _block(raw: str, formatted: str) -> str:
     header, _, body = raw.partition("\n")
     content = body.rstrip("\n")
     indent = re.match(r"\s*", content).group(0) if content else "  "  # type: ignore[union-attr]
-    trailing = body[len(content):]
+    trailing = body[len(content) :]
     lines = [indent + line.strip() for line in formatted.split("\n")]
     return header + "\n" + "\n".join(lines) + trailing

@@ -39,13 +39,17 @@ def run_test(project: Project, test: SpecTest) -> Outcome:
     metrics = [name for name in names if "." not in name]
     graded_names = [name for name in names if "." in name]  # `nps.status`, `loyalty_driver.score`
     try:
-        data = {source: given_frame(project, source, test.given.get(source, []))
-                for source in project.definitions.sources}
+        data = {source: given_frame(project, source, test.given.get(source, [])) for source in project.definitions.sources}
         unknown = set(test.given) - set(project.definitions.sources)
         if unknown:
             raise RequestError(f"unknown source `{sorted(unknown)[0]}` in `given`")
-        rows = project.evaluate(data, metrics=metrics, by=test.by, grain=test.grain,
-                                apply_min_n=not test.ignore_min_n).to_dicts() if metrics else []
+        rows = (
+            project.evaluate(
+                data, metrics=metrics, by=test.by, grain=test.grain, apply_min_n=not test.ignore_min_n
+            ).to_dicts()
+            if metrics
+            else []
+        )
         graded = None
         if graded_names or test.findings is not None:
             graded = project.grade(data, metrics=metrics, by=test.by, grain=test.grain, scorecard=test.scorecard)
@@ -61,8 +65,9 @@ def run_test(project: Project, test: SpecTest) -> Outcome:
         label = ", ".join(f"{k}={v}" for k, v in group.items())
         found = [row for row in rows if all(_same_key(row[k], v) for k, v in group.items())]
         if not found:
-            outcome.failures.append(f"no group {label}; groups found: "
-                                    + "; ".join(", ".join(f"{k}={r[k]}" for k in keys) for r in rows))
+            outcome.failures.append(
+                f"no group {label}; groups found: " + "; ".join(", ".join(f"{k}={r[k]}" for k in keys) for r in rows)
+            )
             continue
         for name in names:
             if name in expected and not close(found[0].get(name), expected[name], test.tolerance):
@@ -77,8 +82,10 @@ def _graded_rows(graded: Graded, keys: list[str], names: list[str]) -> list[dict
     columns = {name: name.replace(".", "__") for name in names}
     missing = [name for name, column in columns.items() if column not in table.columns]
     if missing:
-        raise RequestError(f"`{missing[0]}`: expect `<metric>.status` of a metric with a target, or "
-                           "`<scorecard>.score` with the test's `scorecard:`")
+        raise RequestError(
+            f"`{missing[0]}`: expect `<metric>.status` of a metric with a target, or "
+            "`<scorecard>.score` with the test's `scorecard:`"
+        )
     return table.select(*keys, *(pl.col(column).alias(name) for name, column in columns.items())).to_dicts()
 
 
@@ -122,8 +129,9 @@ def given_frame(project: Project, source: str, rows: list[dict]) -> pl.DataFrame
         try:
             series.append(pl.Series(name, values, dtype=DTYPES[column.type], strict=True))
         except (TypeError, ValueError, pl.exceptions.PolarsError):
-            raise DataError(f"`given` rows of `{source}`: column `{name}` takes {column.type} values, "
-                            f"not {values}") from None
+            raise DataError(
+                f"`given` rows of `{source}`: column `{name}` takes {column.type} values, not {values}"
+            ) from None
     return pl.DataFrame(series)
 
 

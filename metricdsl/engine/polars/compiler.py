@@ -24,11 +24,19 @@ from metricdsl.language.functions import AGGREGATES, PERCENTILES, RULE_FUNCTIONS
 from metricdsl.semantics.model import Model
 
 ARITHMETIC: dict[str, Callable[[pl.Expr, pl.Expr], pl.Expr]] = {
-    "+": operator.add, "-": operator.sub, "*": operator.mul,
+    "+": operator.add,
+    "-": operator.sub,
+    "*": operator.mul,
 }
 COMPARISONS: dict[str, Callable[[pl.Expr, pl.Expr], pl.Expr]] = {
-    "==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
-    "and": operator.and_, "or": operator.or_,
+    "==": operator.eq,
+    "!=": operator.ne,
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+    "and": operator.and_,
+    "or": operator.or_,
 }
 SCALARS: dict[str, Callable[..., pl.Expr]] = {
     "coalesce": lambda *args: pl.coalesce(*args),
@@ -68,8 +76,9 @@ def rule_function(func: str, argument: ast.Expr) -> pl.Expr:
     if func == "significant":
         assert isinstance(argument, ast.Call) and isinstance(argument.args[0], ast.Name)
         m = argument.args[0].name
-        return stats.significant_change(pl.col(m), pl.col(hidden("se", m)), pl.col(hidden("prev", m)),
-                                        pl.col(hidden("prev_se", m)))
+        return stats.significant_change(
+            pl.col(m), pl.col(hidden("se", m)), pl.col(hidden("prev", m)), pl.col(hidden("prev_se", m))
+        )
     assert isinstance(argument, ast.Name)
     m = argument.name
     previous = pl.col(hidden("prev", m))
@@ -229,8 +238,9 @@ class Compiler:
 
     # -- windows ----------------------------------------------------------------------------------
 
-    def add_windows(self, frame: pl.LazyFrame, source: str, windows: list[ast.Call],
-                    scan: Callable[[str], pl.LazyFrame]) -> pl.LazyFrame:
+    def add_windows(
+        self, frame: pl.LazyFrame, source: str, windows: list[ast.Call], scan: Callable[[str], pl.LazyFrame]
+    ) -> pl.LazyFrame:
         """Materialise each window call of `source` as a boolean hidden column of `frame`."""
         if not windows:
             return frame
@@ -246,21 +256,33 @@ class Compiler:
             other = self.source_frame(target, [call.where] if call.where is not None else [], scan)
             if call.where is not None:
                 other = other.filter(self.expr(call.where))
-            other = (other.select(*(key.alias(name) for key, name in zip(theirs, key_names)),
-                                  self.column(target, spec[target].time or "").cast(pl.Datetime("us")).alias(column))
-                     .drop_nulls().sort(column))
+            other = (
+                other.select(
+                    *(key.alias(name) for key, name in zip(theirs, key_names)),
+                    self.column(target, spec[target].time or "").cast(pl.Datetime("us")).alias(column),
+                )
+                .drop_nulls()
+                .sort(column)
+            )
             forward = call.func == "followed_by"
             frame = frame.join_asof(
-                other, left_on=TIME_COLUMN, right_on=column, by_left=key_names,
-                by_right=key_names, strategy="forward" if forward else "backward", allow_exact_matches=False,
+                other,
+                left_on=TIME_COLUMN,
+                right_on=column,
+                by_left=key_names,
+                by_right=key_names,
+                strategy="forward" if forward else "backward",
+                allow_exact_matches=False,
                 check_sortedness=False,
             )
             window = datetime.timedelta(seconds=call.args[1].seconds)  # type: ignore[union-attr]
-            found = pl.col(column) <= pl.col(TIME_COLUMN) + window if forward else pl.col(column) >= pl.col(TIME_COLUMN) - window
+            found = (
+                pl.col(column) <= pl.col(TIME_COLUMN) + window if forward else pl.col(column) >= pl.col(TIME_COLUMN) - window
+            )
             unknown = pl.any_horizontal(pl.col(TIME_COLUMN).is_null(), *(pl.col(k).is_null() for k in key_names))
-            frame = frame.with_columns(
-                pl.when(unknown).then(None).otherwise(found.fill_null(False)).alias(column)
-            ).drop(key_names)
+            frame = frame.with_columns(pl.when(unknown).then(None).otherwise(found.fill_null(False)).alias(column)).drop(
+                key_names
+            )
         return frame.drop(TIME_COLUMN)
 
     def window_keys(self, call: ast.Call, source: str, target: str) -> tuple[list[pl.Expr], list[pl.Expr]]:
@@ -270,8 +292,10 @@ class Compiler:
             defs = self.model.definitions
             entity = defs.shared_entity(source, target)
             assert entity is not None  # the checker made sure
-            return ([self.column(source, defs.sources[source].entities[entity])],
-                    [self.column(target, defs.sources[target].entities[entity])])
+            return (
+                [self.column(source, defs.sources[source].entities[entity])],
+                [self.column(target, defs.sources[target].entities[entity])],
+            )
         pairs = on.items if isinstance(on, ast.ListOf) else (on,)
         mine, theirs = [], []
         for pair in pairs:

@@ -50,8 +50,7 @@ def build_query(model: Model, request: Request, scan: Callable[[str], pl.LazyFra
     return _present(frame, request, order), compiler
 
 
-def _aggregates_by_source(model: Model, compiler: Compiler, order: list[str],
-                          spread: bool) -> dict[str, list[Aggregate]]:
+def _aggregates_by_source(model: Model, compiler: Compiler, order: list[str], spread: bool) -> dict[str, list[Aggregate]]:
     plans: dict[str, list[Aggregate]] = {}
     for name in order:
         checked = model.metrics[name]
@@ -62,12 +61,19 @@ def _aggregates_by_source(model: Model, compiler: Compiler, order: list[str],
                 counts = node.func in ("count", "count_distinct")
                 sd = f"{column}_sd" if spread and node.func == "mean" else None
                 plans.setdefault(checked.source, []).append(
-                    Aggregate(node, checked.where, column, f"{column}_n", counts, sd))
+                    Aggregate(node, checked.where, column, f"{column}_n", counts, sd)
+                )
     return plans
 
 
-def _grouped(model: Model, compiler: Compiler, request: Request, source: str, aggregates: list[Aggregate],
-             scan: Callable[[str], pl.LazyFrame]) -> pl.LazyFrame:
+def _grouped(
+    model: Model,
+    compiler: Compiler,
+    request: Request,
+    source: str,
+    aggregates: list[Aggregate],
+    scan: Callable[[str], pl.LazyFrame],
+) -> pl.LazyFrame:
     """One `group_by` of `source`: every aggregate the request needs from it, per group."""
     derived = model.sources[source].derived
     time = model.definitions.sources[source].time
@@ -99,8 +105,11 @@ def _metric(model: Model, compiler: Compiler, name: str, apply_min_n: bool) -> l
     """A metric's value and its number of observations, from the aggregated columns."""
     checked = model.metrics[name]
     value = compiler.expr(checked.tree)
-    counts = [pl.col(compiler.aggregate_columns[id(n)] + "_n") for n in ast.walk(checked.tree)
-              if isinstance(n, ast.Call) and n.func in AGGREGATES and id(n) in compiler.aggregate_columns]
+    counts = [
+        pl.col(compiler.aggregate_columns[id(n)] + "_n")
+        for n in ast.walk(checked.tree)
+        if isinstance(n, ast.Call) and n.func in AGGREGATES and id(n) in compiler.aggregate_columns
+    ]
     counts += [pl.col(hidden("n", dependency)) for dependency in checked.metrics]
     n = pl.min_horizontal(*counts) if counts else pl.lit(None, dtype=pl.Int64)
     min_n = checked.metric.min_n
@@ -115,8 +124,11 @@ def _interval(model: Model, compiler: Compiler, name: str) -> list[pl.Expr]:
     se, low, high = (found.se, found.low, found.high) if found else (nothing, nothing, nothing)
     # No interval for a value hidden below its min_n.
     known = pl.col(name).is_not_null()
-    return [pl.when(known).then(se).alias(hidden("se", name)), pl.when(known).then(low).alias(hidden("ci_low", name)),
-            pl.when(known).then(high).alias(hidden("ci_high", name))]
+    return [
+        pl.when(known).then(se).alias(hidden("se", name)),
+        pl.when(known).then(low).alias(hidden("ci_low", name)),
+        pl.when(known).then(high).alias(hidden("ci_high", name)),
+    ]
 
 
 def _present(frame: pl.LazyFrame, request: Request, order: list[str]) -> pl.LazyFrame:
@@ -129,8 +141,11 @@ def _present(frame: pl.LazyFrame, request: Request, order: list[str]) -> pl.Lazy
     for name in request.metrics:
         columns.append(pl.col(name))
         if request.with_ci:
-            columns += [pl.col(hidden("n", name)).alias(f"{name}_n"), pl.col(hidden("ci_low", name)).alias(f"{name}_ci_low"),
-                        pl.col(hidden("ci_high", name)).alias(f"{name}_ci_high")]
+            columns += [
+                pl.col(hidden("n", name)).alias(f"{name}_n"),
+                pl.col(hidden("ci_low", name)).alias(f"{name}_ci_low"),
+                pl.col(hidden("ci_high", name)).alias(f"{name}_ci_high"),
+            ]
     if request.keep_hidden:
         columns += [pl.col(GRAIN_COLUMN)] if request.grain else []
         columns += [pl.col(hidden(part, name)) for name in order for part in ("n", "se", "ci_low", "ci_high")]
