@@ -7,8 +7,8 @@ project, `DataError` names the file, column and line of bad input, `RequestError
 from __future__ import annotations
 
 import difflib
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 from metricdsl.codes import CODES, Severity
 

@@ -17,8 +17,9 @@ import datetime
 import math
 import operator
 import statistics
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from metricdsl.language import ast
 from metricdsl.language.functions import AGGREGATES, PERCENTILES, WINDOWS

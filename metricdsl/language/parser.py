@@ -147,7 +147,7 @@ def _problem(error: UnexpectedInput, text: str) -> SyntaxProblem:
     previous = _previous_token(text, position)
     if previous and text[position : position + 1] and previous + text[position] in FOREIGN_OPERATORS:
         foreign, position = previous + text[position], position - len(previous)  # `<>`, `=>`, `=<`
-    if foreign and foreign != "=" or (foreign == "=" and not text.startswith("==", position)):
+    if (foreign and foreign != "=") or (foreign == "=" and not text.startswith("==", position)):
         return SyntaxProblem(
             f"`{foreign}` is not an operator here",
             position,

@@ -12,8 +12,8 @@ from __future__ import annotations
 import datetime
 import functools
 import operator
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import polars as pl
 
