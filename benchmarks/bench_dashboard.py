@@ -47,7 +47,8 @@ Paths = dict[str, Path]
 def _generator() -> ModuleType:
     """`examples/generate.py` as a module (the examples folder is no package)."""
     spec = importlib.util.spec_from_file_location("metricdsl_examples_generate", ROOT / "examples" / "generate.py")
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

@@ -53,7 +53,7 @@ def test_nps_is_null_below_min_n_and_a_value_at_it(project):
 
 
 def test_team_without_survey_answers_has_null_nps_not_zero(project):
-    rows = answers("nps_score", [10, 5, 9], copies=10) + [contact(team="south")]
+    rows = [*answers("nps_score", [10, 5, 9], copies=10), contact(team="south")]
     result = {r["team"]: r["nps"] for r in evaluate(project, rows, metrics=["nps"], by=["team"])}
     assert result == {"north": pytest.approx(100 / 3), "south": None}
 

@@ -48,7 +48,7 @@ def wilson(p: float, n: int, confidence: float = 0.95) -> tuple[float, float]:
 def interval(bounds: Interval, **columns: list) -> list[tuple]:
     """The (lower, upper) pairs of `bounds` over a frame of `columns`."""
     out = evaluate(columns, lower=bounds.lower, upper=bounds.upper)
-    return list(zip(out["lower"], out["upper"]))
+    return list(zip(out["lower"], out["upper"], strict=False))
 
 
 # --- published and closed-form values -----------------------------------------------------------
@@ -148,7 +148,7 @@ def test_t_quantile_agrees_with_scipy_over_the_grid():
     worst = max(
         abs(t_quantile(p, df) / reference - 1)
         for df in T_GRID_DF
-        for p, reference in zip(levels, scipy_stats.t.ppf(levels, df))
+        for p, reference in zip(levels, scipy_stats.t.ppf(levels, df), strict=False)
     )
     assert worst < 1e-9
     assert all(t_quantile(0.5, df) == 0.0 for df in T_GRID_DF)
@@ -217,7 +217,7 @@ def test_welch_decision_agrees_with_scipy_off_the_rounding_band():
         ).pvalue
         < 0.05
     )
-    assert got == [bool(r) and not b for r, b in zip(reference, band)]
+    assert got == [bool(r) and not b for r, b in zip(reference, band, strict=False)]
     assert 20 < sum(got) < size - 20
 
 
@@ -231,7 +231,7 @@ shares = st.lists(st.tuples(st.floats(0, 1), st.integers(1, 10**6)), min_size=1,
 def test_wilson_contains_the_share_within_unit_range(rows, confidence):
     ps, ns = [p for p, _ in rows], [n for _, n in rows]
     got = interval(wilson_interval(P, N, confidence), p=ps, n=ns)
-    for (low, high), p, n in zip(got, ps, ns):
+    for (low, high), p, n in zip(got, ps, ns, strict=False):
         assert 0.0 <= low <= p <= high <= 1.0
         assert (low, high) == pytest.approx(wilson(p, n, confidence), rel=1e-9, abs=1e-12)
 
@@ -242,7 +242,7 @@ def test_wilson_shrinks_as_n_grows(rows, extra):
     ps, ns = [p for p, _ in rows], [n for _, n in rows]
     small = interval(wilson_interval(P, N), p=ps, n=ns)
     large = interval(wilson_interval(P, N), p=ps, n=[n + extra for n in ns])
-    assert all(h2 - l2 < h1 - l1 for (l1, h1), (l2, h2) in zip(small, large))
+    assert all(h2 - l2 < h1 - l1 for (l1, h1), (l2, h2) in zip(small, large, strict=False))
 
 
 means = st.lists(st.tuples(st.floats(-1e6, 1e6), st.floats(1e-3, 1e4), st.integers(2, 10**6)), min_size=1, max_size=12)
@@ -251,14 +251,14 @@ means = st.lists(st.tuples(st.floats(-1e6, 1e6), st.floats(1e-3, 1e4), st.intege
 @PROPERTY
 @given(means, st.integers(1, 1000))
 def test_mean_interval_contains_the_mean_and_shrinks(rows, extra):
-    mean, sd, n = (list(column) for column in zip(*rows))
+    mean, sd, n = (list(column) for column in zip(*rows, strict=False))
     bounds = mean_interval(pl.col("mean"), pl.col("sd"), N)
-    assert all(low <= m <= high for (low, high), m in zip(interval(bounds, mean=mean, sd=sd, n=n), mean))
+    assert all(low <= m <= high for (low, high), m in zip(interval(bounds, mean=mean, sd=sd, n=n), mean, strict=False))
     # Widths at mean 0, where subtracting the bounds loses nothing to rounding.
     zero = [0.0] * len(mean)
     small = interval(bounds, mean=zero, sd=sd, n=n)
     large = interval(bounds, mean=zero, sd=sd, n=[count + extra for count in n])
-    assert all(h2 - l2 < h1 - l1 for (l1, h1), (l2, h2) in zip(small, large))
+    assert all(h2 - l2 < h1 - l1 for (l1, h1), (l2, h2) in zip(small, large, strict=False))
 
 
 answers = st.lists(
@@ -270,11 +270,14 @@ answers = st.lists(
 @given(answers, st.integers(2, 10))
 def test_difference_interval_contains_the_estimate_and_shrinks(rows, factor):
     n = [a + b + rest for a, b, rest in rows]
-    columns = {"a": [a / total for (a, _, _), total in zip(rows, n)], "b": [b / total for (_, b, _), total in zip(rows, n)]}
+    columns = {
+        "a": [a / total for (a, _, _), total in zip(rows, n, strict=False)],
+        "b": [b / total for (_, b, _), total in zip(rows, n, strict=False)],
+    }
     bounds = difference_interval(pl.col("a"), pl.col("b"), N, scale=100)
     small = interval(bounds, **columns, n=n)
     large = interval(bounds, **columns, n=[total * factor for total in n])
-    for (l1, h1), (l2, h2), a, b in zip(small, large, columns["a"], columns["b"]):
+    for (l1, h1), (l2, h2), a, b in zip(small, large, columns["a"], columns["b"], strict=False):
         assert l1 <= 100 * (a - b) <= h1
         assert h2 - l2 < h1 - l1 or h1 - l1 == 0.0
 
@@ -286,7 +289,7 @@ errors = st.floats(0, 1e3)
 @PROPERTY
 @given(st.lists(st.tuples(estimates, errors, estimates, errors), min_size=1, max_size=12))
 def test_significant_change_is_symmetric_and_false_without_change(rows):
-    now, se_now, before, se_before = (list(column) for column in zip(*rows))
+    now, se_now, before, se_before = (list(column) for column in zip(*rows, strict=False))
     columns = {"x": now, "sx": se_now, "y": before, "sy": se_before}
     x, sx, y, sy = map(pl.col, columns)
     out = evaluate(
@@ -306,7 +309,9 @@ def test_significant_change_is_symmetric_and_false_without_change(rows):
     )
 )
 def test_significant_mean_change_is_symmetric_and_false_without_change(rows):
-    columns = dict(zip(("m1", "s1", "n1", "m0", "s0", "n0"), (list(column) for column in zip(*rows))))
+    columns = dict(
+        zip(("m1", "s1", "n1", "m0", "s0", "n0"), (list(column) for column in zip(*rows, strict=False)), strict=False)
+    )
     m1, s1, n1, m0, s0, n0 = map(pl.col, columns)
     out = evaluate(
         columns,
@@ -329,8 +334,12 @@ def test_wilson_is_null_without_trials_or_share():
 
 def test_wilson_is_not_degenerate_at_zero_and_one():
     (zero_low, zero_high), (one_low, one_high) = interval(wilson_interval(P, N), p=[0.0, 1.0], n=[10, 10])
-    assert zero_low == 0.0 and zero_high == pytest.approx(wilson(0.0, 10)[1]) and zero_high > 0.2
-    assert one_high == 1.0 and one_low == pytest.approx(1 - zero_high) and one_low < 0.8
+    assert zero_low == 0.0
+    assert zero_high == pytest.approx(wilson(0.0, 10)[1])
+    assert zero_high > 0.2
+    assert one_high == 1.0
+    assert one_low == pytest.approx(1 - zero_high)
+    assert one_low < 0.8
 
 
 def test_mean_interval_needs_two_observations():
@@ -360,7 +369,7 @@ def test_standard_errors_and_differences_are_null_without_respondents():
 def test_significant_change_is_null_when_any_input_is(missing):
     values: list = [5.0, 1.0, 1.0, 1.0]
     values[missing] = None
-    columns = {name: pl.Series([value], dtype=pl.Float64) for name, value in zip("abcd", values)}
+    columns = {name: pl.Series([value], dtype=pl.Float64) for name, value in zip("abcd", values, strict=False)}
     assert evaluate(columns, s=significant_change(*map(pl.col, "abcd")))["s"] == [None]
 
 
@@ -373,14 +382,15 @@ def test_significant_mean_change_without_spread_flags_any_difference():
 def test_significant_mean_change_is_null_when_any_input_is(missing):
     values: list = [5.0, 1.0, 10.0, 1.0, 1.0, 10.0]
     values[missing] = None
-    columns = {name: pl.Series([value], dtype=pl.Float64) for name, value in zip("abcdef", values)}
+    columns = {name: pl.Series([value], dtype=pl.Float64) for name, value in zip("abcdef", values, strict=False)}
     assert evaluate(columns, s=significant_mean_change(*map(pl.col, "abcdef")))["s"] == [None]
 
 
 def test_t_quantile_expr_domain():
     dfs = [0.0, 0.5, 1.0, 1.9, None, float("nan"), float("inf")]
     got = evaluate({"df": dfs}, t=t_quantile_expr(0.975, pl.col("df")))["t"]
-    assert got[:2] == [None, None] and got[4:6] == [None, None]
+    assert got[:2] == [None, None]
+    assert got[4:6] == [None, None]
     assert got[2] == got[3] == pytest.approx(12.7062047)
     assert got[6] == pytest.approx(z_quantile(0.975), rel=1e-15)
 
@@ -400,5 +410,5 @@ def test_scalar_helpers_validate_their_arguments():
         lambda: wilson_interval(P, N, confidence=1.0),
         lambda: mean_interval(P, P, N, confidence=0.0),
     ):
-        with pytest.raises(ValueError):
+        with pytest.raises(ValueError, match=r"strictly between 0 and 1|degrees of freedom must be"):
             bad()

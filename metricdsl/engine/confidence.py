@@ -31,21 +31,21 @@ def metric_interval(model: Model, compiler: Compiler, name: str) -> MetricInterv
     """The standard error and 95 % interval of metric `name` from its aggregated columns, if it has a shape
     with a known interval."""
     tree = model.metrics[name].tree
-    column = compiler.aggregate_columns.get
-    if isinstance(tree, ast.Call) and tree.func == "share" and column(id(tree)):
-        p, n = pl.col(column(id(tree))), pl.col(column(id(tree)) + "_n")
+    columns = compiler.aggregate_columns
+    if isinstance(tree, ast.Call) and tree.func == "share" and (column := columns.get(id(tree))):
+        p, n = pl.col(column), pl.col(column + "_n")
         low, high = stats.wilson_interval(p, n)
         return MetricInterval(stats.share_se(p, n), low, high)
-    if isinstance(tree, ast.Call) and tree.func == "mean" and column(id(tree)):
-        mean, sd, n = (pl.col(column(id(tree)) + suffix) for suffix in ("", "_sd", "_n"))
+    if isinstance(tree, ast.Call) and tree.func == "mean" and (column := columns.get(id(tree))):
+        mean, sd, n = (pl.col(column + suffix) for suffix in ("", "_sd", "_n"))
         low, high = stats.mean_interval(mean, sd, n)
         return MetricInterval(stats.mean_se(sd, n), low, high)
     difference = _difference(tree)
     if difference is not None:
         scale, first, second = difference
-        if column(id(first)) and column(id(second)):
-            p_a, p_b = pl.col(column(id(first))), pl.col(column(id(second)))
-            n = pl.col(column(id(first)) + "_n")
+        if (column_a := columns.get(id(first))) and (column_b := columns.get(id(second))):
+            p_a, p_b = pl.col(column_a), pl.col(column_b)
+            n = pl.col(column_a + "_n")
             low, high = stats.difference_interval(p_a, p_b, n, scale)
             return MetricInterval(stats.difference_se(p_a, p_b, n, scale), low, high)
     return None
@@ -59,6 +59,11 @@ def _difference(tree: ast.Expr) -> tuple[float, ast.Call, ast.Call] | None:
     if not (isinstance(tree, ast.Binary) and tree.op == "-"):
         return None
     first, second = tree.left, tree.right
-    if all(isinstance(s, ast.Call) and s.func == "share" for s in (first, second)) and first.where == second.where:  # type: ignore[union-attr]
-        return scale, first, second  # type: ignore[return-value]
+    if (
+        isinstance(first, ast.Call)
+        and isinstance(second, ast.Call)
+        and first.func == second.func == "share"
+        and first.where == second.where
+    ):
+        return scale, first, second
     return None

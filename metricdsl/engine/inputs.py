@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import glob
 from pathlib import Path
-from typing import Union
+from typing import TypeAlias
 
 import polars as pl
 
@@ -13,7 +13,7 @@ from metricdsl.engine.polars.dtypes import DTYPES
 from metricdsl.errors import DataError
 from metricdsl.spec.definitions import Source
 
-Data = Union[pl.DataFrame, pl.LazyFrame, str, Path]
+Data: TypeAlias = pl.DataFrame | pl.LazyFrame | str | Path  # a frame, or a path or glob of files
 SCANNERS = {
     ".csv": "csv",
     ".tsv": "csv",

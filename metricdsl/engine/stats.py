@@ -248,7 +248,8 @@ def _let(body: Callable[..., pl.Expr], **bindings: pl.Expr) -> pl.Expr:
     is a subtree copied n times, which compounds when formulas nest (Welch's df in a t quantile).
     """
     fields = {name: pl.field(name) for name in bindings}
-    return pl.struct(**bindings).struct.with_fields(_value=body(**fields)).struct.field("_value")
+    packed = pl.struct([value.alias(name) for name, value in bindings.items()])
+    return packed.struct.with_fields(body(**fields).alias("_value")).struct.field("_value")
 
 
 @lru_cache(maxsize=16)

@@ -7,8 +7,9 @@ so that two trees parsed from differently spaced text compare equal.
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Union
+from typing import TypeAlias
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,7 +24,7 @@ NO_SPAN = Span(0, 0)
 
 
 def _span() -> Span:
-    return field(default=NO_SPAN, compare=False, repr=False)  # type: ignore[return-value]
+    return field(default=NO_SPAN, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,23 +150,9 @@ class Call:
         return next((k.value for k in self.keywords if k.name == name), None)
 
 
-Expr = Union[
-    Number,
-    String,
-    Bool,
-    Null,
-    Duration,
-    Date,
-    Name,
-    ListOf,
-    Unary,
-    Binary,
-    In,
-    Between,
-    IsNull,
-    Case,
-    Call,
-]
+Expr: TypeAlias = (
+    Number | String | Bool | Null | Duration | Date | Name | ListOf | Unary | Binary | In | Between | IsNull | Case | Call
+)
 
 
 def children(node: Expr) -> tuple[Expr, ...]:
@@ -189,7 +176,7 @@ def children(node: Expr) -> tuple[Expr, ...]:
     return ()
 
 
-def walk(node: Expr):
+def walk(node: Expr) -> Iterator[Expr]:
     """Every node of the tree below and including `node`, parents before children."""
     yield node
     for child in children(node):

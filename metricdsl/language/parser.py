@@ -6,9 +6,11 @@ import datetime
 import functools
 import re
 from dataclasses import dataclass
+from typing import Any, TypeAlias
 
 from lark import Lark, Token, Transformer_NonRecursive, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
+from lark.tree import Meta
 
 from metricdsl.language import ast
 
@@ -176,25 +178,33 @@ def _problem(error: UnexpectedInput, text: str) -> SyntaxProblem:
     return SyntaxProblem(f"expected {wanted}{after}, found {found}", start, token.end_pos or start + 1, hint)
 
 
-def _span(meta_or_token) -> ast.Span:
-    return ast.Span(meta_or_token.start_pos, meta_or_token.end_pos)
+def _span(meta: Meta) -> ast.Span:
+    return ast.Span(meta.start_pos, meta.end_pos)
+
+
+# A parse-tree node's children as the transformer receives them: tokens, finished nodes, or the
+# intermediate values below (`None` for an absent optional part).
+Children = list[Any]
+Filtered: TypeAlias = tuple[str, "ast.Expr | None", "ast.Expr"]  # an argument with its `where` condition
+Argument: TypeAlias = "ast.Expr | ast.Keyword | Filtered"
+Arguments: TypeAlias = list[Argument]
 
 
 @v_args(meta=True)
-class ToAst(Transformer_NonRecursive):
+class ToAst(Transformer_NonRecursive[Token, ast.Expr]):
     """Turns the Lark parse tree into `metricdsl.ast` nodes with spans."""
 
-    def number(self, meta, children):
+    def number(self, meta: Meta, children: Children) -> ast.Expr:
         text = str(children[0])
         value = float(text) if re.search(r"[.eE]", text) else int(text)
         return ast.Number(value, _span(meta))
 
-    def duration(self, meta, children):
+    def duration(self, meta: Meta, children: Children) -> ast.Expr:
         text = str(children[0])
         amount, unit = re.fullmatch(r"(\d+(?:\.\d+)?)([a-z]+)", text).groups()  # type: ignore[union-attr]
         return ast.Duration(float(amount) * DURATION_SECONDS[unit], text, _span(meta))
 
-    def date(self, meta, children):
+    def date(self, meta: Meta, children: Children) -> ast.Expr:
         try:
             value = datetime.date.fromisoformat(str(children[0])[1:])
         except ValueError:
@@ -203,81 +213,82 @@ class ToAst(Transformer_NonRecursive):
             ) from None
         return ast.Date(value, _span(meta))
 
-    def string(self, meta, children):
+    def string(self, meta: Meta, children: Children) -> ast.Expr:
         raw = str(children[0])[1:-1]
         return ast.String(re.sub(r"\\(.)", r"\1", raw), _span(meta))
 
-    def true(self, meta, children):
+    def true(self, meta: Meta, children: Children) -> ast.Expr:
         return ast.Bool(True, _span(meta))
 
-    def false(self, meta, children):
+    def false(self, meta: Meta, children: Children) -> ast.Expr:
         return ast.Bool(False, _span(meta))
 
-    def null(self, meta, children):
+    def null(self, meta: Meta, children: Children) -> ast.Expr:
         return ast.Null(_span(meta))
 
-    def name(self, meta, children):
+    def name(self, meta: Meta, children: Children) -> ast.Expr:
         return ast.Name(str(children[0]), _span(meta))
 
-    def paren(self, meta, children):
-        return children[1]
+    def paren(self, meta: Meta, children: Children) -> ast.Expr:
+        inner: ast.Expr = children[1]
+        return inner
 
-    def list(self, meta, children):
+    def list(self, meta: Meta, children: Children) -> ast.Expr:
         return ast.ListOf(tuple(c for c in children if c is not None and not isinstance(c, Token)), _span(meta))
 
-    def negate(self, meta, children):
+    def negate(self, meta: Meta, children: Children) -> ast.Expr:
         return ast.Unary("-", children[1], _span(meta))
 
-    def not_op(self, meta, children):
+    def not_op(self, meta: Meta, children: Children) -> ast.Expr:
         return ast.Unary("not", children[1], _span(meta))
 
-    def binary(self, meta, children):
+    def binary(self, meta: Meta, children: Children) -> ast.Expr:
         left, op, right = children
         return ast.Binary(str(op), left, right, _span(meta))
 
     compare = binary
 
-    def and_op(self, meta, children):
+    def and_op(self, meta: Meta, children: Children) -> ast.Expr:
         return ast.Binary("and", children[0], children[2], _span(meta))
 
-    def or_op(self, meta, children):
+    def or_op(self, meta: Meta, children: Children) -> ast.Expr:
         return ast.Binary("or", children[0], children[2], _span(meta))
 
-    def in_op(self, meta, children):
+    def in_op(self, meta: Meta, children: Children) -> ast.Expr:
         return ast.In(children[0], children[2], False, _span(meta))
 
-    def not_in_op(self, meta, children):
+    def not_in_op(self, meta: Meta, children: Children) -> ast.Expr:
         return ast.In(children[0], children[3], True, _span(meta))
 
-    def between(self, meta, children):
+    def between(self, meta: Meta, children: Children) -> ast.Expr:
         return ast.Between(children[0], children[2], children[4], _span(meta))
 
-    def is_null(self, meta, children):
+    def is_null(self, meta: Meta, children: Children) -> ast.Expr:
         return ast.IsNull(children[0], False, _span(meta))
 
-    def is_not_null(self, meta, children):
+    def is_not_null(self, meta: Meta, children: Children) -> ast.Expr:
         return ast.IsNull(children[0], True, _span(meta))
 
-    def case(self, meta, children):
+    def case(self, meta: Meta, children: Children) -> ast.Expr:
         parts = [c for c in children if c is not None and not isinstance(c, Token)]
         has_else = any(isinstance(c, Token) and c.type == "ELSE" for c in children)
         otherwise = parts.pop() if has_else else None
-        whens = tuple(zip(parts[0::2], parts[1::2]))
+        whens = tuple(zip(parts[0::2], parts[1::2], strict=True))
         return ast.Case(whens, otherwise, _span(meta))
 
-    def filtered(self, meta, children):
+    def filtered(self, meta: Meta, children: Children) -> Filtered:
         return ("filtered", children[0], children[2])
 
-    def filter_only(self, meta, children):
+    def filter_only(self, meta: Meta, children: Children) -> Filtered:
         return ("filtered", None, children[1])
 
-    def keyword(self, meta, children):
+    def keyword(self, meta: Meta, children: Children) -> ast.Keyword:
         return ast.Keyword(str(children[0]), children[2], _span(meta))
 
-    def arguments(self, meta, children):
+    def arguments(self, meta: Meta, children: Children) -> Arguments:
         return [c for c in children if not isinstance(c, Token)]
 
-    def call(self, meta, children):
+    def call(self, meta: Meta, children: Children) -> ast.Call:
         func, arguments = str(children[0]), children[2] or []
         args: list[ast.Expr] = []
         keywords: list[ast.Keyword] = []
@@ -304,6 +315,6 @@ class ToAst(Transformer_NonRecursive):
         return ast.Call(func.lower(), tuple(args), where, tuple(keywords), _span(meta))
 
 
-def _bounds(node, meta) -> tuple[int, int]:
+def _bounds(node: Argument, meta: Meta) -> tuple[int, int]:
     span = getattr(node, "span", None)
     return (span.start, span.end) if span else (meta.start_pos, meta.end_pos)

@@ -94,10 +94,10 @@ def _text(node: ast.Expr) -> str:
                 parts.append(f"else {_text(otherwise)}")
             return " ".join([*parts, "end"])
         case ast.Call(func=func, args=args, where=where, keywords=keywords):
-            items = [_text(a) for a in args]
+            arguments = [_text(a) for a in args]
             if where is not None:
                 filtered = f"where {_text(where)}"
-                items = [f"{items[0]} {filtered}", *items[1:]] if items else [filtered]
-            items += [f"{k.name}={_text(k.value)}" for k in keywords]
-            return f"{func}({', '.join(items)})"
+                arguments = [f"{arguments[0]} {filtered}", *arguments[1:]] if arguments else [filtered]
+            arguments += [f"{k.name}={_text(k.value)}" for k in keywords]
+            return f"{func}({', '.join(arguments)})"
     raise AssertionError(f"unhandled node {node!r}")
