@@ -7,8 +7,8 @@ import pytest
 import yaml
 
 from conftest import SPECS
+from metricdsl.spec.definitions import TOP_KEYS
 from metricdsl.spec.json_schema import FIELDS, LOADER_KEYS, spec_schema
-from metricdsl.spec.loader import TOP_KEYS
 
 
 @pytest.mark.parametrize("path", sorted(SPECS.glob("*.yaml")), ids=lambda p: p.name)

@@ -1,10 +1,23 @@
-"""The JSON Schema of spec files, for editors (`metricdsl schema`); built from the loader's keys."""
+"""The JSON Schema of spec files, for editors (`metricdsl schema`); built from the keys the loader reads."""
 
 from __future__ import annotations
 
-from metricdsl.spec.definitions import COLUMN_TYPES, DIRECTIONS, GRAINS, SEVERITIES
-from metricdsl.spec.grading_readers import ITEM_KEYS, OVERRIDE_KEYS, RULE_KEYS, SCORECARD_KEYS, TARGET_KEYS, TEST_KEYS
-from metricdsl.spec.loader import COLUMN_KEYS, DASHBOARD_KEYS, METRIC_KEYS, SOURCE_KEYS
+from metricdsl.spec.definitions import (
+    COLUMN_KEYS,
+    COLUMN_TYPES,
+    DASHBOARD_KEYS,
+    DIRECTIONS,
+    GRAINS,
+    ITEM_KEYS,
+    METRIC_KEYS,
+    OVERRIDE_KEYS,
+    RULE_KEYS,
+    SCORECARD_KEYS,
+    SEVERITIES,
+    SOURCE_KEYS,
+    TARGET_KEYS,
+    TEST_KEYS,
+)
 
 NAME = {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$"}
 TEXT = {"type": "string"}
