@@ -28,6 +28,11 @@ SCORECARD_KEYS = ("items", "cap", "title", "description")
 ITEM_KEYS = ("weight", "floor", "ceiling", "critical")
 TEST_KEYS = ("name", "given", "expect", "by", "grain", "tolerance", "ignore_min_n", "findings", "scorecard")
 
+# Names containing this are reserved: the engine's hidden columns start with it (`__agg0`) and graded columns
+# are named with it (`asa__status`, `<scorecard>__<metric>__points`), so a spec name containing it could
+# collide with them.
+RESERVED = "__"
+
 
 @dataclass(frozen=True)
 class ExprText:

@@ -11,6 +11,7 @@ from metricdsl.spec.definitions import (
     ITEM_KEYS,
     METRIC_KEYS,
     OVERRIDE_KEYS,
+    RESERVED,
     RULE_KEYS,
     SCORECARD_KEYS,
     SEVERITIES,
@@ -19,7 +20,9 @@ from metricdsl.spec.definitions import (
     TEST_KEYS,
 )
 
-NAME = {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$"}
+# Names containing `RESERVED` (`__`) are rejected by the loader (MD008), and so by editors.
+UNRESERVED = {"not": {"pattern": RESERVED}}
+NAME = {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$", **UNRESERVED}
 TEXT = {"type": "string"}
 EXPRESSION = {"type": ["string", "number", "boolean"], "description": "An expression of the metricdsl language."}
 TEXTS = {"anyOf": [TEXT, {"type": "array", "items": TEXT}]}
@@ -32,8 +35,8 @@ FIELDS: dict[str, dict[str, dict]] = {
         "path": {**TEXT, "description": "Default input file, relative to this file."},
         "time": {**TEXT, "description": "The event-time column: grains and windows use it."},
         "entities": {"type": "object", "additionalProperties": TEXT},
-        "columns": {"type": "object", "additionalProperties": {"$ref": "#/$defs/column"}},
-        "derive": {"type": "object", "additionalProperties": EXPRESSION},
+        "columns": {"type": "object", "propertyNames": UNRESERVED, "additionalProperties": {"$ref": "#/$defs/column"}},
+        "derive": {"type": "object", "propertyNames": UNRESERVED, "additionalProperties": EXPRESSION},
     },
     "column": {
         "type": {"enum": list(COLUMN_TYPES)},

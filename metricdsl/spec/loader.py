@@ -145,6 +145,7 @@ class _Loader:
     ) -> None:
         """Read the definitions of one `kind` (a mapping of names to bodies) into `table`."""
         for name, name_node, body in reader.mapping(node):
+            reader.check_name(kind[:-1], name, name_node)
             definition = read(reader, name, name_node, body)
             if definition is None:
                 continue
@@ -197,13 +198,16 @@ def read_source(reader: YamlReader, name: str, name_node: Node, node: Node) -> S
 
 def _columns(reader: YamlReader, node: Node) -> dict[str, Column]:
     """The columns that could be read, by name."""
-    columns = {name: _column(reader, name, value) for name, _, value in reader.mapping(node)}
+    columns = {name: _column(reader, name, name_node, value) for name, name_node, value in reader.mapping(node)}
     return {name: column for name, column in columns.items() if column is not None}
 
 
 def _derived(reader: YamlReader, node: Node) -> dict[str, ExprText]:
     """The derived columns' expressions that could be read, by name."""
-    derived = {name: reader.expr(value) for name, _, value in reader.mapping(node)}
+    derived: dict[str, ExprText | None] = {}
+    for name, name_node, value in reader.mapping(node):
+        reader.check_name("derived column", name, name_node)
+        derived[name] = reader.expr(value)
     return {name: expr for name, expr in derived.items() if expr is not None}
 
 
@@ -215,8 +219,9 @@ class _ColumnFields(TypedDict, total=False):
     range: tuple[float, float] | None
 
 
-def _column(reader: YamlReader, name: str, node: Node) -> Column | None:
+def _column(reader: YamlReader, name: str, name_node: Node, node: Node) -> Column | None:
     """A column: its type alone (`int`), or a mapping with its `type`, unit, values, range, description."""
+    reader.check_name("column", name, name_node)
     if isinstance(node, ScalarNode):
         kind = reader.choice(node, COLUMN_TYPES)
         return Column(name, kind, location=reader.at(node)) if kind else None

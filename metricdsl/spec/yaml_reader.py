@@ -7,6 +7,7 @@ collects diagnostics. The readers of each kind of definition receive it as their
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import TypeVar
@@ -15,7 +16,7 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from metricdsl.errors import Diagnostic, Location, did_you_mean
-from metricdsl.spec.definitions import ExprText
+from metricdsl.spec.definitions import RESERVED, ExprText
 from metricdsl.spec.positions import FileText, scalar_offsets
 
 T = TypeVar("T")
@@ -35,6 +36,12 @@ class YamlReader:
     def at(self, node: Node) -> Location:
         """Where `node` stands in the file."""
         return self.file.location(node.start_mark.index, node.end_mark.index)
+
+    def check_name(self, kind: str, name: str, node: Node) -> None:
+        """Report a name the spec declares (a `kind` such as `metric`) that contains the reserved `__`."""
+        if RESERVED in name:
+            message = f"{kind} name `{name}` contains `{RESERVED}`, which is reserved for the columns metricdsl adds"
+            self.report("MD008", message, node, f"rename it `{re.sub('_{2,}', '_', name)}`")
 
     # -- YAML shapes ------------------------------------------------------------------------------
 
