@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeAlias
 
 from metricdsl.errors import Location
 from metricdsl.spec.positions import FileText
@@ -32,6 +33,9 @@ TEST_KEYS = ("name", "given", "expect", "by", "grain", "tolerance", "ignore_min_
 # are named with it (`asa__status`, `<scorecard>__<metric>__points`), so a spec name containing it could
 # collide with them.
 RESERVED = "__"
+
+Row: TypeAlias = dict[str, object]
+"""A row of a spec test as written in YAML: column (or metric) names and their values."""
 
 
 @dataclass(frozen=True)
@@ -178,8 +182,8 @@ class SpecTest:
     """A unit test of the specs: rows `given` per source, and the metric values to `expect`."""
 
     name: str
-    given: dict[str, list[dict]]
-    expect: tuple[dict, ...]  # one row per group: dimension and grain values, then metric values
+    given: dict[str, list[Row]]
+    expect: tuple[Row, ...]  # one row per group: dimension and grain values, then metric values
     by: tuple[str, ...] = ()
     grain: str | None = None
     tolerance: float = 1e-6

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from typing import TypeAlias
+
 from metricdsl.spec.definitions import (
     COLUMN_KEYS,
     COLUMN_TYPES,
@@ -20,16 +23,20 @@ from metricdsl.spec.definitions import (
     TEST_KEYS,
 )
 
-# Names containing `RESERVED` (`__`) are rejected by the loader (MD008), and so by editors.
-UNRESERVED = {"not": {"pattern": RESERVED}}
-NAME = {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$", **UNRESERVED}
-TEXT = {"type": "string"}
-EXPRESSION = {"type": ["string", "number", "boolean"], "description": "An expression of the metricdsl language."}
-TEXTS = {"anyOf": [TEXT, {"type": "array", "items": TEXT}]}
-THRESHOLD = {"type": "string", "description": 'A comparison with the metric on its left, as "< 30" or ">= 420s".'}
-DATE = {"description": "A date, as 2026-01-31."}
+Json: TypeAlias = "str | int | float | bool | Sequence[Json] | Mapping[str, Json] | None"
+Schema: TypeAlias = Mapping[str, Json]
+"""A JSON Schema, or a part of one."""
 
-FIELDS: dict[str, dict[str, dict]] = {
+# Names containing `RESERVED` (`__`) are rejected by the loader (MD008), and so by editors.
+UNRESERVED: Schema = {"not": {"pattern": RESERVED}}
+NAME: Schema = {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$", **UNRESERVED}
+TEXT: Schema = {"type": "string"}
+EXPRESSION: Schema = {"type": ["string", "number", "boolean"], "description": "An expression of the metricdsl language."}
+TEXTS: Schema = {"anyOf": [TEXT, {"type": "array", "items": TEXT}]}
+THRESHOLD: Schema = {"type": "string", "description": 'A comparison with the metric on its left, as "< 30" or ">= 420s".'}
+DATE: Schema = {"description": "A date, as 2026-01-31."}
+
+FIELDS: dict[str, dict[str, Schema]] = {
     "source": {
         "description": TEXT,
         "path": {**TEXT, "description": "Default input file, relative to this file."},
@@ -102,7 +109,7 @@ FIELDS: dict[str, dict[str, dict]] = {
         "scorecard": TEXT,
     },
 }
-REQUIRED = {
+REQUIRED: dict[str, list[str]] = {
     "source": ["columns"],
     "column": ["type"],
     "metric": ["expr"],
@@ -114,7 +121,7 @@ REQUIRED = {
     "item": ["floor", "ceiling"],
     "test": ["name", "expect"],
 }
-LOADER_KEYS = {
+LOADER_KEYS: dict[str, tuple[str, ...]] = {
     "source": SOURCE_KEYS,
     "column": COLUMN_KEYS,
     "metric": METRIC_KEYS,
@@ -128,16 +135,16 @@ LOADER_KEYS = {
 }
 
 
-def spec_schema() -> dict:
+def spec_schema() -> dict[str, Json]:
     """The JSON Schema (2020-12) of one spec file."""
-    definitions = {
+    definitions: dict[str, Schema] = {
         kind: {"type": "object", "additionalProperties": False, "properties": fields, "required": REQUIRED[kind]}
         for kind, fields in FIELDS.items()
     }
     definitions["column"] = {"anyOf": [{"enum": list(COLUMN_TYPES)}, definitions["column"]]}
     definitions["metric"] = {"anyOf": [EXPRESSION, definitions["metric"]]}
 
-    def named(kind: str) -> dict:
+    def named(kind: str) -> Schema:
         return {"type": "object", "propertyNames": NAME, "additionalProperties": {"$ref": f"#/$defs/{kind}"}}
 
     return {
