@@ -12,6 +12,18 @@ from dataclasses import dataclass
 
 from metricdsl.codes import CODES, Severity
 
+__all__ = [
+    "DataError",
+    "Diagnostic",
+    "Location",
+    "RequestError",
+    "Severity",
+    "SpecError",
+    "did_you_mean",
+    "has_errors",
+    "unknown_name",
+]
+
 
 @dataclass(frozen=True)
 class Location:
@@ -54,13 +66,14 @@ def unknown_name(kind: str, name: str, known: Iterable[str]) -> str:
 
 
 def has_errors(diagnostics: Iterable[Diagnostic]) -> bool:
+    """Whether any of `diagnostics` is an error (not only warnings)."""
     return any(d.severity is Severity.ERROR for d in diagnostics)
 
 
 class SpecError(Exception):
     """Raised by the API when a project has errors; carries every diagnostic."""
 
-    def __init__(self, diagnostics: list[Diagnostic]):
+    def __init__(self, diagnostics: list[Diagnostic]) -> None:
         self.diagnostics = diagnostics
         super().__init__(
             "\n".join(

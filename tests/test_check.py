@@ -68,7 +68,7 @@ def test_checker_case(tmp_path, case):
         for d in diagnostics
     ]
     assert [f["code"] for f in found] == [e["code"] for e in case["expect"]], found
-    for got, expected in zip(found, case["expect"]):
+    for got, expected in zip(found, case["expect"], strict=True):
         if "at" in expected:
             assert got["at"] == expected["at"]
         if "hint" in expected:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
+
 import jsonschema
 import pytest
 import yaml
 
 from conftest import SPECS
+from metricdsl.spec.definitions import TOP_KEYS
 from metricdsl.spec.json_schema import FIELDS, LOADER_KEYS, spec_schema
-from metricdsl.spec.loader import TOP_KEYS
 
 
 @pytest.mark.parametrize("path", sorted(SPECS.glob("*.yaml")), ids=lambda p: p.name)
@@ -25,3 +27,18 @@ def test_schema_rejects_an_unknown_key():
     validator = jsonschema.Draft202012Validator(spec_schema())
     assert not validator.is_valid({"metrics": {"nps": {"expr": "count()", "lable": "NPS"}}})
     assert validator.is_valid({"metrics": {"nps": "count()"}})
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        {"metrics": {"asa__status": "count()"}},
+        {"sources": {"calls": {"columns": {"was__answered": "bool"}}}},
+        {"sources": {"calls": {"columns": {"answered": "bool"}, "derive": {"__answered": "answered"}}}},
+    ],
+    ids=["metric", "column", "derived column"],
+)
+def test_schema_rejects_a_reserved_name(spec):
+    validator = jsonschema.Draft202012Validator(spec_schema())
+    assert not validator.is_valid(spec)
+    assert validator.is_valid(json.loads(json.dumps(spec).replace("__", "_")))

@@ -2,41 +2,40 @@
 
 from __future__ import annotations
 
-import bisect
 import datetime
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeAlias
 
 from metricdsl.errors import Location
+from metricdsl.spec.positions import FileText
 
 COLUMN_TYPES = ("int", "float", "bool", "str", "datetime", "date", "duration")
 GRAINS = ("day", "week", "month", "quarter", "year")
 SEVERITIES = ("info", "warn", "fail")
 DIRECTIONS = ("higher", "lower")
 
+# The keys of a spec file and of each kind of definition: the loader reads these, `json_schema` describes them.
+TOP_KEYS = ("sources", "metrics", "dashboards", "targets", "rules", "scorecards", "tests")
+SOURCE_KEYS = ("description", "path", "time", "entities", "columns", "derive")
+COLUMN_KEYS = ("type", "unit", "values", "range", "description")
+METRIC_KEYS = ("expr", "label", "description", "unit", "better", "where", "min_n", "source")
+DASHBOARD_KEYS = ("metrics", "title", "description", "by", "grain", "scorecard")
+THRESHOLD_KEYS = ("target", "warn", "fail")
+TARGET_KEYS = (*THRESHOLD_KEYS, "when", "from", "until", "overrides")
+OVERRIDE_KEYS = (*THRESHOLD_KEYS, "when", "from", "until")
+RULE_KEYS = ("when", "severity", "message", "for", "description")
+SCORECARD_KEYS = ("items", "cap", "title", "description")
+ITEM_KEYS = ("weight", "floor", "ceiling", "critical")
+TEST_KEYS = ("name", "given", "expect", "by", "grain", "tolerance", "ignore_min_n", "findings", "scorecard")
 
-@dataclass(frozen=True)
-class FileText:
-    """A spec file's text, to turn offsets into lines and columns."""
+# Names containing this are reserved: the engine's hidden columns start with it (`__agg0`) and graded columns
+# are named with it (`asa__status`, `<scorecard>__<metric>__points`), so a spec name containing it could
+# collide with them.
+RESERVED = "__"
 
-    path: str
-    text: str
-    line_starts: tuple[int, ...]
-
-    @classmethod
-    def of(cls, path: str, text: str) -> FileText:
-        starts = [0] + [i + 1 for i, char in enumerate(text) if char == "\n"]
-        return cls(path, text, tuple(starts))
-
-    def location(self, index: int, end_index: int | None = None) -> Location:
-        """The location of character `index` (and of the span up to `end_index` on the same line)."""
-        line = bisect.bisect_right(self.line_starts, index) - 1
-        start = self.line_starts[line]
-        stop = self.line_starts[line + 1] - 1 if line + 1 < len(self.line_starts) else len(self.text)
-        end_col = None
-        if end_index is not None and end_index > index:
-            end_col = min(end_index, stop) - start + 1
-        return Location(self.path, line + 1, index - start + 1, end_col, self.text[start:stop].rstrip("\r"))
+Row: TypeAlias = dict[str, object]
+"""A row of a spec test as written in YAML: column (or metric) names and their values."""
 
 
 @dataclass(frozen=True)
@@ -62,6 +61,8 @@ class ExprText:
 
 @dataclass(frozen=True)
 class Column:
+    """A declared column of a source: its type, and optionally its unit, allowed values and range."""
+
     name: str
     type: str
     unit: str | None = None
@@ -73,10 +74,12 @@ class Column:
 
 @dataclass(frozen=True)
 class Source:
+    """A source of rows: its columns, time column, entities and derived columns."""
+
     name: str
     columns: dict[str, Column]
     time: str | None = None
-    entities: dict[str, str] = field(default_factory=dict)
+    entities: dict[str, str | None] = field(default_factory=dict)  # None where the YAML gives no column
     derive: dict[str, ExprText] = field(default_factory=dict)
     path: Path | None = None
     description: str | None = None
@@ -85,6 +88,8 @@ class Source:
 
 @dataclass(frozen=True)
 class Metric:
+    """A metric: an aggregate expression over the rows of a source (or of other metrics)."""
+
     name: str
     expr: ExprText
     label: str | None = None
@@ -99,6 +104,8 @@ class Metric:
 
 @dataclass(frozen=True)
 class Dashboard:
+    """A set of metrics to compute together, grouped by dimensions and a grain."""
+
     name: str
     metrics: tuple[str, ...]
     by: tuple[str, ...] = ()
@@ -136,6 +143,8 @@ class Target:
 
 @dataclass(frozen=True)
 class Rule:
+    """A finding raised for the groups where `when` holds, with its severity and message."""
+
     name: str
     when: ExprText
     severity: str = "warn"
@@ -147,6 +156,8 @@ class Rule:
 
 @dataclass(frozen=True)
 class ScorecardItem:
+    """One metric of a scorecard: its weight, and the values that score 0 (`floor`) and 100 (`ceiling`)."""
+
     metric: str
     weight: float = 1.0
     floor: float = 0.0
@@ -157,6 +168,8 @@ class ScorecardItem:
 
 @dataclass(frozen=True)
 class Scorecard:
+    """A weighted score out of 100 over several metrics, capped while a critical item fails."""
+
     name: str
     items: tuple[ScorecardItem, ...]
     cap: float = 50.0  # the most a group scores while a critical item fails
@@ -169,8 +182,8 @@ class SpecTest:
     """A unit test of the specs: rows `given` per source, and the metric values to `expect`."""
 
     name: str
-    given: dict[str, list[dict]]
-    expect: tuple[dict, ...]  # one row per group: dimension and grain values, then metric values
+    given: dict[str, list[Row]]
+    expect: tuple[Row, ...]  # one row per group: dimension and grain values, then metric values
     by: tuple[str, ...] = ()
     grain: str | None = None
     tolerance: float = 1e-6

@@ -1,26 +1,49 @@
-"""The JSON Schema of spec files, for editors (`metricdsl schema`); built from the loader's keys."""
+"""The JSON Schema of spec files, for editors (`metricdsl schema`); built from the keys the loader reads."""
 
 from __future__ import annotations
 
-from metricdsl.spec.definitions import COLUMN_TYPES, DIRECTIONS, GRAINS, SEVERITIES
-from metricdsl.spec.grading_readers import ITEM_KEYS, OVERRIDE_KEYS, RULE_KEYS, SCORECARD_KEYS, TARGET_KEYS, TEST_KEYS
-from metricdsl.spec.loader import COLUMN_KEYS, DASHBOARD_KEYS, METRIC_KEYS, SOURCE_KEYS
+from collections.abc import Mapping, Sequence
+from typing import TypeAlias
 
-NAME = {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$"}
-TEXT = {"type": "string"}
-EXPRESSION = {"type": ["string", "number", "boolean"], "description": "An expression of the metricdsl language."}
-TEXTS = {"anyOf": [TEXT, {"type": "array", "items": TEXT}]}
-THRESHOLD = {"type": "string", "description": 'A comparison with the metric on its left, as "< 30" or ">= 420s".'}
-DATE = {"description": "A date, as 2026-01-31."}
+from metricdsl.spec.definitions import (
+    COLUMN_KEYS,
+    COLUMN_TYPES,
+    DASHBOARD_KEYS,
+    DIRECTIONS,
+    GRAINS,
+    ITEM_KEYS,
+    METRIC_KEYS,
+    OVERRIDE_KEYS,
+    RESERVED,
+    RULE_KEYS,
+    SCORECARD_KEYS,
+    SEVERITIES,
+    SOURCE_KEYS,
+    TARGET_KEYS,
+    TEST_KEYS,
+)
 
-FIELDS: dict[str, dict[str, dict]] = {
+Json: TypeAlias = "str | int | float | bool | Sequence[Json] | Mapping[str, Json] | None"
+Schema: TypeAlias = Mapping[str, Json]
+"""A JSON Schema, or a part of one."""
+
+# Names containing `RESERVED` (`__`) are rejected by the loader (MD008), and so by editors.
+UNRESERVED: Schema = {"not": {"pattern": RESERVED}}
+NAME: Schema = {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$", **UNRESERVED}
+TEXT: Schema = {"type": "string"}
+EXPRESSION: Schema = {"type": ["string", "number", "boolean"], "description": "An expression of the metricdsl language."}
+TEXTS: Schema = {"anyOf": [TEXT, {"type": "array", "items": TEXT}]}
+THRESHOLD: Schema = {"type": "string", "description": 'A comparison with the metric on its left, as "< 30" or ">= 420s".'}
+DATE: Schema = {"description": "A date, as 2026-01-31."}
+
+FIELDS: dict[str, dict[str, Schema]] = {
     "source": {
         "description": TEXT,
         "path": {**TEXT, "description": "Default input file, relative to this file."},
         "time": {**TEXT, "description": "The event-time column: grains and windows use it."},
         "entities": {"type": "object", "additionalProperties": TEXT},
-        "columns": {"type": "object", "additionalProperties": {"$ref": "#/$defs/column"}},
-        "derive": {"type": "object", "additionalProperties": EXPRESSION},
+        "columns": {"type": "object", "propertyNames": UNRESERVED, "additionalProperties": {"$ref": "#/$defs/column"}},
+        "derive": {"type": "object", "propertyNames": UNRESERVED, "additionalProperties": EXPRESSION},
     },
     "column": {
         "type": {"enum": list(COLUMN_TYPES)},
@@ -86,7 +109,7 @@ FIELDS: dict[str, dict[str, dict]] = {
         "scorecard": TEXT,
     },
 }
-REQUIRED = {
+REQUIRED: dict[str, list[str]] = {
     "source": ["columns"],
     "column": ["type"],
     "metric": ["expr"],
@@ -98,7 +121,7 @@ REQUIRED = {
     "item": ["floor", "ceiling"],
     "test": ["name", "expect"],
 }
-LOADER_KEYS = {
+LOADER_KEYS: dict[str, tuple[str, ...]] = {
     "source": SOURCE_KEYS,
     "column": COLUMN_KEYS,
     "metric": METRIC_KEYS,
@@ -112,16 +135,16 @@ LOADER_KEYS = {
 }
 
 
-def spec_schema() -> dict:
+def spec_schema() -> dict[str, Json]:
     """The JSON Schema (2020-12) of one spec file."""
-    definitions = {
+    definitions: dict[str, Schema] = {
         kind: {"type": "object", "additionalProperties": False, "properties": fields, "required": REQUIRED[kind]}
         for kind, fields in FIELDS.items()
     }
     definitions["column"] = {"anyOf": [{"enum": list(COLUMN_TYPES)}, definitions["column"]]}
     definitions["metric"] = {"anyOf": [EXPRESSION, definitions["metric"]]}
 
-    def named(kind: str) -> dict:
+    def named(kind: str) -> Schema:
         return {"type": "object", "propertyNames": NAME, "additionalProperties": {"$ref": f"#/$defs/{kind}"}}
 
     return {

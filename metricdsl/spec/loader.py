@@ -1,40 +1,46 @@
-"""Load spec files: YAML (safely) → `Definitions`, every node with its file, line and column."""
+"""Load spec files: YAML (safely) → `Definitions`, every node with its file, line and column.
+
+The loader reads the top level of each file and hands each definition to its reader: sources, metrics
+and dashboards here, targets, rules, scorecards and tests in `grading_readers`. Every reader receives
+the file's `YamlReader` explicitly.
+"""
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Protocol, TypedDict, TypeVar
 
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from metricdsl.errors import Diagnostic, did_you_mean
+from metricdsl.errors import Diagnostic, Location
 from metricdsl.spec.definitions import (
+    COLUMN_KEYS,
     COLUMN_TYPES,
+    DASHBOARD_KEYS,
     DIRECTIONS,
     GRAINS,
+    METRIC_KEYS,
+    SOURCE_KEYS,
+    TOP_KEYS,
     Column,
     Dashboard,
     Definitions,
     ExprText,
-    FileText,
     Metric,
     Source,
 )
-from metricdsl.spec.grading_readers import GradingReaders, describe_node
+from metricdsl.spec.grading_readers import read_rule, read_scorecard, read_target, read_tests
+from metricdsl.spec.positions import FileText
+from metricdsl.spec.yaml_reader import YamlReader
 
-TOP_KEYS = ("sources", "metrics", "dashboards", "targets", "rules", "scorecards", "tests")
-SOURCE_KEYS = ("description", "path", "time", "entities", "columns", "derive")
-COLUMN_KEYS = ("type", "unit", "values", "range", "description")
-METRIC_KEYS = ("expr", "label", "description", "unit", "better", "where", "min_n", "source")
-DASHBOARD_KEYS = ("metrics", "title", "description", "by", "grain", "scorecard")
 SPEC_SUFFIXES = (".yaml", ".yml")
 # libyaml's safe loader when PyYAML was built with it (several times faster); same nodes and marks.
-YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+YAML_LOADER: type[yaml.SafeLoader | yaml.CSafeLoader] = yaml.CSafeLoader if yaml.__with_libyaml__ else yaml.SafeLoader
 
 
-def spec_files(paths: list[str | Path]) -> list[Path]:
+def spec_files(paths: Sequence[str | Path]) -> list[Path]:
     """The YAML files named by `paths`: files as given, folders searched recursively, in order."""
     found: list[Path] = []
     for path in map(Path, paths):
@@ -45,12 +51,13 @@ def spec_files(paths: list[str | Path]) -> list[Path]:
     return list(dict.fromkeys(found))
 
 
-def load_files(paths: list[str | Path]) -> tuple[Definitions, list[Diagnostic]]:
+def load_files(paths: Sequence[str | Path]) -> tuple[Definitions, list[Diagnostic]]:
     """Read every spec file under `paths`; return what loaded and every problem found."""
     loader = _Loader()
     files = spec_files(paths)
     if not files:
-        loader.report("MD002", f"no spec files (*.yaml, *.yml) found in {', '.join(map(str, paths))}", None)
+        message = f"no spec files (*.yaml, *.yml) found in {', '.join(map(str, paths))}"
+        loader.diagnostics.append(Diagnostic.make("MD002", message, None))
     for path in files:
         loader.load_file(path)
     return loader.definitions, loader.diagnostics
@@ -71,277 +78,280 @@ def expressions(definitions: Definitions) -> list[ExprText]:
     return found
 
 
-class _Loader(GradingReaders):
+class _Defined(Protocol):
+    @property
+    def location(self) -> Location | None: ...
+
+
+D = TypeVar("D", bound=_Defined)
+
+
+class _Loader:
+    """The definitions of every file read so far, and every problem found in them."""
+
     def __init__(self) -> None:
         self.definitions = Definitions()
         self.diagnostics: list[Diagnostic] = []
-        self.file: FileText | None = None
-
-    def report(self, code: str, message: str, node: Node | None, hint: str | None = None) -> None:
-        self.diagnostics.append(Diagnostic.make(code, message, self.at(node), hint))
-
-    def at(self, node: Node | None):
-        if node is None or self.file is None:
-            return None
-        return self.file.location(node.start_mark.index, node.end_mark.index)
 
     def load_file(self, path: Path) -> None:
-        self.file = None
         try:
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as error:
-            self.report("MD002", f"cannot read {path}: {getattr(error, 'strerror', None) or error}", None)
+            message = f"cannot read {path}: {getattr(error, 'strerror', None) or error}"
+            self.diagnostics.append(Diagnostic.make("MD002", message, None))
             return
         self.load_text(str(path), text)
 
     def load_text(self, path: str, text: str) -> None:
-        self.file = FileText.of(path, text)
+        file = FileText.of(path, text)
         try:
             root = yaml.compose(text, Loader=YAML_LOADER)
         except yaml.MarkedYAMLError as error:
             mark = error.problem_mark or error.context_mark
             index = mark.index if mark else 0
-            self.diagnostics.append(
-                Diagnostic.make(
-                    "MD001",
-                    f"{error.problem or 'invalid YAML'} {error.context or ''}".strip(),
-                    self.file.location(min(index, max(len(text) - 1, 0))),
-                )
-            )
+            message = f"{error.problem or 'invalid YAML'} {error.context or ''}".strip()
+            location = file.location(min(index, max(len(text) - 1, 0)))
+            self.diagnostics.append(Diagnostic.make("MD001", message, location))
             return
         except yaml.YAMLError as error:
-            self.report("MD001", str(error), None)
+            self.diagnostics.append(Diagnostic.make("MD001", str(error), None))
             return
         except RecursionError:
-            self.diagnostics.append(Diagnostic.make("MD001", "the YAML is nested too deeply to read", self.file.location(0)))
+            self.diagnostics.append(Diagnostic.make("MD001", "the YAML is nested too deeply to read", file.location(0)))
             return
         if root is None:
             return
-        for key, key_node, value in self.mapping(root, TOP_KEYS):
-            if key == "tests":
-                self.tests(value)
+        reader = YamlReader(file, self.diagnostics)
+        defs = self.definitions
+        sections: dict[str, Callable[[Node], None]] = {
+            "sources": lambda node: self.read_all(reader, "sources", node, defs.sources, read_source),
+            "metrics": lambda node: self.read_all(reader, "metrics", node, defs.metrics, read_metric),
+            "dashboards": lambda node: self.read_all(reader, "dashboards", node, defs.dashboards, read_dashboard),
+            "targets": lambda node: self.read_all(reader, "targets", node, defs.targets, read_target),
+            "rules": lambda node: self.read_all(reader, "rules", node, defs.rules, read_rule),
+            "scorecards": lambda node: self.read_all(reader, "scorecards", node, defs.scorecards, read_scorecard),
+            "tests": lambda node: defs.tests.extend(read_tests(reader, node)),
+        }
+        for key, _, value in reader.mapping(root, TOP_KEYS):
+            sections[key](value)
+
+    def read_all(
+        self,
+        reader: YamlReader,
+        kind: str,
+        node: Node,
+        table: dict[str, D],
+        read: Callable[[YamlReader, str, Node, Node], D | None],
+    ) -> None:
+        """Read the definitions of one `kind` (a mapping of names to bodies) into `table`."""
+        for name, name_node, body in reader.mapping(node):
+            reader.check_name(kind[:-1], name, name_node)
+            definition = read(reader, name, name_node, body)
+            if definition is None:
                 continue
-            load_one = {
-                "sources": self.source,
-                "metrics": self.metric,
-                "dashboards": self.dashboard,
-                "targets": self.target,
-                "rules": self.rule,
-                "scorecards": self.scorecard,
-            }[key]
-            for name, name_node, body in self.mapping(value):
-                self.define(key, name, name_node, load_one(name, name_node, body))
-
-    def scalar_tree(self, node: Node):
-        """A YAML value as plain Python data (mappings, lists, scalars); None if it cannot be."""
-        return self.construct(node, deep=True)
-
-    def construct(self, node: Node, deep: bool = False):
-        try:
-            return yaml.SafeLoader("").construct_object(node, deep=deep)
-        except yaml.YAMLError as error:  # an unknown tag such as `!foo`, a bad timestamp...
-            problem = getattr(error, "problem", None) or str(error)
-            self.report("MD003", f"unsupported YAML value: {problem}", node)
-            return None
-
-    def define(self, kind: str, name: str, node: Node, definition) -> None:
-        if definition is None:
-            return
-        table = getattr(self.definitions, kind)
-        if name in table:
-            earlier = table[name].location
-            where = f" (first defined at {earlier.file}:{earlier.line})" if earlier else ""
-            self.report("MD007", f"{kind[:-1]} `{name}` is defined twice{where}", node)
-            return
-        table[name] = definition
-
-    # -- YAML shapes ------------------------------------------------------------------------------
-
-    def mapping(self, node: Node, allowed: tuple[str, ...] | None = None) -> Iterator[tuple[str, Node, Node]]:
-        """The (key, key node, value node) items of a mapping; unknown or repeated keys reported."""
-        if not isinstance(node, MappingNode):
-            self.report("MD003", f"expected a mapping, found {describe_node(node)}", node)
-            return
-        seen: set[str] = set()
-        for key_node, value in node.value:
-            key = str(key_node.value) if isinstance(key_node, ScalarNode) else ""
-            if allowed is not None and key not in allowed:
-                hint = did_you_mean(key, allowed) or f"known keys: {', '.join(allowed)}"
-                self.report("MD004", f"unknown key `{key}`", key_node, hint)
+            if name in table:
+                earlier = table[name].location
+                where = f" (first defined at {earlier.file}:{earlier.line})" if earlier else ""
+                reader.report("MD007", f"{kind[:-1]} `{name}` is defined twice{where}", name_node)
                 continue
-            if key in seen:
-                self.report("MD007", f"key `{key}` appears twice in one mapping", key_node)
-                continue
-            seen.add(key)
-            yield key, key_node, value
-
-    def scalar(self, node: Node, what: str = "a single value"):
-        if not isinstance(node, ScalarNode):
-            self.report("MD003", f"expected {what}, found {describe_node(node)}", node)
-            return None
-        return self.construct(node)
-
-    def text(self, node: Node) -> str | None:
-        value = self.scalar(node, "text")
-        return None if value is None else str(value)
-
-    def number(self, node: Node, kind: type = float) -> float | None:
-        value = self.scalar(node, "a number")
-        if value is not None and (
-            isinstance(value, bool) or not isinstance(value, (int, float)) or (kind is int and not isinstance(value, int))
-        ):
-            self.report("MD006", f"expected {'a whole number' if kind is int else 'a number'}, found `{value}`", node)
-            return None
-        return value
-
-    def texts(self, node: Node) -> tuple[str, ...]:
-        if isinstance(node, ScalarNode):
-            one = self.text(node)
-            return (one,) if one else ()
-        if not isinstance(node, SequenceNode):
-            self.report("MD003", f"expected a list, found {describe_node(node)}", node)
-            return ()
-        return tuple(t for t in (self.text(item) for item in node.value) if t is not None)
-
-    def choice(self, node: Node, allowed: tuple[str, ...]) -> str | None:
-        value = self.text(node)
-        if value is not None and value not in allowed:
-            hint = did_you_mean(value, allowed) or f"one of: {', '.join(allowed)}"
-            self.report("MD006", f"`{value}` is not one of {', '.join(allowed)}", node, hint)
-            return None
-        return value
-
-    def expr(self, node: Node) -> ExprText | None:
-        if not isinstance(node, ScalarNode):
-            self.report("MD003", f"expected an expression, found {describe_node(node)}", node)
-            return None
-        assert self.file is not None
-        return ExprText(
-            node.value,
-            self.file,
-            _scalar_offsets(self.file.text, node),
-            (node.start_mark.index, node.end_mark.index),
-            node.style or "",
-        )
-
-    def fields(self, node: Node, allowed: tuple[str, ...], readers: dict[str, Callable[[Node], object]]) -> dict:
-        return {key: readers[key](value) for key, _, value in self.mapping(node, allowed)}
-
-    # -- definitions ------------------------------------------------------------------------------
-
-    def source(self, name: str, name_node: Node, node: Node) -> Source | None:
-        readers: dict[str, Callable[[Node], object]] = {
-            "description": self.text,
-            "time": self.text,
-            "path": self.path,
-            "entities": lambda n: {k: self.text(v) for k, _, v in self.mapping(n)},
-            "columns": lambda n: {k: self.column(k, v) for k, _, v in self.mapping(n)},
-            "derive": lambda n: {k: self.expr(v) for k, _, v in self.mapping(n)},
-        }
-        values = self.fields(node, SOURCE_KEYS, readers)
-        if "columns" not in values:
-            self.report("MD005", f"source `{name}` has no `columns`", name_node, "list its columns with their types")
-        values["columns"] = {k: c for k, c in values.get("columns", {}).items() if c is not None}
-        values["derive"] = {k: e for k, e in values.get("derive", {}).items() if e is not None}
-        return Source(name=name, location=self.at(name_node), **values)
-
-    def path(self, node: Node) -> Path | None:
-        value = self.text(node)
-        if value is None or self.file is None:
-            return None
-        return Path(os.path.normpath(Path(self.file.path).parent / value))
-
-    def column(self, name: str, node: Node) -> Column | None:
-        if isinstance(node, ScalarNode):
-            kind = self.choice(node, COLUMN_TYPES)
-            return Column(name, kind, location=self.at(node)) if kind else None
-        readers: dict[str, Callable[[Node], object]] = {
-            "type": lambda n: self.choice(n, COLUMN_TYPES),
-            "unit": self.text,
-            "description": self.text,
-            "values": self.texts,
-            "range": self.range,
-        }
-        values = self.fields(node, COLUMN_KEYS, readers)
-        if not values.get("type"):
-            if "type" not in values:
-                self.report("MD005", f"column `{name}` has no `type`", node, f"one of: {', '.join(COLUMN_TYPES)}")
-            return None
-        return Column(name=name, location=self.at(node), **values)
-
-    def range(self, node: Node) -> tuple[float, float] | None:
-        if not isinstance(node, SequenceNode) or len(node.value) != 2:
-            self.report("MD003", "expected a range `[low, high]`", node)
-            return None
-        low, high = (self.number(item) for item in node.value)
-        return None if low is None or high is None else (low, high)
-
-    def metric(self, name: str, name_node: Node, node: Node) -> Metric | None:
-        if isinstance(node, ScalarNode):  # shorthand: `name: expression`
-            expr = self.expr(node)
-            return Metric(name, expr, location=self.at(name_node)) if expr else None
-        readers: dict[str, Callable[[Node], object]] = {
-            "expr": self.expr,
-            "where": self.expr,
-            "label": self.text,
-            "description": self.text,
-            "unit": self.text,
-            "source": self.text,
-            "better": lambda n: self.choice(n, DIRECTIONS),
-            "min_n": lambda n: self.number(n, int),
-        }
-        values = self.fields(node, METRIC_KEYS, readers)
-        if values.get("expr") is None:
-            if "expr" not in values:
-                self.report("MD005", f"metric `{name}` has no `expr`", name_node, "add `expr: <expression>`")
-            return None
-        return Metric(name=name, location=self.at(name_node), **values)
-
-    def dashboard(self, name: str, name_node: Node, node: Node) -> Dashboard | None:
-        readers: dict[str, Callable[[Node], object]] = {
-            "metrics": self.texts,
-            "by": self.texts,
-            "title": self.text,
-            "description": self.text,
-            "grain": lambda n: self.choice(n, GRAINS),
-            "scorecard": self.text,
-        }
-        values = self.fields(node, DASHBOARD_KEYS, readers)
-        values.pop("description", None)
-        if "metrics" not in values:
-            self.report("MD005", f"dashboard `{name}` has no `metrics`", name_node)
-            return None
-        places = {}
-        for key_node, listed in node.value if isinstance(node, MappingNode) else ():
-            items = listed.value if isinstance(listed, SequenceNode) else [listed]
-            if key_node.value in ("metrics", "by", "scorecard"):
-                places.update(
-                    {f"{key_node.value}:{item.value}": self.at(item) for item in items if isinstance(item, ScalarNode)}
-                )
-        return Dashboard(name=name, location=self.at(name_node), places=places, **values)
+            table[name] = definition
 
 
-def _scalar_offsets(text: str, node: ScalarNode) -> tuple[int, ...]:
-    """The file offset of every character of a scalar's value, and of its end.
+# -- sources, metrics, dashboards ------------------------------------------------------------------
 
-    Quoting, escapes, folding and block indentation make the value differ from the raw text, so
-    the value is aligned with the raw text character by character.
-    """
-    start, end = node.start_mark.index, node.end_mark.index
-    raw = text[start:end]
-    cursor = 0
-    if node.style in ("|", ">"):
-        cursor = raw.find("\n") + 1
-    elif node.style in ('"', "'"):
-        cursor = 1
-    offsets = []
-    for char in node.value:
-        probe = cursor
-        while probe < len(raw) and raw[probe] != char and not (char.isspace() and raw[probe].isspace()):
-            probe += 1
-        if probe >= len(raw):
-            probe = min(cursor, len(raw) - 1) if raw else 0
-        offsets.append(start + probe)
-        cursor = probe + 1
-    offsets.append(start + min(cursor, len(raw)))
-    return tuple(offsets)
+
+class _SourceFields(TypedDict, total=False):
+    description: str | None
+    time: str | None
+    path: Path | None
+    entities: dict[str, str | None]
+    columns: dict[str, Column]
+    derive: dict[str, ExprText]
+
+
+def read_source(reader: YamlReader, name: str, name_node: Node, node: Node) -> Source:
+    """A source: its columns (required), time column, entities, derived columns and default path."""
+    readers: dict[str, Callable[[Node], _SourceFields]] = {
+        "description": lambda n: {"description": reader.text(n)},
+        "time": lambda n: {"time": reader.text(n)},
+        "path": lambda n: {"path": reader.path(n)},
+        "entities": lambda n: {"entities": {k: reader.text(v) for k, _, v in reader.mapping(n)}},
+        "columns": lambda n: {"columns": _columns(reader, n)},
+        "derive": lambda n: {"derive": _derived(reader, n)},
+    }
+    values: _SourceFields = {}
+    for value in reader.fields(node, SOURCE_KEYS, readers):
+        values.update(value)
+    if "columns" not in values:
+        reader.report("MD005", f"source `{name}` has no `columns`", name_node, "list its columns with their types")
+    return Source(
+        name=name,
+        columns=values.get("columns", {}),
+        time=values.get("time"),
+        entities=values.get("entities", {}),
+        derive=values.get("derive", {}),
+        path=values.get("path"),
+        description=values.get("description"),
+        location=reader.at(name_node),
+    )
+
+
+def _columns(reader: YamlReader, node: Node) -> dict[str, Column]:
+    """The columns that could be read, by name."""
+    columns = {name: _column(reader, name, name_node, value) for name, name_node, value in reader.mapping(node)}
+    return {name: column for name, column in columns.items() if column is not None}
+
+
+def _derived(reader: YamlReader, node: Node) -> dict[str, ExprText]:
+    """The derived columns' expressions that could be read, by name."""
+    derived: dict[str, ExprText | None] = {}
+    for name, name_node, value in reader.mapping(node):
+        reader.check_name("derived column", name, name_node)
+        derived[name] = reader.expr(value)
+    return {name: expr for name, expr in derived.items() if expr is not None}
+
+
+class _ColumnFields(TypedDict, total=False):
+    type: str | None
+    unit: str | None
+    description: str | None
+    values: tuple[str, ...]
+    range: tuple[float, float] | None
+
+
+def _column(reader: YamlReader, name: str, name_node: Node, node: Node) -> Column | None:
+    """A column: its type alone (`int`), or a mapping with its `type`, unit, values, range, description."""
+    reader.check_name("column", name, name_node)
+    if isinstance(node, ScalarNode):
+        kind = reader.choice(node, COLUMN_TYPES)
+        return Column(name, kind, location=reader.at(node)) if kind else None
+    readers: dict[str, Callable[[Node], _ColumnFields]] = {
+        "type": lambda n: {"type": reader.choice(n, COLUMN_TYPES)},
+        "unit": lambda n: {"unit": reader.text(n)},
+        "description": lambda n: {"description": reader.text(n)},
+        "values": lambda n: {"values": reader.texts(n)},
+        "range": lambda n: {"range": _range(reader, n)},
+    }
+    values: _ColumnFields = {}
+    for value in reader.fields(node, COLUMN_KEYS, readers):
+        values.update(value)
+    kind = values.get("type")
+    if not kind:
+        if "type" not in values:
+            reader.report("MD005", f"column `{name}` has no `type`", node, f"one of: {', '.join(COLUMN_TYPES)}")
+        return None
+    return Column(
+        name=name,
+        type=kind,
+        unit=values.get("unit"),
+        values=values.get("values"),
+        range=values.get("range"),
+        description=values.get("description"),
+        location=reader.at(node),
+    )
+
+
+def _range(reader: YamlReader, node: Node) -> tuple[float, float] | None:
+    """`[low, high]`."""
+    if not isinstance(node, SequenceNode) or len(node.value) != 2:
+        reader.report("MD003", "expected a range `[low, high]`", node)
+        return None
+    low, high = (reader.number(item) for item in node.value)
+    return None if low is None or high is None else (low, high)
+
+
+class _MetricFields(TypedDict, total=False):
+    expr: ExprText | None
+    where: ExprText | None
+    label: str | None
+    description: str | None
+    unit: str | None
+    source: str | None
+    better: str | None
+    min_n: int | None
+
+
+def read_metric(reader: YamlReader, name: str, name_node: Node, node: Node) -> Metric | None:
+    """A metric: its expression alone (`name: expression`), or a mapping with its `expr` and options."""
+    if isinstance(node, ScalarNode):  # shorthand: `name: expression`
+        expr = reader.expr(node)
+        return Metric(name, expr, location=reader.at(name_node)) if expr else None
+    readers: dict[str, Callable[[Node], _MetricFields]] = {
+        "expr": lambda n: {"expr": reader.expr(n)},
+        "where": lambda n: {"where": reader.expr(n)},
+        "label": lambda n: {"label": reader.text(n)},
+        "description": lambda n: {"description": reader.text(n)},
+        "unit": lambda n: {"unit": reader.text(n)},
+        "source": lambda n: {"source": reader.text(n)},
+        "better": lambda n: {"better": reader.choice(n, DIRECTIONS)},
+        "min_n": lambda n: {"min_n": reader.whole_number(n)},
+    }
+    values: _MetricFields = {}
+    for value in reader.fields(node, METRIC_KEYS, readers):
+        values.update(value)
+    expr = values.get("expr")
+    if expr is None:
+        if "expr" not in values:
+            reader.report("MD005", f"metric `{name}` has no `expr`", name_node, "add `expr: <expression>`")
+        return None
+    return Metric(
+        name=name,
+        expr=expr,
+        label=values.get("label"),
+        description=values.get("description"),
+        unit=values.get("unit"),
+        better=values.get("better"),
+        where=values.get("where"),
+        min_n=values.get("min_n"),
+        source=values.get("source"),
+        location=reader.at(name_node),
+    )
+
+
+class _DashboardFields(TypedDict, total=False):
+    metrics: tuple[str, ...]
+    by: tuple[str, ...]
+    title: str | None
+    grain: str | None
+    scorecard: str | None
+
+
+def read_dashboard(reader: YamlReader, name: str, name_node: Node, node: Node) -> Dashboard | None:
+    """A dashboard: its `metrics` (required), dimensions, grain, title and scorecard."""
+
+    def description(n: Node) -> _DashboardFields:
+        reader.text(n)  # read for its diagnostics: a dashboard keeps no description
+        return {}
+
+    readers: dict[str, Callable[[Node], _DashboardFields]] = {
+        "metrics": lambda n: {"metrics": reader.texts(n)},
+        "by": lambda n: {"by": reader.texts(n)},
+        "title": lambda n: {"title": reader.text(n)},
+        "description": description,
+        "grain": lambda n: {"grain": reader.choice(n, GRAINS)},
+        "scorecard": lambda n: {"scorecard": reader.text(n)},
+    }
+    values: _DashboardFields = {}
+    for value in reader.fields(node, DASHBOARD_KEYS, readers):
+        values.update(value)
+    if "metrics" not in values:
+        reader.report("MD005", f"dashboard `{name}` has no `metrics`", name_node)
+        return None
+    places: dict[str, Location] = {}
+    pairs: list[tuple[Node, Node]] = node.value if isinstance(node, MappingNode) else []
+    for key_node, listed in pairs:
+        items: list[Node] = listed.value if isinstance(listed, SequenceNode) else [listed]
+        if key_node.value in ("metrics", "by", "scorecard"):
+            places.update(
+                {f"{key_node.value}:{item.value}": reader.at(item) for item in items if isinstance(item, ScalarNode)}
+            )
+    return Dashboard(
+        name=name,
+        metrics=values["metrics"],
+        by=values.get("by", ()),
+        grain=values.get("grain"),
+        title=values.get("title"),
+        scorecard=values.get("scorecard"),
+        location=reader.at(name_node),
+        places=places,
+    )
