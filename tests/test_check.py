@@ -87,3 +87,15 @@ def test_metric_source_is_inferred_from_its_columns(tmp_path):
     model, diagnostics = check(load_files([path])[0])
     assert diagnostics == []
     assert (model.metrics["spend"].source, model.metrics["talk"].source) == ("orders", "calls")
+
+
+def test_an_entity_without_a_column_is_a_diagnostic_not_a_crash(tmp_path):
+    spec = SOURCES.replace("entities: {customer: customer_id}", "entities: {customer: }", 1)
+    (tmp_path / "spec.yaml").write_text(
+        spec + 'metrics:\n  repeat: {expr: "share(followed_by(calls, 7d))", source: calls}\n'
+    )
+    definitions, diagnostics = load_files([tmp_path])
+    assert [(d.code, d.message, d.location.line if d.location else None) for d in diagnostics] == [
+        ("MD005", "entity `customer` names no column", 4)
+    ]
+    assert definitions.sources["calls"].entities == {}

@@ -79,7 +79,7 @@ class Source:
     name: str
     columns: dict[str, Column]
     time: str | None = None
-    entities: dict[str, str | None] = field(default_factory=dict)  # None where the YAML gives no column
+    entities: dict[str, str] = field(default_factory=dict)  # entity name → the column that identifies it
     derive: dict[str, ExprText] = field(default_factory=dict)
     path: Path | None = None
     description: str | None = None

@@ -164,9 +164,21 @@ class _SourceFields(TypedDict, total=False):
     description: str | None
     time: str | None
     path: Path | None
-    entities: dict[str, str | None]
+    entities: dict[str, str]
     columns: dict[str, Column]
     derive: dict[str, ExprText]
+
+
+def _entities(reader: YamlReader, node: Node) -> dict[str, str]:
+    """Entity names and the column that identifies each (`customer: customer_id`)."""
+    entities: dict[str, str] = {}
+    for entity, key_node, value in reader.mapping(node):
+        column = reader.text(value)
+        if column is None:
+            reader.report("MD005", f"entity `{entity}` names no column", key_node, f"write `{entity}: <column>`")
+        else:
+            entities[entity] = column
+    return entities
 
 
 def read_source(reader: YamlReader, name: str, name_node: Node, node: Node) -> Source:
@@ -175,7 +187,7 @@ def read_source(reader: YamlReader, name: str, name_node: Node, node: Node) -> S
         "description": lambda n: {"description": reader.text(n)},
         "time": lambda n: {"time": reader.text(n)},
         "path": lambda n: {"path": reader.path(n)},
-        "entities": lambda n: {"entities": {k: reader.text(v) for k, _, v in reader.mapping(n)}},
+        "entities": lambda n: {"entities": _entities(reader, n)},
         "columns": lambda n: {"columns": _columns(reader, n)},
         "derive": lambda n: {"derive": _derived(reader, n)},
     }
