@@ -17,10 +17,10 @@ import polars as pl
 from metricdsl.codes import CODES
 from metricdsl.errors import DataError, RequestError, SpecError, has_errors, unknown_name
 from metricdsl.files import replace_atomically
-from metricdsl.grading.findings import RENDERERS as FINDING_RENDERERS
-from metricdsl.grading.findings import SEVERITY_ORDER, as_json, findings, scores
+from metricdsl.grading.findings import at_least, report
 from metricdsl.grading.history import write_history
 from metricdsl.project import Project, load
+from metricdsl.render import findings
 from metricdsl.render.diagnostics import FORMATS, render
 from metricdsl.semantics.checker import check
 from metricdsl.semantics.graph import dependency_graph, impact, render_graph, resolve
@@ -133,9 +133,7 @@ def evaluate(paths: tuple[Path, ...], output: Path | None, with_ci: bool, **requ
 
 @main.command(name="check")
 @request_options
-@click.option(
-    "--format", "output_format", type=click.Choice(["text", "json", "markdown", "github"]), default="text", show_default=True
-)
+@click.option("--format", "output_format", type=click.Choice(findings.FORMATS), default="text", show_default=True)
 @click.option(
     "--fail-on",
     type=click.Choice(["warn", "fail"]),
@@ -156,17 +154,14 @@ def check_command(
     project = _load_or_exit(paths)
     with _user_errors():
         graded = project.grade(**_request(project, **request), history=history)
-    revision = spec_revision(_spec_paths(paths))
-    found, scored = findings(project.model, graded, revision), scores(graded)
-    report = as_json(found, scored, graded, revision)
-    echo(report if output_format == "json" else FINDING_RENDERERS[output_format](found, scored, graded))
+    graded_report = report(project.model, graded, spec_revision(_spec_paths(paths)))
+    echo(findings.render(graded_report, output_format))
     if output is not None:
-        write_text_atomically(report + "\n", output)
+        write_text_atomically(findings.as_json(graded_report) + "\n", output)
     if history is not None:
         rows = write_history(history, graded)
         echo(f"history: {history} holds {rows} rows", err=True)
-    worst = max((SEVERITY_ORDER[f.severity] for f in found), default=-1)
-    sys.exit(EXIT_ERRORS if worst >= SEVERITY_ORDER[fail_on] else EXIT_OK)
+    sys.exit(EXIT_ERRORS if at_least(graded_report.findings, fail_on) else EXIT_OK)
 
 
 def spec_revision(paths: list[Path]) -> str | None:
