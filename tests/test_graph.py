@@ -6,7 +6,8 @@ from click.testing import CliRunner
 
 from conftest import SPECS
 from metricdsl.cli import main
-from metricdsl.semantics.graph import dependency_graph, impact, render_graph, resolve
+from metricdsl.render.graph import render_graph
+from metricdsl.semantics.graph import dependency_graph, impact, resolve
 
 
 def test_impact_of_a_column_follows_derived_columns_windows_and_metrics_of_metrics(project):
