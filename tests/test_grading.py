@@ -137,8 +137,10 @@ def test_scores_renormalise_weights_and_a_failing_critical_item_caps(project):
     )
     by_team = {s.group["team"]: s for s in scores(graded)}
     assert by_team["a"].score == pytest.approx((50 * 1 + 100 * 3) / 4)
-    assert by_team["b"].capped and by_team["b"].score == pytest.approx(50.0)  # 75 capped at 50
-    assert by_team["c"].score is None and all(i.points is None for i in by_team["c"].items)
+    assert by_team["b"].capped
+    assert by_team["b"].score == pytest.approx(50.0)  # 75 capped at 50
+    assert by_team["c"].score is None
+    assert all(i.points is None for i in by_team["c"].items)
 
 
 @settings(max_examples=40, deadline=None)
@@ -199,7 +201,8 @@ def test_check_exits_1_on_a_fail_and_prints_every_format(project, tmp_path):
     spec.write_text(SPEC)
     base = ["check", str(spec), "--data", f"calls={data}"]
     result = CliRunner().invoke(main, base)
-    assert result.exit_code == 1 and "a: asa is 1m 30s, past the fail threshold (> 60s)" in result.stdout
+    assert result.exit_code == 1
+    assert "a: asa is 1m 30s, past the fail threshold (> 60s)" in result.stdout
     report = json.loads(CliRunner().invoke(main, [*base, "--format", "json"]).stdout)
     assert report["schema"] == "metricdsl-findings/1"
     assert {(f["name"], f["status"], f["group"]["team"]) for f in report["findings"]} == {
