@@ -22,3 +22,8 @@ def replace_atomically(path: Path, write: Callable[[str], object]) -> None:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def write_text_atomically(path: Path, text: str) -> None:
+    """Write `text` (UTF-8) to `path` through a temporary file, like `replace_atomically`."""
+    replace_atomically(path, lambda temporary: Path(temporary).write_text(text, encoding="utf-8"))

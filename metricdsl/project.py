@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING, Literal, TypedDict
 
 import polars as pl
 
@@ -19,6 +20,32 @@ from metricdsl.semantics.checker import check
 from metricdsl.semantics.model import Model
 from metricdsl.spec.definitions import GRAINS, Definitions
 from metricdsl.spec.loader import load_files
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
+
+class RequestArgs(TypedDict, total=False):
+    """The keyword arguments of `Project.request()`, which `compile()` and `evaluate()` pass on."""
+
+    metrics: Iterable[str] | None
+    dashboard: str | None
+    by: Iterable[str]
+    grain: str | None
+    apply_min_n: bool
+    with_ci: bool
+    keep_hidden: bool
+
+
+class GradeArgs(TypedDict, total=False):
+    """The keyword arguments of `Project.grade()`, which `check()` passes on."""
+
+    dashboard: str | None
+    metrics: Iterable[str] | None
+    by: Iterable[str]
+    grain: str | None
+    history: Path | None
+    scorecard: str | None
 
 
 class Project:
@@ -78,11 +105,17 @@ class Project:
             if request.grain and spec.time is None:
                 raise RequestError(f"metric `{name}` reads source `{source}`, which has no `time` column for a grain")
 
-    def compile(self, data: Mapping[str, Data] | None = None, **request) -> pl.LazyFrame:
+    def compile(self, data: Mapping[str, Data] | None = None, **request: Unpack[RequestArgs]) -> pl.LazyFrame:
         """The lazy query of a request (see `request()`); `data` maps source names to inputs."""
         return self._query(data or {}, self.request(**request))[0]
 
-    def evaluate(self, data: Mapping[str, Data] | None = None, *, engine: str = "streaming", **request) -> pl.DataFrame:
+    def evaluate(
+        self,
+        data: Mapping[str, Data] | None = None,
+        *,
+        engine: Literal["streaming", "in-memory"] = "streaming",
+        **request: Unpack[RequestArgs],
+    ) -> pl.DataFrame:
         """Compute a request: one row per group, the dimensions, the grain, then each metric.
 
         `engine` is Polars' (`streaming` or `in-memory`): both give the same numbers; on the
@@ -117,7 +150,7 @@ class Project:
         """Evaluate a request with every metric its targets, rules and scorecard need, and grade it.
 
         With `history`, earlier runs' rows in that Parquet file feed `prev()` (the file is not written:
-        see `metricdsl.history.write_history`). `scorecard` names one, else the dashboard's is used.
+        see `metricdsl.grading.history.write_history`). `scorecard` names one, else the dashboard's is used.
         """
         request = self.request(metrics=metrics, dashboard=dashboard, by=by, grain=grain)
         board = self.definitions.dashboards.get(dashboard) if dashboard else None
@@ -141,8 +174,11 @@ class Project:
         past = read_history(history, request.by, request.grain) if history else None
         return graded_table(self.model, table, request.by, request.grain, card, past)
 
-    def check(self, data: Mapping[str, Data] | None = None, **request) -> list[Finding]:
-        """Grade a request (see `grade()`) and return its findings, most severe first."""
+    def check(self, data: Mapping[str, Data] | None = None, **request: Unpack[GradeArgs]) -> list[Finding]:
+        """Grade a request (see `grade()`) and return its findings, most severe first.
+
+        Findings are records: `metricdsl.render.findings.message(finding)` gives a finding's message as text.
+        """
         return findings(self.model, self.grade(data, **request))
 
     def _computable(self, metric: str, request: Request) -> bool:

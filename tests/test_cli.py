@@ -47,8 +47,10 @@ def test_validate_reports_every_mistake_with_position_and_caret(broken_project):
     assert f"--> {broken_project / 'survey.yaml'}:3:23" in out
     assert " 3 |     expr: 100 * share(nps_scor >= 9)\n   |                       ^^^^^^^^\n" in out
     assert "help: did you mean `nps_score`?" in out
-    assert f"--> {broken_project / 'waits.yaml'}:3:24" in out and "error[MD101]" in out
-    assert f"--> {broken_project / 'board.yaml'}:4:5" in out and "did you mean `grain`?" in out
+    assert f"--> {broken_project / 'waits.yaml'}:3:24" in out
+    assert "error[MD101]" in out
+    assert f"--> {broken_project / 'board.yaml'}:4:5" in out
+    assert "did you mean `grain`?" in out
     assert out.rstrip().endswith("3 errors, 0 warnings in 4 files")
 
 
@@ -69,7 +71,8 @@ def test_broken_yaml_is_a_diagnostic(tmp_path):
     (tmp_path / "bad.yaml").write_text("metrics:\n  nps: {expr: share(x)\n")
     code, out, _ = run("validate", str(tmp_path))
     assert code == 1
-    assert "error[MD001]" in out and "bad.yaml:2:23" in out
+    assert "error[MD001]" in out
+    assert "bad.yaml:2:23" in out
 
 
 def test_validate_passes_on_the_standard_library():
@@ -91,7 +94,9 @@ def calls(tmp_path):
 def test_eval_prints_a_table(calls):
     code, out, _ = run("eval", str(calls / "specs.yaml"), "--data", f"calls={calls / 'calls.csv'}", "--by", "team")
     assert code == 0
-    assert "team" in out and "north" in out and "20.0" in out
+    assert "team" in out
+    assert "north" in out
+    assert "20.0" in out
 
 
 def test_eval_writes_json_rows_keyed_by_dimension_grain_and_metric(calls):
@@ -108,7 +113,8 @@ def test_eval_writes_json_rows_keyed_by_dimension_grain_and_metric(calls):
         "--output",
         str(out_file),
     )
-    assert code == 0 and "wrote 3 rows" in err
+    assert code == 0
+    assert "wrote 3 rows" in err
     assert json.loads(out_file.read_text()) == [
         {"team": "north", "week": "2026-W01", "asa": 10.0, "promoters": 1.0},
         {"team": "north", "week": "2026-W02", "asa": 30.0, "promoters": None},
@@ -131,7 +137,8 @@ def test_eval_writes_csv_and_parquet(calls, suffix):
     )
     assert code == 0
     table = pl.read_csv(out_file) if suffix == ".csv" else pl.read_parquet(out_file)
-    assert table.columns == ["day", "asa", "promoters"] and table.height == 2
+    assert table.columns == ["day", "asa", "promoters"]
+    assert table.height == 2
 
 
 def test_failed_eval_leaves_an_existing_output_untouched(calls):
@@ -174,7 +181,8 @@ def test_usage_errors_exit_2(calls, args, message):
 
 def test_eval_of_specs_with_errors_exits_1(broken_project):
     code, _, err = run("eval", str(broken_project))
-    assert code == 1 and "error[MD201]" in err
+    assert code == 1
+    assert "error[MD201]" in err
 
 
 def test_console_script_evaluates_the_bundled_example_without_flags():
@@ -184,7 +192,8 @@ def test_console_script_evaluates_the_bundled_example_without_flags():
     assert result.returncode == 0, result.stderr
     header = result.stdout.splitlines()[1]
     assert [c.strip() for c in header.strip("│").split("┆")][:4] == ["team", "week", "contacts", "nps"]
-    assert "2026-W01" in result.stdout and "Traceback" not in result.stderr
+    assert "2026-W01" in result.stdout
+    assert "Traceback" not in result.stderr
 
 
 def test_frame_helper_types_every_declared_column(project):
@@ -204,7 +213,8 @@ def test_spec_tests_of_the_standard_library_pass(tmp_path):
     code, out, _ = run("test", str(SPECS), "--junit-xml", str(report))
     assert code == 0, out
     last = out.strip().splitlines()[-1]
-    assert last.endswith(" passed, 0 failed") and int(last.split()[0]) >= 10
+    assert last.endswith(" passed, 0 failed")
+    assert int(last.split()[0]) >= 10
     assert 'failures="0"' in report.read_text()
 
 
@@ -228,7 +238,8 @@ def test_a_wrong_expectation_fails_with_expected_and_actual(calls, tmp_path):
     assert f"{calls / 'tests.yaml'}:2: mean wait FAILED\n    asa: expected 16, got 15.0\n" in out
     assert f"--> {calls / 'tests.yaml'}:7" in out
     assert out.strip().endswith("1 passed, 1 failed")
-    assert 'failures="1"' in report.read_text() and "expected 16, got 15.0" in report.read_text()
+    assert 'failures="1"' in report.read_text()
+    assert "expected 16, got 15.0" in report.read_text()
 
 
 def test_five_mistakes_in_three_files_in_every_format(tmp_path, monkeypatch):
@@ -237,7 +248,8 @@ def test_five_mistakes_in_three_files_in_every_format(tmp_path, monkeypatch):
     Path("b.yaml").write_text("metrics:\n  nps: 100 * share(nps_scor >= 9)\n  asa: avg(wait_s)\n")
     Path("c.yaml").write_text("metrics:\n  late: {expr: share(wait_s > 20s), lable: Late}\n  bad: mean(wait_s +)\n")
     code, out, _ = run("validate", ".")
-    assert code == 1 and out.rstrip().endswith("5 errors, 0 warnings in 3 files")
+    assert code == 1
+    assert out.rstrip().endswith("5 errors, 0 warnings in 3 files")
     carets = {  # each diagnostic's position and the text under its caret
         ("a.yaml", 6, "MD204"): "wait_s + team",
         ("b.yaml", 2, "MD201"): "nps_scor",
@@ -254,13 +266,18 @@ def test_five_mistakes_in_three_files_in_every_format(tmp_path, monkeypatch):
     assert found == carets
     github = run("validate", ".", "--format", "github")[1].splitlines()
     pattern = re.compile(r"^::error file=[^,]+,line=\d+,col=\d+,endColumn=\d+,title=MD\d{3}::.+$")
-    assert len(github) == 5 and all(pattern.match(line) for line in github)
+    assert len(github) == 5
+    assert all(pattern.match(line) for line in github)
     sarif = json.loads(run("validate", ".", "--format", "sarif")[1])
-    assert sarif["version"] == "2.1.0" and len(sarif["runs"]) == 1
+    assert sarif["version"] == "2.1.0"
+    assert len(sarif["runs"]) == 1
     run_ = sarif["runs"][0]
     rules = [rule["id"] for rule in run_["tool"]["driver"]["rules"]]
     assert len(run_["results"]) == 5
     for result in run_["results"]:
-        assert rules[result["ruleIndex"]] == result["ruleId"] and result["level"] == "error"
+        assert rules[result["ruleIndex"]] == result["ruleId"]
+        assert result["level"] == "error"
         region = result["locations"][0]["physicalLocation"]["region"]
-        assert region["startLine"] >= 1 and region["startColumn"] >= 1 and result["message"]["text"]
+        assert region["startLine"] >= 1
+        assert region["startColumn"] >= 1
+        assert result["message"]["text"]

@@ -88,7 +88,8 @@ def test_parse_of_format_gives_the_tree_back(tree, width):
 def test_the_standard_library_is_formatted():
     for path in sorted(SPECS.glob("*.yaml")):
         result = format_file(str(path), path.read_text())
-        assert result.problem is None and not result.changed, path
+        assert result.problem is None, path
+        assert not result.changed, path
 
 
 MESSY = """\
@@ -150,7 +151,8 @@ def test_fmt_check_exits_1_with_a_diff_and_fmt_writes(tmp_path):
     path = tmp_path / "messy.yaml"
     path.write_text(MESSY)
     checked = CliRunner().invoke(main, ["fmt", "--check", str(path)])
-    assert checked.exit_code == 1 and '+      live: channel in ["phone", "chat"]' in checked.stdout
+    assert checked.exit_code == 1
+    assert '+      live: channel in ["phone", "chat"]' in checked.stdout
     assert path.read_text() == MESSY
     assert CliRunner().invoke(main, ["fmt", str(path)]).exit_code == 0
     assert path.read_text() == FORMATTED

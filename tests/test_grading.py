@@ -13,8 +13,10 @@ from hypothesis import strategies as st
 
 import metricdsl
 from metricdsl.cli import main
-from metricdsl.grading.findings import findings, format_value, scores
+from metricdsl.grading.findings import findings, scores
 from metricdsl.grading.history import write_history
+from metricdsl.render.findings import message
+from metricdsl.render.values import format_value
 
 SPEC = """\
 sources:
@@ -113,7 +115,7 @@ def test_rules_compare_with_the_previous_period_and_format_their_message(project
     )
     fired = [f for f in findings(project.model, graded) if f.name == "slower"]
     # Week 3 follows a gap: it has no previous period, so only week 1 fires.
-    assert [(f.period, f.message) for f in fired] == [("2026-W03", "a: waits +50.0% to 30.0s")]
+    assert [(f.period, message(f)) for f in fired] == [("2026-W03", "a: waits +50.0% to 30.0s")]
 
 
 def test_for_n_periods_needs_consecutive_periods(project):
@@ -135,8 +137,10 @@ def test_scores_renormalise_weights_and_a_failing_critical_item_caps(project):
     )
     by_team = {s.group["team"]: s for s in scores(graded)}
     assert by_team["a"].score == pytest.approx((50 * 1 + 100 * 3) / 4)
-    assert by_team["b"].capped and by_team["b"].score == pytest.approx(50.0)  # 75 capped at 50
-    assert by_team["c"].score is None and all(i.points is None for i in by_team["c"].items)
+    assert by_team["b"].capped
+    assert by_team["b"].score == pytest.approx(50.0)  # 75 capped at 50
+    assert by_team["c"].score is None
+    assert all(i.points is None for i in by_team["c"].items)
 
 
 @settings(max_examples=40, deadline=None)
@@ -168,7 +172,7 @@ def test_history_feeds_prev_and_a_rerun_replaces_its_period(project, tmp_path):
     first = project.grade({"calls": calls(("a", 0, 20.0, True))}, dashboard="board", history=history)
     assert write_history(history, first) == 1
     second = project.grade({"calls": calls(("a", 1, 30.0, True))}, dashboard="board", history=history)
-    assert [f.message for f in findings(project.model, second) if f.name == "slower"] == ["a: waits +50.0% to 30.0s"]
+    assert [message(f) for f in findings(project.model, second) if f.name == "slower"] == ["a: waits +50.0% to 30.0s"]
     assert write_history(history, second) == 2
     again = project.grade({"calls": calls(("a", 1, 10.0, True))}, dashboard="board", history=history)
     assert write_history(history, again) == 2
@@ -197,7 +201,8 @@ def test_check_exits_1_on_a_fail_and_prints_every_format(project, tmp_path):
     spec.write_text(SPEC)
     base = ["check", str(spec), "--data", f"calls={data}"]
     result = CliRunner().invoke(main, base)
-    assert result.exit_code == 1 and "a: asa is 1m 30s, past the fail threshold (> 60s)" in result.stdout
+    assert result.exit_code == 1
+    assert "a: asa is 1m 30s, past the fail threshold (> 60s)" in result.stdout
     report = json.loads(CliRunner().invoke(main, [*base, "--format", "json"]).stdout)
     assert report["schema"] == "metricdsl-findings/1"
     assert {(f["name"], f["status"], f["group"]["team"]) for f in report["findings"]} == {
@@ -263,7 +268,7 @@ def test_cost_over_loyalty_fires_when_handle_time_falls_and_repeats_rise_signifi
     )
     fired = [f for f in findings(library.model, graded) if f.name == "cost_over_loyalty"]
     assert [(f.period, f.severity) for f in fired] == [("2026-W03", "warn")]
-    assert fired[0].message == "north: handle time -50.0% to 5m 00s while effort (n/a) or repeat contacts (50.0%) rose"
+    assert message(fired[0]) == "north: handle time -50.0% to 5m 00s while effort (n/a) or repeat contacts (50.0%) rose"
 
 
 def test_spec_tests_assert_statuses_scores_and_findings(tmp_path):

@@ -6,7 +6,8 @@ from click.testing import CliRunner
 
 from conftest import SPECS
 from metricdsl.cli import main
-from metricdsl.semantics.graph import dependency_graph, impact, render_graph, resolve
+from metricdsl.render.graph import render_graph
+from metricdsl.semantics.graph import dependency_graph, impact, resolve
 
 
 def test_impact_of_a_column_follows_derived_columns_windows_and_metrics_of_metrics(project):
@@ -35,12 +36,15 @@ def test_names_resolve_by_suffix_and_ambiguity_is_reported(project):
     assert resolve(graph, "cost_over_loyalty") == ["rule:cost_over_loyalty"]
     assert resolve(graph, "customer_id") == ["column:interactions.customer_id", "column:orders.customer_id"]
     result = CliRunner().invoke(main, ["graph", str(SPECS), "--impact", "customer_id"])
-    assert result.exit_code == 2 and "column:orders.customer_id" in result.stderr
+    assert result.exit_code == 2
+    assert "column:orders.customer_id" in result.stderr
 
 
 def test_mermaid_and_dot(project):
     graph = dependency_graph(project.model)
     mermaid = render_graph(graph, "mermaid")
-    assert mermaid.startswith("flowchart LR") and '["metric:nps"]' in mermaid
+    assert mermaid.startswith("flowchart LR")
+    assert '["metric:nps"]' in mermaid
     dot = render_graph(graph, "dot")
-    assert '"metric:nps" -> "dashboard:service_2_0";' in dot and dot.endswith("}")
+    assert '"metric:nps" -> "dashboard:service_2_0";' in dot
+    assert dot.endswith("}")

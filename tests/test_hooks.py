@@ -14,6 +14,7 @@ def test_every_hook_runs_a_command_that_passes_on_the_standard_library():
     assert {hook["id"] for hook in hooks} == {"metricdsl-validate", "metricdsl-fmt", "metricdsl-test"}
     for hook in hooks:
         program, *args = hook["entry"].split()
-        assert program == "metricdsl" and hook["language"] == "python"
+        assert program == "metricdsl"
+        assert hook["language"] == "python"
         result = CliRunner().invoke(main, [*args, str(SPECS)])
         assert result.exit_code == 0, (hook["id"], result.output)

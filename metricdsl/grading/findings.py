@@ -1,38 +1,64 @@
-"""Findings and scores of a graded table, as records with a stable schema, and how to print them."""
+"""Findings and scores of a graded table, as records with a stable schema.
+
+The records hold values, not text: a finding keeps its metric's value and unit, and a rule's finding
+its message template with each placeholder's raw value, unit and kind. `metricdsl.render.findings`
+writes them out (`message()` gives a finding's message as text).
+"""
 
 from __future__ import annotations
 
+import datetime
 import json
-import math
-from dataclasses import asdict, dataclass
-
-import polars as pl
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
 
 from metricdsl.engine.columns import LABEL, graded_column, hidden, points_column
+from metricdsl.errors import Location
 from metricdsl.grading.grader import Graded, period_label
 from metricdsl.language import ast
-from metricdsl.language.functions import TIME_UNITS
 from metricdsl.semantics.model import Model
 
-SCHEMA_ID = "metricdsl-findings/1"
-SEVERITY_ORDER = {"info": 0, "warn": 1, "fail": 2}
+SEVERITY_ORDER: dict[str, int] = {"info": 0, "warn": 1, "fail": 2}
+
+Group = dict[str, object]  # a group's dimension values, by dimension
+Period = str | int | datetime.date | None  # a period's label (`2026-W01`, a day, a year); None without a grain
+Row = Mapping[str, Any]  # one row of a graded table, as Polars returns it
+
+# How a placeholder's value reads: a metric's value in its unit, a `change()` signed in that unit, a
+# `pct_change()` as a signed percentage, an `n()` as a whole number.
+PlaceholderKind = Literal["value", "change", "pct_change", "count"]
+_KINDS: dict[str, PlaceholderKind] = {"change": "change", "pct_change": "pct_change", "n": "count"}
+
+
+@dataclass(frozen=True)
+class Placeholder:
+    """One `{expression}` of a rule's message, with its value in this group and period."""
+
+    text: str  # the expression as written between the braces
+    value: object  # None when not available (no data, or a metric not computed for these dimensions)
+    unit: str | None  # the unit of the metric it reads, if any
+    kind: PlaceholderKind
 
 
 @dataclass(frozen=True)
 class Finding:
     """One target missed or one rule fired, in one group and period."""
 
-    kind: str  # "target" or "rule"
+    kind: Literal["target", "rule"]
     name: str  # the metric of a target, the name of a rule
     severity: str  # info, warn or fail
     status: str  # a target's status (warn, fail), or "fired"
-    group: dict
-    period: object
-    value: float | None
-    threshold: str | None
+    group: Group
+    period: Period
+    value: float | None  # a target's metric value
+    unit: str | None  # a target's metric unit
+    label: str | None  # a target's metric label
+    threshold: str | None  # the threshold a target's value is past (`> 60s`)
     n: int | None
-    ci: list | None  # [low, high] of the metric's 95 % interval
-    message: str
+    ci: tuple[float | None, float | None] | None  # (low, high) of the metric's 95 % interval
+    template: str | None  # a rule's message, with its `{placeholders}`
+    placeholders: tuple[Placeholder, ...]  # their values, in the order of the template
     file: str | None
     line: int | None
     revision: str | None
@@ -49,11 +75,28 @@ class ScoreItem:
 @dataclass(frozen=True)
 class Score:
     scorecard: str
-    group: dict
-    period: object
+    group: Group
+    period: Period
     score: float | None
     capped: bool  # a critical item failed and capped the score
-    items: list[ScoreItem]
+    items: tuple[ScoreItem, ...]
+
+
+@dataclass(frozen=True)
+class Report:
+    """What `check` reports: the findings, the scores and the layout they were graded in."""
+
+    findings: list[Finding]
+    scores: list[Score]
+    by: tuple[str, ...]
+    grain: str | None
+    skipped: dict[str, str]  # rule or target → why it was not graded
+    revision: str | None  # the specs' git revision, when known
+
+
+def report(model: Model, graded: Graded, revision: str | None = None) -> Report:
+    """The findings and scores of a graded table."""
+    return Report(findings(model, graded, revision), scores(graded), graded.by, graded.grain, dict(graded.skipped), revision)
 
 
 def findings(model: Model, graded: Graded, revision: str | None = None) -> list[Finding]:
@@ -72,104 +115,87 @@ def findings(model: Model, graded: Graded, revision: str | None = None) -> list[
     return sorted(found, key=lambda f: (-SEVERITY_ORDER[f.severity], str(f.period), json.dumps(f.group, default=str)))
 
 
-def _target_finding(model: Model, metric: str, row: dict, group: dict, revision: str | None) -> Finding:
+def at_least(found: list[Finding], severity: str) -> bool:
+    """Whether some finding is at least as severe as `severity` (info, warn or fail)."""
+    return any(SEVERITY_ORDER[f.severity] >= SEVERITY_ORDER[severity] for f in found)
+
+
+def _target_finding(model: Model, metric: str, row: Row, group: Group, revision: str | None) -> Finding:
     checked = model.metrics[metric].metric
-    target = model.targets[metric].target
-    status, value, threshold = row[graded_column(metric, "status")], row[metric], row[graded_column(metric, "threshold")]
-    where = ", ".join(f"{v}" for v in group.values())
-    label = checked.label or metric
-    message = (
-        f"{where + ': ' if where else ''}{label} is {format_value(value, checked.unit)}, "
-        f"past the {status} threshold ({threshold})"
-    )
+    status = row[graded_column(metric, "status")]
     return Finding(
-        "target",
-        metric,
-        status,
-        status,
-        group,
-        row[LABEL],
-        value,
-        threshold,
-        row[hidden("n", metric)],
-        _interval(row, metric),
-        message,
-        *_place(target.location),
-        revision,
+        kind="target",
+        name=metric,
+        severity=status,
+        status=status,
+        group=group,
+        period=row[LABEL],
+        value=row[metric],
+        unit=checked.unit,
+        label=checked.label,
+        threshold=row[graded_column(metric, "threshold")],
+        n=row[hidden("n", metric)],
+        ci=_interval(row, metric),
+        template=None,
+        placeholders=(),
+        file=_file(model.targets[metric].target.location),
+        line=_line(model.targets[metric].target.location),
+        revision=revision,
     )
 
 
-def _rule_finding(model: Model, rule: str, row: dict, group: dict, revision: str | None) -> Finding:
+def _rule_finding(model: Model, rule: str, row: Row, group: Group, revision: str | None) -> Finding:
     checked = model.rules[rule]
-    message = checked.rule.message.text if checked.rule.message else rule
-    for i, (text, tree) in enumerate(checked.placeholders):
-        rendered = (
-            _placeholder(model, tree, row.get(graded_column(rule, str(i)))) if graded_column(rule, str(i)) in row else "n/a"
-        )
-        message = message.replace("{" + text + "}", rendered, 1)
+    placeholders = tuple(
+        _placeholder(model, text, tree, row.get(graded_column(rule, str(i))))
+        for i, (text, tree) in enumerate(checked.placeholders)
+    )
     return Finding(
-        "rule",
-        rule,
-        checked.rule.severity,
-        "fired",
-        group,
-        row[LABEL],
-        None,
-        None,
-        None,
-        None,
-        message,
-        *_place(checked.rule.location),
-        revision,
+        kind="rule",
+        name=rule,
+        severity=checked.rule.severity,
+        status="fired",
+        group=group,
+        period=row[LABEL],
+        value=None,
+        unit=None,
+        label=None,
+        threshold=None,
+        n=None,
+        ci=None,
+        template=checked.rule.message.text if checked.rule.message else None,
+        placeholders=placeholders,
+        file=_file(checked.rule.location),
+        line=_line(checked.rule.location),
+        revision=revision,
     )
 
 
-def _place(location) -> tuple[str | None, int | None]:
-    return (location.file, location.line) if location else (None, None)
+def _file(location: Location | None) -> str | None:
+    return location.file if location else None
 
 
-def _interval(row: dict, metric: str) -> list | None:
+def _line(location: Location | None) -> int | None:
+    return location.line if location else None
+
+
+def _interval(row: Row, metric: str) -> tuple[float | None, float | None] | None:
     low, high = row.get(hidden("ci_low", metric)), row.get(hidden("ci_high", metric))
-    return None if low is None and high is None else [low, high]
+    return None if low is None and high is None else (low, high)
 
 
-def _placeholder(model: Model, tree: ast.Expr, value) -> str:
-    """A message placeholder's value, formatted by what it is: a metric in its unit, a change as a
-    signed percentage, a count as a whole number, a dimension as text."""
-    if value is None:
-        return "n/a"
+def _placeholder(model: Model, text: str, tree: ast.Expr, value: object) -> Placeholder:
+    """A placeholder's value and what it is: a metric in its unit, a change, a percentage change, a count."""
     metric = _metric_of(model, tree)
     unit = model.metrics[metric].metric.unit if metric else None
-    if isinstance(tree, ast.Call) and tree.func == "pct_change":
-        return f"{value * 100:+.1f}%"
-    if isinstance(tree, ast.Call) and tree.func == "n":
-        return f"{int(value):,}"
-    if isinstance(tree, ast.Call) and tree.func == "change":
-        return ("+" if value >= 0 else "-") + format_value(abs(value), unit)
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return str(value)
-    return format_value(value, unit)
+    kind = _KINDS.get(tree.func, "value") if isinstance(tree, ast.Call) else "value"
+    return Placeholder(text, value, unit, kind)
 
 
 def _metric_of(model: Model, tree: ast.Expr) -> str | None:
     node = tree.args[0] if isinstance(tree, ast.Call) and tree.args else tree
     ref = model.refs.get(id(node))
     return ref.name if ref is not None and ref.kind == "metric" else None
-
-
-def format_value(value, unit: str | None) -> str:
-    """A value in its unit: `7m 12s` for seconds, `41.2%` for ratios, `41.2` for points."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "n/a"
-    if unit in TIME_UNITS:
-        seconds = value * TIME_UNITS[unit]
-        minutes, rest = divmod(round(seconds), 60)
-        hours, minutes = divmod(minutes, 60)
-        return f"{hours}h {minutes:02d}m" if hours else f"{minutes}m {rest:02d}s" if minutes else f"{seconds:.1f}s"
-    if unit == "ratio":
-        return f"{value * 100:.1f}%"
-    text = f"{value:,.0f}" if isinstance(value, int) else f"{value:,.1f}" if abs(value) >= 10 else f"{value:.3g}"
-    return text if unit in (None, "points") else f"{text} {unit}"
 
 
 def scores(graded: Graded) -> list[Score]:
@@ -185,103 +211,9 @@ def scores(graded: Graded) -> list[Score]:
             row[LABEL],
             row[graded_column(card.name, "score")],
             bool(row[graded_column(card.name, "capped")]),
-            [ScoreItem(i.metric, row.get(i.metric), row[points_column(card.name, i.metric)], i.weight) for i in card.items],
+            tuple(
+                ScoreItem(i.metric, row.get(i.metric), row[points_column(card.name, i.metric)], i.weight) for i in card.items
+            ),
         )
         for row in table.to_dicts()
     ]
-
-
-def as_json(found: list[Finding], scored: list[Score], graded: Graded, revision: str | None) -> str:
-    """The findings and scores in the stable JSON schema `metricdsl-findings/1` (see the README)."""
-    return json.dumps(
-        {
-            "schema": SCHEMA_ID,
-            "revision": revision,
-            "by": list(graded.by),
-            "grain": graded.grain,
-            "skipped": graded.skipped,
-            "findings": [asdict(f) for f in found],
-            "scores": [asdict(s) for s in scored],
-        },
-        indent=2,
-        default=str,
-    )
-
-
-def as_text(found: list[Finding], scored: list[Score], graded: Graded) -> str:
-    lines = []
-    if found:
-        table = pl.DataFrame(
-            [
-                {
-                    "severity": f.severity,
-                    "period": str(f.period) if f.period is not None else "",
-                    "group": ", ".join(map(str, f.group.values())),
-                    "finding": f.name,
-                    "message": f.message,
-                }
-                for f in found
-            ]
-        )
-        with pl.Config(
-            tbl_rows=-1,
-            tbl_cols=-1,
-            tbl_width_chars=30_000,
-            fmt_str_lengths=200,
-            tbl_hide_dataframe_shape=True,
-            tbl_hide_column_data_types=True,
-        ):
-            lines.append(str(table))
-    if scored:
-        lines.append(f"\nscorecard {scored[0].scorecard}:")
-        for score in scored:
-            where = ", ".join(map(str, score.group.values())) or "all"
-            period = f" {score.period}" if score.period is not None else ""
-            value = "n/a" if score.score is None else f"{score.score:.1f}"
-            parts = ", ".join(f"{i.metric} {'n/a' if i.points is None else f'{i.points:.0f}'}" for i in score.items)
-            lines.append(
-                f"  {where}{period}: {value}{' (capped: a critical item fails)' if score.capped else ''}  [{parts}]"
-            )
-    for name, why in graded.skipped.items():
-        lines.append(f"not graded: {name}: {why}")
-    lines.append(summary(found))
-    return "\n".join(lines)
-
-
-def as_markdown(found: list[Finding], scored: list[Score], graded: Graded) -> str:
-    rows = ["| severity | period | group | finding | message |", "|---|---|---|---|---|"]
-    rows += [
-        f"| {f.severity} | {f.period or ''} | {', '.join(map(str, f.group.values()))} | {f.name} | "
-        f"{_escape_cell(f.message)} |"
-        for f in found
-    ]
-    if scored:
-        rows += ["", f"| group | period | {scored[0].scorecard} score |", "|---|---|---|"]
-        rows += [
-            f"| {', '.join(map(str, s.group.values())) or 'all'} | {s.period or ''} | "
-            f"{'n/a' if s.score is None else f'{s.score:.1f}'} |"
-            for s in scored
-        ]
-    return "\n".join(rows + ["", summary(found)])
-
-
-def _escape_cell(text: str) -> str:
-    return text.replace("|", "\\|")
-
-
-def as_github(found: list[Finding], scored: list[Score], graded: Graded) -> str:
-    level = {"info": "notice", "warn": "warning", "fail": "error"}
-    lines = []
-    for f in found:
-        where = f"file={f.file},line={f.line}," if f.file else ""
-        message = f"{f.period}: {f.message}" if f.period is not None else f.message
-        lines.append(f"::{level[f.severity]} {where}title={f.kind} {f.name}::{message.replace('%', '%25')}")
-    return "\n".join(lines + [summary(found)])
-
-
-def summary(found: list[Finding]) -> str:
-    counts = {s: sum(f.severity == s for f in found) for s in ("fail", "warn", "info")}
-    return ", ".join(f"{n} {s}" for s, n in counts.items()) + f" finding{'s' if len(found) != 1 else ''}"
-
-
-RENDERERS = {"text": as_text, "markdown": as_markdown, "github": as_github}

@@ -142,8 +142,14 @@ def _status(model: Model, compiler: Compiler, metric: str, grain: str | None) ->
     def threshold_given(name: str) -> bool:
         return any(getattr(t, name) is not None for t in (checked.base, *checked.overrides))
 
-    status = pl.when(no_data).then(pl.lit("no_data"))
-    status = status.when(level("fail")).then(pl.lit("fail")).when(level("warn")).then(pl.lit("warn"))
+    status = (
+        pl.when(no_data)
+        .then(pl.lit("no_data"))
+        .when(level("fail"))
+        .then(pl.lit("fail"))
+        .when(level("warn"))
+        .then(pl.lit("warn"))
+    )
     if threshold_given("target") and not (threshold_given("warn") or threshold_given("fail")):
         status = status.when(~level("target")).then(pl.lit("warn"))  # with a target alone, missing it warns
     return status.otherwise(pl.lit("ok"))

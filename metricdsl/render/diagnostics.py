@@ -6,11 +6,13 @@ import json
 from collections.abc import Callable
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+from typing import TypedDict
 
 import click
 
-from metricdsl.codes import CODES
-from metricdsl.errors import Diagnostic, Severity
+from metricdsl.codes import CODES, Severity
+from metricdsl.errors import Diagnostic
+from metricdsl.render.github import command
 
 FORMATS = ("text", "json", "github", "sarif")
 JSON_SCHEMA_ID = "metricdsl-diagnostics/1"
@@ -62,7 +64,27 @@ def _plural(count: int, noun: str) -> str:
     return f"{count} {noun}{'s' if count != 1 else ''}"
 
 
-def as_dict(d: Diagnostic) -> dict:
+class DiagnosticJson(TypedDict):
+    code: str
+    severity: str
+    title: str
+    message: str
+    hint: str | None
+    file: str | None
+    line: int | None
+    column: int | None
+    end_column: int | None
+
+
+class DiagnosticsJson(TypedDict):
+    schema: str
+    files: int | None
+    errors: int
+    warnings: int
+    diagnostics: list[DiagnosticJson]
+
+
+def as_dict(d: Diagnostic) -> DiagnosticJson:
     """The stable JSON form of one diagnostic (see the README)."""
     loc = d.location
     return {
@@ -80,30 +102,32 @@ def as_dict(d: Diagnostic) -> dict:
 
 def _json(diagnostics: list[Diagnostic], files: int | None) -> str:
     errors = sum(d.severity is Severity.ERROR for d in diagnostics)
-    return json.dumps(
-        {
-            "schema": JSON_SCHEMA_ID,
-            "files": files,
-            "errors": errors,
-            "warnings": len(diagnostics) - errors,
-            "diagnostics": [as_dict(d) for d in diagnostics],
-        },
-        indent=2,
-    )
+    document: DiagnosticsJson = {
+        "schema": JSON_SCHEMA_ID,
+        "files": files,
+        "errors": errors,
+        "warnings": len(diagnostics) - errors,
+        "diagnostics": [as_dict(d) for d in diagnostics],
+    }
+    return json.dumps(document, indent=2)
 
 
 def _github(diagnostics: list[Diagnostic], files: int | None) -> str:
     """GitHub workflow commands: `::error file=F,line=L,col=C,title=CODE::message`."""
-    lines = []
-    for d in diagnostics:
-        loc = d.location
-        where = f"file={loc.file},line={loc.line},col={loc.col}," if loc else ""
-        if loc and loc.end_col:
-            where += f"endColumn={loc.end_col},"
-        message = d.message + (f" (help: {d.hint})" if d.hint else "")
-        escaped = message.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-        lines.append(f"::{'error' if d.severity is Severity.ERROR else 'warning'} {where}title={d.code}::{escaped}")
-    return "\n".join(lines)
+    return "\n".join(
+        command(
+            "error" if d.severity is Severity.ERROR else "warning",
+            d.message + (f" (help: {d.hint})" if d.hint else ""),
+            {
+                "file": d.location.file if d.location else None,
+                "line": d.location.line if d.location else None,
+                "col": d.location.col if d.location else None,
+                "endColumn": d.location.end_col if d.location else None,
+                "title": d.code,
+            },
+        )
+        for d in diagnostics
+    )
 
 
 def _sarif(diagnostics: list[Diagnostic], files: int | None) -> str:
@@ -122,7 +146,7 @@ def _sarif(diagnostics: list[Diagnostic], files: int | None) -> str:
     ]
     results = []
     for d in diagnostics:
-        result: dict = {
+        result: dict[str, object] = {
             "ruleId": d.code,
             "ruleIndex": used.index(d.code),
             "level": "error" if d.severity is Severity.ERROR else "warning",

@@ -93,15 +93,3 @@ def impact(graph: dict[Node, set[Node]], start: Node) -> list[Node]:
         frontier = following
     return seen
 
-
-def render_graph(graph: dict[Node, set[Node]], output_format: str) -> str:
-    """The graph as text (one line per edge group), Mermaid or Graphviz DOT."""
-    edges = sorted((node, dependent) for node, dependents in graph.items() for dependent in dependents)
-    if output_format == "mermaid":
-        ids = {n: f"n{i}" for i, n in enumerate(sorted({n for edge in edges for n in edge}))}
-        lines = ["flowchart LR"] + [f'  {ids[n]}["{n}"]' for n in ids]
-        return "\n".join(lines + [f"  {ids[a]} --> {ids[b]}" for a, b in edges])
-    if output_format == "dot":
-        lines = ["digraph metricdsl {", "  rankdir=LR;"]
-        return "\n".join(lines + [f'  "{a}" -> "{b}";' for a, b in edges] + ["}"])
-    return "\n".join(f"{node} -> {', '.join(sorted(graph[node]))}" for node in sorted(graph))

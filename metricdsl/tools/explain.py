@@ -79,12 +79,13 @@ def dependencies(model: Model, name: str) -> dict[str, list[str]]:
             found[{"column": "columns", "derived": "derived columns", "metric": "metrics", "source": "sources"}[ref.kind]][
                 label
             ] = None
-            if ref.kind == "derived":
-                visit(model.sources[ref.source].derived[ref.name])  # type: ignore[index]
+            if ref.kind == "derived" and ref.source is not None:
+                visit(model.sources[ref.source].derived[ref.name])
             elif ref.kind == "metric":
                 visit(model.metrics[ref.name].tree)
-                if model.metrics[ref.name].source:
-                    found["sources"][model.metrics[ref.name].source] = None  # type: ignore[index]
+                source = model.metrics[ref.name].source
+                if source:
+                    found["sources"][source] = None
         for child in ast.children(node):
             visit(child)
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import yaml
 
+from metricdsl.language import ast
 from metricdsl.language.parser import SyntaxProblem, parse
 from metricdsl.language.printer import format_expr
 from metricdsl.spec.definitions import ExprText
@@ -55,7 +56,7 @@ def format_file(path: str, text: str) -> Formatted:
     return Formatted(path, text, after)
 
 
-def _scalar(text: str, expr: ExprText, tree) -> str:
+def _scalar(text: str, expr: ExprText, tree: ast.Expr) -> str:
     """The new YAML scalar for `expr`, in its original style where that style can hold it."""
     start, end = expr.raw
     line_start = text.rfind("\n", 0, start) + 1
@@ -89,7 +90,7 @@ def _block(raw: str, formatted: str) -> str:
     """A block scalar (`|`, `>` and their modifiers) with new content at its old indentation."""
     header, _, body = raw.partition("\n")
     content = body.rstrip("\n")
-    indent = re.match(r"\s*", content).group(0) if content else "  "  # type: ignore[union-attr]
+    indent = content[: len(content) - len(content.lstrip())] if content else "  "
     trailing = body[len(content) :]
     lines = [indent + line.strip() for line in formatted.split("\n")]
     return header + "\n" + "\n".join(lines) + trailing

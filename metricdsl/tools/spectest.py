@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import math
 from dataclasses import dataclass, field
+from typing import Any
 
 import polars as pl
 
@@ -14,6 +15,8 @@ from metricdsl.grading.findings import findings
 from metricdsl.grading.grader import Graded, period_label
 from metricdsl.project import Project
 from metricdsl.spec.definitions import SpecTest
+
+Row = dict[str, Any]  # one group's values, as Polars returns them and as a test's YAML gives them
 
 
 @dataclass
@@ -76,7 +79,7 @@ def run_test(project: Project, test: SpecTest) -> Outcome:
     return outcome
 
 
-def _graded_rows(graded: Graded, keys: list[str], names: list[str]) -> list[dict]:
+def _graded_rows(graded: Graded, keys: list[str], names: list[str]) -> list[Row]:
     """Per group: `metric.status` from the target statuses and `scorecard.score` from the scores."""
     table = graded.table.with_columns(period_label(graded).alias(graded.grain)) if graded.grain else graded.table
     columns = {name: name.replace(".", "__") for name in names}
@@ -89,7 +92,7 @@ def _graded_rows(graded: Graded, keys: list[str], names: list[str]) -> list[dict
     return table.select(*keys, *(pl.col(column).alias(name) for name, column in columns.items())).to_dicts()
 
 
-def _merge(rows: list[dict], graded: list[dict], keys: list[str]) -> list[dict]:
+def _merge(rows: list[Row], graded: list[Row], keys: list[str]) -> list[Row]:
     by_key = {tuple(row[k] for k in keys): row for row in graded}
     return [{**row, **by_key.get(tuple(row[k] for k in keys), {})} for row in rows]
 
@@ -102,7 +105,7 @@ def _check_findings(project: Project, test: SpecTest, graded: Graded) -> list[st
     return problems + [f"unexpected finding `{name}`" for name in sorted(fired - expected)]
 
 
-def close(actual, expected, tolerance: float) -> bool:
+def close(actual: object, expected: object, tolerance: float) -> bool:
     """Equal within `tolerance` (absolute, or relative for large values); null equals only null."""
     if actual is None or expected is None:
         return actual is None and expected is None
@@ -111,13 +114,13 @@ def close(actual, expected, tolerance: float) -> bool:
     return actual == expected
 
 
-def _same_key(actual, expected) -> bool:
+def _same_key(actual: object, expected: object) -> bool:
     if isinstance(actual, datetime.date) and isinstance(expected, str):
         return actual.isoformat() == expected
     return actual == expected
 
 
-def given_frame(project: Project, source: str, rows: list[dict]) -> pl.DataFrame:
+def given_frame(project: Project, source: str, rows: list[Row]) -> pl.DataFrame:
     """The rows of a test as a frame with every declared column of `source`, typed."""
     columns = project.definitions.sources[source].columns
     unknown = sorted({name for row in rows for name in row} - set(columns))
@@ -135,7 +138,7 @@ def given_frame(project: Project, source: str, rows: list[dict]) -> pl.DataFrame
     return pl.DataFrame(series)
 
 
-def _normalise(value, kind: str):
+def _normalise(value: object, kind: str) -> object:
     """A YAML value as the Python value of a column of type `kind`."""
     if kind == "datetime" and isinstance(value, str):
         return datetime.datetime.fromisoformat(value)

@@ -1,0 +1,227 @@
+"""Findings and scores as text: a terminal table, Markdown, GitHub workflow commands and JSON.
+
+JSON follows the stable schema `metricdsl-findings/1` (see the README).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import TypedDict
+
+import polars as pl
+
+from metricdsl.grading.findings import Finding, Group, Period, Placeholder, Report, Score
+from metricdsl.render import markdown, tables
+from metricdsl.render.github import Level, command
+from metricdsl.render.values import format_count, format_percent_change, format_signed, format_value
+
+SCHEMA_ID = "metricdsl-findings/1"
+FORMATS = ("text", "json", "markdown", "github")
+GITHUB_LEVELS: dict[str, Level] = {"info": "notice", "warn": "warning", "fail": "error"}
+
+
+def render(report: Report, output_format: str) -> str:
+    """The findings and scores of `report` in `output_format` (one of `FORMATS`)."""
+    return RENDERERS[output_format](report)
+
+
+def message(finding: Finding) -> str:
+    """A finding's message: a rule's own, with its placeholders formatted; for a target, what it missed."""
+    if finding.kind == "rule":
+        text = finding.template if finding.template is not None else finding.name
+        for placeholder in finding.placeholders:
+            text = text.replace("{" + placeholder.text + "}", placeholder_text(placeholder), 1)
+        return text
+    where = _where(finding.group)
+    return (
+        f"{where + ': ' if where else ''}{finding.label or finding.name} is {format_value(finding.value, finding.unit)}, "
+        f"past the {finding.status} threshold ({finding.threshold})"
+    )
+
+
+def placeholder_text(placeholder: Placeholder) -> str:
+    """A placeholder's value by what it is: a change signed, a count whole, a metric in its unit, else as text."""
+    value = placeholder.value
+    if value is None:
+        return "n/a"
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return str(value)
+    if placeholder.kind == "pct_change":
+        return format_percent_change(value)
+    if placeholder.kind == "count":
+        return format_count(value)
+    if placeholder.kind == "change":
+        return format_signed(value, placeholder.unit)
+    return format_value(value, placeholder.unit)
+
+
+def summary(found: list[Finding]) -> str:
+    """`1 fail, 2 warn, 0 info findings`."""
+    counts = {s: sum(f.severity == s for f in found) for s in ("fail", "warn", "info")}
+    return ", ".join(f"{n} {s}" for s, n in counts.items()) + f" finding{'s' if len(found) != 1 else ''}"
+
+
+def as_text(report: Report) -> str:
+    """A table of the findings, each score with its items' points, what was not graded, the summary."""
+    lines = []
+    if report.findings:
+        rows = [
+            {
+                "severity": f.severity,
+                "period": _period(f.period),
+                "group": _where(f.group),
+                "finding": f.name,
+                "message": message(f),
+            }
+            for f in report.findings
+        ]
+        lines.append(tables.as_text(pl.DataFrame(rows), float_precision=None, text_width=200))
+    if report.scores:
+        lines.append(f"\nscorecard {report.scores[0].scorecard}:")
+        lines += [_score_line(score) for score in report.scores]
+    lines += [f"not graded: {name}: {why}" for name, why in report.skipped.items()]
+    lines.append(summary(report.findings))
+    return "\n".join(lines)
+
+
+def _score_line(score: Score) -> str:
+    period = f" {score.period}" if score.period is not None else ""
+    capped = " (capped: a critical item fails)" if score.capped else ""
+    parts = ", ".join(f"{i.metric} {'n/a' if i.points is None else f'{i.points:.0f}'}" for i in score.items)
+    return f"  {_where(score.group) or 'all'}{period}: {_points(score.score)}{capped}  [{parts}]"
+
+
+def as_markdown(report: Report) -> str:
+    """A table of the findings and, with a scorecard, a table of the scores; then the summary."""
+    lines = markdown.table(
+        ("severity", "period", "group", "finding", "message"),
+        ((f.severity, f.period, _where(f.group), f.name, message(f)) for f in report.findings),
+    )
+    if report.scores:
+        header = ("group", "period", f"{report.scores[0].scorecard} score")
+        lines += [
+            "",
+            *markdown.table(header, ((_where(s.group) or "all", s.period, _points(s.score)) for s in report.scores)),
+        ]
+    return "\n".join([*lines, "", summary(report.findings)])
+
+
+def as_github(report: Report) -> str:
+    """One workflow command per finding (an annotation at its definition), then the summary."""
+    lines = [
+        command(
+            GITHUB_LEVELS[f.severity],
+            f"{f.period}: {message(f)}" if f.period is not None else message(f),
+            {"file": f.file, "line": f.line if f.file else None, "title": f"{f.kind} {f.name}"},
+        )
+        for f in report.findings
+    ]
+    return "\n".join([*lines, summary(report.findings)])
+
+
+class FindingJson(TypedDict):
+    kind: str
+    name: str
+    severity: str
+    status: str
+    group: Group
+    period: Period
+    value: float | None
+    threshold: str | None
+    n: int | None
+    ci: list[float | None] | None
+    message: str
+    file: str | None
+    line: int | None
+    revision: str | None
+
+
+class ScoreItemJson(TypedDict):
+    metric: str
+    value: float | None
+    points: float | None
+    weight: float
+
+
+class ScoreJson(TypedDict):
+    scorecard: str
+    group: Group
+    period: Period
+    score: float | None
+    capped: bool
+    items: list[ScoreItemJson]
+
+
+class ReportJson(TypedDict):
+    schema: str
+    revision: str | None
+    by: list[str]
+    grain: str | None
+    skipped: dict[str, str]
+    findings: list[FindingJson]
+    scores: list[ScoreJson]
+
+
+def as_json(report: Report) -> str:
+    """The report in the stable JSON schema `metricdsl-findings/1`."""
+    document: ReportJson = {
+        "schema": SCHEMA_ID,
+        "revision": report.revision,
+        "by": list(report.by),
+        "grain": report.grain,
+        "skipped": report.skipped,
+        "findings": [finding_json(f) for f in report.findings],
+        "scores": [score_json(s) for s in report.scores],
+    }
+    return json.dumps(document, indent=2, default=str)
+
+
+def finding_json(f: Finding) -> FindingJson:
+    return {
+        "kind": f.kind,
+        "name": f.name,
+        "severity": f.severity,
+        "status": f.status,
+        "group": f.group,
+        "period": f.period,
+        "value": f.value,
+        "threshold": f.threshold,
+        "n": f.n,
+        "ci": list(f.ci) if f.ci is not None else None,
+        "message": message(f),
+        "file": f.file,
+        "line": f.line,
+        "revision": f.revision,
+    }
+
+
+def score_json(s: Score) -> ScoreJson:
+    return {
+        "scorecard": s.scorecard,
+        "group": s.group,
+        "period": s.period,
+        "score": s.score,
+        "capped": s.capped,
+        "items": [{"metric": i.metric, "value": i.value, "points": i.points, "weight": i.weight} for i in s.items],
+    }
+
+
+def _where(group: Group) -> str:
+    return ", ".join(map(str, group.values()))
+
+
+def _period(period: Period) -> str:
+    return "" if period is None else str(period)
+
+
+def _points(score: float | None) -> str:
+    return "n/a" if score is None else f"{score:.1f}"
+
+
+RENDERERS: dict[str, Callable[[Report], str]] = {
+    "text": as_text,
+    "json": as_json,
+    "markdown": as_markdown,
+    "github": as_github,
+}

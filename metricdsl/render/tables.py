@@ -1,0 +1,47 @@
+"""Tables: drawn for a terminal, and the output files of `eval` (CSV, Parquet, JSON rows)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import polars as pl
+
+from metricdsl.files import replace_atomically, write_text_atomically
+
+OUTPUT_SUFFIXES = (".csv", ".parquet", ".json")
+
+
+def as_text(table: pl.DataFrame, *, float_precision: int | None = 3, text_width: int = 60) -> str:
+    """Every row and column, drawn with box characters, without the shape and the types.
+
+    `float_precision` digits after the point (None: as Polars writes them); text cells are cut to `text_width`.
+    """
+    with pl.Config(
+        tbl_rows=-1,
+        tbl_cols=-1,
+        tbl_width_chars=30_000,
+        float_precision=float_precision,
+        tbl_hide_dataframe_shape=True,
+        tbl_hide_column_data_types=True,
+        fmt_str_lengths=text_width,
+    ):
+        return str(table)
+
+
+def as_json(table: pl.DataFrame) -> str:
+    """One JSON object per row; dates and other values JSON lacks are written as text."""
+    return json.dumps(table.to_dicts(), default=str, indent=1) + "\n"
+
+
+def write_table(table: pl.DataFrame, path: Path) -> None:
+    """Write `table` as its file's suffix says (one of `OUTPUT_SUFFIXES`), whole or not at all."""
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        replace_atomically(path, table.write_csv)
+    elif suffix == ".parquet":
+        replace_atomically(path, table.write_parquet)
+    elif suffix == ".json":
+        write_text_atomically(path, as_json(table))
+    else:
+        raise ValueError(f"no table format for `{suffix}`: use one of {', '.join(OUTPUT_SUFFIXES)}")
