@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, TypedDict
 
@@ -16,6 +17,7 @@ from metricdsl.grading.findings import Finding, findings
 from metricdsl.grading.grader import Graded, graded_table
 from metricdsl.grading.history import read_history
 from metricdsl.language import ast
+from metricdsl.render.findings import message
 from metricdsl.semantics.checker import check
 from metricdsl.semantics.model import Model
 from metricdsl.spec.definitions import GRAINS, Definitions
@@ -175,11 +177,8 @@ class Project:
         return graded_table(self.model, table, request.by, request.grain, card, past)
 
     def check(self, data: Mapping[str, Data] | None = None, **request: Unpack[GradeArgs]) -> list[Finding]:
-        """Grade a request (see `grade()`) and return its findings, most severe first.
-
-        Findings are records: `metricdsl.render.findings.message(finding)` gives a finding's message as text.
-        """
-        return findings(self.model, self.grade(data, **request))
+        """Grade a request (see `grade()`) and return its findings, most severe first, each with its message."""
+        return [replace(f, message=message(f)) for f in findings(self.model, self.grade(data, **request))]
 
     def _computable(self, metric: str, request: Request) -> bool:
         try:

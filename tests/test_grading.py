@@ -118,6 +118,13 @@ def test_rules_compare_with_the_previous_period_and_format_their_message(project
     assert [(f.period, message(f)) for f in fired] == [("2026-W03", "a: waits +50.0% to 30.0s")]
 
 
+def test_project_check_gives_findings_with_their_messages(project):
+    data = {"calls": calls(("a", 0, 20.0, True), ("a", 1, 30.0, True))}
+    found = project.check(data, dashboard="board")
+    assert [(f.name, f.message) for f in found if f.name == "slower"] == [("slower", "a: waits +50.0% to 30.0s")]
+    assert all(f.message == message(f) for f in found)
+
+
 def test_for_n_periods_needs_consecutive_periods(project):
     graded = project.grade(
         {

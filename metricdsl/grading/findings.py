@@ -62,6 +62,9 @@ class Finding:
     file: str | None
     line: int | None
     revision: str | None
+    # The message as text, as `metricdsl.render.findings.message` writes it: filled in by `Project.check`,
+    # None straight out of grading (which makes no text).
+    message: str | None = None
 
 
 @dataclass(frozen=True)
