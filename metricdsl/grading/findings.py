@@ -11,7 +11,7 @@ import polars as pl
 from metricdsl.engine.columns import LABEL, graded_column, hidden, points_column
 from metricdsl.grading.grader import Graded, period_label
 from metricdsl.language import ast
-from metricdsl.language.functions import TIME_UNITS
+from metricdsl.language.units import TIME_UNITS
 from metricdsl.semantics.model import Model
 
 SCHEMA_ID = "metricdsl-findings/1"

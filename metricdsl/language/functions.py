@@ -85,6 +85,3 @@ FOREIGN_NAMES = {
     "iif": "case when ... then ... else ... end",
     "if": "case when ... then ... else ... end",
 }
-
-# Seconds in one of each time unit a column may be declared in.
-TIME_UNITS = {"ms": 0.001, "s": 1.0, "sec": 1.0, "min": 60.0, "h": 3600.0, "d": 86400.0}

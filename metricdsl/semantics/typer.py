@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from metricdsl.errors import did_you_mean
 from metricdsl.language import ast
-from metricdsl.language.functions import NUMERIC, TEMPORAL, TIME_UNITS
+from metricdsl.language.functions import NUMERIC, TEMPORAL
+from metricdsl.language.units import TIME_UNITS, combine_units
 from metricdsl.semantics.calls import CallTyper
 from metricdsl.semantics.model import ExprType, Ref
 from metricdsl.semantics.scope import ANY, BOOL, Scope, describe
@@ -180,7 +181,7 @@ class ExpressionTyper(CallTyper):
                     )
                     return ANY
             kind = "float" if node.op == "/" or "float" in kinds or "duration" in kinds else "int"
-            return ExprType(kind, _combine_units(node.op, left.unit, right.unit))
+            return ExprType(kind, combine_units(node.op, left.unit, right.unit))
         self.report("MD204", f"cannot apply `{node.op}` to {describe(left)} and {describe(right)}", scope.text, node)
         return ANY
 
@@ -263,15 +264,3 @@ def _unify(types: list[ExprType]) -> ExprType:
     if kinds <= TEMPORAL:
         return ExprType("datetime")
     return ANY
-
-
-def _combine_units(op: str, left: str | None, right: str | None) -> str | None:
-    if op == "%":
-        return left
-    if op == "*":
-        return left if right is None else right if left is None else f"{left}*{right}"
-    if left == right:
-        return None
-    if right is None:
-        return left
-    return f"{left or 1}/{right}"
