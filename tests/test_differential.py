@@ -260,8 +260,9 @@ def disagreements(
             f"groups: missing {set(expected_rows) - set(actual_rows)}, unexpected {set(actual_rows) - set(expected_rows)}"
         )
     for key in expected_rows.keys() & actual_rows.keys():
+        group = dict(zip(keys, key, strict=True))
         problems += [
-            f"{name} at {dict(zip(keys, key))}: expected {expected_rows[key][name]!r}, got {actual_rows[key][name]!r}"
+            f"{name} at {group}: expected {expected_rows[key][name]!r}, got {actual_rows[key][name]!r}"
             for name in metrics
             if not same(expected_rows[key][name], actual_rows[key][name])
         ]
@@ -330,7 +331,7 @@ def test_min_n_boundary(project: metricdsl.Project, answers: int) -> None:
         }
         for i in range(answers)
     ]
-    data = {"interactions": rows + [{"team": "north", "started_at": start}], "orders": []}
+    data = {"interactions": [*rows, {"team": "north", "started_at": start}], "orders": []}
     [overall] = evaluate_reference(project.model, data, ["nps", "csat"])
     assert (overall["nps"] is None, overall["csat"] is None) == (answers < 30, answers < 30)
     check_agreement(project, list(project.model.metrics), data, [((), None), (("team",), "week")])

@@ -8,12 +8,17 @@ column's unit (see `TIME_UNITS`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 # Seconds in one of each suffix a duration literal may have: `500ms 20s 5m 5min 2h 7d 4w`.
 DURATION_SECONDS: dict[str, float] = {"ms": 0.001, "s": 1, "m": 60, "min": 60, "h": 3600, "d": 86400, "w": 604800}
 
 # Seconds in one of each time unit a column may be declared in (`unit: s`): a duration literal compared
 # with, or added to, such a column becomes a number in its unit.
 TIME_UNITS: dict[str, float] = {"ms": 0.001, "s": 1.0, "sec": 1.0, "min": 60.0, "h": 3600.0, "d": 86400.0}
+
+# How the unit of a function's value follows from the unit of its first argument.
+UnitRule = Callable[[str | None], str | None]
 
 
 def combine_units(op: str, left: str | None, right: str | None) -> str | None:
@@ -32,3 +37,13 @@ def combine_units(op: str, left: str | None, right: str | None) -> str | None:
     if right is None:
         return left
     return f"{left or 1}/{right}"
+
+
+def same_unit(unit: str | None) -> str | None:
+    """The argument's unit: a sum, mean or quantile of seconds is in seconds."""
+    return unit
+
+
+def no_unit(unit: str | None) -> None:
+    """No unit: a count, a share or a text."""
+    return None

@@ -7,7 +7,7 @@ from typing import Protocol
 
 from metricdsl.errors import Diagnostic, Location
 from metricdsl.language import ast
-from metricdsl.language.functions import Signature
+from metricdsl.language.functions import Function
 from metricdsl.spec.definitions import ExprText, Source
 
 
@@ -52,9 +52,9 @@ class Reporter:
         self.diagnostics.append(Diagnostic.make(code, message, location, hint))
 
 
-def arity(signature: Signature) -> str:
+def arity(function: Function) -> str:
     """How many arguments a function takes, in words."""
-    low, high = signature.min_args, signature.max_args
+    low, high = function.min_args, function.max_args
     if high is None:
         return f"at least {low} arguments"
     if low == high:
