@@ -145,6 +145,7 @@ REDUCERS: dict[str, Callable[[list[Any]], Any]] = {
     "min": _none_if_empty(min),
     "max": _none_if_empty(max),
     "stddev": lambda values: statistics.stdev(values) if len(values) >= 2 else None,
+    "variance": lambda values: statistics.variance(values) if len(values) >= 2 else None,
     "share": _none_if_empty(lambda values: math.fsum(values) / len(values)),
     **{name: _none_if_empty(lambda values, q=q: _quantile(values, q)) for name, q in PERCENTILES.items()},
 }

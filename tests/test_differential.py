@@ -50,6 +50,9 @@ metrics:
   x_p90_handle: {source: interactions, expr: 'p90(handle_s)'}
   x_quartile: {source: interactions, expr: 'quantile(talk_s, 0.25)'}
   x_stddev: {source: interactions, expr: 'stddev(sentiment_score)'}
+  x_variance: {source: interactions, expr: 'variance(sentiment_score)'}
+  x_variance_of_answered: {source: interactions, expr: 'variance(wait_s where answered)'}
+  x_variance_of_bool: {source: interactions, expr: 'variance(transferred)'}
   x_range: {source: interactions, expr: 'max(wait_s) - min(wait_s)'}
   x_days_spanned: {source: interactions, expr: 'days_between(min(started_at), max(started_at))'}
   x_customers: {source: interactions, expr: 'count_distinct(customer_id)'}

@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
+import polars as pl
 import pytest
 
+import metricdsl
 from conftest import ROOT
 from metricdsl.engine.polars import functions as polars_functions
+from metricdsl.engine.polars.dtypes import DTYPES
 from metricdsl.language import ast
 from metricdsl.language.functions import FUNCTIONS, PERCENTILES, Form, Function, Kind, Result, quantile_probability
 from metricdsl.language.parser import parse
-from metricdsl.language.units import DURATION_SECONDS, combine_units, no_unit, same_unit
+from metricdsl.language.units import DURATION_SECONDS, combine_units, no_unit, same_unit, squared_unit
+from metricdsl.semantics.checker import check
 from metricdsl.semantics.model import ExprType
 from metricdsl.semantics.types import ANY, value_type
+from metricdsl.spec.loader import load_text
 from tests import reference
 
 POLARS_TABLES: dict[Kind, set[str]] = {
@@ -100,6 +106,7 @@ def test_units_combine_as_products_and_quotients() -> None:
     assert combine_units("/", "s", "s") is None
     assert combine_units("%", "s", None) == "s"
     assert (same_unit("s"), no_unit("s")) == ("s", None)
+    assert (squared_unit("s"), squared_unit("EUR/h"), squared_unit(None)) == ("s*s", "EUR/h*EUR/h", None)
 
 
 def test_every_duration_suffix_of_the_grammar_has_its_length() -> None:
@@ -111,3 +118,93 @@ def test_every_duration_suffix_of_the_grammar_has_its_length() -> None:
         tree = parse(f"3{suffix}")
         assert isinstance(tree, ast.Duration)
         assert tree.seconds == pytest.approx(3 * seconds)
+
+
+# -- functions by hand: the compiled Polars path and the reference evaluator give the same, known values --------
+
+PROJECT = """
+sources:
+  calls:
+    time: at
+    entities: {customer: customer_id}
+    columns:
+      customer_id: int
+      at: datetime
+      team: str
+      answered: bool
+      wait_s: {type: float, unit: s}
+      queue: str
+      hold: duration
+metrics:
+  wait_variance: {expr: variance(wait_s)}
+  answered_variance: {expr: variance(answered)}
+  answered_wait_variance: {expr: variance(wait_s where answered)}
+"""
+ROWS: list[reference.Row] = [
+    {"team": "a", "wait_s": 1.0, "answered": True},
+    {"team": "a", "wait_s": 2.0, "answered": False},
+    {"team": "a", "wait_s": 3.0, "answered": True},
+    {"team": "a", "wait_s": 4.0, "answered": True},
+    {"team": "a", "wait_s": None, "answered": None},
+    {"team": "b", "wait_s": 7.0, "answered": False},  # one wait
+    {"team": "b", "wait_s": None, "answered": False},
+    {"team": "c", "wait_s": None, "answered": True},  # no wait at all
+]
+
+
+@pytest.fixture(scope="module")
+def calls(tmp_path_factory: pytest.TempPathFactory) -> metricdsl.Project:
+    path = tmp_path_factory.mktemp("functions") / "calls.yaml"
+    path.write_text(PROJECT)
+    return metricdsl.load([path])
+
+
+def evaluate(
+    project: metricdsl.Project, metric: str, rows: list[reference.Row], by: list[str]
+) -> dict[tuple[Any, ...], Any]:
+    """The metric by group of the `by` columns, computed by Polars, after checking that the reference agrees."""
+    columns = project.model.definitions.sources["calls"].columns
+    frame = pl.DataFrame(rows, schema={name: DTYPES[column.type] for name, column in columns.items()})
+    compiled = project.evaluate({"calls": frame}, metrics=[metric], by=by).to_dicts()
+    expected = reference.evaluate_reference(project.model, {"calls": rows}, [metric], by=by)
+    values = {tuple(row[key] for key in by): row[metric] for row in compiled}
+    assert len(values) == len(expected)
+    for row in expected:
+        truth = row[metric]
+        assert values[tuple(row[key] for key in by)] == (truth if truth is None else pytest.approx(truth)), row
+    return values
+
+
+def by_team(project: metricdsl.Project, metric: str, rows: list[reference.Row] = ROWS) -> dict[str, Any]:
+    """The metric per team."""
+    return {team: value for (team,), value in evaluate(project, metric, rows, ["team"]).items()}
+
+
+def overall(project: metricdsl.Project, metric: str, rows: list[reference.Row]) -> Any:
+    """The metric over all the rows."""
+    return evaluate(project, metric, rows, [])[()]
+
+
+def diagnostics(project: metricdsl.Project, expr: str) -> list[tuple[str, str]]:
+    """The codes and messages of the checker for one more metric of the project."""
+    definitions, loaded = load_text("calls.yaml", PROJECT + f"  extra: {{expr: '{expr}'}}\n")
+    return [(d.code, d.message) for d in loaded + check(definitions)[1]]
+
+
+def test_variance_is_the_sample_variance_null_for_fewer_than_two_values(calls: metricdsl.Project) -> None:
+    # a: 1 2 3 4, mean 2.5, squares 2.25 + 0.25 + 0.25 + 2.25 = 5 over n - 1 = 3; b: one wait; c: none.
+    assert by_team(calls, "wait_variance") == {"a": pytest.approx(5 / 3), "b": None, "c": None}
+    # a: 1 0 1 1 (the null skipped), mean 0.75, squares 3 * 0.0625 + 0.5625 = 0.75 over 3; b: 0 0, a real 0.
+    assert by_team(calls, "answered_variance") == {"a": pytest.approx(0.25), "b": 0.0, "c": None}
+    # a: 1 3 4, mean 8/3, squares (25 + 1 + 16) / 9 over 2; b: nothing answered; c: answered without a wait.
+    assert by_team(calls, "answered_wait_variance") == {"a": pytest.approx(7 / 3), "b": None, "c": None}
+    assert overall(calls, "wait_variance", []) is None
+    assert overall(calls, "wait_variance", ROWS[:2]) == pytest.approx(0.5)
+
+
+def test_variance_is_in_the_square_of_the_unit_and_of_numbers_only(calls: metricdsl.Project) -> None:
+    assert calls.model.metrics["wait_variance"].type == ExprType("float", "s*s")
+    assert calls.model.metrics["answered_variance"].type == ExprType("float")
+    assert diagnostics(calls, "variance(hold)") == [("MD204", "`variance` cannot aggregate a duration")]
+    assert diagnostics(calls, "variance(queue)") == [("MD204", "`variance` cannot aggregate a str")]
+    assert diagnostics(calls, "variance(wait_s) > 5s") == [("MD205", "cannot compare a duration and a number in s*s")]

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from metricdsl.language import ast
-from metricdsl.language.units import UnitRule, no_unit, same_unit
+from metricdsl.language.units import UnitRule, no_unit, same_unit, squared_unit
 
 T = TypeVar("T")
 
@@ -157,6 +157,8 @@ _ROWS: tuple[Function, ...] = (
     Function("min", Kind.AGGREGATE, (ORDERED_VALUE,), "min(x)", Result.ARGUMENT, same_unit),
     Function("max", Kind.AGGREGATE, (ORDERED_VALUE,), "max(x)", Result.ARGUMENT, same_unit),
     Function("stddev", Kind.AGGREGATE, (MEASURE,), "stddev(x)", Result.STATISTIC, same_unit),
+    # The sample variance, in the square of x's unit; not of durations, whose square is no duration.
+    Function("variance", Kind.AGGREGATE, (Parameter("x", NUMERIC | {"bool"}),), "variance(x)", "float", squared_unit),
     Function("quantile", Kind.AGGREGATE, (MEASURE, PROBABILITY), "quantile(x, 0.9)", Result.STATISTIC, same_unit),
     *(Function(name, Kind.AGGREGATE, (MEASURE,), f"{name}(x)", Result.STATISTIC, same_unit) for name in PERCENTILES),
     Function("share", Kind.AGGREGATE, (CONDITION,), "share(condition)", "float", no_unit, keeps_type=True),

@@ -47,3 +47,12 @@ def same_unit(unit: str | None) -> str | None:
 def no_unit(unit: str | None) -> None:
     """No unit: a count, a share or a text."""
     return None
+
+
+def squared_unit(unit: str | None) -> str | None:
+    """The unit times itself, the unit of a variance: `s*s` for seconds, as `x * x` has it by `combine_units`.
+
+    Units combine into products and quotients, so a squared unit is written as the product of the unit with
+    itself. It is not a time unit: a variance of seconds compared with a duration (`variance(wait_s) > 5s`) is
+    an error, as `wait_s * wait_s > 5s` is. None (a plain number) stays None."""
+    return combine_units("*", unit, unit)

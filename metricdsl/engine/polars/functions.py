@@ -73,6 +73,7 @@ AGGREGATES: dict[str, AggregateTranslation] = {
     "min": lambda values, _: values.min(),
     "max": lambda values, _: values.max(),
     "stddev": lambda values, _: values.std(ddof=1),
+    "variance": lambda values, _: values.var(ddof=1),
     "quantile": _quantile,
     **dict.fromkeys(PERCENTILES, _quantile),
     "share": lambda values, _: values.mean(),
