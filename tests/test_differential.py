@@ -48,6 +48,7 @@ EXTRA_METRICS = """
 metrics:
   x_median_wait: {source: interactions, expr: 'median(wait_s where answered)'}
   x_p90_handle: {source: interactions, expr: 'p90(handle_s)'}
+  x_p75_talk: {source: interactions, expr: 'p75(talk_s where answered)'}
   x_quartile: {source: interactions, expr: 'quantile(talk_s, 0.25)'}
   x_stddev: {source: interactions, expr: 'stddev(sentiment_score)'}
   x_variance: {source: interactions, expr: 'variance(sentiment_score)'}

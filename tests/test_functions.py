@@ -139,6 +139,9 @@ metrics:
   wait_variance: {expr: variance(wait_s)}
   answered_variance: {expr: variance(answered)}
   answered_wait_variance: {expr: variance(wait_s where answered)}
+  wait_p75: {expr: p75(wait_s)}
+  answered_p75: {expr: p75(answered)}
+  hold_p75: {expr: p75(hold)}
 """
 ROWS: list[reference.Row] = [
     {"team": "a", "wait_s": 1.0, "answered": True},
@@ -208,3 +211,19 @@ def test_variance_is_in_the_square_of_the_unit_and_of_numbers_only(calls: metric
     assert diagnostics(calls, "variance(hold)") == [("MD204", "`variance` cannot aggregate a duration")]
     assert diagnostics(calls, "variance(queue)") == [("MD204", "`variance` cannot aggregate a str")]
     assert diagnostics(calls, "variance(wait_s) > 5s") == [("MD205", "cannot compare a duration and a number in s*s")]
+
+
+def test_p75_interpolates_linearly_between_the_closest_ranks(calls: metricdsl.Project) -> None:
+    # a: 1 2 3 4, rank 0.75 * 3 = 2.25: 3 + 0.25 * (4 - 3); b: its one wait; c: no wait.
+    assert by_team(calls, "wait_p75") == {"a": pytest.approx(3.25), "b": 7.0, "c": None}
+    # a: 0 1 1 1 (the null skipped), rank 2.25 between two 1s; b: 0 0; c: 1.
+    assert by_team(calls, "answered_p75") == {"a": 1.0, "b": 0.0, "c": 1.0}
+    assert overall(calls, "wait_p75", ROWS[:2]) == pytest.approx(1.75)  # 1 2: rank 0.75
+    assert overall(calls, "wait_p75", []) is None
+
+
+def test_p75_is_in_the_unit_of_its_values(calls: metricdsl.Project) -> None:
+    assert calls.model.metrics["wait_p75"].type == ExprType("float", "s")
+    assert calls.model.metrics["hold_p75"].type == ExprType("duration")
+    assert diagnostics(calls, "p75(wait_s) == quantile(wait_s, 0.75)") == []
+    assert diagnostics(calls, "p75(wait_s, 0.5)") == [("MD203", "`p75` takes 1 argument, got 2")]

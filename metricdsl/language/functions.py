@@ -126,7 +126,7 @@ class Function:
 
 
 # Percentiles by name, and the probability each computes (linear interpolation, as `quantile`).
-PERCENTILES: dict[str, float] = {"median": 0.5, "p50": 0.5, "p90": 0.9, "p95": 0.95, "p99": 0.99}
+PERCENTILES: dict[str, float] = {"median": 0.5, "p50": 0.5, "p75": 0.75, "p90": 0.9, "p95": 0.95, "p99": 0.99}
 
 ANY_VALUE = Parameter("x")
 MEASURE = Parameter("x", MEASURABLE)
