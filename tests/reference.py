@@ -395,6 +395,7 @@ SCALARS: dict[str, Callable[..., Any]] = {
     "upper": _strict(str.upper),
     "contains": _strict(lambda text, part: part in text),
     "starts_with": _strict(str.startswith),
+    "ends_with": _strict(str.endswith),
     "hour": _strict(lambda time: time.hour),
     "weekday": _strict(lambda time: time.isoweekday()),
     "date": _strict(_date),

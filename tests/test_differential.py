@@ -71,6 +71,7 @@ metrics:
   x_least: {source: interactions, expr: 'mean(least(talk_s, hold_s, wrap_s)) + mean(greatest(talk_s, wrap_s))'}
   x_text: {source: interactions, expr: 'share(contains(upper(contact_reason), "FUND")
     or starts_with(lower(queue), "tech"))'}
+  x_text_end: {source: interactions, expr: 'share(ends_with(queue, "ing") or ends_with(upper(queue), "SUPPORT"))'}
   x_hour: {source: interactions, expr: 'mean(hour(started_at)) + 100 * mean(weekday(started_at))'}
   x_new_year: {source: interactions, expr: 'share(date(started_at + 7d) >= @2026-01-05)'}
   x_days_since: {source: interactions, expr: 'mean(days_between(@2025-12-25, started_at))'}

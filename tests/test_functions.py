@@ -142,6 +142,8 @@ metrics:
   wait_p75: {expr: p75(wait_s)}
   answered_p75: {expr: p75(answered)}
   hold_p75: {expr: p75(hold)}
+  support_share: {expr: 'share(ends_with(queue, "support"))'}
+  with_a_queue: {expr: 'count(where ends_with(queue, ""))'}
 """
 ROWS: list[reference.Row] = [
     {"team": "a", "wait_s": 1.0, "answered": True},
@@ -227,3 +229,31 @@ def test_p75_is_in_the_unit_of_its_values(calls: metricdsl.Project) -> None:
     assert calls.model.metrics["hold_p75"].type == ExprType("duration")
     assert diagnostics(calls, "p75(wait_s) == quantile(wait_s, 0.75)") == []
     assert diagnostics(calls, "p75(wait_s, 0.5)") == [("MD203", "`p75` takes 1 argument, got 2")]
+
+
+QUEUES: list[reference.Row] = [
+    {"team": "a", "queue": "tech_support"},
+    {"team": "a", "queue": "Support"},  # the case matters
+    {"team": "a", "queue": "support"},  # the whole text
+    {"team": "a", "queue": None},  # unknown: left out of the share
+    {"team": "b", "queue": ""},
+    {"team": "b", "queue": "support desk"},  # not at the end
+    {"team": "c", "queue": None},
+]
+
+
+def test_ends_with_tests_the_end_of_a_text_and_is_null_for_null(calls: metricdsl.Project) -> None:
+    assert by_team(calls, "support_share", QUEUES) == {"a": pytest.approx(2 / 3), "b": 0.0, "c": None}
+    assert by_team(calls, "with_a_queue", QUEUES) == {"a": 3, "b": 2, "c": 0}  # every text ends with ""
+    assert overall(calls, "support_share", []) is None
+
+
+def test_ends_with_takes_two_texts_and_is_a_condition(calls: metricdsl.Project) -> None:
+    assert calls.model.metrics["support_share"].type == ExprType("float")
+    assert diagnostics(calls, "count(where ends_with(queue, 1))") == [
+        ("MD204", "`ends_with` cannot take a int"),
+    ]
+    assert diagnostics(calls, 'share(ends_with(wait_s, "s") and answered)') == [
+        ("MD204", "`ends_with` cannot take a float in s"),  # and still a condition: no second error
+    ]
+    assert diagnostics(calls, "share(ends_with(queue))") == [("MD203", "`ends_with` takes 2 arguments, got 1")]

@@ -213,6 +213,15 @@ _ROWS: tuple[Function, ...] = (
         keeps_type=True,
     ),
     Function(
+        "ends_with",
+        Kind.SCALAR,
+        (TEXT, Parameter("suffix", TEXT.accepts)),
+        'ends_with(text, "suffix")',
+        "bool",
+        no_unit,
+        keeps_type=True,
+    ),
+    Function(
         "hour",
         Kind.SCALAR,
         (Parameter("timestamp", frozenset({"datetime"})),),
