@@ -46,7 +46,7 @@ def evaluate_reference(
         values: dict[str, tuple[Any, float]] = {}
         for name in order:
             values[name] = _metric(tables, model.metrics[name], members, values)
-        result.append({**dict(zip(labels, key)), **{name: values[name][0] for name in metrics}})
+        result.append({**dict(zip(labels, key, strict=True)), **{name: values[name][0] for name in metrics}})
     return result
 
 
@@ -122,7 +122,7 @@ def _aggregate(tables: _Tables, metric: CheckedMetric, call: ast.Call, rows: lis
     if call.func == "quantile":
         q = call.args[1].value  # type: ignore[union-attr]  # the checker lets only a number through
         return (_quantile(inputs, q) if inputs else None), len(inputs)
-    return _REDUCERS[call.func](inputs), len(inputs)
+    return REDUCERS[call.func](inputs), len(inputs)
 
 
 def _quantile(values: list[Any], q: float) -> Any:
@@ -137,7 +137,7 @@ def _none_if_empty(reduce: Callable[[list[Any]], Any]) -> Callable[[list[Any]], 
     return lambda values: reduce(values) if values else None
 
 
-_REDUCERS: dict[str, Callable[[list[Any]], Any]] = {
+REDUCERS: dict[str, Callable[[list[Any]], Any]] = {
     "count": len,
     "count_distinct": lambda values: len(set(values)),
     "sum": _none_if_empty(lambda values: math.fsum(values) if any(isinstance(v, float) for v in values) else sum(values)),
@@ -145,6 +145,7 @@ _REDUCERS: dict[str, Callable[[list[Any]], Any]] = {
     "min": _none_if_empty(min),
     "max": _none_if_empty(max),
     "stddev": lambda values: statistics.stdev(values) if len(values) >= 2 else None,
+    "variance": lambda values: statistics.variance(values) if len(values) >= 2 else None,
     "share": _none_if_empty(lambda values: math.fsum(values) / len(values)),
     **{name: _none_if_empty(lambda values, q=q: _quantile(values, q)) for name, q in PERCENTILES.items()},
 }
@@ -309,10 +310,10 @@ def evaluate(node: ast.Expr, scope: Scope) -> Any:
                 if evaluate(condition, scope) is True:
                     return evaluate(value, scope)
             return None if otherwise is None else evaluate(otherwise, scope)
-        case ast.Call(func=func) if func in _SCALARS:
+        case ast.Call(func=func) if func in SCALARS:
             args = [evaluate(arg, scope) for arg in node.args]
             args += [evaluate(keyword.value, scope) for keyword in node.keywords]
-            return _SCALARS[func](*args)
+            return SCALARS[func](*args)
         case ast.Call():
             return scope.call(node)
     raise AssertionError(f"unhandled node {node!r}")
@@ -383,7 +384,7 @@ def _date(value: datetime.date) -> datetime.date:
     return value.date() if isinstance(value, datetime.datetime) else value
 
 
-_SCALARS: dict[str, Callable[..., Any]] = {
+SCALARS: dict[str, Callable[..., Any]] = {
     "coalesce": _ignoring_nulls(lambda present: present[0]),
     "least": _ignoring_nulls(min),
     "greatest": _ignoring_nulls(max),
@@ -394,6 +395,7 @@ _SCALARS: dict[str, Callable[..., Any]] = {
     "upper": _strict(str.upper),
     "contains": _strict(lambda text, part: part in text),
     "starts_with": _strict(str.startswith),
+    "ends_with": _strict(str.endswith),
     "hour": _strict(lambda time: time.hour),
     "weekday": _strict(lambda time: time.isoweekday()),
     "date": _strict(_date),

@@ -48,8 +48,12 @@ EXTRA_METRICS = """
 metrics:
   x_median_wait: {source: interactions, expr: 'median(wait_s where answered)'}
   x_p90_handle: {source: interactions, expr: 'p90(handle_s)'}
+  x_p75_talk: {source: interactions, expr: 'p75(talk_s where answered)'}
   x_quartile: {source: interactions, expr: 'quantile(talk_s, 0.25)'}
   x_stddev: {source: interactions, expr: 'stddev(sentiment_score)'}
+  x_variance: {source: interactions, expr: 'variance(sentiment_score)'}
+  x_variance_of_answered: {source: interactions, expr: 'variance(wait_s where answered)'}
+  x_variance_of_bool: {source: interactions, expr: 'variance(transferred)'}
   x_range: {source: interactions, expr: 'max(wait_s) - min(wait_s)'}
   x_days_spanned: {source: interactions, expr: 'days_between(min(started_at), max(started_at))'}
   x_customers: {source: interactions, expr: 'count_distinct(customer_id)'}
@@ -67,6 +71,7 @@ metrics:
   x_least: {source: interactions, expr: 'mean(least(talk_s, hold_s, wrap_s)) + mean(greatest(talk_s, wrap_s))'}
   x_text: {source: interactions, expr: 'share(contains(upper(contact_reason), "FUND")
     or starts_with(lower(queue), "tech"))'}
+  x_text_end: {source: interactions, expr: 'share(ends_with(queue, "ing") or ends_with(upper(queue), "SUPPORT"))'}
   x_hour: {source: interactions, expr: 'mean(hour(started_at)) + 100 * mean(weekday(started_at))'}
   x_new_year: {source: interactions, expr: 'share(date(started_at + 7d) >= @2026-01-05)'}
   x_days_since: {source: interactions, expr: 'mean(days_between(@2025-12-25, started_at))'}
@@ -260,8 +265,9 @@ def disagreements(
             f"groups: missing {set(expected_rows) - set(actual_rows)}, unexpected {set(actual_rows) - set(expected_rows)}"
         )
     for key in expected_rows.keys() & actual_rows.keys():
+        group = dict(zip(keys, key, strict=True))
         problems += [
-            f"{name} at {dict(zip(keys, key))}: expected {expected_rows[key][name]!r}, got {actual_rows[key][name]!r}"
+            f"{name} at {group}: expected {expected_rows[key][name]!r}, got {actual_rows[key][name]!r}"
             for name in metrics
             if not same(expected_rows[key][name], actual_rows[key][name])
         ]
@@ -330,7 +336,7 @@ def test_min_n_boundary(project: metricdsl.Project, answers: int) -> None:
         }
         for i in range(answers)
     ]
-    data = {"interactions": rows + [{"team": "north", "started_at": start}], "orders": []}
+    data = {"interactions": [*rows, {"team": "north", "started_at": start}], "orders": []}
     [overall] = evaluate_reference(project.model, data, ["nps", "csat"])
     assert (overall["nps"] is None, overall["csat"] is None) == (answers < 30, answers < 30)
     check_agreement(project, list(project.model.metrics), data, [((), None), (("team",), "week")])

@@ -1,75 +1,291 @@
-"""The functions of the language: their names, arities and what they accept (used by the checker)."""
+"""The functions of the language, one row each: the registry that the checker and every backend read.
+
+A row (`Function`) declares a function once: its name, its kind (aggregate, window, scalar or rule function),
+its signature (positional parameters, each with the form of its argument and the kinds of value it accepts;
+keywords), its usage text, and how the type and unit of its value follow from its arguments. Each backend
+translates the rows by name in a table of its own (`metricdsl.engine.polars.functions` for Polars), and a test
+makes sure that no row lacks a translation.
+
+Adding a function is adding its row here, its translation in each backend and its implementation in the
+reference evaluator of the tests. The percentiles (`median`, `p50`, `p90`, ...) are one table, `PERCENTILES`.
+"""
 
 from __future__ import annotations
 
+import enum
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
+from metricdsl.language import ast
+from metricdsl.language.units import UnitRule, no_unit, same_unit, squared_unit
+
+T = TypeVar("T")
+
+# Kinds of value, as the checker names the type of an expression.
 NUMERIC = frozenset({"int", "float"})
 TEMPORAL = frozenset({"datetime", "date"})
 ORDERED = NUMERIC | TEMPORAL | {"str", "duration"}
+MEASURABLE = NUMERIC | {"bool", "duration"}  # what sums, means and quantiles read: true counts as 1
+
+
+class Kind(enum.Enum):
+    """Where a function is called and what it reads."""
+
+    AGGREGATE = "aggregate"  # in a metric: the rows of a group to one value; takes a `where`
+    WINDOW = "window"  # per row: whether rows of a source follow or precede this one; takes a `where`
+    SCALAR = "scalar"  # per row or per group: values to a value
+    RULE = "rule function"  # in rules and thresholds: a fact about a metric of the same group
+
+
+class Form(enum.Enum):
+    """How an argument must be written, beyond the kind of its value."""
+
+    VALUE = "an expression"
+    SOURCE = "a source name"
+    DURATION = "a duration literal"
+    PROBABILITY = "a number from 0 to 1"
+    METRIC = "a metric name"
+    CHANGE = "a change of a metric: change(m) or pct_change(m)"
+
+
+# The rule functions whose value is a change of a metric, which `significant` tests.
+CHANGES = ("change", "pct_change")
 
 
 @dataclass(frozen=True)
-class Signature:
-    """`min_args`..`max_args` positional arguments (None: any number), and accepted keywords."""
+class Parameter:
+    """A positional parameter: its name (in usage texts, and as a keyword where the function takes one), the
+    form of its argument and, for a value, the kinds it accepts (None: any kind). `hint` says what to write
+    instead of a value of another kind."""
 
-    min_args: int
-    max_args: int | None
+    name: str
+    accepts: frozenset[str] | None = None
+    form: Form = Form.VALUE
+    hint: str | None = None
+
+
+class Result(enum.Enum):
+    """How the kind of a function's value follows from its arguments, where it is not one fixed kind."""
+
+    ARGUMENT = "the kind of its first argument"
+    COMMON = "the common kind of its arguments"
+    SUM = "int for int or bool values, float for floats, duration for durations"
+    STATISTIC = "float, or duration for durations"
+
+
+@dataclass(frozen=True)
+class Function:
+    """One function of the language.
+
+    `returns` is a fixed kind (`"int"`, `"bool"`, ...) or a `Result` rule; `unit` gives the unit of the value
+    from the unit of the first argument (for `Result.COMMON`, of the arguments' common type). A wrong kind of
+    argument makes the call's type invalid, which silences the errors its uses would raise; with
+    `keeps_type`, the call keeps its fixed kind instead (`share` of a number is still a float). `counts`:
+    its value over no rows is 0, not null.
+
+    `parameters` are positional; the last `optional` ones may be left out, and with `variadic` the last one
+    repeats. `keywords` are the names it accepts as `name=value`: a parameter's name, or an option (`on`).
+    """
+
+    name: str
+    kind: Kind
+    parameters: tuple[Parameter, ...]
+    usage: str
+    returns: str | Result
+    unit: UnitRule
+    optional: int = 0
+    variadic: bool = False
     keywords: tuple[str, ...] = ()
-    usage: str = ""
+    keeps_type: bool = False
+    counts: bool = False
+
+    @property
+    def min_args(self) -> int:
+        """The fewest positional arguments it takes."""
+        return len(self.parameters) - self.optional
+
+    @property
+    def max_args(self) -> int | None:
+        """The most positional arguments it takes; None: any number."""
+        return None if self.variadic else len(self.parameters)
+
+    def parameter(self, index: int) -> Parameter:
+        """The parameter of the positional argument at `index` (the last one repeats when variadic)."""
+        return self.parameters[min(index, len(self.parameters) - 1)]
+
+    def bind(self, arguments: Sequence[T], keywords: Mapping[str, T]) -> list[T]:
+        """The arguments in parameter order: the positional ones, then the keywords that name the following
+        parameters (`round(x, digits=2)` is `round(x, 2)`)."""
+        bound = list(arguments)
+        for parameter in self.parameters[len(arguments) :]:
+            if parameter.name not in keywords:
+                break
+            bound.append(keywords[parameter.name])
+        return bound
 
 
-AGGREGATES: dict[str, Signature] = {
-    "count": Signature(0, 1, usage="count() or count(x), with an optional `where`"),
-    "count_distinct": Signature(1, 1, usage="count_distinct(x)"),
-    "sum": Signature(1, 1, usage="sum(x)"),
-    "mean": Signature(1, 1, usage="mean(x)"),
-    "median": Signature(1, 1, usage="median(x)"),
-    "min": Signature(1, 1, usage="min(x)"),
-    "max": Signature(1, 1, usage="max(x)"),
-    "stddev": Signature(1, 1, usage="stddev(x)"),
-    "quantile": Signature(2, 2, usage="quantile(x, 0.9)"),
-    "p50": Signature(1, 1, usage="p50(x)"),
-    "p90": Signature(1, 1, usage="p90(x)"),
-    "p95": Signature(1, 1, usage="p95(x)"),
-    "p99": Signature(1, 1, usage="p99(x)"),
-    "share": Signature(1, 1, usage="share(condition)"),
-}
-PERCENTILES = {"median": 0.5, "p50": 0.5, "p90": 0.9, "p95": 0.95, "p99": 0.99}
+# Percentiles by name, and the probability each computes (linear interpolation, as `quantile`).
+PERCENTILES: dict[str, float] = {"median": 0.5, "p50": 0.5, "p75": 0.75, "p90": 0.9, "p95": 0.95, "p99": 0.99}
 
-WINDOWS: dict[str, Signature] = {
-    "followed_by": Signature(2, 2, ("on",), "followed_by(source [where condition], 30d [, on=keys])"),
-    "preceded_by": Signature(2, 2, ("on",), "preceded_by(source [where condition], 30d [, on=keys])"),
-}
+ANY_VALUE = Parameter("x")
+MEASURE = Parameter("x", MEASURABLE)
+ORDERED_VALUE = Parameter("x", ORDERED)
+CONDITION = Parameter("condition", frozenset({"bool"}), hint="write a comparison, as in `share(nps_score >= 9)`")
+PROBABILITY = Parameter("quantile", form=Form.PROBABILITY)
+NUMBER = Parameter("x", NUMERIC)
+TEXT = Parameter("text", frozenset({"str"}))
+TIMESTAMP = Parameter("timestamp", TEMPORAL)
+SOURCE_AND_WINDOW = (Parameter("source", form=Form.SOURCE), Parameter("window", form=Form.DURATION))
+METRIC = Parameter("metric", form=Form.METRIC)
 
-SCALARS: dict[str, Signature] = {
-    "coalesce": Signature(1, None, usage="coalesce(a, b, ...)"),
-    "abs": Signature(1, 1, usage="abs(x)"),
-    "round": Signature(1, 2, ("digits",), "round(x) or round(x, 2)"),
-    "lower": Signature(1, 1, usage="lower(text)"),
-    "upper": Signature(1, 1, usage="upper(text)"),
-    "contains": Signature(2, 2, usage='contains(text, "part")'),
-    "starts_with": Signature(2, 2, usage='starts_with(text, "prefix")'),
-    "hour": Signature(1, 1, usage="hour(timestamp)"),
-    "weekday": Signature(1, 1, usage="weekday(timestamp), 1 = Monday"),
-    "date": Signature(1, 1, usage="date(timestamp)"),
-    "days_between": Signature(2, 2, usage="days_between(start, end)"),
-    "least": Signature(2, None, usage="least(a, b, ...)"),
-    "greatest": Signature(2, None, usage="greatest(a, b, ...)"),
-}
+_ROWS: tuple[Function, ...] = (
+    # name, kind, parameters, usage, returns, unit, options
+    Function(
+        "count",
+        Kind.AGGREGATE,
+        (ANY_VALUE,),
+        "count() or count(x), with an optional `where`",
+        "int",
+        no_unit,
+        optional=1,
+        counts=True,
+    ),
+    Function("count_distinct", Kind.AGGREGATE, (ANY_VALUE,), "count_distinct(x)", "int", no_unit, counts=True),
+    Function("sum", Kind.AGGREGATE, (MEASURE,), "sum(x)", Result.SUM, same_unit),
+    Function("mean", Kind.AGGREGATE, (MEASURE,), "mean(x)", Result.STATISTIC, same_unit),
+    Function("min", Kind.AGGREGATE, (ORDERED_VALUE,), "min(x)", Result.ARGUMENT, same_unit),
+    Function("max", Kind.AGGREGATE, (ORDERED_VALUE,), "max(x)", Result.ARGUMENT, same_unit),
+    Function("stddev", Kind.AGGREGATE, (MEASURE,), "stddev(x)", Result.STATISTIC, same_unit),
+    # The sample variance, in the square of x's unit; not of durations, whose square is no duration.
+    Function("variance", Kind.AGGREGATE, (Parameter("x", NUMERIC | {"bool"}),), "variance(x)", "float", squared_unit),
+    Function("quantile", Kind.AGGREGATE, (MEASURE, PROBABILITY), "quantile(x, 0.9)", Result.STATISTIC, same_unit),
+    *(Function(name, Kind.AGGREGATE, (MEASURE,), f"{name}(x)", Result.STATISTIC, same_unit) for name in PERCENTILES),
+    Function("share", Kind.AGGREGATE, (CONDITION,), "share(condition)", "float", no_unit, keeps_type=True),
+    Function(
+        "followed_by",
+        Kind.WINDOW,
+        SOURCE_AND_WINDOW,
+        "followed_by(source [where condition], 30d [, on=keys])",
+        "bool",
+        no_unit,
+        keywords=("on",),
+    ),
+    Function(
+        "preceded_by",
+        Kind.WINDOW,
+        SOURCE_AND_WINDOW,
+        "preceded_by(source [where condition], 30d [, on=keys])",
+        "bool",
+        no_unit,
+        keywords=("on",),
+    ),
+    Function("coalesce", Kind.SCALAR, (ANY_VALUE,), "coalesce(a, b, ...)", Result.COMMON, same_unit, variadic=True),
+    Function("abs", Kind.SCALAR, (NUMBER,), "abs(x)", Result.ARGUMENT, same_unit),
+    Function(
+        "round",
+        Kind.SCALAR,
+        (NUMBER, Parameter("digits")),
+        "round(x) or round(x, 2)",
+        Result.ARGUMENT,
+        same_unit,
+        optional=1,
+        keywords=("digits",),
+    ),
+    Function("lower", Kind.SCALAR, (TEXT,), "lower(text)", "str", no_unit),
+    Function("upper", Kind.SCALAR, (TEXT,), "upper(text)", "str", no_unit),
+    Function(
+        "contains",
+        Kind.SCALAR,
+        (TEXT, Parameter("part", TEXT.accepts)),
+        'contains(text, "part")',
+        "bool",
+        no_unit,
+        keeps_type=True,
+    ),
+    Function(
+        "starts_with",
+        Kind.SCALAR,
+        (TEXT, Parameter("prefix", TEXT.accepts)),
+        'starts_with(text, "prefix")',
+        "bool",
+        no_unit,
+        keeps_type=True,
+    ),
+    Function(
+        "ends_with",
+        Kind.SCALAR,
+        (TEXT, Parameter("suffix", TEXT.accepts)),
+        'ends_with(text, "suffix")',
+        "bool",
+        no_unit,
+        keeps_type=True,
+    ),
+    Function(
+        "hour",
+        Kind.SCALAR,
+        (Parameter("timestamp", frozenset({"datetime"})),),
+        "hour(timestamp)",
+        "int",
+        no_unit,
+        keeps_type=True,
+    ),
+    Function("weekday", Kind.SCALAR, (TIMESTAMP,), "weekday(timestamp), 1 = Monday", "int", no_unit, keeps_type=True),
+    Function("date", Kind.SCALAR, (TIMESTAMP,), "date(timestamp)", "date", no_unit),
+    Function(
+        "days_between",
+        Kind.SCALAR,
+        (Parameter("start", TEMPORAL), Parameter("end", TEMPORAL)),
+        "days_between(start, end)",
+        "int",
+        no_unit,
+        keeps_type=True,
+    ),
+    Function("least", Kind.SCALAR, (ANY_VALUE, ANY_VALUE), "least(a, b, ...)", Result.COMMON, same_unit, variadic=True),
+    Function(
+        "greatest", Kind.SCALAR, (ANY_VALUE, ANY_VALUE), "greatest(a, b, ...)", Result.COMMON, same_unit, variadic=True
+    ),
+    Function("prev", Kind.RULE, (METRIC,), "prev(metric): its value in the previous period", Result.ARGUMENT, same_unit),
+    Function("change", Kind.RULE, (METRIC,), "change(metric): its value minus prev(metric)", Result.ARGUMENT, same_unit),
+    Function("pct_change", Kind.RULE, (METRIC,), "pct_change(metric): change(metric) / abs(prev(metric))", "float", no_unit),
+    Function("n", Kind.RULE, (METRIC,), "n(metric): its number of observations", "int", no_unit),
+    Function(
+        "ci_low",
+        Kind.RULE,
+        (METRIC,),
+        "ci_low(metric): the low end of its 95 % confidence interval",
+        Result.ARGUMENT,
+        same_unit,
+    ),
+    Function(
+        "ci_high",
+        Kind.RULE,
+        (METRIC,),
+        "ci_high(metric): the high end of its 95 % confidence interval",
+        Result.ARGUMENT,
+        same_unit,
+    ),
+    Function(
+        "significant", Kind.RULE, (Parameter("change", form=Form.CHANGE),), "significant(change(metric))", "bool", no_unit
+    ),
+)
 
-# In rules and thresholds only: values of a metric of the same group.
-RULE_FUNCTIONS: dict[str, Signature] = {
-    "prev": Signature(1, 1, usage="prev(metric): its value in the previous period"),
-    "change": Signature(1, 1, usage="change(metric): its value minus prev(metric)"),
-    "pct_change": Signature(1, 1, usage="pct_change(metric): change(metric) / abs(prev(metric))"),
-    "n": Signature(1, 1, usage="n(metric): its number of observations"),
-    "ci_low": Signature(1, 1, usage="ci_low(metric): the low end of its 95 % confidence interval"),
-    "ci_high": Signature(1, 1, usage="ci_high(metric): the high end of its 95 % confidence interval"),
-    "significant": Signature(1, 1, usage="significant(change(metric))"),
-}
+FUNCTIONS: dict[str, Function] = {function.name: function for function in _ROWS}
+AGGREGATES = {name: f for name, f in FUNCTIONS.items() if f.kind is Kind.AGGREGATE}
+WINDOWS = {name: f for name, f in FUNCTIONS.items() if f.kind is Kind.WINDOW}
+SCALARS = {name: f for name, f in FUNCTIONS.items() if f.kind is Kind.SCALAR}
+RULE_FUNCTIONS = {name: f for name, f in FUNCTIONS.items() if f.kind is Kind.RULE}  # in rules and thresholds only
 
-ALL_FUNCTIONS = {**AGGREGATES, **WINDOWS, **SCALARS, **RULE_FUNCTIONS}
+
+def quantile_probability(call: ast.Call) -> float:
+    """The probability a quantile aggregate computes: its percentile's (`p90`: 0.9), or its second argument
+    (`quantile(x, 0.25)`: 0.25), which the checker made sure is a number from 0 to 1."""
+    if call.func in PERCENTILES:
+        return PERCENTILES[call.func]
+    probability = call.args[1]
+    assert isinstance(probability, ast.Number), probability
+    return float(probability.value)
+
 
 # Names from SQL and spreadsheets, and what to write instead.
 FOREIGN_NAMES = {
@@ -85,6 +301,3 @@ FOREIGN_NAMES = {
     "iif": "case when ... then ... else ... end",
     "if": "case when ... then ... else ... end",
 }
-
-# Seconds in one of each time unit a column may be declared in.
-TIME_UNITS = {"ms": 0.001, "s": 1.0, "sec": 1.0, "min": 60.0, "h": 3600.0, "d": 86400.0}

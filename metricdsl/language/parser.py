@@ -13,6 +13,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 from lark.tree import Meta
 
 from metricdsl.language import ast
+from metricdsl.language.units import DURATION_SECONDS
 
 GRAMMAR_FILE = "metricdsl.lark"
 
@@ -51,7 +52,6 @@ TERMINAL_WORDS = {
     "$END": "the end of the expression",
 }
 MAX_NESTING = 200
-DURATION_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "min": 60, "h": 3600, "d": 86400, "w": 604800}
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from metricdsl.language.functions import TIME_UNITS
+from metricdsl.language.units import TIME_UNITS
 
 
 def format_value(value: float | None, unit: str | None) -> str:

@@ -1,261 +1,244 @@
-"""Infer the types of calls: functions, aggregates, windows and the functions of rules.
+"""Type calls by the function registry: the name, arity and keywords of every call, then the rule of its kind.
 
-A mixin of `infer.ExpressionTyper`, which provides `infer`, `report` and the checker's state.
+Each rule of a kind (aggregate, window, scalar, rule function) receives the `Typer`, which types the call's
+arguments and takes its diagnostics, and the call's row of `metricdsl.language.functions`, whose parameters
+say what each argument must be and whose `returns` and `unit` give the type of the call's value.
 """
 
 from __future__ import annotations
 
 import difflib
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from metricdsl.errors import did_you_mean
 from metricdsl.language import ast
 from metricdsl.language.functions import (
     AGGREGATES,
-    ALL_FUNCTIONS,
+    CHANGES,
     FOREIGN_NAMES,
-    NUMERIC,
-    ORDERED,
-    RULE_FUNCTIONS,
-    SCALARS,
-    TEMPORAL,
-    WINDOWS,
+    FUNCTIONS,
+    Form,
+    Function,
+    Kind,
+    Parameter,
+    Result,
 )
 from metricdsl.semantics.model import ExprType, Ref
-from metricdsl.semantics.scope import ANY, BOOL, Scope, arity, describe
+from metricdsl.semantics.scope import Scope, arity
+from metricdsl.semantics.types import ANY, NULL, describe, value_type
+
+if TYPE_CHECKING:
+    from metricdsl.semantics.typer import Typer
+
+CallRule = Callable[["Typer", Function, ast.Call, Scope], ExprType]
 
 
-class CallTyper:
-    """Typing of calls, for `infer.ExpressionTyper`."""
+def call_type(typer: Typer, node: ast.Call, scope: Scope) -> ExprType:
+    """The type of a call: ANY, with a diagnostic, for an unknown function, a wrong number of arguments or an
+    unknown keyword; otherwise the type the rule of its kind gives."""
+    function = FUNCTIONS.get(node.func)
+    if function is None:
+        return _unknown(typer, node, scope)
+    report = typer.reporter.report
+    unknown = [k for k in node.keywords if k.name not in function.keywords]
+    for keyword in unknown:
+        hint = f"to compare, write `{keyword.name} == ...`" if not function.keywords else f"usage: {function.usage}"
+        report("MD203", f"`{node.func}` has no argument `{keyword.name}`", scope.text, keyword, hint)
+    count = len(node.args)
+    wrong_count = count < function.min_args or (function.max_args is not None and count > function.max_args)
+    if not unknown and wrong_count:
+        report("MD203", f"`{node.func}` takes {arity(function)}, got {count}", scope.text, node, f"usage: {function.usage}")
+    if unknown or wrong_count:
+        return ANY
+    if node.where is not None and function.kind not in (Kind.AGGREGATE, Kind.WINDOW):
+        report("MD203", f"`where` filters aggregates only, not `{node.func}`", scope.text, node.where)
+    if scope.mode == "rule" and function.kind in (Kind.AGGREGATE, Kind.WINDOW):
+        report(
+            "MD209",
+            f"`{node.func}` in {scope.owner}, which reads metric values per group",
+            scope.text,
+            node,
+            "aggregate in a metric, and name the metric here",
+        )
+        return ANY
+    return KIND_RULES[function.kind](typer, function, node, scope)
 
-    # -- calls ------------------------------------------------------------------------------------
 
-    def call(self, node: ast.Call, scope: Scope) -> ExprType:
-        signature = ALL_FUNCTIONS.get(node.func)
-        if signature is None:
-            meant = FOREIGN_NAMES.get(node.func) or next(iter(difflib.get_close_matches(node.func, ALL_FUNCTIONS, 1)), None)
-            self.report("MD202", f"unknown function `{node.func}`", scope.text, node, meant and f"write `{meant}`")
-            if meant in AGGREGATES and scope.mode == "metric" and scope.source is not None:
-                scope = Scope("row", scope.source, scope.text, True, scope.owner)  # check its arguments as rows
-            for child in ast.children(node):
-                self.infer(child, scope)
+def _unknown(typer: Typer, node: ast.Call, scope: Scope) -> ExprType:
+    """Report an unknown function, with what was probably meant, and still type its arguments."""
+    meant = FOREIGN_NAMES.get(node.func) or next(iter(difflib.get_close_matches(node.func, FUNCTIONS, 1)), None)
+    typer.reporter.report("MD202", f"unknown function `{node.func}`", scope.text, node, meant and f"write `{meant}`")
+    if meant in AGGREGATES and scope.mode == "metric" and scope.source is not None:
+        scope = Scope("row", scope.source, scope.text, True, scope.owner)  # check its arguments as rows
+    for child in ast.children(node):
+        typer.infer(child, scope)
+    return ANY
+
+
+def _arguments(typer: Typer, function: Function, node: ast.Call, types: list[ExprType], scope: Scope) -> ExprType:
+    """Check the arguments of a scalar or an aggregate against the parameters of its row, and type its value.
+
+    Literal parameters (a quantile's probability) are checked first, then the kinds of values."""
+    for index, argument in enumerate(node.args):
+        parameter = function.parameter(index)
+        if parameter.form is Form.PROBABILITY and not (isinstance(argument, ast.Number) and 0 <= argument.value <= 1):
+            message = f"the {parameter.name} must be a number from 0 to 1"
+            typer.reporter.report("MD203", message, scope.text, argument, f"as in `{function.usage}`")
+    valid = True
+    for index, found in enumerate(types):
+        parameter = function.parameter(index)
+        if parameter.accepts is None or found.kind in parameter.accepts | {"null", "any"}:
+            continue
+        valid = False
+        message, hint = _wrong_kind(function, parameter, found)
+        typer.reporter.report("MD204", message, scope.text, node.args[index], hint)
+    if not valid and not function.keeps_type:
+        return ANY
+    if function.returns is Result.COMMON:
+        return value_type(function, typer.unify_or_report(types, node, scope))
+    return value_type(function, types[0] if types else NULL)
+
+
+def _wrong_kind(function: Function, parameter: Parameter, found: ExprType) -> tuple[str, str | None]:
+    """The message and hint for an argument of a kind that `parameter` does not accept."""
+    if parameter.hint is not None:
+        return f"`{function.name}` takes a {parameter.name}, not {describe(found)}", parameter.hint
+    if function.kind is Kind.AGGREGATE:
+        return f"`{function.name}` cannot aggregate {describe(found)}", None
+    return f"`{function.name}` cannot take {describe(found)}", f"usage: {function.usage}"
+
+
+def _aggregate(typer: Typer, function: Function, node: ast.Call, scope: Scope) -> ExprType:
+    """An aggregate: in a metric, over the rows of its source, not inside another aggregate."""
+    if scope.in_aggregate:
+        typer.reporter.report(
+            "MD207",
+            f"`{node.func}` inside another aggregate",
+            scope.text,
+            node,
+            "compute the inner aggregate as a metric of its own",
+        )
+        return ANY
+    if scope.mode == "row":
+        typer.reporter.report(
+            "MD209",
+            f"aggregate `{node.func}` in a row-level expression of {scope.owner}",
+            scope.text,
+            node,
+            "derived columns and filters are per row; aggregate in a metric",
+        )
+        return ANY
+    if scope.source is None:
+        return ANY
+    inner = Scope("row", scope.source, scope.text, True, scope.owner)
+    if node.where is not None:
+        typer.expect_bool(node.where, inner, "`where`")
+    types = [typer.infer(arg, inner) for arg in node.args]
+    return _arguments(typer, function, node, types, scope)
+
+
+def _scalar(typer: Typer, function: Function, node: ast.Call, scope: Scope) -> ExprType:
+    """A scalar function, per row or per group."""
+    types = [typer.infer(arg, scope) for arg in node.args]
+    for keyword in node.keywords:
+        typer.infer(keyword.value, scope)
+    return _arguments(typer, function, node, types, scope)
+
+
+def _window(typer: Typer, function: Function, node: ast.Call, scope: Scope) -> ExprType:
+    """A window, per row: of a source (whose columns its `where` reads) over a duration literal, both sources
+    with a time column, and keys to match their rows by."""
+    report = typer.reporter.report
+    if scope.mode != "row":
+        report("MD208", f"`{node.func}` is per row: aggregate it, as in `share({node.func}(...))`", scope.text, node)
+        return ANY
+    assert scope.source is not None  # a row is a row of a source
+    defs = typer.defs
+    target, window = node.args
+    if not isinstance(target, ast.Name) or target.name not in defs.sources:
+        name = target.name if isinstance(target, ast.Name) else ""
+        report(
+            "MD201",
+            f"`{node.func}` needs a source as its first argument",
+            scope.text,
+            target,
+            did_you_mean(name, defs.sources) or f"one of: {', '.join(defs.sources)}",
+        )
+        return ANY
+    typer.model.refs[id(target)] = Ref("source", target.name)
+    if not isinstance(window, ast.Duration):
+        report("MD203", f"the window of `{node.func}` must be a duration such as `30d`", scope.text, window)
+    other = Scope("row", target.name, scope.text, scope.in_aggregate, f"the filter of `{node.func}`")
+    if node.where is not None:
+        typer.expect_bool(node.where, other, "`where`")
+    for name, side in ((scope.source, "this"), (target.name, "the other")):
+        if defs.sources[name].time is None:
+            report("MD203", f"`{node.func}` needs a `time` column in {side} source `{name}`", scope.text, node)
             return ANY
-        unknown = [k for k in node.keywords if k.name not in signature.keywords]
-        for keyword in unknown:
-            hint = f"to compare, write `{keyword.name} == ...`" if not signature.keywords else f"usage: {signature.usage}"
-            self.report("MD203", f"`{node.func}` has no argument `{keyword.name}`", scope.text, keyword, hint)
-        count = len(node.args)
-        if not unknown and (count < signature.min_args or (signature.max_args is not None and count > signature.max_args)):
-            self.report(
+    _window_keys(typer, node, scope, other)
+    return value_type(function, NULL)
+
+
+def _window_keys(typer: Typer, node: ast.Call, scope: Scope, other: Scope) -> None:
+    """Resolve `on=`: a column shared by both sources, a list of them, or `mine == theirs`."""
+    on = node.keyword("on")
+    if on is None:
+        assert scope.source is not None
+        assert other.source is not None
+        if typer.defs.shared_entity(scope.source, other.source) is None:
+            typer.reporter.report(
                 "MD203",
-                f"`{node.func}` takes {arity(signature)}, got {count}",
+                f"sources `{scope.source}` and `{other.source}` share no entity",
                 scope.text,
                 node,
-                f"usage: {signature.usage}",
+                "name the key columns with `on=`, as in `on=customer_id`",
             )
-        if unknown or count < signature.min_args or (signature.max_args is not None and count > signature.max_args):
-            return ANY
-        if node.where is not None and node.func not in AGGREGATES and node.func not in WINDOWS:
-            self.report("MD203", f"`where` filters aggregates only, not `{node.func}`", scope.text, node.where)
-        if node.func in RULE_FUNCTIONS:
-            return self.rule_function(node, scope)
-        if scope.mode == "rule" and (node.func in AGGREGATES or node.func in WINDOWS):
-            self.report(
-                "MD209",
-                f"`{node.func}` in {scope.owner}, which reads metric values per group",
-                scope.text,
-                node,
-                "aggregate in a metric, and name the metric here",
-            )
-            return ANY
-        if node.func in AGGREGATES:
-            return self.aggregate(node, scope)
-        if node.func in WINDOWS:
-            return self.window(node, scope)
-        return self.scalar(node, scope)
-
-    def rule_function(self, node: ast.Call, scope: Scope) -> ExprType:
-        """`prev(m)`, `change(m)`, `pct_change(m)`, `n(m)`, `ci_low(m)`, `ci_high(m)`, `significant(change(m))`."""
-        if scope.mode != "rule":
-            self.report(
-                "MD203", f"`{node.func}` is for rules and targets only", scope.text, node, RULE_FUNCTIONS[node.func].usage
-            )
-            return ANY
-        argument = node.args[0]
-        if node.func == "significant":
-            if not (isinstance(argument, ast.Call) and argument.func in ("change", "pct_change")):
-                self.report("MD203", "`significant` takes a change: `significant(change(m))`", scope.text, argument)
-                return ANY
-            self.infer(argument, scope)
-            return BOOL
-        if not (isinstance(argument, ast.Name) and argument.name in self.defs.metrics):
-            self.report(
+        return
+    pairs = on.items if isinstance(on, ast.ListOf) else (on,)
+    for pair in pairs:
+        if (
+            isinstance(pair, ast.Binary)
+            and pair.op == "=="
+            and all(isinstance(side, ast.Name) for side in (pair.left, pair.right))
+        ):
+            left, right = typer.infer(pair.left, scope), typer.infer(pair.right, other)
+        elif isinstance(pair, ast.Name):
+            left, right = typer.infer(pair, scope), typer.infer(pair, other)
+        else:
+            typer.reporter.report(
                 "MD203",
-                f"`{node.func}` takes a metric name",
+                "`on=` takes key columns: `on=customer_id`, `on=[a, b]` or `on=mine == theirs`",
                 scope.text,
-                argument,
-                did_you_mean(getattr(argument, "name", ""), self.defs.metrics),
+                pair,
             )
-            return ANY
-        found = self.infer(argument, scope)
-        if node.func == "n":
-            return ExprType("int")
-        if node.func == "pct_change":
-            return ExprType("float")
-        return found
+            continue
+        if "any" not in (left.kind, right.kind) and left.kind != right.kind:
+            typer.reporter.report("MD204", f"key columns of different types: {left.kind} and {right.kind}", scope.text, pair)
 
-    def aggregate(self, node: ast.Call, scope: Scope) -> ExprType:
-        if scope.in_aggregate:
-            self.report(
-                "MD207",
-                f"`{node.func}` inside another aggregate",
-                scope.text,
-                node,
-                "compute the inner aggregate as a metric of its own",
-            )
-            return ANY
-        if scope.mode == "row":
-            self.report(
-                "MD209",
-                f"aggregate `{node.func}` in a row-level expression of {scope.owner}",
-                scope.text,
-                node,
-                "derived columns and filters are per row; aggregate in a metric",
-            )
-            return ANY
-        if scope.source is None:
-            return ANY
-        inner = Scope("row", scope.source, scope.text, True, scope.owner)
-        if node.where is not None:
-            self.expect_bool(node.where, inner, "`where`")
-        args = [self.infer(arg, inner) for arg in node.args]
-        if node.func == "count" or node.func == "count_distinct":
-            return ExprType("int")
-        value = args[0]
-        if node.func == "share":
-            if value.kind not in ("bool", "null", "any"):
-                self.report(
-                    "MD204",
-                    f"`share` takes a condition, not {describe(value)}",
-                    scope.text,
-                    node.args[0],
-                    "write a comparison, as in `share(nps_score >= 9)`",
-                )
-            return ExprType("float")
-        if node.func == "quantile":
-            q = node.args[1]
-            if not isinstance(q, ast.Number) or not 0 <= q.value <= 1:
-                self.report("MD203", "the quantile must be a number from 0 to 1", scope.text, q, "as in `quantile(x, 0.9)`")
-        allowed = ORDERED if node.func in ("min", "max") else NUMERIC | {"bool", "duration"}
-        if value.kind not in allowed | {"null", "any"}:
-            self.report("MD204", f"`{node.func}` cannot aggregate {describe(value)}", scope.text, node.args[0])
-            return ANY
-        if node.func in ("min", "max") or value.kind == "duration":
-            return value
-        if node.func == "sum":
-            return ExprType("int" if value.kind in ("int", "bool") else "float", value.unit)
-        return ExprType("float", value.unit)
 
-    def window(self, node: ast.Call, scope: Scope) -> ExprType:
-        if scope.mode != "row":
-            self.report(
-                "MD208", f"`{node.func}` is per row: aggregate it, as in `share({node.func}(...))`", scope.text, node
-            )
+def _rule_function(typer: Typer, function: Function, node: ast.Call, scope: Scope) -> ExprType:
+    """A rule function, in rules and thresholds only: of a metric's name, or of a change (`significant`)."""
+    if scope.mode != "rule":
+        typer.reporter.report("MD203", f"`{node.func}` is for rules and targets only", scope.text, node, function.usage)
+        return ANY
+    argument = node.args[0]
+    if function.parameters[0].form is Form.CHANGE:
+        if not (isinstance(argument, ast.Call) and argument.func in CHANGES):
+            message = f"`{node.func}` takes a change: `{node.func}(change(m))`"
+            typer.reporter.report("MD203", message, scope.text, argument)
             return ANY
-        target, window = node.args
-        if not isinstance(target, ast.Name) or target.name not in self.defs.sources:
-            name = target.name if isinstance(target, ast.Name) else ""
-            self.report(
-                "MD201",
-                f"`{node.func}` needs a source as its first argument",
-                scope.text,
-                target,
-                did_you_mean(name, self.defs.sources) or f"one of: {', '.join(self.defs.sources)}",
-            )
-            return ANY
-        self.model.refs[id(target)] = Ref("source", target.name)
-        if not isinstance(window, ast.Duration):
-            self.report("MD203", f"the window of `{node.func}` must be a duration such as `30d`", scope.text, window)
-        other = Scope("row", target.name, scope.text, scope.in_aggregate, f"the filter of `{node.func}`")
-        if node.where is not None:
-            self.expect_bool(node.where, other, "`where`")
-        for name, side in ((scope.source, "this"), (target.name, "the other")):
-            if self.defs.sources[name].time is None:
-                self.report("MD203", f"`{node.func}` needs a `time` column in {side} source `{name}`", scope.text, node)
-                return ANY
-        self.window_keys(node, scope, other)
-        return BOOL
+    elif not (isinstance(argument, ast.Name) and argument.name in typer.defs.metrics):
+        name = argument.name if isinstance(argument, ast.Name) else ""
+        hint = did_you_mean(name, typer.defs.metrics)
+        typer.reporter.report("MD203", f"`{node.func}` takes a metric name", scope.text, argument, hint)
+        return ANY
+    return value_type(function, typer.infer(argument, scope))
 
-    def window_keys(self, node: ast.Call, scope: Scope, other: Scope) -> None:
-        """Resolve `on=`: a column shared by both sources, a list of them, or `mine == theirs`."""
-        on = node.keyword("on")
-        if on is None:
-            assert scope.source is not None and other.source is not None
-            if self.defs.shared_entity(scope.source, other.source) is None:
-                self.report(
-                    "MD203",
-                    f"sources `{scope.source}` and `{other.source}` share no entity",
-                    scope.text,
-                    node,
-                    "name the key columns with `on=`, as in `on=customer_id`",
-                )
-            return
-        pairs = on.items if isinstance(on, ast.ListOf) else (on,)
-        for pair in pairs:
-            if (
-                isinstance(pair, ast.Binary)
-                and pair.op == "=="
-                and all(isinstance(side, ast.Name) for side in (pair.left, pair.right))
-            ):
-                left, right = self.infer(pair.left, scope), self.infer(pair.right, other)
-            elif isinstance(pair, ast.Name):
-                left, right = self.infer(pair, scope), self.infer(pair, other)
-            else:
-                self.report(
-                    "MD203",
-                    "`on=` takes key columns: `on=customer_id`, `on=[a, b]` or `on=mine == theirs`",
-                    scope.text,
-                    pair,
-                )
-                continue
-            if "any" not in (left.kind, right.kind) and left.kind != right.kind:
-                self.report("MD204", f"key columns of different types: {left.kind} and {right.kind}", scope.text, pair)
 
-    def scalar(self, node: ast.Call, scope: Scope) -> ExprType:
-        args = [self.infer(arg, scope) for arg in node.args]
-        for keyword in node.keywords:
-            self.infer(keyword.value, scope)
-        func = node.func
-
-        def need(kinds: frozenset[str] | set[str], index: int = 0) -> bool:
-            found = args[index]
-            if found.kind in kinds | {"null", "any"}:
-                return True
-            self.report(
-                "MD204",
-                f"`{func}` cannot take {describe(found)}",
-                scope.text,
-                node.args[index],
-                f"usage: {SCALARS[func].usage}",
-            )
-            return False
-
-        if func in ("coalesce", "least", "greatest"):
-            return self.unify_or_report(args, node, scope)
-        if func in ("abs", "round"):
-            return args[0] if need(NUMERIC) else ANY
-        if func in ("lower", "upper"):
-            return ExprType("str") if need({"str"}) else ANY
-        if func in ("contains", "starts_with"):
-            need({"str"})
-            need({"str"}, 1)
-            return BOOL
-        if func in ("hour", "weekday"):
-            need(TEMPORAL if func == "weekday" else {"datetime"})
-            return ExprType("int")
-        if func == "date":
-            return ExprType("date") if need(TEMPORAL) else ANY
-        if func == "days_between":
-            need(TEMPORAL)
-            need(TEMPORAL, 1)
-            return ExprType("int")
-        raise AssertionError(func)
+KIND_RULES: dict[Kind, CallRule] = {
+    Kind.AGGREGATE: _aggregate,
+    Kind.WINDOW: _window,
+    Kind.SCALAR: _scalar,
+    Kind.RULE: _rule_function,
+}

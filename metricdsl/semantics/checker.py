@@ -20,8 +20,9 @@ from metricdsl.semantics.model import (
     ExprType,
     Model,
 )
-from metricdsl.semantics.scope import ANY, Scope
-from metricdsl.semantics.typer import ExpressionTyper
+from metricdsl.semantics.scope import Reporter, Scope, column_names
+from metricdsl.semantics.typer import Typer, Via
+from metricdsl.semantics.types import ANY
 from metricdsl.spec.definitions import Dashboard, Definitions, ExprText, Rule, Target
 
 
@@ -29,35 +30,23 @@ def check(definitions: Definitions) -> tuple[Model, list[Diagnostic]]:
     """Check every definition; return the model and all diagnostics (errors and warnings)."""
     checker = _Checker(definitions)
     checker.run()
-    return checker.model, checker.diagnostics
+    return checker.model, checker.reporter.diagnostics
 
 
-class _Checker(ExpressionTyper):
+class _Checker:
+    """Checks each definition once, in order; types their expressions with a `Typer`, for which it resolves
+    the types of metrics and derived columns (each typed once, cycles reported)."""
+
     def __init__(self, definitions: Definitions) -> None:
         self.defs = definitions
         self.model = Model(definitions)
-        self.diagnostics: list[Diagnostic] = []
+        self.reporter = Reporter()
+        self.typer = Typer(definitions, self.model, self.reporter, self)
         # Trees by the identity of their text; the text is kept with its tree so that its id stays unique.
         self.trees: dict[int, tuple[ExprText, ast.Expr | None]] = {}
         self.derived_types: dict[tuple[str, str], ExprType] = {}
         self.metric_types: dict[str, ExprType] = {}
         self.in_progress: list[tuple[str, str]] = []
-
-    # -- reporting --------------------------------------------------------------------------------
-
-    def report(
-        self,
-        code: str,
-        message: str,
-        text: ExprText | None,
-        node: ast.Expr | None = None,
-        hint: str | None = None,
-        location=None,
-    ) -> None:
-        if location is None and text is not None:
-            span = node.span if node is not None else ast.Span(0, len(text.text))
-            location = text.location(span.start, span.end)
-        self.diagnostics.append(Diagnostic.make(code, message, location, hint))
 
     def parse(self, text: ExprText) -> ast.Expr | None:
         if id(text) not in self.trees:
@@ -65,7 +54,7 @@ class _Checker(ExpressionTyper):
                 self.trees[id(text)] = (text, parse(text.text))
             except SyntaxProblem as problem:
                 self.trees[id(text)] = (text, None)
-                self.diagnostics.append(
+                self.reporter.diagnostics.append(
                     Diagnostic.make("MD101", problem.message, text.location(problem.start, problem.end), problem.hint)
                 )
         return self.trees[id(text)][1]
@@ -80,7 +69,7 @@ class _Checker(ExpressionTyper):
         for dashboard in self.defs.dashboards.values():
             for name in dashboard.metrics:
                 if name not in self.defs.metrics:
-                    self.report(
+                    self.reporter.report(
                         "MD201",
                         f"dashboard `{dashboard.name}` lists unknown metric `{name}`",
                         None,
@@ -89,7 +78,7 @@ class _Checker(ExpressionTyper):
                     )
             self.check_dimensions(dashboard, f"dashboard `{dashboard.name}`")
             if dashboard.scorecard and dashboard.scorecard not in self.defs.scorecards:
-                self.report(
+                self.reporter.report(
                     "MD201",
                     f"dashboard `{dashboard.name}` names unknown scorecard `{dashboard.scorecard}`",
                     None,
@@ -103,7 +92,7 @@ class _Checker(ExpressionTyper):
         for scorecard in self.defs.scorecards.values():
             for item in scorecard.items:
                 if item.metric not in self.defs.metrics:
-                    self.report(
+                    self.reporter.report(
                         "MD201",
                         f"scorecard `{scorecard.name}` lists unknown metric `{item.metric}`",
                         None,
@@ -118,13 +107,13 @@ class _Checker(ExpressionTyper):
         tree = self.parse(text)
         if tree is None:
             return None
-        before = len(self.diagnostics)
-        self.expect_bool(tree, Scope("rule", None, text, owner=owner), "a condition")
-        return tree if len(self.diagnostics) == before else None
+        before = len(self.reporter.diagnostics)
+        self.typer.expect_bool(tree, Scope("rule", None, text, owner=owner), "a condition")
+        return tree if len(self.reporter.diagnostics) == before else None
 
     def check_target(self, target: Target) -> None:
         if target.metric not in self.defs.metrics:
-            self.report(
+            self.reporter.report(
                 "MD201",
                 f"target for unknown metric `{target.metric}`",
                 None,
@@ -153,7 +142,7 @@ class _Checker(ExpressionTyper):
         below = tree.op in ("<", "<=")
         worse_below = better == "higher"
         if (level == "target") == (below == worse_below):
-            self.report(
+            self.reporter.report(
                 "MD213",
                 f"the {level} of `{metric}` ({text.text}) points against `better: {better}`",
                 text,
@@ -172,7 +161,7 @@ class _Checker(ExpressionTyper):
             text = ExprText(match.group(1), message.file, message.offsets[start : end + 1])
             tree = self.parse(text)
             if tree is not None:
-                self.infer(tree, Scope("rule", None, text, owner=f"the message of rule `{rule.name}`"))
+                self.typer.infer(tree, Scope("rule", None, text, owner=f"the message of rule `{rule.name}`"))
                 placeholders.append((match.group(1), tree))
         if when is not None:
             self.model.rules[rule.name] = CheckedRule(rule, when, tuple(placeholders))
@@ -186,13 +175,13 @@ class _Checker(ExpressionTyper):
                 if checked is None or checked.source is None:
                     continue
                 if not self.has_column(checked.source, column):
-                    self.report(
+                    self.reporter.report(
                         "MD212",
                         f"{owner}: metric `{name}` reads source `{checked.source}`, which has no column `{column}`",
                         None,
                         location=location,
-                        hint=did_you_mean(column, self.column_names(checked.source))
-                        or f"columns of `{checked.source}`: {', '.join(self.column_names(checked.source))}",
+                        hint=did_you_mean(column, column_names(self.defs.sources[checked.source]))
+                        or f"columns of `{checked.source}`: {', '.join(column_names(self.defs.sources[checked.source]))}",
                     )
                     break
 
@@ -200,24 +189,20 @@ class _Checker(ExpressionTyper):
         found = self.defs.sources[source]
         return name in found.columns or name in found.derive
 
-    def column_names(self, source: str) -> list[str]:
-        found = self.defs.sources[source]
-        return [*found.columns, *found.derive]
-
     def check_source(self, name: str) -> None:
         source = self.defs.sources[name]
         if source.time is not None:
-            column = source.columns.get(source.time) or (None if source.time not in source.derive else "derived")
-            if column is None:
-                self.report(
+            column = source.columns.get(source.time)
+            if column is None and source.time not in source.derive:
+                self.reporter.report(
                     "MD201",
                     f"source `{name}`: time column `{source.time}` is not a column",
                     None,
                     hint=did_you_mean(source.time, source.columns),
                     location=source.location,
                 )
-            elif column != "derived" and column.type not in TEMPORAL:
-                self.report(
+            elif column is not None and column.type not in TEMPORAL:
+                self.reporter.report(
                     "MD204",
                     f"source `{name}`: time column `{source.time}` is {column.type}, not datetime or date",
                     None,
@@ -225,7 +210,7 @@ class _Checker(ExpressionTyper):
                 )
         for entity, column_name in source.entities.items():
             if column_name is not None and not self.has_column(name, column_name):
-                self.report(
+                self.reporter.report(
                     "MD201",
                     f"source `{name}`: entity `{entity}` names unknown column `{column_name}`",
                     None,
@@ -234,7 +219,7 @@ class _Checker(ExpressionTyper):
                 )
         for derived, text in source.derive.items():
             if derived in source.columns:
-                self.report(
+                self.reporter.report(
                     "MD007",
                     f"derived column `{derived}` has the name of a column of `{name}`",
                     text,
@@ -245,30 +230,30 @@ class _Checker(ExpressionTyper):
             source, {d: t for d, text in source.derive.items() if (t := self.parse(text)) is not None}
         )
 
-    def derived_type(self, source: str, name: str, via: tuple[ExprText, ast.Expr] | None = None) -> ExprType:
+    def derived_type(self, source: str, name: str, via: Via | None = None) -> ExprType:
         key = ("derived", f"{source}.{name}")
         if key in self.derived_types:
             return self.derived_types[key]
         text = self.defs.sources[source].derive[name]
         if key in self.in_progress:
             cycle = " → ".join(k[1] for k in self.in_progress[self.in_progress.index(key) :]) + f" → {source}.{name}"
-            self.report("MD210", f"derived column `{name}` depends on itself: {cycle}", *(via or (text,)))
+            self.reporter.report("MD210", f"derived column `{name}` depends on itself: {cycle}", *(via or (text,)))
             return ANY
         self.in_progress.append(key)
         tree = self.parse(text)
-        result = ANY if tree is None else self.infer(tree, Scope("row", source, text, owner=f"derived `{name}`"))
+        result = ANY if tree is None else self.typer.infer(tree, Scope("row", source, text, owner=f"derived `{name}`"))
         self.in_progress.pop()
         self.derived_types[key] = result
         return result
 
-    def metric_type(self, name: str, via: tuple[ExprText, ast.Expr] | None = None) -> ExprType:
+    def metric_type(self, name: str, via: Via | None = None) -> ExprType:
         if name in self.metric_types:
             return self.metric_types[name]
         metric = self.defs.metrics[name]
         key = ("metric", name)
         if key in self.in_progress:
             cycle = " → ".join(k[1] for k in self.in_progress[self.in_progress.index(key) :]) + f" → {name}"
-            self.report("MD210", f"metric `{name}` depends on itself: {cycle}", *(via or (metric.expr,)))
+            self.reporter.report("MD210", f"metric `{name}` depends on itself: {cycle}", *(via or (metric.expr,)))
             return ANY
         self.in_progress.append(key)
         tree = self.parse(metric.expr)
@@ -277,12 +262,12 @@ class _Checker(ExpressionTyper):
         if tree is not None:
             source = self.metric_source(name, tree, where)
             scope = Scope("metric", source, metric.expr, owner=f"metric `{name}`")
-            result = self.infer(tree, scope)
+            result = self.typer.infer(tree, scope)
             if where is not None and metric.where is not None:
                 if source is None:
-                    self.report("MD211", f"metric `{name}` has a `where` but reads no source", metric.where)
+                    self.reporter.report("MD211", f"metric `{name}` has a `where` but reads no source", metric.where)
                 else:
-                    self.expect_bool(where, Scope("row", source, metric.where, owner=f"metric `{name}`"), "`where`")
+                    self.typer.expect_bool(where, Scope("row", source, metric.where, owner=f"metric `{name}`"), "`where`")
             uses = tuple(
                 dict.fromkeys(
                     r.name for node in ast.walk(tree) if (r := self.model.refs.get(id(node))) and r.kind == "metric"
@@ -301,7 +286,7 @@ class _Checker(ExpressionTyper):
         if metric.source is not None:
             if metric.source in self.defs.sources:
                 return metric.source
-            self.report(
+            self.reporter.report(
                 "MD201",
                 f"metric `{name}`: unknown source `{metric.source}`",
                 None,
@@ -312,10 +297,10 @@ class _Checker(ExpressionTyper):
         if len(self.defs.sources) <= 1:
             return next(iter(self.defs.sources), None)
         names = set(_row_names(tree, inside=False)) | (set(_row_names(where, inside=True)) if where else set())
-        names -= set(self.defs.metrics) - set().union(*(self.column_names(s) for s in self.defs.sources))
+        names -= set(self.defs.metrics) - set().union(*(column_names(s) for s in self.defs.sources.values()))
         if not names:
             if any(isinstance(n, ast.Call) and n.func in AGGREGATES for n in ast.walk(tree)):
-                self.report(
+                self.reporter.report(
                     "MD211",
                     f"metric `{name}`: cannot tell which source it counts",
                     None,
@@ -327,7 +312,7 @@ class _Checker(ExpressionTyper):
         best = max(scores.values(), default=0)
         winners = [s for s, score in scores.items() if score == best]
         if len(winners) > 1:
-            self.report(
+            self.reporter.report(
                 "MD211",
                 f"metric `{name}`: the columns it reads are in several sources ({', '.join(winners)})",
                 None,

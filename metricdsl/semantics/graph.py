@@ -26,8 +26,8 @@ def dependency_graph(model: Model) -> dict[Node, set[Node]]:
     for name, checked in model.metrics.items():
         if checked.source:
             graph[f"source:{checked.source}"].add(f"metric:{name}")
-        for tree in (checked.tree, checked.where):
-            for used in _reads(model, tree, checked.source) if tree is not None else ():
+        for tree in (checked.tree, *([checked.where] if checked.where is not None else [])):
+            for used in _reads(model, tree, checked.source):
                 graph[used].add(f"metric:{name}")
     for name, dashboard in defs.dashboards.items():
         for metric in dashboard.metrics:
@@ -92,4 +92,3 @@ def impact(graph: dict[Node, set[Node]], start: Node) -> list[Node]:
                     following.append(dependent)
         frontier = following
     return seen
-

@@ -1,14 +1,14 @@
-"""What the typing of expressions shares: the scope an expression stands in, and the invalid type."""
+"""What the checking of expressions shares: where an expression stands, and where its diagnostics go."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Protocol
 
-from metricdsl.semantics.model import ExprType
-from metricdsl.spec.definitions import ExprText
-
-ANY = ExprType("any")  # the type of an expression already reported as wrong: accepted anywhere
-BOOL = ExprType("bool")
+from metricdsl.errors import Diagnostic, Location
+from metricdsl.language import ast
+from metricdsl.language.functions import Function
+from metricdsl.spec.definitions import ExprText, Source
 
 
 @dataclass(frozen=True)
@@ -23,9 +23,38 @@ class Scope:
     owner: str = ""
 
 
-def arity(signature) -> str:
+class Spanned(Protocol):
+    """A piece of an expression with its place in the text: a node, or a keyword argument."""
+
+    @property
+    def span(self) -> ast.Span: ...
+
+
+@dataclass
+class Reporter:
+    """The diagnostics of a project, in the order they were found."""
+
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    def report(
+        self,
+        code: str,
+        message: str,
+        text: ExprText | None,
+        node: Spanned | None = None,
+        hint: str | None = None,
+        location: Location | None = None,
+    ) -> None:
+        """Add a diagnostic at `node` of `text` (the whole text without a node), or at `location`."""
+        if location is None and text is not None:
+            span = node.span if node is not None else ast.Span(0, len(text.text))
+            location = text.location(span.start, span.end)
+        self.diagnostics.append(Diagnostic.make(code, message, location, hint))
+
+
+def arity(function: Function) -> str:
     """How many arguments a function takes, in words."""
-    low, high = signature.min_args, signature.max_args
+    low, high = function.min_args, function.max_args
     if high is None:
         return f"at least {low} arguments"
     if low == high:
@@ -33,7 +62,6 @@ def arity(signature) -> str:
     return f"{low} to {high} arguments"
 
 
-def describe(found: ExprType) -> str:
-    """A type for a message: `a float in s`, `a str`, `null`."""
-    unit = f" in {found.unit}" if found.unit else ""
-    return {"null": "null", "any": "an invalid value", "list": "a list"}.get(found.kind, f"a {found.kind}{unit}")
+def column_names(source: Source) -> list[str]:
+    """The names a row of `source` has: its columns, then its derived columns."""
+    return [*source.columns, *source.derive]

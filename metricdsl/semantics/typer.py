@@ -1,22 +1,45 @@
 """Infer the type and unit of expressions, resolve their names, and report what is wrong.
 
-A mixin of the checker: it needs `report`, `defs`, `model`, `metric_type` and `derived_type`.
+A `Typer` types one expression at a time in a `Scope`; calls are typed by the rules of `calls`, which receive
+the typer. The types of metrics and derived columns named in an expression come from a `Resolver` (the
+checker, which types each definition once and finds cycles).
 """
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from metricdsl.errors import did_you_mean
 from metricdsl.language import ast
-from metricdsl.language.functions import NUMERIC, TEMPORAL, TIME_UNITS
-from metricdsl.semantics.calls import CallTyper
-from metricdsl.semantics.model import ExprType, Ref
-from metricdsl.semantics.scope import ANY, BOOL, Scope, describe
+from metricdsl.language.functions import NUMERIC, TEMPORAL
+from metricdsl.language.units import TIME_UNITS, combine_units
+from metricdsl.semantics import calls
+from metricdsl.semantics.model import ExprType, Model, Ref
+from metricdsl.semantics.scope import Reporter, Scope, column_names
+from metricdsl.semantics.types import ANY, BOOL, describe, unify
+from metricdsl.spec.definitions import Definitions, ExprText
 
 COMPARISONS = {"==", "!=", "<", "<=", ">", ">="}
+Via = tuple[ExprText, ast.Expr]  # the expression that names a definition, where a cycle through it is reported
 
 
-class ExpressionTyper(CallTyper):
-    """Typing of expressions, for `check._Checker`."""
+class Resolver(Protocol):
+    """The types of the metrics and derived columns of the project, each typed once."""
+
+    def metric_type(self, name: str, via: Via | None = None) -> ExprType: ...
+
+    def derived_type(self, source: str, name: str, via: Via | None = None) -> ExprType: ...
+
+
+class Typer:
+    """Types expressions of the project `definitions`: records each node's type and each name's meaning in
+    `model`, and reports what is wrong to `reporter`."""
+
+    def __init__(self, definitions: Definitions, model: Model, reporter: Reporter, resolver: Resolver) -> None:
+        self.defs = definitions
+        self.model = model
+        self.reporter = reporter
+        self.resolver = resolver
 
     # -- expressions ------------------------------------------------------------------------------
 
@@ -28,7 +51,7 @@ class ExpressionTyper(CallTyper):
     def expect_bool(self, node: ast.Expr, scope: Scope, what: str) -> None:
         found = self.infer(node, scope)
         if found.kind not in ("bool", "null", "any"):
-            self.report("MD204", f"{what} must be true or false, not {describe(found)}", scope.text, node)
+            self.reporter.report("MD204", f"{what} must be true or false, not {describe(found)}", scope.text, node)
 
     def _infer(self, node: ast.Expr, scope: Scope) -> ExprType:
         match node:
@@ -48,14 +71,14 @@ class ExpressionTyper(CallTyper):
                 return self.name(node, scope)
             case ast.ListOf(items=items):
                 kinds = [self.infer(item, scope) for item in items]
-                return ExprType("list", _unify(kinds).kind if kinds else "null")
+                return ExprType("list", unify(kinds).kind if kinds else "null")
             case ast.Unary(op="not", operand=operand):
                 self.expect_bool(operand, scope, "the operand of `not`")
                 return BOOL
             case ast.Unary(operand=operand):
                 found = self.infer(operand, scope)
                 if found.kind not in NUMERIC | {"duration", "null", "any"}:
-                    self.report("MD204", f"cannot negate {describe(found)}", scope.text, node)
+                    self.reporter.report("MD204", f"cannot negate {describe(found)}", scope.text, node)
                     return ANY
                 return found
             case ast.Binary(op=op) if op in ("and", "or"):
@@ -79,14 +102,14 @@ class ExpressionTyper(CallTyper):
                 return BOOL
             case ast.Case(whens=whens, otherwise=otherwise):
                 values = []
-                for condition, value in whens:
+                for condition, branch in whens:
                     self.expect_bool(condition, scope, "a `when` condition")
-                    values.append(self.infer(value, scope))
+                    values.append(self.infer(branch, scope))
                 if otherwise is not None:
                     values.append(self.infer(otherwise, scope))
                 return self.unify_or_report(values, node, scope)
             case ast.Call():
-                return self.call(node, scope)
+                return calls.call_type(self, node, scope)
         raise AssertionError(f"unhandled node {node!r}")
 
     def name(self, node: ast.Name, scope: Scope) -> ExprType:
@@ -96,9 +119,9 @@ class ExpressionTyper(CallTyper):
         if scope.mode == "metric":
             if node.name in self.defs.metrics:
                 self.model.refs[id(node)] = Ref("metric", node.name)
-                return self.metric_type(node.name, (scope.text, node))
+                return self.resolver.metric_type(node.name, (scope.text, node))
             if source is not None and (node.name in source.columns or node.name in source.derive):
-                self.report(
+                self.reporter.report(
                     "MD208",
                     f"{scope.owner} uses column `{node.name}` outside an aggregate",
                     scope.text,
@@ -106,8 +129,8 @@ class ExpressionTyper(CallTyper):
                     f"aggregate it, as in `mean({node.name})` or `share({node.name})`",
                 )
                 return ANY
-            hint = did_you_mean(node.name, [*self.defs.metrics, *(self.column_names(scope.source) if source else [])])
-            self.report("MD201", f"unknown metric `{node.name}`", scope.text, node, hint)
+            hint = did_you_mean(node.name, [*self.defs.metrics, *(column_names(source) if source else [])])
+            self.reporter.report("MD201", f"unknown metric `{node.name}`", scope.text, node, hint)
             return ANY
         assert source is not None
         if node.name in source.columns:
@@ -116,9 +139,9 @@ class ExpressionTyper(CallTyper):
             return ExprType(column.type, column.unit)
         if node.name in source.derive:
             self.model.refs[id(node)] = Ref("derived", node.name, source.name)
-            return self.derived_type(source.name, node.name, (scope.text, node))
+            return self.resolver.derived_type(source.name, node.name, (scope.text, node))
         if node.name in self.defs.metrics:
-            self.report(
+            self.reporter.report(
                 "MD209",
                 f"metric `{node.name}` used in a row-level expression of {scope.owner}",
                 scope.text,
@@ -126,12 +149,12 @@ class ExpressionTyper(CallTyper):
                 "metrics are per group; use columns here",
             )
             return ANY
-        self.report(
+        self.reporter.report(
             "MD201",
             f"unknown column `{node.name}` in source `{source.name}`",
             scope.text,
             node,
-            did_you_mean(node.name, self.column_names(source.name)),
+            did_you_mean(node.name, column_names(source)),
         )
         return ANY
 
@@ -139,13 +162,15 @@ class ExpressionTyper(CallTyper):
         """In a rule or threshold, a name is a metric, or a dimension (a column of a source)."""
         if node.name in self.defs.metrics:
             self.model.refs[id(node)] = Ref("metric", node.name)
-            return self.metric_type(node.name)
+            return self.resolver.metric_type(node.name)
         for source in self.defs.sources.values():
             if node.name in source.columns:
                 self.model.refs[id(node)] = Ref("dimension", node.name)
                 return ExprType(source.columns[node.name].type)
         known = [*self.defs.metrics, *(c for s in self.defs.sources.values() for c in s.columns)]
-        self.report("MD201", f"unknown metric or dimension `{node.name}`", scope.text, node, did_you_mean(node.name, known))
+        self.reporter.report(
+            "MD201", f"unknown metric or dimension `{node.name}`", scope.text, node, did_you_mean(node.name, known)
+        )
         return ANY
 
     def binary(self, node: ast.Binary, scope: Scope) -> ExprType:
@@ -171,7 +196,7 @@ class ExpressionTyper(CallTyper):
                 if isinstance(duration, ast.Duration) and self.types_of(other).unit in TIME_UNITS:
                     self.model.duration_units[id(duration)] = TIME_UNITS[self.types_of(other).unit or "s"]
                 else:
-                    self.report(
+                    self.reporter.report(
                         "MD204",
                         f"cannot apply `{node.op}` to a duration here",
                         scope.text,
@@ -180,8 +205,10 @@ class ExpressionTyper(CallTyper):
                     )
                     return ANY
             kind = "float" if node.op == "/" or "float" in kinds or "duration" in kinds else "int"
-            return ExprType(kind, _combine_units(node.op, left.unit, right.unit))
-        self.report("MD204", f"cannot apply `{node.op}` to {describe(left)} and {describe(right)}", scope.text, node)
+            return ExprType(kind, combine_units(node.op, left.unit, right.unit))
+        self.reporter.report(
+            "MD204", f"cannot apply `{node.op}` to {describe(left)} and {describe(right)}", scope.text, node
+        )
         return ANY
 
     def types_of(self, node: ast.Expr) -> ExprType:
@@ -204,7 +231,7 @@ class ExpressionTyper(CallTyper):
                 self.model.duration_units[id(duration_node)] = TIME_UNITS[number.unit]
                 return number
             unit = f"in {number.unit}" if number.unit else "without a time unit"
-            self.report(
+            self.reporter.report(
                 "MD205",
                 f"cannot {verb} a duration and a number {unit}",
                 scope.text,
@@ -214,7 +241,7 @@ class ExpressionTyper(CallTyper):
             return ANY
         if kinds <= TEMPORAL or len(kinds) == 1:
             return left if left.kind == right.kind else ExprType("datetime")
-        self.report("MD204", f"cannot {verb} {describe(left)} and {describe(right)}", scope.text, right_node)
+        self.reporter.report("MD204", f"cannot {verb} {describe(left)} and {describe(right)}", scope.text, right_node)
         return ANY
 
     def units(
@@ -226,7 +253,7 @@ class ExpressionTyper(CallTyper):
         for quantity, literal in ((left, right_node), (right, left_node)):
             if isinstance(literal, ast.Number):
                 if quantity.unit in TIME_UNITS and literal.value != 0:
-                    self.report(
+                    self.reporter.report(
                         "MD206",
                         f"bare number {literal.value} used with a quantity in {quantity.unit}",
                         scope.text,
@@ -235,7 +262,7 @@ class ExpressionTyper(CallTyper):
                     )
                 return ExprType(kind, quantity.unit)
         if left.unit and right.unit:
-            self.report(
+            self.reporter.report(
                 "MD205",
                 f"cannot {verb} {left.unit} and {right.unit}",
                 scope.text,
@@ -245,33 +272,9 @@ class ExpressionTyper(CallTyper):
         return ExprType(kind, left.unit or right.unit)
 
     def unify_or_report(self, types: list[ExprType], node: ast.Expr, scope: Scope) -> ExprType:
-        result = _unify(types)
+        result = unify(types)
         if result is ANY and not any(t.kind == "any" for t in types):
-            self.report("MD204", "the branches have different types: " + ", ".join(map(describe, types)), scope.text, node)
+            self.reporter.report(
+                "MD204", "the branches have different types: " + ", ".join(map(describe, types)), scope.text, node
+            )
         return result
-
-
-def _unify(types: list[ExprType]) -> ExprType:
-    known = [t for t in types if t.kind not in ("null", "any")]
-    if not known:
-        return types[0] if types else ExprType("null")
-    kinds = {t.kind for t in known}
-    if len(kinds) == 1:
-        return known[0]
-    if kinds <= NUMERIC:
-        return ExprType("float", known[0].unit)
-    if kinds <= TEMPORAL:
-        return ExprType("datetime")
-    return ANY
-
-
-def _combine_units(op: str, left: str | None, right: str | None) -> str | None:
-    if op == "%":
-        return left
-    if op == "*":
-        return left if right is None else right if left is None else f"{left}*{right}"
-    if left == right:
-        return None
-    if right is None:
-        return left
-    return f"{left or 1}/{right}"

@@ -14,14 +14,20 @@ import functools
 import operator
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import polars as pl
 
-from metricdsl.engine import stats
-from metricdsl.engine.columns import TIME_COLUMN, hidden, window_column
+from metricdsl.engine.columns import TIME_COLUMN, window_column
+from metricdsl.engine.polars import functions as translations
+from metricdsl.engine.polars.dtypes import DTYPES
+from metricdsl.engine.polars.functions import safe_divide
 from metricdsl.language import ast
-from metricdsl.language.functions import AGGREGATES, PERCENTILES, RULE_FUNCTIONS, WINDOWS
+from metricdsl.language.functions import FUNCTIONS, WINDOWS, Kind
 from metricdsl.semantics.model import Model
+
+if TYPE_CHECKING:
+    from polars.expr.whenthen import ChainedThen, Then
 
 ARITHMETIC: dict[str, Callable[[pl.Expr, pl.Expr], pl.Expr]] = {
     "+": operator.add,
@@ -38,21 +44,6 @@ COMPARISONS: dict[str, Callable[[pl.Expr, pl.Expr], pl.Expr]] = {
     "and": operator.and_,
     "or": operator.or_,
 }
-SCALARS: dict[str, Callable[..., pl.Expr]] = {
-    "coalesce": lambda *args: pl.coalesce(*args),
-    "abs": lambda x: x.abs(),
-    "round": lambda x, digits=pl.lit(0): x.round(_literal_int(digits)),
-    "lower": lambda s: s.str.to_lowercase(),
-    "upper": lambda s: s.str.to_uppercase(),
-    "contains": lambda s, part: s.str.contains(part, literal=True),
-    "starts_with": lambda s, prefix: s.str.starts_with(prefix),
-    "hour": lambda t: t.dt.hour().cast(pl.Int64),
-    "weekday": lambda t: t.dt.weekday().cast(pl.Int64),
-    "date": lambda t: t.dt.date(),
-    "days_between": lambda a, b: (b.dt.date() - a.dt.date()).dt.total_days().cast(pl.Int64),
-    "least": lambda *args: pl.min_horizontal(*args),
-    "greatest": lambda *args: pl.max_horizontal(*args),
-}
 
 
 def _reads_rows(node: ast.Expr) -> bool:
@@ -60,32 +51,10 @@ def _reads_rows(node: ast.Expr) -> bool:
     return any(isinstance(n, ast.Name) or (isinstance(n, ast.Call) and n.func in WINDOWS) for n in ast.walk(node))
 
 
-def _literal_int(expr: pl.Expr) -> int:
-    return int(pl.select(expr).item())
-
-
-def safe_divide(numerator: pl.Expr, denominator: pl.Expr, op: str = "/") -> pl.Expr:
-    """`numerator / denominator` (or `%`), null when the denominator is zero or null."""
-    result = numerator / denominator if op == "/" else numerator % denominator
-    return pl.when(denominator != 0).then(result)
-
-
 def rule_function(func: str, argument: ast.Expr) -> pl.Expr:
     """A rule function over the graded table, whose hidden columns hold each metric's previous value,
-    number of observations, standard error and interval (see `grade.py`)."""
-    if func == "significant":
-        assert isinstance(argument, ast.Call) and isinstance(argument.args[0], ast.Name)
-        m = argument.args[0].name
-        return stats.significant_change(
-            pl.col(m), pl.col(hidden("se", m)), pl.col(hidden("prev", m)), pl.col(hidden("prev_se", m))
-        )
-    assert isinstance(argument, ast.Name)
-    m = argument.name
-    previous = pl.col(hidden("prev", m))
-    if func in ("change", "pct_change"):
-        change = pl.col(m) - previous
-        return change if func == "change" else safe_divide(change, previous.abs())
-    return previous if func == "prev" else pl.col(hidden(func, m))  # n, ci_low, ci_high
+    number of observations, standard error and interval (see `grading/grader.py`)."""
+    return translations.RULE_FUNCTIONS[func](argument)
 
 
 @dataclass
@@ -146,28 +115,36 @@ class Compiler:
             case ast.In(operand=operand, items=items, negated=negated):
                 return self.membership(self.expr(operand), items, negated)
             case ast.Between(operand=operand, low=low, high=high):
-                value, lowest, highest = (self.expr(part) for part in (operand, low, high))
-                unknown = pl.any_horizontal(value.is_null(), lowest.is_null(), highest.is_null())
-                return pl.when(unknown).then(None).otherwise((value >= lowest) & (value <= highest))
+                tested, lowest, highest = (self.expr(part) for part in (operand, low, high))
+                unknown = pl.any_horizontal(tested.is_null(), lowest.is_null(), highest.is_null())
+                return pl.when(unknown).then(None).otherwise((tested >= lowest) & (tested <= highest))
             case ast.IsNull(operand=operand, negated=negated):
                 inner = self.expr(operand)
                 return inner.is_not_null() if negated else inner.is_null()
             case ast.Case(whens=whens, otherwise=otherwise):
-                (first, value), *rest = whens
-                chain = pl.when(self.expr(first)).then(self.expr(value))
-                for condition, value in rest:
-                    chain = chain.when(self.expr(condition)).then(self.expr(value))
+                (first, branch), *rest = whens
+                chain: Then | ChainedThen = pl.when(self.expr(first)).then(self.expr(branch))
+                for condition, branch in rest:
+                    chain = chain.when(self.expr(condition)).then(self.expr(branch))
                 return chain.otherwise(self.expr(otherwise) if otherwise is not None else pl.lit(None))
-            case ast.Call(func=func) if func in AGGREGATES:
-                return pl.col(self.aggregate_columns[id(node)])
-            case ast.Call(func=func) if func in WINDOWS:
-                return pl.col(self.window_columns[id(node)])
-            case ast.Call(func=func, args=(argument,)) if func in RULE_FUNCTIONS:
-                return rule_function(func, argument)
-            case ast.Call(func=func, args=args, keywords=keywords):
-                kwargs = {k.name: self.expr(k.value) for k in keywords}
-                return SCALARS[func](*(self.expr(a) for a in args), **kwargs)
+            case ast.Call():
+                return self.call(node)
         raise AssertionError(f"unhandled node {node!r}")
+
+    def call(self, node: ast.Call) -> pl.Expr:
+        """An aggregate or a window by its hidden column, a rule function over the graded table, or a scalar
+        function of its compiled arguments."""
+        function = FUNCTIONS[node.func]
+        match function.kind:
+            case Kind.AGGREGATE:
+                return pl.col(self.aggregate_columns[id(node)])
+            case Kind.WINDOW:
+                return pl.col(self.window_columns[id(node)])
+            case Kind.RULE:
+                return rule_function(node.func, node.args[0])
+            case Kind.SCALAR:
+                keywords = {k.name: self.expr(k.value) for k in node.keywords}
+                return translations.SCALARS[node.func](function.bind([self.expr(a) for a in node.args], keywords))
 
     def name(self, node: ast.Name) -> pl.Expr:
         ref = self.model.refs[id(node)]
@@ -177,7 +154,7 @@ class Compiler:
     def membership(self, value: pl.Expr, items: ast.ListOf, negated: bool) -> pl.Expr:
         literals = [i for i in items.items if isinstance(i, (ast.Number, ast.String, ast.Bool))]
         if len(literals) == len(items.items):
-            values = [i.value for i in literals]  # type: ignore[union-attr]
+            values = [i.value for i in literals]
             if any(isinstance(i, ast.Number) for i in literals):  # ints and floats compare as floats
                 value, values = value.cast(pl.Float64), [float(v) for v in values]
             found = value.is_in(values)
@@ -208,31 +185,15 @@ class Compiler:
         def masked(value: pl.Expr) -> pl.Expr:
             return value if keep is None else pl.when(keep).then(value)
 
-        if node.func == "count" and not node.args:
-            value = pl.len() if keep is None else keep.fill_null(False).sum()
-            value = value.cast(pl.Int64)
-            return [value.alias(aggregate.column), value.alias(aggregate.n_column)]
+        if not node.args:  # count(): the rows
+            rows = (pl.len() if keep is None else keep.fill_null(False).sum()).cast(pl.Int64)
+            return [rows.alias(aggregate.column), rows.alias(aggregate.n_column)]
         argument = self.expr(node.args[0])
-        if self.model.type_of(node.args[0]).kind == "bool" and node.func not in ("count", "count_distinct"):
-            argument = argument.cast(pl.Int64 if node.func in ("sum", "min", "max") else pl.Float64)
+        if self.model.type_of(node.args[0]).kind == "bool":  # a condition: 1 when true, in the aggregate's type
+            argument = argument.cast(DTYPES[self.model.type_of(node).kind])
         value_in = masked(argument)
         n = value_in.count().cast(pl.Int64)
-        func = node.func
-        if func == "count":
-            value = n
-        elif func == "count_distinct":
-            value = value_in.drop_nulls().n_unique().cast(pl.Int64)
-        elif func == "sum":
-            value = pl.when(n > 0).then(value_in.sum())
-        elif func in ("mean", "share"):
-            value = value_in.mean()
-        elif func in PERCENTILES or func == "quantile":
-            q = PERCENTILES.get(func) or node.args[1].value  # type: ignore[union-attr]
-            value = value_in.quantile(q, interpolation="linear")
-        elif func == "stddev":
-            value = value_in.std(ddof=1)
-        else:
-            value = getattr(value_in, func)()
+        value = translations.AGGREGATES[node.func](value_in, node)
         spread = [value_in.std(ddof=1).alias(aggregate.sd_column)] if aggregate.sd_column else []
         return [value.alias(aggregate.column), n.alias(aggregate.n_column), *spread]
 
@@ -252,26 +213,27 @@ class Compiler:
             target = call.args[0].name  # type: ignore[union-attr]
             mine, theirs = self.window_keys(call, source, target)
             key_names = [f"{column}_key{i}" for i in range(len(mine))]
-            frame = frame.with_columns(*(key.alias(name) for key, name in zip(mine, key_names)))
+            frame = frame.with_columns(*(key.alias(name) for key, name in zip(mine, key_names, strict=True)))
             other = self.source_frame(target, [call.where] if call.where is not None else [], scan)
             if call.where is not None:
                 other = other.filter(self.expr(call.where))
             other = (
                 other.select(
-                    *(key.alias(name) for key, name in zip(theirs, key_names)),
+                    *(key.alias(name) for key, name in zip(theirs, key_names, strict=True)),
                     self.column(target, spec[target].time or "").cast(pl.Datetime("us")).alias(column),
                 )
                 .drop_nulls()
                 .sort(column)
             )
-            forward = call.func == "followed_by"
+            strategy = translations.WINDOWS[call.func]
+            forward = strategy == "forward"
             frame = frame.join_asof(
                 other,
                 left_on=TIME_COLUMN,
                 right_on=column,
                 by_left=key_names,
                 by_right=key_names,
-                strategy="forward" if forward else "backward",
+                strategy=strategy,
                 allow_exact_matches=False,
                 check_sortedness=False,
             )

@@ -58,8 +58,8 @@ def _aggregates_by_source(model: Model, compiler: Compiler, order: list[str], sp
             if isinstance(node, ast.Call) and node.func in AGGREGATES and checked.source is not None:
                 column = aggregate_column(len(compiler.aggregate_columns))
                 compiler.aggregate_columns[id(node)] = column
-                counts = node.func in ("count", "count_distinct")
-                sd = f"{column}_sd" if spread and node.func == "mean" else None
+                counts = AGGREGATES[node.func].counts
+                sd = f"{column}_sd" if spread and node.func == "mean" else None  # for the interval of a mean
                 plans.setdefault(checked.source, []).append(
                     Aggregate(node, checked.where, column, f"{column}_n", counts, sd)
                 )
