@@ -25,6 +25,16 @@ def aggregate_column(index: int) -> str:
     return f"__agg{index}"
 
 
+def aggregate_part(column: str, part: str) -> str:
+    """A companion of an aggregate's hidden column: its `n` (observations) or, for a mean, its `sd`."""
+    return f"{column}_{part}"
+
+
+def interval_column(metric: str, part: str) -> str:
+    """A column `eval --with-ci` shows beside a metric: its `n`, `ci_low` or `ci_high`."""
+    return f"{metric}_{part}"
+
+
 def window_column(index: int) -> str:
     """The hidden column of the `index`-th window call of a request."""
     return f"__window{index}"

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from metricdsl.engine import stats
+from metricdsl.engine.columns import aggregate_part
 from metricdsl.engine.polars.compiler import Compiler
 from metricdsl.language import ast
 from metricdsl.semantics.model import Model
@@ -33,11 +34,11 @@ def metric_interval(model: Model, compiler: Compiler, name: str) -> MetricInterv
     tree = model.metrics[name].tree
     columns = compiler.aggregate_columns
     if isinstance(tree, ast.Call) and tree.func == "share" and (column := columns.get(id(tree))):
-        p, n = pl.col(column), pl.col(column + "_n")
+        p, n = pl.col(column), pl.col(aggregate_part(column, "n"))
         low, high = stats.wilson_interval(p, n)
         return MetricInterval(stats.share_se(p, n), low, high)
     if isinstance(tree, ast.Call) and tree.func == "mean" and (column := columns.get(id(tree))):
-        mean, sd, n = (pl.col(column + suffix) for suffix in ("", "_sd", "_n"))
+        mean, sd, n = pl.col(column), pl.col(aggregate_part(column, "sd")), pl.col(aggregate_part(column, "n"))
         low, high = stats.mean_interval(mean, sd, n)
         return MetricInterval(stats.mean_se(sd, n), low, high)
     difference = _difference(tree)
@@ -45,7 +46,7 @@ def metric_interval(model: Model, compiler: Compiler, name: str) -> MetricInterv
         scale, first, second = difference
         if (column_a := columns.get(id(first))) and (column_b := columns.get(id(second))):
             p_a, p_b = pl.col(column_a), pl.col(column_b)
-            n = pl.col(column_a + "_n")
+            n = pl.col(aggregate_part(column_a, "n"))
             low, high = stats.difference_interval(p_a, p_b, n, scale)
             return MetricInterval(stats.difference_se(p_a, p_b, n, scale), low, high)
     return None

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from metricdsl.engine.columns import GRAIN_COLUMN, ONE_COLUMN, aggregate_column, hidden
+from metricdsl.engine.columns import GRAIN_COLUMN, ONE_COLUMN, aggregate_column, aggregate_part, hidden, interval_column
 from metricdsl.engine.confidence import metric_interval
 from metricdsl.engine.grains import grain_label, period_start
 from metricdsl.engine.polars.compiler import Aggregate, Compiler
@@ -59,9 +59,9 @@ def _aggregates_by_source(model: Model, compiler: Compiler, order: list[str], sp
                 column = aggregate_column(len(compiler.aggregate_columns))
                 compiler.aggregate_columns[id(node)] = column
                 counts = AGGREGATES[node.func].counts
-                sd = f"{column}_sd" if spread and node.func == "mean" else None  # for the interval of a mean
+                sd = aggregate_part(column, "sd") if spread and node.func == "mean" else None  # for the interval of a mean
                 plans.setdefault(checked.source, []).append(
-                    Aggregate(node, checked.where, column, f"{column}_n", counts, sd)
+                    Aggregate(node, checked.where, column, aggregate_part(column, "n"), counts, sd)
                 )
     return plans
 
@@ -106,7 +106,7 @@ def _metric(model: Model, compiler: Compiler, name: str, apply_min_n: bool) -> l
     checked = model.metrics[name]
     value = compiler.expr(checked.tree)
     counts = [
-        pl.col(compiler.aggregate_columns[id(n)] + "_n")
+        pl.col(aggregate_part(compiler.aggregate_columns[id(n)], "n"))
         for n in ast.walk(checked.tree)
         if isinstance(n, ast.Call) and n.func in AGGREGATES and id(n) in compiler.aggregate_columns
     ]
@@ -142,9 +142,9 @@ def _present(frame: pl.LazyFrame, request: Request, order: list[str]) -> pl.Lazy
         columns.append(pl.col(name))
         if request.with_ci:
             columns += [
-                pl.col(hidden("n", name)).alias(f"{name}_n"),
-                pl.col(hidden("ci_low", name)).alias(f"{name}_ci_low"),
-                pl.col(hidden("ci_high", name)).alias(f"{name}_ci_high"),
+                pl.col(hidden("n", name)).alias(interval_column(name, "n")),
+                pl.col(hidden("ci_low", name)).alias(interval_column(name, "ci_low")),
+                pl.col(hidden("ci_high", name)).alias(interval_column(name, "ci_high")),
             ]
     if request.keep_hidden:
         columns += [pl.col(GRAIN_COLUMN)] if request.grain else []
