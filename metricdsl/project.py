@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Literal, TypedDict
 
 import polars as pl
 
+from metricdsl.engine.columns import interval_column
 from metricdsl.engine.inputs import Data, check_columns, find_bad_value, scan
 from metricdsl.engine.polars.compiler import Compiler
 from metricdsl.engine.polars.query import Request, build_query
@@ -79,16 +80,19 @@ class Project:
             board = self.definitions.dashboards.get(dashboard)
             if board is None:
                 raise RequestError(unknown_name("dashboard", dashboard, self.definitions.dashboards))
-        names = tuple(metrics) if metrics is not None else board.metrics if board else tuple(self.model.metrics)
+        names = (
+            tuple(dict.fromkeys(metrics)) if metrics is not None else board.metrics if board else tuple(self.model.metrics)
+        )
         for name in names:
             if name not in self.model.metrics:
                 raise RequestError(unknown_name("metric", name, self.model.metrics))
-        dimensions = tuple(by) or (board.by if board else ())
+        dimensions = tuple(dict.fromkeys(by)) or (board.by if board else ())
         grain = grain or (board.grain if board else None)
         if grain is not None and grain not in GRAINS:
             raise RequestError(unknown_name("grain", grain, GRAINS))
         request = Request(names, dimensions, grain, apply_min_n, with_ci, keep_hidden)
         self._check_request(request)
+        _check_shown_columns(request)
         return request
 
     def _check_request(self, request: Request) -> None:
@@ -214,6 +218,27 @@ class Project:
         for name, frame in scans.items():
             check_columns(self.definitions.sources[name], frame, inputs[name], compiler.columns_read.get(name, set()))
         return query, compiler
+
+
+def _check_shown_columns(request: Request) -> None:
+    """Raise `RequestError` when two columns of the request's table would have one name: a metric named as a
+    dimension or as the grain, or as another metric's `--with-ci` column (`x_n` beside `x`)."""
+    roles: dict[str, str] = {}
+    shown = [
+        *((d, "a dimension") for d in request.by),
+        *(((request.grain, "the grain"),) if request.grain else ()),
+        *((m, "a metric") for m in request.metrics),
+    ]
+    if request.with_ci:
+        shown += [
+            (interval_column(m, part), f"the {part} of `{m}`")
+            for m in request.metrics
+            for part in ("n", "ci_low", "ci_high")
+        ]
+    for name, role in shown:
+        if name in roles:
+            raise RequestError(f"`{name}` would be both {roles[name]} and {role} in one table: rename one of them")
+        roles[name] = role
 
 
 def load(paths: str | Path | Iterable[str | Path]) -> Project:

@@ -125,6 +125,12 @@ def test_project_check_gives_findings_with_their_messages(project):
     assert all(f.message == message(f) for f in found)
 
 
+def test_a_value_holding_braces_is_not_filled_in_as_a_placeholder(project):
+    data = {"calls": calls(("{asa}", 0, 20.0, True), ("{asa}", 1, 30.0, True))}
+    fired = [f for f in project.check(data, dashboard="board") if f.name == "slower"]
+    assert [f.message for f in fired] == ["{asa}: waits +50.0% to 30.0s"]
+
+
 def test_for_n_periods_needs_consecutive_periods(project):
     graded = project.grade(
         {
@@ -290,7 +296,7 @@ tests:
     scorecard: card
     given: {calls: [{team: a, wait_s: 45, ok: true, started_at: 2026-01-05T09:00:00},
                     {team: a, wait_s: 45, ok: true, started_at: 2026-01-05T09:00:00}]}
-    expect: [{team: a, asa.status: warn, card.score: 81.25}]
+    expect: [{team: a, asa.status: warn, card.score: 81.25, card.asa.points: 25}]
     findings: [asa]
   - name: wrong
     by: [team]

@@ -1,10 +1,14 @@
 """Every column name the engine and grading add to a table, in one place.
 
-Hidden columns start with `__`, which is why names starting with or containing `__` are reserved in
-specs: a user's column or metric can never collide with them. Graded columns are `<name>__<part>`.
+Hidden columns start with `__` and graded columns are `<name>__<part>`, which is why names containing `__`
+are reserved in specs (`metricdsl.spec.definitions.RESERVED`): a user's column or metric cannot collide with
+them. The columns a request shows (dimensions, the grain's label, metrics and their `--with-ci` columns) are
+checked for clashes by the request itself (`metricdsl.project.Project.request`).
 """
 
 from __future__ import annotations
+
+from metricdsl.spec.definitions import RESERVED
 
 GRAIN_COLUMN = "__grain"  # the start of each row's period
 TIME_COLUMN = "__time"  # a source's time column, as a datetime, while windows are computed
@@ -15,8 +19,14 @@ LABEL = "__label"  # a period's readable label, while findings are built
 LAYOUT, RECORDED = "__layout", "__recorded_at"  # a history row's grain and dimensions, and when it was written
 
 
+# The hidden columns of a metric: observations, standard error, interval, and the previous period's value and
+# standard error. `__<part>_<metric>` is unambiguous only while no part is another part followed by `_`
+# (`prev_se` would make `prev` of `se_x` and `prev_se` of `x` one column), which a test keeps true.
+HIDDEN_PARTS = ("n", "se", "ci_low", "ci_high", "prev", "prevse")
+
+
 def hidden(part: str, metric: str) -> str:
-    """The name of a hidden column of a metric: its `n`, `se`, `ci_low`, `ci_high`, `prev`, `prev_se`."""
+    """The name of the hidden column `part` (one of `HIDDEN_PARTS`) of a metric."""
     return f"__{part}_{metric}"
 
 
@@ -49,3 +59,8 @@ def graded_column(name: str, part: str) -> str:
 def points_column(scorecard: str, metric: str) -> str:
     """The points an item of a scorecard contributes."""
     return f"{scorecard}__{metric}__points"
+
+
+def dotted_column(path: str) -> str:
+    """The graded column a spec test names with dots: `nps.status`, `card.score`, `card.nps.points`."""
+    return RESERVED.join(path.split("."))

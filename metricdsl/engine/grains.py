@@ -10,8 +10,10 @@ import datetime
 
 import polars as pl
 
+from metricdsl.spec.definitions import GRAINS
+
 # Each grain's length as a Polars duration string: periods start at `truncate(EVERY[grain])`.
-GRAIN_EVERY = {"day": "1d", "week": "1w", "month": "1mo", "quarter": "1q", "year": "1y"}
+GRAIN_EVERY = dict(zip(GRAINS, ("1d", "1w", "1mo", "1q", "1y"), strict=True))
 _A_MONDAY = datetime.date(1970, 1, 5)
 
 

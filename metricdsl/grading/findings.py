@@ -56,7 +56,7 @@ class Finding:
     label: str | None  # a target's metric label
     threshold: str | None  # the threshold a target's value is past (`> 60s`)
     n: int | None
-    ci: tuple[float | None, float | None] | None  # (low, high) of the metric's 95 % interval
+    ci: list[float | None] | None  # [low, high] of the metric's 95 % interval
     template: str | None  # a rule's message, with its `{placeholders}`
     placeholders: tuple[Placeholder, ...]  # their values, in the order of the template
     file: str | None
@@ -182,9 +182,9 @@ def _line(location: Location | None) -> int | None:
     return location.line if location else None
 
 
-def _interval(row: Row, metric: str) -> tuple[float | None, float | None] | None:
+def _interval(row: Row, metric: str) -> list[float | None] | None:
     low, high = row.get(hidden("ci_low", metric)), row.get(hidden("ci_high", metric))
-    return None if low is None and high is None else (low, high)
+    return None if low is None and high is None else [low, high]
 
 
 def _placeholder(model: Model, text: str, tree: ast.Expr, value: object) -> Placeholder:

@@ -45,7 +45,8 @@ def graded_table(
     past: pl.DataFrame | None = None,
 ) -> Graded:
     """Grade `table` (with hidden columns), joined with `past` rows of the same layout if given."""
-    metrics = tuple(m for m in model.metrics if m in table.columns)
+    shown = set(table.columns) - {*by, grain}  # a column named like a metric may be a dimension instead
+    metrics = tuple(m for m in model.metrics if m in shown)
     frame = table.with_columns(_group_key(by), pl.lit(True).alias(CURRENT))
     if past is not None and grain:
         frame = _with_past(frame, past)
@@ -53,7 +54,7 @@ def graded_table(
         frame = _with_previous(frame, metrics, grain)
     else:
         frame = frame.with_columns(
-            *(pl.lit(None, dtype=pl.Float64).alias(hidden(part, m)) for m in metrics for part in ("prev", "prev_se"))
+            *(pl.lit(None, dtype=pl.Float64).alias(hidden(part, m)) for m in metrics for part in ("prev", "prevse"))
         )
     skipped: dict[str, str] = {}
     dimensions = {r.name for r in model.refs.values() if r.kind == "dimension"}
@@ -119,7 +120,7 @@ def _with_previous(frame: pl.DataFrame, metrics: tuple[str, ...], grain: str) ->
         GROUP,
         next_period(pl.col(GRAIN_COLUMN), grain).alias(NEXT),
         *(pl.col(m).alias(hidden("prev", m)) for m in metrics),
-        *(pl.col(hidden("se", m)).alias(hidden("prev_se", m)) for m in metrics),
+        *(pl.col(hidden("se", m)).alias(hidden("prevse", m)) for m in metrics),
     )
     joined = frame.join(previous, left_on=[GROUP, GRAIN_COLUMN], right_on=[GROUP, NEXT], how="left", nulls_equal=True)
     return joined.with_columns(period_number(pl.col(GRAIN_COLUMN), grain).alias(PERIOD))

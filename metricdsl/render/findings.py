@@ -6,6 +6,7 @@ JSON follows the stable schema `metricdsl-findings/1` (see the README).
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from typing import TypedDict
 
@@ -15,6 +16,7 @@ from metricdsl.grading.findings import Finding, Group, Period, Placeholder, Repo
 from metricdsl.render import markdown, tables
 from metricdsl.render.github import Level, command
 from metricdsl.render.values import format_count, format_percent_change, format_signed, format_value
+from metricdsl.spec.definitions import PLACEHOLDER
 
 SCHEMA_ID = "metricdsl-findings/1"
 FORMATS = ("text", "json", "markdown", "github")
@@ -29,10 +31,16 @@ def render(report: Report, output_format: str) -> str:
 def message(finding: Finding) -> str:
     """A finding's message: a rule's own, with its placeholders formatted; for a target, what it missed."""
     if finding.kind == "rule":
-        text = finding.template if finding.template is not None else finding.name
-        for placeholder in finding.placeholders:
-            text = text.replace("{" + placeholder.text + "}", placeholder_text(placeholder), 1)
-        return text
+        if finding.template is None:
+            return finding.name
+        # One pass over the template, so that a value holding `{...}` (a team's name) is not filled in itself.
+        values = iter(finding.placeholders)
+
+        def fill(match: re.Match[str]) -> str:
+            placeholder = next(values, None)
+            return placeholder_text(placeholder) if placeholder is not None else match.group(0)
+
+        return PLACEHOLDER.sub(fill, finding.template)
     where = _where(finding.group)
     return (
         f"{where + ': ' if where else ''}{finding.label or finding.name} is {format_value(finding.value, finding.unit)}, "
@@ -188,7 +196,7 @@ def finding_json(f: Finding) -> FindingJson:
         "value": f.value,
         "threshold": f.threshold,
         "n": f.n,
-        "ci": list(f.ci) if f.ci is not None else None,
+        "ci": f.ci,
         "message": message(f),
         "file": f.file,
         "line": f.line,

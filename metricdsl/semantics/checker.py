@@ -5,8 +5,6 @@
 
 from __future__ import annotations
 
-import re
-
 from metricdsl.errors import Diagnostic, did_you_mean
 from metricdsl.language import ast
 from metricdsl.language.functions import AGGREGATES, TEMPORAL, WINDOWS
@@ -23,7 +21,7 @@ from metricdsl.semantics.model import (
 from metricdsl.semantics.scope import Reporter, Scope, column_names
 from metricdsl.semantics.typer import Typer, Via
 from metricdsl.semantics.types import ANY
-from metricdsl.spec.definitions import Dashboard, Definitions, ExprText, Rule, Target
+from metricdsl.spec.definitions import PLACEHOLDER, Dashboard, Definitions, ExprText, Rule, Target
 
 
 def check(definitions: Definitions) -> tuple[Model, list[Diagnostic]]:
@@ -155,7 +153,7 @@ class _Checker:
         when = self.condition(rule.when, f"rule `{rule.name}`")
         placeholders = []
         message = rule.message
-        for match in re.finditer(r"\{([^{}]*)\}", message.text if message else ""):
+        for match in PLACEHOLDER.finditer(message.text if message else ""):
             assert message is not None
             start, end = match.span(1)
             text = ExprText(match.group(1), message.file, message.offsets[start : end + 1])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeAlias
@@ -139,6 +140,10 @@ class Target:
     base: Thresholds
     overrides: tuple[Thresholds, ...] = ()
     location: Location | None = None
+
+
+# A `{expression}` in a rule's message: the expression is checked, its value formatted in the message.
+PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 
 
 @dataclass(frozen=True)

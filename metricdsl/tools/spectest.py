@@ -9,7 +9,7 @@ from typing import Any
 
 import polars as pl
 
-from metricdsl.engine.columns import graded_column
+from metricdsl.engine.columns import dotted_column
 from metricdsl.engine.polars.dtypes import DTYPES
 from metricdsl.errors import DataError, RequestError
 from metricdsl.grading.findings import findings
@@ -83,7 +83,7 @@ def run_test(project: Project, test: SpecTest) -> Outcome:
 def _graded_rows(graded: Graded, keys: list[str], names: list[str]) -> list[Row]:
     """Per group: `metric.status` from the target statuses and `scorecard.score` from the scores."""
     table = graded.table.with_columns(period_label(graded).alias(graded.grain)) if graded.grain else graded.table
-    columns = {name: graded_column(*name.split(".", 1)) for name in names}
+    columns = {name: dotted_column(name) for name in names}
     missing = [name for name, column in columns.items() if column not in table.columns]
     if missing:
         raise RequestError(

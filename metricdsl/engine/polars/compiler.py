@@ -98,7 +98,7 @@ class Compiler:
                 per_unit = self.model.duration_units.get(id(node))
                 if per_unit is not None:
                     return pl.lit(seconds / per_unit, dtype=pl.Float64)
-                return pl.lit(datetime.timedelta(seconds=seconds), dtype=pl.Duration("us"))
+                return pl.lit(datetime.timedelta(seconds=seconds), dtype=DTYPES["duration"])
             case ast.Date(value=value):
                 return pl.lit(value, dtype=pl.Date)
             case ast.Name():
@@ -207,7 +207,7 @@ class Compiler:
             return frame
         spec = self.model.definitions.sources
         time = self.column(source, spec[source].time or "")
-        frame = frame.with_columns(time.cast(pl.Datetime("us")).alias(TIME_COLUMN)).sort(TIME_COLUMN)
+        frame = frame.with_columns(time.cast(DTYPES["datetime"]).alias(TIME_COLUMN)).sort(TIME_COLUMN)
         for call in windows:
             column = self.window_columns.setdefault(id(call), window_column(len(self.window_columns)))
             target = call.args[0].name  # type: ignore[union-attr]
@@ -220,7 +220,7 @@ class Compiler:
             other = (
                 other.select(
                     *(key.alias(name) for key, name in zip(theirs, key_names, strict=True)),
-                    self.column(target, spec[target].time or "").cast(pl.Datetime("us")).alias(column),
+                    self.column(target, spec[target].time or "").cast(DTYPES["datetime"]).alias(column),
                 )
                 .drop_nulls()
                 .sort(column)

@@ -101,7 +101,7 @@ def _significant(argument: ast.Expr) -> pl.Expr:
     assert isinstance(argument, ast.Call), argument  # change(m) or pct_change(m): the checker made sure
     m = _metric(argument.args[0])
     return stats.significant_change(
-        pl.col(m), pl.col(hidden("se", m)), pl.col(hidden("prev", m)), pl.col(hidden("prev_se", m))
+        pl.col(m), pl.col(hidden("se", m)), pl.col(hidden("prev", m)), pl.col(hidden("prevse", m))
     )
 
 
