@@ -144,6 +144,17 @@ metrics:
   hold_p75: {expr: p75(hold)}
   support_share: {expr: 'share(ends_with(queue, "support"))'}
   with_a_queue: {expr: 'count(where ends_with(queue, ""))'}
+  null_suffix: {expr: 'count(where ends_with(null, "x"))'}
+  null_lower: {expr: 'count(where lower(null) == "a")'}
+  null_weekday: {expr: count(where weekday(null) == 1)}
+  null_hour: {expr: count(where hour(null) == 1)}
+  null_days: {expr: 'count(where days_between(null, at) > 1)'}
+  null_date: {expr: count(where date(null) is null)}
+  null_abs: {expr: mean(abs(null))}
+  null_round: {expr: mean(round(null))}
+  every_row: {expr: count(where true)}
+  ones: {expr: sum(1)}
+  every_row_filtered: {expr: count(), where: 1 < 2}
 """
 ROWS: list[reference.Row] = [
     {"team": "a", "wait_s": 1.0, "answered": True},
@@ -257,3 +268,25 @@ def test_ends_with_takes_two_texts_and_is_a_condition(calls: metricdsl.Project) 
         ("MD204", "`ends_with` cannot take a float in s"),  # and still a condition: no second error
     ]
     assert diagnostics(calls, "share(ends_with(queue))") == [("MD203", "`ends_with` takes 2 arguments, got 1")]
+
+
+@pytest.mark.parametrize(
+    ("metric", "expected"),
+    [
+        ("null_suffix", 0),
+        ("null_lower", 0),
+        ("null_weekday", 0),
+        ("null_hour", 0),
+        ("null_days", 0),
+        ("null_date", 8),
+        ("null_abs", None),
+        ("null_round", None),
+    ],
+)
+def test_a_null_argument_makes_the_call_null(calls: metricdsl.Project, metric: str, expected: Any) -> None:
+    assert overall(calls, metric, ROWS) == expected
+
+
+@pytest.mark.parametrize("metric", ["every_row", "ones", "every_row_filtered"])
+def test_constants_alone_count_every_row(calls: metricdsl.Project, metric: str) -> None:
+    assert by_team(calls, metric) == {"a": 5, "b": 2, "c": 1}

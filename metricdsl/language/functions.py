@@ -45,6 +45,7 @@ class Form(enum.Enum):
     SOURCE = "a source name"
     DURATION = "a duration literal"
     PROBABILITY = "a number from 0 to 1"
+    DIGITS = "a whole number from 0 to 15"
     METRIC = "a metric name"
     CHANGE = "a change of a metric: change(m) or pct_change(m)"
 
@@ -185,7 +186,7 @@ _ROWS: tuple[Function, ...] = (
     Function(
         "round",
         Kind.SCALAR,
-        (NUMBER, Parameter("digits")),
+        (NUMBER, Parameter("digits", form=Form.DIGITS)),
         "round(x) or round(x, 2)",
         Result.ARGUMENT,
         same_unit,

@@ -45,6 +45,11 @@ def call_type(typer: Typer, node: ast.Call, scope: Scope) -> ExprType:
     for keyword in unknown:
         hint = f"to compare, write `{keyword.name} == ...`" if not function.keywords else f"usage: {function.usage}"
         report("MD203", f"`{node.func}` has no argument `{keyword.name}`", scope.text, keyword, hint)
+    given = {p.name for p in function.parameters[: len(node.args)]}
+    twice = [k for k in node.keywords if k.name in given]
+    for keyword in twice:
+        report("MD203", f"`{keyword.name}` of `{node.func}` is given twice", scope.text, keyword, f"usage: {function.usage}")
+    unknown += twice
     count = len(node.args)
     wrong_count = count < function.min_args or (function.max_args is not None and count > function.max_args)
     if not unknown and wrong_count:
@@ -76,14 +81,23 @@ def _unknown(typer: Typer, node: ast.Call, scope: Scope) -> ExprType:
     return ANY
 
 
+# The literal forms a parameter may require, and the test of an argument written in that form.
+LITERALS: dict[Form, Callable[[ast.Expr], bool]] = {
+    Form.PROBABILITY: lambda node: isinstance(node, ast.Number) and 0 <= node.value <= 1,
+    Form.DIGITS: lambda node: isinstance(node, ast.Number) and isinstance(node.value, int) and 0 <= node.value <= 15,
+}
+
+
 def _arguments(typer: Typer, function: Function, node: ast.Call, types: list[ExprType], scope: Scope) -> ExprType:
     """Check the arguments of a scalar or an aggregate against the parameters of its row, and type its value.
 
     Literal parameters (a quantile's probability) are checked first, then the kinds of values."""
-    for index, argument in enumerate(node.args):
+    keywords = {k.name: k.value for k in node.keywords}
+    for index, argument in enumerate(function.bind(node.args, keywords)):
         parameter = function.parameter(index)
-        if parameter.form is Form.PROBABILITY and not (isinstance(argument, ast.Number) and 0 <= argument.value <= 1):
-            message = f"the {parameter.name} must be a number from 0 to 1"
+        literal = LITERALS.get(parameter.form)
+        if literal is not None and not literal(argument):
+            message = f"the {parameter.name} must be {parameter.form.value}"
             typer.reporter.report("MD203", message, scope.text, argument, f"as in `{function.usage}`")
     valid = True
     for index, found in enumerate(types):

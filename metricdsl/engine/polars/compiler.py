@@ -23,7 +23,7 @@ from metricdsl.engine.polars import functions as translations
 from metricdsl.engine.polars.dtypes import DTYPES
 from metricdsl.engine.polars.functions import safe_divide
 from metricdsl.language import ast
-from metricdsl.language.functions import FUNCTIONS, WINDOWS, Kind
+from metricdsl.language.functions import FUNCTIONS, WINDOWS, Function, Kind
 from metricdsl.semantics.model import Model
 
 if TYPE_CHECKING:
@@ -49,6 +49,10 @@ COMPARISONS: dict[str, Callable[[pl.Expr, pl.Expr], pl.Expr]] = {
 def _reads_rows(node: ast.Expr) -> bool:
     """Whether `node` reads a column (or a window) rather than being a constant."""
     return any(isinstance(n, ast.Name) or (isinstance(n, ast.Call) and n.func in WINDOWS) for n in ast.walk(node))
+
+
+# The type a `null` argument takes when its parameter accepts several: a number as a float.
+NULL_PREFERENCE = ("float", "int", "str", "datetime", "date", "duration", "bool")
 
 
 def rule_function(func: str, argument: ast.Expr) -> pl.Expr:
@@ -144,7 +148,18 @@ class Compiler:
                 return rule_function(node.func, node.args[0])
             case Kind.SCALAR:
                 keywords = {k.name: self.expr(k.value) for k in node.keywords}
-                return translations.SCALARS[node.func](function.bind([self.expr(a) for a in node.args], keywords))
+                arguments = [self.argument(function, index, a) for index, a in enumerate(node.args)]
+                return translations.SCALARS[node.func](function.bind(arguments, keywords))
+
+    def argument(self, function: Function, index: int, node: ast.Expr) -> pl.Expr:
+        """A scalar function's argument; a `null` literal typed as its parameter wants, so the call is null
+        rather than a Polars error on an untyped null (`lower(null)`, `weekday(null)`)."""
+        accepts = function.parameter(index).accepts
+        if isinstance(node, ast.Null) and accepts:
+            kind = next((k for k in NULL_PREFERENCE if k in accepts), None)
+            if kind is not None:
+                return pl.lit(None, dtype=DTYPES[kind])
+        return self.expr(node)
 
     def name(self, node: ast.Name) -> pl.Expr:
         ref = self.model.refs[id(node)]
@@ -176,11 +191,14 @@ class Compiler:
     def aggregate(self, aggregate: Aggregate) -> list[pl.Expr]:
         """The value and observation-count expressions of one aggregate, for `group_by().agg()`."""
         node = aggregate.node
-        conditions = [self.expr(c) for c in (aggregate.where, node.where) if c is not None]
+        filters = [c for c in (aggregate.where, node.where) if c is not None]
+        conditions = [self.expr(c) for c in filters]
         keep = functools.reduce(operator.and_, conditions) if conditions else None
 
-        if keep is None and node.args and not _reads_rows(node.args[0]):
-            keep = pl.int_range(pl.len()) >= 0  # a constant has one value per row, not one in all
+        if (filters or node.args) and not any(_reads_rows(n) for n in (*filters, *node.args[:1])):
+            # Constants alone (`sum(1)`, `count(where true)`) have one value per row, not one in all.
+            every_row = pl.int_range(pl.len()) >= 0
+            keep = every_row if keep is None else every_row & keep
 
         def masked(value: pl.Expr) -> pl.Expr:
             return value if keep is None else pl.when(keep).then(value)
