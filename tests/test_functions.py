@@ -262,7 +262,7 @@ def test_ends_with_tests_the_end_of_a_text_and_is_null_for_null(calls: metricdsl
 def test_ends_with_takes_two_texts_and_is_a_condition(calls: metricdsl.Project) -> None:
     assert calls.model.metrics["support_share"].type == ExprType("float")
     assert diagnostics(calls, "count(where ends_with(queue, 1))") == [
-        ("MD204", "`ends_with` cannot take a int"),
+        ("MD204", "`ends_with` cannot take an int"),
     ]
     assert diagnostics(calls, 'share(ends_with(wait_s, "s") and answered)') == [
         ("MD204", "`ends_with` cannot take a float in s"),  # and still a condition: no second error

@@ -56,7 +56,7 @@ def arity(function: Function) -> str:
     """How many arguments a function takes, in words."""
     low, high = function.min_args, function.max_args
     if high is None:
-        return f"at least {low} arguments"
+        return f"at least {low} argument{'s' if low != 1 else ''}"
     if low == high:
         return f"{low} argument{'s' if low != 1 else ''}"
     return f"{low} to {high} arguments"

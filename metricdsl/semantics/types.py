@@ -19,7 +19,8 @@ NULL = ExprType("null")
 def describe(found: ExprType) -> str:
     """A type for a message: `a float in s`, `a str`, `null`."""
     unit = f" in {found.unit}" if found.unit else ""
-    return {"null": "null", "any": "an invalid value", "list": "a list"}.get(found.kind, f"a {found.kind}{unit}")
+    article = "an" if found.kind[:1] in "aeiou" else "a"  # an int, a float
+    return {"null": "null", "any": "an invalid value", "list": "a list"}.get(found.kind, f"{article} {found.kind}{unit}")
 
 
 def unify(types: Sequence[ExprType]) -> ExprType:
