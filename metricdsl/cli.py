@@ -18,7 +18,7 @@ from metricdsl.files import write_text_atomically
 from metricdsl.grading.findings import at_least, report
 from metricdsl.grading.history import write_history
 from metricdsl.project import Project, load
-from metricdsl.render import diagnostics, findings, formatted, graph, spectests, tables
+from metricdsl.render import codes, diagnostics, findings, formatted, graph, spectests, tables
 from metricdsl.render.junit import junit_report
 from metricdsl.semantics.checker import check
 from metricdsl.semantics.graph import dependency_graph, impact, resolve
@@ -221,7 +221,7 @@ def explain(name: str, paths: tuple[Path, ...]) -> None:
     """Explain a diagnostic code (MD101) or a metric of the specs under PATHS."""
     code = CODES.get(name.upper())
     if code is not None:
-        click.echo(code.explain())
+        click.echo(codes.explanation(code))
         return
     project = _load_or_exit(paths)
     if name not in project.model.metrics:

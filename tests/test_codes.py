@@ -11,6 +11,7 @@ from click.testing import CliRunner
 
 from metricdsl.cli import main
 from metricdsl.codes import CODES
+from metricdsl.render.codes import explanation
 
 CASES = yaml.safe_load((Path(__file__).parent / "cases" / "codes.yaml").read_text())
 GOLDEN = Path(__file__).parent / "golden"
@@ -61,3 +62,12 @@ def test_explain_matches_its_golden_file(metric, request):
     if request.config.getoption("--update-golden"):
         golden.write_text(explained)
     assert golden.read_text() == explained
+
+
+def test_explain_code_matches_its_golden_file(request):
+    output = CliRunner().invoke(main, ["explain", "md204"]).stdout
+    golden = GOLDEN / "explain_MD204.txt"
+    if request.config.getoption("--update-golden"):
+        golden.write_text(output)
+    assert golden.read_text() == output
+    assert output == explanation(CODES["MD204"]) + "\n"
