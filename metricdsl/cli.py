@@ -19,6 +19,7 @@ from metricdsl.grading.findings import at_least, report
 from metricdsl.grading.history import write_history
 from metricdsl.project import Project, load
 from metricdsl.render import codes, diagnostics, findings, formatted, graph, spectests, tables
+from metricdsl.render.explain import metric_report
 from metricdsl.render.junit import junit_report
 from metricdsl.semantics.checker import check
 from metricdsl.semantics.graph import dependency_graph, impact, resolve
@@ -226,7 +227,7 @@ def explain(name: str, paths: tuple[Path, ...]) -> None:
     project = _load_or_exit(paths)
     if name not in project.model.metrics:
         raise click.UsageError(unknown_name("metric or code", name, [*project.model.metrics, *CODES]))
-    click.echo(explain_metric(project, name))
+    click.echo(metric_report(explain_metric(project, name)))
 
 
 def echo(message: str, err: bool = False) -> None:
