@@ -13,9 +13,10 @@ from hypothesis import strategies as st
 
 import metricdsl
 from metricdsl.cli import main
-from metricdsl.grading.findings import findings, scores
+from metricdsl.grading.findings import findings, report, scores
+from metricdsl.grading.grader import Skipped
 from metricdsl.grading.history import write_history
-from metricdsl.render.findings import message
+from metricdsl.render.findings import as_json, as_text, message
 from metricdsl.render.values import format_value
 
 SPEC = """\
@@ -314,4 +315,43 @@ tests:
             "asa.status (team=a): expected ok, got no_data",
             "card.score (team=a): expected 10, got 100.0",
         ],
+    ]
+
+
+def test_what_is_not_graded_is_a_record_written_as_a_sentence(tmp_path):
+    (tmp_path / "spec.yaml").write_text(
+        """\
+sources:
+  calls: {time: started_at, columns: {team: str, started_at: datetime, wait_s: {type: float, unit: s}}}
+  orders: {time: ordered_at, columns: {ordered_at: datetime, amount: float}}
+metrics:
+  asa: {expr: mean(wait_s), unit: s, better: lower}
+  revenue: {expr: sum(amount), better: higher}
+targets:
+  revenue: {warn: "< 10"}
+rules:
+  slow_and_poor: {when: asa > 10s and revenue < 100, severity: warn}
+  slow_twice: {when: asa > 10s, for: 2 periods, severity: warn}
+"""
+    )
+    project = metricdsl.load(tmp_path)
+    data = {
+        "calls": pl.DataFrame({"team": ["a"], "started_at": [MONDAY], "wait_s": [40.0]}),
+        "orders": pl.DataFrame({"ordered_at": [MONDAY], "amount": [4.0]}),
+    }
+    graded = project.grade(data, metrics=["asa"], by=["team"])
+    assert graded.skipped == {
+        "revenue": Skipped("target_metric_not_computed", metric="revenue"),
+        "slow_and_poor": Skipped("metric_not_computed", metric="revenue"),
+        "slow_twice": Skipped("needs_grain", periods=2),
+    }
+    graded_report = report(project.model, graded)
+    sentences = {
+        "revenue": "its metric is not computed for these dimensions",
+        "slow_and_poor": "metric `revenue` is not computed for these dimensions",
+        "slow_twice": "`for: 2 periods` needs a grain",
+    }
+    assert json.loads(as_json(graded_report))["skipped"] == sentences
+    assert [line for line in as_text(graded_report).splitlines() if line.startswith("not graded")] == [
+        f"not graded: {name}: {why}" for name, why in sentences.items()
     ]
