@@ -17,6 +17,7 @@ from metricdsl.grading.findings import findings, report, scores
 from metricdsl.grading.grader import Skipped
 from metricdsl.grading.history import write_history
 from metricdsl.render.findings import as_json, as_text, message
+from metricdsl.render.spectests import failure_text
 from metricdsl.render.values import format_value
 
 SPEC = """\
@@ -308,13 +309,51 @@ tests:
 """
     )
     outcomes = run_tests(metricdsl.load(tmp_path))
-    assert [o.failures for o in outcomes] == [
+    assert [[failure_text(f) for f in o.failures] for o in outcomes] == [
         [],
         [
             "expected finding `slower` did not fire",
             "asa.status (team=a): expected ok, got no_data",
             "card.score (team=a): expected 10, got 100.0",
         ],
+    ]
+
+
+def test_spec_test_failures_are_records_written_as_sentences(tmp_path):
+    from metricdsl.tools.spectest import Failure, run_tests
+
+    (tmp_path / "spec.yaml").write_text(
+        SPEC
+        + """\
+tests:
+  - name: every way to fail
+    by: [team]
+    given: {calls: [{team: a, wait_s: 45, started_at: 2026-01-05T09:00:00},
+                    {team: a, wait_s: 45, started_at: 2026-01-05T09:00:00},
+                    {team: b, wait_s: 5, started_at: 2026-01-05T09:00:00}]}
+    expect: [{team: a, asa: 40}, {team: c, asa: 1}]
+    findings: [slower]
+  - name: no group keys
+    ignore_min_n: true
+    given: {calls: [{wait_s: 45, started_at: 2026-01-05T09:00:00}]}
+    expect: {asa: null}
+  - name: unknown source
+    given: {phones: [{x: 1}]}
+    expect: {asa: 1}
+"""
+    )
+    outcomes = run_tests(metricdsl.load(tmp_path))
+    assert outcomes[0].failures[2] == Failure("wrong_value", name="asa", group={"team": "a"}, expected=40, actual=45.0)
+    assert outcomes[0].failures[3] == Failure("no_group", group={"team": "c"}, groups=({"team": "a"}, {"team": "b"}))
+    assert [[failure_text(f) for f in o.failures] for o in outcomes] == [
+        [
+            "expected finding `slower` did not fire",
+            "unexpected finding `asa`",
+            "asa (team=a): expected 40, got 45.0",
+            "no group team=c; groups found: team=a; team=b",
+        ],
+        ["asa: expected None, got 45.0"],
+        ["unknown source `phones` in `given`"],
     ]
 
 
