@@ -123,7 +123,7 @@ def evaluate(paths: tuple[Path, ...], output: Path | None, with_ci: bool, **requ
         click.echo(tables.as_text(table))
     else:
         tables.write_table(table, output)
-        click.echo(f"wrote {table.height} rows to {output}", err=True)
+        click.echo(tables.written(table.height, output), err=True)
 
 
 @main.command(name="check")
@@ -159,7 +159,7 @@ def check_command(
     if output is not None:
         write_text_atomically(output, findings.as_json(graded_report) + "\n")
     if history is not None:
-        echo(f"history: {history} holds {write_history(history, graded)} rows", err=True)
+        echo(findings.history_recorded(history, write_history(history, graded)), err=True)
     _exit(at_least(graded_report.findings, fail_on))
 
 

@@ -194,6 +194,15 @@ def test_history_feeds_prev_and_a_rerun_replaces_its_period(project, tmp_path):
     assert pl.read_parquet(history).sort("__grain")["asa"].to_list() == [20.0, 10.0]
 
 
+def test_check_says_how_many_rows_the_history_holds(project, tmp_path):
+    data, spec, history = tmp_path / "calls.parquet", tmp_path / "spec.yaml", tmp_path / "history.parquet"
+    calls(("a", 0, 20.0, True), ("b", 0, 20.0, True)).write_parquet(data)
+    spec.write_text(SPEC)
+    result = CliRunner().invoke(main, ["check", str(spec), "--data", f"calls={data}", "--history", str(history)])
+    assert result.exit_code == 0
+    assert result.stderr == f"history: {history} holds 2 rows\n"
+
+
 def test_a_failed_history_write_leaves_the_file_whole(project, tmp_path, monkeypatch):
     history = tmp_path / "history.parquet"
     write_history(history, project.grade({"calls": calls(("a", 0, 20.0, True))}, dashboard="board"))

@@ -1,6 +1,7 @@
 """Findings and scores as text: a terminal table, Markdown, GitHub workflow commands and JSON.
 
-JSON follows the stable schema `metricdsl-findings/1` (see the README).
+JSON follows the stable schema `metricdsl-findings/1` (see the README). What `check` was not able to grade,
+and what it recorded in a history file, are written here too.
 """
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import TypedDict
 
 import polars as pl
@@ -103,6 +105,11 @@ def as_text(report: Report) -> str:
     lines += [f"not graded: {name}: {skipped_text(why)}" for name, why in report.skipped.items()]
     lines.append(summary(report.findings))
     return "\n".join(lines)
+
+
+def history_recorded(path: Path, rows: int) -> str:
+    """What `check --history` says once it recorded this run: `history: runs.parquet holds 13 rows`."""
+    return f"history: {path} holds {rows} rows"
 
 
 def _score_line(score: Score) -> str:
