@@ -18,7 +18,8 @@ from metricdsl.files import write_text_atomically
 from metricdsl.grading.findings import at_least, report
 from metricdsl.grading.history import write_history
 from metricdsl.project import Project, load
-from metricdsl.render import diagnostics, findings, formatted, graph, spectests, tables
+from metricdsl.render import codes, diagnostics, findings, formatted, graph, spectests, tables
+from metricdsl.render.explain import metric_report
 from metricdsl.render.junit import junit_report
 from metricdsl.semantics.checker import check
 from metricdsl.semantics.graph import dependency_graph, impact, resolve
@@ -122,7 +123,7 @@ def evaluate(paths: tuple[Path, ...], output: Path | None, with_ci: bool, **requ
         click.echo(tables.as_text(table))
     else:
         tables.write_table(table, output)
-        click.echo(f"wrote {table.height} rows to {output}", err=True)
+        click.echo(tables.written(table.height, output), err=True)
 
 
 @main.command(name="check")
@@ -158,7 +159,7 @@ def check_command(
     if output is not None:
         write_text_atomically(output, findings.as_json(graded_report) + "\n")
     if history is not None:
-        echo(f"history: {history} holds {write_history(history, graded)} rows", err=True)
+        echo(findings.history_recorded(history, write_history(history, graded)), err=True)
     _exit(at_least(graded_report.findings, fail_on))
 
 
@@ -221,12 +222,12 @@ def explain(name: str, paths: tuple[Path, ...]) -> None:
     """Explain a diagnostic code (MD101) or a metric of the specs under PATHS."""
     code = CODES.get(name.upper())
     if code is not None:
-        click.echo(code.explain())
+        click.echo(codes.explanation(code))
         return
     project = _load_or_exit(paths)
     if name not in project.model.metrics:
         raise click.UsageError(unknown_name("metric or code", name, [*project.model.metrics, *CODES]))
-    click.echo(explain_metric(project, name))
+    click.echo(metric_report(explain_metric(project, name)))
 
 
 def echo(message: str, err: bool = False) -> None:

@@ -1,6 +1,7 @@
 """The diagnostic registry: every code with its title, meaning, reason, example and fix (`codes.yaml`).
 
-`metricdsl explain CODE` prints one entry; the README's table of codes is generated from it.
+Data only: `metricdsl.render.codes` writes an entry as `metricdsl explain CODE` prints it, and the README's
+table of codes.
 """
 
 from __future__ import annotations
@@ -29,14 +30,6 @@ class Code:
     fix: str
     severity: Severity = Severity.ERROR
 
-    def explain(self) -> str:
-        """The documentation of the code, as `metricdsl explain CODE` prints it."""
-        example = "\n".join(f"    {line}" for line in self.example.splitlines())
-        return (
-            f"{self.code}: {self.title} ({self.severity.value})\n\n{self.what}\n\nWhy: {self.why}\n\n"
-            f"Example:\n\n{example}\n\nHow to fix: {self.fix}\n"
-        )
-
 
 def _load_codes() -> dict[str, Code]:
     entries = yaml.safe_load((resources.files("metricdsl") / "codes.yaml").read_text(encoding="utf-8"))
@@ -47,9 +40,3 @@ def _load_codes() -> dict[str, Code]:
 
 
 CODES: dict[str, Code] = _load_codes()
-
-
-def codes_table() -> str:
-    """The Markdown table of every diagnostic code, as the README shows it."""
-    rows = [f"| `{c.code}` | {c.severity.value} | {c.title} | {c.what} |" for c in CODES.values()]
-    return "\n".join(["| code | severity | title | meaning |", "|---|---|---|---|", *rows])

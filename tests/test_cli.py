@@ -114,7 +114,7 @@ def test_eval_writes_json_rows_keyed_by_dimension_grain_and_metric(calls):
         str(out_file),
     )
     assert code == 0
-    assert "wrote 3 rows" in err
+    assert err == f"wrote 3 rows to {out_file}\n"
     assert json.loads(out_file.read_text()) == [
         {"team": "north", "week": "2026-W01", "asa": 10.0, "promoters": 1.0},
         {"team": "north", "week": "2026-W02", "asa": 30.0, "promoters": None},

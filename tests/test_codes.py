@@ -11,6 +11,9 @@ from click.testing import CliRunner
 
 from metricdsl.cli import main
 from metricdsl.codes import CODES
+from metricdsl.render.codes import explanation
+from metricdsl.semantics.model import ExprType, Ref
+from metricdsl.tools.explain import explain_metric
 
 CASES = yaml.safe_load((Path(__file__).parent / "cases" / "codes.yaml").read_text())
 GOLDEN = Path(__file__).parent / "golden"
@@ -61,3 +64,26 @@ def test_explain_matches_its_golden_file(metric, request):
     if request.config.getoption("--update-golden"):
         golden.write_text(explained)
     assert golden.read_text() == explained
+
+
+def test_explain_code_matches_its_golden_file(request):
+    output = CliRunner().invoke(main, ["explain", "md204"]).stdout
+    golden = GOLDEN / "explain_MD204.txt"
+    if request.config.getoption("--update-golden"):
+        golden.write_text(output)
+    assert golden.read_text() == output
+    assert output == explanation(CODES["MD204"]) + "\n"
+
+
+def test_explain_gathers_the_typed_tree_as_records(project):
+    explained = explain_metric(project, "nps")
+    assert (explained.tree[0].depth, explained.tree[0].type) == (1, ExprType("float"))
+    names = [(node.depth, node.type, node.ref) for node in explained.tree if node.ref is not None]
+    assert names == [(5, ExprType("int", "points"), Ref("column", "nps_score", "interactions"))] * 2
+    assert explained.where is None
+    assert explained.dependencies == {
+        "columns": ["interactions.nps_score"],
+        "derived columns": [],
+        "metrics": [],
+        "sources": ["interactions"],
+    }

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from conftest import ROOT
-from metricdsl.codes import codes_table
+from metricdsl.render.codes import codes_table
 
 
 def test_readme_table_of_codes_is_generated_from_the_registry():

@@ -13,9 +13,11 @@ from hypothesis import strategies as st
 
 import metricdsl
 from metricdsl.cli import main
-from metricdsl.grading.findings import findings, scores
+from metricdsl.grading.findings import findings, report, scores
+from metricdsl.grading.grader import Skipped
 from metricdsl.grading.history import write_history
-from metricdsl.render.findings import message
+from metricdsl.render.findings import as_json, as_text, message
+from metricdsl.render.spectests import failure_text
 from metricdsl.render.values import format_value
 
 SPEC = """\
@@ -192,6 +194,15 @@ def test_history_feeds_prev_and_a_rerun_replaces_its_period(project, tmp_path):
     assert pl.read_parquet(history).sort("__grain")["asa"].to_list() == [20.0, 10.0]
 
 
+def test_check_says_how_many_rows_the_history_holds(project, tmp_path):
+    data, spec, history = tmp_path / "calls.parquet", tmp_path / "spec.yaml", tmp_path / "history.parquet"
+    calls(("a", 0, 20.0, True), ("b", 0, 20.0, True)).write_parquet(data)
+    spec.write_text(SPEC)
+    result = CliRunner().invoke(main, ["check", str(spec), "--data", f"calls={data}", "--history", str(history)])
+    assert result.exit_code == 0
+    assert result.stderr == f"history: {history} holds 2 rows\n"
+
+
 def test_a_failed_history_write_leaves_the_file_whole(project, tmp_path, monkeypatch):
     history = tmp_path / "history.parquet"
     write_history(history, project.grade({"calls": calls(("a", 0, 20.0, True))}, dashboard="board"))
@@ -307,11 +318,88 @@ tests:
 """
     )
     outcomes = run_tests(metricdsl.load(tmp_path))
-    assert [o.failures for o in outcomes] == [
+    assert [[failure_text(f) for f in o.failures] for o in outcomes] == [
         [],
         [
             "expected finding `slower` did not fire",
             "asa.status (team=a): expected ok, got no_data",
             "card.score (team=a): expected 10, got 100.0",
         ],
+    ]
+
+
+def test_spec_test_failures_are_records_written_as_sentences(tmp_path):
+    from metricdsl.tools.spectest import Failure, run_tests
+
+    (tmp_path / "spec.yaml").write_text(
+        SPEC
+        + """\
+tests:
+  - name: every way to fail
+    by: [team]
+    given: {calls: [{team: a, wait_s: 45, started_at: 2026-01-05T09:00:00},
+                    {team: a, wait_s: 45, started_at: 2026-01-05T09:00:00},
+                    {team: b, wait_s: 5, started_at: 2026-01-05T09:00:00}]}
+    expect: [{team: a, asa: 40}, {team: c, asa: 1}]
+    findings: [slower]
+  - name: no group keys
+    ignore_min_n: true
+    given: {calls: [{wait_s: 45, started_at: 2026-01-05T09:00:00}]}
+    expect: {asa: null}
+  - name: unknown source
+    given: {phones: [{x: 1}]}
+    expect: {asa: 1}
+"""
+    )
+    outcomes = run_tests(metricdsl.load(tmp_path))
+    assert outcomes[0].failures[2] == Failure("wrong_value", name="asa", group={"team": "a"}, expected=40, actual=45.0)
+    assert outcomes[0].failures[3] == Failure("no_group", group={"team": "c"}, groups=({"team": "a"}, {"team": "b"}))
+    assert [[failure_text(f) for f in o.failures] for o in outcomes] == [
+        [
+            "expected finding `slower` did not fire",
+            "unexpected finding `asa`",
+            "asa (team=a): expected 40, got 45.0",
+            "no group team=c; groups found: team=a; team=b",
+        ],
+        ["asa: expected None, got 45.0"],
+        ["unknown source `phones` in `given`"],
+    ]
+
+
+def test_what_is_not_graded_is_a_record_written_as_a_sentence(tmp_path):
+    (tmp_path / "spec.yaml").write_text(
+        """\
+sources:
+  calls: {time: started_at, columns: {team: str, started_at: datetime, wait_s: {type: float, unit: s}}}
+  orders: {time: ordered_at, columns: {ordered_at: datetime, amount: float}}
+metrics:
+  asa: {expr: mean(wait_s), unit: s, better: lower}
+  revenue: {expr: sum(amount), better: higher}
+targets:
+  revenue: {warn: "< 10"}
+rules:
+  slow_and_poor: {when: asa > 10s and revenue < 100, severity: warn}
+  slow_twice: {when: asa > 10s, for: 2 periods, severity: warn}
+"""
+    )
+    project = metricdsl.load(tmp_path)
+    data = {
+        "calls": pl.DataFrame({"team": ["a"], "started_at": [MONDAY], "wait_s": [40.0]}),
+        "orders": pl.DataFrame({"ordered_at": [MONDAY], "amount": [4.0]}),
+    }
+    graded = project.grade(data, metrics=["asa"], by=["team"])
+    assert graded.skipped == {
+        "revenue": Skipped("target_metric_not_computed", metric="revenue"),
+        "slow_and_poor": Skipped("metric_not_computed", metric="revenue"),
+        "slow_twice": Skipped("needs_grain", periods=2),
+    }
+    graded_report = report(project.model, graded)
+    sentences = {
+        "revenue": "its metric is not computed for these dimensions",
+        "slow_and_poor": "metric `revenue` is not computed for these dimensions",
+        "slow_twice": "`for: 2 periods` needs a grain",
+    }
+    assert json.loads(as_json(graded_report))["skipped"] == sentences
+    assert [line for line in as_text(graded_report).splitlines() if line.startswith("not graded")] == [
+        f"not graded: {name}: {why}" for name, why in sentences.items()
     ]

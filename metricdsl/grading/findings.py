@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from metricdsl.engine.columns import LABEL, graded_column, hidden, points_column
 from metricdsl.errors import Location
-from metricdsl.grading.grader import Graded, period_label
+from metricdsl.grading.grader import Graded, Skipped, period_label
 from metricdsl.language import ast
 from metricdsl.semantics.model import Model
 
@@ -93,7 +93,7 @@ class Report:
     scores: list[Score]
     by: tuple[str, ...]
     grain: str | None
-    skipped: dict[str, str]  # rule or target → why it was not graded
+    skipped: dict[str, Skipped]  # rule or target → why it was not graded
     revision: str | None  # the specs' git revision, when known
 
 

@@ -8,6 +8,7 @@ error and interval of every metric). Rows of earlier runs from a history file jo
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
 import polars as pl
 
@@ -21,6 +22,19 @@ from metricdsl.spec.definitions import Scorecard
 
 STATUSES = ("ok", "warn", "fail", "no_data")
 
+# Why a target or rule was not graded: the target's own metric, or a metric the rule reads, is not computed
+# for these dimensions; or the rule's `for: N periods` has no grain to count periods by.
+SkipReason = Literal["target_metric_not_computed", "metric_not_computed", "needs_grain"]
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A target or rule left ungraded, and why (`metricdsl.render.findings.skipped_text` writes it)."""
+
+    reason: SkipReason
+    metric: str | None = None  # the metric not computed
+    periods: int | None = None  # the rule's `for: N periods`
+
 
 @dataclass(frozen=True)
 class Graded:
@@ -33,7 +47,7 @@ class Graded:
     targets: tuple[str, ...]
     rules: tuple[str, ...]
     scorecard: Scorecard | None
-    skipped: dict[str, str] = field(default_factory=dict)  # rule or target → why it was not graded
+    skipped: dict[str, Skipped] = field(default_factory=dict)  # rule or target → why it was not graded
 
 
 def graded_table(
@@ -56,12 +70,12 @@ def graded_table(
         frame = frame.with_columns(
             *(pl.lit(None, dtype=pl.Float64).alias(hidden(part, m)) for m in metrics for part in ("prev", "prevse"))
         )
-    skipped: dict[str, str] = {}
+    skipped: dict[str, Skipped] = {}
     dimensions = {r.name for r in model.refs.values() if r.kind == "dimension"}
     frame = frame.with_columns(pl.lit(None).alias(d) for d in dimensions if d not in frame.columns)
     compiler = Compiler(model)
     targets = tuple(t for t in model.targets if t in metrics)
-    skipped.update({t: "its metric is not computed for these dimensions" for t in model.targets if t not in metrics})
+    skipped.update({t: Skipped("target_metric_not_computed", metric=t) for t in model.targets if t not in metrics})
     frame = frame.with_columns(
         _status(model, compiler, name, grain).alias(graded_column(name, "status")) for name in targets
     )
@@ -72,10 +86,10 @@ def graded_table(
     for name, checked in model.rules.items():
         missing = _missing_metric(model, checked.when, metrics)
         if missing:
-            skipped[name] = f"metric `{missing}` is not computed for these dimensions"
+            skipped[name] = Skipped("metric_not_computed", metric=missing)
             continue
         if checked.rule.periods > 1 and not grain:
-            skipped[name] = f"`for: {checked.rule.periods} periods` needs a grain"
+            skipped[name] = Skipped("needs_grain", periods=checked.rule.periods)
             continue
         rules.append(name)
         frame = frame.with_columns(

@@ -1,6 +1,7 @@
 """Findings and scores as text: a terminal table, Markdown, GitHub workflow commands and JSON.
 
-JSON follows the stable schema `metricdsl-findings/1` (see the README).
+JSON follows the stable schema `metricdsl-findings/1` (see the README). What `check` was not able to grade,
+and what it recorded in a history file, are written here too.
 """
 
 from __future__ import annotations
@@ -8,11 +9,13 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import TypedDict
 
 import polars as pl
 
 from metricdsl.grading.findings import Finding, Group, Period, Placeholder, Report, Score
+from metricdsl.grading.grader import Skipped
 from metricdsl.render import markdown, tables
 from metricdsl.render.github import Level, command
 from metricdsl.render.values import format_count, format_percent_change, format_signed, format_value
@@ -64,6 +67,17 @@ def placeholder_text(placeholder: Placeholder) -> str:
     return format_value(value, placeholder.unit)
 
 
+def skipped_text(skipped: Skipped) -> str:
+    """Why a target or rule was not graded, as the text table and JSON (`skipped`) say it."""
+    match skipped.reason:
+        case "target_metric_not_computed":
+            return "its metric is not computed for these dimensions"
+        case "metric_not_computed":
+            return f"metric `{skipped.metric}` is not computed for these dimensions"
+        case "needs_grain":
+            return f"`for: {skipped.periods} periods` needs a grain"
+
+
 def summary(found: list[Finding]) -> str:
     """`1 fail, 2 warn, 0 info findings`."""
     counts = {s: sum(f.severity == s for f in found) for s in ("fail", "warn", "info")}
@@ -88,9 +102,14 @@ def as_text(report: Report) -> str:
     if report.scores:
         lines.append(f"\nscorecard {report.scores[0].scorecard}:")
         lines += [_score_line(score) for score in report.scores]
-    lines += [f"not graded: {name}: {why}" for name, why in report.skipped.items()]
+    lines += [f"not graded: {name}: {skipped_text(why)}" for name, why in report.skipped.items()]
     lines.append(summary(report.findings))
     return "\n".join(lines)
+
+
+def history_recorded(path: Path, rows: int) -> str:
+    """What `check --history` says once it recorded this run: `history: runs.parquet holds 13 rows`."""
+    return f"history: {path} holds {rows} rows"
 
 
 def _score_line(score: Score) -> str:
@@ -178,7 +197,7 @@ def as_json(report: Report) -> str:
         "revision": report.revision,
         "by": list(report.by),
         "grain": report.grain,
-        "skipped": report.skipped,
+        "skipped": {name: skipped_text(why) for name, why in report.skipped.items()},
         "findings": [finding_json(f) for f in report.findings],
         "scores": [score_json(s) for s in report.scores],
     }

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from xml.etree import ElementTree
 
-from metricdsl.render.spectests import SpecOutcome
+from metricdsl.render.spectests import SpecOutcome, failure_text
 
 
 def junit_report(outcomes: Sequence[SpecOutcome]) -> str:
@@ -24,6 +24,7 @@ def junit_report(outcomes: Sequence[SpecOutcome]) -> str:
             line=str(location.line if location else 0),
         )
         if not outcome.passed:
-            failure = ElementTree.SubElement(case, "failure", message=outcome.failures[0])
-            failure.text = "\n".join(outcome.failures)
+            failures = [failure_text(failure) for failure in outcome.failures]
+            failure = ElementTree.SubElement(case, "failure", message=failures[0])
+            failure.text = "\n".join(failures)
     return ElementTree.tostring(suite, encoding="unicode", xml_declaration=True) + "\n"

@@ -2,12 +2,37 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Protocol
+from collections.abc import Mapping, Sequence
+from typing import Literal, Protocol
 
 import click
 
 from metricdsl.spec.definitions import SpecTest
+
+
+class SpecFailure(Protocol):
+    """One failure of a spec test (`metricdsl.tools.spectest.Failure` is one)."""
+
+    @property
+    def kind(self) -> Literal["error", "missing_finding", "unexpected_finding", "no_group", "wrong_value"]: ...
+
+    @property
+    def name(self) -> str | None: ...
+
+    @property
+    def group(self) -> Mapping[str, object]: ...
+
+    @property
+    def expected(self) -> object: ...
+
+    @property
+    def actual(self) -> object: ...
+
+    @property
+    def groups(self) -> Sequence[Mapping[str, object]]: ...
+
+    @property
+    def error(self) -> str | None: ...
 
 
 class SpecOutcome(Protocol):
@@ -17,7 +42,7 @@ class SpecOutcome(Protocol):
     def test(self) -> SpecTest: ...
 
     @property
-    def failures(self) -> Sequence[str]: ...
+    def failures(self) -> Sequence[SpecFailure]: ...
 
     @property
     def passed(self) -> bool: ...
@@ -33,9 +58,31 @@ def outcomes_report(outcomes: Sequence[SpecOutcome]) -> str:
             lines.append(f"{where}: {test.name} {click.style('PASSED', fg='green')}")
             continue
         lines.append(f"{where}: {test.name} {click.style('FAILED', fg='red', bold=True)}")
-        lines += [f"    {failure}" for failure in outcome.failures]
+        lines += [f"    {failure_text(failure)}" for failure in outcome.failures]
         if test.expect_location:
             lines.append(f"    --> {test.expect_location.file}:{test.expect_location.line}")
     failed = sum(not o.passed for o in outcomes)
     lines.append(f"{len(outcomes) - failed} passed, {failed} failed")
     return "\n".join(lines)
+
+
+def failure_text(failure: SpecFailure) -> str:
+    """One failure as a sentence: `asa (team=a): expected 16, got 15.0`, `unexpected finding `slower``..."""
+    match failure.kind:
+        case "error":
+            return failure.error or ""
+        case "missing_finding":
+            return f"expected finding `{failure.name}` did not fire"
+        case "unexpected_finding":
+            return f"unexpected finding `{failure.name}`"
+        case "no_group":
+            return f"no group {_keys(failure.group)}; groups found: " + "; ".join(_keys(found) for found in failure.groups)
+        case "wrong_value":
+            label = _keys(failure.group)
+            where = f" ({label})" if label else ""
+            return f"{failure.name}{where}: expected {failure.expected}, got {failure.actual}"
+
+
+def _keys(group: Mapping[str, object]) -> str:
+    """A group by its keys: `team=a, week=2026-W02`."""
+    return ", ".join(f"{k}={v}" for k, v in group.items())

@@ -1,4 +1,4 @@
-"""Tables: drawn for a terminal, and the output files of `eval` (CSV, Parquet, JSON rows)."""
+"""Tables: drawn for a terminal, and the output files of `eval` (CSV, Parquet, JSON rows) with what it says of them."""
 
 from __future__ import annotations
 
@@ -32,6 +32,11 @@ def as_text(table: pl.DataFrame, *, float_precision: int | None = 3, text_width:
 def as_json(table: pl.DataFrame) -> str:
     """One JSON object per row; dates and other values JSON lacks are written as text."""
     return json.dumps(table.to_dicts(), default=str, indent=1) + "\n"
+
+
+def written(rows: int, path: Path) -> str:
+    """What `eval --output` says once it wrote the table: `wrote 3 rows to out.csv`."""
+    return f"wrote {rows} rows to {path}"
 
 
 def write_table(table: pl.DataFrame, path: Path) -> None:

@@ -1,4 +1,4 @@
 """Commands beside the pipeline, built on `metricdsl.project`: `fmt` rewrites spec files in canonical form,
-`explain` shows a metric's typed tree and plan, `spectest` runs the specs' own tests, `revision` finds the
-specs' git revision.
+`explain` gathers the facts about a metric (typed tree, dependencies, Polars plan), `spectest` runs the specs'
+own tests, `revision` finds the specs' git revision. They return data; `metricdsl.render` writes what people read.
 """

@@ -1,70 +1,64 @@
-"""`metricdsl explain METRIC`: a metric's definition, typed tree, dependencies and Polars plan."""
+"""`metricdsl explain METRIC`: the facts about a metric (definition, typed tree, dependencies, Polars plan).
+
+`metricdsl.render.explain` writes them as text.
+"""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import polars as pl
 
 from metricdsl.engine.polars.dtypes import DTYPES
 from metricdsl.language import ast
-from metricdsl.language.printer import format_expr
 from metricdsl.project import Project
-from metricdsl.semantics.model import Model
+from metricdsl.semantics.model import ExprType, Model, Ref
+from metricdsl.spec.definitions import Metric
 
 
-def explain_metric(project: Project, name: str) -> str:
-    """Everything about metric `name`, as text."""
+@dataclass(frozen=True)
+class TreeNode:
+    """One node of a typed tree, at its depth (the root's is 1), with its type and what its name stands for."""
+
+    depth: int
+    node: ast.Expr
+    type: ExprType | None  # None for a node the checker did not type
+    ref: Ref | None  # for a name: the column, derived column, metric or source it stands for
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """Everything about one metric: its definition, typed trees, dependencies and Polars plan."""
+
+    name: str
+    metric: Metric
+    source: str | None  # the source its aggregates read; None for a metric of metrics only
+    tree: tuple[TreeNode, ...]  # the expression's nodes, depth first
+    where: tuple[TreeNode, ...] | None  # those of its `where:`, if any
+    dependencies: dict[str, list[str]]  # see `dependencies`
+    plan: str  # the optimised Polars plan over empty inputs, as Polars writes it
+
+
+def explain_metric(project: Project, name: str) -> Explanation:
+    """Everything about metric `name`."""
     checked = project.model.metrics[name]
-    metric = checked.metric
-    lines = [f"metric {name}" + (f" — {metric.label}" if metric.label else "")]
-    if metric.location:
-        lines.append(f"  defined at {metric.location.file}:{metric.location.line}")
-    facts = {"source": checked.source, "unit": metric.unit, "better": metric.better, "min_n": metric.min_n}
-    lines.append("  " + "; ".join(f"{k}: {v}" for k, v in facts.items() if v is not None))
-    lines.append(f"  expr: {metric.expr.text}")
-    if metric.where:
-        lines.append(f"  where: {metric.where.text}")
-    if metric.description:
-        lines.append(f"  {metric.description}")
-    lines += ["", "typed tree:"]
-    lines += typed_tree(project.model, checked.tree, 1)
-    if checked.where is not None:
-        lines += ["", "where:", *typed_tree(project.model, checked.where, 1)]
-    lines += ["", "depends on:"]
-    for kind, names in dependencies(project.model, name).items():
-        lines.append(f"  {kind}: {', '.join(names) if names else '-'}")
-    lines += ["", "Polars plan (optimised, over empty inputs):", polars_plan(project, name)]
-    return "\n".join(lines)
+    return Explanation(
+        name=name,
+        metric=checked.metric,
+        source=checked.source,
+        tree=tuple(typed_tree(project.model, checked.tree)),
+        where=tuple(typed_tree(project.model, checked.where)) if checked.where is not None else None,
+        dependencies=dependencies(project.model, name),
+        plan=polars_plan(project, name),
+    )
 
 
-def typed_tree(model: Model, node: ast.Expr, depth: int) -> list[str]:
-    """One line per node: what it is, then its type and unit."""
-    found = model.types.get(id(node))
-    kind = f"{found.kind}" + (f" [{found.unit}]" if found and found.unit else "") if found else ""
-    ref = model.refs.get(id(node))
-    what = _label(node) + (f" ({ref.kind}{' of ' + ref.source if ref.source else ''})" if ref else "")
-    lines = [f"{'  ' * depth}{what}" + (f" : {kind}" if kind else "")]
+def typed_tree(model: Model, node: ast.Expr, depth: int = 1) -> list[TreeNode]:
+    """`node` and its descendants, depth first, each with its type and reference."""
+    nodes = [TreeNode(depth, node, model.types.get(id(node)), model.refs.get(id(node)))]
     for child in ast.children(node):
-        lines += typed_tree(model, child, depth + 1)
-    return lines
-
-
-def _label(node: ast.Expr) -> str:
-    match node:
-        case ast.ListOf():
-            return "[list]"
-        case ast.Unary(op=op) | ast.Binary(op=op):
-            return op
-        case ast.In(negated=negated):
-            return "not in" if negated else "in"
-        case ast.Between():
-            return "between"
-        case ast.IsNull(negated=negated):
-            return "is not null" if negated else "is null"
-        case ast.Case():
-            return "case"
-        case ast.Call(func=func, where=where):
-            return f"{func}()" + (" where ↓last" if where is not None else "")
-    return format_expr(node)  # a literal or a name
+        nodes += typed_tree(model, child, depth + 1)
+    return nodes
 
 
 def dependencies(model: Model, name: str) -> dict[str, list[str]]:

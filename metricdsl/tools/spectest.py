@@ -1,11 +1,14 @@
-"""Run the specs' own unit tests (`tests:`): given rows per source, expected metric values."""
+"""Run the specs' own unit tests (`tests:`): given rows per source, expected metric values.
+
+A test's outcome lists its failures as records; `metricdsl.render.spectests` writes them.
+"""
 
 from __future__ import annotations
 
 import datetime
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import polars as pl
 
@@ -19,13 +22,30 @@ from metricdsl.spec.definitions import SpecTest
 
 Row = dict[str, Any]  # one group's values, as Polars returns them and as a test's YAML gives them
 
+# How a test fails: its data or request is wrong (`error`), an expected finding does not fire or one fires
+# that is not expected, no row has the expected group, or a value differs from the expected one.
+FailureKind = Literal["error", "missing_finding", "unexpected_finding", "no_group", "wrong_value"]
 
-@dataclass
+
+@dataclass(frozen=True)
+class Failure:
+    """One failure of a test, with what was expected and what was found."""
+
+    kind: FailureKind
+    name: str | None = None  # the finding, or the name of the value (`asa`, `asa.status`, `card.score`)
+    group: dict[str, object] = field(default_factory=dict)  # the expected group: its keys and their values
+    expected: object = None
+    actual: object = None
+    groups: tuple[dict[str, object], ...] = ()  # `no_group`: the groups found, by the same keys
+    error: str | None = None  # `error`: the message of the data or request error
+
+
+@dataclass(frozen=True)
 class Outcome:
     """How one test went: its failures (empty when it passed)."""
 
     test: SpecTest
-    failures: list[str] = field(default_factory=list)
+    failures: tuple[Failure, ...] = ()
 
     @property
     def passed(self) -> bool:
@@ -60,24 +80,22 @@ def run_test(project: Project, test: SpecTest) -> Outcome:
             grades = _graded_rows(graded, keys, graded_names)
             rows = _merge(rows, grades, keys) if metrics else grades
     except (DataError, RequestError) as error:
-        return Outcome(test, [str(error)])
-    outcome = Outcome(test)
+        return Outcome(test, (Failure("error", error=str(error)),))
+    failures: list[Failure] = []
     if graded is not None and test.findings is not None:
-        outcome.failures += _check_findings(project, test, graded)
+        failures += _check_findings(project, test, graded)
     for expected in test.expect:
         group = {k: expected.get(k) for k in keys}
-        label = ", ".join(f"{k}={v}" for k, v in group.items())
         found = [row for row in rows if all(_same_key(row[k], v) for k, v in group.items())]
         if not found:
-            outcome.failures.append(
-                f"no group {label}; groups found: " + "; ".join(", ".join(f"{k}={r[k]}" for k in keys) for r in rows)
-            )
+            failures.append(Failure("no_group", group=group, groups=tuple({k: row[k] for k in keys} for row in rows)))
             continue
-        for name in names:
-            if name in expected and not close(found[0].get(name), expected[name], test.tolerance):
-                where = f" ({label})" if label else ""
-                outcome.failures.append(f"{name}{where}: expected {expected[name]}, got {found[0].get(name)}")
-    return outcome
+        failures += [
+            Failure("wrong_value", name=name, group=group, expected=expected[name], actual=found[0].get(name))
+            for name in names
+            if name in expected and not close(found[0].get(name), expected[name], test.tolerance)
+        ]
+    return Outcome(test, tuple(failures))
 
 
 def _graded_rows(graded: Graded, keys: list[str], names: list[str]) -> list[Row]:
@@ -98,12 +116,12 @@ def _merge(rows: list[Row], graded: list[Row], keys: list[str]) -> list[Row]:
     return [{**row, **by_key.get(tuple(row[k] for k in keys), {})} for row in rows]
 
 
-def _check_findings(project: Project, test: SpecTest, graded: Graded) -> list[str]:
+def _check_findings(project: Project, test: SpecTest, graded: Graded) -> list[Failure]:
     """The targets (by metric name) and rules that fire must be exactly those listed."""
     fired = {f.name for f in findings(project.model, graded)}
     expected = set(test.findings or ())
-    problems = [f"expected finding `{name}` did not fire" for name in sorted(expected - fired)]
-    return problems + [f"unexpected finding `{name}`" for name in sorted(fired - expected)]
+    missing = [Failure("missing_finding", name=name) for name in sorted(expected - fired)]
+    return missing + [Failure("unexpected_finding", name=name) for name in sorted(fired - expected)]
 
 
 def close(actual: object, expected: object, tolerance: float) -> bool:

@@ -1,0 +1,109 @@
+"""`metricdsl explain METRIC` as text: the definition, the typed tree (a type and unit per node), the
+dependencies and the Polars plan."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Protocol
+
+from metricdsl.language import ast
+from metricdsl.language.printer import format_expr
+from metricdsl.semantics.model import ExprType, Ref
+from metricdsl.spec.definitions import Metric
+
+
+class TypedNode(Protocol):
+    """One node of a typed tree (`metricdsl.tools.explain.TreeNode` is one)."""
+
+    @property
+    def depth(self) -> int: ...
+
+    @property
+    def node(self) -> ast.Expr: ...
+
+    @property
+    def type(self) -> ExprType | None: ...
+
+    @property
+    def ref(self) -> Ref | None: ...
+
+
+class MetricExplanation(Protocol):
+    """The facts about a metric (`metricdsl.tools.explain.Explanation` is one)."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def metric(self) -> Metric: ...
+
+    @property
+    def source(self) -> str | None: ...
+
+    @property
+    def tree(self) -> Sequence[TypedNode]: ...
+
+    @property
+    def where(self) -> Sequence[TypedNode] | None: ...
+
+    @property
+    def dependencies(self) -> Mapping[str, Sequence[str]]: ...
+
+    @property
+    def plan(self) -> str: ...
+
+
+def metric_report(explained: MetricExplanation) -> str:
+    """The metric's name and label, where it is defined, its facts and expressions, typed trees, dependencies
+    and plan."""
+    metric = explained.metric
+    lines = [f"metric {explained.name}" + (f" — {metric.label}" if metric.label else "")]
+    if metric.location:
+        lines.append(f"  defined at {metric.location.file}:{metric.location.line}")
+    facts = {"source": explained.source, "unit": metric.unit, "better": metric.better, "min_n": metric.min_n}
+    lines.append("  " + "; ".join(f"{k}: {v}" for k, v in facts.items() if v is not None))
+    lines.append(f"  expr: {metric.expr.text}")
+    if metric.where:
+        lines.append(f"  where: {metric.where.text}")
+    if metric.description:
+        lines.append(f"  {metric.description}")
+    lines += ["", "typed tree:"]
+    lines += typed_tree(explained.tree)
+    if explained.where is not None:
+        lines += ["", "where:", *typed_tree(explained.where)]
+    lines += ["", "depends on:"]
+    for kind, names in explained.dependencies.items():
+        lines.append(f"  {kind}: {', '.join(names) if names else '-'}")
+    lines += ["", "Polars plan (optimised, over empty inputs):", explained.plan]
+    return "\n".join(lines)
+
+
+def typed_tree(nodes: Sequence[TypedNode]) -> list[str]:
+    """One line per node, indented by its depth: what it is, then its type and unit."""
+    return [_line(node) for node in nodes]
+
+
+def _line(tree_node: TypedNode) -> str:
+    found, ref = tree_node.type, tree_node.ref
+    kind = f"{found.kind}" + (f" [{found.unit}]" if found.unit else "") if found else ""
+    what = _label(tree_node.node) + (f" ({ref.kind}{' of ' + ref.source if ref.source else ''})" if ref else "")
+    return f"{'  ' * tree_node.depth}{what}" + (f" : {kind}" if kind else "")
+
+
+def _label(node: ast.Expr) -> str:
+    match node:
+        case ast.ListOf():
+            return "[list]"
+        case ast.Unary(op=op) | ast.Binary(op=op):
+            return op
+        case ast.In(negated=negated):
+            return "not in" if negated else "in"
+        case ast.Between():
+            return "between"
+        case ast.IsNull(negated=negated):
+            return "is not null" if negated else "is null"
+        case ast.Case():
+            return "case"
+        case ast.Call(func=func, where=where):
+            return f"{func}()" + (" where ↓last" if where is not None else "")
+    return format_expr(node)  # a literal or a name
