@@ -133,6 +133,16 @@ def test_a_value_holding_braces_is_not_filled_in_as_a_placeholder(project):
     assert [f.message for f in fired] == ["{asa}: waits +50.0% to 30.0s"]
 
 
+def test_a_rule_with_a_warning_is_still_graded(tmp_path):
+    # `asa > 10` compares seconds with a bare number: a warning (MD206), not an error.
+    (tmp_path / "spec.yaml").write_text(SPEC.replace("when: asa > 25s", "when: asa > 25"))
+    project = metricdsl.load(tmp_path)
+    assert [d.code for d in project.diagnostics] == ["MD206"]
+    graded = project.grade({"calls": calls(("a", 0, 26.0, True), ("a", 1, 27.0, True))}, dashboard="board")
+    fired = [f for f in findings(project.model, graded) if f.name == "slow_twice"]
+    assert [f.period for f in fired] == ["2026-W03"]
+
+
 def test_for_n_periods_needs_consecutive_periods(project):
     graded = project.grade(
         {

@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from metricdsl.errors import Diagnostic, did_you_mean
+from metricdsl.errors import Diagnostic, did_you_mean, has_errors
 from metricdsl.language import ast
 from metricdsl.language.functions import AGGREGATES, TEMPORAL, WINDOWS
 from metricdsl.language.parser import SyntaxProblem, parse
@@ -99,7 +99,7 @@ class _Checker:
                     )
 
     def condition(self, text: ExprText | None, owner: str) -> ast.Expr | None:
-        """Parse and check a condition of a rule or threshold; None when it has errors."""
+        """Parse and check a condition of a rule or threshold; None when it has errors (warnings keep it)."""
         if text is None:
             return None
         tree = self.parse(text)
@@ -107,7 +107,7 @@ class _Checker:
             return None
         before = len(self.reporter.diagnostics)
         self.typer.expect_bool(tree, Scope("rule", None, text, owner=owner), "a condition")
-        return tree if len(self.reporter.diagnostics) == before else None
+        return None if has_errors(self.reporter.diagnostics[before:]) else tree
 
     def check_target(self, target: Target) -> None:
         if target.metric not in self.defs.metrics:
