@@ -16,9 +16,10 @@ from metricdsl.codes import CODES
 from metricdsl.errors import DataError, RequestError, SpecError, has_errors, unknown_name
 from metricdsl.files import write_text_atomically
 from metricdsl.grading.findings import at_least, report
-from metricdsl.grading.history import write_history
+from metricdsl.grading.history import Drift, metric_drift, write_history
 from metricdsl.project import Project, load
 from metricdsl.render import diagnostics, findings, formatted, graph, spectests, tables
+from metricdsl.render.history import drift_warning
 from metricdsl.render.junit import junit_report
 from metricdsl.semantics.checker import check
 from metricdsl.semantics.graph import dependency_graph, impact, resolve
@@ -153,12 +154,15 @@ def check_command(
     project = _load_or_exit(paths)
     with _user_errors():
         graded = project.grade(**_request(project, **request), history=history)
+        drift = metric_drift(history, graded, project.model.metrics) if history is not None else Drift()
     graded_report = report(project.model, graded, spec_revision(_spec_paths(paths)))
     echo(findings.render(graded_report, output_format))
     if output is not None:
         write_text_atomically(output, findings.as_json(graded_report) + "\n")
     if history is not None:
         echo(f"history: {history} holds {write_history(history, graded)} rows", err=True)
+        if drift:
+            echo(drift_warning(history, drift), err=True)
     _exit(at_least(graded_report.findings, fail_on))
 
 
