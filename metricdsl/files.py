@@ -5,7 +5,8 @@
   file would), is flushed to disk and is renamed over the old one; the folder is flushed too where the system
   allows it. (A file's other hard links keep the old content, as with any atomic replace.)
 - A symbolic link is written through: its target is replaced that way, and the link stays a link.
-- A device, a FIFO, and `-` (standard output) are written as streams, after the content is complete.
+- A device, a FIFO, `-` (standard output) and a name of an open descriptor (`/dev/stdout`, `/dev/fd/3`, which
+  may stand for a redirected regular file) are written as streams, after the content is complete.
 - Missing parent folders are created (with the umask's mode), as `mkdir -p` would.
 - An existing file that is not writable (read-only for this user) is refused, as writing it in place would be.
 
@@ -37,6 +38,8 @@ from metricdsl.errors import OutputError
 STDOUT = "-"  # the output name that means standard output
 LOCK_TIMEOUT = 600.0  # seconds to wait for another run's lock before giving up
 _OS_ERROR = re.compile(r"\(os error (\d+)\)")
+_STANDARD = {"/dev/stdin": 0, "/dev/stdout": 1, "/dev/stderr": 2}
+_DESCRIPTOR = re.compile(rf"^/(?:dev/fd|proc/self/fd|proc/{os.getpid()}/fd)/(\d+)$")
 
 
 def replace_atomically(path: str | Path, write: Callable[[str], object]) -> None:
@@ -46,8 +49,9 @@ def replace_atomically(path: str | Path, write: Callable[[str], object]) -> None
     """
     shown = str(path)
     try:
-        if shown == STDOUT:
-            _stream(write, None)
+        descriptor = 1 if shown == STDOUT else _descriptor(path)
+        if descriptor is not None:
+            _stream(write, descriptor)
             return
         target = Path(os.path.realpath(path))
         status = _status(target)
@@ -71,6 +75,14 @@ def write_text_atomically(path: str | Path, text: str) -> None:
     write_bytes_atomically(path, text.encode("utf-8"))
 
 
+def is_stream(path: str | Path) -> bool:
+    """Whether `path` is written as a stream: `-`, an open descriptor's name, a device or a FIFO (through links)."""
+    if str(path) == STDOUT or _descriptor(path) is not None:
+        return True
+    status = _status(Path(os.path.realpath(path)))
+    return status is not None and not stat.S_ISREG(status.st_mode) and not stat.S_ISDIR(status.st_mode)
+
+
 def reason(error: BaseException) -> str:
     """The cause of a failed read or write, in a few words: `No space left on device`, `Permission denied`."""
     if isinstance(error, OSError) and error.strerror:
@@ -89,12 +101,10 @@ def locked(path: str | Path) -> Iterator[None]:
     The lock file stays after use: removing it would let a waiting run and a new one both take the lock. A stream
     (device, FIFO, `-`) is not locked. Raises `OutputError` when the lock cannot be taken.
     """
-    shown = str(path)
-    target = Path(os.path.realpath(path)) if shown != STDOUT else None
-    status = _status(target) if target else None
-    if target is None or (status is not None and not stat.S_ISREG(status.st_mode)):
+    if is_stream(path):
         yield
         return
+    shown, target = str(path), Path(os.path.realpath(path))
     lock = filelock.FileLock(f"{target}.lock", timeout=LOCK_TIMEOUT)
     try:
         _make_folder(target.parent)
@@ -121,12 +131,10 @@ def refuse_overwriting(outputs: Iterable[str | Path | None], inputs: Iterable[tu
             real = os.path.realpath(name)
             known.append((real, _status(Path(real)), what))
     for output in outputs:
-        if output is None or str(output) == STDOUT:
-            continue
+        if output is None or is_stream(output):
+            continue  # written as a stream: it replaces no file
         real = os.path.realpath(output)
         status = _status(Path(real))
-        if status is not None and not stat.S_ISREG(status.st_mode):
-            continue  # a device or a FIFO is written as a stream, and reading it is another matter
         for other, other_status, what in known:
             same = status is not None and other_status is not None and os.path.samestat(status, other_status)
             if real == other or same:
@@ -134,10 +142,27 @@ def refuse_overwriting(outputs: Iterable[str | Path | None], inputs: Iterable[tu
         known.append((real, status, "another output of this command"))
 
 
-def _status(path: Path | None) -> os.stat_result | None:
+def _descriptor(path: str | Path) -> int | None:
+    """The descriptor that `path` names (`/dev/stdout`, `/dev/fd/3`, `/proc/self/fd/3`, or a link to one), if any.
+
+    Resolving such a name gives the file behind the descriptor (`/tmp/log` for `> /tmp/log`), which must be written
+    through the open descriptor, not replaced; a pipe's resolves to no file at all.
+    """
+    current = os.path.abspath(path)
+    for _ in range(40):  # as many links as the system follows
+        if current in _STANDARD:
+            return _STANDARD[current]
+        match = _DESCRIPTOR.match(current)
+        if match:
+            return int(match.group(1))
+        if not os.path.islink(current):
+            return None
+        current = os.path.normpath(os.path.join(os.path.dirname(current), os.readlink(current)))
+    return None
+
+
+def _status(path: Path) -> os.stat_result | None:
     """The status of `path`, following links; None when it does not exist (or a folder on its way is a file)."""
-    if path is None:
-        return None
     try:
         return os.stat(path)
     except (FileNotFoundError, NotADirectoryError):
@@ -211,16 +236,17 @@ def _flush_folder(folder: Path) -> None:
             os.close(handle)
 
 
-def _stream(write: Callable[[str], object], target: Path | None) -> None:
-    """Write the complete content to a temporary file, then copy it to `target` (None: standard output)."""
+def _stream(write: Callable[[str], object], target: Path | int) -> None:
+    """Write the complete content to a temporary file, then copy it to `target`: a device, or an open descriptor."""
     with tempfile.TemporaryDirectory(prefix="metricdsl-") as folder:
         temporary = os.path.join(folder, "output")
         write(temporary)
         with open(temporary, "rb") as content:
-            if target is None:
-                sys.stdout.flush()
-                shutil.copyfileobj(content, sys.stdout.buffer)
-                sys.stdout.buffer.flush()
-            else:
-                with open(target, "wb") as sink:
-                    shutil.copyfileobj(content, sink)
+            standard = {1: sys.stdout, 2: sys.stderr}.get(target) if isinstance(target, int) else None
+            if standard is not None:  # through Python's stream, after what was printed to it
+                standard.flush()
+                shutil.copyfileobj(content, standard.buffer)
+                standard.buffer.flush()
+                return
+            with open(target, "wb", closefd=not isinstance(target, int)) as sink:
+                shutil.copyfileobj(content, sink)

@@ -130,6 +130,32 @@ def test_a_dash_is_standard_output(capfdbinary):
     assert capfdbinary.readouterr().out == b"a\n1\n2\n"
 
 
+@pytest.mark.skipif(not os.path.exists("/dev/stdout"), reason="needs /dev/stdout")
+def test_a_name_of_standard_output_is_written_through_the_descriptor(tmp_path, capfdbinary):
+    link = tmp_path / "out.json"  # a link, so that a mistake would replace the link, never /dev/stdout
+    link.symlink_to("/dev/stdout")
+    write_text_atomically(link, "one\n")
+    write_text_atomically(link, "two\n")
+    assert capfdbinary.readouterr().out == b"one\ntwo\n"
+    assert link.is_symlink()
+    assert files.is_stream("/dev/stdout")
+    assert files.is_stream(link)
+    assert not files.is_stream(tmp_path / "new.json")
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/fd"), reason="needs /dev/fd")
+def test_a_descriptor_that_is_a_regular_file_is_appended_to_not_replaced(tmp_path):
+    path = tmp_path / "log.txt"
+    with open(path, "wb") as log:
+        log.write(b"before\n")
+        log.flush()
+        write_text_atomically(f"/dev/fd/{log.fileno()}", "after\n")
+        inode = os.fstat(log.fileno()).st_ino
+    assert path.read_bytes() == b"before\nafter\n"
+    assert path.stat().st_ino == inode
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["log.txt"]
+
+
 def test_a_folder_given_as_the_output_is_one_line(tmp_path):
     with pytest.raises(OutputError) as raised:
         write_text_atomically(tmp_path, "x")

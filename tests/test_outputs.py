@@ -98,6 +98,20 @@ def test_a_full_standard_output_still_writes_the_files_and_says_so_in_one_line(f
     assert (folder / "o.json").exists()
 
 
+@pytest.mark.skipif(not Path("/dev/stdout").exists(), reason="needs /dev/stdout")
+def test_an_output_to_dev_stdout_redirected_to_a_file_writes_into_that_file(folder):
+    redirected = folder / "redirected.txt"
+    link = folder / "stdout.json"  # a link, so that a mistake would replace the link, never /dev/stdout
+    link.symlink_to("/dev/stdout")
+    with open(redirected, "w") as stdout:
+        inode = os.fstat(stdout.fileno()).st_ino
+        result = run_process(check_args(folder, "--output", str(link), "--format", "json"), stdout)
+    assert result.returncode == 0, result.stderr
+    written = redirected.read_text()
+    assert written.count('"schema": "metricdsl-findings/1"') == 2  # the --output, then the printed report
+    assert redirected.stat().st_ino == inode  # written through the descriptor, not replaced
+
+
 def test_every_output_is_attempted_when_one_fails(folder):
     (folder / "taken").mkdir()
     result = invoke(*check_args(folder, "--output", str(folder / "taken"), "--history", str(folder / "h.parquet")))

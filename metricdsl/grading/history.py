@@ -25,7 +25,7 @@ import polars as pl
 
 from metricdsl.engine.columns import GRAIN_COLUMN, GROUP, LAYOUT, RECORDED, hidden
 from metricdsl.errors import DataError, RequestError
-from metricdsl.files import locked, reason, replace_atomically
+from metricdsl.files import is_stream, locked, reason, replace_atomically
 from metricdsl.grading.grader import Graded
 
 FORMAT_KEY, FORMAT = "metricdsl.history", "1"  # Parquet key-value metadata: the version of this layout of the file
@@ -122,12 +122,12 @@ def write_history(path: Path, graded: Graded) -> int:
 def _read(path: Path) -> pl.DataFrame | None:
     """Every row of the history at `path`, checked to be one; None when there is nothing to read."""
     try:
-        if not path.exists():
-            return None
+        if is_stream(path) or not path.exists():
+            return None  # a device, a FIFO or a descriptor is written as a stream and has nothing to read
         if path.is_dir():
             raise DataError(f"the history {path} is a folder")
-        if not path.is_file() or path.stat().st_size == 0:
-            return None  # a device or a FIFO is written as a stream; an empty file is a history not begun
+        if path.stat().st_size == 0:
+            return None  # a history not begun
         rows = pl.read_parquet(path)
         version = pl.read_parquet_metadata(path).get(FORMAT_KEY, FORMAT)
     except (pl.exceptions.PolarsError, OSError) as error:
