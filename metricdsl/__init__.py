@@ -12,12 +12,13 @@ The code follows its pipeline; each package imports only those above it in this 
 - `project`: `load()` and `Project`, the front door; `tools`: fmt, explain, spec tests, revision
 - `cli`: the `metricdsl` command
 
-`errors` and `codes` (the diagnostic registry) serve them all; `files` writes output files atomically.
+`errors` and `codes` (the diagnostic registry) serve them all; `files` writes output files atomically, through
+links, keeping modes, and never over an input.
 """
 
-from metricdsl.errors import DataError, Diagnostic, RequestError, SpecError
+from metricdsl.errors import DataError, Diagnostic, OutputError, RequestError, SpecError
 from metricdsl.grading.findings import Finding
 from metricdsl.project import Project, load
 
-__all__ = ["DataError", "Diagnostic", "Finding", "Project", "RequestError", "SpecError", "load"]
+__all__ = ["DataError", "Diagnostic", "Finding", "OutputError", "Project", "RequestError", "SpecError", "load"]
 __version__ = "0.1.0"

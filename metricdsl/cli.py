@@ -3,23 +3,25 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn, TypedDict, TypeVar
+from typing import TYPE_CHECKING, NoReturn, TextIO, TypedDict, TypeVar
 
 import click
 
 from metricdsl.codes import CODES
-from metricdsl.errors import DataError, RequestError, SpecError, has_errors, unknown_name
-from metricdsl.files import write_text_atomically
+from metricdsl.errors import DataError, OutputError, RequestError, SpecError, has_errors, unknown_name
+from metricdsl.files import reason, refuse_overwriting, write_text_atomically
 from metricdsl.grading.findings import at_least, report
-from metricdsl.grading.history import write_history
+from metricdsl.grading.history import Drift, metric_drift, write_history
 from metricdsl.project import Project, load
 from metricdsl.render import codes, diagnostics, findings, formatted, graph, spectests, tables
 from metricdsl.render.explain import metric_report
+from metricdsl.render.history import drift_warning
 from metricdsl.render.junit import junit_report
 from metricdsl.semantics.checker import check
 from metricdsl.semantics.graph import dependency_graph, impact, resolve
@@ -27,7 +29,7 @@ from metricdsl.spec.definitions import GRAINS
 from metricdsl.spec.json_schema import spec_schema
 from metricdsl.spec.loader import load_files, spec_files
 from metricdsl.tools.explain import explain_metric
-from metricdsl.tools.fmt import format_file
+from metricdsl.tools.fmt import format_path, write_formatted
 from metricdsl.tools.revision import spec_revision
 from metricdsl.tools.spectest import run_tests
 
@@ -61,7 +63,18 @@ class Asked(TypedDict):
     grain: str | None
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Commands(click.Group):
+    """The commands; an output that cannot be written ends one with `error: cannot write PATH: reason`."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except OutputError as error:
+            echo(f"error: {error}", err=True)
+            sys.exit(EXIT_ERRORS)
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="metricdsl")
 def main() -> None:
     """Contact-center metrics as code: validate and evaluate metric specs."""
@@ -118,12 +131,14 @@ def evaluate(paths: tuple[Path, ...], output: Path | None, with_ci: bool, **requ
         raise click.UsageError(f"--output must end in {', '.join(tables.OUTPUT_SUFFIXES)}, not `{output.suffix}`")
     project = _load_or_exit(paths)
     with _user_errors():
-        table = project.evaluate(**_request(project, **request), with_ci=with_ci)
+        asked = _request(project, **request)
+        refuse_overwriting([output], _inputs(project, asked, paths))
+        table = project.evaluate(**asked, with_ci=with_ci)
     if output is None:
-        click.echo(tables.as_text(table))
+        echo(tables.as_text(table))
     else:
         tables.write_table(table, output)
-        click.echo(tables.written(table.height, output), err=True)
+        echo(tables.written(table.height, output), err=True)
 
 
 @main.command(name="check")
@@ -153,14 +168,20 @@ def check_command(
     """Evaluate and grade: target statuses, rules and scorecards; print the findings."""
     project = _load_or_exit(paths)
     with _user_errors():
-        graded = project.grade(**_request(project, **request), history=history)
+        asked = _request(project, **request)
+        refuse_overwriting([output, history], _inputs(project, asked, paths))
+        graded = project.grade(**asked, history=history)
+        drift = metric_drift(history, graded, project.model.metrics) if history is not None else Drift()
     graded_report = report(project.model, graded, spec_revision(_spec_paths(paths)))
-    echo(findings.render(graded_report, output_format))
+    failed = False  # files first, then standard output: a closed pipe must not cost the files
     if output is not None:
-        write_text_atomically(output, findings.as_json(graded_report) + "\n")
+        failed |= _failed(lambda: write_text_atomically(output, findings.as_json(graded_report) + "\n"))
     if history is not None:
-        echo(findings.history_recorded(history, write_history(history, graded)), err=True)
-    _exit(at_least(graded_report.findings, fail_on))
+        failed |= _failed(lambda: echo(findings.history_recorded(history, write_history(history, graded)), err=True))
+        if drift:
+            echo(drift_warning(history, drift), err=True)
+    echo(findings.render(graded_report, output_format))
+    _exit(failed or at_least(graded_report.findings, fail_on))
 
 
 @main.command()
@@ -168,17 +189,18 @@ def check_command(
 @click.option("--check", is_flag=True, help="Change nothing; show a diff and exit 1 when a file would change.")
 def fmt(paths: tuple[Path, ...], check: bool) -> None:
     """Rewrite the expressions of the specs under PATHS in canonical form, keeping comments."""
-    results = [format_file(str(path), path.read_text(encoding="utf-8")) for path in spec_files(_spec_paths(paths))]
+    results = [format_path(path) for path in spec_files(_spec_paths(paths))]
+    failed = False
     for result in results:
         if result.problem:
             echo(formatted.left_alone(result.path, result.problem), err=True)
         elif result.changed and check:
             echo(formatted.diff(result.path, result.before, result.after))
         elif result.changed:
-            write_text_atomically(Path(result.path), result.after)
+            failed |= _failed(functools.partial(write_formatted, result))
     changed = [r.path for r in results if r.changed]
     echo(formatted.fmt_summary(changed, len(results), check), err=True)
-    _exit(any(r.problem for r in results) or (check and bool(changed)))
+    _exit(failed or any(r.problem for r in results) or (check and bool(changed)))
 
 
 @main.command(name="graph")
@@ -208,11 +230,12 @@ def schema() -> None:
 @click.option("--junit-xml", type=click.Path(path_type=Path), help="Also write the results as JUnit XML.")
 def test_specs(paths: tuple[Path, ...], junit_xml: Path | None) -> None:
     """Run the `tests:` of the specs under PATHS; exit 1 when one fails."""
-    outcomes = run_tests(_load_or_exit(paths))
+    project = _load_or_exit(paths)
+    refuse_overwriting([junit_xml], _inputs(project, None, paths))
+    outcomes = run_tests(project)
+    failed = junit_xml is not None and _failed(lambda: write_text_atomically(junit_xml, junit_report(outcomes)))
     echo(spectests.outcomes_report(outcomes))
-    if junit_xml is not None:
-        write_text_atomically(junit_xml, junit_report(outcomes))
-    _exit(any(not o.passed for o in outcomes))
+    _exit(failed or any(not o.passed for o in outcomes))
 
 
 @main.command()
@@ -222,17 +245,55 @@ def explain(name: str, paths: tuple[Path, ...]) -> None:
     """Explain a diagnostic code (MD101) or a metric of the specs under PATHS."""
     code = CODES.get(name.upper())
     if code is not None:
-        click.echo(codes.explanation(code))
+        echo(codes.explanation(code))
         return
     project = _load_or_exit(paths)
     if name not in project.model.metrics:
         raise click.UsageError(unknown_name("metric or code", name, [*project.model.metrics, *CODES]))
-    click.echo(metric_report(explain_metric(project, name)))
+    echo(metric_report(explain_metric(project, name)))
 
 
 def echo(message: str, err: bool = False) -> None:
-    """Print, in colour only on a terminal and when NO_COLOR is not set."""
-    click.echo(message, err=err, color=False if os.environ.get("NO_COLOR") else None)
+    """Print, in colour only on a terminal and when NO_COLOR is not set.
+
+    Standard output that cannot be written (a closed pipe, a full disk) raises `OutputError`; standard error
+    that cannot be written leaves nowhere to say so, and the message is dropped.
+    """
+    try:
+        click.echo(message, err=err, color=False if os.environ.get("NO_COLOR") else None)
+    except OSError as error:
+        _discard(sys.stderr if err else sys.stdout)
+        if not err:
+            raise OutputError("standard output", reason(error)) from None
+
+
+def _discard(stream: TextIO) -> None:
+    """Send the rest of a stream that failed to the null device, so that flushing it at exit fails no more."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, stream.fileno())
+        os.close(null)
+
+
+def _failed(write: Callable[[], object]) -> bool:
+    """Write one output; on failure print `error: cannot write PATH: reason` and return True, so the others are still
+    attempted."""
+    try:
+        write()
+    except (OutputError, DataError) as error:
+        echo(f"error: {error}", err=True)
+        return True
+    return False
+
+
+def _inputs(project: Project, asked: Asked | None, paths: tuple[Path, ...]) -> list[tuple[str | Path, str]]:
+    """The files a command reads, which no output may overwrite: data files and spec files."""
+    data: dict[str, str | Path] = {n: s.path for n, s in project.definitions.sources.items() if s.path is not None}
+    data.update(asked["data"] if asked else {})
+    return [
+        *((path, f"the data of source `{name}`") for name, path in data.items()),
+        *((path, "a spec file") for path in spec_files(_spec_paths(paths))),
+    ]
 
 
 def _exit(failed: bool) -> NoReturn:

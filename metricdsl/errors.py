@@ -1,7 +1,8 @@
 """What can go wrong, as values: a `Diagnostic` (code, position, hint) for a spec, and the exceptions of the API.
 
 Every code lives in `metricdsl.codes`; nothing else invents codes. `SpecError` carries every diagnostic of a
-project, `DataError` names the file, column and line of bad input, `RequestError` an unknown name in a request.
+project, `DataError` names the file, column and line of bad input, `RequestError` an unknown name in a request, and
+`OutputError` an output file that cannot be written, and why.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ __all__ = [
     "DataError",
     "Diagnostic",
     "Location",
+    "OutputError",
     "RequestError",
     "Severity",
     "SpecError",
@@ -89,3 +91,12 @@ class DataError(Exception):
 
 class RequestError(ValueError):
     """A request names an unknown metric, dashboard, dimension or grain."""
+
+
+class OutputError(Exception):
+    """An output that cannot be written: `cannot write PATH: reason`, in one line (see `metricdsl.files`)."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        self.path = path
+        self.reason = reason
+        super().__init__(f"cannot write {path}: {reason}")

@@ -156,7 +156,9 @@ class Project:
         """Evaluate a request with every metric its targets, rules and scorecard need, and grade it.
 
         With `history`, earlier runs' rows in that Parquet file feed `prev()` (the file is not written:
-        see `metricdsl.grading.history.write_history`). `scorecard` names one, else the dashboard's is used.
+        see `metricdsl.grading.history.write_history`); it is read before the data, and a history needs a grain
+        (`RequestError`) and must be one of these specs and layout (`DataError`). `scorecard` names one, else the
+        dashboard's is used.
         """
         request = self.request(metrics=metrics, dashboard=dashboard, by=by, grain=grain)
         board = self.definitions.dashboards.get(dashboard) if dashboard else None
@@ -176,8 +178,8 @@ class Project:
             ),
         ]
         computable = [m for m in dict.fromkeys(wanted) if self._computable(m, request)]
+        past = read_history(history, request.by, request.grain, self.model.metrics) if history else None
         table = self.evaluate(data, metrics=computable, by=request.by, grain=request.grain, keep_hidden=True)
-        past = read_history(history, request.by, request.grain) if history else None
         return graded_table(self.model, table, request.by, request.grain, card, past)
 
     def check(self, data: Mapping[str, Data] | None = None, **request: Unpack[GradeArgs]) -> list[Finding]:

@@ -4,15 +4,22 @@ Only the expression scalars change: each is replaced at its exact position in th
 comments, key order, blank lines and quoting stay as written (a plain scalar is quoted only when
 its new text needs it). The result is loaded again and must give the same trees, or nothing is
 written.
+
+A file is read as bytes and written back the same way: UTF-8, with its byte order mark if it had one and its
+line ends (CRLF or LF). Writing goes through `metricdsl.files`: a symbolic link stays a link to the rewritten
+file, and the file keeps its mode.
 """
 
 from __future__ import annotations
 
+import codecs
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 import yaml
 
+from metricdsl.files import reason, write_bytes_atomically
 from metricdsl.language import ast
 from metricdsl.language.parser import SyntaxProblem, parse
 from metricdsl.language.printer import format_expr
@@ -24,6 +31,30 @@ KEY_LINE = re.compile(r"^(\s*)(- )?[\w-]+:\s*$")
 
 
 @dataclass(frozen=True)
+class Encoding:
+    """How a spec file's text is stored: a UTF-8 byte order mark or not, and its line end."""
+
+    bom: bool = False
+    newline: str = "\n"
+
+    @classmethod
+    def of(cls, data: bytes) -> Encoding:
+        """The encoding of `data`; its line end is CRLF only when every line ends so."""
+        crlf = data.count(b"\r\n")
+        return cls(data.startswith(codecs.BOM_UTF8), "\r\n" if crlf and crlf == data.count(b"\n") else "\n")
+
+    def decode(self, data: bytes) -> str:
+        """The text of `data`, its line ends as `\\n`. Raises `UnicodeDecodeError` when it is not UTF-8."""
+        text = data.decode("utf-8-sig" if self.bom else "utf-8")
+        return text.replace("\r\n", "\n") if self.newline == "\r\n" else text
+
+    def encode(self, text: str) -> bytes:
+        """`text` (line ends as `\\n`) stored as this encoding says."""
+        data = text.replace("\n", self.newline).encode("utf-8")
+        return codecs.BOM_UTF8 + data if self.bom else data
+
+
+@dataclass(frozen=True)
 class Formatted:
     """A file's text before and after formatting; `problem` says why it was left alone."""
 
@@ -31,10 +62,30 @@ class Formatted:
     before: str
     after: str
     problem: str | None = None
+    encoding: Encoding = field(default_factory=Encoding)
 
     @property
     def changed(self) -> bool:
         return self.before != self.after
+
+
+def format_path(path: Path) -> Formatted:
+    """The formatted text of the spec file at `path`, read as bytes (see `Encoding`)."""
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        return Formatted(str(path), "", "", f"cannot read it: {reason(error)}")
+    encoding = Encoding.of(data)
+    try:
+        text = encoding.decode(data)
+    except UnicodeDecodeError:
+        return Formatted(str(path), "", "", "it is not UTF-8 text")
+    return replace(format_file(str(path), text), encoding=encoding)
+
+
+def write_formatted(formatted: Formatted) -> None:
+    """Write the formatted text back to its file, stored as it was; raises `OutputError` when it cannot be written."""
+    write_bytes_atomically(formatted.path, formatted.encoding.encode(formatted.after))
 
 
 def format_file(path: str, text: str) -> Formatted:
