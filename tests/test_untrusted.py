@@ -1,4 +1,5 @@
-"""Specs from a stranger: git runs none of the repository's commands."""
+"""Specs from a stranger: git runs none of the repository's commands, `path:` stays in the project folder, and
+messages quote no value of a file that only a spec named."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+import metricdsl
 from metricdsl.cli import main
 from metricdsl.tools.revision import spec_revision
 
@@ -164,3 +166,129 @@ def test_a_partial_clone_fetches_nothing_through_its_configured_ssh_command(tmp_
     marker.unlink()
     assert spec_revision([clone / "specs"]) is None
     assert not marker.exists()
+
+
+# -- data paths ------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def outside(tmp_path, monkeypatch):
+    """A project folder `project/` (the current folder, no repository) with its data, and a secret beside it."""
+    project = tmp_path / "project"
+    (project / "specs").mkdir(parents=True)
+    (project / "data").mkdir()
+    (project / "data" / "calls.csv").write_text(CALLS)
+    (tmp_path / "secret.csv").write_text("team,started_at,wait_s\nsecret,2026-01-05T09:00:00,oops\n")
+    monkeypatch.chdir(project)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    return project
+
+
+def spec_reading(path: str) -> str:
+    return SPEC.replace("../data/calls.csv", path)
+
+
+@pytest.mark.parametrize(
+    ("path", "setup"),
+    [
+        pytest.param("{tmp}/secret.csv", None, id="absolute"),
+        pytest.param("../secret.csv", None, id="up-and-out"),
+        pytest.param("../*.csv", None, id="a glob out"),
+        pytest.param("~/secret.csv", None, id="home"),
+        pytest.param("data/link.csv", lambda p: (p / "data" / "link.csv").symlink_to(p.parent / "secret.csv"), id="link"),
+        pytest.param("data/*.csv", lambda p: (p / "data" / "z.csv").symlink_to(p.parent / "secret.csv"), id="glob link"),
+        pytest.param("linked/calls.csv", lambda p: (p / "linked").symlink_to(p.parent), id="linked folder"),
+        pytest.param(
+            "data/set.parquet",
+            lambda p: [(p / "data" / "set.parquet").mkdir(), (p / "data" / "set.parquet" / "a").symlink_to(p.parent)],
+            id="link in a dataset folder",
+        ),
+    ],
+)
+def test_a_path_out_of_the_project_folder_is_an_error_at_its_position(outside, path, setup):
+    if setup:
+        setup(outside)
+    Path("calls.yaml").write_text(spec_reading(path.replace("{tmp}", str(outside.parent))))
+    with pytest.raises(metricdsl.SpecError) as raised:
+        metricdsl.load("calls.yaml")
+    (found,) = raised.value.diagnostics
+    assert (found.code, found.location.line, found.location.col) == ("MD009", 3, 11)
+    assert "source `calls`" in found.message
+    assert "--data calls=FILE" in found.hint
+    metricdsl.load("calls.yaml", allow_outside_paths=True)
+
+
+def test_paths_inside_the_project_folder_load_and_are_read(outside):
+    (outside / "data" / "copy.csv").symlink_to(outside / "data" / "calls.csv")
+    (outside / "data" / ".hidden.csv").symlink_to(outside.parent / "secret.csv")  # a glob's `*` skips it
+    (outside / "specs" / "calls.yaml").write_text(spec_reading("../data/*.csv"))
+    table = metricdsl.load("specs").evaluate(metrics=["asa"])
+    assert table["asa"].to_list() == [45.0]
+
+
+def test_the_project_folder_is_the_git_work_tree_wherever_the_command_runs(outside, monkeypatch):
+    (outside / ".git").mkdir()
+    (outside / "specs" / "calls.yaml").write_text(SPEC)
+    monkeypatch.chdir(outside.parent)
+    assert metricdsl.load(outside / "specs").evaluate(metrics=["asa"])["asa"].to_list() == [45.0]
+
+
+def test_outside_a_repository_and_the_current_folder_the_project_folder_is_the_specs_folder(outside, monkeypatch):
+    (outside / "specs" / "calls.yaml").write_text(SPEC)
+    (outside.parent / "elsewhere").mkdir()
+    monkeypatch.chdir(outside.parent / "elsewhere")
+    with pytest.raises(metricdsl.SpecError, match="MD009"):
+        metricdsl.load(outside / "specs")
+
+
+def test_the_command_line_reports_allows_and_trusts_what_the_user_names(outside):
+    (outside / "specs" / "calls.yaml").write_text(spec_reading("../../secret.csv"))
+    validated = CliRunner().invoke(main, ["validate", "specs"])
+    assert validated.exit_code == 1
+    assert "error[MD009]" in validated.stdout
+    assert "specs/calls.yaml:3:11" in validated.stdout
+    allowed = CliRunner().invoke(main, ["eval", "specs", "--metrics", "asa", "--allow-outside-paths"])
+    assert allowed.exit_code == 1  # read, and its bad value found
+    given = CliRunner().invoke(
+        main, ["eval", "specs", "--metrics", "asa", "--data", f"calls={outside.parent / 'secret.csv'}"]
+    )
+    assert given.exit_code == 1  # the spec's path still leads outside: naming a file does not change the spec
+    assert "error[MD009]" in given.stderr
+    (outside / "specs" / "calls.yaml").write_text(SPEC.replace("    path: ../data/calls.csv\n", ""))
+    given = CliRunner().invoke(
+        main, ["eval", "specs", "--metrics", "asa", "--data", f"calls={outside.parent / 'secret.csv'}"]
+    )
+    assert "`oops` is not a float" in given.stderr
+
+
+# -- what messages quote ---------------------------------------------------------------------------
+
+
+def test_a_bad_value_is_quoted_only_from_a_file_the_user_named(outside):
+    (outside / "data" / "calls.csv").write_text(CALLS + "west,2026-01-05T11:00:00,TOKEN-1234\n")
+    (outside / "specs" / "calls.yaml").write_text(SPEC)
+    project = metricdsl.load("specs")
+    with pytest.raises(metricdsl.DataError) as from_spec:
+        project.evaluate(metrics=["asa"])
+    message = str(from_spec.value)
+    assert "data/calls.csv, line 4, column `wait_s`: a value is not a float" in message
+    assert "TOKEN-1234" not in message
+    with pytest.raises(metricdsl.DataError, match=r"data/calls.csv, line 4, column `wait_s`: `TOKEN-1234` is not a float"):
+        project.evaluate({"calls": outside / "data" / "calls.csv"}, metrics=["asa"])
+
+
+def test_a_files_columns_and_polars_messages_are_quoted_only_from_a_file_the_user_named(outside):
+    (outside / "specs" / "calls.yaml").write_text(SPEC)
+    project = metricdsl.load("specs")
+    (outside / "data" / "calls.csv").write_text("team,started_at,TOKEN-1234\nnorth,2026-01-05T09:00:00,20\n")
+    with pytest.raises(metricdsl.DataError, match="has no column `wait_s`") as from_spec:
+        project.evaluate(metrics=["asa"])
+    assert "TOKEN-1234" not in str(from_spec.value)
+    with pytest.raises(metricdsl.DataError, match="it has: TOKEN-1234"):
+        project.evaluate({"calls": outside / "data" / "calls.csv"}, metrics=["asa"])
+    (outside / "data" / "calls.csv").write_text('team,started_at,wait_s\nnorth,2026-01-05T09:00:00,"TOKEN-1234,3\n')
+    with pytest.raises(metricdsl.DataError, match="cannot evaluate") as from_spec:
+        project.evaluate(metrics=["asa"])
+    assert "TOKEN-1234" not in str(from_spec.value)
+    with pytest.raises(metricdsl.DataError, match="TOKEN-1234"):
+        project.evaluate({"calls": outside / "data" / "calls.csv"}, metrics=["asa"])
