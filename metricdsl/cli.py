@@ -41,6 +41,7 @@ EXIT_ERRORS = 1  # errors in specs or data, findings at `--fail-on`, failed test
 EXIT_USAGE = 2  # a bad command line or request: the code of click's UsageError, raised for both
 
 Command = TypeVar("Command", bound=Callable[..., None])
+ALLOW_OUTSIDE_PATHS = "metricdsl.allow_outside_paths"  # the key of --allow-outside-paths in click's context
 
 
 class RequestOptions(TypedDict):
@@ -84,6 +85,17 @@ def paths_argument(command: Command) -> Command:
     return click.argument("paths", nargs=-1, type=click.Path(path_type=Path))(command)
 
 
+def project_paths_argument(command: Command) -> Command:
+    """PATHS of the specs to load, and `--allow-outside-paths`, kept in the context for `_allows_outside_paths()`."""
+    return click.option(
+        "--allow-outside-paths",
+        is_flag=True,
+        expose_value=False,
+        callback=lambda context, _, value: context.meta.update({ALLOW_OUTSIDE_PATHS: value}),
+        help="Let the specs' `path:` read files outside the project folder (only for specs you trust).",
+    )(paths_argument(command))
+
+
 def format_option(formats: tuple[str, ...], what: str) -> Callable[[Command], Command]:
     return click.option(
         "--format", "output_format", type=click.Choice(formats), default="text", show_default=True, help=what
@@ -91,11 +103,11 @@ def format_option(formats: tuple[str, ...], what: str) -> Callable[[Command], Co
 
 
 @main.command()
-@paths_argument
+@project_paths_argument
 @format_option(diagnostics.FORMATS, "How to print the diagnostics.")
 def validate(paths: tuple[Path, ...], output_format: str) -> None:
     """Parse and check the specs under PATHS (default: ./specs, else .); print every problem."""
-    definitions, found = load_files(_spec_paths(paths))
+    definitions, found = load_files(_spec_paths(paths), allow_outside_paths=_allows_outside_paths())
     found += check(definitions)[1]
     echo(diagnostics.render(found, output_format, len(spec_files(_spec_paths(paths)))))
     _exit(has_errors(found))
@@ -118,7 +130,7 @@ def request_options(command: Command) -> Command:
     ]
     for option in reversed(options):
         command = option(command)
-    return paths_argument(command)
+    return project_paths_argument(command)
 
 
 @main.command(name="eval")
@@ -204,7 +216,7 @@ def fmt(paths: tuple[Path, ...], check: bool) -> None:
 
 
 @main.command(name="graph")
-@paths_argument
+@project_paths_argument
 @click.option("--impact", "changed", metavar="NAME", help="List what changes when NAME (a column, metric...) changes.")
 @format_option(graph.FORMATS, "How to draw the graph.")
 def graph_command(paths: tuple[Path, ...], changed: str | None, output_format: str) -> None:
@@ -226,7 +238,7 @@ def schema() -> None:
 
 
 @main.command(name="test")
-@paths_argument
+@project_paths_argument
 @click.option("--junit-xml", type=click.Path(path_type=Path), help="Also write the results as JUnit XML.")
 def test_specs(paths: tuple[Path, ...], junit_xml: Path | None) -> None:
     """Run the `tests:` of the specs under PATHS; exit 1 when one fails."""
@@ -240,7 +252,7 @@ def test_specs(paths: tuple[Path, ...], junit_xml: Path | None) -> None:
 
 @main.command()
 @click.argument("name")
-@paths_argument
+@project_paths_argument
 def explain(name: str, paths: tuple[Path, ...]) -> None:
     """Explain a diagnostic code (MD101) or a metric of the specs under PATHS."""
     code = CODES.get(name.upper())
@@ -305,9 +317,13 @@ def _spec_paths(paths: tuple[Path, ...]) -> list[str | Path]:
     return list(paths) or [Path("specs") if Path("specs").is_dir() else Path(".")]
 
 
+def _allows_outside_paths() -> bool:
+    return bool(click.get_current_context().meta.get(ALLOW_OUTSIDE_PATHS, False))
+
+
 def _load_or_exit(paths: tuple[Path, ...]) -> Project:
     try:
-        return load(_spec_paths(paths))
+        return load(_spec_paths(paths), allow_outside_paths=_allows_outside_paths())
     except SpecError as error:
         echo(diagnostics.render(error.diagnostics, "text"), err=True)
         sys.exit(EXIT_ERRORS)

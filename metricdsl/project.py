@@ -10,8 +10,7 @@ from typing import TYPE_CHECKING, Literal, TypedDict
 import polars as pl
 
 from metricdsl.engine.columns import interval_column
-from metricdsl.engine.inputs import Data, check_columns, find_bad_value, scan
-from metricdsl.engine.polars.compiler import Compiler
+from metricdsl.engine.inputs import Data, check_columns, find_bad_value, polars_problem, scan
 from metricdsl.engine.polars.query import Request, build_query
 from metricdsl.errors import DataError, Diagnostic, RequestError, SpecError, has_errors, unknown_name
 from metricdsl.grading.findings import Finding, findings
@@ -132,15 +131,15 @@ class Project:
         resolved = self.request(**request)
         if not resolved.metrics:
             raise RequestError("no metric to compute: name some, or a dashboard")
-        query, _ = self._query(inputs, resolved)
+        query, read = self._query(inputs, resolved)
         try:
             return query.collect(engine=engine)
         except pl.exceptions.PolarsError as error:
-            for source, given in self._inputs(inputs).items():
-                problem = find_bad_value(self.definitions.sources[source], given)
+            for source, given in read.items():
+                problem = find_bad_value(self.definitions.sources[source], given, quote=source in inputs)
                 if problem:
                     raise DataError(problem) from None
-            raise DataError(f"cannot evaluate: {str(error).strip().splitlines()[0]}") from None
+            raise DataError(f"cannot evaluate: {polars_problem(error, quote=read.keys() <= inputs.keys())}") from None
 
     def grade(
         self,
@@ -194,6 +193,7 @@ class Project:
         return True
 
     def _inputs(self, data: Mapping[str, Data]) -> dict[str, Data]:
+        """The input of each source: the data given for it, else its spec's `path:` (which messages never quote)."""
         inputs: dict[str, Data] = {}
         for name, source in self.definitions.sources.items():
             if name in data:
@@ -202,7 +202,8 @@ class Project:
                 inputs[name] = source.path
         return inputs
 
-    def _query(self, data: Mapping[str, Data], request: Request) -> tuple[pl.LazyFrame, Compiler]:
+    def _query(self, data: Mapping[str, Data], request: Request) -> tuple[pl.LazyFrame, dict[str, Data]]:
+        """The query of `request`, and the input of each source it reads."""
         for name in data:
             if name not in self.definitions.sources:
                 raise RequestError(unknown_name("source", name, self.definitions.sources))
@@ -213,13 +214,14 @@ class Project:
             if name not in scans:
                 if name not in inputs:
                     raise DataError(f"no data for source `{name}`: give it (--data {name}=FILE) or set its `path`")
-                scans[name] = scan(self.definitions.sources[name], inputs[name])
+                scans[name] = scan(self.definitions.sources[name], inputs[name], quote=name in data)
             return scans[name]
 
         query, compiler = build_query(self.model, request, scan_source)
         for name, frame in scans.items():
-            check_columns(self.definitions.sources[name], frame, inputs[name], compiler.columns_read.get(name, set()))
-        return query, compiler
+            source, read = self.definitions.sources[name], compiler.columns_read.get(name, set())
+            check_columns(source, frame, inputs[name], read, quote=name in data)
+        return query, {name: inputs[name] for name in scans}
 
 
 def _check_shown_columns(request: Request) -> None:
@@ -243,11 +245,17 @@ def _check_shown_columns(request: Request) -> None:
         roles[name] = role
 
 
-def load(paths: str | Path | Iterable[str | Path]) -> Project:
-    """Load and check the spec files under `paths`; raise `SpecError` with every error found."""
+def load(paths: str | Path | Iterable[str | Path], *, allow_outside_paths: bool = False) -> Project:
+    """Load and check the spec files under `paths`; raise `SpecError` with every error found.
+
+    A source's `path:` must lead inside the project folder (the git work tree that holds `paths`; outside
+    one, the current folder when it holds them, else their folder; links followed): one that leads
+    outside is an error (MD009) unless `allow_outside_paths=True`, for specs you trust. The data given to
+    `evaluate()`, `check()` and the others is yours and is read wherever it is.
+    """
     if isinstance(paths, (str, Path)):
         paths = [paths]
-    definitions, diagnostics = load_files(list(paths))
+    definitions, diagnostics = load_files(list(paths), allow_outside_paths=allow_outside_paths)
     model, found = check(definitions)
     diagnostics += found
     if has_errors(diagnostics):

@@ -1,8 +1,13 @@
-"""Read a source's rows (CSV, Parquet, NDJSON, Arrow IPC, or a frame) with its declared types."""
+"""Read a source's rows (CSV, Parquet, NDJSON, Arrow IPC, or a frame) with its declared types.
+
+Messages about bad data quote a value only from data the user named (`--data`, the API's `data`): a file
+that a spec's `path:` names may hold what its reader was not meant to see, so its values, column names and
+Polars' messages (which quote the file) are left out; the file, column and line are still named. Globs
+are expanded by `metricdsl.spec.data_paths.files`, the expansion the loader checked.
+"""
 
 from __future__ import annotations
 
-import glob
 from pathlib import Path
 from typing import TypeAlias
 
@@ -11,6 +16,7 @@ import polars as pl
 from metricdsl.engine.columns import ROW_COLUMN
 from metricdsl.engine.polars.dtypes import DTYPES
 from metricdsl.errors import DataError
+from metricdsl.spec.data_paths import files
 from metricdsl.spec.definitions import Source
 
 Data: TypeAlias = pl.DataFrame | pl.LazyFrame | str | Path  # a frame, or a path or glob of files
@@ -25,14 +31,16 @@ SCANNERS = {
     ".ipc": "ipc",
     ".feather": "ipc",
 }
+NOT_QUOTED = "not shown, as a spec's `path:` named the file; give it with --data to see it"
 
 
 def describe(data: Data) -> str:
     return str(data) if isinstance(data, (str, Path)) else "the frame given"
 
 
-def scan(source: Source, data: Data) -> pl.LazyFrame:
-    """`data` as a lazy frame whose declared columns have their declared types."""
+def scan(source: Source, data: Data, *, quote: bool = True) -> pl.LazyFrame:
+    """`data` as a lazy frame whose declared columns have their declared types; `quote=False` when a spec's
+    `path:` named it, not the user."""
     declared = {name: DTYPES[column.type] for name, column in source.columns.items()}
     if isinstance(data, pl.DataFrame):
         frame = data.lazy()
@@ -43,7 +51,7 @@ def scan(source: Source, data: Data) -> pl.LazyFrame:
     try:
         schema = frame.collect_schema()
     except (pl.exceptions.PolarsError, OSError) as error:
-        raise DataError(f"source `{source.name}`: cannot read {describe(data)}: {_first_line(error)}") from None
+        raise DataError(f"source `{source.name}`: cannot read {describe(data)}: {polars_problem(error, quote)}") from None
     casts = [
         _convert(pl.col(name), schema[name], source.columns[name].type).alias(name)
         for name, dtype in declared.items()
@@ -58,41 +66,53 @@ def _scan_file(source: Source, path: Path, declared: dict[str, pl.DataType]) -> 
         raise DataError(
             f"source `{source.name}`: cannot tell the format of {path}: use one of {', '.join(sorted(SCANNERS))}"
         )
-    if not glob.glob(str(path)):
+    found = files(path)
+    if not found:
         raise DataError(f"source `{source.name}`: no file {path}")
     if kind == "csv":
-        return pl.scan_csv(path, schema_overrides=declared, separator=_separator(path))
+        return pl.scan_csv(found, schema_overrides=declared, separator=_separator(path), glob=False)
     if kind == "ndjson":
-        return pl.scan_ndjson(path)
-    return pl.scan_parquet(path) if kind == "parquet" else pl.scan_ipc(path)
+        return pl.scan_ndjson(found)
+    return pl.scan_parquet(found, glob=False) if kind == "parquet" else pl.scan_ipc(found, glob=False)
 
 
 def _separator(path: Path) -> str:
     return "\t" if path.suffix.lower() == ".tsv" else ","
 
 
-def check_columns(source: Source, frame: pl.LazyFrame, data: Data, needed: set[str]) -> None:
-    """Raise `DataError` when `frame` lacks a column of `source` that the request reads."""
+def check_columns(source: Source, frame: pl.LazyFrame, data: Data, needed: set[str], *, quote: bool = True) -> None:
+    """Raise `DataError` when `frame` lacks a column of `source` that the request reads; its columns are listed
+    only with `quote` (a file's header is its content too)."""
     present = set(frame.collect_schema())
     missing = sorted(needed - present)
     if missing:
         names = ", ".join(f"`{m}`" for m in missing)
-        raise DataError(
-            f"source `{source.name}`: {describe(data)} has no column {names} "
-            f"(it has: {', '.join(sorted(present)) or 'no columns'})"
-        )
+        has = f"it has: {', '.join(sorted(present)) or 'no columns'}" if quote else f"its columns are {NOT_QUOTED}"
+        raise DataError(f"source `{source.name}`: {describe(data)} has no column {names} ({has})")
 
 
-def find_bad_value(source: Source, data: Data) -> str | None:
-    """Name the first value of `data` that is not of its column's declared type, if any."""
+def find_bad_value(source: Source, data: Data, *, quote: bool = True) -> str | None:
+    """Name the first value of `data` that is not of its column's declared type, if any: its file, line and
+    column, and the value itself only with `quote`."""
     if isinstance(data, (pl.DataFrame, pl.LazyFrame)):
-        raw = data.lazy()
-    else:
-        path = Path(data)
-        if SCANNERS.get(path.suffix.lower()) == "csv":
-            raw = pl.scan_csv(path, infer_schema=False, separator=_separator(path))
+        return _bad_value(source, data.lazy(), describe(data), quote, ("row", 0))
+    for file in map(Path, files(data)):
+        if SCANNERS.get(file.suffix.lower()) == "csv":
+            raw = pl.scan_csv(file, infer_schema=False, separator=_separator(file), glob=False)
         else:
-            raw = _scan_file(source, path, {})
+            raw = _scan_file(source, file, {})
+        try:
+            problem = _bad_value(source, raw, str(file), quote, ("line", 2))
+        except (pl.exceptions.PolarsError, OSError):  # unreadable, not ill-typed: the caller says so
+            continue
+        if problem:
+            return problem
+    return None
+
+
+def _bad_value(source: Source, raw: pl.LazyFrame, where: str, quote: bool, counted: tuple[str, int]) -> str | None:
+    """The first bad value of `raw`, placed by `counted`: a frame's `row` from 0, a file's `line` from 2 (its
+    header is line 1)."""
     schema = raw.collect_schema()
     for name, column in source.columns.items():
         if name not in schema:
@@ -108,9 +128,16 @@ def find_bad_value(source: Source, data: Data) -> str | None:
         )
         if rows.height:
             row, text = rows.row(0)
-            where = f"line {row + 2}" if not isinstance(data, (pl.DataFrame, pl.LazyFrame)) else f"row {row}"
-            return f"source `{source.name}`: {describe(data)}, {where}, column `{name}`: `{text}` is not a {column.type}"
+            place = f"{counted[0]} {row + counted[1]}"
+            kind = f"{'an' if column.type[:1] in 'aeiou' else 'a'} {column.type}"
+            problem = f"`{text}` is not {kind}" if quote else f"a value is not {kind} (the value is {NOT_QUOTED})"
+            return f"source `{source.name}`: {where}, {place}, column `{name}`: {problem}"
     return None
+
+
+def polars_problem(error: BaseException, quote: bool) -> str:
+    """The first line of a Polars error, which may quote the data; without `quote`, its kind alone."""
+    return _first_line(error) if quote else f"{type(error).__name__} (its message is {NOT_QUOTED})"
 
 
 def _convert(value: pl.Expr, dtype: pl.DataType, kind: str) -> pl.Expr:

@@ -7,6 +7,7 @@ the file's `YamlReader` explicitly.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Protocol, TypedDict, TypeVar
@@ -15,6 +16,7 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from metricdsl.errors import Diagnostic, Location
+from metricdsl.spec.data_paths import leads_outside, project_folder
 from metricdsl.spec.definitions import (
     COLUMN_KEYS,
     COLUMN_TYPES,
@@ -51,9 +53,13 @@ def spec_files(paths: Sequence[str | Path]) -> list[Path]:
     return list(dict.fromkeys(found))
 
 
-def load_files(paths: Sequence[str | Path]) -> tuple[Definitions, list[Diagnostic]]:
-    """Read every spec file under `paths`; return what loaded and every problem found."""
-    loader = _Loader()
+def load_files(paths: Sequence[str | Path], *, allow_outside_paths: bool = False) -> tuple[Definitions, list[Diagnostic]]:
+    """Read every spec file under `paths`; return what loaded and every problem found.
+
+    A source's `path:` that leads outside the project folder of `paths` is an error (MD009, see
+    `data_paths`) unless `allow_outside_paths`.
+    """
+    loader = _Loader(None if allow_outside_paths else project_folder(paths))
     files = spec_files(paths)
     if not files:
         message = f"no spec files (*.yaml, *.yml) found in {', '.join(map(str, paths))}"
@@ -64,7 +70,7 @@ def load_files(paths: Sequence[str | Path]) -> tuple[Definitions, list[Diagnosti
 
 
 def load_text(path: str, text: str) -> tuple[Definitions, list[Diagnostic]]:
-    """Load one spec file's `text` as if read from `path`."""
+    """Load one spec file's `text` as if read from `path` (its data paths unchecked: nothing reads them here)."""
     loader = _Loader()
     loader.load_text(path, text)
     return loader.definitions, loader.diagnostics
@@ -87,11 +93,13 @@ D = TypeVar("D", bound=_Defined)
 
 
 class _Loader:
-    """The definitions of every file read so far, and every problem found in them."""
+    """The definitions of every file read so far, and every problem found in them; with a `project` folder,
+    the data paths of sources must lead inside it."""
 
-    def __init__(self) -> None:
+    def __init__(self, project: Path | None = None) -> None:
         self.definitions = Definitions()
         self.diagnostics: list[Diagnostic] = []
+        self.project = project
 
     def load_file(self, path: Path) -> None:
         try:
@@ -123,8 +131,12 @@ class _Loader:
             return
         reader = YamlReader(file, self.diagnostics)
         defs = self.definitions
+
+        def source(reader: YamlReader, name: str, name_node: Node, node: Node) -> Source:
+            return read_source(reader, name, name_node, node, self.project)
+
         sections: dict[str, Callable[[Node], None]] = {
-            "sources": lambda node: self.read_all(reader, "sources", node, defs.sources, read_source),
+            "sources": lambda node: self.read_all(reader, "sources", node, defs.sources, source),
             "metrics": lambda node: self.read_all(reader, "metrics", node, defs.metrics, read_metric),
             "dashboards": lambda node: self.read_all(reader, "dashboards", node, defs.dashboards, read_dashboard),
             "targets": lambda node: self.read_all(reader, "targets", node, defs.targets, read_target),
@@ -181,12 +193,13 @@ def _entities(reader: YamlReader, node: Node) -> dict[str, str]:
     return entities
 
 
-def read_source(reader: YamlReader, name: str, name_node: Node, node: Node) -> Source:
-    """A source: its columns (required), time column, entities, derived columns and default path."""
+def read_source(reader: YamlReader, name: str, name_node: Node, node: Node, project: Path | None = None) -> Source:
+    """A source: its columns (required), time column, entities, derived columns and default path (inside
+    `project` when given)."""
     readers: dict[str, Callable[[Node], _SourceFields]] = {
         "description": lambda n: {"description": reader.text(n)},
         "time": lambda n: {"time": reader.text(n)},
-        "path": lambda n: {"path": reader.path(n)},
+        "path": lambda n: {"path": _data_path(reader, name, n, project)},
         "entities": lambda n: {"entities": _entities(reader, n)},
         "columns": lambda n: {"columns": _columns(reader, n)},
         "derive": lambda n: {"derive": _derived(reader, n)},
@@ -206,6 +219,22 @@ def read_source(reader: YamlReader, name: str, name_node: Node, node: Node) -> S
         description=values.get("description"),
         location=reader.at(name_node),
     )
+
+
+def _data_path(reader: YamlReader, name: str, node: Node, project: Path | None) -> Path | None:
+    """A source's `path:`, relative to the spec file; None (reported) when it leads outside `project`."""
+    path = reader.path(node)
+    reached = None if path is None or project is None else leads_outside(path, project)
+    if path is None or reached is None:
+        return path
+    written = reader.text(node)
+    where = "leads" if reached == os.path.expanduser(path) else f"matches {reached}, which leads"
+    hint = (
+        "the project folder is the git work tree that holds the specs (outside one: the current folder, else the "
+        f"specs' folder); move the data into it, give it with `--data {name}=FILE`, or pass --allow-outside-paths"
+    )
+    reader.report("MD009", f"the `path:` of source `{name}`, `{written}`, {where} outside the project folder", node, hint)
+    return None
 
 
 def _columns(reader: YamlReader, node: Node) -> dict[str, Column]:
