@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Literal, TypedDict
 import polars as pl
 
 from metricdsl.engine.columns import interval_column
-from metricdsl.engine.inputs import Data, check_columns, find_bad_value, polars_problem, scan
+from metricdsl.engine.inputs import POLARS_FAILURES, Data, check_columns, find_bad_value, polars_problem, scan
 from metricdsl.engine.polars.query import Request, build_query
 from metricdsl.errors import DataError, Diagnostic, RequestError, SpecError, has_errors, unknown_name
 from metricdsl.grading.findings import Finding, findings
@@ -134,7 +134,7 @@ class Project:
         query, read = self._query(inputs, resolved)
         try:
             return query.collect(engine=engine)
-        except pl.exceptions.PolarsError as error:
+        except POLARS_FAILURES as error:
             for source, given in read.items():
                 problem = find_bad_value(self.definitions.sources[source], given, quote=source in inputs)
                 if problem:

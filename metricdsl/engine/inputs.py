@@ -34,6 +34,11 @@ SCANNERS = {
 NOT_QUOTED = "not shown, as a spec's `path:` named the file; give it with --data to see it"
 
 
+# What Polars raises on input it cannot read: its errors, and a panic of its Rust core on a corrupt file
+# (a `BaseException`, so that a plain `except Exception` would miss it).
+POLARS_FAILURES = (pl.exceptions.PolarsError, pl.exceptions.PanicException)
+
+
 def describe(data: Data) -> str:
     return str(data) if isinstance(data, (str, Path)) else "the frame given"
 
@@ -50,7 +55,7 @@ def scan(source: Source, data: Data, *, quote: bool = True) -> pl.LazyFrame:
         frame = _scan_file(source, Path(data), declared)
     try:
         schema = frame.collect_schema()
-    except (pl.exceptions.PolarsError, OSError) as error:
+    except (*POLARS_FAILURES, OSError) as error:
         raise DataError(f"source `{source.name}`: cannot read {describe(data)}: {polars_problem(error, quote)}") from None
     casts = [
         _convert(pl.col(name), schema[name], source.columns[name].type).alias(name)
@@ -103,7 +108,7 @@ def find_bad_value(source: Source, data: Data, *, quote: bool = True) -> str | N
             raw = _scan_file(source, file, {})
         try:
             problem = _bad_value(source, raw, str(file), quote, ("line", 2))
-        except (pl.exceptions.PolarsError, OSError):  # unreadable, not ill-typed: the caller says so
+        except (*POLARS_FAILURES, OSError):  # unreadable, not ill-typed: the caller says so
             continue
         if problem:
             return problem

@@ -24,6 +24,7 @@ from pathlib import Path
 import polars as pl
 
 from metricdsl.engine.columns import GRAIN_COLUMN, GROUP, LAYOUT, RECORDED, hidden
+from metricdsl.engine.inputs import POLARS_FAILURES
 from metricdsl.errors import DataError, RequestError
 from metricdsl.files import is_stream, locked, reason, replace_atomically
 from metricdsl.grading.grader import Graded
@@ -130,7 +131,7 @@ def _read(path: Path) -> pl.DataFrame | None:
             return None  # a history not begun
         rows = pl.read_parquet(path)
         version = pl.read_parquet_metadata(path).get(FORMAT_KEY, FORMAT)
-    except (pl.exceptions.PolarsError, OSError) as error:
+    except (*POLARS_FAILURES, OSError) as error:
         raise DataError(f"cannot read the history {path}: {reason(error)}") from None
     if version != FORMAT:
         raise DataError(f"{path} is a history of format {version}, which this version of metricdsl cannot read")
