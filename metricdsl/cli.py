@@ -19,7 +19,7 @@ from metricdsl.files import reason, refuse_overwriting, write_text_atomically
 from metricdsl.grading.findings import at_least, report
 from metricdsl.grading.history import Drift, metric_drift, write_history
 from metricdsl.project import Project, load
-from metricdsl.render import codes, diagnostics, findings, formatted, graph, spectests, tables
+from metricdsl.render import codes, diagnostics, findings, formatted, graph, spectests, tables, terminal
 from metricdsl.render.explain import metric_report
 from metricdsl.render.history import drift_warning
 from metricdsl.render.junit import junit_report
@@ -71,8 +71,10 @@ class _Commands(click.Group):
         try:
             return super().invoke(ctx)
         except OutputError as error:
-            echo(f"error: {error}", err=True)
+            echo(terminal.error_line(error), err=True)
             sys.exit(EXIT_ERRORS)
+        except click.UsageError as error:  # its message may quote the names of a spec
+            raise click.UsageError(terminal.inline(error.format_message()), error.ctx) from None
 
 
 @click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
@@ -293,7 +295,7 @@ def _failed(write: Callable[[], object]) -> bool:
     try:
         write()
     except (OutputError, DataError) as error:
-        echo(f"error: {error}", err=True)
+        echo(terminal.error_line(error), err=True)
         return True
     return False
 
@@ -359,5 +361,5 @@ def _user_errors() -> Iterator[None]:
     except RequestError as error:
         raise click.UsageError(str(error)) from None
     except DataError as error:
-        echo(f"error: {error}", err=True)
+        echo(terminal.error_line(error), err=True)
         sys.exit(EXIT_ERRORS)

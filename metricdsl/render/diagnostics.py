@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from importlib.metadata import PackageNotFoundError, version
-from pathlib import Path
+from pathlib import PurePath
 from typing import TypedDict
+from urllib.parse import quote
 
 import click
 
 from metricdsl.codes import CODES, Severity
 from metricdsl.errors import Diagnostic
 from metricdsl.render.github import command
+from metricdsl.render.terminal import inline
 
 FORMATS = ("text", "json", "github", "sarif")
 JSON_SCHEMA_ID = "metricdsl-diagnostics/1"
@@ -29,26 +32,36 @@ def _position(d: Diagnostic) -> tuple[str, int, int]:
 
 
 def text(diagnostic: Diagnostic) -> str:
-    """One diagnostic: code and message, `--> file:line:col`, the line, a caret, and `help:`."""
+    """One diagnostic: code and message, `--> file:line:col`, the line, a caret, and `help:`.
+
+    What comes from a spec (the message, the file, the line quoted, the hint) is written on one line each, with
+    control characters visible (`terminal.inline`); the caret stays under the span it marks.
+    """
     colour = "red" if diagnostic.severity is Severity.ERROR else "yellow"
     lines = [
         click.style(f"{diagnostic.severity.value}[{diagnostic.code}]", fg=colour, bold=True)
-        + click.style(f": {diagnostic.message}", bold=True)
+        + click.style(f": {inline(diagnostic.message)}", bold=True)
     ]
     loc = diagnostic.location
     if loc is not None:
         gutter = " " * len(str(loc.line))
-        lines.append(f"{gutter}{click.style('-->', fg='blue')} {loc.file}:{loc.line}:{loc.col}")
+        lines.append(f"{gutter}{click.style('-->', fg='blue')} {inline(loc.file)}:{loc.line}:{loc.col}")
         if loc.source_line:
-            width = max(1, (loc.end_col or loc.col + 1) - loc.col)
+            # Columns count characters of the line as written; the caret counts them as shown, escapes included.
+            source, end = loc.source_line, loc.end_col or loc.col + 1
+            before, span = source[: loc.col - 1], source[loc.col - 1 : end - 1]
+            indent = len(inline(before)) + (loc.col - 1 - len(before))
+            width = max(1, len(inline(span)) + (end - loc.col - len(span)))
             bar = click.style("|", fg="blue")
             lines += [
                 f" {gutter} {bar}",
-                f" {click.style(str(loc.line), fg='blue')} {bar} {loc.source_line}",
-                f" {gutter} {bar} {' ' * (loc.col - 1)}{click.style('^' * width, fg=colour, bold=True)}",
+                f" {click.style(str(loc.line), fg='blue')} {bar} {inline(source)}",
+                f" {gutter} {bar} {' ' * indent}{click.style('^' * width, fg=colour, bold=True)}",
             ]
     if diagnostic.hint:
-        lines.append(f" {' ' * len(str(loc.line)) if loc else ''} = {click.style('help', bold=True)}: {diagnostic.hint}")
+        lines.append(
+            f" {' ' * len(str(loc.line)) if loc else ''} = {click.style('help', bold=True)}: {inline(diagnostic.hint)}"
+        )
     return "\n".join(lines)
 
 
@@ -157,7 +170,7 @@ def _sarif(diagnostics: list[Diagnostic], files: int | None) -> str:
             if d.location.end_col:
                 region["endColumn"] = d.location.end_col
             result["locations"] = [
-                {"physicalLocation": {"artifactLocation": {"uri": Path(d.location.file).as_posix()}, "region": region}}
+                {"physicalLocation": {"artifactLocation": {"uri": file_uri(d.location.file)}, "region": region}}
             ]
         results.append(result)
     log = {
@@ -166,6 +179,13 @@ def _sarif(diagnostics: list[Diagnostic], files: int | None) -> str:
         "runs": [{"tool": {"driver": {"name": "metricdsl", "version": _version(), "rules": rules}}, "results": results}],
     }
     return json.dumps(log, indent=2)
+
+
+def file_uri(path: str) -> str:
+    """A file's SARIF `uri`: a relative reference for a relative path (as code scanning wants), percent-encoded, so
+    that a space, `#`, `%` or `?` in a name stays part of the path; `file:` for an absolute one."""
+    file = PurePath(path)
+    return file.as_uri() if file.is_absolute() else quote(os.fsencode(file.as_posix()))
 
 
 def _version() -> str:

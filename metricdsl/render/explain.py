@@ -8,6 +8,8 @@ from typing import Protocol
 
 from metricdsl.language import ast
 from metricdsl.language.printer import format_expr
+from metricdsl.render.github import inert
+from metricdsl.render.terminal import inline, multiline
 from metricdsl.semantics.model import ExprType, Ref
 from metricdsl.spec.definitions import Metric
 
@@ -55,27 +57,31 @@ class MetricExplanation(Protocol):
 
 def metric_report(explained: MetricExplanation) -> str:
     """The metric's name and label, where it is defined, its facts and expressions, typed trees, dependencies
-    and plan."""
+    and plan.
+
+    What comes from the specs is written with control characters visible (`terminal`), on one line but for the
+    description, whose lines are indented, and the plan.
+    """
     metric = explained.metric
-    lines = [f"metric {explained.name}" + (f" — {metric.label}" if metric.label else "")]
+    lines = [f"metric {inline(explained.name)}" + (f" — {inline(metric.label)}" if metric.label else "")]
     if metric.location:
-        lines.append(f"  defined at {metric.location.file}:{metric.location.line}")
+        lines.append(f"  defined at {inline(metric.location.file)}:{metric.location.line}")
     facts = {"source": explained.source, "unit": metric.unit, "better": metric.better, "min_n": metric.min_n}
-    lines.append("  " + "; ".join(f"{k}: {v}" for k, v in facts.items() if v is not None))
-    lines.append(f"  expr: {metric.expr.text}")
+    lines.append("  " + "; ".join(f"{k}: {inline(v)}" for k, v in facts.items() if v is not None))
+    lines.append(f"  expr: {inline(metric.expr.text)}")
     if metric.where:
-        lines.append(f"  where: {metric.where.text}")
+        lines.append(f"  where: {inline(metric.where.text)}")
     if metric.description:
-        lines.append(f"  {metric.description}")
+        lines += [f"  {line}" for line in multiline(metric.description).splitlines()]
     lines += ["", "typed tree:"]
     lines += typed_tree(explained.tree)
     if explained.where is not None:
         lines += ["", "where:", *typed_tree(explained.where)]
     lines += ["", "depends on:"]
     for kind, names in explained.dependencies.items():
-        lines.append(f"  {kind}: {', '.join(names) if names else '-'}")
-    lines += ["", "Polars plan (optimised, over empty inputs):", explained.plan]
-    return "\n".join(lines)
+        lines.append(f"  {kind}: {', '.join(inline(n) for n in names) if names else '-'}")
+    lines += ["", "Polars plan (optimised, over empty inputs):", multiline(explained.plan)]
+    return inert("\n".join(lines))
 
 
 def typed_tree(nodes: Sequence[TypedNode]) -> list[str]:
@@ -87,7 +93,7 @@ def _line(tree_node: TypedNode) -> str:
     found, ref = tree_node.type, tree_node.ref
     kind = f"{found.kind}" + (f" [{found.unit}]" if found.unit else "") if found else ""
     what = _label(tree_node.node) + (f" ({ref.kind}{' of ' + ref.source if ref.source else ''})" if ref else "")
-    return f"{'  ' * tree_node.depth}{what}" + (f" : {kind}" if kind else "")
+    return f"{'  ' * tree_node.depth}{inline(what)}" + (f" : {inline(kind)}" if kind else "")
 
 
 def _label(node: ast.Expr) -> str:

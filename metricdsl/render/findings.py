@@ -17,7 +17,8 @@ import polars as pl
 from metricdsl.grading.findings import Finding, Group, Period, Placeholder, Report, Score
 from metricdsl.grading.grader import Skipped
 from metricdsl.render import markdown, tables
-from metricdsl.render.github import Level, command
+from metricdsl.render.github import Level, command, inert
+from metricdsl.render.terminal import inline
 from metricdsl.render.values import format_count, format_percent_change, format_signed, format_value
 from metricdsl.spec.definitions import PLACEHOLDER
 
@@ -31,8 +32,12 @@ def render(report: Report, output_format: str) -> str:
     return RENDERERS[output_format](report)
 
 
-def message(finding: Finding) -> str:
-    """A finding's message: a rule's own, with its placeholders formatted; for a target, what it missed."""
+def message(finding: Finding, insert: Callable[[str], str] = str) -> str:
+    """A finding's message: a rule's own, with its placeholders formatted; for a target, what it missed.
+
+    `insert` writes each value put into the message (a placeholder, the group's values, a label): text outputs
+    pass `terminal.inline`, so that a line break in a team's name is not one in the message.
+    """
     if finding.kind == "rule":
         if finding.template is None:
             return finding.name
@@ -41,13 +46,14 @@ def message(finding: Finding) -> str:
 
         def fill(match: re.Match[str]) -> str:
             placeholder = next(values, None)
-            return placeholder_text(placeholder) if placeholder is not None else match.group(0)
+            return insert(placeholder_text(placeholder)) if placeholder is not None else match.group(0)
 
         return PLACEHOLDER.sub(fill, finding.template)
-    where = _where(finding.group)
+    where = insert(_where(finding.group))
+    value = format_value(finding.value, finding.unit)
     return (
-        f"{where + ': ' if where else ''}{finding.label or finding.name} is {format_value(finding.value, finding.unit)}, "
-        f"past the {finding.status} threshold ({finding.threshold})"
+        f"{where + ': ' if where else ''}{insert(finding.label or finding.name)} is {value}, "
+        f"past the {finding.status} threshold ({insert(str(finding.threshold))})"
     )
 
 
@@ -85,7 +91,11 @@ def summary(found: list[Finding]) -> str:
 
 
 def as_text(report: Report) -> str:
-    """A table of the findings, each score with its items' points, what was not graded, the summary."""
+    """A table of the findings, each score with its items' points, what was not graded, the summary.
+
+    Values from data and specs are written on one line with control characters visible (`terminal.inline`); a
+    rule's message keeps its own line breaks.
+    """
     lines = []
     if report.findings:
         rows = [
@@ -94,52 +104,58 @@ def as_text(report: Report) -> str:
                 "period": _period(f.period),
                 "group": _where(f.group),
                 "finding": f.name,
-                "message": message(f),
+                "message": message(f, inline),
             }
             for f in report.findings
         ]
-        lines.append(tables.as_text(pl.DataFrame(rows), float_precision=None, text_width=200))
+        lines.append(tables.as_text(pl.DataFrame(rows), float_precision=None, text_width=200, line_breaks=["message"]))
     if report.scores:
-        lines.append(f"\nscorecard {report.scores[0].scorecard}:")
+        lines.append(f"\nscorecard {inline(report.scores[0].scorecard)}:")
         lines += [_score_line(score) for score in report.scores]
-    lines += [f"not graded: {name}: {skipped_text(why)}" for name, why in report.skipped.items()]
+    lines += [f"not graded: {inline(name)}: {inline(skipped_text(why))}" for name, why in report.skipped.items()]
     lines.append(summary(report.findings))
-    return "\n".join(lines)
+    return inert("\n".join(lines))
 
 
 def history_recorded(path: Path, rows: int) -> str:
     """What `check --history` says once it recorded this run: `history: runs.parquet holds 13 rows`."""
-    return f"history: {path} holds {rows} rows"
+    return f"history: {inline(path)} holds {rows} rows"
 
 
 def _score_line(score: Score) -> str:
-    period = f" {score.period}" if score.period is not None else ""
+    period = f" {inline(score.period)}" if score.period is not None else ""
     capped = " (capped: a critical item fails)" if score.capped else ""
-    parts = ", ".join(f"{i.metric} {'n/a' if i.points is None else f'{i.points:.0f}'}" for i in score.items)
-    return f"  {_where(score.group) or 'all'}{period}: {_points(score.score)}{capped}  [{parts}]"
+    parts = ", ".join(f"{inline(i.metric)} {'n/a' if i.points is None else f'{i.points:.0f}'}" for i in score.items)
+    return f"  {inline(_where(score.group)) or 'all'}{period}: {_points(score.score)}{capped}  [{parts}]"
 
 
 def as_markdown(report: Report) -> str:
-    """A table of the findings and, with a scorecard, a table of the scores; then the summary."""
+    """A table of the findings and, with a scorecard, a table of the scores; then the summary.
+
+    Every cell is escaped by `markdown.cell`; a line break in a value from data is written `\\n`, as in text.
+    """
     lines = markdown.table(
         ("severity", "period", "group", "finding", "message"),
-        ((f.severity, f.period, _where(f.group), f.name, message(f)) for f in report.findings),
+        ((f.severity, f.period, inline(_where(f.group)), f.name, message(f, inline)) for f in report.findings),
     )
     if report.scores:
         header = ("group", "period", f"{report.scores[0].scorecard} score")
         lines += [
             "",
-            *markdown.table(header, ((_where(s.group) or "all", s.period, _points(s.score)) for s in report.scores)),
+            *markdown.table(header, ((inline(_where(s.group)) or "all", s.period, _points(s.score)) for s in report.scores)),
         ]
     return "\n".join([*lines, "", summary(report.findings)])
 
 
 def as_github(report: Report) -> str:
-    """One workflow command per finding (an annotation at its definition), then the summary."""
+    """One workflow command per finding (an annotation at its definition), then the summary.
+
+    A line break in a value from data is written `\\n`, as in text; a rule's message keeps its own (`%0A`).
+    """
     lines = [
         command(
             GITHUB_LEVELS[f.severity],
-            f"{f.period}: {message(f)}" if f.period is not None else message(f),
+            f"{inline(f.period)}: {message(f, inline)}" if f.period is not None else message(f, inline),
             {"file": f.file, "line": f.line if f.file else None, "title": f"{f.kind} {f.name}"},
         )
         for f in report.findings

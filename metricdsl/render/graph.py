@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Set
 
+from metricdsl.render.terminal import inline
 from metricdsl.semantics.graph import Node
 
 Graph = Mapping[Node, Set[Node]]
@@ -16,11 +17,12 @@ def render_graph(graph: Graph, output_format: str) -> str:
 
 
 def as_text(graph: Graph) -> str:
-    return "\n".join(f"{node} -> {', '.join(sorted(graph[node]))}" for node in sorted(graph))
+    """One line per node: `node -> dependent, dependent`, names written on one line (`terminal.inline`)."""
+    return "\n".join(f"{inline(node)} -> {', '.join(inline(n) for n in sorted(graph[node]))}" for node in sorted(graph))
 
 
 def as_mermaid(graph: Graph) -> str:
-    """A Mermaid flowchart: each node an id and its quoted label (`"` written as `#quot;`)."""
+    """A Mermaid flowchart: each node an id and its quoted label, escaped (`_mermaid_label`)."""
     edges = _edges(graph)
     ids = {n: f"n{i}" for i, n in enumerate(sorted({n for edge in edges for n in edge}))}
     lines = ["flowchart LR", *(f"  {ids[n]}[{_mermaid_label(n)}]" for n in ids)]
@@ -35,7 +37,7 @@ def as_dot(graph: Graph) -> str:
 
 def impact_report(changed: Node, affected: list[Node]) -> str:
     """What changes when `changed` does: `metric:nps affects 3:` and one node a line."""
-    return f"{changed} affects {len(affected)}:" + "".join(f"\n  {node}" for node in affected)
+    return f"{inline(changed)} affects {len(affected)}:" + "".join(f"\n  {inline(node)}" for node in affected)
 
 
 def _edges(graph: Graph) -> list[tuple[Node, Node]]:
@@ -43,11 +45,17 @@ def _edges(graph: Graph) -> list[tuple[Node, Node]]:
 
 
 def _mermaid_label(node: Node) -> str:
-    return '"' + node.replace('"', "#quot;") + '"'
+    """A quoted label shown as written: Mermaid's entity codes for `#` (first, as each code starts with one), `"`,
+    `<`, `>`, `&` (HTML in a label) and a backtick (which starts a Markdown string), on one line."""
+    label = inline(node).replace("#", "#35;")
+    for char, code in (('"', "#quot;"), ("<", "#lt;"), (">", "#gt;"), ("&", "#amp;"), ("`", "#96;")):
+        label = label.replace(char, code)
+    return f'"{label}"'
 
 
 def _dot_id(node: Node) -> str:
-    return '"' + node.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    """A quoted DOT id, on one line: `\\` and `"` backslash-escaped (a backslash also starts an escape in a label)."""
+    return '"' + inline(node).replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 RENDERERS: dict[str, Callable[[Graph], str]] = {"text": as_text, "mermaid": as_mermaid, "dot": as_dot}

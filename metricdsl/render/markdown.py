@@ -3,18 +3,26 @@
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Iterable, Sequence
+
+from metricdsl.render.terminal import multiline
+
+# Inline syntax: code spans, emphasis, strikethrough, links and images (`[text](url)`, `![alt](url)`).
+_INLINE_SYNTAX = re.compile(r"[\\`*_~\[\]|]")
 
 
 def cell(value: object) -> str:
-    """A value as the text of one table cell (None: empty).
+    """A value as the text of one table cell (None: empty), shown as written.
 
-    HTML's special characters are escaped, so text such as `<b>` shows as written; a backslash and a
-    `|` are backslash-escaped, so neither ends the cell; a line break becomes `<br>`, as a cell is one line.
+    Control characters are written visibly (`terminal`); HTML's special characters are escaped, so `<b>` or
+    `<details>` shows as written; a backslash, `|` and the characters of inline syntax are backslash-escaped, so
+    that nothing ends the cell, makes a code span, emphasis or a link; an `@` is followed by a zero-width space, so
+    that it mentions no one; a line break becomes `<br>`, as a cell is one line.
     """
     if value is None:
         return ""
-    text = html.escape(str(value), quote=False).replace("\\", "\\\\").replace("|", "\\|")
+    text = _INLINE_SYNTAX.sub(r"\\\g<0>", html.escape(multiline(value), quote=False)).replace("@", "@&#8203;")
     return "<br>".join(text.splitlines())
 
 

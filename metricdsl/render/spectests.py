@@ -7,6 +7,8 @@ from typing import Literal, Protocol
 
 import click
 
+from metricdsl.render.github import inert
+from metricdsl.render.terminal import inline
 from metricdsl.spec.definitions import SpecTest
 
 
@@ -49,21 +51,24 @@ class SpecOutcome(Protocol):
 
 
 def outcomes_report(outcomes: Sequence[SpecOutcome]) -> str:
-    """`file:line: name PASSED`, or FAILED with each failure and where the expectation is; then the counts."""
+    """`file:line: name PASSED`, or FAILED with each failure and where the expectation is; then the counts.
+
+    Names, paths and failures are written one line each, with control characters visible (`terminal.inline`).
+    """
     lines = []
     for outcome in outcomes:
         test = outcome.test
-        where = f"{test.location.file}:{test.location.line}" if test.location else "?"
+        where = f"{inline(test.location.file)}:{test.location.line}" if test.location else "?"
         if outcome.passed:
-            lines.append(f"{where}: {test.name} {click.style('PASSED', fg='green')}")
+            lines.append(f"{where}: {inline(test.name)} {click.style('PASSED', fg='green')}")
             continue
-        lines.append(f"{where}: {test.name} {click.style('FAILED', fg='red', bold=True)}")
-        lines += [f"    {failure_text(failure)}" for failure in outcome.failures]
+        lines.append(f"{where}: {inline(test.name)} {click.style('FAILED', fg='red', bold=True)}")
+        lines += [f"    {inline(failure_text(failure))}" for failure in outcome.failures]
         if test.expect_location:
-            lines.append(f"    --> {test.expect_location.file}:{test.expect_location.line}")
+            lines.append(f"    --> {inline(test.expect_location.file)}:{test.expect_location.line}")
     failed = sum(not o.passed for o in outcomes)
     lines.append(f"{len(outcomes) - failed} passed, {failed} failed")
-    return "\n".join(lines)
+    return inert("\n".join(lines))
 
 
 def failure_text(failure: SpecFailure) -> str:

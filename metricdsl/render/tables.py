@@ -3,20 +3,31 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from pathlib import Path
 
 import polars as pl
 
 from metricdsl.files import replace_atomically, write_text_atomically
+from metricdsl.render.terminal import inline, inline_expr, multiline_expr
 
 OUTPUT_SUFFIXES = (".csv", ".parquet", ".json")
 
 
-def as_text(table: pl.DataFrame, *, float_precision: int | None = 3, text_width: int = 60) -> str:
+def as_text(
+    table: pl.DataFrame, *, float_precision: int | None = 3, text_width: int = 60, line_breaks: Collection[str] = ()
+) -> str:
     """Every row and column, drawn with box characters, without the shape and the types.
 
     `float_precision` digits after the point (None: as Polars writes them); text cells are cut to `text_width`.
+    Text cells and column names are written with control characters visible (`terminal.inline`), so that a value
+    from data neither steers the terminal nor draws a row of its own; the columns of `line_breaks` keep theirs.
     """
+    shown = table.with_columns(
+        (multiline_expr if name in line_breaks else inline_expr)(pl.col(name).cast(pl.String))
+        for name, dtype in table.schema.items()
+        if dtype == pl.String or isinstance(dtype, (pl.Categorical, pl.Enum))
+    ).rename(inline)
     with pl.Config(
         tbl_rows=-1,
         tbl_cols=-1,
@@ -26,7 +37,7 @@ def as_text(table: pl.DataFrame, *, float_precision: int | None = 3, text_width:
         tbl_hide_column_data_types=True,
         fmt_str_lengths=text_width,
     ):
-        return str(table)
+        return str(shown)
 
 
 def as_json(table: pl.DataFrame) -> str:
@@ -36,7 +47,7 @@ def as_json(table: pl.DataFrame) -> str:
 
 def written(rows: int, path: Path) -> str:
     """What `eval --output` says once it wrote the table: `wrote 3 rows to out.csv`."""
-    return f"wrote {rows} rows to {path}"
+    return f"wrote {rows} rows to {inline(path)}"
 
 
 def write_table(table: pl.DataFrame, path: Path) -> None:
