@@ -7,6 +7,8 @@ import functools
 import json
 import os
 import sys
+import textwrap
+import traceback
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn, TextIO, TypedDict, TypeVar
@@ -36,9 +38,22 @@ from metricdsl.tools.spectest import run_tests
 if TYPE_CHECKING:
     from typing_extensions import Unpack
 
+# What CI can act on: 1 is the verdict of a run that worked, 2 and up say that it could not work.
 EXIT_OK = 0
-EXIT_ERRORS = 1  # errors in specs or data, findings at `--fail-on`, failed tests, files `fmt --check` would change
-EXIT_USAGE = 2  # a bad command line or request: the code of click's UsageError, raised for both
+EXIT_FAILED = 1  # findings at `--fail-on`, failed spec tests, invalid specs (`validate`), files `fmt --check` would change
+EXIT_ERROR = 2  # a usage error (click's code), specs or data with errors, an output that cannot be written
+EXIT_INTERNAL = 3  # a bug: one line, and the traceback with METRICDSL_DEBUG=1
+EXIT_INTERRUPTED = 130  # Ctrl-C: 128 + SIGINT, as shells report a process that SIGINT ended
+EXIT_CODES = {  # for `metricdsl --help` and the README
+    EXIT_OK: "ok",
+    EXIT_FAILED: "findings at --fail-on (check), failed spec tests (test), invalid specs (validate), "
+    "files that would change (fmt --check)",
+    EXIT_ERROR: "the command could not do its work: a usage error, specs or data with errors, "
+    "an output file that cannot be written",
+    EXIT_INTERNAL: "an internal error: a bug, please report it (METRICDSL_DEBUG=1 prints the traceback)",
+    EXIT_INTERRUPTED: "interrupted (Ctrl-C)",
+}
+DEBUG_VARIABLE = "METRICDSL_DEBUG"
 
 Command = TypeVar("Command", bound=Callable[..., None])
 ALLOW_OUTSIDE_PATHS = "metricdsl.allow_outside_paths"  # the key of --allow-outside-paths in click's context
@@ -65,19 +80,41 @@ class Asked(TypedDict):
 
 
 class _Commands(click.Group):
-    """The commands; an output that cannot be written ends one with `error: cannot write PATH: reason`."""
+    """The commands, ended by what can go wrong in them: each problem is told in one line (or as diagnostics) on
+    standard error, with its exit code; never a traceback."""
 
     def invoke(self, ctx: click.Context) -> object:
         try:
             return super().invoke(ctx)
-        except OutputError as error:
+        except KeyboardInterrupt:  # in Polars, a second one follows as the command leaves click's context: either ends here
+            echo("interrupted", err=True)
+            sys.exit(EXIT_INTERRUPTED)
+        except SpecError as error:
+            echo(diagnostics.render(error.diagnostics, "text"), err=True)
+            sys.exit(EXIT_ERROR)
+        except (DataError, OutputError) as error:
             echo(terminal.error_line(error), err=True)
-            sys.exit(EXIT_ERRORS)
+            sys.exit(EXIT_ERROR)
+        except RequestError as error:
+            raise click.UsageError(terminal.inline(error)) from None
         except click.UsageError as error:  # its message may quote the names of a spec
             raise click.UsageError(terminal.inline(error.format_message()), error.ctx) from None
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except Exception as error:
+            _internal_error(error)
 
 
-@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
+def _exit_codes_help() -> str:
+    """The epilog of `metricdsl --help`: the exit codes, wrapped here, so click must not rewrap them (`\\b`)."""
+    rows = [
+        textwrap.fill(meaning, 76, initial_indent=f"  {code:<5}", subsequent_indent=" " * 7)
+        for code, meaning in EXIT_CODES.items()
+    ]
+    return "\b\nExit codes:\n" + "\n".join(rows)
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]}, epilog=_exit_codes_help())
 @click.version_option(package_name="metricdsl")
 def main() -> None:
     """Contact-center metrics as code: validate and evaluate metric specs."""
@@ -109,9 +146,10 @@ def format_option(formats: tuple[str, ...], what: str) -> Callable[[Command], Co
 @format_option(diagnostics.FORMATS, "How to print the diagnostics.")
 def validate(paths: tuple[Path, ...], output_format: str) -> None:
     """Parse and check the specs under PATHS (default: ./specs, else .); print every problem."""
-    definitions, found = load_files(_spec_paths(paths), allow_outside_paths=_allows_outside_paths())
+    spec_paths = _spec_paths(paths)
+    definitions, found = load_files(spec_paths, allow_outside_paths=_allows_outside_paths())
     found += check(definitions)[1]
-    echo(diagnostics.render(found, output_format, len(spec_files(_spec_paths(paths)))))
+    echo(diagnostics.render(found, output_format, len(spec_files(spec_paths))))
     _exit(has_errors(found))
 
 
@@ -143,10 +181,11 @@ def evaluate(paths: tuple[Path, ...], output: Path | None, with_ci: bool, **requ
     """Evaluate the metrics of the specs under PATHS over data; print or write the table."""
     if output is not None and output.suffix.lower() not in tables.OUTPUT_SUFFIXES:
         raise click.UsageError(f"--output must end in {', '.join(tables.OUTPUT_SUFFIXES)}, not `{output.suffix}`")
-    project = _load_or_exit(paths)
-    with _user_errors():
+    spec_paths = _spec_paths(paths)
+    project = _load(spec_paths)
+    with _bad_requests():
         asked = _request(project, **request)
-        refuse_overwriting([output], _inputs(project, asked, paths))
+        refuse_overwriting([output], _inputs(project, asked, spec_paths))
         table = project.evaluate(**asked, with_ci=with_ci)
     if output is None:
         echo(tables.as_text(table))
@@ -180,22 +219,23 @@ def check_command(
     **request: Unpack[RequestOptions],
 ) -> None:
     """Evaluate and grade: target statuses, rules and scorecards; print the findings."""
-    project = _load_or_exit(paths)
-    with _user_errors():
+    spec_paths = _spec_paths(paths)
+    project = _load(spec_paths)
+    with _bad_requests():
         asked = _request(project, **request)
-        refuse_overwriting([output, history], _inputs(project, asked, paths))
+        refuse_overwriting([output, history], _inputs(project, asked, spec_paths))
         graded = project.grade(**asked, history=history)
         drift = metric_drift(history, graded, project.model.metrics) if history is not None else Drift()
-    graded_report = report(project.model, graded, spec_revision(_spec_paths(paths)))
-    failed = False  # files first, then standard output: a closed pipe must not cost the files
+    graded_report = report(project.model, graded, spec_revision(spec_paths))
+    unwritten = False  # files first, then standard output: a closed pipe must not cost the files
     if output is not None:
-        failed |= _failed(lambda: write_text_atomically(output, findings.as_json(graded_report) + "\n"))
+        unwritten |= _failed(lambda: write_text_atomically(output, findings.as_json(graded_report) + "\n"))
     if history is not None:
-        failed |= _failed(lambda: echo(findings.history_recorded(history, write_history(history, graded)), err=True))
+        unwritten |= _failed(lambda: echo(findings.history_recorded(history, write_history(history, graded)), err=True))
         if drift:
             echo(drift_warning(history, drift), err=True)
     echo(findings.render(graded_report, output_format))
-    _exit(failed or at_least(graded_report.findings, fail_on))
+    _exit(at_least(graded_report.findings, fail_on), error=unwritten)
 
 
 @main.command()
@@ -204,17 +244,17 @@ def check_command(
 def fmt(paths: tuple[Path, ...], check: bool) -> None:
     """Rewrite the expressions of the specs under PATHS in canonical form, keeping comments."""
     results = [format_path(path) for path in spec_files(_spec_paths(paths))]
-    failed = False
+    unwritten = False
     for result in results:
         if result.problem:
             echo(formatted.left_alone(result.path, result.problem), err=True)
         elif result.changed and check:
             echo(formatted.diff(result.path, result.before, result.after))
         elif result.changed:
-            failed |= _failed(functools.partial(write_formatted, result))
+            unwritten |= _failed(functools.partial(write_formatted, result))
     changed = [r.path for r in results if r.changed]
     echo(formatted.fmt_summary(changed, len(results), check), err=True)
-    _exit(failed or any(r.problem for r in results) or (check and bool(changed)))
+    _exit(check and bool(changed), error=unwritten or any(r.problem for r in results))
 
 
 @main.command(name="graph")
@@ -223,7 +263,7 @@ def fmt(paths: tuple[Path, ...], check: bool) -> None:
 @format_option(graph.FORMATS, "How to draw the graph.")
 def graph_command(paths: tuple[Path, ...], changed: str | None, output_format: str) -> None:
     """The dependency graph of the specs under PATHS: sources, columns, metrics, dashboards."""
-    edges = dependency_graph(_load_or_exit(paths).model)
+    edges = dependency_graph(_load(_spec_paths(paths)).model)
     if changed is None:
         echo(graph.render_graph(edges, output_format))
         return
@@ -244,12 +284,13 @@ def schema() -> None:
 @click.option("--junit-xml", type=click.Path(path_type=Path), help="Also write the results as JUnit XML.")
 def test_specs(paths: tuple[Path, ...], junit_xml: Path | None) -> None:
     """Run the `tests:` of the specs under PATHS; exit 1 when one fails."""
-    project = _load_or_exit(paths)
-    refuse_overwriting([junit_xml], _inputs(project, None, paths))
+    spec_paths = _spec_paths(paths)
+    project = _load(spec_paths)
+    refuse_overwriting([junit_xml], _inputs(project, None, spec_paths))
     outcomes = run_tests(project)
-    failed = junit_xml is not None and _failed(lambda: write_text_atomically(junit_xml, junit_report(outcomes)))
+    unwritten = junit_xml is not None and _failed(lambda: write_text_atomically(junit_xml, junit_report(outcomes)))
     echo(spectests.outcomes_report(outcomes))
-    _exit(failed or any(not o.passed for o in outcomes))
+    _exit(any(not o.passed for o in outcomes), error=unwritten)
 
 
 @main.command()
@@ -261,7 +302,7 @@ def explain(name: str, paths: tuple[Path, ...]) -> None:
     if code is not None:
         echo(codes.explanation(code))
         return
-    project = _load_or_exit(paths)
+    project = _load(_spec_paths(paths))
     if name not in project.model.metrics:
         raise click.UsageError(unknown_name("metric or code", name, [*project.model.metrics, *CODES]))
     echo(metric_report(explain_metric(project, name)))
@@ -270,14 +311,15 @@ def explain(name: str, paths: tuple[Path, ...]) -> None:
 def echo(message: str, err: bool = False) -> None:
     """Print, in colour only on a terminal and when NO_COLOR is not set.
 
-    Standard output that cannot be written (a closed pipe, a full disk) raises `OutputError`; standard error
-    that cannot be written leaves nowhere to say so, and the message is dropped.
+    A reader that has gone (`metricdsl check … | head -1`) ends the printing quietly: the rest goes to the null
+    device and the command ends as it would have. Standard output that cannot be written for another reason (a
+    full disk) raises `OutputError`; standard error that cannot be written leaves nowhere to say so.
     """
     try:
         click.echo(message, err=err, color=False if os.environ.get("NO_COLOR") else None)
     except OSError as error:
         _discard(sys.stderr if err else sys.stdout)
-        if not err:
+        if not err and not isinstance(error, BrokenPipeError):
             raise OutputError("standard output", reason(error)) from None
 
 
@@ -287,6 +329,15 @@ def _discard(stream: TextIO) -> None:
         null = os.open(os.devnull, os.O_WRONLY)
         os.dup2(null, stream.fileno())
         os.close(null)
+
+
+def _internal_error(error: Exception) -> NoReturn:
+    """A bug: one line to report, and the traceback only when METRICDSL_DEBUG is set (to anything but 0)."""
+    if os.environ.get(DEBUG_VARIABLE, "0") not in ("", "0"):
+        echo(terminal.multiline("".join(traceback.format_exception(error)).rstrip()), err=True)
+    what = terminal.inline(f"{type(error).__name__}: {error}".splitlines()[0])
+    echo(f"internal error: {what}; please report it (set {DEBUG_VARIABLE}=1 for the traceback)", err=True)
+    sys.exit(EXIT_INTERNAL)
 
 
 def _failed(write: Callable[[], object]) -> bool:
@@ -300,21 +351,22 @@ def _failed(write: Callable[[], object]) -> bool:
     return False
 
 
-def _inputs(project: Project, asked: Asked | None, paths: tuple[Path, ...]) -> list[tuple[str | Path, str]]:
+def _inputs(project: Project, asked: Asked | None, spec_paths: list[Path]) -> list[tuple[str | Path, str]]:
     """The files a command reads, which no output may overwrite: data files and spec files."""
     data: dict[str, str | Path] = {n: s.path for n, s in project.definitions.sources.items() if s.path is not None}
     data.update(asked["data"] if asked else {})
     return [
         *((path, f"the data of source `{name}`") for name, path in data.items()),
-        *((path, "a spec file") for path in spec_files(_spec_paths(paths))),
+        *((path, "a spec file") for path in spec_files(spec_paths)),
     ]
 
 
-def _exit(failed: bool) -> NoReturn:
-    sys.exit(EXIT_ERRORS if failed else EXIT_OK)
+def _exit(failed: bool, error: bool = False) -> NoReturn:
+    """End a command with its verdict, unless it could not do all its work (an output left unwritten)."""
+    sys.exit(EXIT_ERROR if error else EXIT_FAILED if failed else EXIT_OK)
 
 
-def _spec_paths(paths: tuple[Path, ...]) -> list[str | Path]:
+def _spec_paths(paths: tuple[Path, ...]) -> list[Path]:
     """The paths given, or by default `specs/` when the current folder has one, else the folder."""
     return list(paths) or [Path("specs") if Path("specs").is_dir() else Path(".")]
 
@@ -323,12 +375,9 @@ def _allows_outside_paths() -> bool:
     return bool(click.get_current_context().meta.get(ALLOW_OUTSIDE_PATHS, False))
 
 
-def _load_or_exit(paths: tuple[Path, ...]) -> Project:
-    try:
-        return load(_spec_paths(paths), allow_outside_paths=_allows_outside_paths())
-    except SpecError as error:
-        echo(diagnostics.render(error.diagnostics, "text"), err=True)
-        sys.exit(EXIT_ERRORS)
+def _load(spec_paths: list[Path]) -> Project:
+    """The project of the specs; one with errors ends the command (`SpecError`, see `_Commands`)."""
+    return load(spec_paths, allow_outside_paths=_allows_outside_paths())
 
 
 def _request(
@@ -354,12 +403,9 @@ def _source_file(item: str) -> tuple[str, str]:
 
 
 @contextlib.contextmanager
-def _user_errors() -> Iterator[None]:
-    """A bad request is a usage error (exit 2); bad data an error (exit 1): never a traceback."""
+def _bad_requests() -> Iterator[None]:
+    """A bad request is a usage error of the command, told with its usage line."""
     try:
         yield
     except RequestError as error:
         raise click.UsageError(str(error)) from None
-    except DataError as error:
-        echo(terminal.error_line(error), err=True)
-        sys.exit(EXIT_ERRORS)

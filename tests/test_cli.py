@@ -155,7 +155,7 @@ def test_failed_eval_leaves_an_existing_output_untouched(calls):
         "--output",
         str(out_file),
     )
-    assert code == 1
+    assert code == 2
     assert "line 2, column `started_at`: `not-a-time` is not a datetime" in err
     assert out_file.read_text() == "previous"
     assert sorted(p.name for p in calls.iterdir()) == ["calls.csv", "result.json", "specs.yaml"]
@@ -179,9 +179,9 @@ def test_usage_errors_exit_2(calls, args, message):
     assert message in err
 
 
-def test_eval_of_specs_with_errors_exits_1(broken_project):
+def test_eval_of_specs_with_errors_exits_2(broken_project):
     code, _, err = run("eval", str(broken_project))
-    assert code == 1
+    assert code == 2
     assert "error[MD201]" in err
 
 

@@ -67,7 +67,7 @@ def run_process(args: list[str], stdout) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_a_closed_standard_output_still_writes_the_files_and_says_so_in_one_line(folder):
+def test_a_closed_standard_output_still_writes_the_files_and_ends_quietly(folder):
     read_end, write_end = os.pipe()
     os.close(read_end)  # as `metricdsl check … | true` when `true` has gone
     try:
@@ -76,10 +76,8 @@ def test_a_closed_standard_output_still_writes_the_files_and_says_so_in_one_line
         )
     finally:
         os.close(write_end)
-    assert result.returncode == 1
-    assert result.stderr.splitlines()[-1] == "error: cannot write standard output: Broken pipe"
-    assert "Traceback" not in result.stderr
-    assert "Exception ignored" not in result.stderr
+    assert result.returncode == 0  # the run's own verdict: the reader that left is no error
+    assert result.stderr == f"history: {folder / 'h.parquet'} holds 2 rows\n"
     assert (folder / "h.parquet").stat().st_size > 0
     assert json.loads((folder / "o.json").read_text())["schema"] == "metricdsl-findings/1"
 
@@ -90,7 +88,7 @@ def test_a_full_standard_output_still_writes_the_files_and_says_so_in_one_line(f
         result = run_process(
             check_args(folder, "--history", str(folder / "h.parquet"), "--output", str(folder / "o.json")), full
         )
-    assert result.returncode == 1
+    assert result.returncode == 2
     assert result.stderr.splitlines()[-1] == "error: cannot write standard output: No space left on device"
     assert "Traceback" not in result.stderr
     assert "Exception ignored" not in result.stderr
@@ -115,7 +113,7 @@ def test_an_output_to_dev_stdout_redirected_to_a_file_writes_into_that_file(fold
 def test_every_output_is_attempted_when_one_fails(folder):
     (folder / "taken").mkdir()
     result = invoke(*check_args(folder, "--output", str(folder / "taken"), "--history", str(folder / "h.parquet")))
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert f"error: cannot write {folder / 'taken'}: it is a folder" in result.stderr.splitlines()
     assert f"history: {folder / 'h.parquet'} holds 2 rows" in result.stderr.splitlines()
     assert "north: waits 30.0s" in result.stdout
@@ -134,7 +132,7 @@ def test_check_refuses_to_write_over_an_input(folder, option, target, what):
     (folder / "link-to-data").symlink_to(folder / "calls.csv")
     before = {p.name: p.read_bytes() for p in folder.iterdir()}
     result = invoke(*check_args(folder, option, str(folder / target)))
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert result.stderr == f"error: cannot write {folder / target}: it is {what}\n"
     assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
 
@@ -143,14 +141,14 @@ def test_eval_refuses_to_write_over_a_source_path_given_in_the_spec(folder):
     (folder / "spec.yaml").write_text(SPEC.replace("    time: started_at", "    path: calls.csv\n    time: started_at"))
     before = (folder / "calls.csv").read_bytes()
     result = invoke("eval", str(folder / "spec.yaml"), "--output", str(folder / "calls.csv"))
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert result.stderr == f"error: cannot write {folder / 'calls.csv'}: it is the data of source `calls`\n"
     assert (folder / "calls.csv").read_bytes() == before
 
 
 def test_test_refuses_to_write_its_junit_report_over_a_spec(folder):
     result = invoke("test", str(folder / "spec.yaml"), "--junit-xml", str(folder / "spec.yaml"))
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert result.stderr == f"error: cannot write {folder / 'spec.yaml'}: it is a spec file\n"
     assert (folder / "spec.yaml").read_text() == SPEC
 
@@ -158,7 +156,7 @@ def test_test_refuses_to_write_its_junit_report_over_a_spec(folder):
 def test_a_junit_report_that_cannot_be_written_still_prints_the_results(folder):
     (folder / "reports").write_text("a file where a folder should be")
     result = invoke("test", str(folder / "spec.yaml"), "--junit-xml", str(folder / "reports" / "junit.xml"))
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert result.stderr == (
         f"error: cannot write {folder / 'reports' / 'junit.xml'}: {folder / 'reports'} is not a folder\n"
     )
@@ -192,7 +190,7 @@ def test_an_output_folder_that_cannot_be_made_is_one_line(folder):
         "--output",
         str(folder / "spec.yaml" / "t.csv"),
     )
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert result.stderr == f"error: cannot write {folder / 'spec.yaml' / 't.csv'}: {folder / 'spec.yaml'} is not a folder\n"
 
 
@@ -231,7 +229,7 @@ def test_fmt_writes_through_a_link_and_keeps_a_read_only_mode(tmp_path):
     link.symlink_to(Path("library") / "spec.yaml")
     result = invoke("fmt", str(link))
     if not os.access(real, os.W_OK):  # without privileges, a read-only spec is left alone
-        assert result.exit_code == 1
+        assert result.exit_code == 2
         assert result.stderr.splitlines()[0] == f"error: cannot write {link}: it is read-only"
         return
     assert result.exit_code == 0, result.output
@@ -246,6 +244,6 @@ def test_fmt_leaves_a_file_that_is_not_utf8_alone(tmp_path):
     spec.write_bytes("metrics:\n  # caf\xe9\n  x: 1+2\n".encode("latin-1"))
     before = spec.read_bytes()
     result = invoke("fmt", str(spec))
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert f"{spec}: left as it is: it is not UTF-8 text" in result.stderr
     assert spec.read_bytes() == before

@@ -248,11 +248,11 @@ def test_the_command_line_reports_allows_and_trusts_what_the_user_names(outside)
     assert "error[MD009]" in validated.stdout
     assert "specs/calls.yaml:3:11" in validated.stdout
     allowed = CliRunner().invoke(main, ["eval", "specs", "--metrics", "asa", "--allow-outside-paths"])
-    assert allowed.exit_code == 1  # read, and its bad value found
+    assert allowed.exit_code == 2  # read, and its bad value found
     given = CliRunner().invoke(
         main, ["eval", "specs", "--metrics", "asa", "--data", f"calls={outside.parent / 'secret.csv'}"]
     )
-    assert given.exit_code == 1  # the spec's path still leads outside: naming a file does not change the spec
+    assert given.exit_code == 2  # the spec's path still leads outside: naming a file does not change the spec
     assert "error[MD009]" in given.stderr
     (outside / "specs" / "calls.yaml").write_text(SPEC.replace("    path: ../data/calls.csv\n", ""))
     given = CliRunner().invoke(

@@ -10,7 +10,8 @@ from metricdsl.language.functions import WINDOWS
 from metricdsl.semantics.model import Model
 
 Node = str  # "kind:name", such as "metric:nps" or "column:interactions.wait_s"
-KINDS = ["source", "column", "derived", "metric", "target", "rule", "scorecard", "dashboard"]
+# A dimension is a column by name, as rules and thresholds read it (`{team}`, `when: channel == "chat"`).
+KINDS = ["source", "column", "dimension", "derived", "metric", "target", "rule", "scorecard", "dashboard"]
 
 
 def dependency_graph(model: Model) -> dict[Node, set[Node]]:
@@ -75,20 +76,31 @@ def resolve(graph: dict[Node, set[Node]], name: str) -> list[Node]:
         return [name]
     found = [n for n in nodes if n.split(":", 1)[1] == name or n.split(":", 1)[1].endswith(f".{name}")]
     # A metric before its target of the same name, a column before nothing: the most basic kind wins.
-    best = min((KINDS.index(n.split(":")[0]) for n in found), default=0)
-    return sorted(n for n in found if KINDS.index(n.split(":")[0]) == best)
+    best = min(map(_rank, found), default=0)
+    return sorted(n for n in found if _rank(n) == best)
+
+
+def _rank(node: Node) -> int:
+    kind = node.partition(":")[0]
+    return KINDS.index(kind) if kind in KINDS else len(KINDS)
 
 
 def impact(graph: dict[Node, set[Node]], start: Node) -> list[Node]:
-    """Everything that changes when `start` changes, nearest first."""
+    """Everything that changes when `start` changes, nearest first; a column changes the dimension of its name."""
     seen: list[Node] = []
     frontier = [start]
     while frontier:
         following = []
         for node in frontier:
-            for dependent in sorted(graph.get(node, ())):
+            for dependent in sorted(_dependents(graph, node)):
                 if dependent not in seen and dependent != start:
                     seen.append(dependent)
                     following.append(dependent)
         frontier = following
     return seen
+
+
+def _dependents(graph: dict[Node, set[Node]], node: Node) -> set[Node]:
+    kind, _, name = node.partition(":")
+    dimension = f"dimension:{name.partition('.')[2]}"
+    return graph.get(node, set()) | ({dimension} if kind == "column" and dimension in graph else set())

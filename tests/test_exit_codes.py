@@ -1,0 +1,285 @@
+"""Exit codes that CI can act on: 1 is a verdict (a missed target, a failed test, an invalid spec), 2 a run that
+could not work (usage, specs, data, outputs), 3 a bug, 130 Ctrl-C; a reader that leaves early is no error."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from conftest import ROOT, SPECS
+from metricdsl.cli import (
+    EXIT_CODES,
+    EXIT_ERROR,
+    EXIT_FAILED,
+    EXIT_INTERNAL,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    main,
+)
+from metricdsl.project import Project
+
+SPEC = """\
+sources:
+  calls:
+    path: calls.csv
+    time: started_at
+    columns: {started_at: datetime, team: str, wait_s: {type: float, unit: s}}
+metrics:
+  asa: {expr: mean(wait_s), unit: s, better: lower}
+targets:
+  asa: {warn: "> 30s", fail: "> 60s"}
+dashboards:
+  board: {metrics: [asa], by: [team], grain: week}
+tests:
+  - name: mean wait
+    given: {calls: [{wait_s: 10}, {wait_s: 20}]}
+    expect: {asa: 15}
+"""
+CALLS = "started_at,team,wait_s\n2026-01-05T10:00:00,north,10\n2026-01-05T11:00:00,south,20\n"
+SLOW_WAITS = "started_at,team,wait_s\n2026-01-05T10:00:00,north,10\n2026-01-05T11:00:00,south,90\n"
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    (tmp_path / "spec.yaml").write_text(SPEC)
+    (tmp_path / "calls.csv").write_text(CALLS)
+    return tmp_path
+
+
+def invoke(*args: str | Path, env: dict[str, str] | None = None):
+    result = CliRunner().invoke(main, [str(arg) for arg in args], env=env)
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    assert "Traceback" not in result.output or (env or {}).get("METRICDSL_DEBUG")
+    return result
+
+
+def run_process(*args: str | Path, **options) -> subprocess.CompletedProcess[str]:
+    """`python -m metricdsl ARGS` of this checkout, as a shell runs it."""
+    return subprocess.run(
+        [sys.executable, "-m", "metricdsl", *map(str, args)],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        text=True,
+        check=False,
+        **options,
+    )
+
+
+def test_the_codes_are_distinct_and_usage_errors_keep_clicks_code():
+    assert (EXIT_OK, EXIT_FAILED, EXIT_ERROR, EXIT_INTERNAL, EXIT_INTERRUPTED) == (0, 1, 2, 3, 130)
+    assert list(EXIT_CODES) == [0, 1, 2, 3, 130]
+    assert click.UsageError("").exit_code == EXIT_ERROR
+
+
+def test_help_lists_every_exit_code():
+    help_text = invoke("--help").stdout
+    section = help_text.split("Exit codes:\n")[1]
+    assert [int(line.split()[0]) for line in section.splitlines() if line[:5].strip()] == list(EXIT_CODES)
+    assert "130  interrupted (Ctrl-C)" in section
+
+
+def test_ok_is_0(folder):
+    for args in (
+        ["validate", folder],
+        ["eval", folder / "spec.yaml"],
+        ["check", folder / "spec.yaml"],
+        ["test", folder / "spec.yaml"],
+        ["fmt", "--check", folder / "spec.yaml"],
+        ["graph", folder / "spec.yaml"],
+        ["explain", "asa", folder / "spec.yaml"],
+        ["explain", "MD201"],
+        ["schema"],
+    ):
+        assert invoke(*args).exit_code == EXIT_OK, args
+
+
+def test_findings_at_fail_on_are_1(folder):
+    (folder / "calls.csv").write_text(SLOW_WAITS)  # south waits 90 s: fails the target
+    assert invoke("check", folder / "spec.yaml").exit_code == EXIT_FAILED
+    (folder / "calls.csv").write_text(SLOW_WAITS.replace(",90", ",45"))  # a warning only
+    assert invoke("check", folder / "spec.yaml").exit_code == EXIT_OK
+    assert invoke("check", folder / "spec.yaml", "--fail-on", "warn").exit_code == EXIT_FAILED
+
+
+def test_failed_spec_tests_invalid_specs_and_unformatted_files_are_1(folder):
+    (folder / "spec.yaml").write_text(SPEC.replace("expect: {asa: 15}", "expect: {asa: 16}"))
+    assert invoke("test", folder / "spec.yaml").exit_code == EXIT_FAILED
+    (folder / "spec.yaml").write_text(SPEC.replace("mean(wait_s)", "mean(wait_z)"))
+    validated = invoke("validate", folder / "spec.yaml")
+    assert validated.exit_code == EXIT_FAILED
+    assert "error[MD201]" in validated.stdout
+    (folder / "spec.yaml").write_text(SPEC.replace("mean(wait_s)", "mean( wait_s )"))
+    assert invoke("fmt", "--check", folder / "spec.yaml").exit_code == EXIT_FAILED
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["eval"], ["check"], ["test"], ["explain", "asa"], ["graph"]],
+    ids=["eval", "check", "test", "explain", "graph"],
+)
+def test_specs_with_errors_are_2_in_the_commands_that_need_valid_specs(folder, args):
+    (folder / "spec.yaml").write_text(SPEC.replace("mean(wait_s)", "mean(wait_z)"))
+    result = invoke(*args, folder / "spec.yaml")
+    assert result.exit_code == EXIT_ERROR
+    assert "error[MD201]: unknown column `wait_z`" in result.stderr
+    assert result.stdout == ""
+
+
+@pytest.mark.parametrize("command", ["eval", "check"])
+def test_bad_data_is_2(folder, command):
+    (folder / "calls.csv").write_text(CALLS.replace(",10\n", ",ten\n"))
+    result = invoke(command, folder / "spec.yaml")
+    assert result.exit_code == EXIT_ERROR
+    assert result.stderr.startswith("error: ")
+    assert "line 2, column `wait_s`: a value is not a float" in result.stderr
+    assert len(result.stderr.splitlines()) == 1
+
+
+def test_an_output_that_cannot_be_written_is_2_even_with_findings(folder):
+    (folder / "calls.csv").write_text(SLOW_WAITS)
+    (folder / "taken").mkdir()
+    result = invoke("check", folder / "spec.yaml", "--output", folder / "taken")
+    assert result.exit_code == EXIT_ERROR  # not 1: CI must not read a broken run as a missed target
+    assert result.stderr == f"error: cannot write {folder / 'taken'}: it is a folder\n"
+    assert "south" in result.stdout  # the findings are still printed
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["eval", "--nope"], "No such option '--nope'"),
+        (["eval", "--metrics", "asx"], "unknown metric `asx`; did you mean `asa`?"),
+        (["graph", "--impact", "nothing"], "`nothing` names nothing in the graph"),
+        (["explain", "nothing"], "unknown metric or code `nothing`"),
+        (["nope"], "No such command 'nope'"),
+    ],
+)
+def test_usage_errors_are_2(folder, args, message):
+    command, *rest = args
+    result = invoke(command, *(rest if command == "nope" else [*rest, folder / "spec.yaml"]))
+    assert result.exit_code == EXIT_ERROR
+    assert message in result.stderr
+
+
+def test_graph_impact_of_a_dimension_lists_the_rules_that_read_it():
+    result = invoke("graph", SPECS, "--impact", "team")
+    assert result.exit_code == EXIT_OK
+    assert result.stdout.splitlines()[:3] == [
+        "column:interactions.team affects 4:",
+        "  dimension:team",
+        "  rule:cost_over_loyalty",
+    ]
+    only_dimension = invoke("graph", SPECS, "--impact", "dimension:team")
+    assert only_dimension.exit_code == EXIT_OK
+    assert "rule:small_survey_sample" in only_dimension.stdout
+
+
+def test_a_bug_is_3_in_one_line_and_its_traceback_only_when_debugging(folder, monkeypatch):
+    def broken(*_args, **_kwargs):
+        raise ZeroDivisionError("division by zero\nsecond line")
+
+    monkeypatch.setattr(Project, "evaluate", broken)
+    result = invoke("eval", folder / "spec.yaml")
+    assert result.exit_code == EXIT_INTERNAL
+    assert result.stderr == (
+        "internal error: ZeroDivisionError: division by zero; please report it (set METRICDSL_DEBUG=1 for the traceback)\n"
+    )
+    debugged = invoke("eval", folder / "spec.yaml", env={"METRICDSL_DEBUG": "1"})
+    assert debugged.exit_code == EXIT_INTERNAL
+    assert debugged.stderr.startswith("Traceback (most recent call last):")
+    assert "in broken" in debugged.stderr
+    assert debugged.stderr.endswith(
+        "internal error: ZeroDivisionError: division by zero; please report it (set METRICDSL_DEBUG=1 for the traceback)\n"
+    )
+
+
+def test_ctrl_c_is_130_with_one_line(folder, monkeypatch):
+    def interrupted(*_args, **_kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Project, "evaluate", interrupted)
+    result = invoke("check", folder / "spec.yaml")
+    assert result.exit_code == EXIT_INTERRUPTED
+    assert (result.stdout, result.stderr) == ("", "interrupted\n")
+
+
+# Runs the command line with every Polars collection preceded by one that never ends in practice (10^12 rows,
+# in constant memory), announced on standard error, so that SIGINT arrives while Polars is at work.
+ENDLESS_COLLECT = """\
+import sys
+import polars as pl
+from metricdsl.cli import main
+
+collect = pl.LazyFrame.collect
+
+def endless_first(self, *args, **kwargs):
+    print("collecting", file=sys.stderr, flush=True)
+    rows = pl.LazyFrame({"a": range(1_000_000)}).join(pl.LazyFrame({"b": range(1_000_000)}), how="cross")
+    collect(rows.select(pl.col("a").sum()), *args, **kwargs)
+    return collect(self, *args, **kwargs)
+
+pl.LazyFrame.collect = endless_first
+main()
+"""
+
+
+def test_ctrl_c_inside_a_polars_collection_is_130_with_one_line_and_no_traceback(folder):
+    process = subprocess.Popen(
+        [sys.executable, "-c", ENDLESS_COLLECT, "check", str(folder / "spec.yaml"), "--output", str(folder / "o.json")],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stderr is not None
+        assert process.stderr.readline() == "collecting\n"
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=60)
+    finally:
+        process.kill()
+    assert process.returncode == EXIT_INTERRUPTED
+    assert (out, err) == ("", "interrupted\n")
+    assert not (folder / "o.json").exists()
+
+
+def test_a_reader_that_leaves_after_one_line_costs_no_file_and_no_message(tmp_path):
+    """`metricdsl check specs … | head -1`: the files are written, nothing is said, the exit code is the verdict."""
+    output = tmp_path / "o.json"
+    read_end, write_end = os.pipe()
+    with os.fdopen(read_end) as reader:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "metricdsl", "check", str(SPECS), "--format", "json", "--output", str(output)],
+            cwd=ROOT,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        os.close(write_end)
+        assert reader.readline() == "{\n"
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == EXIT_FAILED  # the example quarter misses targets, as without the pipe
+    assert err == ""
+    assert output.read_text().startswith('{\n  "schema": "metricdsl-findings/1"')
+    assert output.stat().st_size > 3 * 65536  # more than a pipe and the reader's buffer hold: the pipe broke
+
+
+def test_a_reader_that_is_gone_before_the_first_line_changes_nothing():
+    """`metricdsl eval specs | true`."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        result = run_process("eval", SPECS, stdout=write_end, stderr=subprocess.PIPE)
+    finally:
+        os.close(write_end)
+    assert result.returncode == EXIT_OK
+    assert result.stderr == ""
