@@ -30,6 +30,7 @@ from metricdsl.semantics.graph import dependency_graph, impact, resolve
 from metricdsl.spec.definitions import GRAINS
 from metricdsl.spec.json_schema import spec_schema
 from metricdsl.spec.loader import load_files, spec_files
+from metricdsl.tools.default_paths import default_spec_paths
 from metricdsl.tools.explain import explain_metric
 from metricdsl.tools.fmt import format_path, write_formatted
 from metricdsl.tools.revision import spec_revision
@@ -145,7 +146,7 @@ def format_option(formats: tuple[str, ...], what: str) -> Callable[[Command], Co
 @project_paths_argument
 @format_option(diagnostics.FORMATS, "How to print the diagnostics.")
 def validate(paths: tuple[Path, ...], output_format: str) -> None:
-    """Parse and check the specs under PATHS (default: ./specs, else .); print every problem."""
+    """Parse and check the specs under PATHS (default: ./specs, else those under .); print every problem."""
     spec_paths = _spec_paths(paths)
     definitions, found = load_files(spec_paths, allow_outside_paths=_allows_outside_paths())
     found += check(definitions)[1]
@@ -367,8 +368,11 @@ def _exit(failed: bool, error: bool = False) -> NoReturn:
 
 
 def _spec_paths(paths: tuple[Path, ...]) -> list[Path]:
-    """The paths given, or by default `specs/` when the current folder has one, else the folder."""
-    return list(paths) or [Path("specs") if Path("specs").is_dir() else Path(".")]
+    """The paths given, else the default (see `metricdsl.tools.default_paths`); none at all is a usage error."""
+    spec_paths = list(paths) or default_spec_paths()
+    if not spec_paths:
+        raise click.UsageError("no PATHS given, no ./specs folder and no spec files (*.yaml, *.yml) under this one")
+    return spec_paths
 
 
 def _allows_outside_paths() -> bool:
