@@ -33,6 +33,7 @@ from metricdsl.spec.definitions import (
 )
 from metricdsl.spec.grading_readers import read_rule, read_scorecard, read_target, read_tests
 from metricdsl.spec.positions import FileText
+from metricdsl.spec.yaml_limits import LIMIT_HINTS, excess
 from metricdsl.spec.yaml_reader import YamlReader
 
 SPEC_SUFFIXES = (".yaml", ".yml")
@@ -122,6 +123,10 @@ class _Loader:
         if root is None:
             return
         reader = YamlReader(file, self.diagnostics)
+        refused = excess(root)
+        if refused is not None:  # nothing of the file is read: its values would be too many or too deep
+            reader.report(refused.code, refused.message, refused.node, LIMIT_HINTS[refused.code])
+            return
         defs = self.definitions
         sections: dict[str, Callable[[Node], None]] = {
             "sources": lambda node: self.read_all(reader, "sources", node, defs.sources, read_source),
