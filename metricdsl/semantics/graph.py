@@ -81,14 +81,14 @@ def resolve(graph: dict[Node, set[Node]], name: str) -> list[Node]:
 
 def impact(graph: dict[Node, set[Node]], start: Node) -> list[Node]:
     """Everything that changes when `start` changes, nearest first."""
-    seen: list[Node] = []
+    seen: dict[Node, None] = {}
     frontier = [start]
     while frontier:
         following = []
         for node in frontier:
             for dependent in sorted(graph.get(node, ())):
                 if dependent not in seen and dependent != start:
-                    seen.append(dependent)
+                    seen[dependent] = None
                     following.append(dependent)
         frontier = following
-    return seen
+    return list(seen)
