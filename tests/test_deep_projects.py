@@ -81,6 +81,31 @@ def test_metrics_that_read_each_metric_twice_are_explained_once_each(tmp_path):
     assert project.evaluate({"s": ROWS}, metrics=["m3"]).to_dicts() == [{"m3": 80}]
 
 
+@pytest.mark.parametrize("expr", ["count()", "mean(x)"])
+def test_2000_metrics_are_computed_in_one_step(tmp_path, expr):
+    project = project_of(tmp_path, SOURCE + "metrics:\n" + "".join(f"  m{i}: {expr}\n" for i in range(2000)))
+    assert with_columns_steps(project) == 1  # was one step per metric: 2.3 GB and 11 s
+    row = project.evaluate({"s": ROWS}).row(0, named=True)
+    assert len(row) == 2000
+    assert set(row.values()) == {10 if expr == "count()" else 4.5}
+
+
+def test_grading_a_long_chain_checks_each_metric_once(tmp_path, monkeypatch):
+    text = chain(MAX_METRIC_LEVELS) + f"targets:\n  m{MAX_METRIC_LEVELS}: {{warn: '< 0'}}\n"
+    project = project_of(tmp_path, text)
+    calls = []
+    original = Project._unreadable
+
+    def counted(self: Project, name: str, request: object) -> str | None:
+        calls.append(name)
+        return original(self, name, request)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Project, "_unreadable", counted)
+    graded = project.grade({"s": ROWS})  # every metric, each with the chain below it
+    assert graded.table.height == 1
+    assert len(calls) == 3 * (MAX_METRIC_LEVELS + 1)  # three passes over the metrics; was once per pair of them
+
+
 def test_a_cycle_of_3000_metrics_is_named_by_its_ends():
     lines = "".join(f"  m{i}: m{(i + 1) % 3000} + 1\n" for i in range(3000))
     definitions, _ = load_text("spec.yaml", SOURCE + "metrics:\n" + lines)

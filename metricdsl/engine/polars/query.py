@@ -43,11 +43,21 @@ def build_query(model: Model, request: Request, scan: Callable[[str], pl.LazyFra
         aggregates = [a for source_aggregates in plans.values() for a in source_aggregates]
         counts = [a.n_column for a in aggregates] + [a.column for a in aggregates if a.counts]
         frame = frame.with_columns(pl.col(c).fill_null(0) for c in counts)
-    for name in order:
-        frame = frame.with_columns(*_metric(model, compiler, name, request.apply_min_n))
+    for layer in _layers(model, order):  # one step per level of metrics of metrics, not one per metric
+        frame = frame.with_columns(*(e for name in layer for e in _metric(model, compiler, name, request.apply_min_n)))
     if request.with_ci or request.keep_hidden:
         frame = frame.with_columns(*(e for name in order for e in _interval(model, compiler, name)))
     return _present(frame, request, order), compiler
+
+
+def _layers(model: Model, order: list[str]) -> list[list[str]]:
+    """The metrics of `order` by level: those of each layer are computed from those of earlier layers only."""
+    layers: list[list[str]] = []
+    for name, level in model.metric_levels(order).items():
+        while len(layers) <= level:
+            layers.append([])
+        layers[level].append(name)
+    return layers
 
 
 def _aggregates_by_source(model: Model, compiler: Compiler, order: list[str], spread: bool) -> dict[str, list[Aggregate]]:
