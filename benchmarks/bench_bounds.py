@@ -6,8 +6,8 @@ Each case writes a small spec into a temporary folder (an alias bomb, 32 KB of e
 a 3,000-long chain of metrics of metrics...) and runs one command on it as `python -m metricdsl`. The
 table gives the exit code, the wall time, the child's peak RSS (`ru_maxrss` from `wait4` for that child
 alone, which includes this small script's size at the fork), and how the output begins: a diagnostic
-code, or the exception that ended the run. `--code PATH` runs the commands on another checkout's
-package (PYTHONPATH), to compare versions; a case past `--timeout` seconds is killed.
+code, or the exception that ended the run. The commands run this checkout's package; `--code PATH` runs
+another's (as PYTHONPATH), to compare versions. A case past `--timeout` seconds is killed.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+ROOT = Path(__file__).resolve().parent.parent
 SOURCE = "sources:\n  s:\n    columns: {x: int, y: str}\n"
 ROWS = "x,y\n" + "".join(f"{i},a\n" for i in range(10))
 
@@ -44,6 +45,14 @@ def alias_bomb() -> str:
 def metrics(lines: list[str], derive: list[str] | None = None) -> str:
     derived = "    derive:\n" + "".join(f"      {line}\n" for line in derive) if derive else ""
     return SOURCE + derived + "metrics:\n" + "".join(f"  {line}\n" for line in lines)
+
+
+def groups_test(groups: int) -> str:
+    """A spec test of `groups` groups, each expected (200 KB for 4,000)."""
+    rows = "".join(f"        - {{x: {i}, y: a}}\n" for i in range(groups))
+    expect = "".join(f"      - {{x: {i}, n: 1}}\n" for i in range(groups))
+    given = f"tests:\n  - name: t\n    by: [x]\n    given:\n      s:\n{rows}    expect:\n{expect}"
+    return metrics(["n: count()"]) + given
 
 
 def chain(levels: int) -> str:
@@ -69,11 +78,12 @@ CASES: dict[str, tuple[Callable[[], str], list[str]]] = {
         lambda: metrics(["m: sum(d17)"], ["d0: x + x"] + [f"d{i}: d{i - 1} + d{i - 1}" for i in range(1, 18)]),
         ["eval", "--data", "s=ROWS"],
     ),
+    "4,000 groups expected in a spec test": (lambda: groups_test(4000), ["test"]),
     "calls nested 198 deep: validate": (lambda: metrics(["m: sum(" + "abs(" * 198 + "x" + ")" * 198 + ")"]), ["validate"]),
 }
 
 
-def run(name: str, folder: Path, code: str | None, timeout: float) -> tuple[str, float, float, str]:
+def run(name: str, folder: Path, code: str, timeout: float) -> tuple[str, float, float, str]:
     """Exit code (or `killed`), wall seconds, peak MiB and the start of the output of one case."""
     write, command = CASES[name]
     (folder / "spec.yaml").write_text(write())
@@ -81,7 +91,7 @@ def run(name: str, folder: Path, code: str | None, timeout: float) -> tuple[str,
     arguments = [a.replace("s=ROWS", f"s={folder / 'rows.csv'}") for a in command]
     if arguments[0] == "eval":
         arguments += ["--output", str(folder / "out.csv")]
-    environment = {**os.environ, "NO_COLOR": "1", **({"PYTHONPATH": code} if code else {})}
+    environment = {**os.environ, "NO_COLOR": "1", "PYTHONPATH": code}
     output = folder / "output.txt"
     with output.open("w") as sink:
         started = time.perf_counter()
@@ -107,7 +117,7 @@ def run(name: str, folder: Path, code: str | None, timeout: float) -> tuple[str,
     text = output.read_text(errors="replace")
     error = re.search(r"^(\w+Error)\b", text, re.MULTILINE)
     codes = sorted(set(re.findall(r"\b(MD\d{3})\b", text)))
-    first = re.sub(r" to \S+", "", text.strip().splitlines()[0])[:40] if text.strip() else ""
+    first = re.sub(r" to \S+|\S*/", "", text.strip().splitlines()[0])[:40] if text.strip() else ""
     summary = error.group(1) if error else ", ".join(codes) if codes else first
     return result, elapsed, usage.ru_maxrss / 1024, summary
 
@@ -116,7 +126,9 @@ def main() -> None:
     arguments = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     arguments.add_argument("--case", action="append", choices=sorted(CASES), help="run only this case (repeatable)")
     arguments.add_argument("--timeout", type=float, default=120.0, help="kill a case after this many seconds")
-    arguments.add_argument("--code", help="the folder holding the `metricdsl` package to run (PYTHONPATH)")
+    arguments.add_argument(
+        "--code", default=str(ROOT), help="the folder holding the `metricdsl` package to run (default: this checkout)"
+    )
     options = arguments.parse_args()
     print("| case | command | exit | wall | peak RSS | output |\n|---|---|---|---:|---:|---|")
     for name in options.case or CASES:

@@ -147,3 +147,29 @@ def test_expressions_at_the_nesting_limit_pass_every_stage(tmp_path):
     result = CliRunner().invoke(main, ["fmt", "--check", str(tmp_path)])
     assert not isinstance(result.exception, RecursionError)
     assert codes(text.replace("sum(", "sum(abs(", 1).replace(")\n", "))\n")) == ["MD101"]
+
+
+def test_a_spec_test_finds_each_expected_group_directly(tmp_path, monkeypatch):
+    from metricdsl.tools import spectest
+
+    groups = 2000
+    rows = "".join(f"        - {{x: {i}, y: a}}\n" for i in range(groups))
+    expect = "".join(f"      - {{x: {i}, n: 1}}\n" for i in range(groups)) + "      - {x: -1, n: 1}\n"
+    test = f"tests:\n  - name: t\n    by: [x]\n    given:\n      s:\n{rows}    expect:\n{expect}"
+    project = project_of(tmp_path, SOURCE + "metrics:\n  n: count()\n" + test)
+    compared = []
+    same_key = spectest._same_key
+    monkeypatch.setattr(spectest, "_same_key", lambda a, e: compared.append(1) or same_key(a, e))
+    (outcome,) = spectest.run_tests(project)
+    assert len(compared) == groups  # each expected group against its own row: was every row, 4 million in all
+    (failure,) = outcome.failures
+    assert failure.startswith("no group x=-1; groups found: x=0; x=1; ")
+    assert failure.endswith(f"x=9; and {groups - 10:,} more")
+
+
+def test_the_documented_bounds_are_the_enforced_ones():
+    from metricdsl.codes import CODES
+
+    assert f"more than {MAX_METRIC_LEVELS} levels" in CODES["MD214"].what
+    assert f"more than {MAX_WRITTEN_OUT:,} parts" in CODES["MD215"].what
+    assert f"more than {MAX_NESTING} levels" in CODES["MD215"].what

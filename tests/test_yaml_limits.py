@@ -164,3 +164,10 @@ def test_every_character_of_plain_text_is_where_the_file_has_it(style):
     value, offsets = offsets_of(text)
     assert value.strip() == expression
     assert "".join(text[o] for o in offsets[: len(expression)]) == expression
+
+
+def test_the_documented_limits_are_the_enforced_ones():
+    from metricdsl.codes import CODES
+
+    assert f"more than {MAX_ALIAS_EXPANSION:,} values" in CODES["MD009"].what
+    assert f"more than {MAX_DEPTH} levels" in CODES["MD010"].what

@@ -64,20 +64,50 @@ def run_test(project: Project, test: SpecTest) -> Outcome:
     outcome = Outcome(test)
     if graded is not None and test.findings is not None:
         outcome.failures += _check_findings(project, test, graded)
+    groups = _Groups(rows, keys)
     for expected in test.expect:
         group = {k: expected.get(k) for k in keys}
         label = ", ".join(f"{k}={v}" for k, v in group.items())
-        found = [row for row in rows if all(_same_key(row[k], v) for k, v in group.items())]
+        found = groups.find(group)
         if not found:
-            outcome.failures.append(
-                f"no group {label}; groups found: " + "; ".join(", ".join(f"{k}={r[k]}" for k in keys) for r in rows)
-            )
+            outcome.failures.append(f"no group {label}; groups found: {groups.listing()}")
             continue
         for name in names:
             if name in expected and not close(found[0].get(name), expected[name], test.tolerance):
                 where = f" ({label})" if label else ""
                 outcome.failures.append(f"{name}{where}: expected {expected[name]}, got {found[0].get(name)}")
     return outcome
+
+
+class _Groups:
+    """The rows of a result by their group's key, so that each expected group is found in constant time."""
+
+    SHOWN = 10  # groups listed when an expected one is missing
+
+    def __init__(self, rows: list[Row], keys: list[str]) -> None:
+        self.rows = rows
+        self.keys = keys
+        self.by_key: dict[tuple[object, ...], list[Row]] = {}
+        for row in rows:
+            self.by_key.setdefault(tuple(_key_value(row[k]) for k in keys), []).append(row)
+
+    def find(self, group: dict[str, object]) -> list[Row]:
+        """The rows of `group` (values as a test's YAML gives them), in the order of the result."""
+        try:
+            candidates = self.by_key.get(tuple(_key_value(v) for v in group.values()), [])
+        except TypeError:  # a value that cannot be a key, such as a list: compared with every row
+            candidates = self.rows
+        return [row for row in candidates if all(_same_key(row[k], v) for k, v in group.items())]
+
+    def listing(self) -> str:
+        shown = "; ".join(", ".join(f"{k}={r[k]}" for k in self.keys) for r in self.rows[: self.SHOWN])
+        more = len(self.rows) - self.SHOWN
+        return shown + (f"; and {more:,} more" if more > 0 else "")
+
+
+def _key_value(value: object) -> object:
+    """A group key's value as the index holds it: dates as their ISO text, which a test's YAML may give instead."""
+    return value.isoformat() if isinstance(value, datetime.date) else value
 
 
 def _graded_rows(graded: Graded, keys: list[str], names: list[str]) -> list[Row]:
