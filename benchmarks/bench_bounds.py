@@ -55,6 +55,15 @@ def groups_test(groups: int) -> str:
     return metrics(["n: count()"]) + given
 
 
+def sources_test(sources: int) -> str:
+    """`sources` sources with a metric each, and a spec test of them all by a dimension."""
+    columns = "".join(f"  s{i}:\n    columns: {{x: int, y: str}}\n" for i in range(sources))
+    lines = "".join(f"  m{i}: {{expr: count(), source: s{i}}}\n" for i in range(sources))
+    expect = "{y: a, " + ", ".join(f"m{i}: {int(i == 0)}" for i in range(sources)) + "}"
+    given = "given: {s0: [{x: 1, y: a}]}"
+    return f"sources:\n{columns}metrics:\n{lines}tests:\n  - {{name: t, by: [y], {given}, expect: {expect}}}\n"
+
+
 def chain(levels: int) -> str:
     return metrics(["m0: count()"] + [f"m{i}: m{i - 1} + 1" for i in range(1, levels)])
 
@@ -79,6 +88,7 @@ CASES: dict[str, tuple[Callable[[], str], list[str]]] = {
         ["eval", "--data", "s=ROWS"],
     ),
     "4,000 groups expected in a spec test": (lambda: groups_test(4000), ["test"]),
+    "1,000 sources, a metric of each, by a dimension": (lambda: sources_test(1000), ["test"]),
     "calls nested 198 deep: validate": (lambda: metrics(["m: sum(" + "abs(" * 198 + "x" + ")" * 198 + ")"]), ["validate"]),
 }
 

@@ -173,3 +173,19 @@ def test_the_documented_bounds_are_the_enforced_ones():
     assert f"more than {MAX_METRIC_LEVELS} levels" in CODES["MD214"].what
     assert f"more than {MAX_WRITTEN_OUT:,} parts" in CODES["MD215"].what
     assert f"more than {MAX_NESTING} levels" in CODES["MD215"].what
+
+
+def test_the_groups_of_many_sources_are_joined_in_a_balanced_tree(tmp_path):
+    sources = 64
+    columns = "".join(f"  s{i}:\n    columns: {{x: int, y: str}}\n" for i in range(sources))
+    lines = "".join(f"  m{i}: {{expr: count(), source: s{i}}}\n" for i in range(sources))
+    project = project_of(tmp_path, f"sources:\n{columns}metrics:\n{lines}")
+    data = {f"s{i}": pl.DataFrame({"x": [1] * (i % 3), "y": ["a", "b"][: i % 3]}) for i in range(sources)}
+    plan = project.compile(data, by=["y"]).explain(optimized=False).splitlines()
+    indents = [len(line) - len(line.lstrip()) for line in plan if line.strip() == "FULL JOIN:"]
+    assert len(indents) == sources - 1
+    assert (max(indents) - min(indents)) // 2 + 1 == 6  # joins nested log2(64) deep; a chain nested 63
+    rows = project.evaluate(data, by=["y"]).to_dicts()
+    assert [row["y"] for row in rows] == ["a", "b"]
+    assert [rows[0][f"m{i}"] for i in range(6)] == [0, 1, 1, 0, 1, 1]  # a group a source lacks counts 0
+    assert [rows[1][f"m{i}"] for i in range(6)] == [0, 0, 1, 0, 0, 1]

@@ -100,15 +100,18 @@ def _grouped(
 
 
 def _join(frames: list[pl.LazyFrame], keys: list[str]) -> pl.LazyFrame:
+    """The sources' groups side by side: joined in pairs, then pairs of pairs, so that the plan is as deep as the
+    logarithm of the number of sources (a chain of joins, each carrying every column before it, was quadratic)."""
     if not frames:
         return pl.LazyFrame({ONE_COLUMN: [1]})
-    joined = frames[0]
-    for other in frames[1:]:
-        if keys:
-            joined = joined.join(other, on=keys, how="full", coalesce=True, nulls_equal=True)
-        else:
-            joined = joined.join(other, how="cross")
-    return joined
+    while len(frames) > 1:
+        pairs = zip(frames[0::2], frames[1::2], strict=False)
+        joined = [
+            left.join(right, on=keys, how="full", coalesce=True, nulls_equal=True) if keys else left.join(right, how="cross")
+            for left, right in pairs
+        ]
+        frames = joined + frames[len(joined) * 2 :]
+    return frames[0]
 
 
 def _metric(model: Model, compiler: Compiler, name: str, apply_min_n: bool) -> list[pl.Expr]:
