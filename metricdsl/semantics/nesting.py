@@ -52,11 +52,11 @@ def check_nesting(
     too_large: set[tuple[str, str]] = set()
 
     def excess(what: str, trees: list[ast.Expr], text: ExprText) -> bool:
-        read = {(r.source, r.name) for t in trees for n in ast.walk(t) if (r := model.refs.get(id(n))) and r.source}
         parts = [written_out(model, t, sizes) for t in trees]
         nodes, depth = sum(n for n, _ in parts), max(d for _, d in parts)
         if nodes <= MAX_WRITTEN_OUT and depth <= MAX_NESTING:
             return False
+        read = {(r.source, r.name) for t in trees for n in ast.walk(t) if (r := model.refs.get(id(n))) and r.source}
         if not read & too_large:
             amount = f"{nodes:,} parts" if nodes > MAX_WRITTEN_OUT else f"{depth} levels deep"
             limit = f"{MAX_WRITTEN_OUT:,} parts" if nodes > MAX_WRITTEN_OUT else f"{MAX_NESTING} levels"

@@ -45,6 +45,10 @@ def scalar_offsets(text: str, node: ScalarNode) -> tuple[int, ...]:
     """
     start, end = node.start_mark.index, node.end_mark.index
     raw = text[start:end]
+    value: str = node.value
+    inner = 1 if node.style in ('"', "'") else 0
+    if node.style in ("", None, '"', "'") and raw[inner : len(raw) - inner] == value:  # written as it reads
+        return tuple(range(start + inner, start + inner + len(value) + 1))
     cursor = 0
     if node.style in ("|", ">"):
         cursor = raw.find("\n") + 1
@@ -53,7 +57,6 @@ def scalar_offsets(text: str, node: ScalarNode) -> tuple[int, ...]:
     escapes = node.style == '"'
     following = _Following(raw)
     offsets = []
-    value: str = node.value
     for char in value:
         probe = following.find(char, cursor)
         escape = following.find("\\", cursor) if escapes else None
