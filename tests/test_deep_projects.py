@@ -173,6 +173,13 @@ def test_the_documented_bounds_are_the_enforced_ones():
     assert f"more than {MAX_METRIC_LEVELS} levels" in CODES["MD214"].what
     assert f"more than {MAX_WRITTEN_OUT:,} parts" in CODES["MD215"].what
     assert f"more than {MAX_NESTING} levels" in CODES["MD215"].what
+    readme = " ".join((Path(__file__).parent.parent / "README.md").read_text().split())
+    for bound in (
+        f"nests at most {MAX_NESTING} levels",
+        f"{MAX_WRITTEN_OUT:,} parts",
+        f"at most {MAX_METRIC_LEVELS} levels deep",
+    ):
+        assert bound in readme
 
 
 def test_the_groups_of_many_sources_are_joined_in_a_balanced_tree(tmp_path):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import pytest
 import yaml
@@ -171,3 +172,6 @@ def test_the_documented_limits_are_the_enforced_ones():
 
     assert f"more than {MAX_ALIAS_EXPANSION:,} values" in CODES["MD009"].what
     assert f"more than {MAX_DEPTH} levels" in CODES["MD010"].what
+    readme = " ".join((Path(__file__).parent.parent / "README.md").read_text().split())
+    assert f"aliases repeat at most {MAX_ALIAS_EXPANSION:,} values" in readme
+    assert f"nest at most {MAX_DEPTH} levels" in readme
