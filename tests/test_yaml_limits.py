@@ -44,14 +44,14 @@ def codes(text: str) -> list[str]:
 def test_an_alias_bomb_is_refused_before_anything_is_read(tmp_path):
     text = laughs(9)  # a billion-odd values in about 400 bytes
     definitions, diagnostics = load_text("spec.yaml", text)
-    assert [(d.code, d.location.line if d.location else None) for d in diagnostics] == [("MD009", 10)]
+    assert [(d.code, d.location.line if d.location else None) for d in diagnostics] == [("MD010", 10)]
     assert "100,000" in diagnostics[0].message
     assert not definitions.tests
     assert not definitions.metrics
     (tmp_path / "spec.yaml").write_text(text)
     result = CliRunner().invoke(main, ["test", str(tmp_path)])
     assert result.exit_code == 1
-    assert "MD009" in result.output
+    assert "MD010" in result.output
 
 
 def test_the_alias_bomb_points_at_the_first_value_that_repeats_too_much():
@@ -70,7 +70,7 @@ def test_aliases_may_repeat_up_to_the_limit_and_no_more():
     assert excess(repeated(100)) is None
     refused = excess(repeated(101))
     assert refused is not None
-    assert refused.code == "MD009"
+    assert refused.code == "MD010"
 
 
 def test_shared_defaults_by_alias_are_fine():
@@ -83,7 +83,7 @@ def test_shared_defaults_by_alias_are_fine():
 
 def test_an_alias_inside_its_own_value_is_refused():
     definitions, diagnostics = load_text("spec.yaml", SPEC % "&a [1, *a]")
-    assert [d.code for d in diagnostics] == ["MD009"]
+    assert [d.code for d in diagnostics] == ["MD010"]
     assert "endless" in diagnostics[0].message
     assert not definitions.tests
 
@@ -96,17 +96,17 @@ def test_values_nest_up_to_the_limit_and_no_more():
     assert excess(nested(62)) is None
     refused = excess(nested(63))
     assert refused is not None
-    assert refused.code == "MD010"
+    assert refused.code == "MD011"
     assert refused.node.start_mark.column == 3 + 63  # the 65th level: the value inside the innermost list
 
 
 def test_a_deep_list_in_given_is_a_diagnostic_not_a_recursion_error(tmp_path):
     text = SPEC % ("[" * 250 + "]" * 250)
-    assert codes(text) == ["MD010"]
+    assert codes(text) == ["MD011"]
     (tmp_path / "spec.yaml").write_text(text)
     result = CliRunner().invoke(main, ["test", str(tmp_path)])
     assert result.exit_code == 1
-    assert "MD010" in result.output
+    assert "MD011" in result.output
     assert not isinstance(result.exception, RecursionError)
 
 
@@ -170,8 +170,8 @@ def test_every_character_of_plain_text_is_where_the_file_has_it(style):
 def test_the_documented_limits_are_the_enforced_ones():
     from metricdsl.codes import CODES
 
-    assert f"more than {MAX_ALIAS_EXPANSION:,} values" in CODES["MD009"].what
-    assert f"more than {MAX_DEPTH} levels" in CODES["MD010"].what
+    assert f"more than {MAX_ALIAS_EXPANSION:,} values" in CODES["MD010"].what
+    assert f"more than {MAX_DEPTH} levels" in CODES["MD011"].what
     readme = " ".join((Path(__file__).parent.parent / "README.md").read_text().split())
     assert f"aliases repeat at most {MAX_ALIAS_EXPANSION:,} values" in readme
     assert f"nest at most {MAX_DEPTH} levels" in readme

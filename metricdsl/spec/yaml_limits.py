@@ -18,8 +18,8 @@ MAX_ALIAS_EXPANSION = 100_000
 # How deeply values may nest (the top-level mapping is level 1; a spec test's `given` row is level 6).
 MAX_DEPTH = 64
 LIMIT_HINTS = {
-    "MD009": "write the values out, or use aliases for a few repeated values only",
-    "MD010": "flatten the values: spec files never need this depth",
+    "MD010": "write the values out, or use aliases for a few repeated values only",
+    "MD011": "flatten the values: spec files never need this depth",
 }
 
 
@@ -36,7 +36,7 @@ def excess(root: Node) -> Excess | None:
     """What makes the document `root` endless, too large or too deep once its aliases are expanded, if anything."""
     order, endless = _post_order(root)
     if endless is not None:
-        return Excess("MD009", "a YAML alias repeats a value inside itself, which makes it endless", endless)
+        return Excess("MD010", "a YAML alias repeats a value inside itself, which makes it endless", endless)
     # Each node's values counted with their repetitions, up to a bound past which the file is refused.
     bound = len(order) + MAX_ALIAS_EXPANSION + 1
     sizes: dict[int, int] = {}
@@ -48,12 +48,12 @@ def excess(root: Node) -> Excess | None:
     if sizes[id(root)] - len(order) > MAX_ALIAS_EXPANSION:
         node = next(n for n in order if sizes[id(n)] > MAX_ALIAS_EXPANSION)
         message = f"YAML aliases repeat more than {MAX_ALIAS_EXPANSION:,} values in this file"
-        return Excess("MD009", message, node)
+        return Excess("MD010", message, node)
     if heights[id(root)] > MAX_DEPTH:
         node = root
         for _ in range(MAX_DEPTH):  # down the deepest branch, to the first level too many
             node = max(_children(node), key=lambda child: heights[id(child)])
-        return Excess("MD010", f"YAML values nested more than {MAX_DEPTH} levels deep", node)
+        return Excess("MD011", f"YAML values nested more than {MAX_DEPTH} levels deep", node)
     return None
 
 
