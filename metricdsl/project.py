@@ -96,19 +96,25 @@ class Project:
 
     def _check_request(self, request: Request) -> None:
         for name in self.model.metric_order(list(request.metrics)):
-            source = self.model.metrics[name].source
-            if source is None:
-                continue
-            spec = self.definitions.sources[source]
-            for column in request.by:
-                if column not in spec.columns and column not in spec.derive:
-                    raise RequestError(
-                        unknown_name(
-                            f"column of source `{source}` (read by metric `{name}`)", column, [*spec.columns, *spec.derive]
-                        )
-                    )
-            if request.grain and spec.time is None:
-                raise RequestError(f"metric `{name}` reads source `{source}`, which has no `time` column for a grain")
+            problem = self._unreadable(name, request)
+            if problem is not None:
+                raise RequestError(problem)
+
+    def _unreadable(self, name: str, request: Request) -> str | None:
+        """Why metric `name` cannot be split by the request's dimensions and grain, if it reads a source that lacks
+        them."""
+        source = self.model.metrics[name].source
+        if source is None:
+            return None
+        spec = self.definitions.sources[source]
+        for column in request.by:
+            if column not in spec.columns and column not in spec.derive:
+                return unknown_name(
+                    f"column of source `{source}` (read by metric `{name}`)", column, [*spec.columns, *spec.derive]
+                )
+        if request.grain and spec.time is None:
+            return f"metric `{name}` reads source `{source}`, which has no `time` column for a grain"
+        return None
 
     def compile(self, data: Mapping[str, Data] | None = None, **request: Unpack[RequestArgs]) -> pl.LazyFrame:
         """The lazy query of a request (see `request()`); `data` maps source names to inputs."""
@@ -176,7 +182,7 @@ class Project:
                 if (r := self.model.refs.get(id(n))) and r.kind == "metric"
             ),
         ]
-        computable = [m for m in dict.fromkeys(wanted) if self._computable(m, request)]
+        computable = self._computable(list(dict.fromkeys(wanted)), request)
         past = read_history(history, request.by, request.grain, self.model.metrics) if history else None
         table = self.evaluate(data, metrics=computable, by=request.by, grain=request.grain, keep_hidden=True)
         return graded_table(self.model, table, request.by, request.grain, card, past)
@@ -185,12 +191,14 @@ class Project:
         """Grade a request (see `grade()`) and return its findings, most severe first, each with its message."""
         return [replace(f, message=message(f)) for f in findings(self.model, self.grade(data, **request))]
 
-    def _computable(self, metric: str, request: Request) -> bool:
-        try:
-            self._check_request(Request((metric,), request.by, request.grain))
-        except RequestError:
-            return False
-        return True
+    def _computable(self, metrics: list[str], request: Request) -> list[str]:
+        """The `metrics` that can be split by the request's dimensions and grain, as can every metric they are
+        computed from (one pass over them all, dependencies first)."""
+        possible: dict[str, bool] = {}
+        for name in self.model.metric_order(metrics):
+            own = self._unreadable(name, request) is None
+            possible[name] = own and all(possible[m] for m in self.model.uses(name))
+        return [m for m in metrics if possible[m]]
 
     def _inputs(self, data: Mapping[str, Data]) -> dict[str, Data]:
         """The input of each source: the data given for it, else its spec's `path:` (which messages never quote)."""

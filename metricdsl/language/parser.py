@@ -51,7 +51,8 @@ TERMINAL_WORDS = {
     "NAME": "a name",
     "$END": "the end of the expression",
 }
-MAX_NESTING = 200
+# Deeper expressions are refused: the checker and the compiler walk trees recursively, up to 5 frames a level.
+MAX_NESTING = 100
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,9 @@ class SpecFailure(Protocol):
     def group(self) -> Mapping[str, object]: ...
 
     @property
+    def more(self) -> int: ...
+
+    @property
     def expected(self) -> object: ...
 
     @property
@@ -81,7 +84,9 @@ def failure_text(failure: SpecFailure) -> str:
         case "unexpected_finding":
             return f"unexpected finding `{failure.name}`"
         case "no_group":
-            return f"no group {_keys(failure.group)}; groups found: " + "; ".join(_keys(found) for found in failure.groups)
+            listed = "; ".join(_keys(found) for found in failure.groups)
+            more = f"; and {failure.more:,} more" if failure.more else ""
+            return f"no group {_keys(failure.group)}; groups found: {listed}{more}"
         case "wrong_value":
             label = _keys(failure.group)
             where = f" ({label})" if label else ""

@@ -18,8 +18,10 @@ from metricdsl.semantics.model import (
     ExprType,
     Model,
 )
+from metricdsl.semantics.nesting import check_nesting
+from metricdsl.semantics.resolution import Definition, Resolution
 from metricdsl.semantics.scope import Reporter, Scope, column_names
-from metricdsl.semantics.typer import Typer, Via
+from metricdsl.semantics.typer import Typer
 from metricdsl.semantics.types import ANY
 from metricdsl.spec.definitions import PLACEHOLDER, Dashboard, Definitions, ExprText, Rule, Target
 
@@ -32,19 +34,17 @@ def check(definitions: Definitions) -> tuple[Model, list[Diagnostic]]:
 
 
 class _Checker:
-    """Checks each definition once, in order; types their expressions with a `Typer`, for which it resolves
-    the types of metrics and derived columns (each typed once, cycles reported)."""
+    """Checks each definition once, in order; types their expressions with a `Typer`, for which a `Resolution`
+    gives the types of metrics and derived columns (each typed once, after what it reads; cycles reported)."""
 
     def __init__(self, definitions: Definitions) -> None:
         self.defs = definitions
         self.model = Model(definitions)
         self.reporter = Reporter()
-        self.typer = Typer(definitions, self.model, self.reporter, self)
+        self.resolution = Resolution(self.reporter, self.type_definition, self.parse_definition, self.text_of)
+        self.typer = Typer(definitions, self.model, self.reporter, self.resolution)
         # Trees by the identity of their text; the text is kept with its tree so that its id stays unique.
         self.trees: dict[int, tuple[ExprText, ast.Expr | None]] = {}
-        self.derived_types: dict[tuple[str, str], ExprType] = {}
-        self.metric_types: dict[str, ExprType] = {}
-        self.in_progress: list[tuple[str, str]] = []
 
     def parse(self, text: ExprText) -> ast.Expr | None:
         if id(text) not in self.trees:
@@ -63,7 +63,14 @@ class _Checker:
         for source in self.defs.sources.values():
             self.check_source(source.name)
         for name in self.defs.metrics:
-            self.metric_type(name)
+            self.resolution.metric_type(name)
+        typed = self.resolution.typed
+        check_nesting(
+            self.model,
+            [(d.source, d.name, self.text_of(d)) for d in typed if d.source is not None],
+            [(d.name, self.text_of(d)) for d in typed if d.kind == "metric"],
+            self.reporter,
+        )
         for dashboard in self.defs.dashboards.values():
             for name in dashboard.metrics:
                 if name not in self.defs.metrics:
@@ -223,59 +230,56 @@ class _Checker:
                     text,
                     location=text.location(0, len(text.text)),
                 )
-            self.derived_type(name, derived)
+            self.resolution.derived_type(name, derived)
         self.model.sources[name] = CheckedSource(
             source, {d: t for d, text in source.derive.items() if (t := self.parse(text)) is not None}
         )
 
-    def derived_type(self, source: str, name: str, via: Via | None = None) -> ExprType:
-        key = ("derived", f"{source}.{name}")
-        if key in self.derived_types:
-            return self.derived_types[key]
-        text = self.defs.sources[source].derive[name]
-        if key in self.in_progress:
-            cycle = " → ".join(k[1] for k in self.in_progress[self.in_progress.index(key) :]) + f" → {source}.{name}"
-            self.reporter.report("MD210", f"derived column `{name}` depends on itself: {cycle}", *(via or (text,)))
-            return ANY
-        self.in_progress.append(key)
-        tree = self.parse(text)
-        result = ANY if tree is None else self.typer.infer(tree, Scope("row", source, text, owner=f"derived `{name}`"))
-        self.in_progress.pop()
-        self.derived_types[key] = result
-        return result
+    # -- metrics and derived columns, each typed once by the resolution ----------------------------
 
-    def metric_type(self, name: str, via: Via | None = None) -> ExprType:
-        if name in self.metric_types:
-            return self.metric_types[name]
+    def type_definition(self, definition: Definition) -> ExprType:
+        if definition.kind == "metric":
+            return self.type_metric(definition.name)
+        assert definition.source is not None
+        return self.type_derived(definition.source, definition.name)
+
+    def parse_definition(self, definition: Definition) -> None:
+        self.parse(self.text_of(definition))
+        where = self.defs.metrics[definition.name].where if definition.kind == "metric" else None
+        if where is not None:
+            self.parse(where)
+
+    def text_of(self, definition: Definition) -> ExprText:
+        if definition.kind == "metric":
+            return self.defs.metrics[definition.name].expr
+        assert definition.source is not None
+        return self.defs.sources[definition.source].derive[definition.name]
+
+    def type_derived(self, source: str, name: str) -> ExprType:
+        text = self.defs.sources[source].derive[name]
+        tree = self.parse(text)
+        return ANY if tree is None else self.typer.infer(tree, Scope("row", source, text, owner=f"derived `{name}`"))
+
+    def type_metric(self, name: str) -> ExprType:
         metric = self.defs.metrics[name]
-        key = ("metric", name)
-        if key in self.in_progress:
-            cycle = " → ".join(k[1] for k in self.in_progress[self.in_progress.index(key) :]) + f" → {name}"
-            self.reporter.report("MD210", f"metric `{name}` depends on itself: {cycle}", *(via or (metric.expr,)))
-            return ANY
-        self.in_progress.append(key)
         tree = self.parse(metric.expr)
         where = self.parse(metric.where) if metric.where else None
-        result = ANY
-        if tree is not None:
-            source = self.metric_source(name, tree, where)
-            scope = Scope("metric", source, metric.expr, owner=f"metric `{name}`")
-            result = self.typer.infer(tree, scope)
-            if where is not None and metric.where is not None:
-                if source is None:
-                    self.reporter.report("MD211", f"metric `{name}` has a `where` but reads no source", metric.where)
-                else:
-                    self.typer.expect_bool(where, Scope("row", source, metric.where, owner=f"metric `{name}`"), "`where`")
-            uses = tuple(
-                dict.fromkeys(
-                    r.name for node in ast.walk(tree) if (r := self.model.refs.get(id(node))) and r.kind == "metric"
-                )
-            )
-            if where is None and not any(isinstance(n, ast.Call) and n.func in AGGREGATES for n in ast.walk(tree)):
-                source = None  # a metric of metrics reads no rows: its groups are those of its metrics
-            self.model.metrics[name] = CheckedMetric(metric, tree, where, source, result, uses)
-        self.in_progress.pop()
-        self.metric_types[name] = result
+        if tree is None:
+            return ANY
+        source = self.metric_source(name, tree, where)
+        scope = Scope("metric", source, metric.expr, owner=f"metric `{name}`")
+        result = self.typer.infer(tree, scope)
+        if where is not None and metric.where is not None:
+            if source is None:
+                self.reporter.report("MD211", f"metric `{name}` has a `where` but reads no source", metric.where)
+            else:
+                self.typer.expect_bool(where, Scope("row", source, metric.where, owner=f"metric `{name}`"), "`where`")
+        uses = tuple(
+            dict.fromkeys(r.name for node in ast.walk(tree) if (r := self.model.refs.get(id(node))) and r.kind == "metric")
+        )
+        if where is None and not any(isinstance(n, ast.Call) and n.func in AGGREGATES for n in ast.walk(tree)):
+            source = None  # a metric of metrics reads no rows: its groups are those of its metrics
+        self.model.metrics[name] = CheckedMetric(metric, tree, where, source, result, uses)
         return result
 
     def metric_source(self, name: str, tree: ast.Expr, where: ast.Expr | None) -> str | None:

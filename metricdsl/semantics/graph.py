@@ -87,17 +87,17 @@ def _rank(node: Node) -> int:
 
 def impact(graph: dict[Node, set[Node]], start: Node) -> list[Node]:
     """Everything that changes when `start` changes, nearest first; a column changes the dimension of its name."""
-    seen: list[Node] = []
+    seen: dict[Node, None] = {}
     frontier = [start]
     while frontier:
         following = []
         for node in frontier:
             for dependent in sorted(_dependents(graph, node)):
                 if dependent not in seen and dependent != start:
-                    seen.append(dependent)
+                    seen[dependent] = None
                     following.append(dependent)
         frontier = following
-    return seen
+    return list(seen)
 
 
 def _dependents(graph: dict[Node, set[Node]], node: Node) -> set[Node]:

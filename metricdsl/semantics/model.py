@@ -84,16 +84,34 @@ class Model:
         return self.types[id(node)]
 
     def metric_order(self, names: list[str]) -> list[str]:
-        """`names` and the metrics they depend on, dependencies first."""
-        order: list[str] = []
-
-        def visit(name: str) -> None:
-            if name in order:
-                return
-            for dependency in self.metrics[name].metrics:
-                visit(dependency)
-            order.append(name)
-
+        """`names` and the metrics they depend on, dependencies first (depth first, without recursion)."""
+        order: dict[str, None] = {}
+        entered: set[str] = set()
         for name in names:
-            visit(name)
-        return order
+            if name in entered:
+                continue
+            entered.add(name)
+            stack = [(name, iter(self.uses(name)))]
+            while stack:
+                current, dependencies = stack[-1]
+                dependency = next(dependencies, None)
+                if dependency is None:
+                    stack.pop()
+                    order[current] = None
+                elif dependency not in entered:  # a dependency entered but not finished is a cycle: not followed
+                    entered.add(dependency)
+                    stack.append((dependency, iter(self.uses(dependency))))
+        return list(order)
+
+    def metric_levels(self, names: list[str]) -> dict[str, int]:
+        """`names` and the metrics they depend on, dependencies first, each with its level: 0 for a metric of
+        aggregates only, else one more than the highest level of the metrics it is computed from."""
+        levels: dict[str, int] = {}
+        for name in self.metric_order(names):
+            levels[name] = max((levels[m] + 1 for m in self.uses(name) if m in levels), default=0)
+        return levels
+
+    def uses(self, name: str) -> tuple[str, ...]:
+        """The metrics that metric `name` is computed from (none for a metric that did not parse)."""
+        checked = self.metrics.get(name)
+        return checked.metrics if checked is not None else ()

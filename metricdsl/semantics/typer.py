@@ -2,7 +2,7 @@
 
 A `Typer` types one expression at a time in a `Scope`; calls are typed by the rules of `calls`, which receive
 the typer. The types of metrics and derived columns named in an expression come from a `Resolver` (the
-checker, which types each definition once and finds cycles).
+checker's `resolution.Resolution`, which types each definition once, after what it reads, and finds cycles).
 """
 
 from __future__ import annotations

@@ -35,6 +35,7 @@ from metricdsl.spec.definitions import (
 )
 from metricdsl.spec.grading_readers import read_rule, read_scorecard, read_target, read_tests
 from metricdsl.spec.positions import FileText
+from metricdsl.spec.yaml_limits import LIMIT_HINTS, excess
 from metricdsl.spec.yaml_reader import YamlReader
 
 SPEC_SUFFIXES = (".yaml", ".yml")
@@ -130,6 +131,10 @@ class _Loader:
         if root is None:
             return
         reader = YamlReader(file, self.diagnostics)
+        refused = excess(root)
+        if refused is not None:  # nothing of the file is read: its values would be too many or too deep
+            reader.report(refused.code, refused.message, refused.node, LIMIT_HINTS[refused.code])
+            return
         defs = self.definitions
 
         def source(reader: YamlReader, name: str, name_node: Node, node: Node) -> Source:

@@ -62,30 +62,27 @@ def typed_tree(model: Model, node: ast.Expr, depth: int = 1) -> list[TreeNode]:
 
 
 def dependencies(model: Model, name: str) -> dict[str, list[str]]:
-    """The columns, derived columns, metrics and sources metric `name` reads, directly or not."""
+    """The columns, derived columns, metrics and sources metric `name` reads, directly or not (each definition
+    followed once, without recursion)."""
     found: dict[str, dict[str, None]] = {"columns": {}, "derived columns": {}, "metrics": {}, "sources": {}}
+    kinds = {"column": "columns", "derived": "derived columns", "metric": "metrics", "source": "sources"}
     checked = model.metrics[name]
-
-    def visit(node: ast.Expr) -> None:
+    stack = [*([checked.where] if checked.where is not None else []), checked.tree]  # the tree first
+    while stack:
+        node = stack.pop()
         ref = model.refs.get(id(node))
         if ref is not None:
             label = f"{ref.source}.{ref.name}" if ref.source else ref.name
-            found[{"column": "columns", "derived": "derived columns", "metric": "metrics", "source": "sources"}[ref.kind]][
-                label
-            ] = None
-            if ref.kind == "derived" and ref.source is not None:
-                visit(model.sources[ref.source].derived[ref.name])
-            elif ref.kind == "metric":
-                visit(model.metrics[ref.name].tree)
+            first = label not in found[kinds[ref.kind]]
+            found[kinds[ref.kind]][label] = None
+            if first and ref.kind == "derived" and ref.source is not None:
+                stack.append(model.sources[ref.source].derived[ref.name])
+            elif first and ref.kind == "metric":
+                stack.append(model.metrics[ref.name].tree)
                 source = model.metrics[ref.name].source
                 if source:
                     found["sources"][source] = None
-        for child in ast.children(node):
-            visit(child)
-
-    visit(checked.tree)
-    if checked.where is not None:
-        visit(checked.where)
+        stack += reversed(ast.children(node))
     if checked.source:
         found["sources"][checked.source] = None
     return {kind: list(names) for kind, names in found.items()}

@@ -36,7 +36,8 @@ class Failure:
     group: dict[str, object] = field(default_factory=dict)  # the expected group: its keys and their values
     expected: object = None
     actual: object = None
-    groups: tuple[dict[str, object], ...] = ()  # `no_group`: the groups found, by the same keys
+    groups: tuple[dict[str, object], ...] = ()  # `no_group`: the first groups found, by the same keys
+    more: int = 0  # `no_group`: how many more groups were found
     error: str | None = None  # `error`: the message of the data or request error
 
 
@@ -84,11 +85,12 @@ def run_test(project: Project, test: SpecTest) -> Outcome:
     failures: list[Failure] = []
     if graded is not None and test.findings is not None:
         failures += _check_findings(project, test, graded)
+    groups = _Groups(rows, keys)
     for expected in test.expect:
         group = {k: expected.get(k) for k in keys}
-        found = [row for row in rows if all(_same_key(row[k], v) for k, v in group.items())]
+        found = groups.find(group)
         if not found:
-            failures.append(Failure("no_group", group=group, groups=tuple({k: row[k] for k in keys} for row in rows)))
+            failures.append(Failure("no_group", group=group, groups=groups.shown(), more=groups.more()))
             continue
         failures += [
             Failure("wrong_value", name=name, group=group, expected=expected[name], actual=found[0].get(name))
@@ -96,6 +98,40 @@ def run_test(project: Project, test: SpecTest) -> Outcome:
             if name in expected and not close(found[0].get(name), expected[name], test.tolerance)
         ]
     return Outcome(test, tuple(failures))
+
+
+class _Groups:
+    """The rows of a result by their group's key, so that each expected group is found in constant time."""
+
+    SHOWN = 10  # groups listed when an expected one is missing
+
+    def __init__(self, rows: list[Row], keys: list[str]) -> None:
+        self.rows = rows
+        self.keys = keys
+        self.by_key: dict[tuple[object, ...], list[Row]] = {}
+        for row in rows:
+            self.by_key.setdefault(tuple(_key_value(row[k]) for k in keys), []).append(row)
+
+    def find(self, group: dict[str, object]) -> list[Row]:
+        """The rows of `group` (values as a test's YAML gives them), in the order of the result."""
+        try:
+            candidates = self.by_key.get(tuple(_key_value(v) for v in group.values()), [])
+        except TypeError:  # a value that cannot be a key, such as a list: compared with every row
+            candidates = self.rows
+        return [row for row in candidates if all(_same_key(row[k], v) for k, v in group.items())]
+
+    def shown(self) -> tuple[dict[str, object], ...]:
+        """The first groups found, by the test's keys, to list when an expected one is missing."""
+        return tuple({k: row[k] for k in self.keys} for row in self.rows[: self.SHOWN])
+
+    def more(self) -> int:
+        """How many groups found are not in `shown()`."""
+        return max(len(self.rows) - self.SHOWN, 0)
+
+
+def _key_value(value: object) -> object:
+    """A group key's value as the index holds it: dates as their ISO text, which a test's YAML may give instead."""
+    return value.isoformat() if isinstance(value, datetime.date) else value
 
 
 def _graded_rows(graded: Graded, keys: list[str], names: list[str]) -> list[Row]:

@@ -43,11 +43,21 @@ def build_query(model: Model, request: Request, scan: Callable[[str], pl.LazyFra
         aggregates = [a for source_aggregates in plans.values() for a in source_aggregates]
         counts = [a.n_column for a in aggregates] + [a.column for a in aggregates if a.counts]
         frame = frame.with_columns(pl.col(c).fill_null(0) for c in counts)
-    for name in order:
-        frame = frame.with_columns(*_metric(model, compiler, name, request.apply_min_n))
+    for layer in _layers(model, order):  # one step per level of metrics of metrics, not one per metric
+        frame = frame.with_columns(*(e for name in layer for e in _metric(model, compiler, name, request.apply_min_n)))
     if request.with_ci or request.keep_hidden:
         frame = frame.with_columns(*(e for name in order for e in _interval(model, compiler, name)))
     return _present(frame, request, order), compiler
+
+
+def _layers(model: Model, order: list[str]) -> list[list[str]]:
+    """The metrics of `order` by level: those of each layer are computed from those of earlier layers only."""
+    layers: list[list[str]] = []
+    for name, level in model.metric_levels(order).items():
+        while len(layers) <= level:
+            layers.append([])
+        layers[level].append(name)
+    return layers
 
 
 def _aggregates_by_source(model: Model, compiler: Compiler, order: list[str], spread: bool) -> dict[str, list[Aggregate]]:
@@ -90,15 +100,18 @@ def _grouped(
 
 
 def _join(frames: list[pl.LazyFrame], keys: list[str]) -> pl.LazyFrame:
+    """The sources' groups side by side: joined in pairs, then pairs of pairs, so that the plan is as deep as the
+    logarithm of the number of sources (a chain of joins, each carrying every column before it, was quadratic)."""
     if not frames:
         return pl.LazyFrame({ONE_COLUMN: [1]})
-    joined = frames[0]
-    for other in frames[1:]:
-        if keys:
-            joined = joined.join(other, on=keys, how="full", coalesce=True, nulls_equal=True)
-        else:
-            joined = joined.join(other, how="cross")
-    return joined
+    while len(frames) > 1:
+        pairs = zip(frames[0::2], frames[1::2], strict=False)
+        joined = [
+            left.join(right, on=keys, how="full", coalesce=True, nulls_equal=True) if keys else left.join(right, how="cross")
+            for left, right in pairs
+        ]
+        frames = joined + frames[len(joined) * 2 :]
+    return frames[0]
 
 
 def _metric(model: Model, compiler: Compiler, name: str, apply_min_n: bool) -> list[pl.Expr]:
