@@ -167,6 +167,8 @@ def _status(path: Path) -> os.stat_result | None:
         return os.stat(path)
     except (FileNotFoundError, NotADirectoryError):
         return None
+    except OSError as error:  # a loop of links, a name too long: nothing can be written there either
+        raise OutputError(str(path), reason(error)) from None
 
 
 def _make_folder(folder: Path) -> None:

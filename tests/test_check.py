@@ -99,3 +99,13 @@ def test_an_entity_without_a_column_is_a_diagnostic_not_a_crash(tmp_path):
         ("MD005", "entity `customer` names no column", 4)
     ]
     assert definitions.sources["calls"].entities == {}
+
+
+def test_a_metric_that_aggregates_in_a_project_without_sources_is_md211(tmp_path):
+    (tmp_path / "spec.yaml").write_text('metrics:\n  x: {expr: "share(nope)"}\n  y: count()\n  z: 1 + 2\n')
+    definitions, diagnostics = load_files([tmp_path])
+    found = [(d.code, d.message) for d in diagnostics + check(definitions)[1]]
+    assert found == [
+        ("MD211", "metric `x` aggregates rows, but the project declares no source"),
+        ("MD211", "metric `y` aggregates rows, but the project declares no source"),
+    ]

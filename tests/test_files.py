@@ -291,3 +291,17 @@ def test_a_lock_held_elsewhere_times_out_with_one_line(tmp_path, monkeypatch):
         holder.join()
     with locked(path):  # released: free again
         pass
+
+
+def test_a_loop_of_links_is_one_line_for_every_kind_of_output(tmp_path):
+    (tmp_path / "a").symlink_to(tmp_path / "b")
+    (tmp_path / "b").symlink_to(tmp_path / "a")
+    for write in (
+        lambda: write_text_atomically(tmp_path / "a", "x"),
+        lambda: files.is_stream(tmp_path / "a"),
+        lambda: locked(tmp_path / "a").__enter__(),
+    ):
+        with pytest.raises(OutputError, match="Too many levels of symbolic links"):
+            write()
+    assert (tmp_path / "a").is_symlink()
+    assert (tmp_path / "b").is_symlink()

@@ -296,12 +296,22 @@ class _Checker:
                 location=metric.location,
             )
             return None
+        reads_rows = any(isinstance(n, ast.Call) and n.func in AGGREGATES for n in ast.walk(tree))
+        if not self.defs.sources and reads_rows:
+            self.reporter.report(
+                "MD211",
+                f"metric `{name}` aggregates rows, but the project declares no source",
+                None,
+                hint="declare the source of its rows under `sources:`",
+                location=metric.location,
+            )
+            return None
         if len(self.defs.sources) <= 1:
             return next(iter(self.defs.sources), None)
         names = set(_row_names(tree, inside=False)) | (set(_row_names(where, inside=True)) if where else set())
         names -= set(self.defs.metrics) - set().union(*(column_names(s) for s in self.defs.sources.values()))
         if not names:
-            if any(isinstance(n, ast.Call) and n.func in AGGREGATES for n in ast.walk(tree)):
+            if reads_rows:
                 self.reporter.report(
                     "MD211",
                     f"metric `{name}`: cannot tell which source it counts",
