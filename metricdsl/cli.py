@@ -29,7 +29,7 @@ from metricdsl.semantics.checker import check
 from metricdsl.semantics.graph import dependency_graph, impact, resolve
 from metricdsl.spec.definitions import GRAINS
 from metricdsl.spec.json_schema import spec_schema
-from metricdsl.spec.loader import load_files, spec_files
+from metricdsl.spec.loader import links_outside, load_files, spec_files
 from metricdsl.tools.default_paths import default_spec_paths
 from metricdsl.tools.explain import explain_metric
 from metricdsl.tools.fmt import format_path, write_formatted
@@ -244,7 +244,12 @@ def check_command(
 @click.option("--check", is_flag=True, help="Change nothing; show a diff and exit 1 when a file would change.")
 def fmt(paths: tuple[Path, ...], check: bool) -> None:
     """Rewrite the expressions of the specs under PATHS in canonical form, keeping comments."""
-    results = [format_path(path) for path in spec_files(_spec_paths(paths))]
+    spec_paths = _spec_paths(paths)
+    files = spec_files(spec_paths)
+    refused = links_outside(spec_paths, files)
+    for path in sorted(refused):
+        echo(formatted.left_alone(str(path), "it links to a file outside the project folder"), err=True)
+    results = [format_path(path) for path in files if path not in refused]
     unwritten = False
     for result in results:
         if result.problem:
@@ -255,7 +260,7 @@ def fmt(paths: tuple[Path, ...], check: bool) -> None:
             unwritten |= _failed(functools.partial(write_formatted, result))
     changed = [r.path for r in results if r.changed]
     echo(formatted.fmt_summary(changed, len(results), check), err=True)
-    _exit(check and bool(changed), error=unwritten or any(r.problem for r in results))
+    _exit(check and bool(changed), error=unwritten or bool(refused) or any(r.problem for r in results))
 
 
 @main.command(name="graph")

@@ -292,3 +292,26 @@ def test_a_files_columns_and_polars_messages_are_quoted_only_from_a_file_the_use
     assert "TOKEN-1234" not in str(from_spec.value)
     with pytest.raises(metricdsl.DataError, match="TOKEN-1234"):
         project.evaluate({"calls": outside / "data" / "calls.csv"}, metrics=["asa"])
+
+
+def test_a_spec_file_found_in_a_folder_that_links_outside_is_neither_read_nor_rewritten(tmp_path, monkeypatch):
+    outside = tmp_path / "outside.yaml"
+    outside.write_text("secret: 'the first line of a file of the machine'\n")
+    project = tmp_path / "project"
+    (project / "specs").mkdir(parents=True)
+    (project / "specs" / "m.yaml").write_text(
+        "sources:\n  calls:\n    columns: {answered: bool}\nmetrics:\n  answered_rate: share(answered)\n"
+    )
+    (project / "specs" / "linked.yaml").symlink_to(outside)
+    (project / "specs" / "dangling.yaml").symlink_to(project / "specs" / "nowhere.yaml")
+    monkeypatch.chdir(project)
+    validated = CliRunner().invoke(main, ["validate", "specs"])
+    assert validated.exit_code == 1
+    assert "links to a file outside the project folder" in validated.output
+    assert "cannot read specs/dangling.yaml" in validated.output
+    assert "the first line" not in validated.output
+    formatted = CliRunner().invoke(main, ["fmt", "specs"])
+    assert formatted.exit_code == 2
+    assert outside.read_text() == "secret: 'the first line of a file of the machine'\n"
+    named = CliRunner().invoke(main, ["validate", "specs/m.yaml", "specs/linked.yaml"])
+    assert "links to a file outside" not in named.output  # named, it is read

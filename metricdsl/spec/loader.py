@@ -48,24 +48,38 @@ def spec_files(paths: Sequence[str | Path]) -> list[Path]:
     found: list[Path] = []
     for path in map(Path, paths):
         if path.is_dir():
-            found += sorted(p for p in path.rglob("*") if p.suffix in SPEC_SUFFIXES and p.is_file())
+            # Links too, dangling ones included, so that what cannot be read is reported, not skipped.
+            found += sorted(p for p in path.rglob("*") if p.suffix in SPEC_SUFFIXES and (p.is_file() or p.is_symlink()))
         else:
             found.append(path)
     return list(dict.fromkeys(found))
+
+
+def links_outside(paths: Sequence[str | Path], files: Sequence[Path]) -> set[Path]:
+    """The `files` found by searching a folder of `paths` that link outside the project folder. They are not
+    read or rewritten: a pull request could link a spec file to any file of the machine. Named, they are."""
+    folder, named = project_folder(paths), {Path(p) for p in paths}
+    return {path for path in files if path not in named and leads_outside(path, folder)}
 
 
 def load_files(paths: Sequence[str | Path], *, allow_outside_paths: bool = False) -> tuple[Definitions, list[Diagnostic]]:
     """Read every spec file under `paths`; return what loaded and every problem found.
 
     A source's `path:` that leads outside the project folder of `paths` is an error (MD009, see
-    `data_paths`) unless `allow_outside_paths`.
+    `data_paths`) unless `allow_outside_paths`; so is a spec file found in a folder that links outside it (MD002).
     """
-    loader = _Loader(None if allow_outside_paths else project_folder(paths))
+    folder = project_folder(paths)
+    loader = _Loader(None if allow_outside_paths else folder)
     files = spec_files(paths)
     if not files:
         message = f"no spec files (*.yaml, *.yml) found in {', '.join(map(str, paths))}"
         loader.diagnostics.append(Diagnostic.make("MD002", message, None))
+    refused = set() if allow_outside_paths else links_outside(paths, files)
     for path in files:
+        if path in refused:
+            message = f"{path} links to a file outside the project folder; name it to read it"
+            loader.diagnostics.append(Diagnostic.make("MD002", message, None))
+            continue
         loader.load_file(path)
     return loader.definitions, loader.diagnostics
 
