@@ -100,6 +100,8 @@ def test_spaces_do_not_change_the_tree():
         ("@2026-02-30", "not a calendar date", 0, "write dates as @YYYY-MM-DD"),
         ("f(a=1, b)", "positional argument after a keyword argument", 7, "put keyword arguments last"),
         ("(" * 500 + "1" + ")" * 500, "nested more than 100 levels", 100, "split it"),
+        ("x >= 99999999999999999999", "too large for a whole number", 5, "write it as a decimal"),
+        ("x >= 1e400", "too large for a number", 5, None),
     ],
 )
 def test_syntax_errors_name_the_problem_and_its_position(text, message, at, hint):

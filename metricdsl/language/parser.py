@@ -16,6 +16,7 @@ from metricdsl.language import ast
 from metricdsl.language.units import DURATION_SECONDS
 
 GRAMMAR_FILE = "metricdsl.lark"
+MAX_WHOLE_NUMBER = 2**63 - 1  # whole numbers are 64-bit integers, as the engines compute them
 
 # How each terminal is named in an error message.
 TERMINAL_WORDS = {
@@ -198,6 +199,12 @@ class ToAst(Transformer_NonRecursive[Token, ast.Expr]):
     def number(self, meta: Meta, children: Children) -> ast.Expr:
         text = str(children[0])
         value = float(text) if re.search(r"[.eE]", text) else int(text)
+        if isinstance(value, int) and value > MAX_WHOLE_NUMBER:
+            raise SyntaxProblem(
+                f"`{text}` is too large for a whole number", meta.start_pos, meta.end_pos, "write it as a decimal, as 1e19"
+            )
+        if value == float("inf"):
+            raise SyntaxProblem(f"`{text}` is too large for a number", meta.start_pos, meta.end_pos)
         return ast.Number(value, _span(meta))
 
     def duration(self, meta: Meta, children: Children) -> ast.Expr:
