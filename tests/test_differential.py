@@ -32,7 +32,7 @@ DTYPES: dict[str, pl.DataType] = {
     "datetime": pl.Datetime("us"),
     "date": pl.Date(),
 }
-# (by, grain) of each evaluation compared: the brief's three, then other grains and a derived dimension.
+# (by, grain) of each evaluation compared: overall, by team, by team and week, then other grains and a derived dimension.
 LAYOUTS: list[tuple[tuple[str, ...], str | None]] = [
     ((), None),
     (("team",), None),
