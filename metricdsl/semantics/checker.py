@@ -5,7 +5,9 @@
 
 from __future__ import annotations
 
-from metricdsl.errors import Diagnostic, did_you_mean, has_errors
+from collections.abc import Iterable
+
+from metricdsl.errors import Diagnostic, Location, did_you_mean, has_errors
 from metricdsl.language import ast
 from metricdsl.language.functions import AGGREGATES, TEMPORAL, WINDOWS
 from metricdsl.language.parser import SyntaxProblem, parse
@@ -74,21 +76,19 @@ class _Checker:
         for dashboard in self.defs.dashboards.values():
             for name in dashboard.metrics:
                 if name not in self.defs.metrics:
-                    self.reporter.report(
-                        "MD201",
+                    self.report_unknown(
                         f"dashboard `{dashboard.name}` lists unknown metric `{name}`",
-                        None,
-                        hint=did_you_mean(name, self.defs.metrics),
-                        location=dashboard.places.get(f"metrics:{name}", dashboard.location),
+                        name,
+                        self.defs.metrics,
+                        dashboard.places.get(f"metrics:{name}", dashboard.location),
                     )
             self.check_dimensions(dashboard, f"dashboard `{dashboard.name}`")
             if dashboard.scorecard and dashboard.scorecard not in self.defs.scorecards:
-                self.reporter.report(
-                    "MD201",
+                self.report_unknown(
                     f"dashboard `{dashboard.name}` names unknown scorecard `{dashboard.scorecard}`",
-                    None,
-                    hint=did_you_mean(dashboard.scorecard, self.defs.scorecards),
-                    location=dashboard.places.get(f"scorecard:{dashboard.scorecard}", dashboard.location),
+                    dashboard.scorecard,
+                    self.defs.scorecards,
+                    dashboard.places.get(f"scorecard:{dashboard.scorecard}", dashboard.location),
                 )
         for target in self.defs.targets.values():
             self.check_target(target)
@@ -97,13 +97,16 @@ class _Checker:
         for scorecard in self.defs.scorecards.values():
             for item in scorecard.items:
                 if item.metric not in self.defs.metrics:
-                    self.reporter.report(
-                        "MD201",
+                    self.report_unknown(
                         f"scorecard `{scorecard.name}` lists unknown metric `{item.metric}`",
-                        None,
-                        hint=did_you_mean(item.metric, self.defs.metrics),
-                        location=item.location,
+                        item.metric,
+                        self.defs.metrics,
+                        item.location,
                     )
+
+    def report_unknown(self, message: str, name: str, known: Iterable[str], location: Location | None) -> None:
+        """MD201 at a definition: `message` about the unknown `name`, with a did-you-mean among `known`."""
+        self.reporter.report("MD201", message, None, hint=did_you_mean(name, known), location=location)
 
     def condition(self, text: ExprText | None, owner: str) -> ast.Expr | None:
         """Parse and check a condition of a rule or threshold; None when it has errors (warnings keep it)."""
@@ -118,12 +121,8 @@ class _Checker:
 
     def check_target(self, target: Target) -> None:
         if target.metric not in self.defs.metrics:
-            self.reporter.report(
-                "MD201",
-                f"target for unknown metric `{target.metric}`",
-                None,
-                hint=did_you_mean(target.metric, self.defs.metrics),
-                location=target.location,
+            self.report_unknown(
+                f"target for unknown metric `{target.metric}`", target.metric, self.defs.metrics, target.location
             )
             return
         better = self.defs.metrics[target.metric].better
@@ -199,12 +198,11 @@ class _Checker:
         if source.time is not None:
             column = source.columns.get(source.time)
             if column is None and source.time not in source.derive:
-                self.reporter.report(
-                    "MD201",
+                self.report_unknown(
                     f"source `{name}`: time column `{source.time}` is not a column",
-                    None,
-                    hint=did_you_mean(source.time, source.columns),
-                    location=source.location,
+                    source.time,
+                    source.columns,
+                    source.location,
                 )
             elif column is not None and column.type not in TEMPORAL:
                 self.reporter.report(
@@ -214,13 +212,12 @@ class _Checker:
                     location=column.location,
                 )
         for entity, column_name in source.entities.items():
-            if column_name is not None and not self.has_column(name, column_name):
-                self.reporter.report(
-                    "MD201",
+            if not self.has_column(name, column_name):
+                self.report_unknown(
                     f"source `{name}`: entity `{entity}` names unknown column `{column_name}`",
-                    None,
-                    hint=did_you_mean(column_name, source.columns),
-                    location=source.location,
+                    column_name,
+                    source.columns,
+                    source.location,
                 )
         for derived, text in source.derive.items():
             if derived in source.columns:
@@ -288,12 +285,8 @@ class _Checker:
         if metric.source is not None:
             if metric.source in self.defs.sources:
                 return metric.source
-            self.reporter.report(
-                "MD201",
-                f"metric `{name}`: unknown source `{metric.source}`",
-                None,
-                hint=did_you_mean(metric.source, self.defs.sources),
-                location=metric.location,
+            self.report_unknown(
+                f"metric `{name}`: unknown source `{metric.source}`", metric.source, self.defs.sources, metric.location
             )
             return None
         reads_rows = any(isinstance(n, ast.Call) and n.func in AGGREGATES for n in ast.walk(tree))
