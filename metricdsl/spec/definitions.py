@@ -15,11 +15,26 @@ COLUMN_TYPES = ("int", "float", "bool", "str", "datetime", "date", "duration")
 GRAINS = ("day", "week", "month", "quarter", "year")
 SEVERITIES = ("info", "warn", "fail")
 DIRECTIONS = ("higher", "lower")
+ON_INVALID = ("null", "error")  # what an invalid value becomes: missing (and reported), or a data error
+# The encodings a CSV file may declare; without `encoding:`, UTF-8 with or without a byte-order mark.
+CSV_ENCODINGS = ("utf-8", "utf-8-sig", "utf-16", "utf-16-le", "utf-16-be", "latin-1", "cp1252")
+DEFAULT_ZONE = "UTC"  # the time zone of a source whose spec names none, nor the project's `calendar:`
 
 # The keys of a spec file and of each kind of definition: the loader reads these, `json_schema` describes them.
-TOP_KEYS = ("sources", "metrics", "dashboards", "targets", "rules", "scorecards", "tests")
-SOURCE_KEYS = ("description", "path", "time", "entities", "columns", "derive")
-COLUMN_KEYS = ("type", "unit", "values", "range", "description")
+TOP_KEYS = ("sources", "metrics", "dashboards", "targets", "rules", "scorecards", "tests", "calendar")
+SOURCE_KEYS = ("description", "path", "time", "timezone", "csv", "on_invalid", "entities", "columns", "derive")
+COLUMN_KEYS = ("type", "unit", "format", "values", "range", "on_invalid", "description")
+CSV_KEYS = (
+    "separator",
+    "decimal_comma",
+    "encoding",
+    "null_values",
+    "true_values",
+    "false_values",
+    "skip_rows",
+    "comment_prefix",
+)
+CALENDAR_KEYS = ("timezone",)
 METRIC_KEYS = ("expr", "label", "description", "unit", "better", "where", "min_n", "source")
 DASHBOARD_KEYS = ("metrics", "title", "description", "by", "grain", "scorecard")
 THRESHOLD_KEYS = ("target", "warn", "fail")
@@ -60,16 +75,43 @@ class ExprText:
         return self.file.location(index, end_index)
 
 
+Value: TypeAlias = str | int | float | bool
+"""A value a spec writes for a column: one of its `values:`."""
+
+
 @dataclass(frozen=True)
 class Column:
-    """A declared column of a source: its type, and optionally its unit, allowed values and range."""
+    """A declared column of a source: its type, and optionally its unit, text format, valid values and range.
+
+    `type`, `values` and `range` define the valid values (`range` is inclusive, in the column's own unit);
+    `on_invalid` says what an invalid value becomes: missing and reported ("null"), or a data error ("error");
+    None defers to the source's `on_invalid`, whose default is "null". `format` is a strftime format for
+    `datetime` and `date` columns read from text; None reads ISO 8601 only.
+    """
 
     name: str
     type: str
     unit: str | None = None
-    values: tuple[str, ...] | None = None
+    values: tuple[Value, ...] | None = None
     range: tuple[float, float] | None = None
+    format: str | None = None
+    on_invalid: str | None = None
     description: str | None = None
+    location: Location | None = None
+
+
+@dataclass(frozen=True)
+class CsvDialect:
+    """How a source's CSV files are written. Booleans match `true_values`/`false_values` in any case."""
+
+    separator: str = ","
+    decimal_comma: bool = False
+    encoding: str | None = None  # one of CSV_ENCODINGS; None: UTF-8, with or without a byte-order mark
+    null_values: tuple[str, ...] = ("",)
+    true_values: tuple[str, ...] = ("true", "1", "yes", "y")
+    false_values: tuple[str, ...] = ("false", "0", "no", "n")
+    skip_rows: int = 0  # lines before the header
+    comment_prefix: str | None = None
     location: Location | None = None
 
 
@@ -83,7 +125,22 @@ class Source:
     entities: dict[str, str] = field(default_factory=dict)  # entity name → the column that identifies it
     derive: dict[str, ExprText] = field(default_factory=dict)
     path: Path | None = None
+    timezone: str | None = None  # an IANA name; None: the project's `calendar:` zone, else DEFAULT_ZONE
+    csv: CsvDialect = field(default_factory=CsvDialect)
+    on_invalid: str = "null"  # the default of its columns' `on_invalid`
     description: str | None = None
+    location: Location | None = None
+
+    def on_invalid_of(self, column: str) -> str:
+        """What an invalid value of `column` becomes: "null" (missing, and reported) or "error"."""
+        return self.columns[column].on_invalid or self.on_invalid
+
+
+@dataclass(frozen=True)
+class Calendar:
+    """Project-wide defaults for time: the zone that days, weeks, `hour()` and `date()` are local to."""
+
+    timezone: str | None = None
     location: Location | None = None
 
 
@@ -210,6 +267,11 @@ class Definitions:
     rules: dict[str, Rule] = field(default_factory=dict)
     scorecards: dict[str, Scorecard] = field(default_factory=dict)
     tests: list[SpecTest] = field(default_factory=list)
+    calendar: Calendar = field(default_factory=Calendar)
+
+    def zone(self, source: str) -> str:
+        """The IANA time zone that `source`'s times are local to."""
+        return self.sources[source].timezone or self.calendar.timezone or DEFAULT_ZONE
 
     def shared_entity(self, source: str, other: str) -> str | None:
         """The first entity of `source` (in declared order) that `other` also has: a window's default key."""
