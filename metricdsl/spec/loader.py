@@ -1,13 +1,12 @@
 """Load spec files: YAML (safely) → `Definitions`, every node with its file, line and column.
 
-The loader reads the top level of each file and hands each definition to its reader: sources, metrics
-and dashboards here, targets, rules, scorecards and tests in `grading_readers`. Every reader receives
-the file's `YamlReader` explicitly.
+The loader reads the top level of each file and hands each definition to its reader: metrics and
+dashboards here, sources in `source_readers`, targets, rules, scorecards and tests in `grading_readers`.
+Every reader receives the file's `YamlReader` explicitly.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Protocol, TypedDict, TypeVar
@@ -18,15 +17,11 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from metricdsl.errors import Diagnostic, Location
 from metricdsl.spec.data_paths import leads_outside, project_folder
 from metricdsl.spec.definitions import (
-    COLUMN_KEYS,
-    COLUMN_TYPES,
     DASHBOARD_KEYS,
     DIRECTIONS,
     GRAINS,
     METRIC_KEYS,
-    SOURCE_KEYS,
     TOP_KEYS,
-    Column,
     Dashboard,
     Definitions,
     ExprText,
@@ -35,6 +30,7 @@ from metricdsl.spec.definitions import (
 )
 from metricdsl.spec.grading_readers import read_rule, read_scorecard, read_target, read_tests
 from metricdsl.spec.positions import FileText
+from metricdsl.spec.source_readers import read_source
 from metricdsl.spec.yaml_limits import LIMIT_HINTS, excess
 from metricdsl.spec.yaml_reader import YamlReader
 
@@ -188,136 +184,7 @@ class _Loader:
             table[name] = definition
 
 
-# -- sources, metrics, dashboards ------------------------------------------------------------------
-
-
-class _SourceFields(TypedDict, total=False):
-    description: str | None
-    time: str | None
-    path: Path | None
-    entities: dict[str, str]
-    columns: dict[str, Column]
-    derive: dict[str, ExprText]
-
-
-def _entities(reader: YamlReader, node: Node) -> dict[str, str]:
-    """Entity names and the column that identifies each (`customer: customer_id`)."""
-    entities: dict[str, str] = {}
-    for entity, key_node, value in reader.mapping(node):
-        column = reader.text(value)
-        if column is None:
-            reader.report("MD005", f"entity `{entity}` names no column", key_node, f"write `{entity}: <column>`")
-        else:
-            entities[entity] = column
-    return entities
-
-
-def read_source(reader: YamlReader, name: str, name_node: Node, node: Node, project: Path | None = None) -> Source:
-    """A source: its columns (required), time column, entities, derived columns and default path (inside
-    `project` when given)."""
-    readers: dict[str, Callable[[Node], _SourceFields]] = {
-        "description": lambda n: {"description": reader.text(n)},
-        "time": lambda n: {"time": reader.text(n)},
-        "path": lambda n: {"path": _data_path(reader, name, n, project)},
-        "entities": lambda n: {"entities": _entities(reader, n)},
-        "columns": lambda n: {"columns": _columns(reader, n)},
-        "derive": lambda n: {"derive": _derived(reader, n)},
-    }
-    values: _SourceFields = {}
-    for value in reader.fields(node, SOURCE_KEYS, readers):
-        values.update(value)
-    if "columns" not in values:
-        reader.report("MD005", f"source `{name}` has no `columns`", name_node, "list its columns with their types")
-    return Source(
-        name=name,
-        columns=values.get("columns", {}),
-        time=values.get("time"),
-        entities=values.get("entities", {}),
-        derive=values.get("derive", {}),
-        path=values.get("path"),
-        description=values.get("description"),
-        location=reader.at(name_node),
-    )
-
-
-def _data_path(reader: YamlReader, name: str, node: Node, project: Path | None) -> Path | None:
-    """A source's `path:`, relative to the spec file; None (reported) when it leads outside `project`."""
-    path = reader.path(node)
-    reached = None if path is None or project is None else leads_outside(path, project)
-    if path is None or reached is None:
-        return path
-    written = reader.text(node)
-    where = "leads" if reached == os.path.expanduser(path) else f"matches {reached}, which leads"
-    hint = (
-        "the project folder is the git work tree that holds the specs (outside one: the current folder, else the "
-        f"specs' folder); move the data into it, give it with `--data {name}=FILE`, or pass --allow-outside-paths"
-    )
-    reader.report("MD009", f"the `path:` of source `{name}`, `{written}`, {where} outside the project folder", node, hint)
-    return None
-
-
-def _columns(reader: YamlReader, node: Node) -> dict[str, Column]:
-    """The columns that could be read, by name."""
-    columns = {name: _column(reader, name, name_node, value) for name, name_node, value in reader.mapping(node)}
-    return {name: column for name, column in columns.items() if column is not None}
-
-
-def _derived(reader: YamlReader, node: Node) -> dict[str, ExprText]:
-    """The derived columns' expressions that could be read, by name."""
-    derived: dict[str, ExprText | None] = {}
-    for name, name_node, value in reader.mapping(node):
-        reader.check_name("derived column", name, name_node)
-        derived[name] = reader.expr(value)
-    return {name: expr for name, expr in derived.items() if expr is not None}
-
-
-class _ColumnFields(TypedDict, total=False):
-    type: str | None
-    unit: str | None
-    description: str | None
-    values: tuple[str, ...]
-    range: tuple[float, float] | None
-
-
-def _column(reader: YamlReader, name: str, name_node: Node, node: Node) -> Column | None:
-    """A column: its type alone (`int`), or a mapping with its `type`, unit, values, range, description."""
-    reader.check_name("column", name, name_node)
-    if isinstance(node, ScalarNode):
-        kind = reader.choice(node, COLUMN_TYPES)
-        return Column(name, kind, location=reader.at(node)) if kind else None
-    readers: dict[str, Callable[[Node], _ColumnFields]] = {
-        "type": lambda n: {"type": reader.choice(n, COLUMN_TYPES)},
-        "unit": lambda n: {"unit": reader.text(n)},
-        "description": lambda n: {"description": reader.text(n)},
-        "values": lambda n: {"values": reader.texts(n)},
-        "range": lambda n: {"range": _range(reader, n)},
-    }
-    values: _ColumnFields = {}
-    for value in reader.fields(node, COLUMN_KEYS, readers):
-        values.update(value)
-    kind = values.get("type")
-    if not kind:
-        if "type" not in values:
-            reader.report("MD005", f"column `{name}` has no `type`", node, f"one of: {', '.join(COLUMN_TYPES)}")
-        return None
-    return Column(
-        name=name,
-        type=kind,
-        unit=values.get("unit"),
-        values=values.get("values"),
-        range=values.get("range"),
-        description=values.get("description"),
-        location=reader.at(node),
-    )
-
-
-def _range(reader: YamlReader, node: Node) -> tuple[float, float] | None:
-    """`[low, high]`."""
-    if not isinstance(node, SequenceNode) or len(node.value) != 2:
-        reader.report("MD003", "expected a range `[low, high]`", node)
-        return None
-    low, high = (reader.number(item) for item in node.value)
-    return None if low is None or high is None else (low, high)
+# -- metrics, dashboards ---------------------------------------------------------------------------
 
 
 class _MetricFields(TypedDict, total=False):
