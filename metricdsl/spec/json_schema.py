@@ -6,13 +6,17 @@ from collections.abc import Mapping, Sequence
 from typing import TypeAlias
 
 from metricdsl.spec.definitions import (
+    CALENDAR_KEYS,
     COLUMN_KEYS,
     COLUMN_TYPES,
+    CSV_ENCODINGS,
+    CSV_KEYS,
     DASHBOARD_KEYS,
     DIRECTIONS,
     GRAINS,
     ITEM_KEYS,
     METRIC_KEYS,
+    ON_INVALID,
     OVERRIDE_KEYS,
     RESERVED,
     RULE_KEYS,
@@ -35,12 +39,24 @@ EXPRESSION: Schema = {"type": ["string", "number", "boolean"], "description": "A
 TEXTS: Schema = {"anyOf": [TEXT, {"type": "array", "items": TEXT}]}
 THRESHOLD: Schema = {"type": "string", "description": 'A comparison with the metric on its left, as "< 30" or ">= 420s".'}
 DATE: Schema = {"description": "A date, as 2026-01-31."}
+ZONE: Schema = {
+    "type": "string",
+    "pattern": "^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+)*$",
+    "description": "An IANA time zone, such as Europe/Berlin or America/New_York.",
+}
+# `on_invalid: null` is the word `null`, which YAML reads as null.
+ON_INVALID_CHOICE: Schema = {"enum": [*ON_INVALID, None], "description": "null: missing and reported; error: a data error."}
+# Texts of a CSV file, compared as written: YAML reads `[Y, yes, 1]` as a text, a boolean and a number.
+CSV_TEXTS: Schema = {"type": "array", "items": {"type": ["string", "number", "boolean", "null"]}}
 
 FIELDS: dict[str, dict[str, Schema]] = {
     "source": {
         "description": TEXT,
         "path": {**TEXT, "description": "Default input file, relative to this file."},
         "time": {**TEXT, "description": "The event-time column: grains and windows use it."},
+        "timezone": {**ZONE, "description": "The zone its times are local to; default: the calendar's, else UTC."},
+        "csv": {"$ref": "#/$defs/csv"},
+        "on_invalid": ON_INVALID_CHOICE,
         "entities": {"type": "object", "additionalProperties": TEXT},
         "columns": {"type": "object", "propertyNames": UNRESERVED, "additionalProperties": {"$ref": "#/$defs/column"}},
         "derive": {"type": "object", "propertyNames": UNRESERVED, "additionalProperties": EXPRESSION},
@@ -48,10 +64,27 @@ FIELDS: dict[str, dict[str, Schema]] = {
     "column": {
         "type": {"enum": list(COLUMN_TYPES)},
         "unit": TEXT,
-        "values": {"type": "array"},
+        "format": {
+            "type": "string",
+            "pattern": "%",
+            "description": "How a datetime or date column is written, in chrono's strftime, as %m/%d/%Y %H:%M.",
+        },
+        "values": {"type": "array", "items": {"type": ["string", "number", "boolean"]}, "minItems": 1},
         "range": {"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 2},
+        "on_invalid": ON_INVALID_CHOICE,
         "description": TEXT,
     },
+    "csv": {
+        "separator": {"type": "string", "pattern": "^(?:.|\\\\t)$", "description": 'One character, as ";" or "\\t".'},
+        "decimal_comma": {"type": "boolean"},
+        "encoding": {"enum": list(CSV_ENCODINGS)},
+        "null_values": CSV_TEXTS,
+        "true_values": {**CSV_TEXTS, "minItems": 1},
+        "false_values": {**CSV_TEXTS, "minItems": 1},
+        "skip_rows": {"type": "integer", "minimum": 0},
+        "comment_prefix": {"type": "string", "minLength": 1},
+    },
+    "calendar": {"timezone": ZONE},
     "metric": {
         "expr": EXPRESSION,
         "label": TEXT,
@@ -112,6 +145,8 @@ FIELDS: dict[str, dict[str, Schema]] = {
 REQUIRED: dict[str, list[str]] = {
     "source": ["columns"],
     "column": ["type"],
+    "csv": [],
+    "calendar": [],
     "metric": ["expr"],
     "dashboard": ["metrics"],
     "target": [],
@@ -124,6 +159,8 @@ REQUIRED: dict[str, list[str]] = {
 LOADER_KEYS: dict[str, tuple[str, ...]] = {
     "source": SOURCE_KEYS,
     "column": COLUMN_KEYS,
+    "csv": CSV_KEYS,
+    "calendar": CALENDAR_KEYS,
     "metric": METRIC_KEYS,
     "dashboard": DASHBOARD_KEYS,
     "target": TARGET_KEYS,
@@ -160,6 +197,7 @@ def spec_schema() -> dict[str, Json]:
             "rules": named("rule"),
             "scorecards": named("scorecard"),
             "tests": {"type": "array", "items": {"$ref": "#/$defs/test"}},
+            "calendar": {"$ref": "#/$defs/calendar"},
         },
         "$defs": definitions,
     }

@@ -15,6 +15,7 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from metricdsl.errors import Diagnostic, Location
+from metricdsl.spec.data_keys import read_calendar
 from metricdsl.spec.data_paths import leads_outside, project_folder
 from metricdsl.spec.definitions import (
     DASHBOARD_KEYS,
@@ -22,6 +23,7 @@ from metricdsl.spec.definitions import (
     GRAINS,
     METRIC_KEYS,
     TOP_KEYS,
+    Calendar,
     Dashboard,
     Definitions,
     ExprText,
@@ -159,8 +161,20 @@ class _Loader:
             "scorecards": lambda node: self.read_all(reader, "scorecards", node, defs.scorecards, read_scorecard),
             "tests": lambda node: defs.tests.extend(read_tests(reader, node)),
         }
-        for key, _, value in reader.mapping(root, TOP_KEYS):
-            sections[key](value)
+        for key, key_node, value in reader.mapping(root, TOP_KEYS):
+            if key == "calendar":
+                self.keep_calendar(read_calendar(reader, key_node, value), reader, key_node)
+            else:
+                sections[key](value)
+
+    def keep_calendar(self, calendar: Calendar, reader: YamlReader, key_node: Node) -> None:
+        """Keep the project's one `calendar:`; report another."""
+        earlier = self.definitions.calendar.location
+        if earlier is None:
+            self.definitions.calendar = calendar
+            return
+        message = f"`calendar` is defined twice (first defined at {earlier.file}:{earlier.line})"
+        reader.report("MD007", message, key_node, "a project has one calendar: keep one of them")
 
     def read_all(
         self,

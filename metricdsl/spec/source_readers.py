@@ -1,5 +1,7 @@
 """Readers of a spec file's `sources`: each source's columns, time column, entities, derived columns and data path.
 
+What a source's files hold (time zone, CSV dialect, `on_invalid`) and a column's domain are read by `data_keys`.
+
 Each reader receives the file's `YamlReader`, as the loader's other readers do.
 """
 
@@ -12,8 +14,18 @@ from typing import TypedDict
 
 from yaml.nodes import Node, ScalarNode, SequenceNode
 
+from metricdsl.spec.data_keys import (
+    Domain,
+    fit_domain,
+    read_csv,
+    read_format,
+    read_on_invalid,
+    read_values,
+    read_zone,
+    value_nodes,
+)
 from metricdsl.spec.data_paths import leads_outside
-from metricdsl.spec.definitions import COLUMN_KEYS, COLUMN_TYPES, SOURCE_KEYS, Column, ExprText, Source
+from metricdsl.spec.definitions import COLUMN_KEYS, COLUMN_TYPES, SOURCE_KEYS, Column, CsvDialect, ExprText, Source
 from metricdsl.spec.yaml_reader import YamlReader
 
 
@@ -21,6 +33,9 @@ class _SourceFields(TypedDict, total=False):
     description: str | None
     time: str | None
     path: Path | None
+    timezone: str | None
+    csv: CsvDialect
+    on_invalid: str | None
     entities: dict[str, str]
     columns: dict[str, Column]
     derive: dict[str, ExprText]
@@ -45,6 +60,9 @@ def read_source(reader: YamlReader, name: str, name_node: Node, node: Node, proj
         "description": lambda n: {"description": reader.text(n)},
         "time": lambda n: {"time": reader.text(n)},
         "path": lambda n: {"path": _data_path(reader, name, n, project)},
+        "timezone": lambda n: {"timezone": read_zone(reader, n)},
+        "csv": lambda n: {"csv": read_csv(reader, n)},
+        "on_invalid": lambda n: {"on_invalid": read_on_invalid(reader, n)},
         "entities": lambda n: {"entities": _entities(reader, n)},
         "columns": lambda n: {"columns": _columns(reader, n)},
         "derive": lambda n: {"derive": _derived(reader, n)},
@@ -61,6 +79,9 @@ def read_source(reader: YamlReader, name: str, name_node: Node, node: Node, proj
         entities=values.get("entities", {}),
         derive=values.get("derive", {}),
         path=values.get("path"),
+        timezone=values.get("timezone"),
+        csv=values.get("csv") or CsvDialect(),
+        on_invalid=values.get("on_invalid") or "null",
         description=values.get("description"),
         location=reader.at(name_node),
     )
@@ -97,16 +118,16 @@ def _derived(reader: YamlReader, node: Node) -> dict[str, ExprText]:
     return {name: expr for name, expr in derived.items() if expr is not None}
 
 
-class _ColumnFields(TypedDict, total=False):
+class _ColumnFields(Domain, total=False):
     type: str | None
     unit: str | None
+    on_invalid: str | None
     description: str | None
-    values: tuple[str, ...]
-    range: tuple[float, float] | None
 
 
 def _column(reader: YamlReader, name: str, name_node: Node, node: Node) -> Column | None:
-    """A column: its type alone (`int`), or a mapping with its `type`, unit, values, range, description."""
+    """A column: its type alone (`int`), or a mapping with its `type`, unit, text format, valid values and range,
+    `on_invalid` and description."""
     reader.check_name("column", name, name_node)
     if isinstance(node, ScalarNode):
         kind = reader.choice(node, COLUMN_TYPES)
@@ -115,8 +136,10 @@ def _column(reader: YamlReader, name: str, name_node: Node, node: Node) -> Colum
         "type": lambda n: {"type": reader.choice(n, COLUMN_TYPES)},
         "unit": lambda n: {"unit": reader.text(n)},
         "description": lambda n: {"description": reader.text(n)},
-        "values": lambda n: {"values": reader.texts(n)},
+        "format": lambda n: {"format": read_format(reader, n)},
+        "values": lambda n: {"values": read_values(reader, n)},
         "range": lambda n: {"range": _range(reader, n)},
+        "on_invalid": lambda n: {"on_invalid": read_on_invalid(reader, n)},
     }
     values: _ColumnFields = {}
     for value in reader.fields(node, COLUMN_KEYS, readers):
@@ -126,21 +149,31 @@ def _column(reader: YamlReader, name: str, name_node: Node, node: Node) -> Colum
         if "type" not in values:
             reader.report("MD005", f"column `{name}` has no `type`", node, f"one of: {', '.join(COLUMN_TYPES)}")
         return None
+    domain = fit_domain(reader, name, kind, values, value_nodes(node))
     return Column(
         name=name,
         type=kind,
         unit=values.get("unit"),
-        values=values.get("values"),
-        range=values.get("range"),
+        values=domain.get("values"),
+        range=domain.get("range"),
+        format=domain.get("format"),
+        on_invalid=values.get("on_invalid"),
         description=values.get("description"),
         location=reader.at(node),
     )
 
 
 def _range(reader: YamlReader, node: Node) -> tuple[float, float] | None:
-    """`[low, high]`."""
+    """`[low, high]`, inclusive: `[10, 0]` is reported."""
     if not isinstance(node, SequenceNode) or len(node.value) != 2:
         reader.report("MD003", "expected a range `[low, high]`", node)
         return None
     low, high = (reader.number(item) for item in node.value)
-    return None if low is None or high is None else (low, high)
+    if low is None or high is None:
+        return None
+    if low > high:
+        reader.report(
+            "MD006", f"range `[{low}, {high}]` has its low end above its high end", node, f"write `[{high}, {low}]`"
+        )
+        return None
+    return low, high
