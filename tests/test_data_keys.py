@@ -14,11 +14,14 @@ import polars as pl
 import pytest
 import yaml
 
+import metricdsl
+from metricdsl.render.explain import metric_report
 from metricdsl.spec.data_keys import known_zones
 from metricdsl.spec.date_formats import format_problem
 from metricdsl.spec.definitions import CSV_ENCODINGS, Calendar, Column, CsvDialect
 from metricdsl.spec.json_schema import spec_schema
 from metricdsl.spec.loader import load_files, load_text
+from metricdsl.tools.explain import explain_metric
 from metricdsl.tools.fmt import format_file
 
 CASES = yaml.safe_load((Path(__file__).parent / "cases" / "data_keys.yaml").read_text())
@@ -203,3 +206,34 @@ def test_polars_reads_every_zone_the_loader_accepts():
 
 def test_every_encoding_is_one_python_knows():
     assert all(codecs.lookup(name) for name in CSV_ENCODINGS)
+
+
+def test_explain_shows_the_zone_of_the_times_a_metric_uses(tmp_path):
+    (tmp_path / "spec.yaml").write_text(
+        "sources:\n"
+        "  calls: {time: t, timezone: Europe/Berlin, columns: {t: datetime, ok: bool}}\n"
+        "  orders: {time: t, columns: {t: datetime, amount: float}}\n"
+        "  survey: {columns: {score: int}}\n"
+        "metrics:\n"
+        "  answer_rate: share(ok)\n"
+        "  revenue: sum(amount)\n"
+        "  calls_n: {expr: count(), source: calls}\n"
+        "  per_call: revenue / calls_n\n"
+        "  mean_score: mean(score)\n"
+        "calendar: {timezone: America/New_York}\n"
+    )
+    project = metricdsl.load(tmp_path)
+    zones = {name: explain_metric(project, name).zones for name in project.model.metrics}
+    assert zones == {
+        "answer_rate": {"calls": "Europe/Berlin"},
+        "revenue": {"orders": "America/New_York"},
+        "calls_n": {"calls": "Europe/Berlin"},
+        "per_call": {"orders": "America/New_York", "calls": "Europe/Berlin"},
+        "mean_score": {},
+    }
+    facts = [
+        metric_report(explain_metric(project, name)).splitlines()[2] for name in ("answer_rate", "per_call", "mean_score")
+    ]
+    assert facts[0].endswith("; time zone: Europe/Berlin")
+    assert facts[1].endswith("time zone: America/New_York (orders), Europe/Berlin (calls)")
+    assert "time zone" not in facts[2]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from click.testing import CliRunner
 
+import metricdsl
 from conftest import SPECS
 from metricdsl.cli import main
 from metricdsl.render.graph import render_graph
@@ -48,3 +49,17 @@ def test_mermaid_and_dot(project):
     dot = render_graph(graph, "dot")
     assert '"metric:nps" -> "dashboard:service_2_0";' in dot
     assert dot.endswith("}")
+
+
+def test_the_calendar_zone_reaches_the_sources_without_a_zone_of_their_own(tmp_path):
+    (tmp_path / "spec.yaml").write_text(
+        "sources:\n"
+        "  calls: {time: t, columns: {t: datetime}}\n"
+        "  berlin: {time: t, timezone: Europe/Berlin, columns: {t: datetime}}\n"
+        "metrics:\n  calls_n: {expr: count(), source: calls}\n  berlin_n: {expr: count(), source: berlin}\n"
+        "calendar: {timezone: America/New_York}\n"
+    )
+    graph = dependency_graph(metricdsl.load(tmp_path).model)
+    assert graph["calendar:timezone"] == {"source:calls"}
+    assert impact(graph, "calendar:timezone") == ["source:calls", "column:calls.t", "metric:calls_n"]
+    assert resolve(graph, "timezone") == ["calendar:timezone"]

@@ -1,5 +1,5 @@
-"""`metricdsl explain METRIC` as text: the definition, the typed tree (a type and unit per node), the
-dependencies and the Polars plan."""
+"""`metricdsl explain METRIC` as text: the definition and the time zone of its times, the typed tree (a type and unit
+per node), the dependencies and the Polars plan."""
 
 from __future__ import annotations
 
@@ -52,6 +52,9 @@ class MetricExplanation(Protocol):
     def dependencies(self) -> Mapping[str, Sequence[str]]: ...
 
     @property
+    def zones(self) -> Mapping[str, str]: ...
+
+    @property
     def plan(self) -> str: ...
 
 
@@ -66,7 +69,13 @@ def metric_report(explained: MetricExplanation) -> str:
     lines = [f"metric {inline(explained.name)}" + (f" — {inline(metric.label)}" if metric.label else "")]
     if metric.location:
         lines.append(f"  defined at {inline(metric.location.file)}:{metric.location.line}")
-    facts = {"source": explained.source, "unit": metric.unit, "better": metric.better, "min_n": metric.min_n}
+    facts = {
+        "source": explained.source,
+        "unit": metric.unit,
+        "better": metric.better,
+        "min_n": metric.min_n,
+        "time zone": _zones(explained.zones),
+    }
     lines.append("  " + "; ".join(f"{k}: {inline(v)}" for k, v in facts.items() if v is not None))
     lines.append(f"  expr: {inline(metric.expr.text)}")
     if metric.where:
@@ -82,6 +91,13 @@ def metric_report(explained: MetricExplanation) -> str:
         lines.append(f"  {kind}: {', '.join(inline(n) for n in names) if names else '-'}")
     lines += ["", "Polars plan (optimised, over empty inputs):", multiline(explained.plan)]
     return inert("\n".join(lines))
+
+
+def _zones(zones: Mapping[str, str]) -> str | None:
+    """`Europe/Berlin` when every source's times are local to it, else each zone and its source."""
+    if len(set(zones.values())) == 1:
+        return next(iter(zones.values()))
+    return ", ".join(f"{zone} ({source})" for source, zone in zones.items()) or None
 
 
 def typed_tree(nodes: Sequence[TypedNode]) -> list[str]:

@@ -1,4 +1,4 @@
-"""`metricdsl graph`: the dependencies sources → columns → derived columns → metrics → targets, rules,
+"""`metricdsl graph`: the dependencies calendar → sources → columns → derived columns → metrics → targets, rules,
 scorecards and dashboards."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from metricdsl.semantics.model import Model
 
 Node = str  # "kind:name", such as "metric:nps" or "column:interactions.wait_s"
 # A dimension is a column by name, as rules and thresholds read it (`{team}`, `when: channel == "chat"`).
-KINDS = ["source", "column", "dimension", "derived", "metric", "target", "rule", "scorecard", "dashboard"]
+KINDS = ["calendar", "source", "column", "dimension", "derived", "metric", "target", "rule", "scorecard", "dashboard"]
 
 
 def dependency_graph(model: Model) -> dict[Node, set[Node]]:
@@ -19,6 +19,8 @@ def dependency_graph(model: Model) -> dict[Node, set[Node]]:
     graph: dict[Node, set[Node]] = defaultdict(set)
     defs = model.definitions
     for name, source in defs.sources.items():
+        if defs.calendar.timezone and not source.timezone:  # its days and weeks are local to the calendar's zone
+            graph["calendar:timezone"].add(f"source:{name}")
         for column in source.columns:
             graph[f"source:{name}"].add(f"column:{name}.{column}")
         for derived, tree in model.sources[name].derived.items() if name in model.sources else ():

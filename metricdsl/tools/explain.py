@@ -1,4 +1,5 @@
-"""`metricdsl explain METRIC`: the facts about a metric (definition, typed tree, dependencies, Polars plan).
+"""`metricdsl explain METRIC`: the facts about a metric (definition, typed tree, dependencies, time zones, Polars
+plan).
 
 `metricdsl.render.explain` writes them as text.
 """
@@ -13,7 +14,7 @@ from metricdsl.engine.polars.dtypes import DTYPES
 from metricdsl.language import ast
 from metricdsl.project import Project
 from metricdsl.semantics.model import ExprType, Model, Ref
-from metricdsl.spec.definitions import Metric
+from metricdsl.spec.definitions import Definitions, Metric
 
 
 @dataclass(frozen=True)
@@ -36,19 +37,22 @@ class Explanation:
     tree: tuple[TreeNode, ...]  # the expression's nodes, depth first
     where: tuple[TreeNode, ...] | None  # those of its `where:`, if any
     dependencies: dict[str, list[str]]  # see `dependencies`
+    zones: dict[str, str]  # see `zones`
     plan: str  # the optimised Polars plan over empty inputs, as Polars writes it
 
 
 def explain_metric(project: Project, name: str) -> Explanation:
     """Everything about metric `name`."""
     checked = project.model.metrics[name]
+    needs = dependencies(project.model, name)
     return Explanation(
         name=name,
         metric=checked.metric,
         source=checked.source,
         tree=tuple(typed_tree(project.model, checked.tree)),
         where=tuple(typed_tree(project.model, checked.where)) if checked.where is not None else None,
-        dependencies=dependencies(project.model, name),
+        dependencies=needs,
+        zones=zones(project.definitions, needs),
         plan=polars_plan(project, name),
     )
 
@@ -86,6 +90,20 @@ def dependencies(model: Model, name: str) -> dict[str, list[str]]:
     if checked.source:
         found["sources"][checked.source] = None
     return {kind: list(names) for kind, names in found.items()}
+
+
+def zones(definitions: Definitions, needs: dict[str, list[str]]) -> dict[str, str]:
+    """The time zone of each source in `needs` (a metric's `dependencies`) whose times the metric uses: its days,
+    weeks, windows and `hour()` are local to it. A source with a `time:` column uses it for grains and windows; one
+    without, only when the metric reads a datetime column of it."""
+    read = [column.split(".", 1) for column in needs["columns"]]
+    found = {}
+    for name in needs["sources"]:
+        source = definitions.sources[name]
+        datetimes = [c for s, c in read if s == name and c in source.columns and source.columns[c].type == "datetime"]
+        if source.time or datetimes:
+            found[name] = definitions.zone(name)
+    return found
 
 
 def polars_plan(project: Project, name: str) -> str:
