@@ -256,13 +256,13 @@ def read_format(reader: YamlReader, node: Node) -> str | None:
         return None
     text = reader.expr(node)  # the format's text, with the position of each character
     if text is None or not text.text:
-        reader.report("MD012", "`format` is empty", node, example)
+        reader.report("MD013", "`format` is empty", node, example)
         return None
     problem = format_problem(text.text)
     if problem is None:
         return text.text
     location = text.location(problem.start, problem.end) if problem.end is not None else reader.at(node)
-    reader.diagnostics.append(Diagnostic.make("MD012", problem.message, location, problem.hint))
+    reader.diagnostics.append(Diagnostic.make("MD013", problem.message, location, problem.hint))
     return None
 
 
@@ -273,7 +273,7 @@ class Domain(TypedDict, total=False):
 
 
 def fit_domain(reader: YamlReader, name: str, kind: str, domain: Domain, nodes: dict[str, Node]) -> Domain:
-    """`domain` without what the column's type (`kind`) cannot hold, each reported (MD013)."""
+    """`domain` without what the column's type (`kind`) cannot hold, each reported (MD014)."""
     fitting = domain.copy()
     if domain.get("values") is not None and kind not in VALUE_TYPES:
         hint = "give its bounds with `range: [low, high]`" if kind in RANGE_TYPES else "remove it"
@@ -286,7 +286,7 @@ def fit_domain(reader: YamlReader, name: str, kind: str, domain: Domain, nodes: 
             (item, value), more = misfits[0], len(misfits) - 1
             others = f" ({more} more do not fit either)" if more else ""
             message = f"`values` of {kind} column `{name}` holds {_what(item, value)}{others}"
-            reader.report("MD013", message, item, _hint(kind, item))
+            reader.report("MD014", message, item, _hint(kind, item))
             fitting["values"] = None
     if domain.get("range") is not None and kind not in RANGE_TYPES:
         hint = "list the valid values with `values: [...]`" if kind in VALUE_TYPES else "remove it"
@@ -300,7 +300,7 @@ def fit_domain(reader: YamlReader, name: str, kind: str, domain: Domain, nodes: 
 
 def _misfit(reader: YamlReader, key: str, kinds: tuple[str, ...], name: str, kind: str, node: Node, hint: str) -> None:
     message = f"`{key}` applies to {', '.join(kinds[:-1])} and {kinds[-1]} columns; `{name}` is {kind}"
-    reader.report("MD013", message, node, hint)
+    reader.report("MD014", message, node, hint)
 
 
 def _holds(kind: str, value: Value) -> bool:
