@@ -16,6 +16,7 @@ from metricdsl.codes import CODES, Severity
 from metricdsl.errors import Diagnostic
 from metricdsl.render.github import command
 from metricdsl.render.terminal import inline
+from metricdsl.render.values import counted
 
 FORMATS = ("text", "json", "github", "sarif")
 JSON_SCHEMA_ID = "metricdsl-diagnostics/1"
@@ -68,13 +69,9 @@ def text(diagnostic: Diagnostic) -> str:
 def _text(diagnostics: list[Diagnostic], files: int | None) -> str:
     errors = sum(d.severity is Severity.ERROR for d in diagnostics)
     warnings = len(diagnostics) - errors
-    checked = f" in {files} file{'s' if files != 1 else ''}" if files is not None else ""
-    summary = f"{_plural(errors, 'error')}, {_plural(warnings, 'warning')}{checked}"
+    checked = f" in {counted(files, 'file')}" if files is not None else ""
+    summary = f"{counted(errors, 'error')}, {counted(warnings, 'warning')}{checked}"
     return "\n".join([text(d) + "\n" for d in diagnostics] + [summary])
-
-
-def _plural(count: int, noun: str) -> str:
-    return f"{count} {noun}{'s' if count != 1 else ''}"
 
 
 class DiagnosticJson(TypedDict):

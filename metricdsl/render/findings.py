@@ -19,7 +19,7 @@ from metricdsl.grading.grader import Skipped
 from metricdsl.render import markdown, tables
 from metricdsl.render.github import Level, command, inert
 from metricdsl.render.terminal import inline
-from metricdsl.render.values import format_count, format_percent_change, format_signed, format_value
+from metricdsl.render.values import counted, format_count, format_percent_change, format_signed, format_value
 from metricdsl.spec.definitions import PLACEHOLDER
 
 SCHEMA_ID = "metricdsl-findings/1"
@@ -119,7 +119,7 @@ def as_text(report: Report) -> str:
 
 def history_recorded(path: Path, rows: int) -> str:
     """What `check --history` says once it recorded this run: `history: runs.parquet holds 13 rows`."""
-    return f"history: {inline(path)} holds {rows} rows"
+    return f"history: {inline(path)} holds {counted(rows, 'row')}"
 
 
 def _score_line(score: Score) -> str:

@@ -10,6 +10,7 @@ import polars as pl
 
 from metricdsl.files import replace_atomically, write_text_atomically
 from metricdsl.render.terminal import inline, inline_expr, multiline_expr
+from metricdsl.render.values import counted
 
 OUTPUT_SUFFIXES = (".csv", ".parquet", ".json")
 
@@ -47,7 +48,7 @@ def as_json(table: pl.DataFrame) -> str:
 
 def written(rows: int, path: Path) -> str:
     """What `eval --output` says once it wrote the table: `wrote 3 rows to out.csv`."""
-    return f"wrote {rows} rows to {inline(path)}"
+    return f"wrote {counted(rows, 'row')} to {inline(path)}"
 
 
 def write_table(table: pl.DataFrame, path: Path) -> None:
