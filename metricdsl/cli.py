@@ -11,7 +11,7 @@ import textwrap
 import traceback
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn, TextIO, TypedDict, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO, TypedDict, TypeVar
 
 import click
 
@@ -84,12 +84,19 @@ class _Commands(click.Group):
     """The commands, ended by what can go wrong in them: each problem is told in one line (or as diagnostics) on
     standard error, with its exit code; never a traceback."""
 
+    def make_context(
+        self, info_name: str | None, args: list[str], parent: click.Context | None = None, **extra: Any
+    ) -> click.Context:
+        """Parse the command line; `metricdsl --help` and `--version` print here."""
+        with _stopped_early():
+            return super().make_context(info_name, args, parent, **extra)
+
     def invoke(self, ctx: click.Context) -> object:
         try:
-            return super().invoke(ctx)
-        except KeyboardInterrupt:  # in Polars, a second one follows as the command leaves click's context: either ends here
-            echo("interrupted", err=True)
-            sys.exit(EXIT_INTERRUPTED)
+            # After Ctrl-C in Polars, a second KeyboardInterrupt follows as the command leaves click's context: either
+            # ends here.
+            with _stopped_early():
+                return super().invoke(ctx)
         except SpecError as error:
             echo(diagnostics.render(error.diagnostics, "text"), err=True)
             sys.exit(EXIT_ERROR)
@@ -327,6 +334,23 @@ def echo(message: str, err: bool = False) -> None:
         _discard(sys.stderr if err else sys.stdout)
         if not err and not isinstance(error, BrokenPipeError):
             raise OutputError("standard output", reason(error)) from None
+
+
+@contextlib.contextmanager
+def _stopped_early() -> Iterator[None]:
+    """End a run that Ctrl-C stops with one line, exit 130; and quietly one whose reader of standard output has gone.
+
+    The commands' own printing (`echo`) copes with a reader that has gone; what reaches this is click's own, the help
+    of `metricdsl --help | head -1` or `metricdsl eval --help | true`, which ends as the help does: exit 0.
+    """
+    try:
+        yield
+    except KeyboardInterrupt:
+        echo("interrupted", err=True)
+        sys.exit(EXIT_INTERRUPTED)
+    except BrokenPipeError:
+        _discard(sys.stdout)
+        sys.exit(EXIT_OK)
 
 
 def _discard(stream: TextIO) -> None:
