@@ -190,7 +190,7 @@ def evaluate(paths: tuple[Path, ...], output: Path | None, with_ci: bool, **requ
     if output is not None and output.suffix.lower() not in tables.OUTPUT_SUFFIXES:
         raise click.UsageError(f"--output must end in {', '.join(tables.OUTPUT_SUFFIXES)}, not `{output.suffix}`")
     spec_paths = _spec_paths(paths)
-    project = _load(spec_paths)
+    project = _load(spec_paths, data=request["data"])
     with _bad_requests():
         asked = _request(project, **request)
         refuse_overwriting([output], _inputs(project, asked, spec_paths))
@@ -228,7 +228,7 @@ def check_command(
 ) -> None:
     """Evaluate and grade: target statuses, rules and scorecards; print the findings."""
     spec_paths = _spec_paths(paths)
-    project = _load(spec_paths)
+    project = _load(spec_paths, data=request["data"])
     with _bad_requests():
         asked = _request(project, **request)
         refuse_overwriting([output, history], _inputs(project, asked, spec_paths))
@@ -408,9 +408,13 @@ def _allows_outside_paths() -> bool:
     return bool(click.get_current_context().meta.get(ALLOW_OUTSIDE_PATHS, False))
 
 
-def _load(spec_paths: list[Path]) -> Project:
-    """The project of the specs; one with errors ends the command (`SpecError`, see `_Commands`)."""
-    return load(spec_paths, allow_outside_paths=_allows_outside_paths())
+def _load(spec_paths: list[Path], data: tuple[str, ...] = ()) -> Project:
+    """The project of the specs; one with errors ends the command (`SpecError`, see `_Commands`).
+
+    The sources given with `--data` (`data`) are read from there: their `path:` may lead outside the project folder.
+    """
+    given = {name for name, _ in map(_source_file, data)}
+    return load(spec_paths, allow_outside_paths=_allows_outside_paths(), given_sources=given)
 
 
 def _request(

@@ -8,7 +8,7 @@ the file's `YamlReader` explicitly.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 from typing import Protocol, TypedDict, TypeVar
 
@@ -62,14 +62,18 @@ def links_outside(paths: Sequence[str | Path], files: Sequence[Path]) -> set[Pat
     return {path for path in files if path not in named and leads_outside(path, folder)}
 
 
-def load_files(paths: Sequence[str | Path], *, allow_outside_paths: bool = False) -> tuple[Definitions, list[Diagnostic]]:
+def load_files(
+    paths: Sequence[str | Path], *, allow_outside_paths: bool = False, given_sources: Collection[str] = ()
+) -> tuple[Definitions, list[Diagnostic]]:
     """Read every spec file under `paths`; return what loaded and every problem found.
 
     A source's `path:` that leads outside the project folder of `paths` is an error (MD009, see
     `data_paths`) unless `allow_outside_paths`; so is a spec file found in a folder that links outside it (MD002).
+    The sources of `given_sources` get their data elsewhere (`--data`): their `path:` is not read, and one that
+    leads outside is left out, not reported.
     """
     folder = project_folder(paths)
-    loader = _Loader(None if allow_outside_paths else folder)
+    loader = _Loader(None if allow_outside_paths else folder, given_sources)
     files = spec_files(paths)
     if not files:
         message = f"no spec files (*.yaml, *.yml) found in {', '.join(map(str, paths))}"
@@ -109,12 +113,13 @@ D = TypeVar("D", bound=_Defined)
 
 class _Loader:
     """The definitions of every file read so far, and every problem found in them; with a `project` folder,
-    the data paths of sources must lead inside it."""
+    the data paths of sources must lead inside it, but for the `given_sources`, whose data comes from elsewhere."""
 
-    def __init__(self, project: Path | None = None) -> None:
+    def __init__(self, project: Path | None = None, given_sources: Collection[str] = ()) -> None:
         self.definitions = Definitions()
         self.diagnostics: list[Diagnostic] = []
         self.project = project
+        self.given_sources = frozenset(given_sources)
 
     def load_file(self, path: Path) -> None:
         try:
@@ -152,7 +157,7 @@ class _Loader:
         defs = self.definitions
 
         def source(reader: YamlReader, name: str, name_node: Node, node: Node) -> Source:
-            return read_source(reader, name, name_node, node, self.project)
+            return read_source(reader, name, name_node, node, self.project, given=name in self.given_sources)
 
         sections: dict[str, Callable[[Node], None]] = {
             "sources": lambda node: self.read_all(reader, "sources", node, defs.sources, source),
@@ -212,13 +217,15 @@ def _entities(reader: YamlReader, node: Node) -> dict[str, str]:
     return entities
 
 
-def read_source(reader: YamlReader, name: str, name_node: Node, node: Node, project: Path | None = None) -> Source:
+def read_source(
+    reader: YamlReader, name: str, name_node: Node, node: Node, project: Path | None = None, *, given: bool = False
+) -> Source:
     """A source: its columns (required), time column, entities, derived columns and default path (inside
-    `project` when given)."""
+    `project` when given; one outside is left out when the source's data is `given` elsewhere)."""
     readers: dict[str, Callable[[Node], _SourceFields]] = {
         "description": lambda n: {"description": reader.text(n)},
         "time": lambda n: {"time": reader.text(n)},
-        "path": lambda n: {"path": _data_path(reader, name, n, project)},
+        "path": lambda n: {"path": _data_path(reader, name, n, project, given)},
         "entities": lambda n: {"entities": _entities(reader, n)},
         "columns": lambda n: {"columns": _columns(reader, n)},
         "derive": lambda n: {"derive": _derived(reader, n)},
@@ -240,12 +247,15 @@ def read_source(reader: YamlReader, name: str, name_node: Node, node: Node, proj
     )
 
 
-def _data_path(reader: YamlReader, name: str, node: Node, project: Path | None) -> Path | None:
-    """A source's `path:`, relative to the spec file; None (reported) when it leads outside `project`."""
+def _data_path(reader: YamlReader, name: str, node: Node, project: Path | None, given: bool) -> Path | None:
+    """A source's `path:`, relative to the spec file; None when it leads outside `project`: reported, unless the
+    source's data is `given` in its place (then the path is never read, and left out so that nothing reads it)."""
     path = reader.path(node)
     reached = None if path is None or project is None else leads_outside(path, project)
     if path is None or reached is None:
         return path
+    if given:
+        return None
     written = reader.text(node)
     where = "leads" if reached == os.path.expanduser(path) else f"matches {reached}, which leads"
     hint = (
