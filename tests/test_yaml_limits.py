@@ -5,11 +5,13 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import click
 import pytest
 import yaml
 from click.testing import CliRunner
 
 from metricdsl.cli import main
+from metricdsl.render.diagnostics import MAX_SOURCE_WIDTH, render
 from metricdsl.semantics.checker import check
 from metricdsl.spec import loader
 from metricdsl.spec.loader import YAML_LOADER, load_text
@@ -147,10 +149,31 @@ def test_without_libyaml_values_too_deep_for_the_stack_are_too_deep_too(case, mo
     assert (diagnostic.location.line, diagnostic.location.col) == (line, column)
 
 
+def test_a_file_of_one_deep_line_is_quoted_in_part():
+    text = "tests: " + "[" * 100_000 + "]" * 100_000 + "\n"
+    rendered = click.unstyle(render(load_text("spec.yaml", text)[1], "text"))
+    assert "MD011" in rendered
+    assert max(len(line) for line in rendered.splitlines()) < MAX_SOURCE_WIDTH + 20
+    lines = rendered.splitlines()
+    source, caret = lines[3], lines[4]
+    assert source.startswith(" 1 | tests: [[[")
+    assert source.endswith("…")
+    assert caret.index("^") == len(" 1 | ") + len("tests: ") + 64 - 1
+
+
 def test_a_syntax_error_after_shallow_values_is_still_one():
     text = "tests: [[1, 2], [3\nmetrics: {a: b}\n"
     assert codes(text) == ["MD001"]
     assert codes("tests: " + "[" * 10 + "}") == ["MD001"]
+
+
+def test_a_syntax_error_in_a_long_line_is_quoted_in_part():
+    text = "metrics: {a: " + "x, " * 5_000 + "]\n"  # libyaml's own error, at the end of a line 15,000 long
+    diagnostics = load_text("spec.yaml", text)[1]
+    assert [d.code for d in diagnostics] == ["MD001"]
+    rendered = click.unstyle(render(diagnostics, "text"))
+    assert len(rendered) < 1_000
+    assert "…" in rendered
 
 
 def offsets_of(text: str) -> tuple[str, tuple[int, ...]]:
