@@ -166,7 +166,8 @@ class _Loader:
     ) -> None:
         """Read the definitions of one `kind` (a mapping of names to bodies) into `table`."""
         for name, name_node, body in reader.mapping(node):
-            reader.check_name(kind[:-1], name, name_node)
+            if not reader.check_name(kind[:-1], name, name_node):
+                continue  # nothing can refer to it
             definition = read(reader, name, name_node, body)
             if definition is None:
                 continue
@@ -280,8 +281,8 @@ def _derived(reader: YamlReader, node: Node) -> dict[str, ExprText]:
     """The derived columns' expressions that could be read, by name."""
     derived: dict[str, ExprText | None] = {}
     for name, name_node, value in reader.mapping(node):
-        reader.check_name("derived column", name, name_node)
-        derived[name] = reader.expr(value)
+        if reader.check_name("derived column", name, name_node):
+            derived[name] = reader.expr(value)
     return {name: expr for name, expr in derived.items() if expr is not None}
 
 
@@ -295,7 +296,8 @@ class _ColumnFields(TypedDict, total=False):
 
 def _column(reader: YamlReader, name: str, name_node: Node, node: Node) -> Column | None:
     """A column: its type alone (`int`), or a mapping with its `type`, unit, values, range, description."""
-    reader.check_name("column", name, name_node)
+    if not reader.check_name("column", name, name_node):
+        return None
     if isinstance(node, ScalarNode):
         kind = reader.choice(node, COLUMN_TYPES)
         return Column(name, kind, location=reader.at(node)) if kind else None
