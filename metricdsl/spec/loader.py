@@ -35,7 +35,7 @@ from metricdsl.spec.definitions import (
 )
 from metricdsl.spec.grading_readers import read_rule, read_scorecard, read_target, read_tests
 from metricdsl.spec.positions import FileText
-from metricdsl.spec.yaml_limits import LIMIT_HINTS, excess
+from metricdsl.spec.yaml_limits import LIMIT_HINTS, Excess, excess, written_too_deep
 from metricdsl.spec.yaml_reader import YamlReader
 
 SPEC_SUFFIXES = (".yaml", ".yml")
@@ -134,25 +134,15 @@ class _Loader:
         file = FileText.of(path, text)
         try:
             root = yaml.compose(text, Loader=YAML_LOADER)
-        except yaml.MarkedYAMLError as error:
-            mark = error.problem_mark or error.context_mark
-            index = mark.index if mark else 0
-            message = f"{error.problem or 'invalid YAML'} {error.context or ''}".strip()
-            location = file.location(min(index, max(len(text) - 1, 0)))
-            self.diagnostics.append(Diagnostic.make("MD001", message, location))
-            return
-        except yaml.YAMLError as error:
-            self.diagnostics.append(Diagnostic.make("MD001", str(error), None))
-            return
-        except RecursionError:
-            self.diagnostics.append(Diagnostic.make("MD001", "the YAML is nested too deeply to read", file.location(0)))
+        except (yaml.YAMLError, RecursionError) as error:
+            self.diagnostics.append(_unreadable(file, error))
             return
         if root is None:
             return
         reader = YamlReader(file, self.diagnostics)
         refused = excess(root)
         if refused is not None:  # nothing of the file is read: its values would be too many or too deep
-            reader.report(refused.code, refused.message, refused.node, LIMIT_HINTS[refused.code])
+            self.diagnostics.append(_refused(file, refused))
             return
         defs = self.definitions
 
@@ -181,7 +171,8 @@ class _Loader:
     ) -> None:
         """Read the definitions of one `kind` (a mapping of names to bodies) into `table`."""
         for name, name_node, body in reader.mapping(node):
-            reader.check_name(kind[:-1], name, name_node)
+            if not reader.check_name(kind[:-1], name, name_node):
+                continue  # nothing can refer to it
             definition = read(reader, name, name_node, body)
             if definition is None:
                 continue
@@ -191,6 +182,30 @@ class _Loader:
                 reader.report("MD007", f"{kind[:-1]} `{name}` is defined twice{where}", name_node)
                 continue
             table[name] = definition
+
+
+def _unreadable(file: FileText, error: yaml.YAMLError | RecursionError) -> Diagnostic:
+    """Why a file could not be composed: values nested too deeply for the YAML library (libyaml stops at 1,000
+    levels, PyYAML's composer at the depth of the stack) are MD011 where they pass the limit; else it is MD001."""
+    mark = (error.problem_mark or error.context_mark) if isinstance(error, yaml.MarkedYAMLError) else None
+    # Only the text before the error is parsed again: libyaml looks ahead for keys (up to 1,024 characters) and
+    # would stop at its own limit before it hands over the values that pass ours.
+    deep = written_too_deep(yaml.parse(file.text[: mark.index if mark else None], Loader=YAML_LOADER))
+    if deep is not None:
+        return _refused(file, deep)
+    if isinstance(error, yaml.MarkedYAMLError):
+        index = mark.index if mark else 0
+        message = f"{error.problem or 'invalid YAML'} {error.context or ''}".strip()
+        return Diagnostic.make("MD001", message, file.location(min(index, max(len(file.text) - 1, 0))))
+    if isinstance(error, RecursionError):
+        return Diagnostic.make("MD001", "the YAML is nested too deeply to read", file.location(0))
+    return Diagnostic.make("MD001", str(error), None)
+
+
+def _refused(file: FileText, refused: Excess) -> Diagnostic:
+    """A file refused unread, at the value where the excess starts."""
+    location = file.location(refused.start, refused.end)
+    return Diagnostic.make(refused.code, refused.message, location, LIMIT_HINTS[refused.code])
 
 
 # -- sources, metrics, dashboards ------------------------------------------------------------------
@@ -276,8 +291,8 @@ def _derived(reader: YamlReader, node: Node) -> dict[str, ExprText]:
     """The derived columns' expressions that could be read, by name."""
     derived: dict[str, ExprText | None] = {}
     for name, name_node, value in reader.mapping(node):
-        reader.check_name("derived column", name, name_node)
-        derived[name] = reader.expr(value)
+        if reader.check_name("derived column", name, name_node):
+            derived[name] = reader.expr(value)
     return {name: expr for name, expr in derived.items() if expr is not None}
 
 
@@ -291,7 +306,8 @@ class _ColumnFields(TypedDict, total=False):
 
 def _column(reader: YamlReader, name: str, name_node: Node, node: Node) -> Column | None:
     """A column: its type alone (`int`), or a mapping with its `type`, unit, values, range, description."""
-    reader.check_name("column", name, name_node)
+    if not reader.check_name("column", name, name_node):
+        return None
     if isinstance(node, ScalarNode):
         kind = reader.choice(node, COLUMN_TYPES)
         return Column(name, kind, location=reader.at(node)) if kind else None
