@@ -16,9 +16,40 @@ The code follows its pipeline; each package imports only those above it in this 
 links, keeping modes, and never over an input.
 """
 
-from metricdsl.errors import DataError, Diagnostic, OutputError, RequestError, SpecError
-from metricdsl.grading.findings import Finding
-from metricdsl.project import Project, load
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from metricdsl.errors import DataError, Diagnostic, OutputError, RequestError, SpecError
+    from metricdsl.grading.findings import Finding
+    from metricdsl.project import Project, load
 
 __all__ = ["DataError", "Diagnostic", "Finding", "OutputError", "Project", "RequestError", "SpecError", "load"]
 __version__ = "0.1.0"
+
+# The module of each public name. They are imported when first used, so that importing the package (as the
+# `metricdsl` command does first) loads neither Polars nor YAML, and Ctrl-C while they load ends in one line.
+_MODULES = {
+    "DataError": "metricdsl.errors",
+    "Diagnostic": "metricdsl.errors",
+    "OutputError": "metricdsl.errors",
+    "RequestError": "metricdsl.errors",
+    "SpecError": "metricdsl.errors",
+    "Finding": "metricdsl.grading.findings",
+    "Project": "metricdsl.project",
+    "load": "metricdsl.project",
+}
+
+
+def __getattr__(name: str) -> object:
+    if name not in _MODULES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(_MODULES[name]), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -11,13 +11,20 @@ import textwrap
 import traceback
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn, TextIO, TypedDict, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO, TypedDict, TypeVar
 
 import click
 
 from metricdsl.codes import CODES
 from metricdsl.errors import DataError, OutputError, RequestError, SpecError, has_errors, unknown_name
-from metricdsl.files import reason, refuse_overwriting, write_text_atomically
+from metricdsl.files import (
+    is_standard_output,
+    is_terminal,
+    output_name,
+    reason,
+    refuse_overwriting,
+    write_text_atomically,
+)
 from metricdsl.grading.findings import at_least, report
 from metricdsl.grading.history import Drift, metric_drift, write_history
 from metricdsl.project import Project, load
@@ -84,12 +91,19 @@ class _Commands(click.Group):
     """The commands, ended by what can go wrong in them: each problem is told in one line (or as diagnostics) on
     standard error, with its exit code; never a traceback."""
 
+    def make_context(
+        self, info_name: str | None, args: list[str], parent: click.Context | None = None, **extra: Any
+    ) -> click.Context:
+        """Parse the command line; `metricdsl --help` and `--version` print here."""
+        with _stopped_early():
+            return super().make_context(info_name, args, parent, **extra)
+
     def invoke(self, ctx: click.Context) -> object:
         try:
-            return super().invoke(ctx)
-        except KeyboardInterrupt:  # in Polars, a second one follows as the command leaves click's context: either ends here
-            echo("interrupted", err=True)
-            sys.exit(EXIT_INTERRUPTED)
+            # After Ctrl-C in Polars, a second KeyboardInterrupt follows as the command leaves click's context: either
+            # ends here.
+            with _stopped_early():
+                return super().invoke(ctx)
         except SpecError as error:
             echo(diagnostics.render(error.diagnostics, "text"), err=True)
             sys.exit(EXIT_ERROR)
@@ -174,25 +188,52 @@ def request_options(command: Command) -> Command:
     return project_paths_argument(command)
 
 
+def output_options(what: str, default: str) -> Callable[[Command], Command]:
+    """`--output FILE` (`-` for standard output) and `--output-format`, which `_output_format` reads together."""
+
+    def add(command: Command) -> Command:
+        command = click.option(
+            "--output-format",
+            "output_file_format",
+            type=click.Choice(tables.OUTPUT_FORMATS),
+            help=f"The format of --output (default: {default}).",
+        )(command)
+        return click.option("--output", type=click.Path(path_type=Path, allow_dash=True), help=what)(command)
+
+    return add
+
+
 @main.command(name="eval")
 @request_options
-@click.option("--output", type=click.Path(path_type=Path), help="Write the table to .csv, .parquet or .json.")
+@output_options(
+    "Write the table to this file (`-`: standard output), as CSV, Parquet or JSON rows.",
+    "its extension; needed for `-` and other names without one",
+)
 @click.option("--with-ci", is_flag=True, help="Add each metric's n and 95 % confidence interval (m_n, m_ci_low, m_ci_high).")
-def evaluate(paths: tuple[Path, ...], output: Path | None, with_ci: bool, **request: Unpack[RequestOptions]) -> None:
+def evaluate(
+    paths: tuple[Path, ...],
+    output: Path | None,
+    output_file_format: str | None,
+    with_ci: bool,
+    **request: Unpack[RequestOptions],
+) -> None:
     """Evaluate the metrics of the specs under PATHS over data; print or write the table."""
-    if output is not None and output.suffix.lower() not in tables.OUTPUT_SUFFIXES:
-        raise click.UsageError(f"--output must end in {', '.join(tables.OUTPUT_SUFFIXES)}, not `{output.suffix}`")
+    written_as = _output_format(output, output_file_format)
     spec_paths = _spec_paths(paths)
-    project = _load(spec_paths)
+    project = _load(spec_paths, data=request["data"])
     with _bad_requests():
         asked = _request(project, **request)
         refuse_overwriting([output], _inputs(project, asked, spec_paths))
         table = project.evaluate(**asked, with_ci=with_ci)
-    if output is None:
+    if output is None or written_as is None:
         echo(tables.as_text(table))
-    else:
-        tables.write_table(table, output)
-        echo(tables.written(table.height, output), err=True)
+        return
+    try:
+        tables.write_table(table, output, written_as)
+    except BrokenPipeError:  # to standard output, whose reader has gone: nothing more to say
+        _discard(sys.stdout)
+        return
+    echo(tables.written(table.height, output), err=True)
 
 
 @main.command(name="check")
@@ -210,18 +251,24 @@ def evaluate(paths: tuple[Path, ...], output: Path | None, with_ci: bool, **requ
     type=click.Path(path_type=Path),
     help="Parquet file of earlier runs: read for prev(), then this run's values are recorded in it.",
 )
-@click.option("--output", type=click.Path(path_type=Path), help="Also write the findings and scores as JSON.")
+@output_options(
+    "Also write the findings and scores to this file (`-`: standard output, and the findings printed go to standard "
+    "error) as JSON, or the findings as a CSV or Parquet table.",
+    "its extension, else json",
+)
 def check_command(
     paths: tuple[Path, ...],
     output_format: str,
     fail_on: str,
     history: Path | None,
     output: Path | None,
+    output_file_format: str | None,
     **request: Unpack[RequestOptions],
 ) -> None:
     """Evaluate and grade: target statuses, rules and scorecards; print the findings."""
+    written_as = _output_format(output, output_file_format, default="json")
     spec_paths = _spec_paths(paths)
-    project = _load(spec_paths)
+    project = _load(spec_paths, data=request["data"])
     with _bad_requests():
         asked = _request(project, **request)
         refuse_overwriting([output, history], _inputs(project, asked, spec_paths))
@@ -229,13 +276,13 @@ def check_command(
         drift = metric_drift(history, graded, project.model.metrics) if history is not None else Drift()
     graded_report = report(project.model, graded, spec_revision(spec_paths))
     unwritten = False  # files first, then standard output: a closed pipe must not cost the files
-    if output is not None:
-        unwritten |= _failed(lambda: write_text_atomically(output, findings.as_json(graded_report) + "\n"))
+    if output is not None and written_as is not None:
+        unwritten |= _failed(lambda: findings.write_report(graded_report, output, written_as))
     if history is not None:
         unwritten |= _failed(lambda: echo(findings.history_recorded(history, write_history(history, graded)), err=True))
         if drift:
             echo(drift_warning(history, drift), err=True)
-    echo(findings.render(graded_report, output_format))
+    echo(findings.render(graded_report, output_format), err=output is not None and is_standard_output(output))
     _exit(at_least(graded_report.findings, fail_on), error=unwritten)
 
 
@@ -295,7 +342,7 @@ def test_specs(paths: tuple[Path, ...], junit_xml: Path | None) -> None:
     refuse_overwriting([junit_xml], _inputs(project, None, spec_paths))
     outcomes = run_tests(project)
     unwritten = junit_xml is not None and _failed(lambda: write_text_atomically(junit_xml, junit_report(outcomes)))
-    echo(spectests.outcomes_report(outcomes))
+    echo(spectests.outcomes_report(outcomes), err=junit_xml is not None and is_standard_output(junit_xml))
     _exit(any(not o.passed for o in outcomes), error=unwritten)
 
 
@@ -329,6 +376,23 @@ def echo(message: str, err: bool = False) -> None:
             raise OutputError("standard output", reason(error)) from None
 
 
+@contextlib.contextmanager
+def _stopped_early() -> Iterator[None]:
+    """End a run that Ctrl-C stops with one line, exit 130; and quietly one whose reader of standard output has gone.
+
+    The commands' own printing (`echo`) copes with a reader that has gone; what reaches this is click's own, the help
+    of `metricdsl --help | head -1` or `metricdsl eval --help | true`, which ends as the help does: exit 0.
+    """
+    try:
+        yield
+    except KeyboardInterrupt:
+        echo("interrupted", err=True)
+        sys.exit(EXIT_INTERRUPTED)
+    except BrokenPipeError:
+        _discard(sys.stdout)
+        sys.exit(EXIT_OK)
+
+
 def _discard(stream: TextIO) -> None:
     """Send the rest of a stream that failed to the null device, so that flushing it at exit fails no more."""
     with contextlib.suppress(OSError, ValueError, AttributeError):
@@ -348,13 +412,34 @@ def _internal_error(error: Exception) -> NoReturn:
 
 def _failed(write: Callable[[], object]) -> bool:
     """Write one output; on failure print `error: cannot write PATH: reason` and return True, so the others are still
-    attempted."""
+    attempted. Standard output whose reader has gone is no failure: the rest of it goes nowhere, quietly (`echo`)."""
     try:
         write()
     except (OutputError, DataError) as error:
         echo(terminal.error_line(error), err=True)
         return True
+    except BrokenPipeError:
+        _discard(sys.stdout)
     return False
+
+
+def _output_format(output: Path | None, given: str | None, default: str | None = None) -> str | None:
+    """The format to write `--output` in: `--output-format` (`given`), else the one its extension names, else the
+    command's `default`; None without `--output`. Without any, it is a usage error; Parquet to a terminal is refused."""
+    if output is None:
+        if given is not None:
+            raise click.UsageError("--output-format needs --output (`-` for standard output)")
+        return None
+    chosen = given or tables.format_of(output) or default
+    if chosen is None:
+        name = "- (standard output)" if str(output) == "-" else f"`{terminal.inline(output)}`"
+        formats = f"{', '.join(tables.OUTPUT_FORMATS[:-1])} or {tables.OUTPUT_FORMATS[-1]}"
+        raise click.UsageError(
+            f"cannot tell the format of --output {name} from its extension: give --output-format {formats}"
+        )
+    if chosen == "parquet" and is_terminal(output):
+        raise OutputError(output_name(output), "it is a terminal, which cannot show Parquet: redirect it to a file")
+    return chosen
 
 
 def _inputs(project: Project, asked: Asked | None, spec_paths: list[Path]) -> list[tuple[str | Path, str]]:
@@ -384,9 +469,13 @@ def _allows_outside_paths() -> bool:
     return bool(click.get_current_context().meta.get(ALLOW_OUTSIDE_PATHS, False))
 
 
-def _load(spec_paths: list[Path]) -> Project:
-    """The project of the specs; one with errors ends the command (`SpecError`, see `_Commands`)."""
-    return load(spec_paths, allow_outside_paths=_allows_outside_paths())
+def _load(spec_paths: list[Path], data: tuple[str, ...] = ()) -> Project:
+    """The project of the specs; one with errors ends the command (`SpecError`, see `_Commands`).
+
+    The sources given with `--data` (`data`) are read from there: their `path:` may lead outside the project folder.
+    """
+    given = {name for name, _ in map(_source_file, data)}
+    return load(spec_paths, allow_outside_paths=_allows_outside_paths(), given_sources=given)
 
 
 def _request(

@@ -6,7 +6,8 @@
   allows it. (A file's other hard links keep the old content, as with any atomic replace.)
 - A symbolic link is written through: its target is replaced that way, and the link stays a link.
 - A device, a FIFO, `-` (standard output) and a name of an open descriptor (`/dev/stdout`, `/dev/fd/3`, which
-  may stand for a redirected regular file) are written as streams, after the content is complete.
+  may stand for a redirected regular file) are written as streams, after the content is complete. A reader of
+  standard output that has gone (`| head -1`) raises `BrokenPipeError`, for the caller to end as it would have.
 - Missing parent folders are created (with the umask's mode), as `mkdir -p` would.
 - An existing file that is not writable (read-only for this user) is refused, as writing it in place would be.
 
@@ -45,11 +46,13 @@ _DESCRIPTOR = re.compile(rf"^/(?:dev/fd|proc/self/fd|proc/{os.getpid()}/fd)/(\d+
 def replace_atomically(path: str | Path, write: Callable[[str], object]) -> None:
     """Call `write(temporary)` to write a temporary file, then put its content at `path` (see the module's rules).
 
-    Raises `OutputError` when `path` cannot be written; `write` raising anything else leaves `path` as it was.
+    Raises `OutputError` when `path` cannot be written, and `BrokenPipeError` when it is standard output and its
+    reader has gone; `write` raising anything else leaves `path` as it was.
     """
-    shown = str(path)
+    shown = output_name(path)
+    descriptor: int | None = None
     try:
-        descriptor = 1 if shown == STDOUT else _descriptor(path)
+        descriptor = 1 if str(path) == STDOUT else _descriptor(path)
         if descriptor is not None:
             _stream(write, descriptor)
             return
@@ -61,6 +64,10 @@ def replace_atomically(path: str | Path, write: Callable[[str], object]) -> None
             raise OutputError(shown, "it is a folder")
         else:
             _stream(write, target)
+    except BrokenPipeError as error:
+        if descriptor == 1:
+            raise
+        raise OutputError(shown, reason(error)) from None
     except (OSError, pl.exceptions.PolarsError) as error:
         raise OutputError(shown, reason(error)) from None
 
@@ -73,6 +80,28 @@ def write_bytes_atomically(path: str | Path, data: bytes) -> None:
 def write_text_atomically(path: str | Path, text: str) -> None:
     """Write `text` to `path` as UTF-8, its newlines as given, like `replace_atomically`."""
     write_bytes_atomically(path, text.encode("utf-8"))
+
+
+def output_name(path: str | Path) -> str:
+    """How messages name an output: `standard output` for `-`, else its path as given."""
+    return "standard output" if str(path) == STDOUT else str(path)
+
+
+def is_standard_output(path: str | Path) -> bool:
+    """Whether `path` is written to standard output: `-`, `/dev/stdout`, `/dev/fd/1` or a link to one of them."""
+    return str(path) == STDOUT or _descriptor(path) == 1
+
+
+def is_terminal(path: str | Path) -> bool:
+    """Whether `path` names an open descriptor (`-` too) that is a terminal."""
+    descriptor = 1 if str(path) == STDOUT else _descriptor(path)
+    if descriptor is None:
+        return False
+    stream = {1: sys.stdout, 2: sys.stderr}.get(descriptor)  # as `_stream` writes them: through Python's stream
+    try:
+        return stream.isatty() if stream is not None else os.isatty(descriptor)
+    except (OSError, ValueError):  # closed
+        return False
 
 
 def is_stream(path: str | Path) -> bool:

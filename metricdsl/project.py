@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, TypedDict
@@ -253,17 +253,21 @@ def _check_shown_columns(request: Request) -> None:
         roles[name] = role
 
 
-def load(paths: str | Path | Iterable[str | Path], *, allow_outside_paths: bool = False) -> Project:
+def load(
+    paths: str | Path | Iterable[str | Path], *, allow_outside_paths: bool = False, given_sources: Collection[str] = ()
+) -> Project:
     """Load and check the spec files under `paths`; raise `SpecError` with every error found.
 
     A source's `path:` must lead inside the project folder (the git work tree that holds `paths`; outside
     one, the current folder when it holds them, else their folder; links followed): one that leads
     outside is an error (MD009) unless `allow_outside_paths=True`, for specs you trust. The data given to
-    `evaluate()`, `check()` and the others is yours and is read wherever it is.
+    `evaluate()`, `check()` and the others is yours and is read wherever it is: name in `given_sources` the
+    sources you will always give data for (as `--data` does), and their `path:` is not read, so one that leads
+    outside is left out instead of reported.
     """
     if isinstance(paths, (str, Path)):
         paths = [paths]
-    definitions, diagnostics = load_files(list(paths), allow_outside_paths=allow_outside_paths)
+    definitions, diagnostics = load_files(list(paths), allow_outside_paths=allow_outside_paths, given_sources=given_sources)
     model, found = check(definitions)
     diagnostics += found
     if has_errors(diagnostics):

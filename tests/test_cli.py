@@ -168,7 +168,9 @@ def test_failed_eval_leaves_an_existing_output_untouched(calls):
         (["--by", "teem"], "did you mean `team`?"),
         (["--dashboard", "nope"], "unknown dashboard `nope`"),
         (["--grain", "fortnight"], "Invalid value for '--grain'"),
-        (["--output", "result.xlsx"], "--output must end in"),
+        (["--output", "result.xlsx"], "cannot tell the format of --output `result.xlsx` from its extension"),
+        (["--output", "-"], "cannot tell the format of --output - (standard output) from its extension"),
+        (["--output-format", "csv"], "--output-format needs --output"),
         (["--data", "calls"], "--data takes SOURCE=FILE"),
         (["--data", "call=x.csv"], "unknown source `call`"),
     ],
@@ -281,3 +283,23 @@ def test_five_mistakes_in_three_files_in_every_format(tmp_path, monkeypatch):
         assert region["startLine"] >= 1
         assert region["startColumn"] >= 1
         assert result["message"]["text"]
+
+
+def test_counts_of_one_are_singular(calls):
+    """`wrote 1 row`, `holds 1 row`, `of 1 file`: a count of one takes the singular, others the plural."""
+    specs, data = calls / "specs.yaml", f"calls={calls / 'calls.csv'}"
+    code, _, err = run("eval", str(specs), "--data", data, "--output", str(calls / "one.csv"))
+    assert (code, err) == (0, f"wrote 1 row to {calls / 'one.csv'}\n")
+    code, _, err = run("eval", str(specs), "--data", data, "--by", "team", "--output", str(calls / "two.csv"))
+    assert (code, err) == (0, f"wrote 2 rows to {calls / 'two.csv'}\n")
+    history = calls / "history.parquet"
+    code, _, err = run("check", str(specs), "--data", data, "--grain", "month", "--history", str(history))
+    assert (code, err) == (0, f"history: {history} holds 2 rows\n")  # December and January
+    history.unlink()
+    (calls / "calls.csv").write_text("started_at,team,wait_s,nps_score\n2026-01-05T10:00:00,north,30,\n")
+    code, _, err = run("check", str(specs), "--data", data, "--grain", "year", "--history", str(history))
+    assert (code, err) == (0, f"history: {history} holds 1 row\n")
+    code, _, err = run("fmt", "--check", str(specs))
+    assert (code, err) == (0, "would reformat 0 of 1 file\n")
+    code, out, _ = run("validate", str(specs))
+    assert (code, out) == (0, "0 errors, 0 warnings in 1 file\n")

@@ -18,12 +18,16 @@ import pytest
 from click.testing import CliRunner
 
 from metricdsl import cli
+from metricdsl.errors import Location
 from metricdsl.grading.history import Drift
 from metricdsl.render import github, markdown, terminal
 from metricdsl.render.diagnostics import file_uri
 from metricdsl.render.graph import render_graph
 from metricdsl.render.history import drift_warning
+from metricdsl.render.junit import junit_report
 from metricdsl.render.terminal import inline, inline_expr, multiline, multiline_expr
+from metricdsl.spec.definitions import SpecTest
+from metricdsl.tools.spectest import Failure, Outcome
 
 TEAMS = [
     "a\n::error::pwned",  # a line break that would start a command, or a row
@@ -279,7 +283,7 @@ def test_sarif_uris_are_percent_encoded(path, uri):
 
 
 SPEC_TEST = """\
-  - name: "nul\\0 esc\\e[31m ]]> <b> & \\uffff\\n::error::test"
+  - name: "]]> <b> & \\uffff \\u202e::error::test"
     by: [team]
     given:
       calls:
@@ -298,16 +302,41 @@ def test_junit_report_parses_with_control_characters_in_names_and_failures(run):
     assert out.startswith("\\x3a:warning::tests.yaml:")
     suite = ElementTree.fromstring(Path("report.xml").read_text(encoding="utf-8"))
     (case,) = suite.iter("testcase")
-    assert case.get("name") == "nul\\x00 esc\\x1b[31m ]]> <b> & \\uffff\\n::error::test"
+    assert case.get("name") == "]]> <b> & \\uffff \\u202e::error::test"
     failure = case.find("failure")
     assert failure is not None
     assert "team=u\\x01<&]]>\\x1b" in failure.get("message", "")
     assert "team=t\\x00\\x1b[2J]]><&" in (failure.text or "")
 
 
+CONTROLS = "".join(map(chr, range(0x20)))
+
+
+def test_junit_report_holds_every_control_character_and_keeps_line_breaks_in_failures():
+    test = SpecTest(name=f"name{CONTROLS}end", given={}, expect=(), location=Location(f"f{CONTROLS}.yaml", 3, 1))
+    failures = (Failure("error", error=f"first{CONTROLS}\nsecond line\r\nthird"), Failure("error", error="last"))
+    report = junit_report([Outcome(test, failures)])
+    assert not re.search(r"[\x00-\x08\x0b\x0c\x0e-\x1f]", report)  # no character XML 1.0 forbids
+    (case,) = ElementTree.fromstring(report).iter("testcase")
+    failure = case.find("failure")
+    assert failure is not None
+    attributes = [case.get("name", ""), case.get("classname", ""), case.get("file", ""), failure.get("message", "")]
+    assert not any(re.search(r"[\x00-\x1f]", value) for value in attributes)  # attributes stay one line
+    assert case.get("name") == "name" + inline(CONTROLS) + "end"
+    assert failure.get("message") == "first" + inline(CONTROLS) + "\\nsecond line\\r\\nthird"
+    # Line breaks in a failure's text are kept, as text (XML reads CR LF as LF); the other controls are visible.
+    before, after = inline(CONTROLS[: ord("\n")]), inline(CONTROLS[ord("\n") + 1 :])
+    assert failure.text == f"first{before}\n{after}\nsecond line\nthird\nlast"
+
+
 def test_graph_labels_hold_names_with_quotes_line_breaks_and_escapes(run):
+    # A spec cannot declare such a column (MD012); the graph's renderers hold any name all the same.
     Path("spec.yaml").write_text(SPEC.replace("{team: str,", '{team: str, "te\\"am\\n\\e[31m#quot;<b>`": str,'))
-    outputs = {f: run("graph", "spec.yaml", "--format", f)[1] for f in ("text", "mermaid", "dot")}
+    code, out, err = run("graph", "spec.yaml")
+    assert code == 2
+    assert "MD012" in out + err
+    graph = {'column:calls.te"am\n\x1b[31m#quot;<b>`': {"metric:asa"}, "column:calls.wait_s": {"metric:asa"}}
+    outputs = {f: render_graph(graph, f) for f in ("text", "mermaid", "dot")}
     for out in outputs.values():
         assert not UNSAFE.search(out)
     dot_lines = outputs["dot"].splitlines()

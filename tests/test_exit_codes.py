@@ -283,3 +283,77 @@ def test_a_reader_that_is_gone_before_the_first_line_changes_nothing():
         os.close(write_end)
     assert result.returncode == EXIT_OK
     assert result.stderr == ""
+
+
+# Makes importing Polars slow, as on a cold start: announced on standard error, so that SIGINT arrives while the
+# command loads, before click runs.
+SLOW_POLARS = """\
+import importlib.abc
+import sys
+import time
+
+
+class SlowPolars(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path, target=None):
+        if name == "polars":
+            print("importing polars", file=sys.stderr, flush=True)
+            time.sleep(60)
+        return None
+
+
+sys.meta_path.insert(0, SlowPolars())
+"""
+CONSOLE_SCRIPT = "import sys; from metricdsl.__main__ import run; sys.exit(run())"  # as pip writes `metricdsl`
+
+
+@pytest.mark.parametrize("command", [["-m", "metricdsl"], ["-c", CONSOLE_SCRIPT]], ids=["python -m", "console script"])
+def test_ctrl_c_while_the_command_loads_is_130_with_one_line(folder, tmp_path, command):
+    (tmp_path / "site").mkdir()
+    (tmp_path / "site" / "sitecustomize.py").write_text(SLOW_POLARS)
+    process = subprocess.Popen(
+        [sys.executable, *command, "eval", str(folder / "spec.yaml")],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path / "site"), str(ROOT)])},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stderr is not None
+        assert process.stderr.readline() == "importing polars\n"
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=60)
+    finally:
+        process.kill()
+    assert process.returncode == EXIT_INTERRUPTED
+    assert (out, err) == ("", "interrupted\n")
+
+
+def test_the_command_catches_ctrl_c_before_it_loads_polars():
+    """The console script imports its entry point first: that import must load nothing slow for Ctrl-C to hit."""
+    assert 'metricdsl = "metricdsl.__main__:run"' in (ROOT / "pyproject.toml").read_text()
+    loaded = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys, metricdsl.__main__; print(sorted({'click', 'polars', 'yaml'} & set(sys.modules)))",
+        ],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert (loaded.returncode, loaded.stdout) == (0, "[]\n"), loaded.stderr
+
+
+@pytest.mark.parametrize("args", [["--help"], ["eval", "--help"], ["check", "--help"], ["--version"]])
+def test_help_to_a_reader_that_is_gone_ends_quietly(args):
+    """`metricdsl --help | head -1`, `metricdsl eval --help | true`: no traceback, no message, the help's exit code."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        result = run_process(*args, stdout=write_end, stderr=subprocess.PIPE)
+    finally:
+        os.close(write_end)
+    assert (result.returncode, result.stderr) == (EXIT_OK, "")

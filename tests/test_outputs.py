@@ -106,7 +106,8 @@ def test_an_output_to_dev_stdout_redirected_to_a_file_writes_into_that_file(fold
         result = run_process(check_args(folder, "--output", str(link), "--format", "json"), stdout)
     assert result.returncode == 0, result.stderr
     written = redirected.read_text()
-    assert written.count('"schema": "metricdsl-findings/1"') == 2  # the --output, then the printed report
+    assert json.loads(written)["schema"] == "metricdsl-findings/1"  # the --output alone
+    assert json.loads(result.stderr)["schema"] == "metricdsl-findings/1"  # the report printed: not mixed into it
     assert redirected.stat().st_ino == inode  # written through the descriptor, not replaced
 
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import click
 import pytest
 
+from metricdsl.errors import Diagnostic, Location
 from metricdsl.render import github, markdown
+from metricdsl.render.diagnostics import MAX_SOURCE_WIDTH, text
 from metricdsl.render.graph import as_dot, as_mermaid
 
 
@@ -52,3 +55,36 @@ def test_graph_labels_are_quoted_for_mermaid_and_dot():
     graph = {'column:calls."odd"': {"metric:m"}}
     assert '["column:calls.#quot;odd#quot;"]' in as_mermaid(graph)
     assert '"column:calls.\\"odd\\"" -> "metric:m";' in as_dot(graph)
+
+
+def diagnostic_lines(source_line: str, col: int, end_col: int | None) -> tuple[str, str]:
+    """The source line and the caret line of a diagnostic's text, without colours or the gutter."""
+    location = Location("spec.yaml", 7, col, end_col, source_line)
+    lines = click.unstyle(text(Diagnostic.make("MD001", "bad", location))).splitlines()
+    return lines[3].removeprefix(" 7 | "), lines[4].removeprefix("   | ")
+
+
+def test_a_short_line_is_shown_whole_with_the_caret_under_its_span():
+    source, caret = diagnostic_lines("  m: mean(x) + nope", 16, 20)
+    assert source == "  m: mean(x) + nope"
+    assert caret == " " * 15 + "^^^^"
+
+
+@pytest.mark.parametrize("col", [1, 2, 500, 9_990, 10_000, 10_001])
+def test_a_long_line_is_shown_as_a_window_around_the_column(col):
+    line = "".join(chr(ord("a") + i % 26) for i in range(10_000))
+    source, caret = diagnostic_lines(line, col, col + 3)
+    assert len(source) <= MAX_SOURCE_WIDTH + 2
+    assert source.startswith("…") == (col > MAX_SOURCE_WIDTH // 2 + 1)
+    assert source.endswith("…") == (col < 10_000 - MAX_SOURCE_WIDTH // 2)
+    start = caret.index("^")
+    assert source[start : start + len(caret) - start] == line[col - 1 : col + 2]  # under the span, past the end too
+
+
+def test_the_window_counts_escapes_as_shown():
+    line = "\x1b" * 5_000 + "nope" + "x" * 5_000
+    source, caret = diagnostic_lines(line, 5_001, 5_005)
+    assert source.startswith("…\\x1b\\x1b")
+    start = caret.index("^")
+    assert source[start:].startswith("nopexxx")
+    assert caret[start:] == "^^^^"

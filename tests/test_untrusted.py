@@ -252,13 +252,61 @@ def test_the_command_line_reports_allows_and_trusts_what_the_user_names(outside)
     given = CliRunner().invoke(
         main, ["eval", "specs", "--metrics", "asa", "--data", f"calls={outside.parent / 'secret.csv'}"]
     )
-    assert given.exit_code == 2  # the spec's path still leads outside: naming a file does not change the spec
-    assert "error[MD009]" in given.stderr
-    (outside / "specs" / "calls.yaml").write_text(SPEC.replace("    path: ../data/calls.csv\n", ""))
-    given = CliRunner().invoke(
-        main, ["eval", "specs", "--metrics", "asa", "--data", f"calls={outside.parent / 'secret.csv'}"]
-    )
+    assert given.exit_code == 2  # the file the user named is read, wherever it is, and its bad value quoted
     assert "`oops` is not a float" in given.stderr
+    assert "MD009" not in given.stderr
+
+
+TWO_SOURCES = """\
+sources:
+  calls:
+    path: ../../secret.csv
+    time: started_at
+    columns: {team: str, started_at: datetime, wait_s: float}
+  orders:
+    path: ORDERS
+    columns: {team: str, amount: float}
+metrics:
+  asa: mean(wait_s)
+  revenue: sum(amount)
+targets:
+  asa: {fail: "> 60"}
+"""
+
+
+@pytest.mark.parametrize("command", ["eval", "check"])
+def test_data_given_for_a_source_lifts_the_rule_for_its_path_alone(outside, command):
+    """`--data calls=FILE` replaces the `path:` of `calls`, which is then never read: where it leads is no matter.
+    The `path:` of any other source still must lead inside the project folder."""
+    (outside / "data" / "orders.csv").write_text("team,amount\nnorth,10\n")
+    (outside / "specs" / "spec.yaml").write_text(TWO_SOURCES.replace("ORDERS", "../data/orders.csv"))
+    given = ["--metrics", "asa,revenue", "--data", f"calls={outside / 'data' / 'calls.csv'}"]
+    result = CliRunner().invoke(main, [command, "specs", *given])
+    assert result.exit_code == 0, result.output
+    assert "secret" not in result.output
+    assert "MD009" not in result.output
+    without = CliRunner().invoke(main, [command, "specs", "--metrics", "asa"])
+    assert without.exit_code == 2
+    assert "error[MD009]: the `path:` of source `calls`" in without.stderr
+    (outside / "specs" / "spec.yaml").write_text(TWO_SOURCES.replace("ORDERS", "../../secret.csv"))
+    other = CliRunner().invoke(main, [command, "specs", *given])
+    assert other.exit_code == 2
+    assert "error[MD009]: the `path:` of source `orders`" in other.stderr
+    assert "source `calls`" not in other.stderr
+    validated = CliRunner().invoke(main, ["validate", "specs"])  # validate reads no data: every path is checked
+    assert validated.exit_code == 1
+    assert validated.stdout.count("error[MD009]") == 2
+
+
+def test_a_path_outside_of_a_source_given_to_the_api_is_left_out_never_read(outside):
+    (outside / "specs" / "spec.yaml").write_text(SPEC.replace("../data/calls.csv", "../../secret.csv"))
+    project = metricdsl.load("specs", given_sources={"calls"})
+    assert project.definitions.sources["calls"].path is None
+    with pytest.raises(metricdsl.DataError, match="no data for source `calls`"):
+        project.evaluate(metrics=["asa"])
+    assert project.evaluate({"calls": outside / "data" / "calls.csv"}, metrics=["asa"])["asa"].to_list() == [45.0]
+    (outside / "specs" / "spec.yaml").write_text(SPEC)  # a path inside is kept
+    assert metricdsl.load("specs", given_sources={"calls"}).definitions.sources["calls"].path is not None
 
 
 # -- what messages quote ---------------------------------------------------------------------------

@@ -5,12 +5,15 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import click
 import pytest
 import yaml
 from click.testing import CliRunner
 
 from metricdsl.cli import main
+from metricdsl.render.diagnostics import MAX_SOURCE_WIDTH, render
 from metricdsl.semantics.checker import check
+from metricdsl.spec import loader
 from metricdsl.spec.loader import YAML_LOADER, load_text
 from metricdsl.spec.positions import scalar_offsets
 from metricdsl.spec.yaml_limits import MAX_ALIAS_EXPANSION, MAX_DEPTH, excess
@@ -97,7 +100,7 @@ def test_values_nest_up_to_the_limit_and_no_more():
     refused = excess(nested(63))
     assert refused is not None
     assert refused.code == "MD011"
-    assert refused.node.start_mark.column == 3 + 63  # the 65th level: the value inside the innermost list
+    assert refused.start == 3 + 63  # the 65th level: the value inside the innermost list
 
 
 def test_a_deep_list_in_given_is_a_diagnostic_not_a_recursion_error(tmp_path):
@@ -108,6 +111,69 @@ def test_a_deep_list_in_given_is_a_diagnostic_not_a_recursion_error(tmp_path):
     assert result.exit_code == 2  # specs with errors: the tests could not run
     assert "MD011" in result.output
     assert not isinstance(result.exception, RecursionError)
+
+
+# Values nested far beyond what the YAML libraries read (libyaml stops at 1,000 levels, PyYAML's composer at the
+# depth of the stack), each with the line and column of its first value at level 65.
+DEEP = {
+    "flow lists": ("tests: " + "[" * 10_000 + "]" * 10_000 + "\n", 1, len("tests: ") + 64),
+    "spaced flow lists": ("tests: " + "[ " * 100_000 + "]" * 100_000 + "\n", 1, len("tests: ") + 2 * 63 + 1),
+    # in `{a: {a: ...}}` the key of the mapping at level 64 is the first value at level 65
+    "flow mappings": ("tests: " + "{a: " * 10_000 + "1" + "}" * 10_000 + "\n", 1, len("tests: ") + 4 * 62 + 2),
+    "block mappings": ("tests:\n" + "".join("  " * i + "a:\n" for i in range(1, 1_200)), 64, 2 * 63 + 1),
+    "lists in a given row": (SPEC % ("[" * 5_000 + "]" * 5_000), 10, len("        - {answered: true, channel: ") + 59),
+}
+
+
+@pytest.mark.parametrize("case", DEEP)
+def test_values_nested_beyond_the_yaml_library_are_too_deep_where_they_pass_the_limit(case):
+    text, line, column = DEEP[case]
+    start = time.perf_counter()
+    definitions, diagnostics = load_text("spec.yaml", text)
+    assert time.perf_counter() - start < 5
+    assert [(d.code, d.message) for d in diagnostics] == [("MD011", f"YAML values nested more than {MAX_DEPTH} levels deep")]
+    location = diagnostics[0].location
+    assert location is not None
+    assert (location.line, location.col) == (line, column)
+    assert not definitions.tests
+
+
+@pytest.mark.parametrize("case", ["flow lists", "flow mappings", "block mappings"])
+def test_without_libyaml_values_too_deep_for_the_stack_are_too_deep_too(case, monkeypatch):
+    monkeypatch.setattr(loader, "YAML_LOADER", yaml.SafeLoader)  # its composer recurses: 1,000 levels is too many
+    text, line, column = DEEP[case]
+    text = text.replace("[" * 10_000, "[" * 1_000).replace("]" * 10_000, "]" * 1_000)
+    (diagnostic,) = load_text("spec.yaml", text)[1]
+    assert diagnostic.code == "MD011"
+    assert diagnostic.location is not None
+    assert (diagnostic.location.line, diagnostic.location.col) == (line, column)
+
+
+def test_a_file_of_one_deep_line_is_quoted_in_part():
+    text = "tests: " + "[" * 100_000 + "]" * 100_000 + "\n"
+    rendered = click.unstyle(render(load_text("spec.yaml", text)[1], "text"))
+    assert "MD011" in rendered
+    assert max(len(line) for line in rendered.splitlines()) < MAX_SOURCE_WIDTH + 20
+    lines = rendered.splitlines()
+    source, caret = lines[3], lines[4]
+    assert source.startswith(" 1 | tests: [[[")
+    assert source.endswith("…")
+    assert caret.index("^") == len(" 1 | ") + len("tests: ") + 64 - 1
+
+
+def test_a_syntax_error_after_shallow_values_is_still_one():
+    text = "tests: [[1, 2], [3\nmetrics: {a: b}\n"
+    assert codes(text) == ["MD001"]
+    assert codes("tests: " + "[" * 10 + "}") == ["MD001"]
+
+
+def test_a_syntax_error_in_a_long_line_is_quoted_in_part():
+    text = "metrics: {a: " + "x, " * 5_000 + "]\n"  # libyaml's own error, at the end of a line 15,000 long
+    diagnostics = load_text("spec.yaml", text)[1]
+    assert [d.code for d in diagnostics] == ["MD001"]
+    rendered = click.unstyle(render(diagnostics, "text"))
+    assert len(rendered) < 1_000
+    assert "…" in rendered
 
 
 def offsets_of(text: str) -> tuple[str, tuple[int, ...]]:

@@ -16,9 +16,12 @@ from metricdsl.codes import CODES, Severity
 from metricdsl.errors import Diagnostic
 from metricdsl.render.github import command
 from metricdsl.render.terminal import inline
+from metricdsl.render.values import counted
 
 FORMATS = ("text", "json", "github", "sarif")
 JSON_SCHEMA_ID = "metricdsl-diagnostics/1"
+# The characters of a source line quoted under a diagnostic at most: a longer line is shown around the column.
+MAX_SOURCE_WIDTH = 160
 
 
 def render(diagnostics: list[Diagnostic], output_format: str, files: int | None = None) -> str:
@@ -47,15 +50,11 @@ def text(diagnostic: Diagnostic) -> str:
         gutter = " " * len(str(loc.line))
         lines.append(f"{gutter}{click.style('-->', fg='blue')} {inline(loc.file)}:{loc.line}:{loc.col}")
         if loc.source_line:
-            # Columns count characters of the line as written; the caret counts them as shown, escapes included.
-            source, end = loc.source_line, loc.end_col or loc.col + 1
-            before, span = source[: loc.col - 1], source[loc.col - 1 : end - 1]
-            indent = len(inline(before)) + (loc.col - 1 - len(before))
-            width = max(1, len(inline(span)) + (end - loc.col - len(span)))
+            shown, indent, width = excerpt(loc.source_line, loc.col, loc.end_col or loc.col + 1)
             bar = click.style("|", fg="blue")
             lines += [
                 f" {gutter} {bar}",
-                f" {click.style(str(loc.line), fg='blue')} {bar} {inline(source)}",
+                f" {click.style(str(loc.line), fg='blue')} {bar} {shown}",
                 f" {gutter} {bar} {' ' * indent}{click.style('^' * width, fg=colour, bold=True)}",
             ]
     if diagnostic.hint:
@@ -65,16 +64,34 @@ def text(diagnostic: Diagnostic) -> str:
     return "\n".join(lines)
 
 
+def excerpt(source: str, col: int, end: int) -> tuple[str, int, int]:
+    """The source line as shown under a diagnostic, and the indent and width of the caret under columns `col` to
+    `end` (exclusive). A line longer than `MAX_SOURCE_WIDTH` is shown as a window of that many characters around
+    `col`, each cut side marked `…`, so that a file of one long line is never quoted whole.
+
+    Columns count characters of the line as written; the caret counts them as shown, escapes included, and one
+    column for each column past the end of the line.
+    """
+    start = (
+        0
+        if len(source) <= MAX_SOURCE_WIDTH
+        else max(0, min(col - 1 - MAX_SOURCE_WIDTH // 2, len(source) - MAX_SOURCE_WIDTH))
+    )
+    stop = start + MAX_SOURCE_WIDTH
+    lead, tail = "…" if start > 0 else "", "…" if stop < len(source) else ""
+    before, span = source[start : col - 1], source[col - 1 : min(end - 1, stop)]
+    indent = len(lead) + len(inline(before)) + max(0, col - 1 - len(source))
+    past_the_end = 0 if tail else max(0, end - col - len(span))
+    width = max(1, len(inline(span)) + past_the_end)
+    return lead + inline(source[start:stop]) + tail, indent, width
+
+
 def _text(diagnostics: list[Diagnostic], files: int | None) -> str:
     errors = sum(d.severity is Severity.ERROR for d in diagnostics)
     warnings = len(diagnostics) - errors
-    checked = f" in {files} file{'s' if files != 1 else ''}" if files is not None else ""
-    summary = f"{_plural(errors, 'error')}, {_plural(warnings, 'warning')}{checked}"
+    checked = f" in {counted(files, 'file')}" if files is not None else ""
+    summary = f"{counted(errors, 'error')}, {counted(warnings, 'warning')}{checked}"
     return "\n".join([text(d) + "\n" for d in diagnostics] + [summary])
-
-
-def _plural(count: int, noun: str) -> str:
-    return f"{count} {noun}{'s' if count != 1 else ''}"
 
 
 class DiagnosticJson(TypedDict):

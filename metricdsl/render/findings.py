@@ -1,7 +1,8 @@
-"""Findings and scores as text: a terminal table, Markdown, GitHub workflow commands and JSON.
+"""Findings and scores as text: a terminal table, Markdown, GitHub workflow commands and JSON; the findings as a table.
 
-JSON follows the stable schema `metricdsl-findings/1` (see the README). What `check` was not able to grade,
-and what it recorded in a history file, are written here too.
+JSON follows the stable schema `metricdsl-findings/1` (see the README); the table (CSV, Parquet) has the columns of a
+finding's JSON, its group spread over one column per dimension. What `check` was not able to grade, and what it
+recorded in a history file, are written here too.
 """
 
 from __future__ import annotations
@@ -14,12 +15,14 @@ from typing import TypedDict
 
 import polars as pl
 
+from metricdsl.errors import OutputError
+from metricdsl.files import output_name, write_text_atomically
 from metricdsl.grading.findings import Finding, Group, Period, Placeholder, Report, Score
 from metricdsl.grading.grader import Skipped
 from metricdsl.render import markdown, tables
 from metricdsl.render.github import Level, command, inert
 from metricdsl.render.terminal import inline
-from metricdsl.render.values import format_count, format_percent_change, format_signed, format_value
+from metricdsl.render.values import counted, format_count, format_percent_change, format_signed, format_value
 from metricdsl.spec.definitions import PLACEHOLDER
 
 SCHEMA_ID = "metricdsl-findings/1"
@@ -119,7 +122,7 @@ def as_text(report: Report) -> str:
 
 def history_recorded(path: Path, rows: int) -> str:
     """What `check --history` says once it recorded this run: `history: runs.parquet holds 13 rows`."""
-    return f"history: {inline(path)} holds {rows} rows"
+    return f"history: {inline(path)} holds {counted(rows, 'row')}"
 
 
 def _score_line(score: Score) -> str:
@@ -218,6 +221,60 @@ def as_json(report: Report) -> str:
         "scores": [score_json(s) for s in report.scores],
     }
     return json.dumps(document, indent=2, default=str)
+
+
+# The types of the findings table's columns (see `as_table`) but the dimensions and the period, whose types are those of
+# their values.
+TABLE_TYPES: dict[str, type[pl.DataType]] = {
+    "kind": pl.String,
+    "name": pl.String,
+    "severity": pl.String,
+    "status": pl.String,
+    "value": pl.Float64,
+    "threshold": pl.String,
+    "n": pl.Int64,
+    "ci_low": pl.Float64,
+    "ci_high": pl.Float64,
+    "message": pl.String,
+    "file": pl.String,
+    "line": pl.Int64,
+    "revision": pl.String,
+}
+
+
+def as_table(report: Report) -> pl.DataFrame:
+    """The findings, one row each, in the columns of their JSON, but the group's values in one column per dimension
+    (named as the dimension) and the interval in `ci_low` and `ci_high`. The scores are in JSON only."""
+    found = report.findings
+    columns: dict[str, list[object]] = {
+        "kind": [f.kind for f in found],
+        "name": [f.name for f in found],
+        "severity": [f.severity for f in found],
+        "status": [f.status for f in found],
+        **{dimension: [f.group.get(dimension) for f in found] for dimension in report.by},
+        "period": [f.period for f in found],
+        "value": [f.value for f in found],
+        "threshold": [f.threshold for f in found],
+        "n": [f.n for f in found],
+        "ci_low": [f.ci[0] if f.ci else None for f in found],
+        "ci_high": [f.ci[1] if f.ci else None for f in found],
+        "message": [message(f) for f in found],
+        "file": [f.file for f in found],
+        "line": [f.line for f in found],
+        "revision": [f.revision for f in found],
+    }
+    return pl.DataFrame(columns, schema_overrides=TABLE_TYPES)
+
+
+def write_report(report: Report, path: Path, output_format: str) -> None:
+    """Write the report as JSON, or its findings as a CSV or Parquet table (`as_table`), whole or not at all."""
+    if output_format == "json":
+        write_text_atomically(path, as_json(report) + "\n")
+        return
+    taken = next((d for d in report.by if d in TABLE_TYPES or d == "period"), None)
+    if taken is not None:
+        raise OutputError(output_name(path), f"dimension `{inline(taken)}` would be a second `{taken}` column: write JSON")
+    tables.write_table(as_table(report), path, output_format)
 
 
 def finding_json(f: Finding) -> FindingJson:

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 from metricdsl.render.github import inert
 from metricdsl.render.terminal import inline, multiline
+from metricdsl.render.values import counted
 
 
 def left_alone(path: str, problem: str) -> str:
@@ -34,4 +35,4 @@ def diff(path: str, before: str, after: str) -> str:
 def fmt_summary(changed: Sequence[str], files: int, check: bool) -> str:
     """`reformatted 2 of 6 files` (`would reformat` with `--check`), then one changed file a line."""
     verb = "would reformat" if check else "reformatted"
-    return inert(f"{verb} {len(changed)} of {files} files" + "".join(f"\n  {inline(p)}" for p in changed))
+    return inert(f"{verb} {len(changed)} of {counted(files, 'file')}" + "".join(f"\n  {inline(p)}" for p in changed))

@@ -8,10 +8,11 @@ from pathlib import Path
 
 import polars as pl
 
-from metricdsl.files import replace_atomically, write_text_atomically
+from metricdsl.files import output_name, replace_atomically, write_text_atomically
 from metricdsl.render.terminal import inline, inline_expr, multiline_expr
+from metricdsl.render.values import counted
 
-OUTPUT_SUFFIXES = (".csv", ".parquet", ".json")
+OUTPUT_FORMATS = ("csv", "parquet", "json")  # of the files that `write_table` writes, each its files' extension
 
 
 def as_text(
@@ -46,18 +47,23 @@ def as_json(table: pl.DataFrame) -> str:
 
 
 def written(rows: int, path: Path) -> str:
-    """What `eval --output` says once it wrote the table: `wrote 3 rows to out.csv`."""
-    return f"wrote {rows} rows to {inline(path)}"
+    """What `eval --output` says once it wrote the table: `wrote 3 rows to out.csv`, `to standard output`."""
+    return f"wrote {counted(rows, 'row')} to {inline(output_name(path))}"
 
 
-def write_table(table: pl.DataFrame, path: Path) -> None:
-    """Write `table` as its file's suffix says (one of `OUTPUT_SUFFIXES`), whole or not at all."""
-    suffix = path.suffix.lower()
-    if suffix == ".csv":
+def format_of(path: Path) -> str | None:
+    """The output format that the extension of `path` names (`.csv`: csv), if it names one of `OUTPUT_FORMATS`."""
+    extension = path.suffix.lower().removeprefix(".")
+    return extension if extension in OUTPUT_FORMATS else None
+
+
+def write_table(table: pl.DataFrame, path: Path, output_format: str) -> None:
+    """Write `table` in `output_format` (one of `OUTPUT_FORMATS`), whole or not at all (see `metricdsl.files`)."""
+    if output_format == "csv":
         replace_atomically(path, table.write_csv)
-    elif suffix == ".parquet":
+    elif output_format == "parquet":
         replace_atomically(path, table.write_parquet)
-    elif suffix == ".json":
+    elif output_format == "json":
         write_text_atomically(path, as_json(table))
     else:
-        raise ValueError(f"no table format for `{suffix}`: use one of {', '.join(OUTPUT_SUFFIXES)}")
+        raise ValueError(f"no table format `{output_format}`: use one of {', '.join(OUTPUT_FORMATS)}")

@@ -32,6 +32,11 @@ def format_percent_change(value: float) -> str:
     return f"{value * 100:+.1f}%"
 
 
+def counted(count: int, noun: str) -> str:
+    """A count and its noun, singular for one: `1 row`, `3 rows`, `0 files`."""
+    return f"{count} {noun}{'s' if count != 1 else ''}"
+
+
 def format_count(value: float) -> str:
     """A number of observations: `1,204`."""
     return f"{int(value):,}"

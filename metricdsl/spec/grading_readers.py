@@ -178,9 +178,12 @@ def _test(reader: YamlReader, node: Node) -> SpecTest | None:
     ):
         reader.report("MD003", "`given` maps source names to lists of rows", items["given"][1])
         return None
+    name = reader.text(items["name"][1]) or ""
+    if not reader.check_label("test", name, items["name"][1]):
+        return None
     tolerance = reader.number(items["tolerance"][1]) if "tolerance" in items else None
     return SpecTest(
-        name=reader.text(items["name"][1]) or "",
+        name=name,
         given=given,
         expect=tuple(rows),
         by=reader.texts(items["by"][1]) if "by" in items else (),

@@ -31,10 +31,12 @@ Json: TypeAlias = "str | int | float | bool | Sequence[Json] | Mapping[str, Json
 Schema: TypeAlias = Mapping[str, Json]
 """A JSON Schema, or a part of one."""
 
-# Names containing `RESERVED` (`__`) are rejected by the loader (MD008), and so by editors.
+# Names that are not identifiers (MD012) or contain `RESERVED` (`__`, MD008) are rejected by the loader, and so by
+# editors; so is a test's name with a control character (MD012).
 UNRESERVED: Schema = {"not": {"pattern": RESERVED}}
 NAME: Schema = {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$", **UNRESERVED}
 TEXT: Schema = {"type": "string"}
+LABEL: Schema = {"type": "string", "pattern": "^[^\\u0000-\\u001f\\u007f-\\u009f]*$"}
 EXPRESSION: Schema = {"type": ["string", "number", "boolean"], "description": "An expression of the metricdsl language."}
 TEXTS: Schema = {"anyOf": [TEXT, {"type": "array", "items": TEXT}]}
 THRESHOLD: Schema = {"type": "string", "description": 'A comparison with the metric on its left, as "< 30" or ">= 420s".'}
@@ -58,8 +60,8 @@ FIELDS: dict[str, dict[str, Schema]] = {
         "csv": {"$ref": "#/$defs/csv"},
         "on_invalid": ON_INVALID_CHOICE,
         "entities": {"type": "object", "additionalProperties": TEXT},
-        "columns": {"type": "object", "propertyNames": UNRESERVED, "additionalProperties": {"$ref": "#/$defs/column"}},
-        "derive": {"type": "object", "propertyNames": UNRESERVED, "additionalProperties": EXPRESSION},
+        "columns": {"type": "object", "propertyNames": NAME, "additionalProperties": {"$ref": "#/$defs/column"}},
+        "derive": {"type": "object", "propertyNames": NAME, "additionalProperties": EXPRESSION},
     },
     "column": {
         "type": {"enum": list(COLUMN_TYPES)},
@@ -131,7 +133,7 @@ FIELDS: dict[str, dict[str, Schema]] = {
         "critical": {"type": "boolean"},
     },
     "test": {
-        "name": TEXT,
+        "name": LABEL,
         "given": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "object"}}},
         "expect": {"anyOf": [{"type": "object"}, {"type": "array", "items": {"type": "object"}}]},
         "by": TEXTS,

@@ -7,7 +7,7 @@ Every reader receives the file's `YamlReader` explicitly.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 from typing import Protocol, TypedDict, TypeVar
 
@@ -33,7 +33,7 @@ from metricdsl.spec.definitions import (
 from metricdsl.spec.grading_readers import read_rule, read_scorecard, read_target, read_tests
 from metricdsl.spec.positions import FileText
 from metricdsl.spec.source_readers import read_source
-from metricdsl.spec.yaml_limits import LIMIT_HINTS, excess
+from metricdsl.spec.yaml_limits import LIMIT_HINTS, Excess, excess, written_too_deep
 from metricdsl.spec.yaml_reader import YamlReader
 
 SPEC_SUFFIXES = (".yaml", ".yml")
@@ -60,14 +60,18 @@ def links_outside(paths: Sequence[str | Path], files: Sequence[Path]) -> set[Pat
     return {path for path in files if path not in named and leads_outside(path, folder)}
 
 
-def load_files(paths: Sequence[str | Path], *, allow_outside_paths: bool = False) -> tuple[Definitions, list[Diagnostic]]:
+def load_files(
+    paths: Sequence[str | Path], *, allow_outside_paths: bool = False, given_sources: Collection[str] = ()
+) -> tuple[Definitions, list[Diagnostic]]:
     """Read every spec file under `paths`; return what loaded and every problem found.
 
     A source's `path:` that leads outside the project folder of `paths` is an error (MD009, see
     `data_paths`) unless `allow_outside_paths`; so is a spec file found in a folder that links outside it (MD002).
+    The sources of `given_sources` get their data elsewhere (`--data`): their `path:` is not read, and one that
+    leads outside is left out, not reported.
     """
     folder = project_folder(paths)
-    loader = _Loader(None if allow_outside_paths else folder)
+    loader = _Loader(None if allow_outside_paths else folder, given_sources)
     files = spec_files(paths)
     if not files:
         message = f"no spec files (*.yaml, *.yml) found in {', '.join(map(str, paths))}"
@@ -107,12 +111,13 @@ D = TypeVar("D", bound=_Defined)
 
 class _Loader:
     """The definitions of every file read so far, and every problem found in them; with a `project` folder,
-    the data paths of sources must lead inside it."""
+    the data paths of sources must lead inside it, but for the `given_sources`, whose data comes from elsewhere."""
 
-    def __init__(self, project: Path | None = None) -> None:
+    def __init__(self, project: Path | None = None, given_sources: Collection[str] = ()) -> None:
         self.definitions = Definitions()
         self.diagnostics: list[Diagnostic] = []
         self.project = project
+        self.given_sources = frozenset(given_sources)
 
     def load_file(self, path: Path) -> None:
         try:
@@ -127,30 +132,20 @@ class _Loader:
         file = FileText.of(path, text)
         try:
             root = yaml.compose(text, Loader=YAML_LOADER)
-        except yaml.MarkedYAMLError as error:
-            mark = error.problem_mark or error.context_mark
-            index = mark.index if mark else 0
-            message = f"{error.problem or 'invalid YAML'} {error.context or ''}".strip()
-            location = file.location(min(index, max(len(text) - 1, 0)))
-            self.diagnostics.append(Diagnostic.make("MD001", message, location))
-            return
-        except yaml.YAMLError as error:
-            self.diagnostics.append(Diagnostic.make("MD001", str(error), None))
-            return
-        except RecursionError:
-            self.diagnostics.append(Diagnostic.make("MD001", "the YAML is nested too deeply to read", file.location(0)))
+        except (yaml.YAMLError, RecursionError) as error:
+            self.diagnostics.append(_unreadable(file, error))
             return
         if root is None:
             return
         reader = YamlReader(file, self.diagnostics)
         refused = excess(root)
         if refused is not None:  # nothing of the file is read: its values would be too many or too deep
-            reader.report(refused.code, refused.message, refused.node, LIMIT_HINTS[refused.code])
+            self.diagnostics.append(_refused(file, refused))
             return
         defs = self.definitions
 
         def source(reader: YamlReader, name: str, name_node: Node, node: Node) -> Source:
-            return read_source(reader, name, name_node, node, self.project)
+            return read_source(reader, name, name_node, node, self.project, given=name in self.given_sources)
 
         sections: dict[str, Callable[[Node], None]] = {
             "sources": lambda node: self.read_all(reader, "sources", node, defs.sources, source),
@@ -186,7 +181,8 @@ class _Loader:
     ) -> None:
         """Read the definitions of one `kind` (a mapping of names to bodies) into `table`."""
         for name, name_node, body in reader.mapping(node):
-            reader.check_name(kind[:-1], name, name_node)
+            if not reader.check_name(kind[:-1], name, name_node):
+                continue  # nothing can refer to it
             definition = read(reader, name, name_node, body)
             if definition is None:
                 continue
@@ -196,6 +192,30 @@ class _Loader:
                 reader.report("MD007", f"{kind[:-1]} `{name}` is defined twice{where}", name_node)
                 continue
             table[name] = definition
+
+
+def _unreadable(file: FileText, error: yaml.YAMLError | RecursionError) -> Diagnostic:
+    """Why a file could not be composed: values nested too deeply for the YAML library (libyaml stops at 1,000
+    levels, PyYAML's composer at the depth of the stack) are MD011 where they pass the limit; else it is MD001."""
+    mark = (error.problem_mark or error.context_mark) if isinstance(error, yaml.MarkedYAMLError) else None
+    # Only the text before the error is parsed again: libyaml looks ahead for keys (up to 1,024 characters) and
+    # would stop at its own limit before it hands over the values that pass ours.
+    deep = written_too_deep(yaml.parse(file.text[: mark.index if mark else None], Loader=YAML_LOADER))
+    if deep is not None:
+        return _refused(file, deep)
+    if isinstance(error, yaml.MarkedYAMLError):
+        index = mark.index if mark else 0
+        message = f"{error.problem or 'invalid YAML'} {error.context or ''}".strip()
+        return Diagnostic.make("MD001", message, file.location(min(index, max(len(file.text) - 1, 0))))
+    if isinstance(error, RecursionError):
+        return Diagnostic.make("MD001", "the YAML is nested too deeply to read", file.location(0))
+    return Diagnostic.make("MD001", str(error), None)
+
+
+def _refused(file: FileText, refused: Excess) -> Diagnostic:
+    """A file refused unread, at the value where the excess starts."""
+    location = file.location(refused.start, refused.end)
+    return Diagnostic.make(refused.code, refused.message, location, LIMIT_HINTS[refused.code])
 
 
 # -- metrics, dashboards ---------------------------------------------------------------------------

@@ -53,13 +53,15 @@ def _entities(reader: YamlReader, node: Node) -> dict[str, str]:
     return entities
 
 
-def read_source(reader: YamlReader, name: str, name_node: Node, node: Node, project: Path | None = None) -> Source:
+def read_source(
+    reader: YamlReader, name: str, name_node: Node, node: Node, project: Path | None = None, *, given: bool = False
+) -> Source:
     """A source: its columns (required), time column, entities, derived columns and default path (inside
-    `project` when given)."""
+    `project` when given; one outside is left out when the source's data is `given` elsewhere)."""
     readers: dict[str, Callable[[Node], _SourceFields]] = {
         "description": lambda n: {"description": reader.text(n)},
         "time": lambda n: {"time": reader.text(n)},
-        "path": lambda n: {"path": _data_path(reader, name, n, project)},
+        "path": lambda n: {"path": _data_path(reader, name, n, project, given)},
         "timezone": lambda n: {"timezone": read_zone(reader, n)},
         "csv": lambda n: {"csv": read_csv(reader, n)},
         "on_invalid": lambda n: {"on_invalid": read_on_invalid(reader, n)},
@@ -87,12 +89,15 @@ def read_source(reader: YamlReader, name: str, name_node: Node, node: Node, proj
     )
 
 
-def _data_path(reader: YamlReader, name: str, node: Node, project: Path | None) -> Path | None:
-    """A source's `path:`, relative to the spec file; None (reported) when it leads outside `project`."""
+def _data_path(reader: YamlReader, name: str, node: Node, project: Path | None, given: bool) -> Path | None:
+    """A source's `path:`, relative to the spec file; None when it leads outside `project`: reported, unless the
+    source's data is `given` in its place (then the path is never read, and left out so that nothing reads it)."""
     path = reader.path(node)
     reached = None if path is None or project is None else leads_outside(path, project)
     if path is None or reached is None:
         return path
+    if given:
+        return None
     written = reader.text(node)
     where = "leads" if reached == os.path.expanduser(path) else f"matches {reached}, which leads"
     hint = (
@@ -113,8 +118,8 @@ def _derived(reader: YamlReader, node: Node) -> dict[str, ExprText]:
     """The derived columns' expressions that could be read, by name."""
     derived: dict[str, ExprText | None] = {}
     for name, name_node, value in reader.mapping(node):
-        reader.check_name("derived column", name, name_node)
-        derived[name] = reader.expr(value)
+        if reader.check_name("derived column", name, name_node):
+            derived[name] = reader.expr(value)
     return {name: expr for name, expr in derived.items() if expr is not None}
 
 
@@ -128,7 +133,8 @@ class _ColumnFields(Domain, total=False):
 def _column(reader: YamlReader, name: str, name_node: Node, node: Node) -> Column | None:
     """A column: its type alone (`int`), or a mapping with its `type`, unit, text format, valid values and range,
     `on_invalid` and description."""
-    reader.check_name("column", name, name_node)
+    if not reader.check_name("column", name, name_node):
+        return None
     if isinstance(node, ScalarNode):
         kind = reader.choice(node, COLUMN_TYPES)
         return Column(name, kind, location=reader.at(node)) if kind else None

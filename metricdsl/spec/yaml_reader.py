@@ -20,6 +20,12 @@ from metricdsl.spec.definitions import RESERVED, ExprText
 from metricdsl.spec.positions import FileText, scalar_offsets
 
 T = TypeVar("T")
+# A name as expressions write it: the `NAME` of the grammar (`language/metricdsl.lark`).
+NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# What no name holds, not even a test's: the C0 controls (line breaks and tabs included), DEL and the C1 controls.
+CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# The characters of a value from the file quoted in a message at most; a longer value is cut, marked `…`.
+MAX_QUOTED = 80
 
 
 class YamlReader:
@@ -37,11 +43,29 @@ class YamlReader:
         """Where `node` stands in the file."""
         return self.file.location(node.start_mark.index, node.end_mark.index)
 
-    def check_name(self, kind: str, name: str, node: Node) -> None:
-        """Report a name the spec declares (a `kind` such as `metric`) that contains the reserved `__`."""
+    def check_name(self, kind: str, name: str, node: Node) -> bool:
+        """Whether a name the spec declares (a `kind` such as `metric`) can be read: a name that is not an
+        identifier as expressions write it is reported (MD012) and its definition is not read; an identifier that
+        contains the reserved `__` is reported (MD008) and read all the same."""
+        if not NAME.fullmatch(name):
+            hint = "a name is letters, digits and `_`, and does not start with a digit"
+            renamed = _identifier(name)
+            hint = f"rename it {quoted(renamed)}: {hint}" if renamed else hint
+            self.report("MD012", f"{kind} name {quoted(name)} is not an identifier", node, hint)
+            return False
         if RESERVED in name:
-            message = f"{kind} name `{name}` contains `{RESERVED}`, which is reserved for the columns metricdsl adds"
-            self.report("MD008", message, node, f"rename it `{re.sub('_{2,}', '_', name)}`")
+            message = f"{kind} name {quoted(name)} contains `{RESERVED}`, which is reserved for the columns metricdsl adds"
+            self.report("MD008", message, node, f"rename it {quoted(re.sub('_{2,}', '_', name))}")
+        return True
+
+    def check_label(self, kind: str, label: str, node: Node) -> bool:
+        """Whether a name written for people (a `kind` such as `test`) can be read: free text on one line, without
+        control characters; one with them is reported (MD012)."""
+        if CONTROL.search(label):
+            hint = "write it on one line, without escapes such as `\\e` or `\\0`"
+            self.report("MD012", f"{kind} name {quoted(label)} holds control characters", node, hint)
+            return False
+        return True
 
     # -- YAML shapes ------------------------------------------------------------------------------
 
@@ -56,10 +80,10 @@ class YamlReader:
             key = str(key_node.value) if isinstance(key_node, ScalarNode) else ""
             if allowed is not None and key not in allowed:
                 hint = did_you_mean(key, allowed) or f"known keys: {', '.join(allowed)}"
-                self.report("MD004", f"unknown key `{key}`", key_node, hint)
+                self.report("MD004", f"unknown key {quoted(key)}", key_node, hint)
                 continue
             if key in seen:
-                self.report("MD007", f"key `{key}` appears twice in one mapping", key_node)
+                self.report("MD007", f"key {quoted(key)} appears twice in one mapping", key_node)
                 continue
             seen.add(key)
             yield key, key_node, value
@@ -120,7 +144,7 @@ class YamlReader:
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             return value
         if value is not None:
-            self.report("MD006", f"expected a number, found `{value}`", node)
+            self.report("MD006", f"expected a number, found {quoted(value)}", node)
         return None
 
     def whole_number(self, node: Node) -> int | None:
@@ -129,7 +153,7 @@ class YamlReader:
         if isinstance(value, int) and not isinstance(value, bool):
             return value
         if value is not None:
-            self.report("MD006", f"expected a whole number, found `{value}`", node)
+            self.report("MD006", f"expected a whole number, found {quoted(value)}", node)
         return None
 
     def choice(self, node: Node, allowed: tuple[str, ...]) -> str | None:
@@ -137,7 +161,7 @@ class YamlReader:
         value = self.text(node)
         if value is not None and value not in allowed:
             hint = did_you_mean(value, allowed) or f"one of: {', '.join(allowed)}"
-            self.report("MD006", f"`{value}` is not one of {', '.join(allowed)}", node, hint)
+            self.report("MD006", f"{quoted(value)} is not one of {', '.join(allowed)}", node, hint)
             return None
         return value
 
@@ -168,4 +192,18 @@ def describe_node(node: Node | None) -> str:
         return "a mapping"
     if isinstance(node, SequenceNode):
         return "a list"
-    return f"`{node.value}`" if isinstance(node, ScalarNode) and node.value else "nothing"
+    return quoted(node.value) if isinstance(node, ScalarNode) and node.value else "nothing"
+
+
+def quoted(value: object) -> str:
+    """A value from the file as a message quotes it, in backticks: cut after `MAX_QUOTED` characters."""
+    text = str(value)
+    return f"`{text if len(text) <= MAX_QUOTED else text[: MAX_QUOTED - 1] + '…'}`"
+
+
+def _identifier(name: str) -> str | None:
+    """An identifier close to `name`, to suggest: each run of other characters an `_`; None if nothing is left."""
+    renamed = re.sub("_{2,}", "_", re.sub(r"[^A-Za-z0-9_]+", "_", name)).strip("_")
+    if not renamed:
+        return None
+    return f"_{renamed}" if renamed[0].isdigit() else renamed
