@@ -37,6 +37,8 @@ PER_SECOND = {"ns": 1e9, "us": 1e6, "ms": 1e3}  # a Polars duration's ticks in o
 def local(naive: pl.Expr, zone: str) -> pl.Expr:
     """Naive datetimes as local times in `zone`: null where the zone skips that time, the earlier instant
     where it repeats it."""
+    if zone == "UTC":  # no time skipped or repeated: the same numbers, labelled (free, where a conversion is not)
+        return naive.cast(pl.Datetime("us", "UTC"))
     return naive.dt.replace_time_zone(zone, ambiguous="earliest", non_existent="null")
 
 
