@@ -139,7 +139,11 @@ class Project:
         return None
 
     def compile(self, data: Mapping[str, Data] | None = None, **request: Unpack[RequestArgs]) -> pl.LazyFrame:
-        """The lazy query of a request (see `request()`); `data` maps source names to inputs."""
+        """The lazy query of a request (see `request()`); `data` maps source names to inputs.
+
+        The data-quality checks are not counted (see `run()`); a CSV file in another encoding than UTF-8 is read
+        from a temporary UTF-8 copy, kept until the process ends, as the query may be collected at any time.
+        """
         return self._query(data or {}, self.request(**request))[0]
 
     def evaluate(

@@ -25,7 +25,7 @@ import polars as pl
 from metricdsl.engine import csv_files
 from metricdsl.engine.columns import CHECK_PREFIX
 from metricdsl.engine.conversions import Typed, Unconvertible, convert
-from metricdsl.engine.quality import FRAME, NOT_QUOTED, Checks, DataProblem, Part, offsets_notice
+from metricdsl.engine.quality import FRAME, NOT_QUOTED, Checks, DataProblem, Part
 from metricdsl.errors import DataError
 from metricdsl.spec.data_paths import files
 from metricdsl.spec.definitions import DEFAULT_ZONE, Source
@@ -111,7 +111,6 @@ def scan(source: Source, data: Data, *, zone: str | None = None, quote: bool = T
         transcoded.close()
         raise
     checks = Checks(source, typed, parts, quote, zone is not None)
-    checks.notices += [offsets_notice(source.name, name) for name, t in typed.items() if t.zoned and zone is None]
     flags = checks.flags()
     changed = [t.value for t in typed.values() if not t.value.meta.undo_aliases().meta.eq(pl.col(t.name))]
     checked = raw.with_columns(*changed, *flags) if changed or flags else raw

@@ -88,7 +88,7 @@ class Checks:
     parts: list[Part]
     quote: bool
     zone_declared: bool
-    notices: list[str] = field(default_factory=list)
+    read: set[str] = field(default_factory=set)  # the columns tallied: those a request reads
 
     def flags(self) -> list[pl.Expr]:
         """The hidden columns that mark each row's failures, beside the typed values."""
@@ -105,9 +105,10 @@ class Checks:
     def tally(self, checked: pl.LazyFrame, columns: Iterable[str]) -> pl.LazyFrame:
         """One row: the rows of `checked`, and how many fail each check of `columns` (the ones a request reads)."""
         present = set(checked.collect_schema())
+        self.read = set(columns) & set(self.typed)
         sums = [
             pl.col(flag).sum().alias(flag)
-            for name in sorted(set(columns) & set(self.typed))
+            for name in sorted(self.read)
             for part in ("unreadable", "invalid", "offsets")
             if (flag := check_column(part, name)) in present
         ]
@@ -117,7 +118,11 @@ class Checks:
         """The problems and notices that `counts` (a row of `tally`) show; raises `DataError` for a value that is
         unreadable, or invalid in a column whose `on_invalid` is `error`."""
         problems: list[DataProblem] = []
-        notices = list(self.notices)
+        notices = [
+            offsets_notice(self.source.name, name)
+            for name in sorted(self.read)
+            if self.typed[name].zoned and not self.zone_declared
+        ]
         if counts.get(ROWS) == 0:
             problems.append(DataProblem(self.source.name, None, 0, "no rows"))
         for name, typed in self.typed.items():
