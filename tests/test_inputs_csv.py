@@ -147,6 +147,14 @@ def test_a_glob_of_csv_files_places_a_problem_in_its_own_file(tmp_path):
     assert problems == [DataProblem("s", "n", 1, "not an int", f"{tmp_path / 'b.csv'}:3", "x")]
 
 
+def test_a_tsv_file_is_tab_separated_unless_its_dialect_says_otherwise(tmp_path):
+    frame, _, _ = read(source({"team": "str", "n": "int"}), write(tmp_path, "team\tn\nnord\t1\n", name="x.tsv"))
+    assert frame.rows() == [("nord", 1)]
+    dialect = CsvDialect(separator=";")
+    frame, _, _ = read(source({"team": "str", "n": "int"}, csv=dialect), write(tmp_path, "team;n\nsüd;2\n", name="y.tsv"))
+    assert frame.rows() == [("süd", 2)]
+
+
 def test_a_tab_separated_file(tmp_path):
     frame, _, _ = read(
         source({"team": "str", "n": "int"}, csv=CsvDialect(separator="\t")), write(tmp_path, "team\tn\nnord\t1\n")

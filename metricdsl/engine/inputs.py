@@ -16,7 +16,7 @@ are expanded by `metricdsl.spec.data_paths.files`, the expansion the loader chec
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TypeAlias
 
@@ -28,7 +28,7 @@ from metricdsl.engine.conversions import Typed, Unconvertible, convert
 from metricdsl.engine.quality import FRAME, NOT_QUOTED, Checks, DataProblem, Part
 from metricdsl.errors import DataError
 from metricdsl.spec.data_paths import files
-from metricdsl.spec.definitions import DEFAULT_ZONE, Source
+from metricdsl.spec.definitions import DEFAULT_ZONE, CsvDialect, Source
 
 Data: TypeAlias = pl.DataFrame | pl.LazyFrame | str | Path  # a frame, or a path or glob of files
 SCANNERS = {
@@ -145,7 +145,8 @@ def _open(source: Source, data: Data, transcoded: csv_files.Transcoded, quote: b
     if not found:
         raise DataError(f"source `{source.name}`: no file {path}")
     if kind == "csv":
-        return _open_csv(source, found, transcoded)
+        tabs = path.suffix.lower() == ".tsv" and source.csv.separator == ","  # unless `csv:` says otherwise
+        return _open_csv(source, replace(source.csv, separator="\t") if tabs else source.csv, found, transcoded)
     if kind == "ndjson":
         return pl.scan_ndjson(found), [Part(f, lambda f=f: pl.scan_ndjson(f), first_line=1) for f in found]  # type: ignore[misc]
     _same_schemas(source, found, kind, quote)
@@ -153,8 +154,9 @@ def _open(source: Source, data: Data, transcoded: csv_files.Transcoded, quote: b
     return reader(found, glob=False), [Part(f, lambda f=f: reader(f, glob=False)) for f in found]  # type: ignore[misc]
 
 
-def _open_csv(source: Source, found: list[str], transcoded: csv_files.Transcoded) -> tuple[pl.LazyFrame, list[Part]]:
-    dialect = source.csv
+def _open_csv(
+    source: Source, dialect: CsvDialect, found: list[str], transcoded: csv_files.Transcoded
+) -> tuple[pl.LazyFrame, list[Part]]:
     utf8: list[tuple[str, Path]] = []
     for file in found:
         if csv_files.is_empty(Path(file)):
