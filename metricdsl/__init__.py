@@ -1,6 +1,7 @@
 """metricdsl: contact-center metrics as code — YAML specs, a checked expression language, Polars.
 
-The public API is `load()`, `Project`, the records `Diagnostic` and `Finding`, and the exceptions.
+The public API is `load()`, `Project` and its `Run`, the records `Diagnostic`, `Finding` and `DataProblem`, and the
+exceptions.
 The code follows its pipeline; each package imports only those above it in this list:
 
 - `language`: the expression language alone (grammar, parser, printer, function registry)
@@ -22,16 +23,29 @@ import importlib
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from metricdsl.engine.quality import DataProblem
     from metricdsl.errors import DataError, Diagnostic, OutputError, RequestError, SpecError
     from metricdsl.grading.findings import Finding
-    from metricdsl.project import Project, load
+    from metricdsl.project import Project, Run, load
 
-__all__ = ["DataError", "Diagnostic", "Finding", "OutputError", "Project", "RequestError", "SpecError", "load"]
+__all__ = [
+    "DataError",
+    "DataProblem",
+    "Diagnostic",
+    "Finding",
+    "OutputError",
+    "Project",
+    "RequestError",
+    "Run",
+    "SpecError",
+    "load",
+]
 __version__ = "0.1.0"
 
 # The module of each public name. They are imported when first used, so that importing the package (as the
 # `metricdsl` command does first) loads neither Polars nor YAML, and Ctrl-C while they load ends in one line.
 _MODULES = {
+    "DataProblem": "metricdsl.engine.quality",
     "DataError": "metricdsl.errors",
     "Diagnostic": "metricdsl.errors",
     "OutputError": "metricdsl.errors",
@@ -39,6 +53,7 @@ _MODULES = {
     "SpecError": "metricdsl.errors",
     "Finding": "metricdsl.grading.findings",
     "Project": "metricdsl.project",
+    "Run": "metricdsl.project",
     "load": "metricdsl.project",
 }
 

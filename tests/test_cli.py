@@ -156,7 +156,7 @@ def test_failed_eval_leaves_an_existing_output_untouched(calls):
         str(out_file),
     )
     assert code == 2
-    assert "line 2, column `started_at`: `not-a-time` is not a datetime" in err
+    assert "line 2, column `started_at`: `not-a-time` is not an ISO 8601 datetime" in err
     assert out_file.read_text() == "previous"
     assert sorted(p.name for p in calls.iterdir()) == ["calls.csv", "result.json", "specs.yaml"]
 

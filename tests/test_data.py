@@ -8,7 +8,7 @@ import polars as pl
 import pytest
 
 from conftest import frame
-from metricdsl import DataError
+from metricdsl import DataError, DataProblem
 
 HEADER = "interaction_id,customer_id,team,channel,started_at,answered,wait_s,talk_s,hold_s,wrap_s,nps_score\n"
 ROWS = "1,7,north,phone,2026-01-05T09:00:00,true,12.5,100,0,20,10\n2,7,north,chat,2026-01-06T10:30:00,false,3,,,,\n"
@@ -50,15 +50,16 @@ def test_missing_column_is_named(project, tmp_path):
         project.evaluate({"interactions": path}, metrics=METRICS)
 
 
-def test_a_value_that_does_not_parse_is_named_with_its_line_and_column(project, tmp_path):
+def test_a_value_that_does_not_parse_is_missing_and_reported_with_its_line(project, tmp_path):
     path = write(tmp_path, HEADER + ROWS + "3,8,south,phone,2026-01-07T08:00:00,true,slow,50,0,5,\n")
-    with pytest.raises(DataError, match=r"line 4, column `wait_s`: `slow` is not a float"):
-        project.evaluate({"interactions": path}, metrics=METRICS)
+    run = project.run({"interactions": path}, metrics=["contacts", "asa"])
+    assert run.table.to_dicts() == [{"contacts": 3, "asa": 12.5}]
+    assert run.problems == (DataProblem("interactions", "wait_s", 1, "not a float", f"{path}:4", "slow"),)
 
 
 def test_a_bad_timestamp_is_named(project, tmp_path):
     path = write(tmp_path, HEADER + ROWS.replace("2026-01-06T10:30:00", "yesterday"))
-    with pytest.raises(DataError, match=r"line 3, column `started_at`: `yesterday` is not a datetime"):
+    with pytest.raises(DataError, match=r"line 3, column `started_at`: `yesterday` is not an ISO 8601 datetime"):
         project.evaluate({"interactions": path}, metrics=METRICS)
 
 
@@ -93,9 +94,9 @@ def test_columns_of_a_frame_are_cast_to_the_declared_types(project):
     ]
 
 
-def test_a_frame_column_of_the_wrong_type_is_named(project):
+def test_a_frame_value_of_the_wrong_type_is_missing_and_reported_with_its_row(project):
     given = pl.DataFrame(
         {"team": ["a"], "started_at": [datetime(2026, 1, 5)], "wait_s": ["long"], "answered": [True], "channel": ["phone"]}
     )
-    with pytest.raises(DataError, match=r"row 0, column `wait_s`: `long` is not a float"):
-        project.evaluate({"interactions": given}, metrics=["abandon_rate"])
+    run = project.run({"interactions": given}, metrics=["abandon_rate"])
+    assert run.problems == (DataProblem("interactions", "wait_s", 1, "not a float", "row 0", "long"),)

@@ -224,12 +224,12 @@ def test_markdown_cells_show_their_text_as_written(value, cell):
 
 
 def test_error_lines_quoting_data_are_one_line_and_inert(run):
-    Path("calls.csv").write_text('team,started_at,wait_s\nx,2026-01-05T09:00:00,"7\x1b[2J\n::error::bad"\n')
+    Path("calls.csv").write_text('team,started_at,wait_s\nx,"7\x1b[2J\n::error::bad",7\n')
     code, out, err = run("check", "spec.yaml", "--data", "calls=calls.csv")
     assert (code, out) == (2, "")
     assert err.count("\n") == 1
     assert err.startswith("error: ")
-    assert "`7\\x1b[2J\\n::error::bad` is not a float" in err
+    assert "`7\\x1b[2J\\n::error::bad` is not an ISO 8601 datetime" in err
 
 
 def test_usage_errors_quoting_spec_names_are_one_line(run):

@@ -134,11 +134,11 @@ def test_specs_with_errors_are_2_in_the_commands_that_need_valid_specs(folder, a
 
 @pytest.mark.parametrize("command", ["eval", "check"])
 def test_bad_data_is_2(folder, command):
-    (folder / "calls.csv").write_text(CALLS.replace(",10\n", ",ten\n"))
+    (folder / "calls.csv").write_text(CALLS.replace("2026-01-05T10:00:00,", "05.01.2026 10:00,"))
     result = invoke(command, folder / "spec.yaml")
     assert result.exit_code == EXIT_ERROR
     assert result.stderr.startswith("error: ")
-    assert "line 2, column `wait_s`: a value is not a float" in result.stderr
+    assert "line 2, column `started_at`: a value is not an ISO 8601 datetime" in result.stderr
     assert len(result.stderr.splitlines()) == 1
 
 
@@ -204,14 +204,15 @@ def test_ctrl_c_is_130_with_one_line(folder, monkeypatch):
     def interrupted(*_args, **_kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(Project, "evaluate", interrupted)
+    monkeypatch.setattr(Project, "run", interrupted)
     result = invoke("check", folder / "spec.yaml")
     assert result.exit_code == EXIT_INTERRUPTED
     assert (result.stdout, result.stderr) == ("", "interrupted\n")
 
 
-# Runs the command line with every Polars collection preceded by one that never ends in practice (10^12 rows,
-# in constant memory), announced on standard error, so that SIGINT arrives while Polars is at work.
+# Runs the command line with every Polars collection (`collect` and `collect_all`) preceded by one that never
+# ends in practice (10^12 rows, in constant memory), announced on standard error, so that SIGINT arrives while
+# Polars is at work.
 ENDLESS_COLLECT = """\
 import sys
 import polars as pl
@@ -225,7 +226,14 @@ def endless_first(self, *args, **kwargs):
     collect(rows.select(pl.col("a").sum()), *args, **kwargs)
     return collect(self, *args, **kwargs)
 
+collect_all = pl.collect_all
+
+def endless_first_of_all(frames, *args, **kwargs):
+    endless_first(pl.LazyFrame())
+    return collect_all(frames, *args, **kwargs)
+
 pl.LazyFrame.collect = endless_first
+pl.collect_all = endless_first_of_all
 main()
 """
 

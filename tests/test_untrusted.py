@@ -178,7 +178,7 @@ def outside(tmp_path, monkeypatch):
     (project / "specs").mkdir(parents=True)
     (project / "data").mkdir()
     (project / "data" / "calls.csv").write_text(CALLS)
-    (tmp_path / "secret.csv").write_text("team,started_at,wait_s\nsecret,2026-01-05T09:00:00,oops\n")
+    (tmp_path / "secret.csv").write_text("team,started_at,wait_s\nsecret,oops,20\n")
     monkeypatch.chdir(project)
     monkeypatch.setenv("HOME", str(tmp_path))
     return project
@@ -247,13 +247,13 @@ def test_the_command_line_reports_allows_and_trusts_what_the_user_names(outside)
     assert validated.exit_code == 1
     assert "error[MD009]" in validated.stdout
     assert "specs/calls.yaml:3:11" in validated.stdout
-    allowed = CliRunner().invoke(main, ["eval", "specs", "--metrics", "asa", "--allow-outside-paths"])
+    allowed = CliRunner().invoke(main, ["eval", "specs", "--metrics", "asa", "--grain", "day", "--allow-outside-paths"])
     assert allowed.exit_code == 2  # read, and its bad value found
     given = CliRunner().invoke(
-        main, ["eval", "specs", "--metrics", "asa", "--data", f"calls={outside.parent / 'secret.csv'}"]
+        main, ["eval", "specs", "--metrics", "asa", "--grain", "day", "--data", f"calls={outside.parent / 'secret.csv'}"]
     )
     assert given.exit_code == 2  # the file the user named is read, wherever it is, and its bad value quoted
-    assert "`oops` is not a float" in given.stderr
+    assert "`oops` is not an ISO 8601 datetime" in given.stderr
     assert "MD009" not in given.stderr
 
 
@@ -313,16 +313,18 @@ def test_a_path_outside_of_a_source_given_to_the_api_is_left_out_never_read(outs
 
 
 def test_a_bad_value_is_quoted_only_from_a_file_the_user_named(outside):
-    (outside / "data" / "calls.csv").write_text(CALLS + "west,2026-01-05T11:00:00,TOKEN-1234\n")
+    (outside / "data" / "calls.csv").write_text(CALLS + "west,TOKEN-1234,30\n")
     (outside / "specs" / "calls.yaml").write_text(SPEC)
     project = metricdsl.load("specs")
     with pytest.raises(metricdsl.DataError) as from_spec:
-        project.evaluate(metrics=["asa"])
+        project.evaluate(metrics=["asa"], grain="day")
     message = str(from_spec.value)
-    assert "data/calls.csv, line 4, column `wait_s`: a value is not a float" in message
+    assert "data/calls.csv, line 4, column `started_at`: a value is not an ISO 8601 datetime" in message
     assert "TOKEN-1234" not in message
-    with pytest.raises(metricdsl.DataError, match=r"data/calls.csv, line 4, column `wait_s`: `TOKEN-1234` is not a float"):
-        project.evaluate({"calls": outside / "data" / "calls.csv"}, metrics=["asa"])
+    with pytest.raises(
+        metricdsl.DataError, match=r"data/calls.csv, line 4, column `started_at`: `TOKEN-1234` is not an ISO 8601 datetime"
+    ):
+        project.evaluate({"calls": outside / "data" / "calls.csv"}, metrics=["asa"], grain="day")
 
 
 def test_a_files_columns_and_polars_messages_are_quoted_only_from_a_file_the_user_named(outside):

@@ -64,3 +64,12 @@ def points_column(scorecard: str, metric: str) -> str:
 def dotted_column(path: str) -> str:
     """The graded column a spec test names with dots: `nps.status`, `card.score`, `card.nps.points`."""
     return RESERVED.join(path.split("."))
+
+
+CHECK_PREFIX = "__check_"
+
+
+def check_column(part: str, column: str) -> str:
+    """The hidden column that marks the rows where a source's `column` fails: `invalid` (made missing and
+    reported), `unreadable` (a data error) or `offsets` (text with a UTC offset, where no zone is declared)."""
+    return f"{CHECK_PREFIX}{part}_{column}"

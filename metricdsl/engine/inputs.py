@@ -1,5 +1,12 @@
 """Read a source's rows (CSV, Parquet, NDJSON, Arrow IPC, or a frame) with its declared types.
 
+`scan()` opens an input and returns a `Reading`: its rows with every declared column in its declared type
+(`Reading.frame`, what the metrics read), and what the data-quality report needs. Converting is native
+Polars: each column is one expression chosen by the physical type found (see `conversions`), and each check
+a hidden boolean column beside it, summed by `Reading.tally()` in a query that the caller collects together
+with the metrics' (`pl.collect_all`), so that both share one scan. `Reading.report()` turns those counts into
+`DataProblem`s and notices, or a `DataError`.
+
 Messages about bad data quote a value only from data the user named (`--data`, the API's `data`): a file
 that a spec's `path:` names may hold what its reader was not meant to see, so its values, column names and
 Polars' messages (which quote the file) are left out; the file, column and line are still named. Globs
@@ -8,16 +15,20 @@ are expanded by `metricdsl.spec.data_paths.files`, the expansion the loader chec
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TypeAlias
 
 import polars as pl
 
-from metricdsl.engine.columns import ROW_COLUMN
-from metricdsl.engine.polars.dtypes import DTYPES
+from metricdsl.engine import csv_files
+from metricdsl.engine.columns import CHECK_PREFIX
+from metricdsl.engine.conversions import Typed, Unconvertible, convert
+from metricdsl.engine.quality import FRAME, NOT_QUOTED, Checks, DataProblem, Part
 from metricdsl.errors import DataError
 from metricdsl.spec.data_paths import files
-from metricdsl.spec.definitions import Source
+from metricdsl.spec.definitions import DEFAULT_ZONE, CsvDialect, Source
 
 Data: TypeAlias = pl.DataFrame | pl.LazyFrame | str | Path  # a frame, or a path or glob of files
 SCANNERS = {
@@ -31,8 +42,8 @@ SCANNERS = {
     ".ipc": "ipc",
     ".feather": "ipc",
 }
-NOT_QUOTED = "not shown, as a spec's `path:` named the file; give it with --data to see it"
 
+__all__ = ["NOT_QUOTED", "POLARS_FAILURES", "Data", "DataProblem", "Reading", "check_columns", "describe", "scan"]
 
 # What Polars raises on input it cannot read: its errors, and a panic of its Rust core on a corrupt file
 # (a `BaseException`, so that a plain `except Exception` would miss it).
@@ -40,32 +51,91 @@ POLARS_FAILURES = (pl.exceptions.PolarsError, pl.exceptions.PanicException)
 
 
 def describe(data: Data) -> str:
-    return str(data) if isinstance(data, (str, Path)) else "the frame given"
+    return str(data) if isinstance(data, (str, Path)) else FRAME
 
 
-def scan(source: Source, data: Data, *, quote: bool = True) -> pl.LazyFrame:
-    """`data` as a lazy frame whose declared columns have their declared types; `quote=False` when a spec's
-    `path:` named it, not the user."""
-    declared = {name: DTYPES[column.type] for name, column in source.columns.items()}
-    if isinstance(data, pl.DataFrame):
-        frame = data.lazy()
-    elif isinstance(data, pl.LazyFrame):
-        frame = data
-    else:
-        frame = _scan_file(source, Path(data), declared)
+@dataclass
+class Reading:
+    """A source's input, opened: `frame` has its declared columns in their declared types (invalid values null).
+
+    Collect `tally(columns)` with the query that reads `frame` (`pl.collect_all`), then pass its one row to
+    `report()`; `close()` deletes the temporary UTF-8 copies of files in other encodings, once the queries
+    have run.
+    """
+
+    source: Source
+    data: Data
+    frame: pl.LazyFrame  # the hidden columns that mark failing values too, which a query that reads
+    # only the declared ones leaves out; when it is collected with `tally()`, both share one scan
+    checks: Checks
+    transcoded: csv_files.Transcoded
+
+    def tally(self, columns: Iterable[str]) -> pl.LazyFrame:
+        """A one-row query: the number of rows, and how many fail each check of `columns`."""
+        return self.checks.tally(self.frame, columns)
+
+    def report(self, counts: dict[str, int]) -> tuple[list[DataProblem], list[str]]:
+        """The data-quality problems and the notices of a `tally` row; raises `DataError` for an error."""
+        return self.checks.report(counts)
+
+    def explain(self) -> str | None:
+        """Why reading failed, when a file is not in its declared encoding after its start; else None."""
+        if not isinstance(self.data, (str, Path)) or SCANNERS.get(Path(self.data).suffix.lower()) != "csv":
+            return None
+        if self.source.csv.encoding not in (None, "utf-8", "utf-8-sig"):
+            return None
+        for file in files(self.data):
+            problem = csv_files.sniff(Path(file), whole=True)
+            if problem is not None:
+                return f"source `{self.source.name}`: {file}, {problem}"
+        return None
+
+    def close(self) -> None:
+        self.transcoded.close()
+
+
+def scan(source: Source, data: Data, *, zone: str | None = None, quote: bool = True) -> Reading:
+    """Open `data` as `source`'s rows, with datetimes in `zone` (None: no zone declared, so UTC, and a notice for
+    input that has offsets or a zone); `quote=False` when a spec's `path:` named it, not the user."""
+    transcoded = csv_files.Transcoded()
     try:
-        schema = frame.collect_schema()
-    except (*POLARS_FAILURES, OSError) as error:
-        raise DataError(f"source `{source.name}`: cannot read {describe(data)}: {polars_problem(error, quote)}") from None
-    casts = [
-        _convert(pl.col(name), schema[name], source.columns[name].type).alias(name)
-        for name, dtype in declared.items()
-        if name in schema and schema[name] != dtype
-    ]
-    return frame.with_columns(casts) if casts else frame
+        raw, parts = _open(source, data, transcoded, quote)
+        try:
+            schema = raw.collect_schema()
+        except (*POLARS_FAILURES, OSError) as error:
+            raise DataError(
+                f"source `{source.name}`: cannot read {describe(data)}: {polars_problem(error, quote)}"
+            ) from None
+        typed = _convert(source, schema, zone or DEFAULT_ZONE, describe(data))
+    except BaseException:
+        transcoded.close()
+        raise
+    checks = Checks(source, typed, parts, quote, zone is not None)
+    flags = checks.flags()
+    changed = [t.value for t in typed.values() if not t.value.meta.undo_aliases().meta.eq(pl.col(t.name))]
+    checked = raw.with_columns(*changed, *flags) if changed or flags else raw
+    return Reading(source, data, checked, checks, transcoded)
 
 
-def _scan_file(source: Source, path: Path, declared: dict[str, pl.DataType]) -> pl.LazyFrame:
+def _convert(source: Source, schema: pl.Schema, zone: str, where: str) -> dict[str, Typed]:
+    typed = {}
+    for name, column in source.columns.items():
+        if name in schema:
+            try:
+                typed[name] = convert(column, schema[name], source.csv, zone)
+            except Unconvertible as error:
+                raise DataError(
+                    f"source `{source.name}`: {where}, column `{name}` (declared {column.type}): {error}"
+                ) from None
+    return typed
+
+
+def _open(source: Source, data: Data, transcoded: csv_files.Transcoded, quote: bool) -> tuple[pl.LazyFrame, list[Part]]:
+    """The rows of `data` as read, and its parts (files) to place problems in."""
+    if isinstance(data, (pl.DataFrame, pl.LazyFrame)):
+        frame = data.lazy()
+        return frame, [Part(FRAME, lambda: frame)]
+    path = Path(data)
     kind = SCANNERS.get(path.suffix.lower())
     if kind is None:
         raise DataError(
@@ -75,20 +145,70 @@ def _scan_file(source: Source, path: Path, declared: dict[str, pl.DataType]) -> 
     if not found:
         raise DataError(f"source `{source.name}`: no file {path}")
     if kind == "csv":
-        return pl.scan_csv(found, schema_overrides=declared, separator=_separator(path), glob=False)
+        tabs = path.suffix.lower() == ".tsv" and source.csv.separator == ","  # unless `csv:` says otherwise
+        return _open_csv(source, replace(source.csv, separator="\t") if tabs else source.csv, found, transcoded)
     if kind == "ndjson":
-        return pl.scan_ndjson(found)
-    return pl.scan_parquet(found, glob=False) if kind == "parquet" else pl.scan_ipc(found, glob=False)
+        return pl.scan_ndjson(found), [Part(f, lambda f=f: pl.scan_ndjson(f), first_line=1) for f in found]  # type: ignore[misc]
+    _same_schemas(source, found, kind, quote)
+    reader = pl.scan_parquet if kind == "parquet" else pl.scan_ipc
+    return reader(found, glob=False), [Part(f, lambda f=f: reader(f, glob=False)) for f in found]  # type: ignore[misc]
 
 
-def _separator(path: Path) -> str:
-    return "\t" if path.suffix.lower() == ".tsv" else ","
+def _open_csv(
+    source: Source, dialect: CsvDialect, found: list[str], transcoded: csv_files.Transcoded
+) -> tuple[pl.LazyFrame, list[Part]]:
+    utf8: list[tuple[str, Path]] = []
+    for file in found:
+        if csv_files.is_empty(Path(file)):
+            continue
+        text = transcoded.utf8(Path(file), dialect, source.name)
+        _no_duplicate_names(source, file, csv_files.header(text, dialect))
+        utf8.append((file, text))
+    if not utf8:  # no file has even a header: no rows, of the declared columns
+        empty = pl.LazyFrame(schema={name: pl.String for name in source.columns})
+        return empty, [Part(found[0], lambda: empty)]
+    parts = [
+        Part(file, lambda text=text: csv_files.scan([str(text)], dialect), lines=(text, dialect))  # type: ignore[misc]
+        for file, text in utf8
+    ]
+    return csv_files.scan([str(text) for _, text in utf8], dialect), parts
+
+
+def _no_duplicate_names(source: Source, file: str, names: list[str]) -> None:
+    """Raise `DataError` when a declared column is named twice in a CSV header (only the first would be read)."""
+    for name in source.columns:
+        if names.count(name) > 1:
+            raise DataError(
+                f"source `{source.name}`: {file}, line {source.csv.skip_rows + 1}: column `{name}` is named "
+                f"{names.count(name)} times in the header; only one column may have a declared name"
+            )
+
+
+def _same_schemas(source: Source, found: list[str], kind: str, quote: bool) -> None:
+    """Raise `DataError` when the files of a glob disagree on the type of a declared column."""
+    if len(found) < 2:
+        return
+    read_schema = pl.read_parquet_schema if kind == "parquet" else pl.read_ipc_schema
+    try:
+        schemas = [read_schema(f) for f in found]
+    except (*POLARS_FAILURES, OSError) as error:
+        raise DataError(f"source `{source.name}`: cannot read {found[0]}: {polars_problem(error, quote)}") from None
+    for name in source.columns:
+        first = next(((f, s[name]) for f, s in zip(found, schemas, strict=True) if name in s), None)
+        for file, schema in zip(found, schemas, strict=True):
+            if first is not None and name not in schema:
+                raise DataError(f"source `{source.name}`: {file} has no column `{name}`, which {first[0]} has")
+            if first is not None and schema[name] != first[1]:
+                raise DataError(
+                    f"source `{source.name}`: {file}, column `{name}`: its type {schema[name]} differs from "
+                    f"{first[1]} in {first[0]}; the files of one source must agree"
+                )
 
 
 def check_columns(source: Source, frame: pl.LazyFrame, data: Data, needed: set[str], *, quote: bool = True) -> None:
     """Raise `DataError` when `frame` lacks a column of `source` that the request reads; its columns are listed
     only with `quote` (a file's header is its content too)."""
-    present = set(frame.collect_schema())
+    present = {c for c in frame.collect_schema() if not c.startswith(CHECK_PREFIX)}
     missing = sorted(needed - present)
     if missing:
         names = ", ".join(f"`{m}`" for m in missing)
@@ -96,71 +216,9 @@ def check_columns(source: Source, frame: pl.LazyFrame, data: Data, needed: set[s
         raise DataError(f"source `{source.name}`: {describe(data)} has no column {names} ({has})")
 
 
-def find_bad_value(source: Source, data: Data, *, quote: bool = True) -> str | None:
-    """Name the first value of `data` that is not of its column's declared type, if any: its file, line and
-    column, and the value itself only with `quote`."""
-    if isinstance(data, (pl.DataFrame, pl.LazyFrame)):
-        return _bad_value(source, data.lazy(), describe(data), quote, ("row", 0))
-    for file in map(Path, files(data)):
-        if SCANNERS.get(file.suffix.lower()) == "csv":
-            raw = pl.scan_csv(file, infer_schema=False, separator=_separator(file), glob=False)
-        else:
-            raw = _scan_file(source, file, {})
-        try:
-            problem = _bad_value(source, raw, str(file), quote, ("line", 2))
-        except (*POLARS_FAILURES, OSError):  # unreadable, not ill-typed: the caller says so
-            continue
-        if problem:
-            return problem
-    return None
-
-
-def _bad_value(source: Source, raw: pl.LazyFrame, where: str, quote: bool, counted: tuple[str, int]) -> str | None:
-    """The first bad value of `raw`, placed by `counted`: a frame's `row` from 0, a file's `line` from 2 (its
-    header is line 1)."""
-    schema = raw.collect_schema()
-    for name, column in source.columns.items():
-        if name not in schema:
-            continue
-        value = pl.col(name)
-        parsed = _parse(value, column.type) if schema[name] == pl.String else value.cast(DTYPES[column.type], strict=False)
-        rows = (
-            raw.with_row_index(ROW_COLUMN)
-            .filter(value.is_not_null() & parsed.is_null())
-            .select(ROW_COLUMN, value.cast(pl.String))
-            .head(1)
-            .collect()
-        )
-        if rows.height:
-            row, text = rows.row(0)
-            place = f"{counted[0]} {row + counted[1]}"
-            kind = f"{'an' if column.type[:1] in 'aeiou' else 'a'} {column.type}"
-            problem = f"`{text}` is not {kind}" if quote else f"a value is not {kind} (the value is {NOT_QUOTED})"
-            return f"source `{source.name}`: {where}, {place}, column `{name}`: {problem}"
-    return None
-
-
 def polars_problem(error: BaseException, quote: bool) -> str:
     """The first line of a Polars error, which may quote the data; without `quote`, its kind alone."""
     return _first_line(error) if quote else f"{type(error).__name__} (its message is {NOT_QUOTED})"
-
-
-def _convert(value: pl.Expr, dtype: pl.DataType, kind: str) -> pl.Expr:
-    """`value` (of `dtype`) as `kind`, failing on a value that does not convert."""
-    if dtype == pl.String and kind in ("datetime", "date"):
-        return value.str.to_datetime(time_unit="us") if kind == "datetime" else value.str.to_date()
-    return value.cast(DTYPES[kind], strict=True)
-
-
-def _parse(text: pl.Expr, kind: str) -> pl.Expr:
-    if kind == "bool":
-        lowered = text.str.to_lowercase()
-        return pl.when(lowered.is_in(["true", "false"])).then(lowered == "true")
-    if kind == "datetime":
-        return text.str.to_datetime(strict=False, time_unit="us")
-    if kind == "date":
-        return text.str.to_date(strict=False)
-    return text.cast(DTYPES[kind], strict=False)
 
 
 def _first_line(error: BaseException) -> str:

@@ -1,0 +1,217 @@
+"""CSV files as a source's `csv:` dialect says they are written: encoding, separator, header and lines.
+
+Polars reads UTF-8 only, so a file declared in another encoding is transcoded, a chunk at a time, to a
+temporary UTF-8 file, which the caller deletes when done (`Transcoded.close`). A file read as UTF-8 that is
+not (a UTF-16 export, a Latin-1 byte) is a `DataError` that names the encoding it looks like and the line of
+its first bad byte, never garbled column names or a traceback. The header is read apart to find duplicate
+names (Polars would rename the second `team` to `team_duplicated_0`), and a row's physical line (the header
+and the `skip_rows` before it counted, comment lines and line breaks inside quoted fields too) is worked out
+only when a message needs it.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import os
+import tempfile
+from pathlib import Path
+
+import polars as pl
+
+from metricdsl.errors import DataError
+from metricdsl.spec.definitions import CsvDialect
+
+CHUNK = 1 << 20  # bytes read at a time when checking or transcoding
+SNIFFED = 1 << 16  # bytes looked at before every read
+PYTHON_CODECS = {
+    "utf-16": "utf-16",
+    "utf-16-le": "utf-16-le",
+    "utf-16-be": "utf-16-be",
+    "latin-1": "latin-1",
+    "cp1252": "cp1252",
+}
+BOMS = {codecs.BOM_UTF16_LE: "utf-16", codecs.BOM_UTF16_BE: "utf-16"}
+
+
+def polars_options(dialect: CsvDialect) -> dict[str, object]:
+    """The `scan_csv` options of a dialect, every column read as text (the declared types are applied after)."""
+    return {
+        "separator": dialect.separator,
+        "infer_schema": False,
+        "skip_lines": dialect.skip_rows,
+        "comment_prefix": dialect.comment_prefix,
+        "null_values": list(dialect.null_values) or None,  # "" among them makes a quoted empty field null too
+        "empty_string_is_null": "" in dialect.null_values,
+        "raise_if_empty": False,
+        "glob": False,
+    }
+
+
+def scan(files: list[str], dialect: CsvDialect) -> pl.LazyFrame:
+    """The rows of UTF-8 `files`, every column as text."""
+    return pl.scan_csv(files, **polars_options(dialect))  # type: ignore[arg-type]
+
+
+class Transcoded:
+    """The UTF-8 copies of files in other encodings, deleted by `close()` (or at exit)."""
+
+    def __init__(self) -> None:
+        self.files: list[Path] = []
+
+    def utf8(self, path: Path, dialect: CsvDialect, source: str) -> Path:
+        """`path` as a UTF-8 file: itself when it is one (checked at its start), else a transcoded copy."""
+        encoding = dialect.encoding
+        if encoding in (None, "utf-8", "utf-8-sig"):
+            problem = sniff(path)
+            if problem is not None:
+                raise DataError(f"source `{source}`: {path}, {problem}")
+            return path
+        handle, name = tempfile.mkstemp(prefix="metricdsl-", suffix=".csv", dir=_temporary_folder())
+        os.close(handle)
+        self.files.append(Path(name))
+        problem = transcode(path, Path(name), encoding)
+        if problem is not None:
+            raise DataError(f"source `{source}`: {path}, {problem}")
+        return Path(name)
+
+    def close(self) -> None:
+        for file in self.files:
+            file.unlink(missing_ok=True)
+        self.files.clear()
+
+
+_FOLDER: list[tempfile.TemporaryDirectory[str]] = []
+
+
+def _temporary_folder() -> str:
+    """One folder per process for transcoded files, removed at exit with whatever is left in it."""
+    if not _FOLDER:
+        _FOLDER.append(tempfile.TemporaryDirectory(prefix="metricdsl-"))
+    return _FOLDER[0].name
+
+
+def sniff(path: Path, *, whole: bool = False) -> str | None:
+    """Why `path` is not UTF-8, with the line of its first bad byte and the `encoding:` to declare; None when
+    its start (or, with `whole`, all of it) is UTF-8."""
+    with open(path, "rb") as file:
+        head = file.read(SNIFFED)
+        for bom, encoding in BOMS.items():
+            if head.startswith(bom):
+                return f"line 1: the file starts with a UTF-16 byte-order mark: {_declare(encoding)}"
+        endian = _utf16_without_mark(head)
+        if endian is not None:
+            line = head.count(b"\n", 0, head.index(b"\x00")) + 1
+            return f"line {line}: NUL bytes, as in UTF-16 text: {_declare('utf-16-' + endian)}"
+        file.seek(0)
+        return _first_bad_utf8(file, limit=None if whole else SNIFFED)
+
+
+def _utf16_without_mark(head: bytes) -> str | None:
+    """`le` or `be` when the NUL bytes of `head` fall on every other byte, as in UTF-16 text of Latin letters (a
+    stray NUL in UTF-8 text is no sign of it)."""
+    sample = head[:4096]
+    half = len(sample) // 2
+    even, odd = sample[0::2].count(0), sample[1::2].count(0)
+    if max(even, odd) < max(2, half / 4) or min(even, odd) > half / 20:
+        return None
+    return "le" if odd > even else "be"
+
+
+def _first_bad_utf8(file: io.BufferedReader, limit: int | None) -> str | None:
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    lines, done = 0, 0
+    while limit is None or done < limit:
+        chunk = file.read(CHUNK if limit is None else min(CHUNK, limit - done))
+        try:
+            decoder.decode(chunk, final=not chunk)
+        except UnicodeDecodeError as error:
+            line = lines + chunk.count(b"\n", 0, max(error.start, 0)) + 1
+            byte = chunk[error.start] if 0 <= error.start < len(chunk) else None
+            what = f"byte 0x{byte:02X}" if byte is not None else "a byte"
+            return f"line {line}: {what} is not UTF-8; the file looks like latin-1 or cp1252: {_declare('cp1252')}"
+        if not chunk:
+            return None
+        lines += chunk.count(b"\n")
+        done += len(chunk)
+    return None
+
+
+def _declare(encoding: str) -> str:
+    return f"declare it in the source's spec: `csv: {{encoding: {encoding}}}`"
+
+
+def transcode(path: Path, target: Path, encoding: str) -> str | None:
+    """Write `path`, in `encoding`, to `target` as UTF-8; why it cannot be, with the line, if it cannot."""
+    name = PYTHON_CODECS[encoding]
+    with open(path, "rb") as source, open(target, "wb") as out:
+        head = source.read(4)
+        if name == "utf-16":  # a byte-order mark says the byte order; without one, NUL bytes do
+            name = "utf-16" if head[:2] in BOMS else ("utf-16-be" if head[:1] == b"\x00" else "utf-16-le")
+        source.seek(0)
+        decoder = codecs.getincrementaldecoder(name)()
+        lines, first = 0, True
+        while True:
+            chunk = source.read(CHUNK)
+            try:
+                text = decoder.decode(chunk, final=not chunk)
+            except UnicodeDecodeError as error:
+                done = decoder_lines(chunk[: max(error.start, 0)], name)
+                return f"line {lines + done + 1}: bytes that are not {encoding} ({error.reason})"
+            if first and text.startswith("\ufeff"):
+                text = text[1:]
+            first = first and not text
+            lines += text.count("\n")
+            out.write(text.encode("utf-8"))
+            if not chunk:
+                return None
+
+
+def decoder_lines(data: bytes, name: str) -> int:
+    """The line breaks in the part of a chunk that decoded."""
+    return codecs.decode(data, name, errors="replace").count("\n")
+
+
+def header(path: Path, dialect: CsvDialect) -> list[str]:
+    """The column names of a UTF-8 file's header, as written (duplicates kept)."""
+    with open(path, encoding="utf-8-sig", newline="") as file:
+        for _ in range(dialect.skip_rows):
+            file.readline()
+        for row in csv.reader(file, delimiter=dialect.separator):
+            if dialect.comment_prefix and row and row[0].startswith(dialect.comment_prefix):
+                continue
+            return row
+    return []
+
+
+def header_lines(path: Path, dialect: CsvDialect) -> int:
+    """The physical lines the header takes (more than one when a quoted name holds a line break)."""
+    return 1 + sum(name.count("\n") for name in header(path, dialect))
+
+
+def line_of(path: Path, dialect: CsvDialect, row: int) -> int:
+    """The physical line (from 1) of data row `row` (from 0) of a UTF-8 file."""
+    rows = scan([str(path)], dialect).head(row)
+    breaks = rows.select(pl.sum_horizontal(pl.all().str.count_matches("\n", literal=True).fill_null(0)).sum()).collect()
+    before = header_lines(path, dialect) + row + int(breaks.item() or 0)  # lines of records before this one
+    if not dialect.comment_prefix:
+        return dialect.skip_rows + before + 1
+    lines = pl.scan_csv(
+        path, has_header=False, separator="\x00", quote_char=None, infer_schema=False, skip_lines=dialect.skip_rows
+    )
+    kept = (
+        lines.with_row_index("line", offset=dialect.skip_rows + 1)
+        .filter(~pl.nth(1).fill_null("").str.starts_with(dialect.comment_prefix))
+        .slice(before, 1)
+        .select("line")
+        .collect()
+    )
+    return int(kept.item()) if kept.height else dialect.skip_rows + before + 1
+
+
+def is_empty(path: Path) -> bool:
+    """True for a file with nothing in it but a byte-order mark and white space."""
+    if path.stat().st_size > 64:
+        return False
+    return not path.read_bytes().lstrip(codecs.BOM_UTF8).strip()
