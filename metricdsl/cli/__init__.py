@@ -9,22 +9,16 @@ import os
 import sys
 import textwrap
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn, TextIO, TypedDict, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypedDict
 
 import click
 
+from metricdsl.cli.outputs import Command, discard, echo, failed, format_of_output, format_option, output_options
 from metricdsl.codes import CODES
 from metricdsl.errors import DataError, OutputError, RequestError, SpecError, has_errors, unknown_name
-from metricdsl.files import (
-    is_standard_output,
-    is_terminal,
-    output_name,
-    reason,
-    refuse_overwriting,
-    write_text_atomically,
-)
+from metricdsl.files import is_standard_output, refuse_overwriting, write_text_atomically
 from metricdsl.grading.findings import at_least, report
 from metricdsl.grading.history import Drift, metric_drift, write_history
 from metricdsl.project import Project, load
@@ -63,7 +57,6 @@ EXIT_CODES = {  # for `metricdsl --help` and the README
 }
 DEBUG_VARIABLE = "METRICDSL_DEBUG"
 
-Command = TypeVar("Command", bound=Callable[..., None])
 ALLOW_OUTSIDE_PATHS = "metricdsl.allow_outside_paths"  # the key of --allow-outside-paths in click's context
 
 
@@ -150,12 +143,6 @@ def project_paths_argument(command: Command) -> Command:
     )(paths_argument(command))
 
 
-def format_option(formats: tuple[str, ...], what: str) -> Callable[[Command], Command]:
-    return click.option(
-        "--format", "output_format", type=click.Choice(formats), default="text", show_default=True, help=what
-    )
-
-
 @main.command()
 @project_paths_argument
 @format_option(diagnostics.FORMATS, "How to print the diagnostics.")
@@ -188,21 +175,6 @@ def request_options(command: Command) -> Command:
     return project_paths_argument(command)
 
 
-def output_options(what: str, default: str) -> Callable[[Command], Command]:
-    """`--output FILE` (`-` for standard output) and `--output-format`, which `_output_format` reads together."""
-
-    def add(command: Command) -> Command:
-        command = click.option(
-            "--output-format",
-            "output_file_format",
-            type=click.Choice(tables.OUTPUT_FORMATS),
-            help=f"The format of --output (default: {default}).",
-        )(command)
-        return click.option("--output", type=click.Path(path_type=Path, allow_dash=True), help=what)(command)
-
-    return add
-
-
 @main.command(name="eval")
 @request_options
 @output_options(
@@ -218,7 +190,7 @@ def evaluate(
     **request: Unpack[RequestOptions],
 ) -> None:
     """Evaluate the metrics of the specs under PATHS over data; print or write the table."""
-    written_as = _output_format(output, output_file_format)
+    written_as = format_of_output(output, output_file_format)
     spec_paths = _spec_paths(paths)
     project = _load(spec_paths, data=request["data"])
     with _bad_requests():
@@ -231,7 +203,7 @@ def evaluate(
     try:
         tables.write_table(table, output, written_as)
     except BrokenPipeError:  # to standard output, whose reader has gone: nothing more to say
-        _discard(sys.stdout)
+        discard(sys.stdout)
         return
     echo(tables.written(table.height, output), err=True)
 
@@ -266,7 +238,7 @@ def check_command(
     **request: Unpack[RequestOptions],
 ) -> None:
     """Evaluate and grade: target statuses, rules and scorecards; print the findings."""
-    written_as = _output_format(output, output_file_format, default="json")
+    written_as = format_of_output(output, output_file_format, default="json")
     spec_paths = _spec_paths(paths)
     project = _load(spec_paths, data=request["data"])
     with _bad_requests():
@@ -277,9 +249,9 @@ def check_command(
     graded_report = report(project.model, graded, spec_revision(spec_paths))
     unwritten = False  # files first, then standard output: a closed pipe must not cost the files
     if output is not None and written_as is not None:
-        unwritten |= _failed(lambda: findings.write_report(graded_report, output, written_as))
+        unwritten |= failed(lambda: findings.write_report(graded_report, output, written_as))
     if history is not None:
-        unwritten |= _failed(lambda: echo(findings.history_recorded(history, write_history(history, graded)), err=True))
+        unwritten |= failed(lambda: echo(findings.history_recorded(history, write_history(history, graded)), err=True))
         if drift:
             echo(drift_warning(history, drift), err=True)
     echo(findings.render(graded_report, output_format), err=output is not None and is_standard_output(output))
@@ -304,7 +276,7 @@ def fmt(paths: tuple[Path, ...], check: bool) -> None:
         elif result.changed and check:
             echo(formatted.diff(result.path, result.before, result.after))
         elif result.changed:
-            unwritten |= _failed(functools.partial(write_formatted, result))
+            unwritten |= failed(functools.partial(write_formatted, result))
     changed = [r.path for r in results if r.changed]
     echo(formatted.fmt_summary(changed, len(results), check), err=True)
     _exit(check and bool(changed), error=unwritten or bool(refused) or any(r.problem for r in results))
@@ -341,7 +313,7 @@ def test_specs(paths: tuple[Path, ...], junit_xml: Path | None) -> None:
     project = _load(spec_paths)
     refuse_overwriting([junit_xml], _inputs(project, None, spec_paths))
     outcomes = run_tests(project)
-    unwritten = junit_xml is not None and _failed(lambda: write_text_atomically(junit_xml, junit_report(outcomes)))
+    unwritten = junit_xml is not None and failed(lambda: write_text_atomically(junit_xml, junit_report(outcomes)))
     echo(spectests.outcomes_report(outcomes), err=junit_xml is not None and is_standard_output(junit_xml))
     _exit(any(not o.passed for o in outcomes), error=unwritten)
 
@@ -361,21 +333,6 @@ def explain(name: str, paths: tuple[Path, ...]) -> None:
     echo(metric_report(explain_metric(project, name)))
 
 
-def echo(message: str, err: bool = False) -> None:
-    """Print, in colour only on a terminal and when NO_COLOR is not set.
-
-    A reader that has gone (`metricdsl check … | head -1`) ends the printing quietly: the rest goes to the null
-    device and the command ends as it would have. Standard output that cannot be written for another reason (a
-    full disk) raises `OutputError`; standard error that cannot be written leaves nowhere to say so.
-    """
-    try:
-        click.echo(message, err=err, color=False if os.environ.get("NO_COLOR") else None)
-    except OSError as error:
-        _discard(sys.stderr if err else sys.stdout)
-        if not err and not isinstance(error, BrokenPipeError):
-            raise OutputError("standard output", reason(error)) from None
-
-
 @contextlib.contextmanager
 def _stopped_early() -> Iterator[None]:
     """End a run that Ctrl-C stops with one line, exit 130; and quietly one whose reader of standard output has gone.
@@ -389,16 +346,8 @@ def _stopped_early() -> Iterator[None]:
         echo("interrupted", err=True)
         sys.exit(EXIT_INTERRUPTED)
     except BrokenPipeError:
-        _discard(sys.stdout)
+        discard(sys.stdout)
         sys.exit(EXIT_OK)
-
-
-def _discard(stream: TextIO) -> None:
-    """Send the rest of a stream that failed to the null device, so that flushing it at exit fails no more."""
-    with contextlib.suppress(OSError, ValueError, AttributeError):
-        null = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(null, stream.fileno())
-        os.close(null)
 
 
 def _internal_error(error: Exception) -> NoReturn:
@@ -408,38 +357,6 @@ def _internal_error(error: Exception) -> NoReturn:
     what = terminal.inline(f"{type(error).__name__}: {error}".splitlines()[0])
     echo(f"internal error: {what}; please report it (set {DEBUG_VARIABLE}=1 for the traceback)", err=True)
     sys.exit(EXIT_INTERNAL)
-
-
-def _failed(write: Callable[[], object]) -> bool:
-    """Write one output; on failure print `error: cannot write PATH: reason` and return True, so the others are still
-    attempted. Standard output whose reader has gone is no failure: the rest of it goes nowhere, quietly (`echo`)."""
-    try:
-        write()
-    except (OutputError, DataError) as error:
-        echo(terminal.error_line(error), err=True)
-        return True
-    except BrokenPipeError:
-        _discard(sys.stdout)
-    return False
-
-
-def _output_format(output: Path | None, given: str | None, default: str | None = None) -> str | None:
-    """The format to write `--output` in: `--output-format` (`given`), else the one its extension names, else the
-    command's `default`; None without `--output`. Without any, it is a usage error; Parquet to a terminal is refused."""
-    if output is None:
-        if given is not None:
-            raise click.UsageError("--output-format needs --output (`-` for standard output)")
-        return None
-    chosen = given or tables.format_of(output) or default
-    if chosen is None:
-        name = "- (standard output)" if str(output) == "-" else f"`{terminal.inline(output)}`"
-        formats = f"{', '.join(tables.OUTPUT_FORMATS[:-1])} or {tables.OUTPUT_FORMATS[-1]}"
-        raise click.UsageError(
-            f"cannot tell the format of --output {name} from its extension: give --output-format {formats}"
-        )
-    if chosen == "parquet" and is_terminal(output):
-        raise OutputError(output_name(output), "it is a terminal, which cannot show Parquet: redirect it to a file")
-    return chosen
 
 
 def _inputs(project: Project, asked: Asked | None, spec_paths: list[Path]) -> list[tuple[str | Path, str]]:
