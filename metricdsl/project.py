@@ -2,7 +2,7 @@
 
 `run()` gives a request's table with the data-quality report of the sources it read (`Run.problems`, the
 invalid values made missing; `Run.notices`, one line each); `evaluate()` gives the table alone. `run_graded()`
-and `grade()` are the same for grading, `check()` its findings.
+and `grade()` are the same for grading, `check()` its findings, with one of kind "data" for each data-quality problem.
 """
 
 from __future__ import annotations
@@ -248,10 +248,16 @@ class Project:
         return replace(run, graded=graded)
 
     def check(self, data: Mapping[str, Data] | None = None, **request: Unpack[GradeArgs]) -> list[Finding]:
-        """Grade a request (see `grade()`) and return its findings, most severe first, each with its message."""
-        graded = self.run_graded(data, **request).graded
-        assert graded is not None
-        return [replace(f, message=message(f)) for f in findings(self.model, graded)]
+        """Grade a request (see `run_graded()`) and return its findings, most severe first, each with its message.
+
+        Beside the targets missed and rules fired, each problem of the data-quality report is a finding of kind
+        "data", severity "warn", without group or period: its `problem` is the `DataProblem` (source, column, rows,
+        reason, first place, value), and its `file` and `line` those of the column's declaration. The notices of the
+        run are not findings: `run_graded()` gives them.
+        """
+        run = self.run_graded(data, **request)
+        assert run.graded is not None
+        return [replace(f, message=message(f)) for f in findings(self.model, run.graded, problems=run.problems)]
 
     def _computable(self, metrics: list[str], request: Request) -> list[str]:
         """The `metrics` that can be split by the request's dimensions and grain, as can every metric they are

@@ -167,6 +167,7 @@ def test_check_writes_the_findings_as_a_table(spec, output_format):
     assert list(finding) == [
         "kind", "name", "severity", "status", "team", "period", "value", "threshold", "n",
         "ci_low", "ci_high", "message", "file", "line", "revision",
+        "data_source", "data_column", "data_rows", "data_reason", "data_first", "data_value",
     ]  # fmt: skip
     assert finding["team"] == "south"
     assert (finding["kind"], finding["name"], finding["status"], finding["value"], finding["n"]) == (

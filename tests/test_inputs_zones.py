@@ -111,7 +111,7 @@ def test_the_notice_reaches_the_run_and_a_declared_zone_silences_it(project):
     rows = pl.DataFrame({"team": ["a"], "started_at": [datetime(2026, 3, 1, 23, 30, tzinfo=timezone.utc)]})
     run = project.run({"interactions": rows}, metrics=["contacts"], grain="day")
     assert len(run.notices) == 1
-    assert run.notices[0].startswith("note: source `interactions`: `started_at` has times with a UTC offset")
+    assert run.notices[0].startswith("source `interactions`: `started_at` has times with a UTC offset")
     sources = {**project.definitions.sources}
     sources["interactions"] = replace(sources["interactions"], timezone="UTC")
     definitions = replace(project.definitions, sources=sources)

@@ -183,6 +183,6 @@ class Checks:
 def offsets_notice(source: str, column: str) -> str:
     """The one line said when times with a zone or offset are read where no zone is declared."""
     return (
-        f"note: source `{source}`: `{column}` has times with a UTC offset or time zone, shown in UTC as no time zone "
+        f"source `{source}`: `{column}` has times with a UTC offset or time zone, shown in UTC as no time zone "
         "is declared (set the source's `timezone:` or `calendar: {timezone: ...}`)"
     )

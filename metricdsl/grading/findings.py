@@ -1,19 +1,21 @@
 """Findings and scores of a graded table, as records with a stable schema.
 
-The records hold values, not text: a finding keeps its metric's value and unit, and a rule's finding
-its message template with each placeholder's raw value, unit and kind. `metricdsl.render.findings`
-writes them out (`message()` gives a finding's message as text).
+The records hold values, not text: a finding keeps its metric's value and unit, a rule's finding
+its message template with each placeholder's raw value, unit and kind, and a data finding the data-quality
+problem it reports (invalid values made missing in a source's column, or a source without rows).
+`metricdsl.render.findings` writes them out (`message()` gives a finding's message as text).
 """
 
 from __future__ import annotations
 
 import datetime
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from metricdsl.engine.columns import LABEL, graded_column, hidden, points_column
+from metricdsl.engine.quality import DataProblem
 from metricdsl.errors import Location
 from metricdsl.grading.grader import Graded, Skipped, period_label
 from metricdsl.language import ast
@@ -43,12 +45,13 @@ class Placeholder:
 
 @dataclass(frozen=True)
 class Finding:
-    """One target missed or one rule fired, in one group and period."""
+    """One target missed or one rule fired, in one group and period; or one data-quality problem of the data read
+    (`kind` "data", severity warn, with its `problem`; no group nor period, placed at its column's declaration)."""
 
-    kind: Literal["target", "rule"]
-    name: str  # the metric of a target, the name of a rule
+    kind: Literal["target", "rule", "data"]
+    name: str  # the metric of a target, the name of a rule, `source.column` (or `source`) of a data problem
     severity: str  # info, warn or fail
-    status: str  # a target's status (warn, fail), or "fired"
+    status: str  # a target's status (warn, fail), "fired", or a data problem's "invalid" (values) or "empty" (source)
     group: Group
     period: Period
     value: float | None  # a target's metric value
@@ -65,6 +68,7 @@ class Finding:
     # The message as text, as `metricdsl.render.findings.message` writes it: filled in by `Project.check`,
     # None straight out of grading (which makes no text).
     message: str | None = None
+    problem: DataProblem | None = None  # what a data finding reports: source, column, rows, reason, first, value
 
 
 @dataclass(frozen=True)
@@ -97,13 +101,23 @@ class Report:
     revision: str | None  # the specs' git revision, when known
 
 
-def report(model: Model, graded: Graded, revision: str | None = None) -> Report:
-    """The findings and scores of a graded table."""
-    return Report(findings(model, graded, revision), scores(graded), graded.by, graded.grain, dict(graded.skipped), revision)
+def report(model: Model, graded: Graded, revision: str | None = None, problems: Iterable[DataProblem] = ()) -> Report:
+    """The findings and scores of a graded table, with a data finding for each of the data's `problems`."""
+    return Report(
+        findings(model, graded, revision, problems),
+        scores(graded),
+        graded.by,
+        graded.grain,
+        dict(graded.skipped),
+        revision,
+    )
 
 
-def findings(model: Model, graded: Graded, revision: str | None = None) -> list[Finding]:
-    """Every finding of this run's rows, most severe first."""
+def findings(
+    model: Model, graded: Graded, revision: str | None = None, problems: Iterable[DataProblem] = ()
+) -> list[Finding]:
+    """Every finding of this run's rows and of the data's `problems`, most severe first; among findings as severe,
+    those of the data first, as they bear on the others' values."""
     table = graded.table.with_columns(period_label(graded).alias(LABEL))
     found: list[Finding] = []
     for row in table.to_dicts():
@@ -115,7 +129,38 @@ def findings(model: Model, graded: Graded, revision: str | None = None) -> list[
         for rule in graded.rules:
             if row[graded_column(rule, "fires")]:
                 found.append(_rule_finding(model, rule, row, group, revision))
-    return sorted(found, key=lambda f: (-SEVERITY_ORDER[f.severity], str(f.period), json.dumps(f.group, default=str)))
+    found += (data_finding(model, problem, revision) for problem in problems)
+    return sorted(
+        found,
+        key=lambda f: (-SEVERITY_ORDER[f.severity], f.kind != "data", str(f.period), json.dumps(f.group, default=str)),
+    )
+
+
+def data_finding(model: Model, problem: DataProblem, revision: str | None = None) -> Finding:
+    """A data-quality problem as a warning, placed at its column's declaration (else its source's)."""
+    source = model.definitions.sources.get(problem.source)
+    column = source.columns.get(problem.column) if source is not None and problem.column is not None else None
+    location = column.location if column is not None and column.location else source.location if source else None
+    return Finding(
+        kind="data",
+        name=problem.source if problem.column is None else f"{problem.source}.{problem.column}",
+        severity="warn",
+        status="empty" if problem.column is None else "invalid",
+        group={},
+        period=None,
+        value=None,
+        unit=None,
+        label=None,
+        threshold=None,
+        n=None,
+        ci=None,
+        template=None,
+        placeholders=(),
+        file=_file(location),
+        line=_line(location),
+        revision=revision,
+        problem=problem,
+    )
 
 
 def at_least(found: list[Finding], severity: str) -> bool:

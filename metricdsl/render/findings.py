@@ -1,8 +1,8 @@
 """Findings and scores as text: a terminal table, Markdown, GitHub workflow commands and JSON; the findings as a table.
 
 JSON follows the stable schema `metricdsl-findings/1` (see the README); the table (CSV, Parquet) has the columns of a
-finding's JSON, its group spread over one column per dimension. What `check` was not able to grade, and what it
-recorded in a history file, are written here too.
+finding's JSON, its group spread over one column per dimension and a data finding's fields in `data_` columns. What
+`check` was not able to grade, and what it recorded in a history file, are written here too.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from metricdsl.grading.findings import Finding, Group, Period, Placeholder, Repo
 from metricdsl.grading.grader import Skipped
 from metricdsl.render import markdown, tables
 from metricdsl.render.github import Level, command, inert
+from metricdsl.render.quality import problem_text
 from metricdsl.render.terminal import inline
 from metricdsl.render.values import counted, format_count, format_percent_change, format_signed, format_value
 from metricdsl.spec.definitions import PLACEHOLDER
@@ -36,11 +37,14 @@ def render(report: Report, output_format: str) -> str:
 
 
 def message(finding: Finding, insert: Callable[[str], str] = str) -> str:
-    """A finding's message: a rule's own, with its placeholders formatted; for a target, what it missed.
+    """A finding's message: a rule's own, with its placeholders formatted; for a target, what it missed; for data,
+    the problem (`metricdsl.render.quality.problem_text`).
 
     `insert` writes each value put into the message (a placeholder, the group's values, a label): text outputs
     pass `terminal.inline`, so that a line break in a team's name is not one in the message.
     """
+    if finding.problem is not None:
+        return problem_text(finding.problem, insert)
     if finding.kind == "rule":
         if finding.template is None:
             return finding.name
@@ -173,7 +177,7 @@ class FindingJson(TypedDict):
     status: str
     group: Group
     period: Period
-    value: float | None
+    value: float | str | None  # a target's metric value; a data finding's first invalid value, as it reads
     threshold: str | None
     n: int | None
     ci: list[float | None] | None
@@ -181,6 +185,16 @@ class FindingJson(TypedDict):
     file: str | None
     line: int | None
     revision: str | None
+
+
+class DataFindingJson(FindingJson):
+    """A finding of kind `data`: the keys of every finding, and those of its `DataProblem`."""
+
+    source: str
+    column: str | None
+    rows: int
+    reason: str
+    first: str | None
 
 
 class ScoreItemJson(TypedDict):
@@ -205,7 +219,7 @@ class ReportJson(TypedDict):
     by: list[str]
     grain: str | None
     skipped: dict[str, str]
-    findings: list[FindingJson]
+    findings: list[FindingJson | DataFindingJson]
     scores: list[ScoreJson]
 
 
@@ -239,13 +253,18 @@ TABLE_TYPES: dict[str, type[pl.DataType]] = {
     "file": pl.String,
     "line": pl.Int64,
     "revision": pl.String,
+    **{f"data_{field}": pl.String for field in ("source", "column", "reason", "first", "value")},
+    "data_rows": pl.Int64,
 }
 
 
 def as_table(report: Report) -> pl.DataFrame:
     """The findings, one row each, in the columns of their JSON, but the group's values in one column per dimension
-    (named as the dimension) and the interval in `ci_low` and `ci_high`. The scores are in JSON only."""
+    (named as the dimension), the interval in `ci_low` and `ci_high`, and a data finding's fields in `data_source`,
+    `data_column`, `data_rows`, `data_reason`, `data_first` and `data_value` (text, as `value` is a number). The scores
+    are in JSON only."""
     found = report.findings
+    problems = [f.problem for f in found]
     columns: dict[str, list[object]] = {
         "kind": [f.kind for f in found],
         "name": [f.name for f in found],
@@ -262,6 +281,12 @@ def as_table(report: Report) -> pl.DataFrame:
         "file": [f.file for f in found],
         "line": [f.line for f in found],
         "revision": [f.revision for f in found],
+        "data_source": [p.source if p else None for p in problems],
+        "data_column": [p.column if p else None for p in problems],
+        "data_rows": [p.rows if p else None for p in problems],
+        "data_reason": [p.reason if p else None for p in problems],
+        "data_first": [p.first if p else None for p in problems],
+        "data_value": [p.value if p else None for p in problems],
     }
     return pl.DataFrame(columns, schema_overrides=TABLE_TYPES)
 
@@ -277,7 +302,30 @@ def write_report(report: Report, path: Path, output_format: str) -> None:
     tables.write_table(as_table(report), path, output_format)
 
 
-def finding_json(f: Finding) -> FindingJson:
+def finding_json(f: Finding) -> FindingJson | DataFindingJson:
+    """A finding's JSON record; one of kind `data` has its problem's fields in place of a metric's."""
+    if f.problem is not None:
+        return {
+            "kind": f.kind,
+            "name": f.name,
+            "severity": f.severity,
+            "status": f.status,
+            "group": f.group,
+            "period": f.period,
+            "source": f.problem.source,
+            "column": f.problem.column,
+            "rows": f.problem.rows,
+            "reason": f.problem.reason,
+            "first": f.problem.first,
+            "value": f.problem.value,
+            "threshold": None,
+            "n": None,
+            "ci": None,
+            "message": message(f),
+            "file": f.file,
+            "line": f.line,
+            "revision": f.revision,
+        }
     return {
         "kind": f.kind,
         "name": f.name,
