@@ -185,7 +185,7 @@ def test_a_bug_is_3_in_one_line_and_its_traceback_only_when_debugging(folder, mo
     def broken(*_args, **_kwargs):
         raise ZeroDivisionError("division by zero\nsecond line")
 
-    monkeypatch.setattr(Project, "evaluate", broken)
+    monkeypatch.setattr(Project, "run", broken)
     result = invoke("eval", folder / "spec.yaml")
     assert result.exit_code == EXIT_INTERNAL
     assert result.stderr == (

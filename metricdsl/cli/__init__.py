@@ -15,7 +15,16 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypedDict
 
 import click
 
-from metricdsl.cli.outputs import Command, discard, echo, failed, format_of_output, format_option, output_options
+from metricdsl.cli.outputs import (
+    Command,
+    discard,
+    echo,
+    failed,
+    format_of_output,
+    format_option,
+    output_options,
+    print_data_report,
+)
 from metricdsl.codes import CODES
 from metricdsl.errors import DataError, OutputError, RequestError, SpecError, has_errors, unknown_name
 from metricdsl.files import is_standard_output, refuse_overwriting, write_text_atomically
@@ -189,14 +198,18 @@ def evaluate(
     with_ci: bool,
     **request: Unpack[RequestOptions],
 ) -> None:
-    """Evaluate the metrics of the specs under PATHS over data; print or write the table."""
+    """Evaluate the metrics of the specs under PATHS over data; print or write the table.
+
+    The data-quality report (invalid values made missing, empty sources) and notices go to standard error."""
     written_as = format_of_output(output, output_file_format)
     spec_paths = _spec_paths(paths)
     project = _load(spec_paths, data=request["data"])
     with _bad_requests():
         asked = _request(project, **request)
         refuse_overwriting([output], _inputs(project, asked, spec_paths))
-        table = project.evaluate(**asked, with_ci=with_ci)
+        run = project.run(**asked, with_ci=with_ci)
+    table = run.table
+    print_data_report(run.problems, run.notices)
     if output is None or written_as is None:
         echo(tables.as_text(table))
         return
@@ -237,16 +250,20 @@ def check_command(
     output_file_format: str | None,
     **request: Unpack[RequestOptions],
 ) -> None:
-    """Evaluate and grade: target statuses, rules and scorecards; print the findings."""
+    """Evaluate and grade: target statuses, rules and scorecards; print the findings, with the data's quality
+    problems as warnings of kind `data`."""
     written_as = format_of_output(output, output_file_format, default="json")
     spec_paths = _spec_paths(paths)
     project = _load(spec_paths, data=request["data"])
     with _bad_requests():
         asked = _request(project, **request)
         refuse_overwriting([output, history], _inputs(project, asked, spec_paths))
-        graded = project.grade(**asked, history=history)
+        run = project.run_graded(**asked, history=history)
+        graded = run.graded
+        assert graded is not None
         drift = metric_drift(history, graded, project.model.metrics) if history is not None else Drift()
-    graded_report = report(project.model, graded, spec_revision(spec_paths))
+    print_data_report((), run.notices)  # its problems are findings
+    graded_report = report(project.model, graded, spec_revision(spec_paths), run.problems)
     unwritten = False  # files first, then standard output: a closed pipe must not cost the files
     if output is not None and written_as is not None:
         unwritten |= failed(lambda: findings.write_report(graded_report, output, written_as))

@@ -6,15 +6,16 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TextIO, TypeVar
 
 import click
 
+from metricdsl.engine.quality import DataProblem
 from metricdsl.errors import DataError, OutputError
 from metricdsl.files import is_terminal, output_name, reason
-from metricdsl.render import tables, terminal
+from metricdsl.render import quality, tables, terminal
 
 Command = TypeVar("Command", bound=Callable[..., None])
 
@@ -73,6 +74,12 @@ def echo(message: str, err: bool = False) -> None:
         discard(sys.stderr if err else sys.stdout)
         if not err and not isinstance(error, BrokenPipeError):
             raise OutputError("standard output", reason(error)) from None
+
+
+def print_data_report(problems: Iterable[DataProblem], notices: Iterable[str]) -> None:
+    """The data-quality report and the notices of a run, on standard error: `warning: data: ...`, `notice: ...`."""
+    for line in quality.report_lines(problems, notices):
+        echo(line, err=True)
 
 
 def failed(write: Callable[[], object]) -> bool:
