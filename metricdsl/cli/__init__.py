@@ -11,12 +11,11 @@ import textwrap
 import traceback
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn, TypedDict
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
 from metricdsl.cli.outputs import (
-    Command,
     discard,
     echo,
     failed,
@@ -25,22 +24,31 @@ from metricdsl.cli.outputs import (
     output_options,
     print_data_report,
 )
+from metricdsl.cli.requests import (
+    RequestOptions,
+    allows_outside_paths,
+    bad_requests,
+    find_spec_paths,
+    inputs_of,
+    load_project,
+    paths_argument,
+    project_paths_argument,
+    request_of,
+    request_options,
+)
 from metricdsl.codes import CODES
 from metricdsl.errors import DataError, OutputError, RequestError, SpecError, has_errors, unknown_name
 from metricdsl.files import is_standard_output, refuse_overwriting, write_text_atomically
 from metricdsl.grading.findings import at_least, report
 from metricdsl.grading.history import Drift, metric_drift, write_history
-from metricdsl.project import Project, load
 from metricdsl.render import codes, diagnostics, findings, formatted, graph, spectests, tables, terminal
 from metricdsl.render.explain import metric_report
 from metricdsl.render.history import drift_warning
 from metricdsl.render.junit import junit_report
 from metricdsl.semantics.checker import check
 from metricdsl.semantics.graph import dependency_graph, impact, resolve
-from metricdsl.spec.definitions import GRAINS
 from metricdsl.spec.json_schema import spec_schema
 from metricdsl.spec.loader import links_outside, load_files, spec_files
-from metricdsl.tools.default_paths import default_spec_paths
 from metricdsl.tools.explain import explain_metric
 from metricdsl.tools.fmt import format_path, write_formatted
 from metricdsl.tools.revision import spec_revision
@@ -65,28 +73,6 @@ EXIT_CODES = {  # for `metricdsl --help` and the README
     EXIT_INTERRUPTED: "interrupted (Ctrl-C)",
 }
 DEBUG_VARIABLE = "METRICDSL_DEBUG"
-
-ALLOW_OUTSIDE_PATHS = "metricdsl.allow_outside_paths"  # the key of --allow-outside-paths in click's context
-
-
-class RequestOptions(TypedDict):
-    """The options of `request_options`, as click passes them."""
-
-    data: tuple[str, ...]
-    dashboard: str | None
-    metrics: str | None
-    by: tuple[str, ...]
-    grain: str | None
-
-
-class Asked(TypedDict):
-    """The request of the options, as the API's arguments."""
-
-    data: dict[str, str]
-    dashboard: str | None
-    metrics: list[str] | None
-    by: tuple[str, ...]
-    grain: str | None
 
 
 class _Commands(click.Group):
@@ -137,51 +123,16 @@ def main() -> None:
     """Contact-center metrics as code: validate and evaluate metric specs."""
 
 
-def paths_argument(command: Command) -> Command:
-    return click.argument("paths", nargs=-1, type=click.Path(path_type=Path))(command)
-
-
-def project_paths_argument(command: Command) -> Command:
-    """PATHS of the specs to load, and `--allow-outside-paths`, kept in the context for `_allows_outside_paths()`."""
-    return click.option(
-        "--allow-outside-paths",
-        is_flag=True,
-        expose_value=False,
-        callback=lambda context, _, value: context.meta.update({ALLOW_OUTSIDE_PATHS: value}),
-        help="Let the specs' `path:` read files outside the project folder (only for specs you trust).",
-    )(paths_argument(command))
-
-
 @main.command()
 @project_paths_argument
 @format_option(diagnostics.FORMATS, "How to print the diagnostics.")
 def validate(paths: tuple[Path, ...], output_format: str) -> None:
     """Parse and check the specs under PATHS (default: ./specs, else those under .); print every problem."""
-    spec_paths = _spec_paths(paths)
-    definitions, found = load_files(spec_paths, allow_outside_paths=_allows_outside_paths())
+    spec_paths = find_spec_paths(paths)
+    definitions, found = load_files(spec_paths, allow_outside_paths=allows_outside_paths())
     found += check(definitions)[1]
     echo(diagnostics.render(found, output_format, len(spec_files(spec_paths))))
     _exit(has_errors(found))
-
-
-def request_options(command: Command) -> Command:
-    """The options that say what to compute: data, dashboard, metrics, dimensions, grain."""
-    options = [
-        click.option(
-            "--data",
-            "data",
-            multiple=True,
-            metavar="SOURCE=FILE",
-            help="Input of a source: CSV, Parquet (globs too), NDJSON or Arrow IPC. Repeatable.",
-        ),
-        click.option("--dashboard", help="Use this dashboard's metrics, dimensions, grain (and scorecard)."),
-        click.option("--metrics", help="Comma-separated metric names (default: the dashboard's, else all)."),
-        click.option("--by", multiple=True, metavar="COLUMN", help="Group by this column. Repeatable."),
-        click.option("--grain", type=click.Choice(GRAINS), help="Time grain; weeks are ISO weeks."),
-    ]
-    for option in reversed(options):
-        command = option(command)
-    return project_paths_argument(command)
 
 
 @main.command(name="eval")
@@ -202,11 +153,11 @@ def evaluate(
 
     The data-quality report (invalid values made missing, empty sources) and notices go to standard error."""
     written_as = format_of_output(output, output_file_format)
-    spec_paths = _spec_paths(paths)
-    project = _load(spec_paths, data=request["data"])
-    with _bad_requests():
-        asked = _request(project, **request)
-        refuse_overwriting([output], _inputs(project, asked, spec_paths))
+    spec_paths = find_spec_paths(paths)
+    project = load_project(spec_paths, data=request["data"])
+    with bad_requests():
+        asked = request_of(project, **request)
+        refuse_overwriting([output], inputs_of(project, asked, spec_paths))
         run = project.run(**asked, with_ci=with_ci)
     table = run.table
     print_data_report(run.problems, run.notices)
@@ -253,11 +204,11 @@ def check_command(
     """Evaluate and grade: target statuses, rules and scorecards; print the findings, with the data's quality
     problems as warnings of kind `data`."""
     written_as = format_of_output(output, output_file_format, default="json")
-    spec_paths = _spec_paths(paths)
-    project = _load(spec_paths, data=request["data"])
-    with _bad_requests():
-        asked = _request(project, **request)
-        refuse_overwriting([output, history], _inputs(project, asked, spec_paths))
+    spec_paths = find_spec_paths(paths)
+    project = load_project(spec_paths, data=request["data"])
+    with bad_requests():
+        asked = request_of(project, **request)
+        refuse_overwriting([output, history], inputs_of(project, asked, spec_paths))
         run = project.run_graded(**asked, history=history)
         graded = run.graded
         assert graded is not None
@@ -280,7 +231,7 @@ def check_command(
 @click.option("--check", is_flag=True, help="Change nothing; show a diff and exit 1 when a file would change.")
 def fmt(paths: tuple[Path, ...], check: bool) -> None:
     """Rewrite the expressions of the specs under PATHS in canonical form, keeping comments."""
-    spec_paths = _spec_paths(paths)
+    spec_paths = find_spec_paths(paths)
     files = spec_files(spec_paths)
     refused = links_outside(spec_paths, files)
     for path in sorted(refused):
@@ -305,7 +256,7 @@ def fmt(paths: tuple[Path, ...], check: bool) -> None:
 @format_option(graph.FORMATS, "How to draw the graph.")
 def graph_command(paths: tuple[Path, ...], changed: str | None, output_format: str) -> None:
     """The dependency graph of the specs under PATHS: sources, columns, metrics, dashboards."""
-    edges = dependency_graph(_load(_spec_paths(paths)).model)
+    edges = dependency_graph(load_project(find_spec_paths(paths)).model)
     if changed is None:
         echo(graph.render_graph(edges, output_format))
         return
@@ -326,9 +277,9 @@ def schema() -> None:
 @click.option("--junit-xml", type=click.Path(path_type=Path), help="Also write the results as JUnit XML.")
 def test_specs(paths: tuple[Path, ...], junit_xml: Path | None) -> None:
     """Run the `tests:` of the specs under PATHS; exit 1 when one fails."""
-    spec_paths = _spec_paths(paths)
-    project = _load(spec_paths)
-    refuse_overwriting([junit_xml], _inputs(project, None, spec_paths))
+    spec_paths = find_spec_paths(paths)
+    project = load_project(spec_paths)
+    refuse_overwriting([junit_xml], inputs_of(project, None, spec_paths))
     outcomes = run_tests(project)
     unwritten = junit_xml is not None and failed(lambda: write_text_atomically(junit_xml, junit_report(outcomes)))
     echo(spectests.outcomes_report(outcomes), err=junit_xml is not None and is_standard_output(junit_xml))
@@ -344,7 +295,7 @@ def explain(name: str, paths: tuple[Path, ...]) -> None:
     if code is not None:
         echo(codes.explanation(code))
         return
-    project = _load(_spec_paths(paths))
+    project = load_project(find_spec_paths(paths))
     if name not in project.model.metrics:
         raise click.UsageError(unknown_name("metric or code", name, [*project.model.metrics, *CODES]))
     echo(metric_report(explain_metric(project, name)))
@@ -376,68 +327,6 @@ def _internal_error(error: Exception) -> NoReturn:
     sys.exit(EXIT_INTERNAL)
 
 
-def _inputs(project: Project, asked: Asked | None, spec_paths: list[Path]) -> list[tuple[str | Path, str]]:
-    """The files a command reads, which no output may overwrite: data files and spec files."""
-    data: dict[str, str | Path] = {n: s.path for n, s in project.definitions.sources.items() if s.path is not None}
-    data.update(asked["data"] if asked else {})
-    return [
-        *((path, f"the data of source `{name}`") for name, path in data.items()),
-        *((path, "a spec file") for path in spec_files(spec_paths)),
-    ]
-
-
 def _exit(failed: bool, error: bool = False) -> NoReturn:
     """End a command with its verdict, unless it could not do all its work (an output left unwritten)."""
     sys.exit(EXIT_ERROR if error else EXIT_FAILED if failed else EXIT_OK)
-
-
-def _spec_paths(paths: tuple[Path, ...]) -> list[Path]:
-    """The paths given, else the default (see `metricdsl.tools.default_paths`); none at all is a usage error."""
-    spec_paths = list(paths) or default_spec_paths()
-    if not spec_paths:
-        raise click.UsageError("no PATHS given, no ./specs folder and no spec files (*.yaml, *.yml) under this one")
-    return spec_paths
-
-
-def _allows_outside_paths() -> bool:
-    return bool(click.get_current_context().meta.get(ALLOW_OUTSIDE_PATHS, False))
-
-
-def _load(spec_paths: list[Path], data: tuple[str, ...] = ()) -> Project:
-    """The project of the specs; one with errors ends the command (`SpecError`, see `_Commands`).
-
-    The sources given with `--data` (`data`) are read from there: their `path:` may lead outside the project folder.
-    """
-    given = {name for name, _ in map(_source_file, data)}
-    return load(spec_paths, allow_outside_paths=_allows_outside_paths(), given_sources=given)
-
-
-def _request(
-    project: Project,
-    data: tuple[str, ...],
-    dashboard: str | None,
-    metrics: str | None,
-    by: tuple[str, ...],
-    grain: str | None,
-) -> Asked:
-    """The API arguments of a request; a project with one dashboard computes it by default."""
-    if dashboard is None and metrics is None and len(project.definitions.dashboards) == 1:
-        dashboard = next(iter(project.definitions.dashboards))
-    names = [m.strip() for m in metrics.split(",") if m.strip()] if metrics else None
-    return Asked(data=dict(_source_file(item) for item in data), dashboard=dashboard, metrics=names, by=by, grain=grain)
-
-
-def _source_file(item: str) -> tuple[str, str]:
-    name, sep, path = item.partition("=")
-    if not sep or not name or not path:
-        raise click.UsageError(f"--data takes SOURCE=FILE, not `{item}`")
-    return name, path
-
-
-@contextlib.contextmanager
-def _bad_requests() -> Iterator[None]:
-    """A bad request is a usage error of the command, told with its usage line."""
-    try:
-        yield
-    except RequestError as error:
-        raise click.UsageError(str(error)) from None

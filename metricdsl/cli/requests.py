@@ -1,0 +1,137 @@
+"""From the command line to the API: the arguments and options that say which specs to load and what to compute,
+and the request they make; a bad one is a usage error."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TypedDict
+
+import click
+
+from metricdsl.cli.outputs import Command
+from metricdsl.errors import RequestError
+from metricdsl.project import Project, load
+from metricdsl.spec.definitions import GRAINS
+from metricdsl.spec.loader import spec_files
+from metricdsl.tools.default_paths import default_spec_paths
+
+ALLOW_OUTSIDE_PATHS = "metricdsl.allow_outside_paths"  # the key of --allow-outside-paths in click's context
+
+
+class RequestOptions(TypedDict):
+    """The options of `request_options`, as click passes them."""
+
+    data: tuple[str, ...]
+    dashboard: str | None
+    metrics: str | None
+    by: tuple[str, ...]
+    grain: str | None
+
+
+class Asked(TypedDict):
+    """The request of the options, as the API's arguments."""
+
+    data: dict[str, str]
+    dashboard: str | None
+    metrics: list[str] | None
+    by: tuple[str, ...]
+    grain: str | None
+
+
+def paths_argument(command: Command) -> Command:
+    return click.argument("paths", nargs=-1, type=click.Path(path_type=Path))(command)
+
+
+def project_paths_argument(command: Command) -> Command:
+    """PATHS of the specs to load, and `--allow-outside-paths`, kept in the context for `allows_outside_paths()`."""
+    return click.option(
+        "--allow-outside-paths",
+        is_flag=True,
+        expose_value=False,
+        callback=lambda context, _, value: context.meta.update({ALLOW_OUTSIDE_PATHS: value}),
+        help="Let the specs' `path:` read files outside the project folder (only for specs you trust).",
+    )(paths_argument(command))
+
+
+def request_options(command: Command) -> Command:
+    """The options that say what to compute: data, dashboard, metrics, dimensions, grain."""
+    options = [
+        click.option(
+            "--data",
+            "data",
+            multiple=True,
+            metavar="SOURCE=FILE",
+            help="Input of a source: CSV, Parquet (globs too), NDJSON or Arrow IPC. Repeatable.",
+        ),
+        click.option("--dashboard", help="Use this dashboard's metrics, dimensions, grain (and scorecard)."),
+        click.option("--metrics", help="Comma-separated metric names (default: the dashboard's, else all)."),
+        click.option("--by", multiple=True, metavar="COLUMN", help="Group by this column. Repeatable."),
+        click.option("--grain", type=click.Choice(GRAINS), help="Time grain; weeks are ISO weeks."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return project_paths_argument(command)
+
+
+def inputs_of(project: Project, asked: Asked | None, spec_paths: list[Path]) -> list[tuple[str | Path, str]]:
+    """The files a command reads, which no output may overwrite: data files and spec files."""
+    data: dict[str, str | Path] = {n: s.path for n, s in project.definitions.sources.items() if s.path is not None}
+    data.update(asked["data"] if asked else {})
+    return [
+        *((path, f"the data of source `{name}`") for name, path in data.items()),
+        *((path, "a spec file") for path in spec_files(spec_paths)),
+    ]
+
+
+def find_spec_paths(paths: tuple[Path, ...]) -> list[Path]:
+    """The paths given, else the default (see `metricdsl.tools.default_paths`); none at all is a usage error."""
+    spec_paths = list(paths) or default_spec_paths()
+    if not spec_paths:
+        raise click.UsageError("no PATHS given, no ./specs folder and no spec files (*.yaml, *.yml) under this one")
+    return spec_paths
+
+
+def allows_outside_paths() -> bool:
+    return bool(click.get_current_context().meta.get(ALLOW_OUTSIDE_PATHS, False))
+
+
+def load_project(spec_paths: list[Path], data: tuple[str, ...] = ()) -> Project:
+    """The project of the specs; one with errors ends the command (`SpecError`, see `metricdsl.cli._Commands`).
+
+    The sources given with `--data` (`data`) are read from there: their `path:` may lead outside the project folder.
+    """
+    given = {name for name, _ in map(source_file, data)}
+    return load(spec_paths, allow_outside_paths=allows_outside_paths(), given_sources=given)
+
+
+def request_of(
+    project: Project,
+    data: tuple[str, ...],
+    dashboard: str | None,
+    metrics: str | None,
+    by: tuple[str, ...],
+    grain: str | None,
+) -> Asked:
+    """The API arguments of a request; a project with one dashboard computes it by default."""
+    if dashboard is None and metrics is None and len(project.definitions.dashboards) == 1:
+        dashboard = next(iter(project.definitions.dashboards))
+    names = [m.strip() for m in metrics.split(",") if m.strip()] if metrics else None
+    return Asked(data=dict(source_file(item) for item in data), dashboard=dashboard, metrics=names, by=by, grain=grain)
+
+
+def source_file(item: str) -> tuple[str, str]:
+    name, sep, path = item.partition("=")
+    if not sep or not name or not path:
+        raise click.UsageError(f"--data takes SOURCE=FILE, not `{item}`")
+    return name, path
+
+
+@contextlib.contextmanager
+def bad_requests() -> Iterator[None]:
+    """A bad request is a usage error of the command, told with its usage line."""
+    try:
+        yield
+    except RequestError as error:
+        raise click.UsageError(str(error)) from None
