@@ -14,6 +14,7 @@ from typing import TypeAlias
 import polars as pl
 
 from metricdsl.engine.columns import ROW_COLUMN
+from metricdsl.engine.parquet_files import parquet_problem
 from metricdsl.engine.polars.dtypes import DTYPES
 from metricdsl.errors import DataError
 from metricdsl.spec.data_paths import files
@@ -78,6 +79,9 @@ def _scan_file(source: Source, path: Path, declared: dict[str, pl.DataType]) -> 
         return pl.scan_csv(found, schema_overrides=declared, separator=_separator(path), glob=False)
     if kind == "ndjson":
         return pl.scan_ndjson(found)
+    for file in found if kind == "parquet" else ():  # a corrupt file can crash Polars: check it first
+        if problem := parquet_problem(Path(file)):
+            raise DataError(f"source `{source.name}`: cannot read {file}: {problem}")
     return pl.scan_parquet(found, glob=False) if kind == "parquet" else pl.scan_ipc(found, glob=False)
 
 
