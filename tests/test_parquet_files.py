@@ -1,4 +1,4 @@
-"""Corrupt Parquet files: one line naming the file, exit 2; never an abort or a traceback.
+"""Corrupt Parquet files: one line naming the file, exit 2; never an abort, a traceback or Rust's panic text.
 
 Most cases are a Parquet file made here byte by byte (one INT64 column `x`, three rows, no compression), so
 that each corruption is one number the test sets: a page's count of values, a column chunk's offset or size, the
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import os
+import random
 import struct
 import subprocess
 import sys
@@ -115,6 +116,16 @@ def inverted_pages(data: bytes) -> bytes:
     return data[:4] + bytes(b ^ 0xFF for b in data[4:end]) + data[end:]
 
 
+def flipped(data: bytes, seed: int) -> bytes:
+    """`data` with four random bytes of its pages replaced."""
+    (length,) = struct.unpack("<I", data[-8:-4])
+    chance = random.Random(seed)
+    out = bytearray(data)
+    for position in chance.sample(range(4, len(data) - 8 - length), 4):
+        out[position] = chance.randrange(256)
+    return bytes(out)
+
+
 CORRUPT = {
     "truncated": polars_file()[:-100],
     "footer-length": polars_file()[:-8] + struct.pack("<I", 2**31) + b"PAR1",
@@ -122,6 +133,7 @@ CORRUPT = {
     "huge-chunk-size": parquet(size=2**60),
     "negative-page-count": parquet(optional=True, page_values=-23),  # Polars asks for 2**61 bytes and aborts
     "huge-page-count": parquet(optional=True, page_values=2**31 - 1),
+    "short-run-of-levels": parquet(optional=True, levels=bytes([2 << 1, 1])),  # Polars panics decoding the page
     "pages-inverted": inverted_pages(polars_file()),
 }
 
@@ -129,6 +141,7 @@ CORRUPT = {
 # The data of every case run as a process: all start at once, when the first test that needs one runs.
 PROCESSES = {
     **CORRUPT,
+    **{f"flipped-{seed}": flipped(polars_file(), seed) for seed in range(3)},
     "handmade": parquet((1, 2, 3), optional=True),
 }
 
@@ -176,10 +189,39 @@ def test_a_corrupt_parquet_file_is_one_line_naming_it(processes, case):
     assert_one_line_naming_the_file(result, folder)
 
 
+@pytest.mark.parametrize("seed", range(3))
+def test_flipped_bytes_in_the_pages_end_in_a_table_or_one_line(processes, seed):
+    folder, result = processes[f"flipped-{seed}"]
+    if result.returncode == 0:  # the flips left a file that holds together: other numbers
+        assert result.stderr == ""
+    else:
+        assert_one_line_naming_the_file(result, folder)
+
+
 def test_the_handmade_file_is_read_as_written(processes):
     _, result = processes["handmade"]
     assert result.returncode == 0, result.stderr
     assert " 6 " in result.stdout
+
+
+def test_only_what_python_writes_reaches_standard_error_inside_a_command():
+    script = (
+        "import os, sys\n"
+        "from metricdsl.native_stderr import native_stderr_discarded\n"
+        "with native_stderr_discarded():\n"
+        "    os.write(2, b'native\\n')\n"
+        "    print('python', file=sys.stderr)\n"
+        "os.write(2, b'after\\n')\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert (result.returncode, result.stderr) == (0, "python\nafter\n")
 
 
 @pytest.mark.parametrize("case", ["chunk-offset-past-the-end", "negative-page-count", "huge-page-count", "pages-inverted"])

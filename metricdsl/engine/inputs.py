@@ -102,18 +102,21 @@ def check_columns(source: Source, frame: pl.LazyFrame, data: Data, needed: set[s
 
 def find_bad_value(source: Source, data: Data, *, quote: bool = True) -> str | None:
     """Name the first value of `data` that is not of its column's declared type, if any: its file, line and
-    column, and the value itself only with `quote`."""
+    column, and the value itself only with `quote`; or else the first Parquet or Arrow file that cannot be read."""
     if isinstance(data, (pl.DataFrame, pl.LazyFrame)):
         return _bad_value(source, data.lazy(), describe(data), quote, ("row", 0))
     for file in map(Path, files(data)):
-        if SCANNERS.get(file.suffix.lower()) == "csv":
+        kind = SCANNERS.get(file.suffix.lower())
+        if kind == "csv":
             raw = pl.scan_csv(file, infer_schema=False, separator=_separator(file), glob=False)
         else:
             raw = _scan_file(source, file, {})
         try:
             problem = _bad_value(source, raw, str(file), quote, ("line", 2))
-        except (*POLARS_FAILURES, OSError):  # unreadable, not ill-typed: the caller says so
-            continue
+        except (*POLARS_FAILURES, OSError) as error:
+            if kind in ("csv", "ndjson"):  # unreadable text: the caller quotes Polars' first error, which says where
+                continue
+            return f"source `{source.name}`: cannot read {file}: {polars_problem(error, quote)}"  # a corrupt binary file
         if problem:
             return problem
     return None
@@ -145,7 +148,10 @@ def _bad_value(source: Source, raw: pl.LazyFrame, where: str, quote: bool, count
 
 
 def polars_problem(error: BaseException, quote: bool) -> str:
-    """The first line of a Polars error, which may quote the data; without `quote`, its kind alone."""
+    """The first line of a Polars error, which may quote the data; without `quote`, its kind alone. A panic's
+    message speaks of Rust internals, not of the data: it is never quoted."""
+    if isinstance(error, pl.exceptions.PanicException):
+        return "Polars failed inside its Rust core (corrupt data can make it fail)"
     return _first_line(error) if quote else f"{type(error).__name__} (its message is {NOT_QUOTED})"
 
 
