@@ -292,6 +292,23 @@ def test_a_file_without_columns_passes(tmp_path):
     assert parquet_problem(path) is None
 
 
+def test_a_parquet_value_of_the_wrong_type_is_placed_by_row_not_line(tmp_path):
+    (tmp_path / "spec.yaml").write_text(SPEC)
+    pl.DataFrame({"x": ["1", "2", "three"]}).write_parquet(tmp_path / "calls.parquet")
+    result = CliRunner().invoke(main, ["eval", str(tmp_path / "spec.yaml"), "--data", f"calls={tmp_path / 'calls.parquet'}"])
+    assert result.exit_code == 2
+    assert f"{tmp_path / 'calls.parquet'}, row 2, column `x`: `three` is not an int" in result.stderr
+    assert "line" not in result.stderr
+
+
+def test_an_ndjson_value_of_the_wrong_type_is_placed_by_row(tmp_path):
+    (tmp_path / "spec.yaml").write_text(SPEC)
+    (tmp_path / "calls.ndjson").write_text('{"x": 1}\n\n{"x": "three"}\n')
+    result = CliRunner().invoke(main, ["eval", str(tmp_path / "spec.yaml"), "--data", f"calls={tmp_path / 'calls.ndjson'}"])
+    assert result.exit_code == 2
+    assert f"{tmp_path / 'calls.ndjson'}, row 1, column `x`: `three` is not an int" in result.stderr
+
+
 def test_a_corrupt_history_is_one_line(tmp_path):
     (tmp_path / "spec.yaml").write_text(SPEC.replace("columns: {x: int}", "time: t\n    columns: {x: int, t: datetime}"))
     pl.select(x=pl.lit(1), t=pl.datetime(2026, 1, 5)).write_parquet(tmp_path / "calls.parquet")

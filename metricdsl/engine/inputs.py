@@ -101,8 +101,9 @@ def check_columns(source: Source, frame: pl.LazyFrame, data: Data, needed: set[s
 
 
 def find_bad_value(source: Source, data: Data, *, quote: bool = True) -> str | None:
-    """Name the first value of `data` that is not of its column's declared type, if any: its file, line and
-    column, and the value itself only with `quote`; or else the first Parquet or Arrow file that cannot be read."""
+    """Name the first value of `data` that is not of its column's declared type, if any: its file, line (row, in
+    a file of another format than CSV) and column, and the value itself only with `quote`; or else the first
+    Parquet or Arrow file that cannot be read."""
     if isinstance(data, (pl.DataFrame, pl.LazyFrame)):
         return _bad_value(source, data.lazy(), describe(data), quote, ("row", 0))
     for file in map(Path, files(data)):
@@ -112,7 +113,7 @@ def find_bad_value(source: Source, data: Data, *, quote: bool = True) -> str | N
         else:
             raw = _scan_file(source, file, {})
         try:
-            problem = _bad_value(source, raw, str(file), quote, ("line", 2))
+            problem = _bad_value(source, raw, str(file), quote, ("line", 2) if kind == "csv" else ("row", 0))
         except (*POLARS_FAILURES, OSError) as error:
             if kind in ("csv", "ndjson"):  # unreadable text: the caller quotes Polars' first error, which says where
                 continue
@@ -123,8 +124,8 @@ def find_bad_value(source: Source, data: Data, *, quote: bool = True) -> str | N
 
 
 def _bad_value(source: Source, raw: pl.LazyFrame, where: str, quote: bool, counted: tuple[str, int]) -> str | None:
-    """The first bad value of `raw`, placed by `counted`: a frame's `row` from 0, a file's `line` from 2 (its
-    header is line 1)."""
+    """The first bad value of `raw`, placed by `counted`: a CSV file's `line` from 2 (its header is line 1), else
+    the `row` from 0, as Polars counts them (Parquet has no lines; NDJSON skips blank ones)."""
     schema = raw.collect_schema()
     for name, column in source.columns.items():
         if name not in schema:
