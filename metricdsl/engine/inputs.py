@@ -14,6 +14,7 @@ from typing import TypeAlias
 import polars as pl
 
 from metricdsl.engine.columns import ROW_COLUMN
+from metricdsl.engine.parquet_files import parquet_problem
 from metricdsl.engine.polars.dtypes import DTYPES
 from metricdsl.errors import DataError
 from metricdsl.spec.data_paths import files
@@ -78,6 +79,9 @@ def _scan_file(source: Source, path: Path, declared: dict[str, pl.DataType]) -> 
         return pl.scan_csv(found, schema_overrides=declared, separator=_separator(path), glob=False)
     if kind == "ndjson":
         return pl.scan_ndjson(found)
+    for file in found if kind == "parquet" else ():  # a corrupt file can crash Polars: check it first
+        if problem := parquet_problem(Path(file)):
+            raise DataError(f"source `{source.name}`: cannot read {file}: {problem}")
     return pl.scan_parquet(found, glob=False) if kind == "parquet" else pl.scan_ipc(found, glob=False)
 
 
@@ -97,27 +101,31 @@ def check_columns(source: Source, frame: pl.LazyFrame, data: Data, needed: set[s
 
 
 def find_bad_value(source: Source, data: Data, *, quote: bool = True) -> str | None:
-    """Name the first value of `data` that is not of its column's declared type, if any: its file, line and
-    column, and the value itself only with `quote`."""
+    """Name the first value of `data` that is not of its column's declared type, if any: its file, line (row, in
+    a file of another format than CSV) and column, and the value itself only with `quote`; or else the first
+    Parquet or Arrow file that cannot be read."""
     if isinstance(data, (pl.DataFrame, pl.LazyFrame)):
         return _bad_value(source, data.lazy(), describe(data), quote, ("row", 0))
     for file in map(Path, files(data)):
-        if SCANNERS.get(file.suffix.lower()) == "csv":
+        kind = SCANNERS.get(file.suffix.lower())
+        if kind == "csv":
             raw = pl.scan_csv(file, infer_schema=False, separator=_separator(file), glob=False)
         else:
             raw = _scan_file(source, file, {})
         try:
-            problem = _bad_value(source, raw, str(file), quote, ("line", 2))
-        except (*POLARS_FAILURES, OSError):  # unreadable, not ill-typed: the caller says so
-            continue
+            problem = _bad_value(source, raw, str(file), quote, ("line", 2) if kind == "csv" else ("row", 0))
+        except (*POLARS_FAILURES, OSError) as error:
+            if kind in ("csv", "ndjson"):  # unreadable text: the caller quotes Polars' first error, which says where
+                continue
+            return f"source `{source.name}`: cannot read {file}: {polars_problem(error, quote)}"  # a corrupt binary file
         if problem:
             return problem
     return None
 
 
 def _bad_value(source: Source, raw: pl.LazyFrame, where: str, quote: bool, counted: tuple[str, int]) -> str | None:
-    """The first bad value of `raw`, placed by `counted`: a frame's `row` from 0, a file's `line` from 2 (its
-    header is line 1)."""
+    """The first bad value of `raw`, placed by `counted`: a CSV file's `line` from 2 (its header is line 1), else
+    the `row` from 0, as Polars counts them (Parquet has no lines; NDJSON skips blank ones)."""
     schema = raw.collect_schema()
     for name, column in source.columns.items():
         if name not in schema:
@@ -141,7 +149,10 @@ def _bad_value(source: Source, raw: pl.LazyFrame, where: str, quote: bool, count
 
 
 def polars_problem(error: BaseException, quote: bool) -> str:
-    """The first line of a Polars error, which may quote the data; without `quote`, its kind alone."""
+    """The first line of a Polars error, which may quote the data; without `quote`, its kind alone. A panic's
+    message speaks of Rust internals, not of the data: it is never quoted."""
+    if isinstance(error, pl.exceptions.PanicException):
+        return "Polars failed inside its Rust core (corrupt data can make it fail)"
     return _first_line(error) if quote else f"{type(error).__name__} (its message is {NOT_QUOTED})"
 
 
