@@ -181,8 +181,8 @@ class Project:
             try:
                 table, *counts = pl.collect_all([query, *tallies], engine=engine)
             except POLARS_FAILURES as error:
-                for reading, _ in readings.values():
-                    problem = reading.explain()
+                for name, (reading, _) in readings.items():
+                    problem = reading.explain(quote=name in inputs)
                     if problem:
                         raise DataError(problem) from None
                 raise DataError(

@@ -41,6 +41,7 @@ from metricdsl.errors import DataError, OutputError, RequestError, SpecError, ha
 from metricdsl.files import is_standard_output, refuse_overwriting, write_text_atomically
 from metricdsl.grading.findings import at_least, report
 from metricdsl.grading.history import Drift, metric_drift, write_history
+from metricdsl.native_stderr import native_stderr_discarded
 from metricdsl.render import codes, diagnostics, findings, formatted, graph, spectests, tables, terminal
 from metricdsl.render.explain import metric_report
 from metricdsl.render.history import drift_warning
@@ -89,8 +90,8 @@ class _Commands(click.Group):
     def invoke(self, ctx: click.Context) -> object:
         try:
             # After Ctrl-C in Polars, a second KeyboardInterrupt follows as the command leaves click's context: either
-            # ends here.
-            with _stopped_early():
+            # ends here. Polars' native code writes panic text to standard error: it is discarded.
+            with _stopped_early(), contextlib.nullcontext() if _debugging() else native_stderr_discarded():
                 return super().invoke(ctx)
         except SpecError as error:
             echo(diagnostics.render(error.diagnostics, "text"), err=True)
@@ -318,9 +319,14 @@ def _stopped_early() -> Iterator[None]:
         sys.exit(EXIT_OK)
 
 
+def _debugging() -> bool:
+    """Whether METRICDSL_DEBUG is set (to anything but 0): then a bug's traceback and native code's messages show."""
+    return os.environ.get(DEBUG_VARIABLE, "0") not in ("", "0")
+
+
 def _internal_error(error: Exception) -> NoReturn:
     """A bug: one line to report, and the traceback only when METRICDSL_DEBUG is set (to anything but 0)."""
-    if os.environ.get(DEBUG_VARIABLE, "0") not in ("", "0"):
+    if _debugging():
         echo(terminal.multiline("".join(traceback.format_exception(error)).rstrip()), err=True)
     what = terminal.inline(f"{type(error).__name__}: {error}".splitlines()[0])
     echo(f"internal error: {what}; please report it (set {DEBUG_VARIABLE}=1 for the traceback)", err=True)

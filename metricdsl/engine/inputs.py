@@ -25,6 +25,7 @@ import polars as pl
 from metricdsl.engine import csv_files
 from metricdsl.engine.columns import CHECK_PREFIX
 from metricdsl.engine.conversions import Typed, Unconvertible, convert
+from metricdsl.engine.parquet_files import parquet_problem
 from metricdsl.engine.quality import FRAME, NOT_QUOTED, Checks, DataProblem, Part
 from metricdsl.errors import DataError
 from metricdsl.spec.data_paths import files
@@ -78,9 +79,15 @@ class Reading:
         """The data-quality problems and the notices of a `tally` row; raises `DataError` for an error."""
         return self.checks.report(counts)
 
-    def explain(self) -> str | None:
-        """Why reading failed, when a file is not in its declared encoding after its start; else None."""
-        if not isinstance(self.data, (str, Path)) or SCANNERS.get(Path(self.data).suffix.lower()) != "csv":
+    def explain(self, quote: bool) -> str | None:
+        """Why reading failed, when a file is not in its declared encoding after its start, or a Parquet or Arrow
+        file cannot be read (it is named: Polars' error on a glob would not say which); else None."""
+        if not isinstance(self.data, (str, Path)):
+            return None
+        kind = SCANNERS.get(Path(self.data).suffix.lower())
+        if kind in ("parquet", "ipc"):
+            return self._unreadable_file(kind, quote)
+        if kind != "csv":
             return None
         if self.source.csv.encoding not in (None, "utf-8", "utf-8-sig"):
             return None
@@ -88,6 +95,16 @@ class Reading:
             problem = csv_files.sniff(Path(file), whole=True)
             if problem is not None:
                 return f"source `{self.source.name}`: {file}, {problem}"
+        return None
+
+    def _unreadable_file(self, kind: str, quote: bool) -> str | None:
+        """The first file of a Parquet or Arrow input that Polars fails to read alone, named with its error."""
+        reader = pl.scan_parquet if kind == "parquet" else pl.scan_ipc
+        for file in files(self.data):  # type: ignore[arg-type]
+            try:
+                reader(file, glob=False).collect()
+            except (*POLARS_FAILURES, OSError) as error:
+                return f"source `{self.source.name}`: cannot read {file}: {polars_problem(error, quote)}"
         return None
 
     def close(self) -> None:
@@ -148,7 +165,10 @@ def _open(source: Source, data: Data, transcoded: csv_files.Transcoded, quote: b
         tabs = path.suffix.lower() == ".tsv" and source.csv.separator == ","  # unless `csv:` says otherwise
         return _open_csv(source, replace(source.csv, separator="\t") if tabs else source.csv, found, transcoded)
     if kind == "ndjson":
-        return pl.scan_ndjson(found), [Part(f, lambda f=f: pl.scan_ndjson(f), first_line=1) for f in found]  # type: ignore[misc]
+        return pl.scan_ndjson(found), [Part(f, lambda f=f: pl.scan_ndjson(f)) for f in found]  # type: ignore[misc]
+    for file in found if kind == "parquet" else ():  # a corrupt file can crash Polars: check it first
+        if problem := parquet_problem(Path(file)):
+            raise DataError(f"source `{source.name}`: cannot read {file}: {problem}")
     _same_schemas(source, found, kind, quote)
     reader = pl.scan_parquet if kind == "parquet" else pl.scan_ipc
     return reader(found, glob=False), [Part(f, lambda f=f: reader(f, glob=False)) for f in found]  # type: ignore[misc]
@@ -217,7 +237,10 @@ def check_columns(source: Source, frame: pl.LazyFrame, data: Data, needed: set[s
 
 
 def polars_problem(error: BaseException, quote: bool) -> str:
-    """The first line of a Polars error, which may quote the data; without `quote`, its kind alone."""
+    """The first line of a Polars error, which may quote the data; without `quote`, its kind alone. A panic's
+    message speaks of Rust internals, not of the data: it is never quoted."""
+    if isinstance(error, pl.exceptions.PanicException):
+        return "Polars failed inside its Rust core (corrupt data can make it fail)"
     return _first_line(error) if quote else f"{type(error).__name__} (its message is {NOT_QUOTED})"
 
 

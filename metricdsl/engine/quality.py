@@ -53,13 +53,14 @@ class Part:
 
     name: str  # the file as given, or "the frame given"
     rows: Callable[[], pl.LazyFrame]  # its rows as read
-    lines: tuple[Path, CsvDialect] | None = None  # a CSV file's UTF-8 text and dialect: rows are placed by line
-    first_line: int | None = None  # an NDJSON file's rows are lines from 1
+    # A CSV file's UTF-8 text and dialect: its rows are placed by line. Other files' rows are placed by row, from 0,
+    # as Polars counts them: Parquet has no lines, and Polars skips an NDJSON file's blank ones.
+    lines: tuple[Path, CsvDialect] | None = None
 
     def place(self, row: int) -> tuple[str, str]:
         """Where row `row` (from 0) is: as in a message (`calls.csv, line 14`) and as in a report (`calls.csv:14`)."""
-        if self.lines is not None or self.first_line is not None:
-            line = csv_files.line_of(*self.lines, row) if self.lines else row + (self.first_line or 1)
+        if self.lines is not None:
+            line = csv_files.line_of(*self.lines, row)
             return f"{self.name}, line {line}", f"{self.name}:{line}"
         if self.name == FRAME:
             return f"row {row}", f"row {row}"

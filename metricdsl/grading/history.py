@@ -25,6 +25,7 @@ import polars as pl
 
 from metricdsl.engine.columns import GRAIN_COLUMN, GROUP, LAYOUT, RECORDED, hidden
 from metricdsl.engine.inputs import POLARS_FAILURES
+from metricdsl.engine.parquet_files import parquet_problem
 from metricdsl.errors import DataError, RequestError
 from metricdsl.files import is_stream, locked, reason, replace_atomically
 from metricdsl.grading.grader import Graded
@@ -129,6 +130,8 @@ def _read(path: Path) -> pl.DataFrame | None:
             raise DataError(f"the history {path} is a folder")
         if path.stat().st_size == 0:
             return None  # a history not begun
+        if problem := parquet_problem(path):
+            raise DataError(f"cannot read the history {path}: {problem}")
         rows = pl.read_parquet(path)
         version = pl.read_parquet_metadata(path).get(FORMAT_KEY, FORMAT)
     except (*POLARS_FAILURES, OSError) as error:
