@@ -222,7 +222,8 @@ class Project:
             if name not in scans:
                 if name not in inputs:
                     raise DataError(f"no data for source `{name}`: give it (--data {name}=FILE) or set its `path`")
-                scans[name] = scan(self.definitions.sources[name], inputs[name], quote=name in data)
+                source, zone = self.definitions.sources[name], self.definitions.zone(name)
+                scans[name] = scan(source, inputs[name], quote=name in data, zone=zone)
             return scans[name]
 
         query, compiler = build_query(self.model, request, scan_source)

@@ -17,7 +17,7 @@ from metricdsl.engine.columns import ROW_COLUMN
 from metricdsl.engine.polars.dtypes import DTYPES
 from metricdsl.errors import DataError
 from metricdsl.spec.data_paths import files
-from metricdsl.spec.definitions import Source
+from metricdsl.spec.definitions import DEFAULT_ZONE, Source
 
 Data: TypeAlias = pl.DataFrame | pl.LazyFrame | str | Path  # a frame, or a path or glob of files
 SCANNERS = {
@@ -43,9 +43,10 @@ def describe(data: Data) -> str:
     return str(data) if isinstance(data, (str, Path)) else "the frame given"
 
 
-def scan(source: Source, data: Data, *, quote: bool = True) -> pl.LazyFrame:
+def scan(source: Source, data: Data, *, quote: bool = True, zone: str = DEFAULT_ZONE) -> pl.LazyFrame:
     """`data` as a lazy frame whose declared columns have their declared types; `quote=False` when a spec's
-    `path:` named it, not the user."""
+    `path:` named it, not the user. Datetimes are in `zone`, the source's: zoned ones converted to it, naive
+    ones taken as local time in it."""
     declared = {name: DTYPES[column.type] for name, column in source.columns.items()}
     if isinstance(data, pl.DataFrame):
         frame = data.lazy()
@@ -60,7 +61,12 @@ def scan(source: Source, data: Data, *, quote: bool = True) -> pl.LazyFrame:
     casts = [
         _convert(pl.col(name), schema[name], source.columns[name].type).alias(name)
         for name, dtype in declared.items()
-        if name in schema and schema[name] != dtype
+        if name in schema and schema[name] != dtype and dtype != pl.Datetime
+    ]
+    casts += [
+        _zoned(pl.col(name), schema[name], zone).alias(name)
+        for name, dtype in declared.items()
+        if name in schema and dtype == pl.Datetime and schema[name] != pl.Datetime("us", zone)
     ]
     return frame.with_columns(casts) if casts else frame
 
@@ -150,6 +156,15 @@ def _convert(value: pl.Expr, dtype: pl.DataType, kind: str) -> pl.Expr:
     if dtype == pl.String and kind in ("datetime", "date"):
         return value.str.to_datetime(time_unit="us") if kind == "datetime" else value.str.to_date()
     return value.cast(DTYPES[kind], strict=True)
+
+
+def _zoned(value: pl.Expr, dtype: pl.DataType, zone: str) -> pl.Expr:
+    """`value` (of `dtype`) as a datetime in `zone`: text and naive datetimes are local time there."""
+    if dtype == pl.String:
+        return value.str.to_datetime(time_unit="us", time_zone=zone)
+    if isinstance(dtype, pl.Datetime) and dtype.time_zone is not None:
+        return value.dt.convert_time_zone(zone).cast(pl.Datetime("us", zone), strict=True)
+    return value.cast(pl.Datetime("us"), strict=True).dt.replace_time_zone(zone)
 
 
 def _parse(text: pl.Expr, kind: str) -> pl.Expr:
