@@ -1,6 +1,6 @@
 """A checked `Model` and input data in, metric tables out.
 
 `inputs` reads and types a source's files; `grains` and `columns` say how periods are cut and what the hidden
-columns are called; `stats` and `confidence` give intervals and tests as expressions. Each backend lives in a
-sub-package: `polars` compiles a request to one lazy Polars query.
+columns are called; `zones` how a source's local days meet instants; `stats` and `confidence` give intervals and
+tests as expressions. Each backend lives in a sub-package: `polars` compiles a request to one lazy Polars query.
 """
