@@ -37,6 +37,12 @@ sources:
     time: ordered_at
     entities: {customer: customer_id}
     columns: {customer_id: int, ordered_at: datetime}
+  visits:
+    time: visited_on
+    entities: {customer: customer_id}
+    columns: {customer_id: int, visited_on: date}
+    derive:
+      ordered_1d: followed_by(orders, 1d)
 metrics:
   calls: {source: calls, expr: count()}
   hour: {expr: max(hour(at))}
@@ -47,6 +53,7 @@ metrics:
   ordered: {expr: count(where ordered_7d)}
   from_monday: {expr: 'count(where at >= @2026-03-02)'}
   days_since: {expr: 'max(days_between(@2026-03-01, at))'}
+  visits_ordered: {expr: count(where ordered_1d)}
 targets:
   calls:
     warn: "> 0"
@@ -241,6 +248,18 @@ def test_a_window_between_sources_in_different_zones_compares_instants(plain: me
     frame = pl.concat([calls(first, customer=1), calls(first, customer=2)])
     rows = evaluate(project, {"calls": frame, "orders": orders}, ["ordered"], by=["customer_id"])
     assert rows == [{"customer_id": 1, "ordered": 1}, {"customer_id": 2, "ordered": 0}]
+
+
+def test_a_date_time_starts_a_window_at_its_local_midnight(plain: metricdsl.Project) -> None:
+    """A visit on 2026-03-02 in Berlin starts at 2026-03-01T23:00Z; a day later is 2026-03-02T23:00Z."""
+    project = in_zones(plain, {"visits": "Europe/Berlin"})
+    visits = pl.DataFrame({"customer_id": [1, 2], "visited_on": [datetime.date(2026, 3, 2)] * 2})
+    orders = pl.DataFrame(
+        {"customer_id": [1, 2], "ordered_at": [utc(2026, 3, 2, 23), utc(2026, 3, 2, 23, 0, 1)]},
+        schema={"customer_id": pl.Int64, "ordered_at": pl.Datetime("us", "UTC")},
+    )
+    rows = evaluate(project, {"visits": visits, "orders": orders}, ["visits_ordered"], by=["customer_id"])
+    assert rows == [{"customer_id": 1, "visits_ordered": 1}, {"customer_id": 2, "visits_ordered": 0}]
 
 
 # -- any instant, any zone -----------------------------------------------------------------------------------------
