@@ -8,7 +8,11 @@ the compiled path must give the same numbers. Its semantics are the contract of 
 - aggregates read the rows that pass their own `where` and the metric's `where`, and skip null inputs;
 - groups are the distinct keys (`by` columns, then the grain of the time column) of all the unfiltered
   rows of the sources the metrics read;
-- a metric whose number of observations is below its `min_n` is null.
+- a metric whose number of observations is below its `min_n` is null;
+- times are local to their source's zone (`zoneinfo`, not Polars): naive datetimes in the data are local
+  time there, aware ones are instants; the evaluator keeps every datetime as an instant in UTC, so that
+  arithmetic and windows are exact elapsed time, and turns it into local time only for days, weeks, hours
+  and weekdays; a date that meets a datetime is the first moment of that local day.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import statistics
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from metricdsl.language import ast
 from metricdsl.language.functions import AGGREGATES, PERCENTILES, WINDOWS
@@ -27,6 +32,7 @@ from metricdsl.semantics.model import CheckedMetric, Model
 
 Row = dict[str, Any]
 GroupKey = tuple[Any, ...]
+UTC = datetime.timezone.utc
 
 
 def evaluate_reference(
@@ -37,7 +43,7 @@ def evaluate_reference(
     grain: str | None = None,
 ) -> list[Row]:
     """The metrics of every group: one dict per group with the `by` columns, the grain, then the metrics."""
-    tables = _Tables(model, data)
+    tables = _Tables(model, {source: _instants(model, source, rows) for source, rows in data.items()})
     order = model.metric_order(list(metrics))
     sources = sorted({s for name in order if (s := model.metrics[name].source) is not None})
     labels = [*by, grain] if grain else list(by)
@@ -50,14 +56,49 @@ def evaluate_reference(
     return result
 
 
+# -- time zones -----------------------------------------------------------------------------------
+
+
+def _instants(model: Model, source: str, rows: list[Row]) -> list[Row]:
+    """`rows` with their datetimes as instants in UTC: a naive one is local time in the source's zone."""
+    if source not in model.definitions.sources:
+        return rows
+    zone = model.definitions.zone(source)
+    columns = [name for name, column in model.definitions.sources[source].columns.items() if column.type == "datetime"]
+    return [{**row, **{name: instant(row[name], zone) for name in columns if name in row}} for row in rows]
+
+
+def instant(value: datetime.datetime | None, zone: str) -> datetime.datetime | None:
+    """A datetime as an instant in UTC; a naive one is local time in `zone` (the earlier of two, at a DST change)."""
+    if value is None:
+        return None
+    aware = value if value.tzinfo is not None else value.replace(tzinfo=ZoneInfo(zone))
+    return aware.astimezone(UTC)
+
+
+def local(value: Any, zone: str) -> Any:
+    """A datetime as local time in `zone` (a naive one is local already); anything else unchanged."""
+    if isinstance(value, datetime.datetime) and value.tzinfo is not None:
+        return value.astimezone(ZoneInfo(zone))
+    return value
+
+
+def midnight(day: datetime.date, zone: str) -> datetime.datetime:
+    """The first moment of the local date `day` in `zone`, as an instant in UTC (a skipped midnight: when the
+    clocks jump; a repeated one: the first)."""
+    start = datetime.datetime.combine(day, datetime.time(), tzinfo=ZoneInfo(zone))
+    return start.astimezone(UTC)
+
+
 # -- groups ---------------------------------------------------------------------------------------
 
 
-def grain_key(value: datetime.date | datetime.datetime | None, grain: str) -> Any:
-    """The label of the period of `grain` holding `value`: a date, "2026-W01", "2026-01", "2026-Q1" or a year."""
+def grain_key(value: datetime.date | datetime.datetime | None, grain: str, zone: str = "UTC") -> Any:
+    """The label of the period of `grain` holding `value` in `zone`: a date, "2026-W01", "2026-01", "2026-Q1" or
+    a year."""
     if value is None:
         return None
-    day = value.date() if isinstance(value, datetime.datetime) else value
+    day = local(value, zone).date() if isinstance(value, datetime.datetime) else value
     if grain == "day":
         return day
     if grain == "week":
@@ -77,10 +118,11 @@ def _groups(tables: _Tables, sources: list[str], by: list[str], grain: str | Non
     groups: dict[GroupKey, dict[str, list[int]]] = {} if by or grain else {(): {}}
     for source in sources:
         time = tables.model.definitions.sources[source].time
+        zone = tables.model.definitions.zone(source)
         for index in range(len(tables.data.get(source, []))):
             key = tuple(tables.column(source, index, column) for column in by)
             if grain:
-                key += (grain_key(tables.column(source, index, time), grain),)
+                key += (grain_key(tables.column(source, index, time), grain, zone),)
             groups.setdefault(key, {}).setdefault(source, []).append(index)
     return groups
 
@@ -97,7 +139,8 @@ def _metric(
         for node in _aggregate_calls(metric.tree)
     }
     n = min([count for _, count in aggregates.values()] + [values[name][1] for name in metric.metrics], default=math.inf)
-    value = evaluate(metric.tree, _GroupScope(tables.model, aggregates, values))
+    zone = tables.zone(metric.source) if metric.source else tables.model.definitions.calendar.timezone or "UTC"
+    value = evaluate(metric.tree, _GroupScope(tables.model, zone, aggregates, values))
     if metric.metric.min_n is not None and n < metric.metric.min_n:
         value = None
     return value, n
@@ -177,6 +220,16 @@ class _Tables:
         """A row-level expression for one row."""
         return evaluate(node, _RowScope(self, source, index))
 
+    def zone(self, source: str) -> str:
+        return self.model.definitions.zone(source)
+
+    def time(self, source: str, index: int) -> datetime.datetime | None:
+        """A row's time as an instant: a date is the first moment of that local day."""
+        value = self.column(source, index, self.model.definitions.sources[source].time or "")
+        if type(value) is datetime.date:
+            return midnight(value, self.zone(source))
+        return value
+
     def holds(self, source: str, index: int, condition: ast.Expr | None) -> bool:
         """Whether a row passes a filter: no filter, or a condition that is true (null is not)."""
         return condition is None or self.value(source, index, condition) is True
@@ -186,7 +239,7 @@ class _Tables:
         target = call.args[0]
         assert isinstance(target, ast.Name)
         pairs = _window_keys(self.model, source, target.name, call)
-        time = self.column(source, index, self.model.definitions.sources[source].time or "")
+        time = self.time(source, index)
         key = tuple(self.column(source, index, mine) for mine, _ in pairs)
         if time is None or None in key:
             return None
@@ -203,9 +256,8 @@ class _Tables:
         memo = (id(call), source)
         if memo not in self.windows:
             by_key: dict[GroupKey, list[datetime.datetime]] = {}
-            time_column = self.model.definitions.sources[target].time or ""
             for other in range(len(self.data.get(target, []))):
-                time = self.column(target, other, time_column)
+                time = self.time(target, other)
                 key = tuple(self.column(target, other, theirs) for _, theirs in pairs)
                 if time is not None and None not in key and self.holds(target, other, call.where):
                     by_key.setdefault(key, []).append(time)
@@ -244,6 +296,10 @@ class _RowScope:
     def model(self) -> Model:
         return self.tables.model
 
+    @property
+    def zone(self) -> str:
+        return self.tables.zone(self.source)
+
     def name(self, node: ast.Name) -> Any:
         return self.tables.column(self.source, self.index, node.name)
 
@@ -257,6 +313,7 @@ class _GroupScope:
     """Names are metrics of the group; calls are its aggregates, computed beforehand."""
 
     model: Model
+    zone: str  # that of the metric's source
     aggregates: dict[int, tuple[Any, int]]
     metrics: dict[str, tuple[Any, float]]
 
@@ -291,27 +348,32 @@ def evaluate(node: ast.Expr, scope: Scope) -> Any:
         case ast.Binary(op="and" | "or"):
             return _logic(node.op, evaluate(node.left, scope), evaluate(node.right, scope))
         case ast.Binary(op=op, left=left, right=right):
-            return _binary(op, evaluate(left, scope), evaluate(right, scope))
+            return _binary(op, evaluate(left, scope), evaluate(right, scope), scope.zone)
         case ast.In(operand=operand, items=items, negated=negated):
             value = evaluate(operand, scope)
             if value is None:
                 return None
-            found = any(item is not None and item == value for item in (evaluate(i, scope) for i in items.items))
+            found = any(
+                item is not None and _binary("==", value, item, scope.zone)
+                for item in (evaluate(i, scope) for i in items.items)
+            )
             return found != negated
         case ast.Between(operand=operand, low=low, high=high):
             value, bottom, top = (evaluate(part, scope) for part in (operand, low, high))
             if None in (value, bottom, top):
                 return None
-            return _binary(">=", value, bottom) and _binary("<=", value, top)
+            return _binary(">=", value, bottom, scope.zone) and _binary("<=", value, top, scope.zone)
         case ast.IsNull(operand=operand, negated=negated):
             return (evaluate(operand, scope) is None) != negated
         case ast.Case(whens=whens, otherwise=otherwise):
             for condition, value in whens:
                 if evaluate(condition, scope) is True:
-                    return evaluate(value, scope)
-            return None if otherwise is None else evaluate(otherwise, scope)
+                    return _as(node, evaluate(value, scope), scope)
+            return None if otherwise is None else _as(node, evaluate(otherwise, scope), scope)
+        case ast.Call(func=func) if func in LOCAL_SCALARS:
+            return LOCAL_SCALARS[func](scope.zone, *(evaluate(arg, scope) for arg in node.args))
         case ast.Call(func=func) if func in SCALARS:
-            args = [evaluate(arg, scope) for arg in node.args]
+            args = [_as(node, evaluate(arg, scope), scope) for arg in node.args]
             args += [evaluate(keyword.value, scope) for keyword in node.keywords]
             return SCALARS[func](*args)
         case ast.Call():
@@ -352,16 +414,25 @@ _OPERATORS: dict[str, Callable[[Any, Any], Any]] = {
 }
 
 
-def _binary(op: str, left: Any, right: Any) -> Any:
+def _binary(op: str, left: Any, right: Any, zone: str) -> Any:
     if left is None or right is None:
         return None
-    return _OPERATORS[op](_midnight(left, right), _midnight(right, left))
+    return _OPERATORS[op](_midnight(left, right, zone), _midnight(right, left, zone))
 
 
-def _midnight(value: Any, other: Any) -> Any:
-    """A date met by a datetime stands for its midnight (as in SQL), so that the two compare and subtract."""
+def _midnight(value: Any, other: Any, zone: str) -> Any:
+    """A date met by a datetime stands for the first moment of that local day, so that the two compare and
+    subtract."""
     if isinstance(other, datetime.datetime) and type(value) is datetime.date:
-        return datetime.datetime.combine(value, datetime.time())
+        return midnight(value, zone) if other.tzinfo is not None else datetime.datetime.combine(value, datetime.time())
+    return value
+
+
+def _as(node: ast.Expr, value: Any, scope: Scope) -> Any:
+    """A value of an expression typed datetime (a `case` or `coalesce` of dates and datetimes): a date is the first
+    moment of that local day."""
+    if type(value) is datetime.date and scope.model.type_of(node).kind == "datetime":
+        return midnight(value, scope.zone)
     return value
 
 
@@ -380,8 +451,9 @@ def _ignoring_nulls(function: Callable[[list[Any]], Any]) -> Callable[..., Any]:
     return apply
 
 
-def _date(value: datetime.date) -> datetime.date:
-    return value.date() if isinstance(value, datetime.datetime) else value
+def _date(zone: str, value: datetime.date) -> datetime.date:
+    """The local date of a datetime in `zone`; a date itself."""
+    return local(value, zone).date() if isinstance(value, datetime.datetime) else value
 
 
 SCALARS: dict[str, Callable[..., Any]] = {
@@ -396,8 +468,11 @@ SCALARS: dict[str, Callable[..., Any]] = {
     "contains": _strict(lambda text, part: part in text),
     "starts_with": _strict(str.startswith),
     "ends_with": _strict(str.endswith),
-    "hour": _strict(lambda time: time.hour),
-    "weekday": _strict(lambda time: time.isoweekday()),
+}
+# The functions of local time: called with the zone of the expression's source first.
+LOCAL_SCALARS: dict[str, Callable[..., Any]] = {
+    "hour": _strict(lambda zone, time: local(time, zone).hour),
+    "weekday": _strict(lambda zone, time: local(time, zone).isoweekday()),
     "date": _strict(_date),
-    "days_between": _strict(lambda start, end: (_date(end) - _date(start)).days),
+    "days_between": _strict(lambda zone, start, end: (_date(zone, end) - _date(zone, start)).days),
 }

@@ -3,15 +3,20 @@
 The data is drawn to hit the edges of the contract: nulls in every column (keys, times and dimensions
 too), times exactly on window boundaries relative to each other and around the ISO new year, waits of
 exactly 5 s and 20 s, small customer pools so that windows match, and enough survey answers now and
-then to cross `min_n`.
+then to cross `min_n`. Each source gets a time zone (the two may differ), its times are instants around
+local new years and around the DST changes of every zone drawn from, and they reach the engine in one of
+the ways data carries time: in UTC, in another zone, as local time without a zone, or as ISO text with
+offsets.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import math
 from pathlib import Path
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 import polars as pl
 import pytest
@@ -19,7 +24,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import metricdsl
-from tests.reference import Row, evaluate_reference
+from tests.reference import Row, evaluate_reference, instant
+from tests.zones import in_zones
 
 SPECS = Path(__file__).parent.parent / "specs"
 T = TypeVar("T")
@@ -106,6 +112,15 @@ metrics:
   x_orders_per_contact: {expr: 'x_orders / contacts'}
   x_rebuy: {source: orders, expr: 'share(preceded_by(orders, 30d))'}
   x_after_contact: {source: orders, expr: 'share(preceded_by(interactions where answered, 7d))'}
+  x_morning_order: {source: interactions, expr: 'share(followed_by(orders where hour(ordered_at) < 12, 30d))'}
+  x_at_midnight: {source: interactions, expr: 'count(where started_at in [@2025-12-29, @2026-01-05])'}
+  x_dates_in: {source: interactions, expr: 'share(date(started_at) in [@2026-01-01, @2025-12-29])'}
+  x_first_or_new_year: {source: interactions, expr: 'min(case when answered then started_at else @2026-01-01 end)'}
+  x_least_time: {source: interactions, expr: 'max(least(started_at, @2026-01-01))'}
+  x_coalesce_time: {source: interactions, expr: 'count(where coalesce(started_at, null) is null)'}
+  x_last_contact: {source: interactions, expr: 'max(started_at)'}
+  x_last_order: {source: orders, expr: 'max(ordered_at)'}
+  x_order_after_contact: {expr: 'x_last_order > x_last_contact'}
 """
 # Layouts for metrics of both sources: only their shared columns can be dimensions.
 EXTRA_LAYOUTS: list[tuple[tuple[str, ...], str | None]] = [
@@ -116,7 +131,47 @@ EXTRA_LAYOUTS: list[tuple[tuple[str, ...], str | None]] = [
     ((), "day"),
 ]
 
-SECOND, DAY = datetime.timedelta(seconds=1), datetime.timedelta(days=1)
+SECOND, HOUR, DAY = datetime.timedelta(seconds=1), datetime.timedelta(hours=1), datetime.timedelta(days=1)
+UTC = datetime.timezone.utc
+# UTC; a zone with DST in spring and autumn; one with DST on other dates; one whose DST change is 30 minutes,
+# in the other hemisphere; one at a half-hour offset without DST.
+ZONES = ["UTC", "Europe/Berlin", "America/New_York", "Australia/Lord_Howe", "Asia/Kolkata"]
+# How a source's times reach the engine: aware in UTC, aware in another zone, naive local time, ISO text with offsets.
+GIVEN_AS = ["utc", "other_zone", "local", "text"]
+
+
+def offset_changes(zone: str, start: datetime.datetime, end: datetime.datetime) -> list[datetime.datetime]:
+    """The instants in `[start, end)` (aware) at which `zone`'s offset from UTC changes, to the second."""
+
+    def offset(moment: datetime.datetime) -> datetime.timedelta | None:
+        return moment.astimezone(ZoneInfo(zone)).utcoffset()
+
+    found = []
+    moment = start
+    while moment < end:
+        later = moment + HOUR
+        if offset(moment) != offset(later):  # the change is in (moment, later]: halve the hour down to a second
+            low, high = moment, later
+            while high - low > SECOND:
+                middle = low + (high - low) / 2
+                low, high = (middle, high) if offset(middle) == offset(low) else (low, middle)
+            found.append(high)
+        moment = later
+    return found
+
+
+DST_CHANGES = sorted(
+    {
+        change
+        for zone in ZONES
+        for change in offset_changes(
+            zone, datetime.datetime(2025, 11, 1, tzinfo=UTC), datetime.datetime(2027, 2, 1, tzinfo=UTC)
+        )
+    }
+)
+# Around a DST change: at it, just before, and the length of a change (an hour, or Lord Howe's half hour) either side.
+NEAR = [datetime.timedelta(0), -datetime.timedelta(microseconds=1), -SECOND, SECOND, HOUR, -HOUR, HOUR / 2, -HOUR / 2]
+# Local times in a source's zone.
 ANCHORS = [
     datetime.datetime(2025, 12, 28, 23, 59, 59),
     datetime.datetime(2025, 12, 29),
@@ -143,6 +198,11 @@ OFFSETS = [
     30 * DAY - SECOND,
     -30 * DAY + SECOND,
     3 * DAY + datetime.timedelta(hours=5),
+    # A week of local time across a DST change: an hour (or half an hour) more or less than 168 hours.
+    7 * DAY + HOUR,
+    7 * DAY - HOUR,
+    -7 * DAY + HOUR / 2,
+    -3 * DAY,
 ]
 
 
@@ -156,57 +216,81 @@ def one_of(*values: Any) -> st.SearchStrategy[Any]:
     return nullable(st.sampled_from(values))
 
 
+def times(zone: str) -> st.SearchStrategy[datetime.datetime | None]:
+    """Instants (in UTC): a local time in `zone` or a DST change of any zone, moved by an offset of elapsed time."""
+    local = st.sampled_from(ANCHORS).map(lambda wall: instant(wall, zone))
+    changes = st.builds(lambda change, near: change + near, st.sampled_from(DST_CHANGES), st.sampled_from(NEAR))
+    return nullable(st.builds(lambda anchor, offset: anchor + offset, st.one_of(local, changes), st.sampled_from(OFFSETS)))
+
+
 CUSTOMERS = one_of(1, 2, 3)
-TIMES = nullable(st.builds(lambda anchor, offset: anchor + offset, st.sampled_from(ANCHORS), st.sampled_from(OFFSETS)))
 BOOLS = one_of(True, False)
 SCORES_1_5 = one_of(1, 2, 3, 4, 5)
 SECONDS = one_of(0.0, 0.5, 0.35, 30.0, 301.25, 1200.0)
 
-INTERACTION = st.fixed_dictionaries(
-    {
-        "interaction_id": nullable(st.integers(1, 10**6)),
-        "customer_id": CUSTOMERS,
-        "agent_id": one_of(7, 8),
-        "team": one_of("north", "north", "north", "south", "east"),  # mostly north: enough rows for min_n
-        "channel": one_of("phone", "chat", "email"),
-        "queue": one_of("billing", "tech_support", "sales", "retention"),
-        "contact_reason": one_of("delivery", "refund"),
-        "started_at": TIMES,
-        "answered": BOOLS,
-        "wait_s": one_of(0.0, 2.5, 4.999, 5.0, 5.001, 19.999, 20.0, 20.001, 95.5),
-        "talk_s": SECONDS,
-        "hold_s": SECONDS,
-        "wrap_s": SECONDS,
-        "transferred": BOOLS,
-        "fcr_reported": BOOLS,
-        "nps_score": nullable(st.integers(0, 10)),
-        "csat_score": SCORES_1_5,
-        "effort_score": SCORES_1_5,
-        "sentiment_score": one_of(-1.0, -0.5, 0.0, 0.25, 1.0),
-        "sale": BOOLS,
-        "sale_amount": one_of(0.0, 9.99, 120.0),
-    }
-)
-ORDER = st.fixed_dictionaries(
-    {
-        "order_id": nullable(st.integers(1, 10**6)),
-        "customer_id": CUSTOMERS,
-        "ordered_at": TIMES,
-        "amount": one_of(-25.0, 0.0, 0.01, 49.9),
-        "cross_sell": BOOLS,
-        "referred_by": CUSTOMERS,
-    }
-)
+
+def interaction(times: st.SearchStrategy[datetime.datetime | None]) -> st.SearchStrategy[Row]:
+    return st.fixed_dictionaries(
+        {
+            "interaction_id": nullable(st.integers(1, 10**6)),
+            "customer_id": CUSTOMERS,
+            "agent_id": one_of(7, 8),
+            "team": one_of("north", "north", "north", "south", "east"),  # mostly north: enough rows for min_n
+            "channel": one_of("phone", "chat", "email"),
+            "queue": one_of("billing", "tech_support", "sales", "retention"),
+            "contact_reason": one_of("delivery", "refund"),
+            "started_at": times,
+            "answered": BOOLS,
+            "wait_s": one_of(0.0, 2.5, 4.999, 5.0, 5.001, 19.999, 20.0, 20.001, 95.5),
+            "talk_s": SECONDS,
+            "hold_s": SECONDS,
+            "wrap_s": SECONDS,
+            "transferred": BOOLS,
+            "fcr_reported": BOOLS,
+            "nps_score": nullable(st.integers(0, 10)),
+            "csat_score": SCORES_1_5,
+            "effort_score": SCORES_1_5,
+            "sentiment_score": one_of(-1.0, -0.5, 0.0, 0.25, 1.0),
+            "sale": BOOLS,
+            "sale_amount": one_of(0.0, 9.99, 120.0),
+        }
+    )
+
+
+def order(times: st.SearchStrategy[datetime.datetime | None]) -> st.SearchStrategy[Row]:
+    return st.fixed_dictionaries(
+        {
+            "order_id": nullable(st.integers(1, 10**6)),
+            "customer_id": CUSTOMERS,
+            "ordered_at": times,
+            "amount": one_of(-25.0, 0.0, 0.01, 49.9),
+            "cross_sell": BOOLS,
+            "referred_by": CUSTOMERS,
+        }
+    )
+
+
 # Row counts: mostly small (readable failures), sometimes large enough to cross `min_n: 30`.
 SIZES = st.sampled_from([0, 1, 2, 3, 4, 6, 9, 14, 45, 90])
 
 
+@dataclasses.dataclass(frozen=True)
+class Dataset:
+    """Rows per source (times as instants in UTC), each source's time zone, and how its times reach the engine."""
+
+    rows: dict[str, list[Row]]
+    zones: dict[str, str] = dataclasses.field(default_factory=dict)
+    given_as: dict[str, str] = dataclasses.field(default_factory=dict)
+
+
 @st.composite
-def datasets(draw: st.DrawFn) -> dict[str, list[Row]]:
-    """Rows of interactions and orders as the two sources of `specs/` declare them."""
-    interactions = draw(st.lists(INTERACTION, min_size=(n := draw(SIZES)), max_size=n))
-    orders = draw(st.lists(ORDER, min_size=(m := draw(SIZES)), max_size=m))
-    return {"interactions": interactions, "orders": orders}
+def datasets(draw: st.DrawFn) -> Dataset:
+    """Rows of interactions and orders as the two sources of `specs/` declare them, each in a zone."""
+    zones = {source: draw(st.sampled_from(ZONES)) for source in ("interactions", "orders")}
+    given_as = {source: draw(st.sampled_from(GIVEN_AS)) for source in zones}
+    interactions = draw(st.lists(interaction(times(zones["interactions"])), min_size=(n := draw(SIZES)), max_size=n))
+    orders = draw(st.lists(order(times(zones["orders"])), min_size=(m := draw(SIZES)), max_size=m))
+    return Dataset({"interactions": interactions, "orders": orders}, zones, given_as)
 
 
 @pytest.fixture(scope="module")
@@ -217,13 +301,53 @@ def extended(tmp_path_factory: pytest.TempPathFactory) -> metricdsl.Project:
     return metricdsl.load([SPECS, path])
 
 
-def frames(project: metricdsl.Project, data: dict[str, list[Row]]) -> dict[str, pl.DataFrame]:
-    """The rows as DataFrames with exactly the declared dtypes."""
+def frames(project: metricdsl.Project, data: Dataset | dict[str, list[Row]]) -> dict[str, pl.DataFrame]:
+    """The rows as DataFrames with the declared dtypes, datetimes as each source's `given_as` says."""
+    data = data if isinstance(data, Dataset) else Dataset(data)
     sources = project.model.definitions.sources
-    return {
-        name: pl.DataFrame(rows, schema={column: DTYPES[spec.type] for column, spec in sources[name].columns.items()})
-        for name, rows in data.items()
-    }
+    result = {}
+    for name, rows in data.rows.items():
+        zone = project.definitions.zone(name)
+        schema = {column: DTYPES[spec.type] for column, spec in sources[name].columns.items()}
+        times = [column for column, spec in sources[name].columns.items() if spec.type == "datetime"]
+        given_as = data.given_as.get(name, "local")
+        if given_as == "local" and any(ambiguous(row.get(c), zone) for row in rows for c in times):
+            given_as = "utc"  # a local time that a DST change repeats does not say which instant it is
+        schema |= {column: GIVEN_AS_DTYPE[given_as] for column in times}
+        written = [{**row, **{c: as_given(row.get(c), given_as, zone) for c in times}} for row in rows]
+        result[name] = pl.DataFrame(written, schema=schema)
+    return result
+
+
+GIVEN_AS_DTYPE: dict[str, pl.DataType] = {
+    "utc": pl.Datetime("us", "UTC"),
+    "other_zone": pl.Datetime("us", "Asia/Kathmandu"),
+    "local": pl.Datetime("us"),
+    "text": pl.String(),
+}
+
+
+def as_given(moment: datetime.datetime | None, given_as: str, zone: str) -> datetime.datetime | str | None:
+    """An instant (aware, or naive local time in `zone`) as a source gives it to the engine."""
+    if moment is None:
+        return None
+    moment = instant(moment, zone)
+    if given_as == "other_zone":
+        return moment.astimezone(ZoneInfo("Asia/Kathmandu"))
+    if given_as == "local":
+        return moment.astimezone(ZoneInfo(zone)).replace(tzinfo=None)
+    if given_as == "text":
+        return moment.astimezone(ZoneInfo(zone)).isoformat(timespec="microseconds")
+    return moment
+
+
+def ambiguous(moment: datetime.datetime | None, zone: str) -> bool:
+    """Whether the local time of `moment` in `zone` happens twice (at the end of DST)."""
+    if moment is None:
+        return False
+    local = ZoneInfo(zone)
+    wall = instant(moment, zone).astimezone(local).replace(tzinfo=None)  # keeps `fold`: 1 for the second of two
+    return wall.replace(tzinfo=local, fold=0).utcoffset() != wall.replace(tzinfo=local, fold=1).utcoffset()
 
 
 def same(expected: Any, actual: Any) -> bool:
@@ -232,13 +356,16 @@ def same(expected: Any, actual: Any) -> bool:
         return expected is None and actual is None
     if isinstance(expected, float) or isinstance(actual, float):
         return math.isclose(expected, actual, rel_tol=1e-9, abs_tol=1e-9)
+    if isinstance(expected, datetime.datetime) and isinstance(actual, datetime.datetime):
+        # As instants: Python never finds two zones' datetimes equal when one is in a DST change's repeated hour.
+        return expected.astimezone(UTC) == actual.astimezone(UTC)
     return expected == actual
 
 
 def disagreements(
     project: metricdsl.Project,
     metrics: list[str],
-    data: dict[str, list[Row]],
+    data: Dataset,
     by: tuple[str, ...],
     grain: str | None,
     engine: str = "streaming",
@@ -257,7 +384,8 @@ def disagreements(
         return [f"by={list(by)} grain={grain}: {metrics[0]}: {error}"]
     if actual.columns != [*keys, *metrics]:
         return [f"columns {actual.columns}, expected {[*keys, *metrics]}"]
-    expected_rows = {tuple(row[k] for k in keys): row for row in evaluate_reference(project.model, data, metrics, by, grain)}
+    expected = evaluate_reference(project.model, data.rows, metrics, by, grain)
+    expected_rows = {tuple(row[k] for k in keys): row for row in expected}
     actual_rows = {tuple(row[k] for k in keys): row for row in actual.to_dicts()}
     problems = [f"{actual.height - len(actual_rows)} duplicate groups"] if len(actual_rows) != actual.height else []
     if set(expected_rows) != set(actual_rows):
@@ -277,10 +405,12 @@ def disagreements(
 def check_agreement(
     project: metricdsl.Project,
     metrics: list[str],
-    data: dict[str, list[Row]],
+    data: Dataset | dict[str, list[Row]],
     layouts: list[tuple[tuple[str, ...], str | None]],
 ) -> None:
-    """Both of Polars' engines agree with the reference in every layout."""
+    """Both of Polars' engines agree with the reference in every layout, with the sources in the data's zones."""
+    data = data if isinstance(data, Dataset) else Dataset(data)
+    project = in_zones(project, data.zones)
     problems = [
         f"{engine}: {problem}"
         for engine in ("streaming", "in-memory")
@@ -292,20 +422,20 @@ def check_agreement(
 
 @settings(max_examples=60, deadline=None)
 @given(data=datasets())
-def test_library_agrees_with_the_reference(project: metricdsl.Project, data: dict[str, list[Row]]) -> None:
+def test_library_agrees_with_the_reference(project: metricdsl.Project, data: Dataset) -> None:
     check_agreement(project, list(project.model.metrics), data, LAYOUTS)
 
 
 @pytest.mark.slow
 @settings(max_examples=2000, deadline=None)
 @given(data=datasets())
-def test_library_agrees_with_the_reference_at_length(project: metricdsl.Project, data: dict[str, list[Row]]) -> None:
+def test_library_agrees_with_the_reference_at_length(project: metricdsl.Project, data: Dataset) -> None:
     check_agreement(project, list(project.model.metrics), data, LAYOUTS)
 
 
 @settings(max_examples=60, deadline=None)
 @given(data=datasets())
-def test_the_rest_of_the_language_agrees_with_the_reference(extended: metricdsl.Project, data: dict[str, list[Row]]) -> None:
+def test_the_rest_of_the_language_agrees_with_the_reference(extended: metricdsl.Project, data: Dataset) -> None:
     extras = [name for name in extended.model.metrics if name.startswith("x_")]
     check_agreement(extended, extras, data, EXTRA_LAYOUTS)
 
@@ -313,9 +443,7 @@ def test_the_rest_of_the_language_agrees_with_the_reference(extended: metricdsl.
 @pytest.mark.slow
 @settings(max_examples=2000, deadline=None)
 @given(data=datasets())
-def test_the_rest_of_the_language_agrees_with_the_reference_at_length(
-    extended: metricdsl.Project, data: dict[str, list[Row]]
-) -> None:
+def test_the_rest_of_the_language_agrees_with_the_reference_at_length(extended: metricdsl.Project, data: Dataset) -> None:
     extras = [name for name in extended.model.metrics if name.startswith("x_")]
     check_agreement(extended, extras, data, EXTRA_LAYOUTS)
 

@@ -1,7 +1,8 @@
 """Time grains: how a moment is truncated to its period, how a period is labelled and numbered.
 
 The grain names themselves are the spec's (`metricdsl.spec.definitions.GRAINS`); weeks are ISO weeks,
-starting on Monday, labelled with the ISO year (the year of the week's Thursday).
+starting on Monday, labelled with the ISO year (the year of the week's Thursday). Periods are local: a moment
+with a time zone belongs to the day, week, month, quarter or year of its local date in that zone.
 """
 
 from __future__ import annotations
@@ -18,8 +19,13 @@ _A_MONDAY = datetime.date(1970, 1, 5)
 
 
 def period_start(moment: pl.Expr, grain: str) -> pl.Expr:
-    """The first day of the period of `grain` that holds `moment` (a date or datetime), as a date."""
-    return moment.dt.truncate(GRAIN_EVERY[grain]).cast(pl.Date)
+    """The first day of the period of `grain` that holds `moment` (a date or datetime), as a date.
+
+    The local date comes first and is truncated after: a cast of a zoned datetime to a date would give its
+    date in UTC, and truncating the datetime itself would meet local midnights that a DST change skips.
+    """
+    day = moment.dt.date()
+    return day if grain == "day" else day.dt.truncate(GRAIN_EVERY[grain])
 
 
 def next_period(start: pl.Expr, grain: str) -> pl.Expr:

@@ -176,16 +176,19 @@ def _same_key(actual: object, expected: object) -> bool:
 
 
 def given_frame(project: Project, source: str, rows: list[Row]) -> pl.DataFrame:
-    """The rows of a test as a frame with every declared column of `source`, typed."""
+    """The rows of a test as a frame with every declared column of `source`, typed; datetimes as ISO text, which
+    the source's reader takes as it takes a file's (local time in the source's zone, unless an offset is given)."""
     columns = project.definitions.sources[source].columns
     unknown = sorted({name for row in rows for name in row} - set(columns))
     if unknown:
         raise DataError(f"`given` rows of `{source}` have unknown column `{unknown[0]}`")
     series = []
     for name, column in columns.items():
-        values = [_normalise(row.get(name), column.type) for row in rows]
+        values = [row.get(name) for row in rows]
         try:
-            series.append(pl.Series(name, values, dtype=DTYPES[column.type], strict=True))
+            typed = [_normalise(value, column.type) for value in values]
+            dtype = pl.String() if column.type == "datetime" else DTYPES[column.type]
+            series.append(pl.Series(name, typed, dtype=dtype, strict=True))
         except (TypeError, ValueError, pl.exceptions.PolarsError):
             raise DataError(
                 f"`given` rows of `{source}`: column `{name}` takes {column.type} values, not {values}"
@@ -194,11 +197,13 @@ def given_frame(project: Project, source: str, rows: list[Row]) -> pl.DataFrame:
 
 
 def _normalise(value: object, kind: str) -> object:
-    """A YAML value as the Python value of a column of type `kind`."""
+    """A YAML value as the Python value of a column of type `kind` (ISO text for a datetime)."""
     if kind == "datetime" and isinstance(value, str):
-        return datetime.datetime.fromisoformat(value)
-    if kind == "datetime" and isinstance(value, datetime.date) and not isinstance(value, datetime.datetime):
-        return datetime.datetime.combine(value, datetime.time())
+        datetime.datetime.fromisoformat(value.removesuffix("Z") + ("+00:00" if value.endswith("Z") else ""))
+        return value
+    if kind == "datetime" and isinstance(value, datetime.date):
+        moment = value if isinstance(value, datetime.datetime) else datetime.datetime.combine(value, datetime.time())
+        return moment.isoformat()
     if kind == "date" and isinstance(value, str):
         return datetime.date.fromisoformat(value)
     if kind == "float" and isinstance(value, int) and not isinstance(value, bool):

@@ -5,6 +5,9 @@ frame; derived columns are inlined, so Polars reads only the columns that are ne
 functions (`followed_by`, `preceded_by`) are materialised beforehand by sorted `join_asof`s.
 Aggregates become hidden columns of one `group_by` per source; metrics are then computed from them
 per group, so that ratios are ratios of sums.
+
+Datetimes are local to their source's zone (`metricdsl.engine.zones`): a date that meets a datetime stands for
+the first moment of that local day, and windows compare instants, so that 7d is 168 hours across a DST change.
 """
 
 from __future__ import annotations
@@ -22,9 +25,11 @@ from metricdsl.engine.columns import TIME_COLUMN, window_column
 from metricdsl.engine.polars import functions as translations
 from metricdsl.engine.polars.dtypes import DTYPES
 from metricdsl.engine.polars.functions import safe_divide
+from metricdsl.engine.zones import in_utc, local_midnight
 from metricdsl.language import ast
 from metricdsl.language.functions import FUNCTIONS, WINDOWS, Function, Kind
 from metricdsl.semantics.model import Model
+from metricdsl.spec.definitions import DEFAULT_ZONE
 
 if TYPE_CHECKING:
     from polars.expr.whenthen import ChainedThen, Then
@@ -115,22 +120,25 @@ class Compiler:
                 if op in ("/", "%"):
                     return safe_divide(self.expr(left), self.expr(right), op)
                 table = ARITHMETIC if op in ARITHMETIC else COMPARISONS
-                return table[op](self.expr(left), self.expr(right))
-            case ast.In(operand=operand, items=items, negated=negated):
-                return self.membership(self.expr(operand), items, negated)
+                first, second = self.temporal([left, right])
+                return table[op](first, second)
+            case ast.In():
+                return self.membership(node)
             case ast.Between(operand=operand, low=low, high=high):
-                tested, lowest, highest = (self.expr(part) for part in (operand, low, high))
+                tested, lowest, highest = self.temporal([operand, low, high])
                 unknown = pl.any_horizontal(tested.is_null(), lowest.is_null(), highest.is_null())
                 return pl.when(unknown).then(None).otherwise((tested >= lowest) & (tested <= highest))
             case ast.IsNull(operand=operand, negated=negated):
                 inner = self.expr(operand)
                 return inner.is_not_null() if negated else inner.is_null()
             case ast.Case(whens=whens, otherwise=otherwise):
-                (first, branch), *rest = whens
-                chain: Then | ChainedThen = pl.when(self.expr(first)).then(self.expr(branch))
-                for condition, branch in rest:
-                    chain = chain.when(self.expr(condition)).then(self.expr(branch))
-                return chain.otherwise(self.expr(otherwise) if otherwise is not None else pl.lit(None))
+                branches = [branch for _, branch in whens] + ([otherwise] if otherwise is not None else [])
+                values = self.temporal(branches)  # a date branch among datetimes: its local midnight
+                conditions = [self.expr(condition) for condition, _ in whens]
+                chain: Then | ChainedThen = pl.when(conditions[0]).then(values[0])
+                for condition, then in zip(conditions[1:], values[1 : len(whens)], strict=True):
+                    chain = chain.when(condition).then(then)
+                return chain.otherwise(values[-1] if otherwise is not None else pl.lit(None))
             case ast.Call():
                 return self.call(node)
         raise AssertionError(f"unhandled node {node!r}")
@@ -148,35 +156,90 @@ class Compiler:
                 return rule_function(node.func, node.args[0])
             case Kind.SCALAR:
                 keywords = {k.name: self.expr(k.value) for k in node.keywords}
-                arguments = [self.argument(function, index, a) for index, a in enumerate(node.args)]
+                arguments = [self.argument(function, index, a, node) for index, a in enumerate(node.args)]
+                if self.kind(node) == "datetime":  # `coalesce(started_at, @2026-01-01)`: the date's local midnight
+                    zone = self.zone_of(node)
+                    arguments = [
+                        local_midnight(a, zone) if self.kind(n) == "date" else a
+                        for a, n in zip(arguments, node.args, strict=True)
+                    ]
                 return translations.SCALARS[node.func](function.bind(arguments, keywords))
 
-    def argument(self, function: Function, index: int, node: ast.Expr) -> pl.Expr:
+    def argument(self, function: Function, index: int, node: ast.Expr, call: ast.Call) -> pl.Expr:
         """A scalar function's argument; a `null` literal typed as its parameter wants, so the call is null
-        rather than a Polars error on an untyped null (`lower(null)`, `weekday(null)`)."""
+        rather than a Polars error on an untyped null (`lower(null)`, `weekday(null)`), and a null datetime in
+        the zone of the call's other datetimes (`coalesce(started_at, null)`)."""
         accepts = function.parameter(index).accepts
         if isinstance(node, ast.Null) and accepts:
             kind = next((k for k in NULL_PREFERENCE if k in accepts), None)
+            if kind == "datetime":
+                return pl.lit(None, dtype=pl.Datetime("us", self.zone_of(call)))
             if kind is not None:
                 return pl.lit(None, dtype=DTYPES[kind])
         return self.expr(node)
+
+    # -- time zones -------------------------------------------------------------------------------
+
+    def kind(self, node: ast.Expr) -> str | None:
+        """The kind of `node`'s type (`datetime`, `date`, ...), if it was typed."""
+        found = self.model.types.get(id(node))
+        return found.kind if found is not None else None
+
+    def temporal(self, nodes: list[ast.Expr]) -> list[pl.Expr]:
+        """`nodes`, operands of one operator, compiled so that they compare: where a date meets a datetime, the
+        date is the first moment of that day in the datetimes' zone; datetimes of sources in different zones (in
+        a metric of metrics) are compared in UTC."""
+        compiled = [self.expr(n) for n in nodes]
+        kinds = [self.kind(n) for n in nodes]
+        if "datetime" not in kinds:
+            return compiled
+        zones = {self.zone_of(n) for n, kind in zip(nodes, kinds, strict=True) if kind == "datetime"}
+        zone = next(iter(zones)) if len(zones) == 1 else self.project_zone()
+        compiled = [local_midnight(e, zone) if k == "date" else e for e, k in zip(compiled, kinds, strict=True)]
+        if len(zones) > 1:
+            compiled = [in_utc(e) if k in ("date", "datetime") else e for e, k in zip(compiled, kinds, strict=True)]
+        return compiled
+
+    def zone_of(self, node: ast.Expr) -> str:
+        """The time zone of the datetimes in `node`: that of the source whose columns or metrics it reads (outside
+        the filter of a window, which belongs to the other source); the project's zone when it reads none."""
+        definitions = self.model.definitions
+        pending = [node]
+        while pending:
+            current = pending.pop()
+            ref = self.model.refs.get(id(current))
+            source = ref.source if ref is not None else None
+            if ref is not None and ref.kind == "metric" and ref.name in self.model.metrics:
+                source = self.model.metrics[ref.name].source
+            if source is not None:
+                return definitions.zone(source)
+            if not (isinstance(current, ast.Call) and current.func in WINDOWS):
+                pending.extend(reversed(list(ast.children(current))))
+        return self.project_zone()
+
+    def project_zone(self) -> str:
+        """The zone of times that belong to no source: the project's `calendar:` zone, else the default."""
+        return self.model.definitions.calendar.timezone or DEFAULT_ZONE
 
     def name(self, node: ast.Name) -> pl.Expr:
         ref = self.model.refs[id(node)]
         # Metrics and dimensions are columns of the aggregated or graded table.
         return self.column(ref.source, ref.name) if ref.source is not None else pl.col(ref.name)
 
-    def membership(self, value: pl.Expr, items: ast.ListOf, negated: bool) -> pl.Expr:
-        literals = [i for i in items.items if isinstance(i, (ast.Number, ast.String, ast.Bool))]
-        if len(literals) == len(items.items):
+    def membership(self, node: ast.In) -> pl.Expr:
+        items = node.items.items
+        literals = [i for i in items if isinstance(i, (ast.Number, ast.String, ast.Bool))]
+        if len(literals) == len(items):
+            value = self.expr(node.operand)
             values = [i.value for i in literals]
             if any(isinstance(i, ast.Number) for i in literals):  # ints and floats compare as floats
                 value, values = value.cast(pl.Float64), [float(v) for v in values]
             found = value.is_in(values)
         else:
-            found = pl.any_horizontal(*((value == self.expr(i)).fill_null(False) for i in items.items))
+            value, *others = self.temporal([node.operand, *items])
+            found = pl.any_horizontal(*((value == other).fill_null(False) for other in others))
             found = pl.when(value.is_null()).then(None).otherwise(found)
-        return ~found if negated else found
+        return ~found if node.negated else found
 
     def column(self, source: str, name: str) -> pl.Expr:
         """A column or derived column of `source` by name."""
@@ -223,9 +286,7 @@ class Compiler:
         """Materialise each window call of `source` as a boolean hidden column of `frame`."""
         if not windows:
             return frame
-        spec = self.model.definitions.sources
-        time = self.column(source, spec[source].time or "")
-        frame = frame.with_columns(time.cast(DTYPES["datetime"]).alias(TIME_COLUMN)).sort(TIME_COLUMN)
+        frame = frame.with_columns(self.instant(source).alias(TIME_COLUMN)).sort(TIME_COLUMN)
         for call in windows:
             column = self.window_columns.setdefault(id(call), window_column(len(self.window_columns)))
             target = call.args[0].name  # type: ignore[union-attr]
@@ -238,7 +299,7 @@ class Compiler:
             other = (
                 other.select(
                     *(key.alias(name) for key, name in zip(theirs, key_names, strict=True)),
-                    self.column(target, spec[target].time or "").cast(DTYPES["datetime"]).alias(column),
+                    self.instant(target).alias(column),
                 )
                 .drop_nulls()
                 .sort(column)
@@ -264,6 +325,15 @@ class Compiler:
                 key_names
             )
         return frame.drop(TIME_COLUMN)
+
+    def instant(self, source: str) -> pl.Expr:
+        """The time of `source`'s rows as an instant in UTC: windows are exact elapsed time, and their two
+        sources may be in different zones. A date is the first moment of that local day."""
+        time = self.model.definitions.sources[source].time or ""
+        derived = self.model.sources[source].derived.get(time)
+        moment = self.column(source, time)
+        kind = self.kind(derived) if derived is not None else self.model.definitions.sources[source].columns[time].type
+        return in_utc(local_midnight(moment, self.model.definitions.zone(source)) if kind == "date" else moment)
 
     def window_keys(self, call: ast.Call, source: str, target: str) -> tuple[list[pl.Expr], list[pl.Expr]]:
         """The key expressions on this side and on the other side of a window call."""

@@ -52,6 +52,7 @@ SCALARS: dict[str, ScalarTranslation] = {
     "contains": lambda args: args[0].str.contains(args[1], literal=True),
     "starts_with": lambda args: args[0].str.starts_with(args[1]),
     "ends_with": lambda args: args[0].str.ends_with(args[1]),
+    # Local time: a datetime is in its source's zone (`metricdsl.engine.zones`), and a date is a local day.
     "hour": lambda args: args[0].dt.hour().cast(pl.Int64),
     "weekday": lambda args: args[0].dt.weekday().cast(pl.Int64),
     "date": lambda args: args[0].dt.date(),
