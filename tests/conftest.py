@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import polars as pl
 import pytest
+from hypothesis import settings
 
 import metricdsl
 from metricdsl.engine.polars.dtypes import DTYPES
+
+# Property tests draw the same cases on every run ("ci"), so that a suite that passed on a commit passes again on
+# it; HYPOTHESIS_PROFILE=explore draws new ones, to look for more.
+settings.register_profile("ci", derandomize=True)
+settings.register_profile("explore", derandomize=False)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 ROOT = Path(__file__).resolve().parent.parent
 SPECS = ROOT / "specs"
