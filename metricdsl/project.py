@@ -21,7 +21,7 @@ from metricdsl.engine.quality import DataProblem
 from metricdsl.errors import DataError, Diagnostic, RequestError, SpecError, has_errors, unknown_name
 from metricdsl.grading.findings import Finding, findings
 from metricdsl.grading.grader import Graded, graded_table
-from metricdsl.grading.history import read_history
+from metricdsl.grading.history import check_types, read_history
 from metricdsl.language import ast
 from metricdsl.render.findings import message
 from metricdsl.semantics.checker import check
@@ -221,8 +221,8 @@ class Project:
 
         With `history`, earlier runs' rows in that Parquet file feed `prev()` (the file is not written:
         see `metricdsl.grading.history.write_history`); it is read before the data, and a history needs a grain
-        (`RequestError`) and must be one of these specs and layout (`DataError`). `scorecard` names one, else the
-        dashboard's is used.
+        (`RequestError`) and must be one of these specs and layout, its columns of types this run's go with
+        (`DataError`). `scorecard` names one, else the dashboard's is used.
         """
         request = self.request(metrics=metrics, dashboard=dashboard, by=by, grain=grain)
         board = self.definitions.dashboards.get(dashboard) if dashboard else None
@@ -244,6 +244,8 @@ class Project:
         computable = self._computable(list(dict.fromkeys(wanted)), request)
         past = read_history(history, request.by, request.grain, self.model.metrics) if history else None
         run = self.run(data, metrics=computable, by=request.by, grain=request.grain, keep_hidden=True)
+        if history is not None and past is not None:
+            check_types(history, past, run.table)
         graded = graded_table(self.model, run.table, request.by, request.grain, card, past)
         return replace(run, graded=graded)
 

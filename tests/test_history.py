@@ -16,6 +16,7 @@ from click.testing import CliRunner
 import metricdsl
 from metricdsl.cli import main
 from metricdsl.errors import DataError, RequestError
+from metricdsl.files import locked, replace_atomically
 from metricdsl.grading import history as history_module
 from metricdsl.grading.findings import findings
 from metricdsl.grading.history import Drift, metric_drift, read_history, write_history
@@ -313,3 +314,124 @@ def test_a_rewritten_history_keeps_its_mode_and_leaves_no_temporary_file(project
     write_history(history, project.grade({"calls": calls("week", (1, 10.0))}, grain="week"))
     assert history.stat().st_mode & 0o777 == 0o640
     assert sorted(p.name for p in tmp_path.iterdir()) == ["history.parquet", "history.parquet.lock", "spec.yaml"]
+
+
+RUNNER = """
+import sys
+from pathlib import Path
+import polars as pl
+import metricdsl
+from metricdsl.grading.history import read_history, write_history
+spec, data, history, rounds = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3]), int(sys.argv[4])
+project = metricdsl.load(spec)
+frame = pl.read_parquet(data)
+for _ in range(rounds):
+    write_history(history, project.grade({"calls": frame}, grain="week", by=["team"], history=history))
+    for _ in range(5):
+        read_history(history, ("team",), "week", project.model.metrics)
+"""
+
+
+@pytest.mark.slow
+def test_runs_reading_and_writing_at_once_keep_every_period_and_never_fail(tmp_path):
+    """Runs read a history of some thousand rows while others replace it: a reader that took no lock and opened the
+    file more than once read parts of two files (`the page header reported the wrong page size`), and its run failed
+    with its period unrecorded."""
+    (tmp_path / "spec.yaml").write_text(SPEC)
+    history = tmp_path / "history.parquet"
+    runs = []
+    for week in range(8):
+        data = tmp_path / f"week{week}.parquet"
+        calls("week", (week, 10.0 + week), teams=tuple(f"t{i}" for i in range(2000))).write_parquet(data)
+        command = [sys.executable, "-c", RUNNER, str(tmp_path / "spec.yaml"), str(data), str(history), "10"]
+        runs.append(subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True))
+    outcomes = [(run.communicate(timeout=300)[1], run.returncode) for run in runs]
+    assert [code for _, code in outcomes] == [0] * 8, outcomes
+    assert sorted(pl.read_parquet(history)["__grain"].unique().to_list()) == [
+        date(2026, 1, 5) + timedelta(weeks=w) for w in range(8)
+    ]
+
+
+def test_a_run_reads_the_history_after_a_run_writing_it_lets_go(project, tmp_path):
+    history = tmp_path / "history.parquet"
+    write_history(history, project.grade({"calls": calls("week", (0, 10.0))}, grain="week"))
+    read: list[pl.DataFrame | None] = []
+    with locked(history):
+        reader = threading.Thread(target=lambda: read.append(read_history(history, (), "week")))
+        reader.start()
+        reader.join(0.5)
+        assert reader.is_alive()  # waits for the lock
+        assert not read
+        two_weeks = pl.read_parquet(history).pipe(
+            lambda rows: rows.vstack(rows.with_columns(pl.col("__grain") + timedelta(weeks=1)))
+        )
+        replace_atomically(
+            history, lambda temporary: two_weeks.write_parquet(temporary, metadata={"metricdsl.history": "1"})
+        )
+    reader.join(10)
+    assert [rows.height for rows in read if rows is not None] == [2]  # the file as the writer left it
+
+
+def test_a_history_replaced_while_it_is_checked_is_one_line_not_a_mix_of_two_files(project, tmp_path, monkeypatch):
+    """A program that takes no lock may still rename a file over the history: the check and the reading must see one
+    file, and a file replaced in between is named, never read in parts."""
+    history, other = tmp_path / "history.parquet", tmp_path / "other.parquet"
+    write_history(history, project.grade({"calls": calls("week", (0, 10.0))}, grain="week"))
+    write_history(other, project.grade({"calls": calls("week", (0, 10.0), (1, 20.0), (2, 30.0))}, grain="week"))
+    check = history_module.parquet_problem
+
+    def replaced_while_checked(path: Path) -> str | None:
+        other.replace(path)
+        return check(path)
+
+    monkeypatch.setattr(history_module, "parquet_problem", replaced_while_checked)
+    with pytest.raises(DataError) as raised:
+        read_history(history, (), "week")
+    assert str(raised.value) == f"cannot read the history {history}: it was replaced while it was read; run again"
+
+
+@pytest.mark.parametrize(
+    ("column", "change", "recorded"),
+    [
+        ("asa", pl.col("asa").cast(pl.String), "String"),
+        ("__n_asa", pl.col("__n_asa").cast(pl.String), "String"),
+        ("asa", pl.concat_list(pl.col("__n_asa")).alias("asa"), "List(Int64)"),
+    ],
+    ids=["value-as-text", "count-as-text", "value-as-list"],
+)
+def test_a_history_column_of_the_wrong_type_is_one_line(project, tmp_path, column, change, recorded):
+    history = tmp_path / "history.parquet"
+    write_history(history, project.grade({"calls": calls("week", (0, 10.0))}, grain="week"))
+    rows = pl.read_parquet(history).with_columns(change)
+    rows.write_parquet(history, metadata={"metricdsl.history": "1"})
+    computed = "Int64" if column.startswith("__n_") else "Float64"
+    message = (
+        f"{history} is not a history these specs can use: its column `{column}` holds {recorded}, where this run "
+        f"computes {computed} (give these specs their own history file)"
+    )
+    later = calls("week", (1, 20.0))
+    for attempt in (
+        lambda: project.grade({"calls": later}, grain="week", history=history),
+        lambda: write_history(history, project.grade({"calls": later}, grain="week")),
+    ):
+        with pytest.raises(DataError) as raised:
+            attempt()
+        assert str(raised.value) == message
+    data = tmp_path / "later.parquet"
+    later.write_parquet(data)
+    run = CliRunner().invoke(
+        main, ["check", str(tmp_path / "spec.yaml"), "--data", f"calls={data}", "--grain", "week", "--history", str(history)]
+    )
+    assert run.exit_code == 2
+    assert run.stderr == f"error: {message}\n"
+    assert pl.read_parquet(history).equals(rows)  # untouched
+
+
+def test_a_history_of_integer_values_goes_with_a_run_of_floats(project, tmp_path):
+    history = tmp_path / "history.parquet"
+    write_history(history, project.grade({"calls": calls("week", (0, 10.0))}, grain="week"))
+    rows = pl.read_parquet(history).with_columns(pl.col("asa").cast(pl.Int32), pl.col("__n_asa").cast(pl.Float64))
+    rows.write_parquet(history, metadata={"metricdsl.history": "1"})
+    graded = project.grade({"calls": calls("week", (1, 20.0))}, grain="week", history=history)
+    assert [f.name for f in findings(project.model, graded)] == ["slower"]
+    assert write_history(history, graded) == 2

@@ -8,7 +8,12 @@ by another grain or other dimensions is refused, not mixed in, so that every col
 Writing takes an exclusive lock (`metricdsl.files.locked`) around reading, merging and replacing the file: this
 run's rows replace the file's rows of the same group and period and the others stay, so two runs at once both
 keep their periods. The new file is written beside the old one, flushed and renamed over it, so a crash leaves the
-old file whole. Reading takes no lock: a rename is atomic, so a reader sees the old file or the new one.
+old file whole. Reading takes the lock too, and reads the file through one descriptor: its check and its reading see
+one file, never the old one's size and the new one's bytes. A history in a folder this user cannot write is read
+without the lock (no lock file can be made there, and no run of this user can replace the file).
+
+A history's columns must have types this run's can be compared with (`check_types`): a value read as text where a
+run computes numbers is refused in one line, before it reaches grading.
 
 A metric renamed in the specs keeps its old name in the history, where `prev()` of the new name cannot find it:
 `metric_drift` names the metrics a history and a run do not share, for a warning.
@@ -17,6 +22,8 @@ A metric renamed in the specs keeps its old name in the history, where `prev()` 
 from __future__ import annotations
 
 import datetime
+import io
+import os
 from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
@@ -63,7 +70,7 @@ def read_history(
     """
     if grain is None:
         raise RequestError(NEEDS_GRAIN)
-    rows = _read(path)
+    rows = _read_locked(path)
     if rows is None:
         return None
     if defined is not None:
@@ -74,6 +81,22 @@ def read_history(
                 "(give these specs their own history file)"
             )
     return _of_layout(path, rows, layout(by, grain))
+
+
+def check_types(path: Path, rows: pl.DataFrame, table: pl.DataFrame) -> None:
+    """Raise `DataError` (one line naming `path` and the column) when a column of the history `rows` holds a type
+    that the same column of this run's `table` cannot be compared or merged with: equal types, numbers of any width
+    and a column without values go together, nothing else does (text against numbers, a list against numbers)."""
+    for column in rows.columns:
+        if column not in table.columns or column in _TYPES:
+            continue
+        recorded, computed = rows.schema[column], table.schema[column]
+        if recorded == computed or pl.Null in (recorded, computed) or (recorded.is_numeric() and computed.is_numeric()):
+            continue
+        raise DataError(
+            f"{path} is not a history these specs can use: its column `{column}` holds {recorded}, where this run "
+            f"computes {computed} (give these specs their own history file)"
+        )
 
 
 def metric_drift(path: Path, graded: Graded, defined: Collection[str]) -> Drift:
@@ -112,6 +135,7 @@ def write_history(path: Path, graded: Graded) -> int:
         earlier = _read(path)
         if earlier is not None:
             _of_layout(path, earlier, layout(graded.by, graded.grain))
+            check_types(path, earlier, now)
             keep = earlier.join(now.select(_KEY), on=_KEY, how="anti", nulls_equal=True)
             try:
                 now = pl.concat([keep, now], how="diagonal_relaxed")
@@ -121,6 +145,16 @@ def write_history(path: Path, graded: Graded) -> int:
     return now.height
 
 
+def _read_locked(path: Path) -> pl.DataFrame | None:
+    """`_read` under the file's lock, so that no run replaces the file while it is read (see the module's rules)."""
+    if is_stream(path) or not path.exists():
+        return _read(path)  # nothing to read: no lock file to leave
+    if not os.access(os.path.dirname(os.path.realpath(path)), os.W_OK):
+        return _read(path)
+    with locked(path):
+        return _read(path)
+
+
 def _read(path: Path) -> pl.DataFrame | None:
     """Every row of the history at `path`, checked to be one; None when there is nothing to read."""
     try:
@@ -128,12 +162,17 @@ def _read(path: Path) -> pl.DataFrame | None:
             return None  # a device, a FIFO or a descriptor is written as a stream and has nothing to read
         if path.is_dir():
             raise DataError(f"the history {path} is a folder")
-        if path.stat().st_size == 0:
-            return None  # a history not begun
-        if problem := parquet_problem(path):
-            raise DataError(f"cannot read the history {path}: {problem}")
-        rows = pl.read_parquet(path)
-        version = pl.read_parquet_metadata(path).get(FORMAT_KEY, FORMAT)
+        with open(path, "rb") as file:
+            opened = os.fstat(file.fileno())
+            if opened.st_size == 0:
+                return None  # a history not begun
+            if problem := parquet_problem(path):
+                raise DataError(f"cannot read the history {path}: {problem}")
+            content = file.read()
+            if not _unchanged(path, opened) or len(content) != opened.st_size:
+                raise DataError(f"cannot read the history {path}: it was replaced while it was read; run again")
+        rows = pl.read_parquet(io.BytesIO(content))
+        version = pl.read_parquet_metadata(io.BytesIO(content)).get(FORMAT_KEY, FORMAT)
     except (*POLARS_FAILURES, OSError) as error:
         raise DataError(f"cannot read the history {path}: {reason(error)}") from None
     if version != FORMAT:
@@ -146,7 +185,20 @@ def _read(path: Path) -> pl.DataFrame | None:
     for column, dtype in _TYPES.items():
         if rows.schema[column] != dtype and rows.schema[column] != pl.Null:
             raise DataError(f"{path} is not a metricdsl history: `{column}` holds {rows.schema[column]}, not {dtype}")
+    if RECORDED in rows.columns and not isinstance(rows.schema[RECORDED], (pl.Datetime, pl.Null)):
+        raise DataError(f"{path} is not a metricdsl history: `{RECORDED}` holds {rows.schema[RECORDED]}, not Datetime")
     return rows.with_columns(pl.col(c).cast(t) for c, t in _TYPES.items())
+
+
+def _unchanged(path: Path, opened: os.stat_result) -> bool:
+    """Whether `path` is still the file opened, as it was: a writer that took no lock may have replaced it."""
+    now = path.stat()
+    return (now.st_dev, now.st_ino, now.st_size, now.st_mtime_ns) == (
+        opened.st_dev,
+        opened.st_ino,
+        opened.st_size,
+        opened.st_mtime_ns,
+    )
 
 
 def _of_layout(path: Path, rows: pl.DataFrame, wanted: str) -> pl.DataFrame:
