@@ -151,6 +151,17 @@ def test_an_output_that_cannot_be_written_is_2_even_with_findings(folder):
     assert "south" in result.stdout  # the findings are still printed
 
 
+@pytest.mark.parametrize("args", [["validate"], ["fmt"], ["fmt", "--check"]], ids=["validate", "fmt", "fmt-check"])
+@pytest.mark.parametrize("where", ["empty", "nowhere"])
+def test_a_path_without_spec_files_is_a_usage_error_in_one_line(folder, args, where):
+    (folder / "empty").mkdir()
+    result = invoke(*args, folder / where)
+    assert result.exit_code == EXIT_ERROR
+    assert result.stderr == f"error: no spec files (*.yaml, *.yml) found in {folder / where}\n"
+    assert result.stdout == ""
+    assert invoke(*args, folder / "spec.yaml", folder / where).exit_code == EXIT_ERROR
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

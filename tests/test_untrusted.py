@@ -13,6 +13,7 @@ from click.testing import CliRunner
 
 import metricdsl
 from metricdsl.cli import main
+from metricdsl.spec import data_paths
 from metricdsl.tools.revision import spec_revision
 
 SPEC = """\
@@ -365,3 +366,28 @@ def test_a_spec_file_found_in_a_folder_that_links_outside_is_neither_read_nor_re
     assert outside.read_text() == "secret: 'the first line of a file of the machine'\n"
     named = CliRunner().invoke(main, ["validate", "specs/m.yaml", "specs/linked.yaml"])
     assert "links to a file outside" not in named.output  # named, it is read
+
+
+def test_a_double_star_glob_does_not_enter_linked_folders_and_reads_each_file_once(outside):
+    (outside / "data" / "sub").mkdir()
+    (outside / "data" / "sub" / "a").symlink_to("..")
+    (outside / "data" / "sub" / "b").symlink_to("..")
+    (outside / "data" / "sub" / "more.csv").write_text(CALLS)
+    (outside / "specs" / "calls.yaml").write_text(spec_reading("../data/**/*.csv"))
+    definitions = metricdsl.load("specs")
+    assert sorted(os.path.relpath(f, "data") for f in data_paths.files("data/**/*.csv")) == ["calls.csv", "sub/more.csv"]
+    assert definitions.evaluate(metrics=["asa"])["asa"].to_list() == [45.0]
+    assert metricdsl.load("specs").evaluate(metrics=["asa"], by=["team"]).height == 2
+
+
+def test_a_glob_of_too_many_files_is_an_error_at_its_position(outside, monkeypatch):
+    monkeypatch.setattr(data_paths, "MAX_MATCHES", 1)
+    (outside / "data" / "more.csv").write_text(CALLS)
+    (outside / "specs" / "calls.yaml").write_text(spec_reading("../data/*.csv"))
+    with pytest.raises(metricdsl.SpecError) as raised:
+        metricdsl.load("specs")
+    (found,) = raised.value.diagnostics
+    assert (found.code, found.location.line, found.location.col) == ("MD006", 3, 11)
+    assert "matches more than 1 files" in found.message
+    with pytest.raises(metricdsl.DataError, match="matches more than 1 files"):
+        data_paths.files("data/*.csv")

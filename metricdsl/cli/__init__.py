@@ -33,6 +33,7 @@ from metricdsl.cli.requests import (
     load_project,
     paths_argument,
     project_paths_argument,
+    refuse_paths_without_specs,
     request_of,
     request_options,
 )
@@ -130,6 +131,7 @@ def main() -> None:
 def validate(paths: tuple[Path, ...], output_format: str) -> None:
     """Parse and check the specs under PATHS (default: ./specs, else those under .); print every problem."""
     spec_paths = find_spec_paths(paths)
+    refuse_paths_without_specs(spec_paths)
     definitions, found = load_files(spec_paths, allow_outside_paths=allows_outside_paths())
     found += check(definitions)[1]
     echo(diagnostics.render(found, output_format, len(spec_files(spec_paths))))
@@ -233,6 +235,7 @@ def check_command(
 def fmt(paths: tuple[Path, ...], check: bool) -> None:
     """Rewrite the expressions of the specs under PATHS in canonical form, keeping comments."""
     spec_paths = find_spec_paths(paths)
+    refuse_paths_without_specs(spec_paths)
     files = spec_files(spec_paths)
     refused = links_outside(spec_paths, files)
     for path in sorted(refused):

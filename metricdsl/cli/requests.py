@@ -4,6 +4,7 @@ and the request they make; a bad one is a usage error."""
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TypedDict
@@ -13,6 +14,7 @@ import click
 from metricdsl.cli.outputs import Command
 from metricdsl.errors import RequestError
 from metricdsl.project import Project, load
+from metricdsl.render.terminal import inline
 from metricdsl.spec.definitions import GRAINS
 from metricdsl.spec.loader import spec_files
 from metricdsl.tools.default_paths import default_spec_paths
@@ -91,6 +93,22 @@ def find_spec_paths(paths: tuple[Path, ...]) -> list[Path]:
     if not spec_paths:
         raise click.UsageError("no PATHS given, no ./specs folder and no spec files (*.yaml, *.yml) under this one")
     return spec_paths
+
+
+class NoSpecFiles(click.ClickException):
+    """A path that names no spec file: a missing one, or a folder without any. A usage error, in one line."""
+
+    exit_code = 2
+
+    def show(self, file: object = None) -> None:
+        click.echo(f"error: {self.format_message()}", err=True)
+
+
+def refuse_paths_without_specs(spec_paths: list[Path]) -> None:
+    """End the command when one of `spec_paths` names no spec file (a mistyped folder must not pass CI)."""
+    for path in spec_paths:
+        if not os.path.lexists(path) or (path.is_dir() and not spec_files([path])):
+            raise NoSpecFiles(inline(f"no spec files (*.yaml, *.yml) found in {path}"))
 
 
 def allows_outside_paths() -> bool:

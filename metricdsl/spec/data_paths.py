@@ -12,26 +12,82 @@ printed. So the loader requires every `path:` to lead inside the *project folder
 Links are followed (realpath) before comparing: a link inside the folder that points out of it leads out.
 A glob is checked file by file, along with the folder it starts from, and `files()` is also how the engine
 expands it, so what is read is what was checked (Polars' own globbing would also match hidden files).
+Its `**` does not enter linked folders (two links to `..` would make the tree endless, and one would read
+every file again through it), and a glob that matches more than `MAX_MATCHES` files is an error.
 """
 
 from __future__ import annotations
 
-import glob
+import fnmatch
 import os
 import re
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+from metricdsl.errors import DataError
+
 GLOB_CHARACTERS = re.compile(r"[*?[]")
+SEPARATORS = re.compile(r"[/\\]" if os.altsep else "/")
+MAX_MATCHES = 100_000
 
 
 def files(path: str | Path) -> list[str]:
     """The files a path names: the path itself when it exists, or every match of a glob (`**` spans folders,
-    `*` skips hidden files), sorted. `~` stands for the home folder, as Polars reads it."""
+    `*` skips hidden files, and neither enters hidden folders), sorted. `~` stands for the home folder, as Polars
+    reads it. `**` does not enter linked folders; more than `MAX_MATCHES` matches raise DataError."""
     text = os.path.expanduser(str(path))
     if not GLOB_CHARACTERS.search(text):
         return [text] if os.path.exists(text) else []
-    return sorted(glob.glob(text, recursive=True))
+    drive, rest = os.path.splitdrive(text)
+    anchor = drive + (os.sep if SEPARATORS.match(rest) else "")
+    parts = [part for part in SEPARATORS.split(rest) if part]
+    parts = [part for i, part in enumerate(parts) if not (part == "**" and parts[i - 1 : i] == ["**"])]
+    found: set[str] = set()
+    for match in _matches(anchor, parts):
+        found.add(match)
+        if len(found) > MAX_MATCHES:
+            raise DataError(f"{text} matches more than {MAX_MATCHES:,} files: name fewer files or folders")
+    return sorted(found)
+
+
+def _matches(base: str, parts: list[str]) -> Iterator[str]:
+    """The paths under `base` ('' for the current folder) that the path components `parts` match."""
+    if not parts:
+        yield base
+        return
+    part, rest = parts[0], parts[1:]
+    if part == "**":
+        for folder, names in _tree(base):
+            if rest:
+                yield from _matches(folder, rest)
+            else:
+                yield from (os.path.join(folder, name) for name in names)
+    elif GLOB_CHARACTERS.search(part):
+        try:
+            with os.scandir(base or os.curdir) as entries:
+                matched = [
+                    (entry.name, entry.is_dir())
+                    for entry in entries
+                    if (part.startswith(".") or not entry.name.startswith(".")) and fnmatch.fnmatch(entry.name, part)
+                ]
+        except OSError:
+            return
+        for name, is_folder in matched:
+            if is_folder or not rest:
+                yield from _matches(os.path.join(base, name), rest)
+    else:
+        path = os.path.join(base, part)
+        if os.path.isdir(path) if rest else os.path.lexists(path):
+            yield from _matches(path, rest)
+
+
+def _tree(base: str) -> Iterator[tuple[str, list[str]]]:
+    """`base` and every folder under it that is neither hidden nor a link or under one, each with the names of its
+    entries that are not hidden (what `**` spans)."""
+    for parent, folders, names in os.walk(base or os.curdir):
+        folders[:] = sorted(f for f in folders if not f.startswith(".") and not os.path.islink(os.path.join(parent, f)))
+        folder = base if parent == (base or os.curdir) else (parent[len(os.curdir) + 1 :] if not base else parent)
+        yield folder, [*folders, *(name for name in names if not name.startswith("."))]
 
 
 def project_folder(paths: Sequence[str | Path]) -> Path:

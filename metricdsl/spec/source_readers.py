@@ -14,6 +14,7 @@ from typing import TypedDict
 
 from yaml.nodes import Node, ScalarNode, SequenceNode
 
+from metricdsl.errors import DataError
 from metricdsl.spec.data_keys import (
     Domain,
     fit_domain,
@@ -93,7 +94,11 @@ def _data_path(reader: YamlReader, name: str, node: Node, project: Path | None, 
     """A source's `path:`, relative to the spec file; None when it leads outside `project`: reported, unless the
     source's data is `given` in its place (then the path is never read, and left out so that nothing reads it)."""
     path = reader.path(node)
-    reached = None if path is None or project is None else leads_outside(path, project)
+    try:
+        reached = None if path is None or project is None else leads_outside(path, project)
+    except DataError as error:  # a glob of too many files
+        reader.report("MD006", f"the `path:` of source `{name}`: {error}", node)
+        return None
     if path is None or reached is None:
         return path
     if given:
