@@ -123,6 +123,11 @@ def reason(error: BaseException) -> str:
     return text.splitlines()[0] if text else type(error).__name__
 
 
+def lock_path(path: str | Path) -> str:
+    """The lock file of `path`: `PATH.lock` beside the file that `path` leads to."""
+    return f"{os.path.realpath(path)}.lock"
+
+
 @contextlib.contextmanager
 def locked(path: str | Path) -> Iterator[None]:
     """Hold an exclusive lock on `path` (through `PATH.lock` beside its target) while reading and replacing it.
@@ -133,8 +138,9 @@ def locked(path: str | Path) -> Iterator[None]:
     if is_stream(path):
         yield
         return
-    shown, target = str(path), Path(os.path.realpath(path))
-    lock = filelock.FileLock(f"{target}.lock", timeout=LOCK_TIMEOUT)
+    shown = str(path)
+    lock = filelock.FileLock(lock_path(path), timeout=LOCK_TIMEOUT)
+    target = Path(os.path.realpath(path))
     try:
         _make_folder(target.parent)
         lock.acquire()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from metricdsl.language.parser import parser
-from metricdsl.spec.loader import load_text
+from metricdsl.spec.loader import load_files, load_text
 from metricdsl.spec.yaml_reader import NAME
 
 SOURCES = """\
@@ -150,3 +150,17 @@ def test_nothing_is_loaded_under_a_name_with_a_control_character():
     assert [d.code for d in diagnostics] == ["MD012"]
     assert definitions.sources == {}
     assert set(definitions.metrics) == {"asa", "other"}
+
+
+def test_positions_are_the_same_with_a_byte_order_mark(tmp_path):
+    """A UTF-8 byte-order mark moves no diagnostic: keys and expressions keep their line and column."""
+    spec = "sources:\n  s:\n    columns: {x: int}\nmetrics:\n  m:\n    expr: count()\n    colour: red\n  n: sum(y)\n"
+    plain, marked = tmp_path / "plain.yaml", tmp_path / "marked.yaml"
+    plain.write_text(spec, encoding="utf-8")
+    marked.write_text(spec, encoding="utf-8-sig")
+    places = []
+    for path in (plain, marked):
+        _, diagnostics = load_files([path])
+        places.append(sorted((d.code, d.location.line, d.location.col) for d in diagnostics if d.location))
+    assert places[0] == places[1]
+    assert ("MD004", 7, 5) in places[0]

@@ -248,3 +248,12 @@ def test_fmt_leaves_a_file_that_is_not_utf8_alone(tmp_path):
     assert result.exit_code == 2
     assert f"{spec}: left as it is: it is not UTF-8 text" in result.stderr
     assert spec.read_bytes() == before
+
+
+def test_an_output_naming_the_lock_of_the_history_is_refused(folder):
+    """The history's lock file is held while the history is written: an output there would be emptied by it."""
+    history = folder / "h.parquet"
+    result = invoke(*check_args(folder, "--history", str(history), "--output", f"{history}.lock"))
+    assert result.exit_code == 2
+    assert f"cannot write {history}.lock: it is the lock of the history" in result.stderr
+    assert not history.exists()

@@ -39,7 +39,7 @@ from metricdsl.cli.requests import (
 )
 from metricdsl.codes import CODES
 from metricdsl.errors import DataError, OutputError, RequestError, SpecError, has_errors, unknown_name
-from metricdsl.files import is_standard_output, refuse_overwriting, write_text_atomically
+from metricdsl.files import is_standard_output, is_stream, lock_path, refuse_overwriting, write_text_atomically
 from metricdsl.grading.findings import at_least, report
 from metricdsl.grading.history import Drift, metric_drift, write_history
 from metricdsl.native_stderr import native_stderr_discarded
@@ -211,7 +211,8 @@ def check_command(
     project = load_project(spec_paths, data=request["data"])
     with bad_requests():
         asked = request_of(project, **request)
-        refuse_overwriting([output, history], inputs_of(project, asked, spec_paths))
+        locks = [] if history is None or is_stream(history) else [(lock_path(history), "the lock of the history")]
+        refuse_overwriting([output, history], [*inputs_of(project, asked, spec_paths), *locks])
         run = project.run_graded(**asked, history=history)
         graded = run.graded
         assert graded is not None

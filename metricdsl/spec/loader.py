@@ -129,6 +129,8 @@ class _Loader:
         self.load_text(str(path), text)
 
     def load_text(self, path: str, text: str) -> None:
+        # A byte-order mark is no character of the file: YAML's marks do not count it, so neither may positions.
+        text = text.removeprefix("\ufeff")
         file = FileText.of(path, text)
         try:
             root = yaml.compose(text, Loader=YAML_LOADER)
