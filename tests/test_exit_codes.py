@@ -376,3 +376,15 @@ def test_help_to_a_reader_that_is_gone_ends_quietly(args):
     finally:
         os.close(write_end)
     assert (result.returncode, result.stderr) == (EXIT_OK, "")
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full")
+@pytest.mark.parametrize("args", [["--help"], ["eval", "--help"], ["--version"]])
+def test_help_to_a_full_disk_is_one_line(args):
+    """`metricdsl --help > /dev/full`: the output that cannot be written, in one line, exit 2; no traceback."""
+    with open("/dev/full", "w") as full:
+        result = run_process(*args, stdout=full, stderr=subprocess.PIPE)
+    assert (result.returncode, result.stderr) == (
+        EXIT_ERROR,
+        "error: cannot write standard output: No space left on device\n",
+    )

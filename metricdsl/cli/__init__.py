@@ -39,7 +39,14 @@ from metricdsl.cli.requests import (
 )
 from metricdsl.codes import CODES
 from metricdsl.errors import DataError, OutputError, RequestError, SpecError, has_errors, unknown_name
-from metricdsl.files import is_standard_output, is_stream, lock_path, refuse_overwriting, write_text_atomically
+from metricdsl.files import (
+    is_standard_output,
+    is_stream,
+    lock_path,
+    reason,
+    refuse_overwriting,
+    write_text_atomically,
+)
 from metricdsl.grading.findings import at_least, report
 from metricdsl.grading.history import Drift, metric_drift, write_history
 from metricdsl.native_stderr import native_stderr_discarded
@@ -77,15 +84,27 @@ EXIT_CODES = {  # for `metricdsl --help` and the README
 DEBUG_VARIABLE = "METRICDSL_DEBUG"
 
 
+class _Command(click.Command):
+    """A command whose `--help` is printed as the group's is: see `_help_printed`."""
+
+    def make_context(
+        self, info_name: str | None, args: list[str], parent: click.Context | None = None, **extra: Any
+    ) -> click.Context:
+        with _help_printed():
+            return super().make_context(info_name, args, parent, **extra)
+
+
 class _Commands(click.Group):
     """The commands, ended by what can go wrong in them: each problem is told in one line (or as diagnostics) on
     standard error, with its exit code; never a traceback."""
+
+    command_class = _Command
 
     def make_context(
         self, info_name: str | None, args: list[str], parent: click.Context | None = None, **extra: Any
     ) -> click.Context:
         """Parse the command line; `metricdsl --help` and `--version` print here."""
-        with _stopped_early():
+        with _stopped_early(), _help_printed():
             return super().make_context(info_name, args, parent, **extra)
 
     def invoke(self, ctx: click.Context) -> object:
@@ -321,6 +340,21 @@ def _stopped_early() -> Iterator[None]:
     except BrokenPipeError:
         discard(sys.stdout)
         sys.exit(EXIT_OK)
+
+
+@contextlib.contextmanager
+def _help_printed() -> Iterator[None]:
+    """Parse a command line, where click prints `--help` and `--version`: standard output that cannot take them (a
+    full disk) is one line, exit 2; a reader that has gone ends quietly, as the help does."""
+    try:
+        yield
+    except BrokenPipeError:
+        discard(sys.stdout)
+        sys.exit(EXIT_OK)
+    except OSError as error:
+        discard(sys.stdout)
+        echo(terminal.error_line(OutputError("standard output", reason(error))), err=True)
+        sys.exit(EXIT_ERROR)
 
 
 def _debugging() -> bool:
