@@ -143,6 +143,8 @@ def _metric(
     value = evaluate(metric.tree, _GroupScope(tables.model, zone, aggregates, values))
     if metric.metric.min_n is not None and n < metric.metric.min_n:
         value = None
+    if isinstance(value, float) and not math.isfinite(value):  # an overflow or NaN is missing, as x / 0 is
+        value = None
     return value, n
 
 
@@ -176,6 +178,14 @@ def _quantile(values: list[Any], q: float) -> Any:
     return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
+def _fsum(values: list[Any]) -> float:
+    """The exact sum of floats; past the float range, the plain sum's `inf` (`math.fsum` raises there)."""
+    try:
+        return math.fsum(values)
+    except OverflowError:
+        return float(sum(values))
+
+
 def _none_if_empty(reduce: Callable[[list[Any]], Any]) -> Callable[[list[Any]], Any]:
     return lambda values: reduce(values) if values else None
 
@@ -183,13 +193,13 @@ def _none_if_empty(reduce: Callable[[list[Any]], Any]) -> Callable[[list[Any]], 
 REDUCERS: dict[str, Callable[[list[Any]], Any]] = {
     "count": len,
     "count_distinct": lambda values: len(set(values)),
-    "sum": _none_if_empty(lambda values: math.fsum(values) if any(isinstance(v, float) for v in values) else sum(values)),
-    "mean": _none_if_empty(lambda values: math.fsum(values) / len(values)),
+    "sum": _none_if_empty(lambda values: _fsum(values) if any(isinstance(v, float) for v in values) else sum(values)),
+    "mean": _none_if_empty(lambda values: _fsum(values) / len(values)),
     "min": _none_if_empty(min),
     "max": _none_if_empty(max),
     "stddev": lambda values: statistics.stdev(values) if len(values) >= 2 else None,
     "variance": lambda values: statistics.variance(values) if len(values) >= 2 else None,
-    "share": _none_if_empty(lambda values: math.fsum(values) / len(values)),
+    "share": _none_if_empty(lambda values: _fsum(values) / len(values)),
     **{name: _none_if_empty(lambda values, q=q: _quantile(values, q)) for name, q in PERCENTILES.items()},
 }
 

@@ -7,6 +7,7 @@ Each reader receives the file's `YamlReader`, as the loader's other readers do.
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -175,11 +176,17 @@ def _column(reader: YamlReader, name: str, name_node: Node, node: Node) -> Colum
 
 
 def _range(reader: YamlReader, node: Node) -> tuple[float, float] | None:
-    """`[low, high]`, inclusive: `[10, 0]` is reported."""
+    """`[low, high]`, inclusive: `[10, 0]` and a NaN bound are reported; an infinite bound (`.inf`, `-.inf`)
+    leaves that end open."""
     if not isinstance(node, SequenceNode) or len(node.value) != 2:
         reader.report("MD003", "expected a range `[low, high]`", node)
         return None
     low, high = (reader.number(item) for item in node.value)
+    for item, bound in zip(node.value, (low, high), strict=True):
+        if bound is not None and math.isnan(bound):
+            hint = "give a number; `.inf` or `-.inf` leaves that end open"
+            reader.report("MD006", "a range bound is NaN: no value would be inside", item, hint)
+            low = high = None
     if low is None or high is None:
         return None
     if low > high:

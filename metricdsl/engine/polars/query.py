@@ -128,7 +128,15 @@ def _metric(model: Model, compiler: Compiler, name: str, apply_min_n: bool) -> l
     min_n = checked.metric.min_n
     if min_n is not None and apply_min_n and counts:  # a constant has no observations to count
         value = pl.when(n >= min_n).then(value)
+    if checked.type.kind == "float":
+        value = finite(value)
     return [value.alias(name), n.cast(pl.Int64).alias(hidden("n", name))]
+
+
+def finite(value: pl.Expr) -> pl.Expr:
+    """`value` where it is a finite number, else null: an overflow (`inf`) or an undefined result (`NaN`) is
+    missing, as a division by zero is, so that no output shows a non-finite number."""
+    return pl.when(value.is_finite()).then(value)
 
 
 def _interval(model: Model, compiler: Compiler, name: str) -> list[pl.Expr]:
@@ -138,9 +146,9 @@ def _interval(model: Model, compiler: Compiler, name: str) -> list[pl.Expr]:
     # No interval for a value hidden below its min_n.
     known = pl.col(name).is_not_null()
     return [
-        pl.when(known).then(se).alias(hidden("se", name)),
-        pl.when(known).then(low).alias(hidden("ci_low", name)),
-        pl.when(known).then(high).alias(hidden("ci_high", name)),
+        pl.when(known).then(finite(se)).alias(hidden("se", name)),
+        pl.when(known).then(finite(low)).alias(hidden("ci_low", name)),
+        pl.when(known).then(finite(high)).alias(hidden("ci_high", name)),
     ]
 
 
