@@ -50,8 +50,17 @@ def polars_options(dialect: CsvDialect) -> dict[str, object]:
 
 
 def scan(files: list[str], dialect: CsvDialect) -> pl.LazyFrame:
-    """The rows of UTF-8 `files`, every column as text."""
+    """The records of UTF-8 `files`, every column as text: a blank line, or one whose fields are all empty or
+    null words, is no record (as a spreadsheet exports an empty row), though Polars reads it as a row of nulls."""
+    return scan_lines(files, dialect).filter(~BLANK)
+
+
+def scan_lines(files: list[str], dialect: CsvDialect) -> pl.LazyFrame:
+    """The rows of UTF-8 `files` as Polars reads them, blank ones too, every column as text."""
     return pl.scan_csv(files, **polars_options(dialect))  # type: ignore[arg-type]
+
+
+BLANK = pl.all_horizontal(pl.all().fill_null("") == "")  # a row with every field empty or null
 
 
 class Transcoded:
@@ -191,8 +200,12 @@ def header_lines(path: Path, dialect: CsvDialect) -> int:
 
 
 def line_of(path: Path, dialect: CsvDialect, row: int) -> int:
-    """The physical line (from 1) of data row `row` (from 0) of a UTF-8 file."""
-    rows = scan([str(path)], dialect).head(row)
+    """The physical line (from 1) of data row `row` (from 0) of a UTF-8 file, blank rows not counted in `row`."""
+    read = scan_lines([str(path)], dialect)
+    marked = read.with_columns(BLANK.alias("__blank")).with_row_index("__row").filter(~pl.col("__blank"))
+    index = marked.slice(row, 1).select("__row").collect()
+    row = int(index.item()) if index.height else row  # the row among all that Polars reads, blank ones too
+    rows = read.head(row)
     breaks = rows.select(pl.sum_horizontal(pl.all().str.count_matches("\n", literal=True).fill_null(0)).sum()).collect()
     before = header_lines(path, dialect) + row + int(breaks.item() or 0)  # lines of records before this one
     if not dialect.comment_prefix:

@@ -1,0 +1,38 @@
+"""Rows as a CSV file holds them: blank lines, malformed rows, and the counts of the data-quality report."""
+
+from __future__ import annotations
+
+from reading import read, source, write
+
+from metricdsl.engine.quality import DataProblem
+from metricdsl.spec.definitions import CsvDialect
+
+
+def test_blank_lines_are_no_rows(tmp_path):
+    frame, problems, _ = read(source({"team": "str", "n": "int"}), write(tmp_path, "team,n\nA,1\n\n\nB,2\n\n"))
+    assert frame.rows() == [("A", 1), ("B", 2)]
+    assert problems == []
+
+
+def test_a_header_and_a_blank_line_is_a_source_without_rows(tmp_path):
+    frame, problems, _ = read(source({"team": "str", "n": "int"}), write(tmp_path, "team,n\n\n"))
+    assert frame.height == 0
+    assert problems == [DataProblem("s", None, 0, "no rows")]
+
+
+def test_a_row_of_empty_fields_is_no_row(tmp_path):
+    frame, _, _ = read(source({"team": "str", "n": "int"}), write(tmp_path, "team,n\nA,1\n,\nB,2\n"))
+    assert frame.rows() == [("A", 1), ("B", 2)]
+
+
+def test_blank_lines_count_in_line_numbers(tmp_path):
+    text = "team,n\n\nA,1\n\n\nB,x\n"
+    _, problems, _ = read(source({"team": "str", "n": "int"}), write(tmp_path, text))
+    assert problems == [DataProblem("s", "n", 1, "not an int", f"{tmp_path / 'data.csv'}:6", "x")]
+
+
+def test_blank_and_comment_lines_count_in_line_numbers(tmp_path):
+    text = "team,n\n# note\n\nA,1\n\n# more\nB,x\n"
+    dialect = CsvDialect(comment_prefix="#")
+    _, problems, _ = read(source({"team": "str", "n": "int"}, csv=dialect), write(tmp_path, text))
+    assert problems[0].first == f"{tmp_path / 'data.csv'}:7"
