@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime, time, timedelta
+
+import polars as pl
+import pytest
 from reading import read, source, write
 
+from metricdsl import DataError
 from metricdsl.engine.quality import DataProblem
 from metricdsl.spec.definitions import CsvDialect
 
@@ -36,3 +41,21 @@ def test_blank_and_comment_lines_count_in_line_numbers(tmp_path):
     dialect = CsvDialect(comment_prefix="#")
     _, problems, _ = read(source({"team": "str", "n": "int"}, csv=dialect), write(tmp_path, text))
     assert problems[0].first == f"{tmp_path / 'data.csv'}:7"
+
+
+def test_a_fractional_duration_in_an_int_column_is_a_data_error(tmp_path):
+    path = tmp_path / "d.parquet"
+    pl.DataFrame({"c": [timedelta(seconds=2), timedelta(seconds=1.5)]}).write_parquet(path)
+    with pytest.raises(DataError, match=r"d.parquet, row 1, column `c`: `1s 500ms` is not a whole number"):
+        read(source({"c": {"type": "int", "unit": "s"}}), path)
+
+
+@pytest.mark.parametrize(
+    "values",
+    [[[1]], [{"a": 1}], [b"x"], [time(1, 2)], [date(2020, 1, 1)], [datetime(2020, 1, 1)], [timedelta(seconds=1)]],
+)
+def test_a_physical_type_that_is_no_text_in_a_str_column_is_a_data_error(tmp_path, values):
+    path = tmp_path / "d.parquet"
+    pl.DataFrame({"c": values}).write_parquet(path)
+    with pytest.raises(DataError, match=r"d.parquet, column `c` \(declared str\): holds"):
+        read(source({"c": "str"}), path)

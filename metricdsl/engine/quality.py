@@ -143,12 +143,14 @@ class Checks:
     def first(self, name: str, failures: tuple[Failure, ...]) -> Found:
         """The first row, over the parts in order, where `name` fails one of `failures`."""
         for part in self.parts:
+            read = part.rows()
             rows = (
-                part.rows()
-                .with_row_index(ROW_COLUMN)
+                read.with_row_index(ROW_COLUMN)
                 .filter(any_of(failures))
                 .select(
-                    ROW_COLUMN, pl.col(name).cast(pl.String), *(f.condition.alias(f"__{i}") for i, f in enumerate(failures))
+                    ROW_COLUMN,
+                    as_text(pl.col(name), read.collect_schema()[name]),
+                    *(f.condition.alias(f"__{i}") for i, f in enumerate(failures)),
                 )
                 .head(1)
                 .collect()
@@ -179,6 +181,14 @@ class Checks:
             shown = " or ".join(f'`format: "{f}"`' for f in formats)
             return f"{message}; its values read both day-first and month-first: say which with {shown}"
         return f"{message}; give the column the `format:` (strftime) its values are written in"
+
+
+def as_text(value: pl.Expr, dtype: pl.DataType) -> pl.Expr:
+    """A value of a column read as `dtype`, as text to quote: a duration as Polars writes it (`1s 500ms`), which
+    a cast to text does not give."""
+    if isinstance(dtype, pl.Duration):
+        return value.dt.to_string("polars")
+    return value.cast(pl.String)
 
 
 def offsets_notice(source: str, column: str) -> str:
