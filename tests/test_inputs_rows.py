@@ -43,6 +43,18 @@ def test_blank_and_comment_lines_count_in_line_numbers(tmp_path):
     assert problems[0].first == f"{tmp_path / 'data.csv'}:7"
 
 
+def test_each_cause_of_invalid_values_is_counted(tmp_path):
+    spec = source({"n": {"type": "int", "range": (0, 10)}})
+    _, problems, _ = read(spec, write(tmp_path, "n\n10\nabc\n99\n99\n8\n"))
+    assert problems == [DataProblem("s", "n", 3, "1 not an int, 2 outside [0, 10]", f"{tmp_path / 'data.csv'}:3", "abc")]
+
+
+def test_one_cause_of_invalid_values_is_named_without_a_count(tmp_path):
+    spec = source({"n": {"type": "int", "range": (0, 10)}})
+    _, problems, _ = read(spec, write(tmp_path, "n\n10\n99\n99\n"))
+    assert problems[0].reason == "outside [0, 10]"
+
+
 def test_a_fractional_duration_in_an_int_column_is_a_data_error(tmp_path):
     path = tmp_path / "d.parquet"
     pl.DataFrame({"c": [timedelta(seconds=2), timedelta(seconds=1.5)]}).write_parquet(path)
