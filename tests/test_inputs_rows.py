@@ -9,6 +9,7 @@ import pytest
 from reading import read, source, write
 
 from metricdsl import DataError
+from metricdsl.engine import csv_files
 from metricdsl.engine.quality import DataProblem
 from metricdsl.spec.definitions import CsvDialect
 
@@ -71,3 +72,26 @@ def test_a_physical_type_that_is_no_text_in_a_str_column_is_a_data_error(tmp_pat
     pl.DataFrame({"c": values}).write_parquet(path)
     with pytest.raises(DataError, match=r"d.parquet, column `c` \(declared str\): holds"):
         read(source({"c": "str"}), path)
+
+
+@pytest.mark.parametrize("quote", [True, False])
+def test_a_quote_not_closed_is_a_data_error_with_its_line(tmp_path, quote):
+    path = write(tmp_path, 'team,n\nA,1\n"B,2\nC,4\n')
+    with pytest.raises(DataError, match=r"data.csv, line 3: a quoted field that is not closed"):
+        read(source({"team": "str", "n": "int"}), path, quote=quote)
+
+
+@pytest.mark.parametrize("columns", [{"team": "str", "n": "int"}, {"team": "str"}])
+def test_a_record_with_more_fields_than_the_header_is_a_data_error_with_its_line(tmp_path, columns):
+    path = write(tmp_path, "team,n\nA,1\nB,2,3\nC,4\n")
+    with pytest.raises(DataError, match=r"data.csv, line 3: 3 fields, more than the 2 names of the header"):
+        read(source(columns), path)
+
+
+def test_extra_fields_far_into_a_large_file_are_found_when_reading_fails(project, tmp_path):
+    rows = "".join(f"{i},2026-01-05T09:00:00,north\n" for i in range(40_000))
+    text = "interaction_id,started_at,team\n" + rows + "1,2026-01-05T09:00:00,south,x\n"
+    path = write(tmp_path, text, name="x.csv")
+    assert path.stat().st_size > csv_files.CHECKED
+    with pytest.raises(DataError, match=r"x.csv, line 40002: 4 fields, more than the 3 names of the header"):
+        project.evaluate({"interactions": path}, metrics=["contacts"], by=["team"])

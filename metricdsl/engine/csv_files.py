@@ -223,6 +223,55 @@ def line_of(path: Path, dialect: CsvDialect, row: int) -> int:
     return int(kept.item()) if kept.height else dialect.skip_rows + before + 1
 
 
+CHECKED = 1 << 20  # bytes up to which a file's rows are checked for extra fields before it is read
+
+
+def ragged(path: Path, dialect: CsvDialect) -> str | None:
+    """Where a small UTF-8 file has a malformed record (see `malformed`), found before the file is read for a
+    query: Polars drops the extra fields of a record when the query reads only some of its columns, and counts
+    the record. Polars reads every column of the file to check it; only if that fails is the file read in Python
+    to find the line. Files over `CHECKED` bytes are not checked."""
+    if path.stat().st_size > CHECKED:
+        return None
+    try:
+        scan_lines([str(path)], dialect).collect()
+    except pl.exceptions.PolarsError:
+        return malformed(path, dialect)
+    return None
+
+
+def malformed(path: Path, dialect: CsvDialect) -> str | None:
+    """Where and how a UTF-8 file's first malformed record is: one with more fields than the header has names,
+    or a quote not closed. None when there is none. It reads the file in Python, a record at a time: only when
+    Polars failed to read it; None too for text that is not UTF-8 (`sniff` says where)."""
+    try:
+        return _malformed(path, dialect)
+    except UnicodeDecodeError:
+        return None
+
+
+def _malformed(path: Path, dialect: CsvDialect) -> str | None:
+    with open(path, encoding="utf-8-sig", newline="") as file:
+        for _ in range(dialect.skip_rows):
+            file.readline()
+        reader = csv.reader(file, delimiter=dialect.separator, strict=True)
+        width, line = None, dialect.skip_rows + 1
+        while True:
+            try:
+                row = next(reader)
+            except StopIteration:
+                return None
+            except csv.Error as error:
+                return f"line {line}: a quoted field that is not closed, or not followed by a separator ({error})"
+            start, line = line, dialect.skip_rows + reader.line_num + 1
+            if dialect.comment_prefix and row and row[0].startswith(dialect.comment_prefix):
+                continue
+            if width is None:
+                width = len(row)
+            elif len(row) > width:
+                return f"line {start}: {len(row)} fields, more than the {width} names of the header"
+
+
 def is_empty(path: Path) -> bool:
     """True for a file with nothing in it but a byte-order mark and white space."""
     if path.stat().st_size > 64:

@@ -80,8 +80,9 @@ class Reading:
         return self.checks.report(counts)
 
     def explain(self, quote: bool) -> str | None:
-        """Why reading failed, when a file is not in its declared encoding after its start, or a Parquet or Arrow
-        file cannot be read (it is named: Polars' error on a glob would not say which); else None."""
+        """Why reading failed, when a file is not in its declared encoding after its start, a CSV file has a
+        malformed record (a quote not closed, more fields than its header), or a Parquet or Arrow file cannot be
+        read (it is named: Polars' error on a glob would not say which); else None."""
         if not isinstance(self.data, (str, Path)):
             return None
         kind = SCANNERS.get(Path(self.data).suffix.lower())
@@ -89,12 +90,13 @@ class Reading:
             return self._unreadable_file(kind, quote)
         if kind != "csv":
             return None
-        if self.source.csv.encoding not in (None, "utf-8", "utf-8-sig"):
-            return None
-        for file in files(self.data):
+        for file in files(self.data) if self.source.csv.encoding in (None, "utf-8", "utf-8-sig") else ():
             problem = csv_files.sniff(Path(file), whole=True)
             if problem is not None:
                 return f"source `{self.source.name}`: {file}, {problem}"
+        for part in self.checks.parts:  # a quote not closed, a record with more fields than the header
+            if part.lines is not None and (problem := csv_files.malformed(*part.lines)):
+                return f"source `{self.source.name}`: {part.name}, {problem}"
         return None
 
     def _unreadable_file(self, kind: str, quote: bool) -> str | None:
@@ -183,6 +185,8 @@ def _open_csv(
             continue
         text = transcoded.utf8(Path(file), dialect, source.name)
         _no_duplicate_names(source, file, csv_files.header(text, dialect))
+        if problem := csv_files.ragged(text, dialect):
+            raise DataError(f"source `{source.name}`: {file}, {problem}")
         utf8.append((file, text))
     if not utf8:  # no file has even a header: no rows, of the declared columns
         empty = pl.LazyFrame(schema={name: pl.String for name in source.columns})
