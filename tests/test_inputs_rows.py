@@ -95,3 +95,31 @@ def test_extra_fields_far_into_a_large_file_are_found_when_reading_fails(project
     assert path.stat().st_size > csv_files.CHECKED
     with pytest.raises(DataError, match=r"x.csv, line 40002: 4 fields, more than the 3 names of the header"):
         project.evaluate({"interactions": path}, metrics=["contacts"], by=["team"])
+
+
+@pytest.mark.parametrize(
+    ("first", "second"), [(pl.Int32, pl.Int64), (pl.Int64, pl.UInt8), (pl.Float32, pl.Float64), (pl.Int16, pl.Int8)]
+)
+def test_parquet_files_of_a_glob_may_differ_in_number_widths(tmp_path, first, second):
+    pl.DataFrame({"n": pl.Series([1, 2], dtype=first)}).write_parquet(tmp_path / "a.parquet")
+    pl.DataFrame({"n": pl.Series([3], dtype=second)}).write_parquet(tmp_path / "b.parquet")
+    kind = "float" if first in (pl.Float32, pl.Float64) else "int"
+    frame, problems, _ = read(source({"n": kind}), tmp_path / "*.parquet")
+    assert frame["n"].to_list() == [1, 2, 3]
+    assert problems == []
+
+
+def test_an_integer_and_a_float_file_of_a_glob_are_refused(tmp_path):
+    pl.DataFrame({"n": [1]}).write_parquet(tmp_path / "a.parquet")
+    pl.DataFrame({"n": [1.5]}).write_parquet(tmp_path / "b.parquet")
+    with pytest.raises(DataError, match=r"b.parquet, column `n`: its type Float64 differs from Int64"):
+        read(source({"n": "int"}), tmp_path / "*.parquet")
+
+
+def test_an_undeclared_column_in_one_parquet_file_of_a_glob_is_ignored(tmp_path):
+    pl.DataFrame({"n": [1]}).write_parquet(tmp_path / "a.parquet")
+    pl.DataFrame({"n": [2], "note": ["x"]}).write_parquet(tmp_path / "b.parquet")
+    pl.DataFrame({"note": [True], "n": [3]}).write_parquet(tmp_path / "c.parquet")
+    frame, problems, _ = read(source({"n": "int"}), tmp_path / "*.parquet")
+    assert frame["n"].to_list() == [1, 2, 3]
+    assert problems == []
