@@ -105,6 +105,7 @@ def round_trip(
         [None if v == null or (k == "str" and str(v).startswith("#")) else v for v, k in zip(r, kinds, strict=True)]
         for r in rows
     ]
+    rows = [r for r in rows if any(v is not None and v != "" for v in r)]  # a record of empty fields is none
     path = tmp_path_factory.mktemp("csv") / "data.csv"
     path.write_bytes(written(kinds, rows, dialect))
     spec = source({f"c{i}": kind for i, kind in enumerate(kinds)}, csv=dialect)

@@ -338,11 +338,9 @@ def test_a_files_columns_and_polars_messages_are_quoted_only_from_a_file_the_use
     with pytest.raises(metricdsl.DataError, match="it has: TOKEN-1234"):
         project.evaluate({"calls": outside / "data" / "calls.csv"}, metrics=["asa"])
     (outside / "data" / "calls.csv").write_text('team,started_at,wait_s\nnorth,2026-01-05T09:00:00,"TOKEN-1234,3\n')
-    with pytest.raises(metricdsl.DataError, match="cannot evaluate") as from_spec:
+    with pytest.raises(metricdsl.DataError, match=r"calls.csv, line 2: a quoted field that is not closed") as from_spec:
         project.evaluate(metrics=["asa"])
     assert "TOKEN-1234" not in str(from_spec.value)
-    with pytest.raises(metricdsl.DataError, match="TOKEN-1234"):
-        project.evaluate({"calls": outside / "data" / "calls.csv"}, metrics=["asa"])
 
 
 def test_a_spec_file_found_in_a_folder_that_links_outside_is_neither_read_nor_rewritten(tmp_path, monkeypatch):

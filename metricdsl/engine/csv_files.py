@@ -50,8 +50,17 @@ def polars_options(dialect: CsvDialect) -> dict[str, object]:
 
 
 def scan(files: list[str], dialect: CsvDialect) -> pl.LazyFrame:
-    """The rows of UTF-8 `files`, every column as text."""
+    """The records of UTF-8 `files`, every column as text: a blank line, or one whose fields are all empty or
+    null words, is no record (as a spreadsheet exports an empty row), though Polars reads it as a row of nulls."""
+    return scan_lines(files, dialect).filter(~BLANK)
+
+
+def scan_lines(files: list[str], dialect: CsvDialect) -> pl.LazyFrame:
+    """The rows of UTF-8 `files` as Polars reads them, blank ones too, every column as text."""
     return pl.scan_csv(files, **polars_options(dialect))  # type: ignore[arg-type]
+
+
+BLANK = pl.all_horizontal(pl.all().fill_null("") == "")  # a row with every field empty or null
 
 
 class Transcoded:
@@ -191,8 +200,12 @@ def header_lines(path: Path, dialect: CsvDialect) -> int:
 
 
 def line_of(path: Path, dialect: CsvDialect, row: int) -> int:
-    """The physical line (from 1) of data row `row` (from 0) of a UTF-8 file."""
-    rows = scan([str(path)], dialect).head(row)
+    """The physical line (from 1) of data row `row` (from 0) of a UTF-8 file, blank rows not counted in `row`."""
+    read = scan_lines([str(path)], dialect)
+    marked = read.with_columns(BLANK.alias("__blank")).with_row_index("__row").filter(~pl.col("__blank"))
+    index = marked.slice(row, 1).select("__row").collect()
+    row = int(index.item()) if index.height else row  # the row among all that Polars reads, blank ones too
+    rows = read.head(row)
     breaks = rows.select(pl.sum_horizontal(pl.all().str.count_matches("\n", literal=True).fill_null(0)).sum()).collect()
     before = header_lines(path, dialect) + row + int(breaks.item() or 0)  # lines of records before this one
     if not dialect.comment_prefix:
@@ -208,6 +221,55 @@ def line_of(path: Path, dialect: CsvDialect, row: int) -> int:
         .collect()
     )
     return int(kept.item()) if kept.height else dialect.skip_rows + before + 1
+
+
+CHECKED = 1 << 20  # bytes up to which a file's rows are checked for extra fields before it is read
+
+
+def ragged(path: Path, dialect: CsvDialect) -> str | None:
+    """Where a small UTF-8 file has a malformed record (see `malformed`), found before the file is read for a
+    query: Polars drops the extra fields of a record when the query reads only some of its columns, and counts
+    the record. Polars reads every column of the file to check it; only if that fails is the file read in Python
+    to find the line. Files over `CHECKED` bytes are not checked."""
+    if path.stat().st_size > CHECKED:
+        return None
+    try:
+        scan_lines([str(path)], dialect).collect()
+    except pl.exceptions.PolarsError:
+        return malformed(path, dialect)
+    return None
+
+
+def malformed(path: Path, dialect: CsvDialect) -> str | None:
+    """Where and how a UTF-8 file's first malformed record is: one with more fields than the header has names,
+    or a quote not closed. None when there is none. It reads the file in Python, a record at a time: only when
+    Polars failed to read it; None too for text that is not UTF-8 (`sniff` says where)."""
+    try:
+        return _malformed(path, dialect)
+    except UnicodeDecodeError:
+        return None
+
+
+def _malformed(path: Path, dialect: CsvDialect) -> str | None:
+    with open(path, encoding="utf-8-sig", newline="") as file:
+        for _ in range(dialect.skip_rows):
+            file.readline()
+        reader = csv.reader(file, delimiter=dialect.separator, strict=True)
+        width, line = None, dialect.skip_rows + 1
+        while True:
+            try:
+                row = next(reader)
+            except StopIteration:
+                return None
+            except csv.Error as error:
+                return f"line {line}: a quoted field that is not closed, or not followed by a separator ({error})"
+            start, line = line, dialect.skip_rows + reader.line_num + 1
+            if dialect.comment_prefix and row and row[0].startswith(dialect.comment_prefix):
+                continue
+            if width is None:
+                width = len(row)
+            elif len(row) > width:
+                return f"line {start}: {len(row)} fields, more than the {width} names of the header"
 
 
 def is_empty(path: Path) -> bool:

@@ -24,7 +24,7 @@ import polars as pl
 
 from metricdsl.engine import csv_files
 from metricdsl.engine.columns import CHECK_PREFIX
-from metricdsl.engine.conversions import Typed, Unconvertible, convert
+from metricdsl.engine.conversions import FLOATS, INTEGERS, Typed, Unconvertible, convert
 from metricdsl.engine.parquet_files import parquet_problem
 from metricdsl.engine.quality import FRAME, NOT_QUOTED, Checks, DataProblem, Part
 from metricdsl.errors import DataError
@@ -80,8 +80,9 @@ class Reading:
         return self.checks.report(counts)
 
     def explain(self, quote: bool) -> str | None:
-        """Why reading failed, when a file is not in its declared encoding after its start, or a Parquet or Arrow
-        file cannot be read (it is named: Polars' error on a glob would not say which); else None."""
+        """Why reading failed, when a file is not in its declared encoding after its start, a CSV file has a
+        malformed record (a quote not closed, more fields than its header), or a Parquet or Arrow file cannot be
+        read (it is named: Polars' error on a glob would not say which); else None."""
         if not isinstance(self.data, (str, Path)):
             return None
         kind = SCANNERS.get(Path(self.data).suffix.lower())
@@ -89,12 +90,13 @@ class Reading:
             return self._unreadable_file(kind, quote)
         if kind != "csv":
             return None
-        if self.source.csv.encoding not in (None, "utf-8", "utf-8-sig"):
-            return None
-        for file in files(self.data):
+        for file in files(self.data) if self.source.csv.encoding in (None, "utf-8", "utf-8-sig") else ():
             problem = csv_files.sniff(Path(file), whole=True)
             if problem is not None:
                 return f"source `{self.source.name}`: {file}, {problem}"
+        for part in self.checks.parts:  # a quote not closed, a record with more fields than the header
+            if part.lines is not None and (problem := csv_files.malformed(*part.lines)):
+                return f"source `{self.source.name}`: {part.name}, {problem}"
         return None
 
     def _unreadable_file(self, kind: str, quote: bool) -> str | None:
@@ -169,9 +171,20 @@ def _open(source: Source, data: Data, transcoded: csv_files.Transcoded, quote: b
     for file in found if kind == "parquet" else ():  # a corrupt file can crash Polars: check it first
         if problem := parquet_problem(Path(file)):
             raise DataError(f"source `{source.name}`: cannot read {file}: {problem}")
-    _same_schemas(source, found, kind, quote)
+    widened = _same_schemas(source, found, kind, quote)
     reader = pl.scan_parquet if kind == "parquet" else pl.scan_ipc
-    return reader(found, glob=False), [Part(f, lambda f=f: reader(f, glob=False)) for f in found]  # type: ignore[misc]
+    parts = [Part(f, lambda f=f: reader(f, glob=False)) for f in found]  # type: ignore[misc]
+    if len(found) < 2:
+        return reader(found, glob=False), parts
+    # Each file apart, its declared columns alone (a later file may have others) and its numbers widened to the
+    # type that holds those of every file (Int32 here, Int64 there), then one after another.
+    return pl.concat([_declared(source, reader(f, glob=False), widened) for f in found]), parts
+
+
+def _declared(source: Source, frame: pl.LazyFrame, widened: dict[str, pl.DataType]) -> pl.LazyFrame:
+    """The declared columns of one file of several, those in `widened` cast to its type."""
+    names = [name for name in source.columns if name in frame.collect_schema()]
+    return frame.select(pl.col(n).cast(widened[n]) if n in widened else pl.col(n) for n in names)
 
 
 def _open_csv(
@@ -183,6 +196,8 @@ def _open_csv(
             continue
         text = transcoded.utf8(Path(file), dialect, source.name)
         _no_duplicate_names(source, file, csv_files.header(text, dialect))
+        if problem := csv_files.ragged(text, dialect):
+            raise DataError(f"source `{source.name}`: {file}, {problem}")
         utf8.append((file, text))
     if not utf8:  # no file has even a header: no rows, of the declared columns
         empty = pl.LazyFrame(schema={name: pl.String for name in source.columns})
@@ -204,10 +219,12 @@ def _no_duplicate_names(source: Source, file: str, names: list[str]) -> None:
             )
 
 
-def _same_schemas(source: Source, found: list[str], kind: str, quote: bool) -> None:
-    """Raise `DataError` when the files of a glob disagree on the type of a declared column."""
+def _same_schemas(source: Source, found: list[str], kind: str, quote: bool) -> dict[str, pl.DataType]:
+    """Raise `DataError` when the files of a glob disagree on the type of a declared column; integers of any
+    width (not UInt64) agree, as Int64, and so do floats, as Float64: the columns to widen, with their type."""
+    widened: dict[str, pl.DataType] = {}
     if len(found) < 2:
-        return
+        return widened
     read_schema = pl.read_parquet_schema if kind == "parquet" else pl.read_ipc_schema
     try:
         schemas = [read_schema(f) for f in found]
@@ -219,10 +236,26 @@ def _same_schemas(source: Source, found: list[str], kind: str, quote: bool) -> N
             if first is not None and name not in schema:
                 raise DataError(f"source `{source.name}`: {file} has no column `{name}`, which {first[0]} has")
             if first is not None and schema[name] != first[1]:
+                wide = _wider(schema[name], first[1])
+                if wide is not None:
+                    widened[name] = wide
+                    continue
                 raise DataError(
                     f"source `{source.name}`: {file}, column `{name}`: its type {schema[name]} differs from "
                     f"{first[1]} in {first[0]}; the files of one source must agree"
                 )
+    return widened
+
+
+def _wider(one: pl.DataType, other: pl.DataType) -> pl.DataType | None:
+    """The type that holds the values of both number types without loss, when they are both integers (not UInt64)
+    or both floats; else None."""
+    integers = [t for t in INTEGERS if t != pl.UInt64]
+    if isinstance(one, tuple(integers)) and isinstance(other, tuple(integers)):
+        return pl.Int64()
+    if isinstance(one, FLOATS) and isinstance(other, FLOATS):
+        return pl.Float64()
+    return None
 
 
 def check_columns(source: Source, frame: pl.LazyFrame, data: Data, needed: set[str], *, quote: bool = True) -> None:

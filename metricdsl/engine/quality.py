@@ -97,6 +97,10 @@ class Checks:
         for name, typed in self.typed.items():
             if typed.invalid:
                 found.append(any_of(typed.invalid).alias(check_column("invalid", name)))
+            if len(typed.invalid) > 1:  # each row counted once, for the first check it fails
+                for i, failure in enumerate(typed.invalid):
+                    earlier = [~f.condition.fill_null(False) for f in typed.invalid[:i]]
+                    found.append(pl.all_horizontal(failure.condition.fill_null(False), *earlier).alias(cause(i, name)))
             if typed.unreadable:
                 found.append(any_of(typed.unreadable).alias(check_column("unreadable", name)))
             if typed.offsets is not None and not self.zone_declared:
@@ -110,7 +114,7 @@ class Checks:
         sums = [
             pl.col(flag).sum().alias(flag)
             for name in sorted(self.read)
-            for part in ("unreadable", "invalid", "offsets")
+            for part in ("unreadable", "invalid", "offsets", *(cause(i) for i in range(len(self.typed[name].invalid))))
             if (flag := check_column(part, name)) in present
         ]
         return checked.select(pl.len().alias(ROWS), *sums)
@@ -137,18 +141,28 @@ class Checks:
                 if self.source.on_invalid_of(name) == "error":
                     raise DataError(self._message(found, name, "(on_invalid: error)"))
                 value = found.value if self.quote else None
-                problems.append(DataProblem(self.source.name, name, invalid, found.failure.reason, found.first, value))
+                reason = self._reason(name, typed, counts) or found.failure.reason
+                problems.append(DataProblem(self.source.name, name, invalid, reason, found.first, value))
         return problems, notices
+
+    def _reason(self, name: str, typed: Typed, counts: dict[str, int]) -> str | None:
+        """Each check that the invalid values of `name` fail, with its count (`1 not an int, 2 outside [0, 10]`),
+        when they fail more than one; else None."""
+        causes = [(counts.get(cause(i, name)) or 0, f.reason) for i, f in enumerate(typed.invalid)]
+        causes = [(count, reason) for count, reason in causes if count]
+        return ", ".join(f"{count} {reason}" for count, reason in causes) if len(causes) > 1 else None
 
     def first(self, name: str, failures: tuple[Failure, ...]) -> Found:
         """The first row, over the parts in order, where `name` fails one of `failures`."""
         for part in self.parts:
+            read = part.rows()
             rows = (
-                part.rows()
-                .with_row_index(ROW_COLUMN)
+                read.with_row_index(ROW_COLUMN)
                 .filter(any_of(failures))
                 .select(
-                    ROW_COLUMN, pl.col(name).cast(pl.String), *(f.condition.alias(f"__{i}") for i, f in enumerate(failures))
+                    ROW_COLUMN,
+                    as_text(pl.col(name), read.collect_schema()[name]),
+                    *(f.condition.alias(f"__{i}") for i, f in enumerate(failures)),
                 )
                 .head(1)
                 .collect()
@@ -179,6 +193,20 @@ class Checks:
             shown = " or ".join(f'`format: "{f}"`' for f in formats)
             return f"{message}; its values read both day-first and month-first: say which with {shown}"
         return f"{message}; give the column the `format:` (strftime) its values are written in"
+
+
+def as_text(value: pl.Expr, dtype: pl.DataType) -> pl.Expr:
+    """A value of a column read as `dtype`, as text to quote: a duration as Polars writes it (`1s 500ms`), which
+    a cast to text does not give."""
+    if isinstance(dtype, pl.Duration):
+        return value.dt.to_string("polars")
+    return value.cast(pl.String)
+
+
+def cause(index: int, column: str | None = None) -> str:
+    """The hidden column that marks the rows of `column` failing its `index`th invalid check first (the check
+    part of that name alone, without `column`)."""
+    return f"invalid{index}" if column is None else check_column(f"invalid{index}", column)
 
 
 def offsets_notice(source: str, column: str) -> str:
