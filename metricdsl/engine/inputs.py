@@ -10,7 +10,9 @@ with the metrics' (`pl.collect_all`), so that both share one scan. `Reading.repo
 Messages about bad data quote a value only from data the user named (`--data`, the API's `data`): a file
 that a spec's `path:` names may hold what its reader was not meant to see, so its values, column names and
 Polars' messages (which quote the file) are left out; the file, column and line are still named. Globs
-are expanded by `metricdsl.spec.data_paths.files`, the expansion the loader checked.
+are expanded by `metricdsl.spec.data_paths.files`, the expansion the loader checked. A corrupt Parquet or
+Arrow IPC file can make Polars abort the process: Parquet files are checked first (`parquet_files`), Arrow
+IPC files read first in a child process (`ipc_files`).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import polars as pl
 from metricdsl.engine import csv_files
 from metricdsl.engine.columns import CHECK_PREFIX
 from metricdsl.engine.conversions import FLOATS, INTEGERS, Typed, Unconvertible, convert
+from metricdsl.engine.ipc_files import ipc_problem
 from metricdsl.engine.parquet_files import parquet_problem
 from metricdsl.engine.quality import FRAME, NOT_QUOTED, Checks, DataProblem, Part
 from metricdsl.errors import DataError
@@ -46,9 +49,10 @@ SCANNERS = {
 
 __all__ = ["NOT_QUOTED", "POLARS_FAILURES", "Data", "DataProblem", "Reading", "check_columns", "describe", "scan"]
 
-# What Polars raises on input it cannot read: its errors, and a panic of its Rust core on a corrupt file
-# (a `BaseException`, so that a plain `except Exception` would miss it).
-POLARS_FAILURES = (pl.exceptions.PolarsError, pl.exceptions.PanicException)
+# What Polars raises on input it cannot read: its errors, a panic of its Rust core on a corrupt file (a
+# `BaseException`, so that a plain `except Exception` would miss it), and `OSError`, for a file it cannot open
+# and for a compressed buffer it cannot decompress (an LZ4 error in an Arrow IPC file).
+POLARS_FAILURES = (pl.exceptions.PolarsError, pl.exceptions.PanicException, OSError)
 
 
 def describe(data: Data) -> str:
@@ -100,13 +104,27 @@ class Reading:
         return None
 
     def _unreadable_file(self, kind: str, quote: bool) -> str | None:
-        """The first file of a Parquet or Arrow input that Polars fails to read alone, named with its error."""
+        """The first file of a Parquet or Arrow input that Polars fails to read alone, named with its error; else
+        the first file whose columns differ from the first file's (Polars reads a glob's files as one table)."""
         reader = pl.scan_parquet if kind == "parquet" else pl.scan_ipc
-        for file in files(self.data):  # type: ignore[arg-type]
+        found = files(self.data)  # type: ignore[arg-type]
+        for file in found:
             try:
                 reader(file, glob=False).collect()
-            except (*POLARS_FAILURES, OSError) as error:
+            except POLARS_FAILURES as error:
                 return f"source `{self.source.name}`: cannot read {file}: {polars_problem(error, quote)}"
+        read_schema = pl.read_parquet_schema if kind == "parquet" else pl.read_ipc_schema
+        try:
+            schemas = [read_schema(file) for file in found]
+        except POLARS_FAILURES:
+            return None
+        for file, schema in zip(found[1:], schemas[1:], strict=True):
+            if schema != schemas[0]:
+                return (
+                    f"source `{self.source.name}`: {file} does not have the columns of {found[0]} "
+                    f"({_differences(schemas[0], schema) if quote else f'its columns are {NOT_QUOTED}'}); "
+                    "the files of one source are read as one table and must agree"
+                )
         return None
 
     def close(self) -> None:
@@ -121,7 +139,7 @@ def scan(source: Source, data: Data, *, zone: str | None = None, quote: bool = T
         raw, parts = _open(source, data, transcoded, quote)
         try:
             schema = raw.collect_schema()
-        except (*POLARS_FAILURES, OSError) as error:
+        except POLARS_FAILURES as error:
             raise DataError(
                 f"source `{source.name}`: cannot read {describe(data)}: {polars_problem(error, quote)}"
             ) from None
@@ -171,6 +189,8 @@ def _open(source: Source, data: Data, transcoded: csv_files.Transcoded, quote: b
     for file in found if kind == "parquet" else ():  # a corrupt file can crash Polars: check it first
         if problem := parquet_problem(Path(file)):
             raise DataError(f"source `{source.name}`: cannot read {file}: {problem}")
+    if kind == "ipc" and (unsafe := ipc_problem(found)):  # likewise, read in a child process first
+        raise DataError(f"source `{source.name}`: cannot read {unsafe[0]}: {unsafe[1]}")
     widened = _same_schemas(source, found, kind, quote)
     reader = pl.scan_parquet if kind == "parquet" else pl.scan_ipc
     parts = [Part(f, lambda f=f: reader(f, glob=False)) for f in found]  # type: ignore[misc]
@@ -228,7 +248,7 @@ def _same_schemas(source: Source, found: list[str], kind: str, quote: bool) -> d
     read_schema = pl.read_parquet_schema if kind == "parquet" else pl.read_ipc_schema
     try:
         schemas = [read_schema(f) for f in found]
-    except (*POLARS_FAILURES, OSError) as error:
+    except POLARS_FAILURES as error:
         raise DataError(f"source `{source.name}`: cannot read {found[0]}: {polars_problem(error, quote)}") from None
     for name in source.columns:
         first = next(((f, s[name]) for f, s in zip(found, schemas, strict=True) if name in s), None)
@@ -267,6 +287,16 @@ def check_columns(source: Source, frame: pl.LazyFrame, data: Data, needed: set[s
         names = ", ".join(f"`{m}`" for m in missing)
         has = f"it has: {', '.join(sorted(present)) or 'no columns'}" if quote else f"its columns are {NOT_QUOTED}"
         raise DataError(f"source `{source.name}`: {describe(data)} has no column {names} ({has})")
+
+
+def _differences(first: dict[str, pl.DataType], other: dict[str, pl.DataType]) -> str:
+    """How the columns of a file (`other`) differ from those of the first file of its glob, in a few words."""
+    said = [f"no `{name}`" for name in first if name not in other]
+    said += [f"`{name}` too" for name in other if name not in first]
+    said += [
+        f"`{name}` as {other[name]}, not {first[name]}" for name in first if name in other and other[name] != first[name]
+    ]
+    return f"it has {', '.join(said)}" if said else "its columns are in another order"
 
 
 def polars_problem(error: BaseException, quote: bool) -> str:
