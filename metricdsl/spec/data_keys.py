@@ -251,7 +251,7 @@ def read_values(reader: YamlReader, node: Node) -> tuple[Value, ...] | None:
 def read_format(reader: YamlReader, node: Node) -> str | None:
     """A strftime `format:`, each mistake reported at the directive at fault."""
     example = 'as `format: "%m/%d/%Y %H:%M"`'
-    if not isinstance(node, ScalarNode):
+    if not isinstance(node, ScalarNode) or node.tag != "tag:yaml.org,2002:str":
         reader.report("MD003", f"`format` takes a text, found {describe_node(node)}", node, example)
         return None
     text = reader.expr(node)  # the format's text, with the position of each character

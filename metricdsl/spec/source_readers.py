@@ -178,10 +178,11 @@ def _column(reader: YamlReader, name: str, name_node: Node, node: Node) -> Colum
 def _range(reader: YamlReader, node: Node) -> tuple[float, float] | None:
     """`[low, high]`, inclusive: `[10, 0]` and a NaN bound are reported; an infinite bound (`.inf`, `-.inf`)
     leaves that end open."""
+    hint = "write `range: [low, high]`: two numbers in the column's unit, both ends included, as `[0, 10]`"
     if not isinstance(node, SequenceNode) or len(node.value) != 2:
-        reader.report("MD003", "expected a range `[low, high]`", node)
+        reader.report("MD003", "expected a range `[low, high]`", node, hint)
         return None
-    low, high = (reader.number(item) for item in node.value)
+    low, high = (reader.number(item, hint) for item in node.value)
     for item, bound in zip(node.value, (low, high), strict=True):
         if bound is not None and math.isnan(bound):
             hint = "give a number; `.inf` or `-.inf` leaves that end open"

@@ -138,13 +138,13 @@ class YamlReader:
         items: list[Node] = node.value
         return tuple(t for t in (self.text(item) for item in items) if t is not None)
 
-    def number(self, node: Node) -> float | None:
-        """A number (a whole number stays an `int`); not a boolean."""
+    def number(self, node: Node, hint: str | None = None) -> float | None:
+        """A number (a whole number stays an `int`); not a boolean. `hint` says what number to write."""
         value = self.scalar(node, "a number")
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             return value
         if value is not None:
-            self.report("MD006", f"expected a number, found {quoted(value)}", node)
+            self.report("MD006", f"expected a number, found {quoted(value)}", node, hint)
         return None
 
     def whole_number(self, node: Node) -> int | None:
