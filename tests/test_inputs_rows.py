@@ -8,6 +8,7 @@ import polars as pl
 import pytest
 from reading import read, source, write
 
+import metricdsl
 from metricdsl import DataError
 from metricdsl.engine import csv_files
 from metricdsl.engine.quality import DataProblem
@@ -123,3 +124,13 @@ def test_an_undeclared_column_in_one_parquet_file_of_a_glob_is_ignored(tmp_path)
     frame, problems, _ = read(source({"n": "int"}), tmp_path / "*.parquet")
     assert frame["n"].to_list() == [1, 2, 3]
     assert problems == []
+
+
+def test_a_range_bound_beyond_64_bits_is_compared_as_a_number(tmp_path):
+    (tmp_path / "c.csv").write_text("team,score\na,5\nb,11\n")
+    bound = "9" * 60
+    (tmp_path / "s.yaml").write_text(
+        f"sources:\n  s:\n    path: c.csv\n    columns: {{team: str, score: {{type: int, range: [0, {bound}]}}}}\n"
+        "metrics:\n  m: sum(score)\n"
+    )
+    assert metricdsl.load(tmp_path / "s.yaml").evaluate()["m"].to_list() == [16]

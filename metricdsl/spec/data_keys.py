@@ -304,8 +304,8 @@ def _misfit(reader: YamlReader, key: str, kinds: tuple[str, ...], name: str, kin
 
 
 def _holds(kind: str, value: Value) -> bool:
-    if kind == "int":
-        return isinstance(value, int) and not isinstance(value, bool)
+    if kind == "int":  # a whole number that a 64-bit column can hold
+        return isinstance(value, int) and not isinstance(value, bool) and -(2**63) <= value < 2**63
     return isinstance(value, {"str": str, "bool": bool}[kind])
 
 

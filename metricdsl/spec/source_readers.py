@@ -175,6 +175,16 @@ def _column(reader: YamlReader, name: str, name_node: Node, node: Node) -> Colum
     )
 
 
+def _bound(value: float | None) -> float | None:
+    """A range bound as the engine can compare it: a whole number beyond 64 bits as the float nearest it."""
+    if isinstance(value, int) and not -(2**63) <= value < 2**63:
+        try:
+            return float(value)
+        except OverflowError:  # beyond every float: that end is open
+            return math.copysign(math.inf, value)
+    return value
+
+
 def _range(reader: YamlReader, node: Node) -> tuple[float, float] | None:
     """`[low, high]`, inclusive: `[10, 0]` and a NaN bound are reported; an infinite bound (`.inf`, `-.inf`)
     leaves that end open."""
@@ -182,7 +192,7 @@ def _range(reader: YamlReader, node: Node) -> tuple[float, float] | None:
     if not isinstance(node, SequenceNode) or len(node.value) != 2:
         reader.report("MD003", "expected a range `[low, high]`", node, hint)
         return None
-    low, high = (reader.number(item, hint) for item in node.value)
+    low, high = (_bound(reader.number(item, hint)) for item in node.value)
     for item, bound in zip(node.value, (low, high), strict=True):
         if bound is not None and math.isnan(bound):
             hint = "give a number; `.inf` or `-.inf` leaves that end open"
