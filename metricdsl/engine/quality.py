@@ -171,7 +171,12 @@ class Checks:
                 row, value, *which = rows.row(0)
                 where, first = part.place(row)
                 return Found(where, first, value, next(f for f, hit in zip(failures, which, strict=True) if hit))
-        raise AssertionError(f"a failure of `{name}` was counted but not found")  # the same rows, read again
+        # The same rows read again: a file that reads otherwise the second time is corrupt (a page that decodes
+        # differently alone), and no place can be given for what was counted.
+        raise DataError(
+            f"source `{self.source.name}`, column `{name}`: invalid values were counted, but not found when "
+            f"{', '.join(p.name for p in self.parts)} was read again: is it corrupt?"
+        )
 
     def _message(self, found: Found, name: str, after: str = "") -> str:
         quoted = f"`{found.value}` is {found.failure.reason}" if self.quote else f"a value is {found.failure.reason}"
