@@ -223,3 +223,8 @@ def test_mutated_inputs_end_cleanly_long_run(tmp_path: Path, tmp_path_factory: p
         check_case(tmp_path, data)
 
     case()
+
+
+def test_a_parquet_file_that_reads_otherwise_the_second_time_ends_cleanly(tmp_path: Path) -> None:
+    """A mutated file whose invalid values the metrics' read counts but a second read does not find."""
+    check_parquet(tmp_path, (Path(__file__).parent / "cases" / "parquet_reads_otherwise_twice.parquet").read_bytes())
