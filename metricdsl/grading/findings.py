@@ -54,17 +54,18 @@ class Finding:
     status: str  # a target's status (warn, fail), "fired", or a data problem's "invalid" (values) or "empty" (source)
     group: Group
     period: Period
-    value: float | None  # a target's metric value
-    unit: str | None  # a target's metric unit
-    label: str | None  # a target's metric label
-    threshold: str | None  # the threshold a target's value is past (`> 60s`)
-    n: int | None
-    ci: list[float | None] | None  # [low, high] of the metric's 95 % interval
-    template: str | None  # a rule's message, with its `{placeholders}`
-    placeholders: tuple[Placeholder, ...]  # their values, in the order of the template
     file: str | None
     line: int | None
     revision: str | None
+    # What one kind of finding has and the others leave out.
+    value: float | None = None  # a target's metric value
+    unit: str | None = None  # a target's metric unit
+    label: str | None = None  # a target's metric label
+    threshold: str | None = None  # the threshold a target's value is past (`> 60s`)
+    n: int | None = None
+    ci: list[float | None] | None = None  # [low, high] of the metric's 95 % interval
+    template: str | None = None  # a rule's message, with its `{placeholders}`
+    placeholders: tuple[Placeholder, ...] = ()  # their values, in the order of the template
     # The message as text, as `metricdsl.render.findings.message` writes it: filled in by `Project.check`,
     # None straight out of grading (which makes no text).
     message: str | None = None
@@ -148,14 +149,6 @@ def data_finding(model: Model, problem: DataProblem, revision: str | None = None
         status="empty" if problem.column is None else "invalid",
         group={},
         period=None,
-        value=None,
-        unit=None,
-        label=None,
-        threshold=None,
-        n=None,
-        ci=None,
-        template=None,
-        placeholders=(),
         file=_file(location),
         line=_line(location),
         revision=revision,
@@ -184,8 +177,6 @@ def _target_finding(model: Model, metric: str, row: Row, group: Group, revision:
         threshold=row[graded_column(metric, "threshold")],
         n=row[hidden("n", metric)],
         ci=_interval(row, metric),
-        template=None,
-        placeholders=(),
         file=_file(model.targets[metric].target.location),
         line=_line(model.targets[metric].target.location),
         revision=revision,
@@ -205,12 +196,6 @@ def _rule_finding(model: Model, rule: str, row: Row, group: Group, revision: str
         status="fired",
         group=group,
         period=row[LABEL],
-        value=None,
-        unit=None,
-        label=None,
-        threshold=None,
-        n=None,
-        ci=None,
         template=checked.rule.message.text if checked.rule.message else None,
         placeholders=placeholders,
         file=_file(checked.rule.location),
