@@ -20,6 +20,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from data_files import assert_one_line_naming, eval_each
 
 from conftest import ROOT
 from metricdsl.engine.ipc_files import ipc_problem
@@ -82,43 +83,11 @@ VALID = {f"valid-{kind}": ipc(kind) for kind in ("zstd", "lz4", "uncompressed")}
 @pytest.fixture(scope="module")
 def processes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, subprocess.CompletedProcess[str]]]:
     """Each case's folder and `python -m metricdsl eval` of this checkout over its data as the source's file."""
-    started = {}
-    for case, data in {**CORRUPT, **FLIPPED, **VALID}.items():
-        folder = tmp_path_factory.mktemp(case)
-        (folder / "spec.yaml").write_text(SPEC)
-        (folder / "calls.arrow").write_bytes(data)
-        command = [
-            sys.executable,
-            "-m",
-            "metricdsl",
-            "eval",
-            str(folder / "spec.yaml"),
-            "--data",
-            f"calls={folder / 'calls.arrow'}",
-        ]
-        process = subprocess.Popen(
-            command,
-            cwd=ROOT,
-            env={**os.environ, "PYTHONPATH": str(ROOT), "RUST_BACKTRACE": "1"},
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        started[case] = (folder, command, process)
-    finished = {}
-    for case, (folder, command, process) in started.items():
-        out, err = process.communicate(timeout=300)
-        finished[case] = (folder, subprocess.CompletedProcess(command, process.returncode, out, err))
-    return finished
+    return eval_each(tmp_path_factory, SPEC, {**CORRUPT, **FLIPPED, **VALID}, "calls.arrow")
 
 
 def assert_one_line_naming_the_file(result: subprocess.CompletedProcess[str], folder: Path) -> None:
-    assert result.returncode == 2, result.stderr
-    assert result.stderr.startswith(f"error: source `calls`: cannot read {folder / 'calls.arrow'}: "), result.stderr
-    assert len(result.stderr.splitlines()) == 1, result.stderr
-    assert "Traceback" not in result.stderr
-    assert "panicked" not in result.stderr
-    assert result.stdout == ""
+    assert_one_line_naming(result, folder / "calls.arrow")
 
 
 @pytest.mark.parametrize("case", list(CORRUPT))

@@ -18,6 +18,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 from click.testing import CliRunner
+from data_files import assert_one_line_naming, eval_each
 
 from conftest import ROOT
 from metricdsl.cli import main
@@ -149,38 +150,11 @@ PROCESSES = {
 @pytest.fixture(scope="module")
 def processes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, subprocess.CompletedProcess[str]]]:
     """Each case's folder and `python -m metricdsl eval` of this checkout over its data as the source's file."""
-    started = {}
-    for case, data in PROCESSES.items():
-        folder = tmp_path_factory.mktemp(case)
-        (folder / "spec.yaml").write_text(SPEC)
-        (folder / "calls.parquet").write_bytes(data)
-        command = [sys.executable, "-m", "metricdsl", "eval", str(folder / "spec.yaml")]
-        started[case] = (
-            folder,
-            command,
-            subprocess.Popen(
-                [*command, "--data", f"calls={folder / 'calls.parquet'}"],
-                cwd=ROOT,
-                env={**os.environ, "PYTHONPATH": str(ROOT), "RUST_BACKTRACE": "1"},
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
-            ),
-        )
-    finished = {}
-    for case, (folder, command, process) in started.items():
-        out, err = process.communicate(timeout=300)
-        finished[case] = (folder, subprocess.CompletedProcess(command, process.returncode, out, err))
-    return finished
+    return eval_each(tmp_path_factory, SPEC, PROCESSES, "calls.parquet")
 
 
 def assert_one_line_naming_the_file(result: subprocess.CompletedProcess[str], folder: Path) -> None:
-    assert result.returncode == 2, result.stderr
-    assert result.stderr.startswith(f"error: source `calls`: cannot read {folder / 'calls.parquet'}: "), result.stderr
-    assert len(result.stderr.splitlines()) == 1, result.stderr
-    assert "Traceback" not in result.stderr
-    assert "panicked" not in result.stderr
-    assert result.stdout == ""
+    assert_one_line_naming(result, folder / "calls.parquet")
 
 
 @pytest.mark.parametrize("case", list(CORRUPT))
