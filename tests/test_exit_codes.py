@@ -249,24 +249,30 @@ main()
 """
 
 
-def test_ctrl_c_inside_a_polars_collection_is_130_with_one_line_and_no_traceback(folder):
+def interrupted_after(args: list[str], line: str, python_path: str) -> tuple[int, str, str]:
+    """Run `python ARGS`, send SIGINT once it writes `line` on standard error; its exit code, the rest of its
+    standard output and of its standard error."""
     process = subprocess.Popen(
-        [sys.executable, "-c", ENDLESS_COLLECT, "check", str(folder / "spec.yaml"), "--output", str(folder / "o.json")],
+        [sys.executable, *args],
         cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        env={**os.environ, "PYTHONPATH": python_path},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
     try:
         assert process.stderr is not None
-        assert process.stderr.readline() == "collecting\n"
+        assert process.stderr.readline() == line
         process.send_signal(signal.SIGINT)
         out, err = process.communicate(timeout=60)
     finally:
         process.kill()
-    assert process.returncode == EXIT_INTERRUPTED
-    assert (out, err) == ("", "interrupted\n")
+    return process.returncode, out, err
+
+
+def test_ctrl_c_inside_a_polars_collection_is_130_with_one_line_and_no_traceback(folder):
+    args = ["-c", ENDLESS_COLLECT, "check", str(folder / "spec.yaml"), "--output", str(folder / "o.json")]
+    assert interrupted_after(args, "collecting\n", str(ROOT)) == (EXIT_INTERRUPTED, "", "interrupted\n")
     assert not (folder / "o.json").exists()
 
 
@@ -329,23 +335,9 @@ CONSOLE_SCRIPT = "import sys; from metricdsl.__main__ import run; sys.exit(run()
 def test_ctrl_c_while_the_command_loads_is_130_with_one_line(folder, tmp_path, command):
     (tmp_path / "site").mkdir()
     (tmp_path / "site" / "sitecustomize.py").write_text(SLOW_POLARS)
-    process = subprocess.Popen(
-        [sys.executable, *command, "eval", str(folder / "spec.yaml")],
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path / "site"), str(ROOT)])},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert process.stderr is not None
-        assert process.stderr.readline() == "importing polars\n"
-        process.send_signal(signal.SIGINT)
-        out, err = process.communicate(timeout=60)
-    finally:
-        process.kill()
-    assert process.returncode == EXIT_INTERRUPTED
-    assert (out, err) == ("", "interrupted\n")
+    path = os.pathsep.join([str(tmp_path / "site"), str(ROOT)])
+    args = [*command, "eval", str(folder / "spec.yaml")]
+    assert interrupted_after(args, "importing polars\n", path) == (EXIT_INTERRUPTED, "", "interrupted\n")
 
 
 def test_the_command_catches_ctrl_c_before_it_loads_polars():
