@@ -121,6 +121,10 @@ metrics:
   x_last_contact: {source: interactions, expr: 'max(started_at)'}
   x_last_order: {source: orders, expr: 'max(ordered_at)'}
   x_order_after_contact: {expr: 'x_last_order > x_last_contact'}
+  x_handle_or_no_hold: {source: interactions, expr: 'mean(talk_s + coalesce(hold_s, 0s) + wrap_s)'}
+  x_capped_waits: {source: interactions, expr: 'sum(least(wait_s, 20s)) + sum(greatest(1m, hold_s, wrap_s))'}
+  x_case_in_minutes: {source: interactions, expr: 'mean(case when answered then coalesce(hold_s, 1m) else 0s end)'}
+  x_between_durations: {source: interactions, expr: 'share(coalesce(wait_s, 0s) between 5s and 0.5m)'}
 """
 # Layouts for metrics of both sources: only their shared columns can be dimensions.
 EXTRA_LAYOUTS: list[tuple[tuple[str, ...], str | None]] = [

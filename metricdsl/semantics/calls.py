@@ -18,6 +18,7 @@ from metricdsl.language.functions import (
     CHANGES,
     FOREIGN_NAMES,
     FUNCTIONS,
+    NUMERIC,
     Form,
     Function,
     Kind,
@@ -110,7 +111,7 @@ def _arguments(typer: Typer, function: Function, node: ast.Call, types: list[Exp
     if not valid and not function.keeps_type:
         return ANY
     if function.returns is Result.COMMON:
-        return value_type(function, typer.unify_or_report(types, node, scope))
+        return value_type(function, typer.common(list(node.args), scope))
     return value_type(function, types[0] if types else NULL)
 
 
@@ -227,8 +228,13 @@ def _window_keys(typer: Typer, node: ast.Call, scope: Scope, other: Scope) -> No
                 pair,
             )
             continue
-        if "any" not in (left.kind, right.kind) and left.kind != right.kind:
+        if "any" in (left.kind, right.kind):
+            continue
+        if left.kind != right.kind:
             typer.reporter.report("MD204", f"key columns of different types: {left.kind} and {right.kind}", scope.text, pair)
+        elif left.kind in NUMERIC:  # keys in units match as the operands of `==` compare
+            sides = (pair.left, pair.right) if isinstance(pair, ast.Binary) else (pair, pair)
+            typer.units(left, right, *sides, scope, "match")
 
 
 def _rule_function(typer: Typer, function: Function, node: ast.Call, scope: Scope) -> ExprType:

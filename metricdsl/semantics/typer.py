@@ -101,13 +101,12 @@ class Typer:
                 self.infer(operand, scope)
                 return BOOL
             case ast.Case(whens=whens, otherwise=otherwise):
-                values = []
                 for condition, branch in whens:
                     self.expect_bool(condition, scope, "a `when` condition")
-                    values.append(self.infer(branch, scope))
+                    self.infer(branch, scope)
                 if otherwise is not None:
-                    values.append(self.infer(otherwise, scope))
-                return self.unify_or_report(values, node, scope)
+                    self.infer(otherwise, scope)
+                return self.common([branch for _, branch in whens] + ([otherwise] if otherwise else []), scope)
             case ast.Call():
                 return calls.call_type(self, node, scope)
         raise AssertionError(f"unhandled node {node!r}")
@@ -261,20 +260,48 @@ class Typer:
                         f"write `{literal.value}{quantity.unit}`",
                     )
                 return ExprType(kind, quantity.unit)
+        both = ast.Binary("+", left_node, right_node, ast.Span(left_node.span.start, right_node.span.end))
         if left.unit and right.unit:
+            self.reporter.report("MD205", f"cannot {verb} {left.unit} and {right.unit}", scope.text, both)
+            return ANY
+        # A time (a quantity in s, min, ...) meets a number without a unit that is no literal: a count, a score.
+        timed, plain = (left, right_node) if left.unit in TIME_UNITS else (right, left_node)
+        if timed.unit in TIME_UNITS:
             self.reporter.report(
                 "MD205",
-                f"cannot {verb} {left.unit} and {right.unit}",
+                f"cannot {verb} {left.unit or 'a number without a unit'} and {right.unit or 'a number without a unit'}",
                 scope.text,
-                ast.Binary("+", left_node, right_node, ast.Span(left_node.span.start, right_node.span.end)),
+                both,
+                _plain_hint(plain, timed.unit or "s"),
             )
             return ANY
         return ExprType(kind, left.unit or right.unit)
 
-    def unify_or_report(self, types: list[ExprType], node: ast.Expr, scope: Scope) -> ExprType:
-        result = unify(types)
-        if result is ANY and not any(t.kind == "any" for t in types):
-            self.reporter.report(
-                "MD204", "the branches have different types: " + ", ".join(map(describe, types)), scope.text, node
-            )
-        return result
+    def common(self, values: list[ast.Expr], scope: Scope) -> ExprType:
+        """The type of a value that is one of `values`, already typed: the branches of `case`, the arguments of
+        `coalesce`, `least` and `greatest`.
+
+        Each value meets the first that is not a literal as the operands of `+` do: kinds must agree (ints with
+        floats, dates with datetimes), so must units; a duration literal becomes a number in a time column's
+        unit, and a bare number beside such a column is a warning."""
+        known = [(node, found) for node in values if (found := self.types_of(node)).kind not in ("null", "any")]
+        if not known:
+            return unify([self.types_of(node) for node in values])
+        anchor, anchor_type = next(
+            ((node, found) for node, found in known if not isinstance(node, ast.Number | ast.Duration)), known[0]
+        )
+        met = [
+            self.compatible(anchor_type, found, anchor, node, scope, "combine")
+            for node, found in known
+            if node is not anchor
+        ]
+        if any(found is ANY for found in met):
+            return ANY
+        return unify([*met, anchor_type])
+
+
+def _plain_hint(plain: ast.Expr, unit: str) -> str:
+    """What to do where a time in `unit` meets `plain`, a number without a unit."""
+    if isinstance(plain, ast.Name):
+        return f"if `{plain.name}` holds {unit}, declare it with `unit: {unit}`; otherwise it does not mix with times"
+    return f"a time in {unit} meets times only: durations such as `30{unit}`, or columns declared with a time unit"
