@@ -94,7 +94,9 @@ def test_spaces_do_not_change_the_tree():
         ("a || b", "`||` is not an operator here", 2, "write `or`"),
         ("!answered", "`!` is not an operator here", 0, "write `not`"),
         ("a <> b", "`<>` is not an operator here", 2, "write `!=`"),
-        ("a = b", "`=` is not an operator here", 2, "write `==`"),
+        ("a = b", "`=` is not a comparison: `==` compares", 2, "write `a == b`"),
+        ("count(where channel = 1)", "`=` is not a comparison: `==` compares", 20, "write `count(where channel == 1)`"),
+        ("x = " + "1 + " * 20 + "1", "`=` is not a comparison: `==` compares", 2, "write `==`"),  # too long to repeat
         ("a < b < c", "expected an operator after `b`, found a comparison `<`", 6, "comparisons do not chain"),
         ("1 +* 2", "expected an expression after `+`, found `*`", 3, None),
         ("@2026-02-30", "not a calendar date", 0, "write dates as @YYYY-MM-DD"),

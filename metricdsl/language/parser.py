@@ -124,6 +124,16 @@ EXPRESSION_START = {"NAME", "NUMBER", "STRING"}
 FOREIGN_OPERATORS = {"&&": "and", "||": "or", "!": "not", "<>": "!=", "=>": ">=", "=<": "<=", "=": "=="}
 
 
+SINGLE_EQUALS = "`=` is not a comparison: `==` compares"
+LONGEST_FIX = 80  # a longer expression is not repeated whole in a hint
+
+
+def single_equals_hint(text: str, position: int) -> str:
+    """The hint for a single `=` at `position` of `text` where a comparison was meant: the text with `==` there."""
+    fixed = text[:position] + "==" + text[position + 1 :]
+    return f"write `{fixed}`" if len(fixed) <= LONGEST_FIX and "\n" not in fixed else "write `==`"
+
+
 def _expected(tokens: set[str], after: str | None) -> str:
     if tokens & EXPRESSION_START:
         return "a condition" if after == "where" else "an expression"
@@ -151,7 +161,9 @@ def _problem(error: UnexpectedInput, text: str) -> SyntaxProblem:
     previous = _previous_token(text, position)
     if previous and text[position : position + 1] and previous + text[position] in FOREIGN_OPERATORS:
         foreign, position = previous + text[position], position - len(previous)  # `<>`, `=>`, `=<`
-    if (foreign and foreign != "=") or (foreign == "=" and not text.startswith("==", position)):
+    if foreign == "=" and not text.startswith("==", position):
+        return SyntaxProblem(SINGLE_EQUALS, position, position + 1, single_equals_hint(text, position))
+    if foreign and foreign != "=":
         return SyntaxProblem(
             f"`{foreign}` is not an operator here",
             position,

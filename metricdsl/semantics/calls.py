@@ -25,8 +25,9 @@ from metricdsl.language.functions import (
     Parameter,
     Result,
 )
+from metricdsl.language.parser import SINGLE_EQUALS, single_equals_hint
 from metricdsl.semantics.model import ExprType, Ref
-from metricdsl.semantics.scope import Scope, arity
+from metricdsl.semantics.scope import At, Scope, arity
 from metricdsl.semantics.types import ANY, NULL, describe, value_type
 
 if TYPE_CHECKING:
@@ -44,8 +45,11 @@ def call_type(typer: Typer, node: ast.Call, scope: Scope) -> ExprType:
     report = typer.reporter.report
     unknown = [k for k in node.keywords if k.name not in function.keywords]
     for keyword in unknown:
-        hint = f"to compare, write `{keyword.name} == ...`" if not function.keywords else f"usage: {function.usage}"
-        report("MD203", f"`{node.func}` has no argument `{keyword.name}`", scope.text, keyword, hint)
+        meant = did_you_mean(keyword.name, function.keywords)
+        if meant is None:  # `share(answered = true)`: a comparison with a single `=`
+            _single_equals(typer, node, keyword, scope)
+        else:
+            report("MD203", f"`{node.func}` has no argument `{keyword.name}`", scope.text, keyword, meant)
     given = {p.name for p in function.parameters[: len(node.args)]}
     twice = [k for k in node.keywords if k.name in given]
     for keyword in twice:
@@ -69,6 +73,15 @@ def call_type(typer: Typer, node: ast.Call, scope: Scope) -> ExprType:
         )
         return ANY
     return KIND_RULES[function.kind](typer, function, node, scope)
+
+
+def _single_equals(typer: Typer, node: ast.Call, keyword: ast.Keyword, scope: Scope) -> None:
+    """Report `name = value` in a call whose function takes no keyword like `name`: a comparison was meant."""
+    text = scope.text.text
+    position = text.index("=", keyword.span.start + len(keyword.name), keyword.value.span.start)
+    call = text[node.span.start : node.span.end]
+    hint = single_equals_hint(call, position - node.span.start)
+    typer.reporter.report("MD101", SINGLE_EQUALS, scope.text, At(ast.Span(position, position + 1)), hint)
 
 
 def _unknown(typer: Typer, node: ast.Call, scope: Scope) -> ExprType:

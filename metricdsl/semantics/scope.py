@@ -30,6 +30,13 @@ class Spanned(Protocol):
     def span(self) -> ast.Span: ...
 
 
+@dataclass(frozen=True)
+class At:
+    """A place in an expression's text that is no node of its own: an operator, or operands side by side."""
+
+    span: ast.Span
+
+
 @dataclass
 class Reporter:
     """The diagnostics of a project, in the order they were found."""

@@ -15,7 +15,7 @@ from metricdsl.language.functions import NUMERIC, TEMPORAL
 from metricdsl.language.units import TIME_UNITS, combine_units
 from metricdsl.semantics import calls
 from metricdsl.semantics.model import ExprType, Model, Ref
-from metricdsl.semantics.scope import Reporter, Scope, column_names
+from metricdsl.semantics.scope import At, Reporter, Scope, column_names
 from metricdsl.semantics.types import ANY, BOOL, describe, unify
 from metricdsl.spec.definitions import Definitions, ExprText
 
@@ -260,7 +260,7 @@ class Typer:
                         f"write `{literal.value}{quantity.unit}`",
                     )
                 return ExprType(kind, quantity.unit)
-        both = ast.Binary("+", left_node, right_node, ast.Span(left_node.span.start, right_node.span.end))
+        both = At(ast.Span(left_node.span.start, right_node.span.end))
         if left.unit and right.unit:
             self.reporter.report("MD205", f"cannot {verb} {left.unit} and {right.unit}", scope.text, both)
             return ANY
