@@ -242,7 +242,8 @@ class Project:
             ),
         ]
         computable = self._computable(list(dict.fromkeys(wanted)), request)
-        past = read_history(history, request.by, request.grain, self.model.metrics) if history else None
+        week_start = self.definitions.calendar.week_start
+        past = read_history(history, request.by, request.grain, self.model.metrics, week_start) if history else None
         run = self.run(data, metrics=computable, by=request.by, grain=request.grain, keep_hidden=True)
         if history is not None and past is not None:
             check_types(history, past, run.table)

@@ -93,14 +93,18 @@ def midnight(day: datetime.date, zone: str) -> datetime.datetime:
 # -- groups ---------------------------------------------------------------------------------------
 
 
-def grain_key(value: datetime.date | datetime.datetime | None, grain: str, zone: str = "UTC") -> Any:
-    """The label of the period of `grain` holding `value` in `zone`: a date, "2026-W01", "2026-01", "2026-Q1" or
-    a year."""
+def grain_key(
+    value: datetime.date | datetime.datetime | None, grain: str, zone: str = "UTC", week_start: str = "monday"
+) -> Any:
+    """The label of the period of `grain` holding `value` in `zone`: a date, "2026-W01" (for weeks from Sunday, the
+    week's Sunday: "2026-01-04"), "2026-01", "2026-Q1" or a year."""
     if value is None:
         return None
     day = local(value, zone).date() if isinstance(value, datetime.datetime) else value
     if grain == "day":
         return day
+    if grain == "week" and week_start == "sunday":  # the Sunday on or before the local date
+        return (day - datetime.timedelta(days=day.isoweekday() % 7)).isoformat()
     if grain == "week":
         year, week, _ = day.isocalendar()
         return f"{year}-W{week:02d}"
@@ -119,10 +123,11 @@ def _groups(tables: _Tables, sources: list[str], by: list[str], grain: str | Non
     for source in sources:
         time = tables.model.definitions.sources[source].time
         zone = tables.model.definitions.zone(source)
+        week_start = tables.model.definitions.calendar.week_start
         for index in range(len(tables.data.get(source, []))):
             key = tuple(tables.column(source, index, column) for column in by)
             if grain:
-                key += (grain_key(tables.column(source, index, time), grain, zone),)
+                key += (grain_key(tables.column(source, index, time), grain, zone, week_start),)
             groups.setdefault(key, {}).setdefault(source, []).append(index)
     return groups
 

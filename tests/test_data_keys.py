@@ -142,7 +142,9 @@ def test_the_schema_accepts_the_keys_and_rejects_what_the_loader_rejects():
     validator.validate(yaml.safe_load(DESIGN))
     for body in ("{on_invalid: nul}", "{csv: {encoding: utf8}}", "{csv: {separator: ';;'}}", "{csv: {sep: ';'}}"):
         assert not validator.is_valid(yaml.safe_load(f"sources:\n  calls: {body}\n")), body
-    assert not validator.is_valid({"calendar": {"timezone": "UTC", "week_start": "monday"}})
+    assert validator.is_valid({"calendar": {"timezone": "UTC", "week_start": "sunday"}})
+    assert not validator.is_valid({"calendar": {"timezone": "UTC", "week_start": "tuesday"}})
+    assert not validator.is_valid({"calendar": {"timezone": "UTC", "week_begins": "monday"}})
     assert not validator.is_valid({"sources": {"calls": {"columns": {"t": {"type": "datetime", "format": "iso"}}}}})
     assert validator.is_valid({"sources": {"calls": {"columns": {"n": "int"}, "csv": {"separator": "\\t"}}}})
 

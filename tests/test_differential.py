@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 
 import metricdsl
 from tests.reference import Row, evaluate_reference, instant
-from tests.zones import in_zones
+from tests.zones import in_zones, with_week_start
 
 SPECS = Path(__file__).parent.parent / "specs"
 T = TypeVar("T")
@@ -138,8 +138,9 @@ EXTRA_LAYOUTS: list[tuple[tuple[str, ...], str | None]] = [
 SECOND, HOUR, DAY = datetime.timedelta(seconds=1), datetime.timedelta(hours=1), datetime.timedelta(days=1)
 UTC = datetime.timezone.utc
 # UTC; a zone with DST in spring and autumn; one with DST on other dates; one whose DST change is 30 minutes,
-# in the other hemisphere; one at a half-hour offset without DST.
-ZONES = ["UTC", "Europe/Berlin", "America/New_York", "Australia/Lord_Howe", "Asia/Kolkata"]
+# in the other hemisphere; one at a half-hour offset without DST; one whose DST changes at the local midnight
+# between Saturday and Sunday, where weeks from Sunday start.
+ZONES = ["UTC", "Europe/Berlin", "America/New_York", "Australia/Lord_Howe", "Asia/Kolkata", "America/Santiago"]
 # How a source's times reach the engine: aware in UTC, aware in another zone, naive local time, ISO text with offsets.
 GIVEN_AS = ["utc", "other_zone", "local", "text"]
 
@@ -181,6 +182,7 @@ ANCHORS = [
     datetime.datetime(2025, 12, 29),
     datetime.datetime(2025, 12, 31, 23, 59, 59, 999999),
     datetime.datetime(2026, 1, 1, 12),
+    datetime.datetime(2026, 1, 3, 23, 59, 59),  # the last second of a week that starts on Sunday
     datetime.datetime(2026, 1, 4, 23, 59, 59),
     datetime.datetime(2026, 1, 5),
     datetime.datetime(2027, 1, 3, 23),
@@ -285,6 +287,7 @@ class Dataset:
     rows: dict[str, list[Row]]
     zones: dict[str, str] = dataclasses.field(default_factory=dict)
     given_as: dict[str, str] = dataclasses.field(default_factory=dict)
+    week_start: str = "monday"  # the calendar's
 
 
 @st.composite
@@ -294,7 +297,8 @@ def datasets(draw: st.DrawFn) -> Dataset:
     given_as = {source: draw(st.sampled_from(GIVEN_AS)) for source in zones}
     interactions = draw(st.lists(interaction(times(zones["interactions"])), min_size=(n := draw(SIZES)), max_size=n))
     orders = draw(st.lists(order(times(zones["orders"])), min_size=(m := draw(SIZES)), max_size=m))
-    return Dataset({"interactions": interactions, "orders": orders}, zones, given_as)
+    week_start = draw(st.sampled_from(["monday", "sunday"]))
+    return Dataset({"interactions": interactions, "orders": orders}, zones, given_as, week_start)
 
 
 @pytest.fixture(scope="module")
@@ -414,7 +418,7 @@ def check_agreement(
 ) -> None:
     """Both of Polars' engines agree with the reference in every layout, with the sources in the data's zones."""
     data = data if isinstance(data, Dataset) else Dataset(data)
-    project = in_zones(project, data.zones)
+    project = with_week_start(in_zones(project, data.zones), data.week_start)
     problems = [
         f"{engine}: {problem}"
         for engine in ("streaming", "in-memory")

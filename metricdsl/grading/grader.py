@@ -48,6 +48,7 @@ class Graded:
     rules: tuple[str, ...]
     scorecard: Scorecard | None
     skipped: dict[str, Skipped] = field(default_factory=dict)  # rule or target → why it was not graded
+    week_start: str = "monday"  # the calendar's: how week periods are labelled
 
 
 def graded_table(
@@ -103,7 +104,8 @@ def graded_table(
     if scorecard is not None:
         frame = frame.with_columns(score_columns(scorecard, targets))
     current = frame.filter(pl.col(CURRENT)).drop(CURRENT)
-    return Graded(current, by, grain, metrics, targets, tuple(rules), scorecard, skipped)
+    week_start = model.definitions.calendar.week_start
+    return Graded(current, by, grain, metrics, targets, tuple(rules), scorecard, skipped, week_start)
 
 
 def _missing_metric(model: Model, tree: ast.Expr, metrics: tuple[str, ...]) -> str | None:
@@ -224,4 +226,4 @@ def _fires(compiler: Compiler, when: ast.Expr, periods: int, grain: str | None) 
 
 
 def period_label(graded: Graded) -> pl.Expr:
-    return grain_label(pl.col(GRAIN_COLUMN), graded.grain) if graded.grain else pl.lit(None)
+    return grain_label(pl.col(GRAIN_COLUMN), graded.grain, graded.week_start) if graded.grain else pl.lit(None)

@@ -55,13 +55,19 @@ class Drift:
         return bool(self.gone or self.unrecorded)
 
 
-def layout(by: tuple[str, ...], grain: str | None) -> str:
-    """The `__layout` of a run's rows: `week|team,queue`."""
-    return f"{grain}|{','.join(by)}"
+def layout(by: tuple[str, ...], grain: str | None, week_start: str = "monday") -> str:
+    """The `__layout` of a run's rows: `week|team,queue`; weeks that start on Sunday are other periods than ISO
+    weeks, and their layout says so: `week from sunday|team`."""
+    periods = f"{grain} from {week_start}" if grain == "week" and week_start != "monday" else grain
+    return f"{periods}|{','.join(by)}"
 
 
 def read_history(
-    path: Path, by: tuple[str, ...], grain: str | None, defined: Collection[str] | None = None
+    path: Path,
+    by: tuple[str, ...],
+    grain: str | None,
+    defined: Collection[str] | None = None,
+    week_start: str = "monday",
 ) -> pl.DataFrame | None:
     """The earlier rows of this layout, or None when the file does not exist yet (or is empty, or a device).
 
@@ -80,7 +86,7 @@ def read_history(
                 f"{path} is the history of other specs: none of its metrics ({_names(recorded)}) is defined here "
                 "(give these specs their own history file)"
             )
-    return _of_layout(path, rows, layout(by, grain))
+    return _of_layout(path, rows, layout(by, grain, week_start))
 
 
 def check_types(path: Path, rows: pl.DataFrame, table: pl.DataFrame) -> None:
@@ -102,7 +108,7 @@ def check_types(path: Path, rows: pl.DataFrame, table: pl.DataFrame) -> None:
 def metric_drift(path: Path, graded: Graded, defined: Collection[str]) -> Drift:
     """The metrics of `path`'s history of `graded`'s layout that the specs no longer define, and those `graded`
     computes that the history lacks while it has others: a renamed metric is the likely cause of either."""
-    rows = read_history(path, graded.by, graded.grain)
+    rows = read_history(path, graded.by, graded.grain, week_start=graded.week_start)
     if rows is None:
         return Drift()
     recorded = _metrics(rows)
@@ -128,13 +134,13 @@ def write_history(path: Path, graded: Graded) -> int:
         *(hidden(part, m) for m in graded.metrics for part in ("n", "se")),
     ]
     now = graded.table.select([c for c in columns if c in graded.table.columns]).with_columns(
-        pl.lit(layout(graded.by, graded.grain)).alias(LAYOUT),
+        pl.lit(layout(graded.by, graded.grain, graded.week_start)).alias(LAYOUT),
         pl.lit(datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)).alias(RECORDED),
     )
     with locked(path):
         earlier = _read(path)
         if earlier is not None:
-            _of_layout(path, earlier, layout(graded.by, graded.grain))
+            _of_layout(path, earlier, layout(graded.by, graded.grain, graded.week_start))
             check_types(path, earlier, now)
             keep = earlier.join(now.select(_KEY), on=_KEY, how="anti", nulls_equal=True)
             try:

@@ -57,6 +57,9 @@ class MetricExplanation(Protocol):
     @property
     def plan(self) -> str: ...
 
+    @property
+    def week_start(self) -> str | None: ...
+
 
 def metric_report(explained: MetricExplanation) -> str:
     """The metric's name and label, where it is defined, its facts and expressions, typed trees, dependencies
@@ -75,6 +78,7 @@ def metric_report(explained: MetricExplanation) -> str:
         "better": metric.better,
         "min_n": metric.min_n,
         "time zone": _zones(explained.zones),
+        "weeks": WEEKS.get(explained.week_start or "monday"),
     }
     lines.append("  " + "; ".join(f"{k}: {inline(v)}" for k, v in facts.items() if v is not None))
     lines.append(f"  expr: {inline(metric.expr.text)}")
@@ -91,6 +95,10 @@ def metric_report(explained: MetricExplanation) -> str:
         lines.append(f"  {kind}: {', '.join(inline(n) for n in names) if names else '-'}")
     lines += ["", "Polars plan (optimised, over empty inputs):", multiline(explained.plan)]
     return inert("\n".join(lines))
+
+
+# How weeks run, where they are not ISO weeks (which go without saying).
+WEEKS = {"sunday": "Sunday to Saturday, labelled by their Sunday"}
 
 
 def _zones(zones: Mapping[str, str]) -> str | None:

@@ -18,7 +18,16 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from metricdsl.errors import Diagnostic, did_you_mean
 from metricdsl.spec.date_formats import format_problem
-from metricdsl.spec.definitions import CALENDAR_KEYS, CSV_ENCODINGS, CSV_KEYS, ON_INVALID, Calendar, CsvDialect, Value
+from metricdsl.spec.definitions import (
+    CALENDAR_KEYS,
+    CSV_ENCODINGS,
+    CSV_KEYS,
+    ON_INVALID,
+    WEEK_STARTS,
+    Calendar,
+    CsvDialect,
+    Value,
+)
 from metricdsl.spec.yaml_reader import YamlReader, describe_node
 
 NULL_TAG = "tag:yaml.org,2002:null"
@@ -69,11 +78,21 @@ def read_on_invalid(reader: YamlReader, node: Node) -> str | None:
 
 
 def read_calendar(reader: YamlReader, key_node: Node, node: Node) -> Calendar:
-    """The project's `calendar:`: its time zone."""
-    zone = None
-    for _, _, value in reader.mapping(node, CALENDAR_KEYS):  # its only key: `timezone`
-        zone = read_zone(reader, value)
-    return Calendar(zone, reader.at(key_node))
+    """The project's `calendar:`: its time zone and the day its weeks start on."""
+    zone, week_start = None, WEEK_STARTS[0]
+    for key, _, value in reader.mapping(node, CALENDAR_KEYS):
+        if key == "timezone":
+            zone = read_zone(reader, value)
+        else:
+            week_start = _week_start(reader, value) or week_start
+    return Calendar(zone, week_start, reader.at(key_node))
+
+
+def _week_start(reader: YamlReader, node: Node) -> str | None:
+    """The day weeks start on: `monday` (ISO weeks) or `sunday`."""
+    if _filled_text(reader, node, "week_start", "write `week_start: monday` or `week_start: sunday`") is None:
+        return None
+    return reader.choice(node, WEEK_STARTS)
 
 
 # -- CSV dialects ----------------------------------------------------------------------------------

@@ -34,7 +34,8 @@ CSV_KEYS = (
     "skip_rows",
     "comment_prefix",
 )
-CALENDAR_KEYS = ("timezone",)
+CALENDAR_KEYS = ("timezone", "week_start")
+WEEK_STARTS = ("monday", "sunday")  # monday: ISO weeks, labelled 2026-W01; sunday: labelled by their first day
 METRIC_KEYS = ("expr", "label", "description", "unit", "better", "where", "min_n", "source")
 DASHBOARD_KEYS = ("metrics", "title", "description", "by", "grain", "scorecard")
 THRESHOLD_KEYS = ("target", "warn", "fail")
@@ -138,9 +139,11 @@ class Source:
 
 @dataclass(frozen=True)
 class Calendar:
-    """Project-wide defaults for time: the zone that days, weeks, `hour()` and `date()` are local to."""
+    """Project-wide defaults for time: the zone that days, weeks, `hour()` and `date()` are local to, and the day
+    weeks start on (`WEEK_STARTS`)."""
 
     timezone: str | None = None
+    week_start: str = "monday"
     location: Location | None = None
 
 

@@ -25,6 +25,7 @@ from metricdsl.spec.definitions import (
     SOURCE_KEYS,
     TARGET_KEYS,
     TEST_KEYS,
+    WEEK_STARTS,
 )
 
 Json: TypeAlias = "str | int | float | bool | Sequence[Json] | Mapping[str, Json] | None"
@@ -86,7 +87,13 @@ FIELDS: dict[str, dict[str, Schema]] = {
         "skip_rows": {"type": "integer", "minimum": 0},
         "comment_prefix": {"type": "string", "minLength": 1},
     },
-    "calendar": {"timezone": ZONE},
+    "calendar": {
+        "timezone": ZONE,
+        "week_start": {
+            "enum": list(WEEK_STARTS),
+            "description": "monday: ISO weeks, labelled 2026-W01; sunday: Sunday to Saturday, labelled by their first day.",
+        },
+    },
     "metric": {
         "expr": EXPRESSION,
         "label": TEXT,

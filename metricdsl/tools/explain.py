@@ -39,12 +39,14 @@ class Explanation:
     dependencies: dict[str, list[str]]  # see `dependencies`
     zones: dict[str, str]  # see `zones`
     plan: str  # the optimised Polars plan over empty inputs, as Polars writes it
+    week_start: str | None = None  # the day its weeks start on, when it reads times (see `zones`)
 
 
 def explain_metric(project: Project, name: str) -> Explanation:
     """Everything about metric `name`."""
     checked = project.model.metrics[name]
     needs = dependencies(project.model, name)
+    zones_of = zones(project.definitions, needs)
     return Explanation(
         name=name,
         metric=checked.metric,
@@ -52,8 +54,9 @@ def explain_metric(project: Project, name: str) -> Explanation:
         tree=tuple(typed_tree(project.model, checked.tree)),
         where=tuple(typed_tree(project.model, checked.where)) if checked.where is not None else None,
         dependencies=needs,
-        zones=zones(project.definitions, needs),
+        zones=zones_of,
         plan=polars_plan(project, name),
+        week_start=project.definitions.calendar.week_start if zones_of else None,
     )
 
 

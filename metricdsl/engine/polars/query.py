@@ -47,7 +47,7 @@ def build_query(model: Model, request: Request, scan: Callable[[str], pl.LazyFra
         frame = frame.with_columns(*(e for name in layer for e in _metric(model, compiler, name, request.apply_min_n)))
     if request.with_ci or request.keep_hidden:
         frame = frame.with_columns(*(e for name in order for e in _interval(model, compiler, name)))
-    return _present(frame, request, order), compiler
+    return _present(frame, request, order, model.definitions.calendar.week_start), compiler
 
 
 def _layers(model: Model, order: list[str]) -> list[list[str]]:
@@ -94,7 +94,8 @@ def _grouped(
     if request.grain:
         assert time is not None
         moment = compiler.column(source, time)
-        keys.append(period_start(moment, request.grain).alias(GRAIN_COLUMN))
+        week_start = model.definitions.calendar.week_start
+        keys.append(period_start(moment, request.grain, week_start).alias(GRAIN_COLUMN))
     exprs = [e for aggregate in aggregates for e in compiler.aggregate(aggregate)]
     return frame.group_by(keys).agg(exprs) if keys else frame.select(exprs)
 
@@ -152,13 +153,13 @@ def _interval(model: Model, compiler: Compiler, name: str) -> list[pl.Expr]:
     ]
 
 
-def _present(frame: pl.LazyFrame, request: Request, order: list[str]) -> pl.LazyFrame:
-    """Sorted groups with readable grain labels, and the requested metrics only."""
+def _present(frame: pl.LazyFrame, request: Request, order: list[str], week_start: str) -> pl.LazyFrame:
+    """Sorted groups with readable grain labels (weeks by `week_start`), and the requested metrics only."""
     if request.keys:
         frame = frame.sort(request.keys, nulls_last=True)
     columns: list[pl.Expr] = [pl.col(name) for name in request.by]
     if request.grain:
-        columns.append(grain_label(pl.col(GRAIN_COLUMN), request.grain).alias(request.grain))
+        columns.append(grain_label(pl.col(GRAIN_COLUMN), request.grain, week_start).alias(request.grain))
     for name in request.metrics:
         columns.append(pl.col(name))
         if request.with_ci:
