@@ -70,7 +70,11 @@ def request_options(command: Command) -> Command:
         click.option("--dashboard", help="Use this dashboard's metrics, dimensions, grain (and scorecard)."),
         click.option("--metrics", help="Comma-separated metric names (default: the dashboard's, else all)."),
         click.option("--by", multiple=True, metavar="COLUMN", help="Group by this column. Repeatable."),
-        click.option("--grain", type=click.Choice(GRAINS), help="Time grain; weeks are ISO weeks, or from Sunday by the calendar's week_start."),
+        click.option(
+            "--grain",
+            type=click.Choice(GRAINS),
+            help="Time grain; weeks are ISO weeks, or from Sunday by the calendar's week_start.",
+        ),
     ]
     for option in reversed(options):
         command = option(command)
