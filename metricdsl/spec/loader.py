@@ -35,6 +35,7 @@ from metricdsl.spec.positions import FileText
 from metricdsl.spec.source_readers import read_source
 from metricdsl.spec.yaml_limits import LIMIT_HINTS, Excess, excess, written_too_deep
 from metricdsl.spec.yaml_reader import YamlReader
+from metricdsl.spec.yaml_traps import flow_value_bounds, quoting_hint
 
 SPEC_SUFFIXES = (".yaml", ".yml")
 # libyaml's safe loader when PyYAML was built with it (several times faster); same nodes and marks.
@@ -196,6 +197,15 @@ class _Loader:
             table[name] = definition
 
 
+def _quoting_hint(file: FileText, error: yaml.MarkedYAMLError) -> str | None:
+    """For a flow mapping that YAML cannot read because a value holds `[`, `]`, `{` or `}` (`{expr: x in [1, 2]}`): the
+    line with the value quoted."""
+    if error.context != "while parsing a flow mapping" or error.context_mark is None or error.problem_mark is None:
+        return None
+    bounds = flow_value_bounds(file.text, error.context_mark.index, error.problem_mark.index)
+    return None if bounds is None else quoting_hint(file.text, *bounds)
+
+
 def _unreadable(file: FileText, error: yaml.YAMLError | RecursionError) -> Diagnostic:
     """Why a file could not be composed: values nested too deeply for the YAML library (libyaml stops at 1,000
     levels, PyYAML's composer at the depth of the stack) are MD011 where they pass the limit; else it is MD001."""
@@ -208,7 +218,8 @@ def _unreadable(file: FileText, error: yaml.YAMLError | RecursionError) -> Diagn
     if isinstance(error, yaml.MarkedYAMLError):
         index = mark.index if mark else 0
         message = f"{error.problem or 'invalid YAML'} {error.context or ''}".strip()
-        return Diagnostic.make("MD001", message, file.location(min(index, max(len(file.text) - 1, 0))))
+        location = file.location(min(index, max(len(file.text) - 1, 0)))
+        return Diagnostic.make("MD001", message, location, _quoting_hint(file, error))
     if isinstance(error, RecursionError):
         return Diagnostic.make("MD001", "the YAML is nested too deeply to read", file.location(0))
     return Diagnostic.make("MD001", str(error), None)

@@ -18,6 +18,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from metricdsl.errors import Diagnostic, Location, did_you_mean
 from metricdsl.spec.definitions import RESERVED, ExprText
 from metricdsl.spec.positions import FileText, scalar_offsets
+from metricdsl.spec.yaml_traps import rejoin
 
 T = TypeVar("T")
 # A name as expressions write it: the `NAME` of the grammar (`language/metricdsl.lark`).
@@ -76,6 +77,11 @@ class YamlReader:
             return
         seen: set[str] = set()
         pairs: list[tuple[Node, Node]] = node.value
+        if node.flow_style:
+            pairs, splits = rejoin(self.file.text, pairs)
+            for split in splits:
+                message = f"YAML cut the value of {quoted(split.key.value)} at a comma, which ends a value in `{{...}}`"
+                self.report("MD001", message, split.value, split.hint)
         for key_node, value in pairs:
             key = str(key_node.value) if isinstance(key_node, ScalarNode) else ""
             if allowed is not None and key not in allowed:
