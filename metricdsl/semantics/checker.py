@@ -25,7 +25,7 @@ from metricdsl.semantics.resolution import Definition, Resolution
 from metricdsl.semantics.scope import Reporter, Scope, column_names
 from metricdsl.semantics.typer import Typer
 from metricdsl.semantics.types import ANY
-from metricdsl.spec.definitions import PLACEHOLDER, Dashboard, Definitions, ExprText, Rule, Target
+from metricdsl.spec.definitions import PLACEHOLDER, Dashboard, Definitions, ExprText, Rule, SpecTest, Target
 
 
 def check(definitions: Definitions) -> tuple[Model, list[Diagnostic]]:
@@ -92,6 +92,8 @@ class _Checker:
                 )
         for target in self.defs.targets.values():
             self.check_target(target)
+        for test in self.defs.tests:
+            self.check_test_booleans(test)
         for rule in self.defs.rules.values():
             self.check_rule(rule)
         for scorecard in self.defs.scorecards.values():
@@ -103,6 +105,22 @@ class _Checker:
                         self.defs.metrics,
                         item.location,
                     )
+
+    def check_test_booleans(self, test: SpecTest) -> None:
+        """A value of a `given` row that YAML reads as a boolean (`country: NO`), in a str column: the text was meant."""
+        for written in test.booleans:
+            source = self.defs.sources.get(written.source)
+            column = source.columns.get(written.column) if source else None
+            if column is None or column.type != "str":
+                continue
+            value = written.text.lower() in ("yes", "true", "on")
+            self.reporter.report(
+                "MD003",
+                f"YAML reads `{written.text}` as {str(value).lower()}, not as a text for str column `{written.column}`",
+                None,
+                hint=f'quote it: `{written.column}: "{written.text}"`',
+                location=written.location,
+            )
 
     def report_unknown(self, message: str, name: str, known: Iterable[str], location: Location | None) -> None:
         """MD201 at a definition: `message` about the unknown `name`, with a did-you-mean among `known`."""

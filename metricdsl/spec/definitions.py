@@ -243,6 +243,17 @@ class Scorecard:
 
 
 @dataclass(frozen=True)
+class WrittenBoolean:
+    """A value of a `given` row that YAML reads as a boolean (`NO`, `yes`, `on`, `true`), as written: where its
+    column is no bool column, the writer meant the text (`country: NO` for Norway)."""
+
+    source: str
+    column: str
+    text: str
+    location: Location | None = None
+
+
+@dataclass(frozen=True)
 class SpecTest:
     """A unit test of the specs: rows `given` per source, and the metric values to `expect`."""
 
@@ -257,6 +268,7 @@ class SpecTest:
     scorecard: str | None = None  # whose `<scorecard>.score` the expectations may name
     location: Location | None = None
     expect_location: Location | None = None
+    booleans: tuple[WrittenBoolean, ...] = ()  # the values of `given` rows that YAML read as booleans
 
 
 @dataclass

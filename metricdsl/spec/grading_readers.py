@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime
 import re
 
-from yaml.nodes import Node, SequenceNode
+from yaml.nodes import Node, ScalarNode, SequenceNode
 
 from metricdsl.spec.definitions import (
     GRAINS,
@@ -27,8 +27,10 @@ from metricdsl.spec.definitions import (
     SpecTest,
     Target,
     Thresholds,
+    WrittenBoolean,
 )
 from metricdsl.spec.yaml_reader import YamlReader, describe_node
+from metricdsl.spec.yaml_traps import booleans_in_rows
 
 
 def read_target(reader: YamlReader, name: str, name_node: Node, node: Node) -> Target:
@@ -194,4 +196,8 @@ def _test(reader: YamlReader, node: Node) -> SpecTest | None:
         scorecard=reader.text(items["scorecard"][1]) if "scorecard" in items else None,
         location=reader.at(node),
         expect_location=reader.at(items["expect"][0]),
+        booleans=tuple(
+            WrittenBoolean(source, column, value.value, reader.at(value))
+            for source, column, value in booleans_in_rows(items["given"][1] if "given" in items else ScalarNode("", ""))
+        ),
     )

@@ -4,7 +4,9 @@ In a flow mapping (`{expr: round(mean(talk_s), 0), unit: s}`) a comma ends a val
 is cut there: YAML reads `round(mean(talk_s)` as the value of `expr` and `0)` as a key of its own. `rejoin` finds
 such a value (its brackets or quotes left open) and the keys that close it, and puts them back together; where
 YAML cannot read a flow mapping at all (`{expr: x in ["a", "b"]}`), `quoting_hint` shows the line with the value
-quoted.
+quoted. And YAML 1.1, which PyYAML reads, takes `yes`, `no`, `on` and `off` (in any of three cases) for booleans:
+`country: NO` is false; `booleans_in_rows` finds the values of test rows written so, for the checker to compare
+with their columns' types.
 """
 
 from __future__ import annotations
@@ -12,8 +14,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from yaml.nodes import Node, ScalarNode
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+BOOL_TAG = "tag:yaml.org,2002:bool"
 STR_TAG = "tag:yaml.org,2002:str"
 NULL_TAG = "tag:yaml.org,2002:null"
 CLOSING = {"(": ")", "[": "]"}
@@ -129,3 +132,13 @@ def flow_value_bounds(text: str, opened: int, problem: int) -> tuple[int, int] |
         if (end == line_end or text[end] in ",}") and open_brackets(text[start:end]) is False:
             return start, len(text[start:end].rstrip()) + start
     return None
+
+
+def booleans_in_rows(node: Node) -> Iterator[tuple[str, str, ScalarNode]]:
+    """The (source, column, value node) of each plain value that YAML reads as a boolean in `given` rows (a mapping
+    of source names to lists of rows)."""
+    for source, rows in node.value if isinstance(node, MappingNode) else ():
+        for row in rows.value if isinstance(rows, SequenceNode) else ():
+            for column, value in row.value if isinstance(row, MappingNode) else ():
+                if isinstance(value, ScalarNode) and value.tag == BOOL_TAG and value.style in (None, ""):
+                    yield str(source.value), str(column.value), value
