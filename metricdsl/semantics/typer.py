@@ -295,7 +295,7 @@ class Typer:
             for node, found in known
             if node is not anchor
         ]
-        if any(found is ANY for found in met):
+        if any(found.kind == "any" for found in met):
             return ANY
         return unify([*met, anchor_type])
 
