@@ -175,3 +175,15 @@ def test_quoted_texts_and_words_yaml_keeps_as_text_pass(tmp_path):
     assert diagnostics(spec.read_text()) == []
     result = CliRunner().invoke(main, ["test", str(spec)])
     assert result.exit_code == 0, result.output
+
+
+def test_a_boolean_word_for_a_text_dimension_of_an_expect_row_is_reported():
+    text = TESTED.replace("ROW_COUNTRY", '"NO"').replace("ROW_CHANNEL", '"on"')
+    text = text.replace(
+        "    expect: {norway: 2, on_phone: 2, answered: 2}", "    by: [country]\n    expect: {country: NO, norway: 2}"
+    )
+    assert diagnostics(text) == [
+        ("MD003", 15, 23, "YAML reads `NO` as false, not as a text for str column `country`", 'quote it: `country: "NO"`'),
+    ]
+    # a metric's value written as a boolean is compared as the value it is: no diagnostic
+    assert diagnostics(text.replace("norway: 2", "answered: yes")) == diagnostics(text)

@@ -109,9 +109,12 @@ class _Checker:
     def check_test_booleans(self, test: SpecTest) -> None:
         """A value of a `given` row that YAML reads as a boolean (`country: NO`), in a str column: the text was meant."""
         for written in test.booleans:
-            source = self.defs.sources.get(written.source)
-            column = source.columns.get(written.column) if source else None
-            if column is None or column.type != "str":
+            if written.source is None:  # an `expect` row: its dimensions are columns of any source
+                sources = list(self.defs.sources.values()) if written.column in test.by else []
+            else:
+                sources = [self.defs.sources[written.source]] if written.source in self.defs.sources else []
+            types = {s.columns[written.column].type for s in sources if written.column in s.columns}
+            if types != {"str"}:
                 continue
             value = written.text.lower() in ("yes", "true", "on")
             self.reporter.report(

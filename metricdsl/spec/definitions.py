@@ -244,10 +244,10 @@ class Scorecard:
 
 @dataclass(frozen=True)
 class WrittenBoolean:
-    """A value of a `given` row that YAML reads as a boolean (`NO`, `yes`, `on`, `true`), as written: where its
-    column is no bool column, the writer meant the text (`country: NO` for Norway)."""
+    """A value of a `given` row (or of an `expect` row: `source` None) that YAML reads as a boolean (`NO`, `yes`,
+    `on`, `true`), as written: where its column is no bool column, the writer meant the text (`country: NO`)."""
 
-    source: str
+    source: str | None
     column: str
     text: str
     location: Location | None = None

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime
 import re
 
-from yaml.nodes import Node, ScalarNode, SequenceNode
+from yaml.nodes import Node, SequenceNode
 
 from metricdsl.spec.definitions import (
     GRAINS,
@@ -30,7 +30,7 @@ from metricdsl.spec.definitions import (
     WrittenBoolean,
 )
 from metricdsl.spec.yaml_reader import YamlReader, describe_node
-from metricdsl.spec.yaml_traps import booleans_in_rows
+from metricdsl.spec.yaml_traps import booleans_in_row_list, booleans_in_rows
 
 
 def read_target(reader: YamlReader, name: str, name_node: Node, node: Node) -> Target:
@@ -196,8 +196,13 @@ def _test(reader: YamlReader, node: Node) -> SpecTest | None:
         scorecard=reader.text(items["scorecard"][1]) if "scorecard" in items else None,
         location=reader.at(node),
         expect_location=reader.at(items["expect"][0]),
-        booleans=tuple(
-            WrittenBoolean(source, column, value.value, reader.at(value))
-            for source, column, value in booleans_in_rows(items["given"][1] if "given" in items else ScalarNode("", ""))
-        ),
+        booleans=_booleans(reader, items["given"][1] if "given" in items else None, expect_node),
     )
+
+
+def _booleans(reader: YamlReader, given: Node | None, expect: Node) -> tuple[WrittenBoolean, ...]:
+    """The values of a test's `given` and `expect` rows that YAML reads as booleans, as written."""
+    found = [WrittenBoolean(None, key, value.value, reader.at(value)) for key, value in booleans_in_row_list(expect)]
+    if given is not None:
+        found[:0] = [WrittenBoolean(s, c, value.value, reader.at(value)) for s, c, value in booleans_in_rows(given)]
+    return tuple(found)

@@ -138,7 +138,13 @@ def booleans_in_rows(node: Node) -> Iterator[tuple[str, str, ScalarNode]]:
     """The (source, column, value node) of each plain value that YAML reads as a boolean in `given` rows (a mapping
     of source names to lists of rows)."""
     for source, rows in node.value if isinstance(node, MappingNode) else ():
-        for row in rows.value if isinstance(rows, SequenceNode) else ():
-            for column, value in row.value if isinstance(row, MappingNode) else ():
-                if isinstance(value, ScalarNode) and value.tag == BOOL_TAG and value.style in (None, ""):
-                    yield str(source.value), str(column.value), value
+        for column, value in booleans_in_row_list(rows):
+            yield str(source.value), column, value
+
+
+def booleans_in_row_list(node: Node) -> Iterator[tuple[str, ScalarNode]]:
+    """The (key, value node) of each plain value that YAML reads as a boolean in a list of rows, or in one row."""
+    for row in node.value if isinstance(node, SequenceNode) else [node]:
+        for key, value in row.value if isinstance(row, MappingNode) else ():
+            if isinstance(value, ScalarNode) and value.tag == BOOL_TAG and value.style in (None, ""):
+                yield str(key.value), value
