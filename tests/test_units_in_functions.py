@@ -120,6 +120,15 @@ HINT = "if `nps_score` holds s, declare it with `unit: s`; otherwise it does not
         ("mean(talk_s + nps_score)", ("MD205", "cannot add s and a number without a unit", "talk_s + nps_score", HINT)),
         ("mean(coalesce(amount, talk_s))", ("MD205", "cannot combine EUR and s", "amount, talk_s", None)),
         (
+            "sum(talk_s) + count()",
+            (
+                "MD205",
+                "cannot add s and a number without a unit",
+                "sum(talk_s) + count()",
+                "a time in s meets times only: durations such as `30s`, or columns declared with a time unit",
+            ),
+        ),
+        (
             "mean(coalesce(nps_score, 5m))",
             (
                 "MD205",

@@ -106,7 +106,7 @@ class Typer:
                     self.infer(branch, scope)
                 if otherwise is not None:
                     self.infer(otherwise, scope)
-                return self.common([branch for _, branch in whens] + ([otherwise] if otherwise else []), scope)
+                return self.common([branch for _, branch in whens] + ([otherwise] if otherwise is not None else []), scope)
             case ast.Call():
                 return calls.call_type(self, node, scope)
         raise AssertionError(f"unhandled node {node!r}")
@@ -304,4 +304,4 @@ def _plain_hint(plain: ast.Expr, unit: str) -> str:
     """What to do where a time in `unit` meets `plain`, a number without a unit."""
     if isinstance(plain, ast.Name):
         return f"if `{plain.name}` holds {unit}, declare it with `unit: {unit}`; otherwise it does not mix with times"
-    return f"a time in {unit} meets times only: durations such as `30{unit}`, or columns declared with a time unit"
+    return f"a time in {unit} meets times only: durations such as `30s`, or columns declared with a time unit"
