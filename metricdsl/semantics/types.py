@@ -24,9 +24,10 @@ def describe(found: ExprType) -> str:
 
 
 def unify(types: Sequence[ExprType]) -> ExprType:
-    """The type of a value that may be any of `types` (the branches of `case`, the arguments of `coalesce`):
-    their kind, a float for ints and floats, a datetime for dates and datetimes, and ANY when they disagree.
-    Nulls fit anything; the unit is the first typed branch's."""
+    """The type of a value that may be any of `types` (the items of a list; for the branches of `case` and the
+    arguments of `coalesce`, whose units must agree, `Typer.common` checks them first): their kind, a float for
+    ints and floats, a datetime for dates and datetimes, and ANY when they disagree. Nulls fit anything; the unit is
+    the first typed one's."""
     known = [t for t in types if t.kind not in ("null", "any")]
     if not known:
         return types[0] if types else NULL
