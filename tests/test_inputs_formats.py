@@ -98,11 +98,11 @@ def test_a_format_with_an_offset_reads_instants(tmp_path):
     assert frame["t"].to_list() == [at(2026, 1, 13, 8)]
 
 
-def test_ndjson_text_reads_with_the_format_and_names_its_row(tmp_path):
+def test_ndjson_text_reads_with_the_format_and_names_its_line(tmp_path):
     rows = [{"t": "01/13/2026 09:00", "n": 1}, {"t": "nonsense", "n": 2}]
     path = write(tmp_path, "\n".join(json.dumps(r) for r in rows) + "\n", name="data.ndjson")
     spec = source({"t": {"type": "datetime", "format": "%m/%d/%Y %H:%M"}, "n": "int"})
-    with pytest.raises(DataError, match=r"data.ndjson, row 1, column `t`: `nonsense` is not datetime in the format"):
+    with pytest.raises(DataError, match=r"data.ndjson, line 2, column `t`: `nonsense` is not datetime in the format"):
         read(spec, path)
 
 

@@ -8,6 +8,7 @@ footer's length. Each runs `python -m metricdsl eval` in a process of its own, a
 from __future__ import annotations
 
 import io
+import json
 import os
 import random
 import struct
@@ -275,12 +276,12 @@ def test_a_parquet_value_of_the_wrong_type_is_placed_by_row_not_line(tmp_path):
     assert "line" not in result.stderr
 
 
-def test_an_ndjson_value_of_the_wrong_type_is_placed_by_row(tmp_path):
+def test_an_ndjson_value_of_the_wrong_type_is_placed_by_line_past_blank_ones(tmp_path):
     (tmp_path / "spec.yaml").write_text(SPEC)
     (tmp_path / "calls.ndjson").write_text('{"x": 1}\n\n{"x": "three"}\n')
     result = CliRunner().invoke(main, ["eval", str(tmp_path / "spec.yaml"), "--data", f"calls={tmp_path / 'calls.ndjson'}"])
     assert result.exit_code == 0  # an invalid value is made missing, and reported
-    assert f"1 row invalid (not an int); first at {tmp_path / 'calls.ndjson'} row 1: `three`" in result.stderr
+    assert f"1 row invalid (not an int); first at {tmp_path / 'calls.ndjson'}:3: `three`" in result.stderr
 
 
 def test_a_corrupt_history_is_one_line(tmp_path):
@@ -324,3 +325,53 @@ def test_thrift_decodes_a_footer():
     assert end == len(data) - 8
     assert footer[3] == 3  # rows
     assert [element.get(4) for element in footer[2]] == [b"schema", b"x"]  # type: ignore[union-attr]
+
+
+NDJSON_GLOB_SPEC = """
+sources:
+  answers:
+    path: answers/*.ndjson
+    columns: {id: int, score: {type: int, range: [0, 10]}, weight: float}
+metrics:
+  answers: {expr: count(), source: answers}
+  mean_score: {expr: mean(score), source: answers}
+  total_weight: {expr: sum(weight), source: answers}
+"""
+
+
+def ndjson_glob(tmp_path, *files: str) -> Path:
+    (tmp_path / "answers").mkdir()
+    for number, text in enumerate(files):
+        (tmp_path / "answers" / f"{number}.ndjson").write_text(text)
+    (tmp_path / "spec.yaml").write_text(NDJSON_GLOB_SPEC)
+    return tmp_path / "spec.yaml"
+
+
+def test_ndjson_files_of_a_glob_may_give_a_column_different_json_types(tmp_path):
+    # Polars reads every file with the first one's types; here a float column written as whole numbers in one
+    # file and with decimals in the other, a key absent from a file, and text among numbers all read as declared.
+    spec = ndjson_glob(
+        tmp_path,
+        '{"id": 1, "score": 5, "weight": 1}\n{"id": 2, "score": 7, "weight": 2}\n',
+        '{"id": 3, "score": "high", "weight": 0.5}\n\n{"id": 4, "score": 9}\n',
+    )
+    result = CliRunner().invoke(main, ["eval", str(spec), "--output-format", "json", "--output", "-"])
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout) == [{"answers": 4, "mean_score": 7.0, "total_weight": 3.5}]
+    where = Path("answers") / "1.ndjson"
+    assert f"column `score`: 1 row invalid (not an int); first at {tmp_path / where}:1" in result.stderr
+
+
+def test_a_fraction_in_one_ndjson_file_of_an_int_column_is_placed_by_line(tmp_path):
+    spec = ndjson_glob(tmp_path, '{"id": 1, "score": 5}\n', '{"id": 2}\n\n{"id": 3, "score": 9.5}\n')
+    result = CliRunner().invoke(main, ["eval", str(spec)])
+    assert result.exit_code == 2
+    assert f"{tmp_path / 'answers' / '1.ndjson'}, line 3, column `score`: a value is not a whole number" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_nested_value_in_one_ndjson_file_names_that_file(tmp_path):
+    spec = ndjson_glob(tmp_path, '{"id": 1, "score": 5}\n', '{"id": 2, "score": [1, 2]}\n')
+    result = CliRunner().invoke(main, ["eval", str(spec)])
+    assert result.exit_code == 2
+    assert f"{tmp_path / 'answers' / '1.ndjson'}, column `score` (declared int): holds nested values" in result.stderr

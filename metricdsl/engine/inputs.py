@@ -26,7 +26,7 @@ import polars as pl
 
 from metricdsl.engine import csv_files
 from metricdsl.engine.columns import CHECK_PREFIX
-from metricdsl.engine.conversions import FLOATS, INTEGERS, Typed, Unconvertible, convert
+from metricdsl.engine.conversions import FLOATS, INTEGERS, NESTED, Typed, Unconvertible, convert
 from metricdsl.engine.ipc_files import ipc_problem
 from metricdsl.engine.parquet_files import parquet_problem
 from metricdsl.engine.quality import FRAME, NOT_QUOTED, Checks, DataProblem, Part
@@ -185,7 +185,7 @@ def _open(source: Source, data: Data, transcoded: csv_files.Transcoded, quote: b
         tabs = path.suffix.lower() == ".tsv" and source.csv.separator == ","  # unless `csv:` says otherwise
         return _open_csv(source, replace(source.csv, separator="\t") if tabs else source.csv, found, transcoded)
     if kind == "ndjson":
-        return pl.scan_ndjson(found), [Part(f, lambda f=f: pl.scan_ndjson(f)) for f in found]  # type: ignore[misc]
+        return _open_ndjson(source, found, quote)
     for file in found if kind == "parquet" else ():  # a corrupt file can crash Polars: check it first
         if problem := parquet_problem(Path(file)):
             raise DataError(f"source `{source.name}`: cannot read {file}: {problem}")
@@ -227,6 +227,49 @@ def _open_csv(
         for file, text in utf8
     ]
     return csv_files.scan([str(text) for _, text in utf8], dialect), parts
+
+
+def _open_ndjson(source: Source, found: list[str], quote: bool) -> tuple[pl.LazyFrame, list[Part]]:
+    """The rows of NDJSON files, each declared column read as one type in every file (see `_ndjson_types`)."""
+    types = _ndjson_types(source, found, quote)
+
+    def rows(file: str) -> pl.LazyFrame:
+        frame = pl.scan_ndjson(file, schema_overrides=types)
+        names = frame.collect_schema().names()
+        missing = [pl.lit(None, types.get(n, pl.Null())).alias(n) for n in source.columns if n not in names]
+        return frame.with_columns(missing) if missing else frame  # a key absent from a file is null there
+
+    parts = [Part(f, lambda f=f: rows(f), json_lines=True) for f in found]  # type: ignore[misc]
+    if len(found) < 2:
+        return rows(found[0]), parts
+    return pl.concat([rows(f).select(n for n in source.columns) for f in found]), parts
+
+
+def _ndjson_types(source: Source, found: list[str], quote: bool) -> dict[str, pl.DataType]:
+    """The type to read each declared column as, in every file of an NDJSON glob. Polars would take the first
+    file's types for all; here files that agree keep their type, integers and floats meet as Float64 (a writer
+    may write 5.0 as 5), and a column of other mixed types is read as text, so that a value that is not of the
+    declared type is placed by file and line like a CSV file's. A nested column is refused here, naming its file."""
+    try:
+        schemas = [pl.scan_ndjson(f).collect_schema() for f in found]
+    except POLARS_FAILURES as error:
+        raise DataError(f"source `{source.name}`: cannot read {found[0]}: {polars_problem(error, quote)}") from None
+    types: dict[str, pl.DataType] = {}
+    for name, column in source.columns.items():
+        nested = next(((f, s[name]) for f, s in zip(found, schemas, strict=True) if isinstance(s.get(name), NESTED)), None)
+        if nested is not None:
+            raise DataError(
+                f"source `{source.name}`: {nested[0]}, column `{name}` (declared {column.type}): holds nested values "
+                f"({nested[1]}), which metricdsl does not read"
+            )
+        found_types = {s[name] for s in schemas if name in s and s[name] != pl.Null}
+        if len(found_types) == 1:
+            types[name] = found_types.pop()
+        elif found_types and all(isinstance(t, (*INTEGERS, *FLOATS)) for t in found_types):
+            types[name] = pl.Float64() if any(isinstance(t, FLOATS) for t in found_types) else pl.Int64()
+        elif found_types:
+            types[name] = pl.String()
+    return types
 
 
 def _no_duplicate_names(source: Source, file: str, names: list[str]) -> None:

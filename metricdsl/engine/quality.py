@@ -56,11 +56,15 @@ class Part:
     # A CSV file's UTF-8 text and dialect: its rows are placed by line. Other files' rows are placed by row, from 0,
     # as Polars counts them: Parquet has no lines, and Polars skips an NDJSON file's blank ones.
     lines: tuple[Path, CsvDialect] | None = None
+    json_lines: bool = False  # an NDJSON file: its rows are placed by line, its blank lines skipped
 
     def place(self, row: int) -> tuple[str, str]:
         """Where row `row` (from 0) is: as in a message (`calls.csv, line 14`) and as in a report (`calls.csv:14`)."""
         if self.lines is not None:
             line = csv_files.line_of(*self.lines, row)
+            return f"{self.name}, line {line}", f"{self.name}:{line}"
+        if self.json_lines:
+            line = ndjson_line(Path(self.name), row)
             return f"{self.name}, line {line}", f"{self.name}:{line}"
         if self.name == FRAME:
             return f"row {row}", f"row {row}"
@@ -68,6 +72,20 @@ class Part:
 
 
 FRAME = "the frame given"
+
+
+def ndjson_line(path: Path, row: int) -> int:
+    """The line (from 1) of row `row` (from 0) of an NDJSON file, whose blank lines hold no row."""
+    # Each line is one field: JSON text holds no raw NUL, and no quote is special here.
+    lines = pl.scan_csv(path, has_header=False, separator="\x00", quote_char=None, infer_schema=False)
+    found = (
+        lines.with_row_index("line", offset=1)
+        .filter(pl.nth(1).str.strip_chars().fill_null("") != "")
+        .slice(row, 1)
+        .select("line")
+        .collect()
+    )
+    return int(found.item()) if found.height else row + 1
 
 
 @dataclass
