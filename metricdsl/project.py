@@ -24,6 +24,7 @@ from metricdsl.grading.grader import Graded, graded_table
 from metricdsl.grading.history import check_types, read_history
 from metricdsl.language import ast
 from metricdsl.render.findings import message
+from metricdsl.semantics.periods import grain_problem
 from metricdsl.semantics.checker import check
 from metricdsl.semantics.model import Model
 from metricdsl.spec.definitions import GRAINS, Definitions
@@ -118,7 +119,7 @@ class Project:
 
     def _check_request(self, request: Request) -> None:
         for name in self.model.metric_order(list(request.metrics)):
-            problem = self._unreadable(name, request)
+            problem = self._unreadable(name, request) or grain_problem(self.model.metrics[name], name, request.grain)
             if problem is not None:
                 raise RequestError(problem)
 
