@@ -197,10 +197,11 @@ class _Checker:
         for name in self.model.metric_order(listed):
             problem = grain_problem(self.model.metrics[name], name, dashboard.grain)
             if problem is not None:
+                message, hint = problem
                 shown = next((m for m in listed if name in self.model.metric_order([m])), name)
                 location = dashboard.places.get(f"metrics:{shown}", dashboard.location)
-                hint = "add `grain: week` (or another grain)" if dashboard.grain is None else None
-                self.reporter.report("MD232", f"dashboard `{dashboard.name}`: {problem}", None, hint=hint, location=location)
+                hint = "give the dashboard a `grain:`" if dashboard.grain is None else hint
+                self.reporter.report("MD232", f"dashboard `{dashboard.name}`: {message}", None, hint=hint, location=location)
 
     def has_column(self, source: str, name: str) -> bool:
         found = self.defs.sources[source]
@@ -286,9 +287,7 @@ class _Checker:
         )
         if not reads_rows:
             source = None  # a metric of metrics reads no rows: its groups are those of its metrics
-        reaches = tuple(
-            dict.fromkeys([*([source] if source else []), *(s for u in uses for s in self.reached(u))])
-        )
+        reaches = tuple(dict.fromkeys([*([source] if source else []), *(s for u in uses for s in self.reached(u))]))
         filters: dict[str, ast.Expr] = {}
         if where is not None and metric.where is not None:
             filters = self.check_filter(name, where, metric.where, source, reaches, uses)

@@ -61,17 +61,18 @@ def trailing_periods(trailing: Trailing, grain: str) -> int | None:
     return seconds // length
 
 
-def grain_problem(checked: CheckedMetric, name: str, grain: str | None) -> str | None:
-    """Why metric `name` cannot be evaluated at `grain` (None: without one), if it cannot."""
+def grain_problem(checked: CheckedMetric, name: str, grain: str | None) -> tuple[str, str] | None:
+    """Why metric `name` cannot be evaluated at `grain` (None: without one), and what to do, if it cannot."""
     trailing = checked.metric.trailing
     if grain is None and checked.periodic:
         what = f"is trailing ({trailing.text})" if trailing else "compares periods"
-        return f"metric `{name}` {what}: it needs a grain (day, week, month, quarter or year)"
+        return f"metric `{name}` {what}: it needs a grain", "evaluate it by day, week, month, quarter or year"
     if grain is not None and trailing is not None and trailing_periods(trailing, grain) is None:
-        allowed = {"day": "whole days", "week": "whole weeks"}.get(grain)
-        fits = f"a duration of {allowed} or `N periods`" if allowed else f"`N periods` (a {grain} has no fixed length)"
-        return (
-            f"metric `{name}` is trailing {trailing.text}, which is not a whole number of {grain}s: "
-            f"at grain {grain}, write {fits}"
+        allowed = {"day": "whole days (1d, 7d, 4w)", "week": "whole weeks (7d, 4w)"}.get(grain)
+        hint = (
+            f"at grain {grain}, a trailing duration is {allowed}; or write `trailing: N periods`"
+            if allowed
+            else f"a {grain} has no fixed length: write `trailing: N periods`"
         )
+        return f"metric `{name}` is trailing {trailing.text}, which is not a whole number of {grain}s", hint
     return None

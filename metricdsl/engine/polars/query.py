@@ -209,8 +209,11 @@ def _pooled(plans: dict[str, list[Aggregate]], request: Request) -> list[pl.Expr
         window = f"{aggregate.trailing}i"
 
         def rolling(column: str, how: str = "sum", window: str = window) -> pl.Expr:
-            values = pl.col(column) if how != "sum" else pl.col(column).fill_null(0)
-            return getattr(values, f"rolling_{how}_by")(PERIOD, window_size=window).over(groups)
+            if how == "min":
+                return pl.col(column).rolling_min_by(PERIOD, window_size=window).over(groups)
+            if how == "max":
+                return pl.col(column).rolling_max_by(PERIOD, window_size=window).over(groups)
+            return pl.col(column).fill_null(0).rolling_sum_by(PERIOD, window_size=window).over(groups)
 
         column, func = aggregate.column, aggregate.node.func
         n = rolling(aggregate.n_column)
