@@ -310,6 +310,7 @@ def test_trailing_needs_a_grain_that_its_duration_fits(project: metricdsl.Projec
         ("{expr: 2 * asa, trailing: 4w}", "MD231", "is computed from other metrics"),
         ("{expr: mean(wait_s), trailing: 4 weeks}", "MD006", "neither a duration nor a number of periods"),
         ("{expr: mean(wait_s), trailing: 0w}", "MD006", "neither a duration nor a number of periods"),
+        ("{expr: mean(wait_s), trailing: 36h}", "MD006", "not a whole number of days"),
     ],
 )
 def test_trailing_mistakes_are_diagnostics(metric: str, code: str, message: str) -> None:

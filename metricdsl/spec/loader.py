@@ -38,6 +38,7 @@ from metricdsl.spec.yaml_limits import LIMIT_HINTS, Excess, excess, written_too_
 from metricdsl.spec.yaml_reader import YamlReader
 
 SPEC_SUFFIXES = (".yaml", ".yml")
+DAY_SECONDS = 86_400
 # libyaml's safe loader when PyYAML was built with it (several times faster); same nodes and marks.
 YAML_LOADER: type[yaml.SafeLoader | yaml.CSafeLoader] = yaml.CSafeLoader if yaml.__with_libyaml__ else yaml.SafeLoader
 
@@ -249,6 +250,14 @@ def read_trailing(reader: YamlReader, node: Node) -> Trailing | None:
             node,
             "write a duration such as `4w` or `28d`, or a number of periods such as `4 periods`",
         )
+    elif trailing.seconds is not None and trailing.seconds % DAY_SECONDS:
+        reader.report(
+            "MD006",
+            f"`trailing: {text}` is not a whole number of days, so no grain's periods make it up",
+            node,
+            "write whole days (`2d`) or weeks (`4w`), or a number of periods such as `4 periods`",
+        )
+        return None
     return trailing
 
 

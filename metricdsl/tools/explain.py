@@ -136,5 +136,6 @@ def polars_plan(project: Project, name: str) -> str:
     }
     # A metric over periods is planned at the first grain it can be evaluated at (`trailing: 4w` at week, not day).
     needs = project.model.metric_order([name])
-    grain = next(g for g in (None, "week", *GRAINS) if not any(grain_problem(project.model.metrics[m], m, g) for m in needs))
+    fits = [g for g in (None, "week", *GRAINS) if not any(grain_problem(project.model.metrics[m], m, g) for m in needs)]
+    grain = fits[0] if fits else None
     return project.compile(empty, metrics=[name], grain=grain).explain(optimized=True)
