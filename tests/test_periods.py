@@ -176,6 +176,19 @@ def test_a_filter_that_a_used_metrics_source_lacks_is_a_diagnostic() -> None:
     assert "`where` of the metrics whose source has them" in found.hint
 
 
+@pytest.mark.parametrize(
+    ("metric", "message", "hint"),
+    [
+        ('{expr: answered_rate + sales_rate, where: chanel == "phone"}', "unknown column `chanel`", "did you mean"),
+        ('{expr: count(where sale), where: chanel == "phone"}', "unknown column `chanel`", "did you mean"),
+    ],
+)
+def test_an_unknown_column_in_a_filter_is_an_unknown_name(metric: str, message: str, hint: str) -> None:
+    definitions, _ = load_text("spec.yaml", SPEC + f"  bad: {metric}\n")
+    [found] = check(definitions)[1]
+    assert (found.code, message in found.message, hint in (found.hint or "")) == ("MD201", True, True)
+
+
 # -- prev, change and pct_change in metrics ------------------------------------------------------------------
 
 # Week 2: NPS 0 (one promoter, one detractor), ASA 10 s; week 3: NPS 100, ASA 25 s; week 4: nothing; week 5:
@@ -336,3 +349,17 @@ def test_a_dashboard_without_the_grain_its_metrics_need_is_a_diagnostic() -> Non
 def test_trailing_is_in_the_json_schema() -> None:
     schema = json.loads(CliRunner().invoke(main, ["schema"]).output)
     assert "trailing" in json.dumps(schema)
+
+
+def test_fmt_rewrites_expressions_and_keeps_trailing(tmp_path: Path) -> None:
+    path = tmp_path / "spec.yaml"
+    path.write_text(
+        SPEC.replace("trailing: 4w}", "trailing: 4w}  # four weeks").replace(
+            "answered_rate + sales_rate", "answered_rate+sales_rate"
+        )
+    )
+    assert CliRunner().invoke(main, ["fmt", str(path)]).exit_code == 0
+    written = path.read_text()
+    assert "{expr: answered_rate + sales_rate, where:" in written
+    assert "min_n: 5, trailing: 4w}  # four weeks" in written
+    assert metricdsl.load(path).definitions.metrics["nps_4w"].trailing.seconds == 28 * 86_400  # type: ignore[union-attr]

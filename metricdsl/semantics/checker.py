@@ -309,9 +309,14 @@ class _Checker:
             self.reporter.report("MD211", f"metric `{name}` has a `where` but reads no source", text)
             return {}
         filters: dict[str, ast.Expr] = {}
+        first = source or reaches[0]
+        # A name that no source it reaches has is unknown (MD201, reported in the first source only); one that some
+        # have and others lack is a filter that does not fit every metric it filters (MD233).
+        names = {n.name for n in _filter_names(where)}
+        unknown = {n for n in names if not any(self.has_column(s, n) for s in reaches)}
         for reached in reaches:
-            tree = where if reached == (source or reaches[0]) else parse(text.text)
-            missing = [n for n in _filter_names(tree) if not self.has_column(reached, n.name)]
+            tree = where if reached == first else parse(text.text)
+            missing = [n for n in _filter_names(tree) if n.name not in unknown and not self.has_column(reached, n.name)]
             for node in missing:
                 through = next((u for u in uses if reached in self.reached(u)), None)
                 self.reporter.report(
@@ -323,7 +328,7 @@ class _Checker:
                     "a `where` on a metric of metrics filters every metric it uses, so each of their sources needs "
                     "the columns it names: move the condition into the `where` of the metrics whose source has them",
                 )
-            if missing:
+            if missing or (unknown and reached != first):
                 continue
             self.typer.expect_bool(tree, Scope("row", reached, text, owner=f"metric `{name}`"), "`where`")
             filters[reached] = tree
