@@ -11,6 +11,7 @@ from metricdsl.errors import Diagnostic, Location, did_you_mean, has_errors
 from metricdsl.language import ast
 from metricdsl.language.functions import AGGREGATES, TEMPORAL, WINDOWS
 from metricdsl.language.parser import SyntaxProblem, parse
+from metricdsl.semantics.filters import MAX_VARIANTS, TooManyVariants, variants
 from metricdsl.semantics.model import (
     CheckedMetric,
     CheckedRule,
@@ -74,6 +75,7 @@ class _Checker:
             [(d.name, self.text_of(d)) for d in typed if d.kind == "metric"],
             self.reporter,
         )
+        self.check_variants()
         for dashboard in self.defs.dashboards.values():
             for name in dashboard.metrics:
                 if name not in self.defs.metrics:
@@ -105,6 +107,20 @@ class _Checker:
                         self.defs.metrics,
                         item.location,
                     )
+
+    def check_variants(self) -> None:
+        """Report a project whose filters of metrics of metrics need too many re-aggregated metrics (MD234)."""
+        filtered = [name for name, checked in self.model.metrics.items() if checked.filters and checked.metrics]
+        try:
+            variants(self.model, filtered, MAX_VARIANTS)
+        except TooManyVariants as excess:
+            self.reporter.report(
+                "MD234",
+                f"metric `{excess.metric}` re-aggregates the metrics below it under more than {MAX_VARIANTS:,} "
+                "combinations of filters",
+                self.defs.metrics[excess.metric].where,
+                hint="filter fewer levels of metrics of metrics, or filter the metrics of aggregates themselves",
+            )
 
     def report_unknown(self, message: str, name: str, known: Iterable[str], location: Location | None) -> None:
         """MD201 at a definition: `message` about the unknown `name`, with a did-you-mean among `known`."""

@@ -23,17 +23,32 @@ class Variant:
 
 def used_variant(model: Model, variant: Variant, used: str) -> Variant:
     """The variant of metric `used` that `variant` is computed from: under `variant`'s filters and its own `where`."""
-    own = (variant.metric,) if model.metrics[variant.metric].filters else ()
+    checked = model.metrics.get(variant.metric)  # a metric that did not parse has none
+    own = (variant.metric,) if checked is not None and checked.filters else ()
     return Variant(used, variant.filters + own)
 
 
-def variants(model: Model, names: list[str]) -> list[Variant]:
+# Filters along different paths make different variants: metrics of metrics that filter the two metrics they use,
+# each filtering the same two below, need a number of variants that doubles with each level. The checker keeps a
+# project to this many variants in all (MD234).
+MAX_VARIANTS = 10_000
+
+
+class TooManyVariants(Exception):
+    """Computing a metric needs more than `MAX_VARIANTS` variants; `metric` is the one being expanded then."""
+
+    def __init__(self, metric: str) -> None:
+        super().__init__(metric)
+        self.metric = metric
+
+
+def variants(model: Model, names: list[str], limit: int | None = None) -> list[Variant]:
     """The variants that computing the metrics `names` needs, each after those it is computed from; the metrics
-    themselves are the variants without added filters."""
+    themselves are the variants without added filters. Raises `TooManyVariants` past `limit` variants."""
     found: dict[Variant, None] = {}
     for name in model.metric_order(names):  # dependencies first, so a variant's inputs are listed before it
         found[Variant(name)] = None
-    pending = [v for v in found if model.metrics[v.metric].filters]
+    pending = [v for v in found if (checked := model.metrics.get(v.metric)) is not None and checked.filters]
     while pending:
         variant = pending.pop()
         for used in model.uses(variant.metric):
@@ -41,6 +56,8 @@ def variants(model: Model, names: list[str]) -> list[Variant]:
             if child not in found:
                 found[child] = None
                 pending.append(child)
+                if limit is not None and len(found) > limit:
+                    raise TooManyVariants(variant.filters[0] if variant.filters else variant.metric)
     levels = model.metric_levels(names)
     return sorted(found, key=lambda v: levels.get(v.metric, 0))
 

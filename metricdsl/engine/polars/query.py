@@ -49,7 +49,7 @@ def build_query(model: Model, request: Request, scan: Callable[[str], pl.LazyFra
     order = model.metric_order(list(request.metrics))
     needed = variants(model, order)
     columns = _variant_columns(needed)
-    plans, owned = _aggregates_by_source(model, compiler, needed, request)
+    plans, owned = _aggregates_by_source(model, needed, request)
     frames = [_grouped(model, compiler, request, source, aggregates, scan) for source, aggregates in plans.items()]
     frame = _join(frames, request.keys)
     if len(frames) > 1 and request.keys:  # a group without rows of a source: its counts are 0, not unknown
@@ -91,12 +91,13 @@ def _layers(model: Model, needed: list[Variant]) -> list[list[Variant]]:
 
 
 def _aggregates_by_source(
-    model: Model, compiler: Compiler, needed: list[Variant], request: Request
+    model: Model, needed: list[Variant], request: Request
 ) -> tuple[dict[str, list[Aggregate]], dict[Variant, dict[int, str]]]:
     """Every aggregate that the variants need, by source, and each variant's aggregate columns by call."""
     spread = request.with_ci or request.keep_hidden
     plans: dict[str, list[Aggregate]] = {}
     owned: dict[Variant, dict[int, str]] = {}
+    count = 0
     for variant in needed:
         checked = model.metrics[variant.metric]
         owned[variant] = {}
@@ -104,7 +105,7 @@ def _aggregates_by_source(
         periods = trailing_periods(trailing, request.grain) if trailing and request.grain else None
         for node in ast.walk(checked.tree):
             if isinstance(node, ast.Call) and node.func in AGGREGATES and checked.source is not None:
-                column = aggregate_column(sum(len(found) for found in owned.values()))
+                column, count = aggregate_column(count), count + 1
                 owned[variant][id(node)] = column
                 counts = AGGREGATES[node.func].counts
                 sd = aggregate_part(column, "sd") if spread and node.func == "mean" else None  # for the interval of a mean
