@@ -322,7 +322,9 @@ class _Checker:
         """Type a metric's `where` in each source it reaches (a tree of its own per source, as its names mean that
         source's columns); report a column that a source it reaches through the metrics it uses lacks (MD233)."""
         if not reaches:
-            self.reporter.report("MD211", f"metric `{name}` has a `where` but reads no source", text)
+            below = self.model.metric_order(list(uses))
+            if all(m in self.model.metrics for m in below):  # else a metric below has errors of its own
+                self.reporter.report("MD211", f"metric `{name}` has a `where` but reads no source", text)
             return {}
         filters: dict[str, ast.Expr] = {}
         first = source or reaches[0]
