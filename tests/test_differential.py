@@ -132,17 +132,18 @@ metrics:
 PERIOD_METRICS = """
 metrics:
   p_contacts_change: change(contacts)
-  p_nps_before: prev(nps)
+  p_sentiment_before: prev(sentiment)
   p_aht_pct: pct_change(aht)
   p_phone_sales_change: {expr: 'change(sales_conversion)', where: 'channel == "phone"'}
-  p_loyalty_delta: 'loyalty_index - prev(loyalty_index)'
+  p_orders_per_contact_delta: 'x_orders_per_contact - prev(x_orders_per_contact)'
   p_answered_3p: {source: interactions, expr: 'share(answered)', trailing: 3 periods}
   p_nps_2p: {source: interactions, expr: '100 * (share(nps_score >= 9) - share(nps_score <= 6))', trailing: 2 periods,
-    min_n: 30}
+    min_n: 3}
   p_extremes_2p: {source: interactions, expr: 'max(wait_s) - min(talk_s) + count()', trailing: 2 periods}
   p_sums_2p: {source: interactions, expr: 'count(nps_score) + mean(sentiment_score)', trailing: 2 periods}
   p_amount_2p: {source: interactions, expr: 'sum(sale_amount)', trailing: 2 periods}
-  p_orders_3p: {source: orders, expr: 'count() + sum(amount where amount > 0)', trailing: 3 periods, where: cross_sell}
+  p_orders_3p: {source: orders, expr: 'count() + coalesce(sum(amount where amount > 0), 0)', trailing: 3 periods,
+    where: cross_sell}
   p_trailing_change: pct_change(p_answered_3p)
   p_one_customer_trailing: {expr: 'p_answered_3p + p_orders_3p', where: 'customer_id == 2'}
   w_nps_4w: {source: interactions, expr: '100 * (share(nps_score >= 9) - share(nps_score <= 6))', trailing: 4w, min_n: 3}
