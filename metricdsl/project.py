@@ -26,6 +26,7 @@ from metricdsl.language import ast
 from metricdsl.render.findings import message
 from metricdsl.semantics.checker import check
 from metricdsl.semantics.model import Model
+from metricdsl.semantics.periods import grain_problem
 from metricdsl.spec.definitions import GRAINS, Definitions
 from metricdsl.spec.loader import load_files
 
@@ -118,7 +119,7 @@ class Project:
 
     def _check_request(self, request: Request) -> None:
         for name in self.model.metric_order(list(request.metrics)):
-            problem = self._unreadable(name, request)
+            problem = self._unreadable(name, request) or _periods_problem(self.model, name, request.grain)
             if problem is not None:
                 raise RequestError(problem)
 
@@ -312,6 +313,12 @@ class Project:
         """The time zone a source's times are local to, None when neither it nor the calendar declares one."""
         declared = self.definitions.sources[source].timezone or self.definitions.calendar.timezone
         return self.definitions.zone(source) if declared else None
+
+
+def _periods_problem(model: Model, name: str, grain: str | None) -> str | None:
+    """Why metric `name`, which compares periods or is trailing, cannot be evaluated at `grain`, if it cannot."""
+    problem = grain_problem(model.metrics[name], name, grain)
+    return None if problem is None else f"{problem[0]}: {problem[1]}"
 
 
 def _check_shown_columns(request: Request) -> None:

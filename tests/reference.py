@@ -1,7 +1,7 @@
 """An independent evaluator of checked metrics over plain Python rows: the oracle of the differential tests.
 
 It walks the checked trees row by row and group by group, slowly and obviously, and uses no Polars:
-the compiled path must give the same numbers. Its semantics are the contract of DESIGN.md §3:
+the compiled path must give the same numbers. Its semantics are the contract of DESIGN.md §3 and §4a:
 
 - nulls are `None`; arithmetic and comparisons with null give null, `and`/`or`/`not` are three-valued;
   division and `%` by zero give null;
@@ -9,6 +9,10 @@ the compiled path must give the same numbers. Its semantics are the contract of 
 - groups are the distinct keys (`by` columns, then the grain of the time column) of all the unfiltered
   rows of the sources the metrics read;
 - a metric whose number of observations is below its `min_n` is null;
+- a metric's `where` filters the rows of its aggregates and of every metric it uses, down to their aggregates;
+- `prev(m)` is m's value in the group with the same dimensions and the period just before (null when there
+  is no such group); a trailing metric aggregates the rows of its group's period and of the periods before it
+  that its window spans (`4w` at week grain: 4 periods), with the same dimensions;
 - times are local to their source's zone (`zoneinfo`, not Polars): naive datetimes in the data are local
   time there, aware ones are instants; the evaluator keeps every datetime as an instant in UTC, so that
   arithmetic and windows are exact elapsed time, and turns it into local time only for days, weeks, hours
@@ -47,13 +51,12 @@ def evaluate_reference(
     order = model.metric_order(list(metrics))
     sources = sorted({s for name in order if (s := model.metrics[name].source) is not None})
     labels = [*by, grain] if grain else list(by)
-    result = []
-    for key, members in _groups(tables, sources, list(by), grain).items():
-        values: dict[str, tuple[Any, float]] = {}
-        for name in order:
-            values[name] = _metric(tables, model.metrics[name], members, values)
-        result.append({**dict(zip(labels, key, strict=True)), **{name: values[name][0] for name in metrics}})
-    return result
+    groups = _groups(tables, sources, list(by), grain)
+    evaluation = _Evaluation(tables, groups, grain)
+    return [
+        {**dict(zip(labels, key, strict=True)), **{name: evaluation.metric(name, key)[0] for name in metrics}}
+        for key in groups
+    ]
 
 
 # -- time zones -----------------------------------------------------------------------------------
@@ -135,22 +138,93 @@ def _groups(tables: _Tables, sources: list[str], by: list[str], grain: str | Non
 # -- metrics --------------------------------------------------------------------------------------
 
 
-def _metric(
-    tables: _Tables, metric: CheckedMetric, members: dict[str, list[int]], values: dict[str, tuple[Any, float]]
-) -> tuple[Any, float]:
-    """A metric's value in one group and its number of observations (`inf` when it has none to count)."""
-    aggregates = {
-        id(node): _aggregate(tables, metric, node, members.get(metric.source or "", []))
-        for node in _aggregate_calls(metric.tree)
-    }
-    n = min([count for _, count in aggregates.values()] + [values[name][1] for name in metric.metrics], default=math.inf)
-    zone = tables.zone(metric.source) if metric.source else tables.model.definitions.calendar.timezone or "UTC"
-    value = evaluate(metric.tree, _GroupScope(tables.model, zone, aggregates, values))
-    if metric.metric.min_n is not None and n < metric.metric.min_n:
-        value = None
-    if isinstance(value, float) and not math.isfinite(value):  # an overflow or NaN is missing, as x / 0 is
-        value = None
-    return value, n
+@dataclass
+class _Evaluation:
+    """Metric values per group, each computed when first asked for, under the filters of the metrics of metrics
+    that use it (named by their metrics, outermost last), and memoized."""
+
+    tables: _Tables
+    groups: dict[GroupKey, dict[str, list[int]]]
+    grain: str | None
+    memo: dict[tuple[str, GroupKey, tuple[str, ...]], tuple[Any, float]] = field(default_factory=dict)
+
+    def metric(self, name: str, key: GroupKey, filters: tuple[str, ...] = ()) -> tuple[Any, float]:
+        """A metric's value in the group `key` and its number of observations (`inf` when it has none to count);
+        null for a group that does not exist."""
+        if key not in self.groups:
+            return None, math.inf
+        memo = (name, key, filters)
+        if memo not in self.memo:
+            self.memo[memo] = self._compute(self.tables.model.metrics[name], key, filters)
+        return self.memo[memo]
+
+    def _compute(self, metric: CheckedMetric, key: GroupKey, filters: tuple[str, ...]) -> tuple[Any, float]:
+        tables = self.tables
+        # The metrics it uses are computed under its `where` too.
+        inner = filters + ((metric.metric.name,) if metric.where is not None else ())
+        rows = self.groups[key].get(metric.source or "", [])
+        if metric.metric.trailing is not None:
+            rows = self._trailing_rows(metric, key)
+            if rows is None:  # rows without a time have no trailing window
+                return None, math.inf
+        aggregates = {id(node): _aggregate(tables, metric, node, rows, filters) for node in _aggregate_calls(metric.tree)}
+        used = {name: self.metric(name, key, inner) for name in metric.metrics}
+        n = min([count for _, count in aggregates.values()] + [count for _, count in used.values()], default=math.inf)
+        zone = tables.zone(metric.source) if metric.source else tables.model.definitions.calendar.timezone or "UTC"
+        previous = self._previous(key, inner)
+        value = evaluate(metric.tree, _GroupScope(tables.model, zone, aggregates, used, previous))
+        if metric.metric.min_n is not None and n < metric.metric.min_n:
+            value = None
+        if isinstance(value, float) and not math.isfinite(value):  # an overflow or NaN is missing, as x / 0 is
+            value = None
+        return value, n
+
+    def _previous(self, key: GroupKey, filters: tuple[str, ...]) -> Callable[[str], Any]:
+        """A metric's value in the period before the group's, for the same dimensions (null without one)."""
+
+        def value(name: str) -> Any:
+            if self.grain is None or key[-1] is None:
+                return None
+            return self.metric(name, (*key[:-1], previous_label(key[-1], self.grain)), filters)[0]
+
+        return value
+
+    def _trailing_rows(self, metric: CheckedMetric, key: GroupKey) -> list[int] | None:
+        """The rows of the metric's source in the periods of its trailing window ending with the group's period,
+        for the same dimensions."""
+        trailing = metric.metric.trailing
+        assert trailing is not None
+        assert self.grain is not None
+        label = key[-1]
+        if label is None:
+            return None
+        if trailing.periods is not None:
+            periods = trailing.periods
+        else:
+            periods = (trailing.seconds or 0) // (86_400 if self.grain == "day" else 7 * 86_400)
+        rows = []
+        for _ in range(periods):
+            rows += self.groups.get((*key[:-1], label), {}).get(metric.source or "", [])
+            label = previous_label(label, self.grain)
+        return rows
+
+
+def previous_label(label: Any, grain: str) -> Any:
+    """The label of the period before the one labelled `label` (as `grain_key` labels them)."""
+    if grain == "day":
+        return label - datetime.timedelta(days=1)
+    if grain == "week" and "-W" not in label:  # a week from Sunday, labelled by its Sunday
+        return (datetime.date.fromisoformat(label) - datetime.timedelta(days=7)).isoformat()
+    if grain == "week":
+        year, week = (int(part) for part in label.split("-W"))
+        return grain_key(datetime.date.fromisocalendar(year, week, 1) - datetime.timedelta(days=7), "week")
+    if grain == "month":
+        year, month = (int(part) for part in label.split("-"))
+        return f"{year - 1}-12" if month == 1 else f"{year}-{month - 1:02d}"
+    if grain == "quarter":
+        year, quarter = (int(part) for part in label.split("-Q"))
+        return f"{year - 1}-Q4" if quarter == 1 else f"{year}-Q{quarter - 1}"
+    return label - 1
 
 
 def _aggregate_calls(node: ast.Expr) -> Iterator[ast.Call]:
@@ -161,10 +235,14 @@ def _aggregate_calls(node: ast.Expr) -> Iterator[ast.Call]:
         yield from _aggregate_calls(child)
 
 
-def _aggregate(tables: _Tables, metric: CheckedMetric, call: ast.Call, rows: list[int]) -> tuple[Any, int]:
-    """An aggregate over a group's rows of the metric's source: its value and number of observations."""
+def _aggregate(
+    tables: _Tables, metric: CheckedMetric, call: ast.Call, rows: list[int], filters: tuple[str, ...] = ()
+) -> tuple[Any, int]:
+    """An aggregate over a group's rows of the metric's source: its value and number of observations. The rows
+    pass its filter, the metric's `where`, and the `where` of each metric of metrics in `filters`."""
     source = metric.source or ""
-    passing = [i for i in rows if tables.holds(source, i, call.where) and tables.holds(source, i, metric.where)]
+    conditions = [call.where, metric.where, *(tables.model.metrics[name].filters[source] for name in filters)]
+    passing = [i for i in rows if all(tables.holds(source, i, condition) for condition in conditions)]
     if call.func == "count" and not call.args:
         return len(passing), len(passing)
     inputs = [v for i in passing if (v := tables.value(source, i, call.args[0])) is not None]
@@ -325,17 +403,30 @@ class _RowScope:
 
 @dataclass
 class _GroupScope:
-    """Names are metrics of the group; calls are its aggregates, computed beforehand."""
+    """Names are metrics of the group; calls are its aggregates, computed beforehand, or the value of a metric in
+    the previous period (`prev`, `change`, `pct_change`)."""
 
     model: Model
     zone: str  # that of the metric's source
     aggregates: dict[int, tuple[Any, int]]
     metrics: dict[str, tuple[Any, float]]
+    previous: Callable[[str], Any] = lambda _: None
 
     def name(self, node: ast.Name) -> Any:
         return self.metrics[self.model.refs[id(node)].name][0]
 
     def call(self, node: ast.Call) -> Any:
+        if node.func in ("prev", "change", "pct_change"):
+            argument = node.args[0]
+            assert isinstance(argument, ast.Name)
+            now, before = self.metrics[argument.name][0], self.previous(argument.name)
+            if node.func == "prev":
+                return before
+            if now is None or before is None:
+                return None
+            if node.func == "change":
+                return now - before
+            return None if before == 0 else (now - before) / abs(before)
         return self.aggregates[id(node)][0]
 
 

@@ -125,7 +125,44 @@ metrics:
   x_capped_waits: {source: interactions, expr: 'sum(least(wait_s, 20s)) + sum(greatest(1m, hold_s, wrap_s))'}
   x_case_in_minutes: {source: interactions, expr: 'mean(case when answered then coalesce(hold_s, 1m) else 0s end)'}
   x_between_durations: {source: interactions, expr: 'share(coalesce(wait_s, 0s) between 5s and 0.5m)'}
+  x_phone_combo: {expr: 'transfer_rate + sales_conversion', where: 'channel == "phone"'}
+  x_north_phone_combo: {expr: '2 * x_phone_combo', where: 'team == "north"'}
+  x_answered_loyalty: {expr: 'loyalty_index - fcr', where: answered}
+  x_live_sales_per_contact: {source: interactions, expr: 'count(where sale) / contacts', where: live}
+  x_one_customer: {expr: 'x_orders_per_contact + x_revenue', where: 'customer_id == 1'}
+  x_after_an_order: {expr: 'x_orders + contacts', where: 'preceded_by(orders, 30d)'}
 """
+# Metrics over periods: they need a grain, so they are compared in layouts with one.
+PERIOD_METRICS = """
+metrics:
+  p_contacts_change: change(contacts)
+  p_sentiment_before: prev(sentiment)
+  p_aht_pct: pct_change(aht)
+  p_phone_sales_change: {expr: 'change(sales_conversion)', where: 'channel == "phone"'}
+  p_orders_per_contact_delta: 'x_orders_per_contact - prev(x_orders_per_contact)'
+  p_answered_3p: {source: interactions, expr: 'share(answered)', trailing: 3 periods}
+  p_nps_2p: {source: interactions, expr: '100 * (share(nps_score >= 9) - share(nps_score <= 6))', trailing: 2 periods,
+    min_n: 3}
+  p_extremes_2p: {source: interactions, expr: 'max(nps_score) - min(csat_score) + count()', trailing: 2 periods}
+  p_sums_2p: {source: interactions, expr: 'count(nps_score) + mean(sentiment_score)', trailing: 2 periods}
+  p_amount_2p: {source: interactions, expr: 'sum(sale_amount)', trailing: 2 periods}
+  p_orders_3p: {source: orders, expr: 'count() + coalesce(sum(amount where amount > 0), 0)', trailing: 3 periods,
+    where: cross_sell}
+  p_trailing_change: pct_change(p_answered_3p)
+  p_one_customer_trailing: {expr: 'p_answered_3p + p_orders_3p', where: 'customer_id == 2'}
+  w_nps_4w: {source: interactions, expr: '100 * (share(nps_score >= 9) - share(nps_score <= 6))', trailing: 4w, min_n: 3}
+  w_sales_14d: {source: interactions, expr: 'share(sale where answered)', trailing: 14d}
+  w_change_of_trailing: change(w_sales_14d)
+"""
+PERIOD_LAYOUTS: list[tuple[tuple[str, ...], str | None]] = [
+    ((), "week"),
+    (("customer_id",), "month"),
+    ((), "day"),
+    ((), "quarter"),
+    (("customer_id",), "year"),
+]
+# Trailing durations are whole numbers of days and weeks only.
+DURATION_LAYOUTS: list[tuple[tuple[str, ...], str | None]] = [(("team",), "week"), ((), "day"), (("channel",), "week")]
 # Layouts for metrics of both sources: only their shared columns can be dimensions.
 EXTRA_LAYOUTS: list[tuple[tuple[str, ...], str | None]] = [
     ((), None),
@@ -309,6 +346,15 @@ def extended(tmp_path_factory: pytest.TempPathFactory) -> metricdsl.Project:
     return metricdsl.load([SPECS, path])
 
 
+@pytest.fixture(scope="module")
+def over_periods(tmp_path_factory: pytest.TempPathFactory) -> metricdsl.Project:
+    """The standard library, the metrics of `EXTRA_METRICS` and those of `PERIOD_METRICS`."""
+    folder = tmp_path_factory.mktemp("periods")
+    (folder / "extras.yaml").write_text(EXTRA_METRICS)
+    (folder / "periods.yaml").write_text(PERIOD_METRICS)
+    return metricdsl.load([SPECS, folder])
+
+
 def frames(project: metricdsl.Project, data: Dataset | dict[str, list[Row]]) -> dict[str, pl.DataFrame]:
     """The rows as DataFrames with the declared dtypes, datetimes as each source's `given_as` says."""
     data = data if isinstance(data, Dataset) else Dataset(data)
@@ -454,6 +500,23 @@ def test_the_rest_of_the_language_agrees_with_the_reference(extended: metricdsl.
 def test_the_rest_of_the_language_agrees_with_the_reference_at_length(extended: metricdsl.Project, data: Dataset) -> None:
     extras = [name for name in extended.model.metrics if name.startswith("x_")]
     check_agreement(extended, extras, data, EXTRA_LAYOUTS)
+
+
+@settings(max_examples=40, deadline=None)
+@given(data=datasets())
+def test_metrics_over_periods_agree_with_the_reference(over_periods: metricdsl.Project, data: Dataset) -> None:
+    names = list(over_periods.model.metrics)
+    check_agreement(over_periods, [n for n in names if n.startswith("p_")], data, PERIOD_LAYOUTS)
+    check_agreement(over_periods, [n for n in names if n.startswith("w_")], data, DURATION_LAYOUTS)
+
+
+@pytest.mark.slow
+@settings(max_examples=1000, deadline=None)
+@given(data=datasets())
+def test_metrics_over_periods_agree_with_the_reference_at_length(over_periods: metricdsl.Project, data: Dataset) -> None:
+    names = list(over_periods.model.metrics)
+    check_agreement(over_periods, [n for n in names if n.startswith("p_")], data, PERIOD_LAYOUTS)
+    check_agreement(over_periods, [n for n in names if n.startswith("w_")], data, DURATION_LAYOUTS)
 
 
 @pytest.mark.parametrize("answers", [29, 30])

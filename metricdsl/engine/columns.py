@@ -45,6 +45,12 @@ def interval_column(metric: str, part: str) -> str:
     return f"{metric}_{part}"
 
 
+def variant_column(index: int, metric: str) -> str:
+    """The hidden column of the `index`-th variant of a request: metric `metric` under the `where` of a metric of
+    metrics that uses it."""
+    return f"__variant{index}_{metric}"
+
+
 def window_column(index: int) -> str:
     """The hidden column of the `index`-th window call of a request."""
     return f"__window{index}"

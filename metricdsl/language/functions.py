@@ -35,7 +35,7 @@ class Kind(enum.Enum):
     AGGREGATE = "aggregate"  # in a metric: the rows of a group to one value; takes a `where`
     WINDOW = "window"  # per row: whether rows of a source follow or precede this one; takes a `where`
     SCALAR = "scalar"  # per row or per group: values to a value
-    RULE = "rule function"  # in rules and thresholds: a fact about a metric of the same group
+    RULE = "rule function"  # in rules and thresholds (prev, change, pct_change in metrics too): a fact about a metric
 
 
 class Form(enum.Enum):

@@ -60,6 +60,9 @@ class MetricExplanation(Protocol):
     @property
     def week_start(self) -> str | None: ...
 
+    @property
+    def filtered(self) -> Sequence[tuple[str, Sequence[str]]]: ...
+
 
 def metric_report(explained: MetricExplanation) -> str:
     """The metric's name and label, where it is defined, its facts and expressions, typed trees, dependencies
@@ -77,6 +80,7 @@ def metric_report(explained: MetricExplanation) -> str:
         "unit": metric.unit,
         "better": metric.better,
         "min_n": metric.min_n,
+        "trailing": metric.trailing.text if metric.trailing else None,
         "time zone": _zones(explained.zones),
         "weeks": WEEKS.get(explained.week_start or "monday"),
     }
@@ -90,6 +94,12 @@ def metric_report(explained: MetricExplanation) -> str:
     lines += typed_tree(explained.tree)
     if explained.where is not None:
         lines += ["", "where:", *typed_tree(explained.where)]
+    if explained.filtered:
+        lines += ["", "computed from, under its `where`:"]
+        lines += [
+            f"  {inline(m)} where {' and '.join(f'({inline(c)})' for c in conditions)}"
+            for m, conditions in explained.filtered
+        ]
     lines += ["", "depends on:"]
     for kind, names in explained.dependencies.items():
         lines.append(f"  {kind}: {', '.join(inline(n) for n in names) if names else '-'}")

@@ -26,7 +26,7 @@ from metricdsl.language.functions import (
     Result,
 )
 from metricdsl.language.parser import SINGLE_EQUALS, single_equals_hint
-from metricdsl.semantics.model import ExprType, Ref
+from metricdsl.semantics.model import PERIOD_FUNCTIONS, ExprType, Ref
 from metricdsl.semantics.scope import At, Scope, arity
 from metricdsl.semantics.types import ANY, NULL, describe, value_type
 
@@ -252,8 +252,7 @@ def _window_keys(typer: Typer, node: ast.Call, scope: Scope, other: Scope) -> No
 
 def _rule_function(typer: Typer, function: Function, node: ast.Call, scope: Scope) -> ExprType:
     """A rule function, in rules and thresholds only: of a metric's name, or of a change (`significant`)."""
-    if scope.mode != "rule":
-        typer.reporter.report("MD203", f"`{node.func}` is for rules and targets only", scope.text, node, function.usage)
+    if scope.mode != "rule" and not _period_in_metric(typer, node, scope):
         return ANY
     argument = node.args[0]
     if function.parameters[0].form is Form.CHANGE:
@@ -267,6 +266,25 @@ def _rule_function(typer: Typer, function: Function, node: ast.Call, scope: Scop
         typer.reporter.report("MD203", f"`{node.func}` takes a metric name", scope.text, argument, hint)
         return ANY
     return value_type(function, typer.infer(argument, scope))
+
+
+def _period_in_metric(typer: Typer, node: ast.Call, scope: Scope) -> bool:
+    """Whether a rule function outside rules is one that metrics may use (`prev`, `change`, `pct_change` of a
+    metric, per group and period); reports it where it is not."""
+    if node.func not in PERIOD_FUNCTIONS:
+        usage = FUNCTIONS[node.func].usage
+        typer.reporter.report("MD203", f"`{node.func}` is for rules and targets only", scope.text, node, usage)
+        return False
+    if scope.mode == "metric":
+        return True
+    typer.reporter.report(
+        "MD230",
+        f"`{node.func}` compares periods of a metric: not in a row-level expression of {scope.owner}",
+        scope.text,
+        node,
+        f"compute it in a metric of metrics, as in `{node.func}(nps)`",
+    )
+    return False
 
 
 KIND_RULES: dict[Kind, CallRule] = {

@@ -11,6 +11,7 @@ from metricdsl.errors import Diagnostic, Location, did_you_mean, has_errors
 from metricdsl.language import ast
 from metricdsl.language.functions import AGGREGATES, TEMPORAL, WINDOWS
 from metricdsl.language.parser import SyntaxProblem, parse
+from metricdsl.semantics.filters import MAX_VARIANTS, TooManyVariants, variants
 from metricdsl.semantics.model import (
     CheckedMetric,
     CheckedRule,
@@ -21,6 +22,7 @@ from metricdsl.semantics.model import (
     Model,
 )
 from metricdsl.semantics.nesting import check_nesting
+from metricdsl.semantics.periods import check_trailing, grain_problem
 from metricdsl.semantics.resolution import Definition, Resolution
 from metricdsl.semantics.scope import Reporter, Scope, column_names
 from metricdsl.semantics.typer import Typer
@@ -73,6 +75,7 @@ class _Checker:
             [(d.name, self.text_of(d)) for d in typed if d.kind == "metric"],
             self.reporter,
         )
+        self.check_variants()
         for dashboard in self.defs.dashboards.values():
             for name in dashboard.metrics:
                 if name not in self.defs.metrics:
@@ -83,6 +86,7 @@ class _Checker:
                         dashboard.places.get(f"metrics:{name}", dashboard.location),
                     )
             self.check_dimensions(dashboard, f"dashboard `{dashboard.name}`")
+            self.check_periods(dashboard)
             if dashboard.scorecard and dashboard.scorecard not in self.defs.scorecards:
                 self.report_unknown(
                     f"dashboard `{dashboard.name}` names unknown scorecard `{dashboard.scorecard}`",
@@ -123,6 +127,20 @@ class _Checker:
                 None,
                 hint=f'quote it: `{written.column}: "{written.text}"`',
                 location=written.location,
+            )
+
+    def check_variants(self) -> None:
+        """Report a project whose filters of metrics of metrics need too many re-aggregated metrics (MD234)."""
+        filtered = [name for name, checked in self.model.metrics.items() if checked.filters and checked.metrics]
+        try:
+            variants(self.model, filtered, MAX_VARIANTS)
+        except TooManyVariants as excess:
+            self.reporter.report(
+                "MD234",
+                f"metric `{excess.metric}` re-aggregates the metrics below it under more than {MAX_VARIANTS:,} "
+                "combinations of filters",
+                self.defs.metrics[excess.metric].where,
+                hint="filter fewer levels of metrics of metrics, or filter the metrics of aggregates themselves",
             )
 
     def report_unknown(self, message: str, name: str, known: Iterable[str], location: Location | None) -> None:
@@ -210,6 +228,18 @@ class _Checker:
                     )
                     break
 
+    def check_periods(self, dashboard: Dashboard) -> None:
+        """Report a metric of the dashboard that its grain (or the lack of one) cannot compute (MD232)."""
+        listed = [name for name in dashboard.metrics if name in self.model.metrics]
+        for name in self.model.metric_order(listed):
+            problem = grain_problem(self.model.metrics[name], name, dashboard.grain)
+            if problem is not None:
+                message, hint = problem
+                shown = next((m for m in listed if name in self.model.metric_order([m])), name)
+                location = dashboard.places.get(f"metrics:{shown}", dashboard.location)
+                hint = "give the dashboard a `grain:`" if dashboard.grain is None else hint
+                self.reporter.report("MD232", f"dashboard `{dashboard.name}`: {message}", None, hint=hint, location=location)
+
     def has_column(self, source: str, name: str) -> bool:
         found = self.defs.sources[source]
         return name in found.columns or name in found.derive
@@ -284,21 +314,64 @@ class _Checker:
         where = self.parse(metric.where) if metric.where else None
         if tree is None:
             return ANY
-        source = self.metric_source(name, tree, where)
+        reads_rows = any(isinstance(n, ast.Call) and n.func in AGGREGATES for n in ast.walk(tree))
+        # The `where` of a metric of metrics filters the metrics it uses: it names no source of its own.
+        source = self.metric_source(name, tree, where if reads_rows else None)
         scope = Scope("metric", source, metric.expr, owner=f"metric `{name}`")
         result = self.typer.infer(tree, scope)
-        if where is not None and metric.where is not None:
-            if source is None:
-                self.reporter.report("MD211", f"metric `{name}` has a `where` but reads no source", metric.where)
-            else:
-                self.typer.expect_bool(where, Scope("row", source, metric.where, owner=f"metric `{name}`"), "`where`")
         uses = tuple(
             dict.fromkeys(r.name for node in ast.walk(tree) if (r := self.model.refs.get(id(node))) and r.kind == "metric")
         )
-        if where is None and not any(isinstance(n, ast.Call) and n.func in AGGREGATES for n in ast.walk(tree)):
+        if not reads_rows:
             source = None  # a metric of metrics reads no rows: its groups are those of its metrics
-        self.model.metrics[name] = CheckedMetric(metric, tree, where, source, result, uses)
+        reaches = tuple(dict.fromkeys([*([source] if source else []), *(s for u in uses for s in self.reached(u))]))
+        filters: dict[str, ast.Expr] = {}
+        if where is not None and metric.where is not None:
+            filters = self.check_filter(name, where, metric.where, source, reaches, uses)
+        if metric.trailing is not None:
+            check_trailing(self.reporter, name, metric.trailing, tree, reads_rows)
+        self.model.metrics[name] = CheckedMetric(metric, tree, where, source, result, uses, reaches, filters)
         return result
+
+    def reached(self, name: str) -> tuple[str, ...]:
+        checked = self.model.metrics.get(name)
+        return checked.reaches if checked is not None else ()
+
+    def check_filter(
+        self, name: str, where: ast.Expr, text: ExprText, source: str | None, reaches: tuple[str, ...], uses: tuple[str, ...]
+    ) -> dict[str, ast.Expr]:
+        """Type a metric's `where` in each source it reaches (a tree of its own per source, as its names mean that
+        source's columns); report a column that a source it reaches through the metrics it uses lacks (MD233)."""
+        if not reaches:
+            below = self.model.metric_order(list(uses))
+            if all(m in self.model.metrics for m in below):  # else a metric below has errors of its own
+                self.reporter.report("MD211", f"metric `{name}` has a `where` but reads no source", text)
+            return {}
+        filters: dict[str, ast.Expr] = {}
+        first = source or reaches[0]
+        # A name that no source it reaches has is unknown (MD201, reported in the first source only); one that some
+        # have and others lack is a filter that does not fit every metric it filters (MD233).
+        names = {n.name for n in _filter_names(where)}
+        unknown = {n for n in names if not any(self.has_column(s, n) for s in reaches)}
+        for reached in reaches:
+            tree = where if reached == first else parse(text.text)
+            missing = [n for n in _filter_names(tree) if n.name not in unknown and not self.has_column(reached, n.name)]
+            for node in missing:
+                through = next((u for u in uses if reached in self.reached(u)), None)
+                self.reporter.report(
+                    "MD233",
+                    f"the `where` of metric `{name}` filters metric `{through}` too, whose source `{reached}` "
+                    f"has no column `{node.name}`",
+                    text,
+                    node,
+                    "a `where` on a metric of metrics filters every metric it uses, so each of their sources needs "
+                    "the columns it names: move the condition into the `where` of the metrics whose source has them",
+                )
+            if missing or (unknown and reached != first):
+                continue
+            self.typer.expect_bool(tree, Scope("row", reached, text, owner=f"metric `{name}`"), "`where`")
+            filters[reached] = tree
+        return filters
 
     def metric_source(self, name: str, tree: ast.Expr, where: ast.Expr | None) -> str | None:
         """The metric's source: given, the only one, or the one holding every column its aggregates read."""
@@ -347,6 +420,15 @@ class _Checker:
             )
             return None
         return winners[0]
+
+
+def _filter_names(node: ast.Expr) -> list[ast.Name]:
+    """The names a filter reads per row, leaving out the sources and filters of its windows."""
+    if isinstance(node, ast.Name):
+        return [node]
+    if isinstance(node, ast.Call) and node.func in WINDOWS:
+        return []
+    return [name for child in ast.children(node) for name in _filter_names(child)]
 
 
 def _row_names(node: ast.Expr, inside: bool) -> list[str]:

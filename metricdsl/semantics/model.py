@@ -25,6 +25,10 @@ class Ref:
     source: str | None = None
 
 
+# The rule functions that metrics may use too: a metric's value in the previous period of the same group.
+PERIOD_FUNCTIONS = ("prev", "change", "pct_change")
+
+
 @dataclass(frozen=True)
 class CheckedMetric:
     metric: Metric
@@ -33,6 +37,17 @@ class CheckedMetric:
     source: str | None  # the source its aggregates read; None for a metric of metrics only
     type: ExprType
     metrics: tuple[str, ...]  # the metrics it is computed from
+    # The sources whose rows it is computed from, its own and those of the metrics it uses, directly or not.
+    reaches: tuple[str, ...] = ()
+    # Its `where`, typed in each source it reaches: it filters its aggregates and the metrics it uses.
+    filters: dict[str, ast.Expr] = field(default_factory=dict)
+
+    @property
+    def periodic(self) -> bool:
+        """Whether its value depends on other periods: it is trailing or compares periods (`change(m)`)."""
+        return self.metric.trailing is not None or any(
+            isinstance(n, ast.Call) and n.func in PERIOD_FUNCTIONS for n in ast.walk(self.tree)
+        )
 
 
 @dataclass(frozen=True)

@@ -36,7 +36,7 @@ CSV_KEYS = (
 )
 CALENDAR_KEYS = ("timezone", "week_start")
 WEEK_STARTS = ("monday", "sunday")  # monday: ISO weeks, labelled 2026-W01; sunday: labelled by their first day
-METRIC_KEYS = ("expr", "label", "description", "unit", "better", "where", "min_n", "source")
+METRIC_KEYS = ("expr", "label", "description", "unit", "better", "where", "min_n", "source", "trailing")
 DASHBOARD_KEYS = ("metrics", "title", "description", "by", "grain", "scorecard")
 THRESHOLD_KEYS = ("target", "warn", "fail")
 TARGET_KEYS = (*THRESHOLD_KEYS, "when", "from", "until", "overrides")
@@ -147,6 +147,33 @@ class Calendar:
     location: Location | None = None
 
 
+# `trailing:` of a metric: a duration (`28d`, `4w`) or a number of periods (`4 periods`).
+TRAILING = re.compile(r"^\s*(?P<amount>[1-9][0-9]{0,5})\s*(?P<unit>[smhdw]|periods?)\s*$")
+DURATION_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+@dataclass(frozen=True)
+class Trailing:
+    """The trailing window of a metric: `periods` periods ending with each period, or a duration in `seconds`
+    ending at each period's end (a whole number of periods of the grain it is evaluated at)."""
+
+    text: str
+    periods: int | None = None
+    seconds: int | None = None
+    location: Location | None = None
+
+    @classmethod
+    def parse(cls, text: str, location: Location | None = None) -> Trailing | None:
+        """`4w`, `28d` or `4 periods` (`1 period`); None for any other text."""
+        found = TRAILING.match(text)
+        if found is None:
+            return None
+        amount, unit = int(found["amount"]), found["unit"]
+        if unit.startswith("period"):
+            return cls(text.strip(), periods=amount, location=location)
+        return cls(text.strip(), seconds=amount * DURATION_SECONDS[unit], location=location)
+
+
 @dataclass(frozen=True)
 class Metric:
     """A metric: an aggregate expression over the rows of a source (or of other metrics)."""
@@ -160,6 +187,7 @@ class Metric:
     where: ExprText | None = None
     min_n: int | None = None
     source: str | None = None
+    trailing: Trailing | None = None
     location: Location | None = None
 
 

@@ -103,6 +103,11 @@ FIELDS: dict[str, dict[str, Schema]] = {
         "where": EXPRESSION,
         "min_n": {"type": "integer", "minimum": 0},
         "source": TEXT,
+        "trailing": {
+            "type": "string",
+            "pattern": r"^\s*[1-9][0-9]{0,5}\s*([smhdw]|periods?)\s*$",
+            "description": "Pool the rows of a trailing window ending with each period: `4w`, `28d` or `4 periods`.",
+        },
     },
     "dashboard": {
         "metrics": TEXTS,

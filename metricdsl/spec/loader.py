@@ -29,6 +29,7 @@ from metricdsl.spec.definitions import (
     ExprText,
     Metric,
     Source,
+    Trailing,
 )
 from metricdsl.spec.grading_readers import read_rule, read_scorecard, read_target, read_tests
 from metricdsl.spec.positions import FileText
@@ -38,6 +39,7 @@ from metricdsl.spec.yaml_reader import YamlReader
 from metricdsl.spec.yaml_traps import flow_value_bounds, quoting_hint
 
 SPEC_SUFFIXES = (".yaml", ".yml")
+DAY_SECONDS = 86_400
 # libyaml's safe loader when PyYAML was built with it (several times faster); same nodes and marks.
 YAML_LOADER: type[yaml.SafeLoader | yaml.CSafeLoader] = yaml.CSafeLoader if yaml.__with_libyaml__ else yaml.SafeLoader
 
@@ -243,6 +245,31 @@ class _MetricFields(TypedDict, total=False):
     source: str | None
     better: str | None
     min_n: int | None
+    trailing: Trailing | None
+
+
+def read_trailing(reader: YamlReader, node: Node) -> Trailing | None:
+    """`trailing: 4w` (a duration in s, m, h, d or w) or `trailing: 4 periods`."""
+    text = reader.text(node)
+    if text is None:
+        return None
+    trailing = Trailing.parse(text, reader.at(node))
+    if trailing is None:
+        reader.report(
+            "MD006",
+            f"`trailing: {text}` is neither a duration nor a number of periods",
+            node,
+            "write a duration such as `4w` or `28d`, or a number of periods such as `4 periods`",
+        )
+    elif trailing.seconds is not None and trailing.seconds % DAY_SECONDS:
+        reader.report(
+            "MD006",
+            f"`trailing: {text}` is not a whole number of days, so no grain's periods make it up",
+            node,
+            "write whole days (`2d`) or weeks (`4w`), or a number of periods such as `4 periods`",
+        )
+        return None
+    return trailing
 
 
 def read_metric(reader: YamlReader, name: str, name_node: Node, node: Node) -> Metric | None:
@@ -259,6 +286,7 @@ def read_metric(reader: YamlReader, name: str, name_node: Node, node: Node) -> M
         "source": lambda n: {"source": reader.text(n)},
         "better": lambda n: {"better": reader.choice(n, DIRECTIONS)},
         "min_n": lambda n: {"min_n": reader.whole_number(n)},
+        "trailing": lambda n: {"trailing": read_trailing(reader, n)},
     }
     values: _MetricFields = {}
     for value in reader.fields(node, METRIC_KEYS, readers):
@@ -278,6 +306,7 @@ def read_metric(reader: YamlReader, name: str, name_node: Node, node: Node) -> M
         where=values.get("where"),
         min_n=values.get("min_n"),
         source=values.get("source"),
+        trailing=values.get("trailing"),
         location=reader.at(name_node),
     )
 

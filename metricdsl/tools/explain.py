@@ -13,8 +13,10 @@ import polars as pl
 from metricdsl.engine.polars.dtypes import DTYPES
 from metricdsl.language import ast
 from metricdsl.project import Project
+from metricdsl.semantics.filters import Variant, used_variant
 from metricdsl.semantics.model import ExprType, Model, Ref
-from metricdsl.spec.definitions import Definitions, Metric
+from metricdsl.semantics.periods import grain_problem
+from metricdsl.spec.definitions import GRAINS, Definitions, Metric
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,8 @@ class Explanation:
     zones: dict[str, str]  # see `zones`
     plan: str  # the optimised Polars plan over empty inputs, as Polars writes it
     week_start: str | None = None  # the day its weeks start on, when it reads times (see `zones`)
+    # The metrics it uses re-aggregated under its `where` (and those of metrics between), with every filter of each.
+    filtered: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
 def explain_metric(project: Project, name: str) -> Explanation:
@@ -57,6 +61,25 @@ def explain_metric(project: Project, name: str) -> Explanation:
         zones=zones_of,
         plan=polars_plan(project, name),
         week_start=project.definitions.calendar.week_start if zones_of else None,
+        filtered=filtered_inputs(project.model, name),
+    )
+
+
+def filtered_inputs(model: Model, name: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """Each metric that metric `name` computes under added filters, with all the conditions its aggregates meet
+    beside their own: its own `where`, then those of the metrics of metrics that filter it, outermost first."""
+    found: dict[Variant, None] = {}
+    pending = [Variant(name)]
+    while pending:
+        variant = pending.pop()
+        for used in model.uses(variant.metric):
+            child = used_variant(model, variant, used)
+            if child.filters and child not in found:
+                found[child] = None
+                pending.append(child)
+    return tuple(
+        (v.metric, tuple(w.text for w in [model.metrics[m].metric.where for m in (v.metric, *v.filters)] if w))
+        for v in found
     )
 
 
@@ -114,4 +137,8 @@ def polars_plan(project: Project, name: str) -> str:
         source: pl.DataFrame(schema={c: DTYPES[col.type] for c, col in spec.columns.items()})
         for source, spec in project.definitions.sources.items()
     }
-    return project.compile(empty, metrics=[name]).explain(optimized=True)
+    # A metric over periods is planned at the first grain it can be evaluated at (`trailing: 4w` at week, not day).
+    needs = project.model.metric_order([name])
+    fits = [g for g in (None, "week", *GRAINS) if not any(grain_problem(project.model.metrics[m], m, g) for m in needs)]
+    grain = fits[0] if fits else None
+    return project.compile(empty, metrics=[name], grain=grain).explain(optimized=True)

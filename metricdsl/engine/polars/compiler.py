@@ -21,14 +21,14 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
-from metricdsl.engine.columns import TIME_COLUMN, window_column
+from metricdsl.engine.columns import TIME_COLUMN, aggregate_part, window_column
 from metricdsl.engine.polars import functions as translations
 from metricdsl.engine.polars.dtypes import DTYPES
 from metricdsl.engine.polars.functions import safe_divide
 from metricdsl.engine.zones import in_utc, local_midnight
 from metricdsl.language import ast
 from metricdsl.language.functions import FUNCTIONS, WINDOWS, Function, Kind
-from metricdsl.semantics.model import Model
+from metricdsl.semantics.model import PERIOD_FUNCTIONS, Model
 from metricdsl.spec.definitions import DEFAULT_ZONE
 
 if TYPE_CHECKING:
@@ -76,6 +76,19 @@ class Aggregate:
     n_column: str
     counts: bool = False  # count-like: 0, not null, for a group without rows
     sd_column: str | None = None  # also the sample standard deviation, for a mean's interval
+    added: tuple[ast.Expr, ...] = ()  # the `where`s of the metrics of metrics that filter the metric it is part of
+    trailing: int | None = None  # pooled over this many periods: its parts are computed too (`pooled_parts`)
+
+
+def pooled_parts(aggregate: Aggregate, values: pl.Expr) -> list[pl.Expr]:
+    """What a trailing sum, mean or share is pooled from besides its number of observations: the sum of its
+    values, and for a mean's interval the sum of their squares."""
+    if aggregate.trailing is None or aggregate.node.func not in ("sum", "mean", "share"):
+        return []
+    parts = [values.sum().alias(aggregate_part(aggregate.column, "sum"))]
+    if aggregate.sd_column is not None:
+        parts.append((values * values).sum().alias(aggregate_part(aggregate.column, "squares")))
+    return parts
 
 
 class Compiler:
@@ -89,6 +102,10 @@ class Compiler:
         self.aggregate_columns: dict[int, str] = {}
         # The declared columns each source's compiled expressions read.
         self.columns_read: dict[str, set[str]] = {}
+        # While a metric is compiled: the columns of the metrics it uses (by name; a metric's own by default), and
+        # its value in the previous period of the same group, for `prev`, `change` and `pct_change`.
+        self.metric_columns: dict[str, str] = {}
+        self.previous: Callable[[pl.Expr], pl.Expr] | None = None
 
     # -- expressions ------------------------------------------------------------------------------
 
@@ -152,6 +169,8 @@ class Compiler:
                 return pl.col(self.aggregate_columns[id(node)])
             case Kind.WINDOW:
                 return pl.col(self.window_columns[id(node)])
+            case Kind.RULE if self.previous is not None and node.func in PERIOD_FUNCTIONS:
+                return self.period_function(node.func, self.expr(node.args[0]), self.previous)
             case Kind.RULE:
                 return rule_function(node.func, node.args[0])
             case Kind.SCALAR:
@@ -164,6 +183,16 @@ class Compiler:
                         for a, n in zip(arguments, node.args, strict=True)
                     ]
                 return translations.SCALARS[node.func](function.bind(arguments, keywords))
+
+    @staticmethod
+    def period_function(func: str, value: pl.Expr, previous: Callable[[pl.Expr], pl.Expr]) -> pl.Expr:
+        """`prev`, `change` or `pct_change` of a metric's `value` in a metric: null in a group's first period and
+        next to a period without a value; `pct_change` of a previous value of 0 is null."""
+        before = previous(value)
+        if func == "prev":
+            return before
+        change = value - before
+        return change if func == "change" else safe_divide(change, before.abs())
 
     def argument(self, function: Function, index: int, node: ast.Expr, call: ast.Call) -> pl.Expr:
         """A scalar function's argument; a `null` literal typed as its parameter wants, so the call is null
@@ -223,7 +252,9 @@ class Compiler:
 
     def name(self, node: ast.Name) -> pl.Expr:
         ref = self.model.refs[id(node)]
-        # Metrics and dimensions are columns of the aggregated or graded table.
+        if ref.kind == "metric":  # a column of the aggregated or graded table
+            return pl.col(self.metric_columns.get(ref.name, ref.name))
+        # Dimensions are columns of the graded table.
         return self.column(ref.source, ref.name) if ref.source is not None else pl.col(ref.name)
 
     def membership(self, node: ast.In) -> pl.Expr:
@@ -254,7 +285,7 @@ class Compiler:
     def aggregate(self, aggregate: Aggregate) -> list[pl.Expr]:
         """The value and observation-count expressions of one aggregate, for `group_by().agg()`."""
         node = aggregate.node
-        filters = [c for c in (aggregate.where, node.where) if c is not None]
+        filters = [c for c in (aggregate.where, node.where, *aggregate.added) if c is not None]
         conditions = [self.expr(c) for c in filters]
         keep = functools.reduce(operator.and_, conditions) if conditions else None
 
@@ -276,7 +307,7 @@ class Compiler:
         n = value_in.count().cast(pl.Int64)
         value = translations.AGGREGATES[node.func](value_in, node)
         spread = [value_in.std(ddof=1).alias(aggregate.sd_column)] if aggregate.sd_column else []
-        return [value.alias(aggregate.column), n.alias(aggregate.n_column), *spread]
+        return [value.alias(aggregate.column), n.alias(aggregate.n_column), *spread, *pooled_parts(aggregate, value_in)]
 
     # -- windows ----------------------------------------------------------------------------------
 

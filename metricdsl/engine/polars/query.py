@@ -7,13 +7,24 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from metricdsl.engine.columns import GRAIN_COLUMN, ONE_COLUMN, aggregate_column, aggregate_part, hidden, interval_column
+from metricdsl.engine.columns import (
+    GRAIN_COLUMN,
+    ONE_COLUMN,
+    PERIOD,
+    aggregate_column,
+    aggregate_part,
+    hidden,
+    interval_column,
+    variant_column,
+)
 from metricdsl.engine.confidence import metric_interval
-from metricdsl.engine.grains import grain_label, period_start
+from metricdsl.engine.grains import grain_label, period_number, period_start
 from metricdsl.engine.polars.compiler import Aggregate, Compiler
 from metricdsl.language import ast
 from metricdsl.language.functions import AGGREGATES
+from metricdsl.semantics.filters import Variant, added_filters, used_variant, variants
 from metricdsl.semantics.model import Model
+from metricdsl.semantics.periods import trailing_periods
 
 
 @dataclass(frozen=True)
@@ -36,44 +47,73 @@ def build_query(model: Model, request: Request, scan: Callable[[str], pl.LazyFra
     """The lazy query of `request`; `scan(source)` gives each source's typed rows."""
     compiler = Compiler(model)
     order = model.metric_order(list(request.metrics))
-    plans = _aggregates_by_source(model, compiler, order, request.with_ci or request.keep_hidden)
+    needed = variants(model, order)
+    columns = _variant_columns(needed)
+    plans, owned = _aggregates_by_source(model, needed, request)
     frames = [_grouped(model, compiler, request, source, aggregates, scan) for source, aggregates in plans.items()]
     frame = _join(frames, request.keys)
     if len(frames) > 1 and request.keys:  # a group without rows of a source: its counts are 0, not unknown
         aggregates = [a for source_aggregates in plans.values() for a in source_aggregates]
         counts = [a.n_column for a in aggregates] + [a.column for a in aggregates if a.counts]
         frame = frame.with_columns(pl.col(c).fill_null(0) for c in counts)
-    for layer in _layers(model, order):  # one step per level of metrics of metrics, not one per metric
-        frame = frame.with_columns(*(e for name in layer for e in _metric(model, compiler, name, request.apply_min_n)))
+    if request.grain is not None:
+        frame = frame.with_columns(period_number(pl.col(GRAIN_COLUMN), request.grain).alias(PERIOD))
+        frame = frame.with_columns(_pooled(plans, request))
+    for layer in _layers(model, needed):  # one step per level of metrics of metrics, not one per metric
+        frame = frame.with_columns(
+            *(e for variant in layer for e in _metric(model, compiler, variant, columns, owned[variant], request))
+        )
+    # The metrics' own aggregates, for their intervals and for what else reads the compiled query.
+    compiler.aggregate_columns = {i: c for v, found in owned.items() if not v.filters for i, c in found.items()}
     if request.with_ci or request.keep_hidden:
         frame = frame.with_columns(*(e for name in order for e in _interval(model, compiler, name)))
     return _present(frame, request, order, model.definitions.calendar.week_start), compiler
 
 
-def _layers(model: Model, order: list[str]) -> list[list[str]]:
-    """The metrics of `order` by level: those of each layer are computed from those of earlier layers only."""
-    layers: list[list[str]] = []
-    for name, level in model.metric_levels(order).items():
+def _variant_columns(needed: list[Variant]) -> dict[Variant, str]:
+    """The column of each variant: a metric's own name, a hidden column for a metric under added filters."""
+    filtered = [v for v in needed if v.filters]
+    return {v: v.metric for v in needed if not v.filters} | {
+        v: variant_column(index, v.metric) for index, v in enumerate(filtered)
+    }
+
+
+def _layers(model: Model, needed: list[Variant]) -> list[list[Variant]]:
+    """The variants by level of their metric: those of each layer are computed from those of earlier layers only."""
+    layers: list[list[Variant]] = []
+    levels = model.metric_levels(list(dict.fromkeys(v.metric for v in needed)))
+    for variant in needed:
+        level = levels[variant.metric]
         while len(layers) <= level:
             layers.append([])
-        layers[level].append(name)
+        layers[level].append(variant)
     return layers
 
 
-def _aggregates_by_source(model: Model, compiler: Compiler, order: list[str], spread: bool) -> dict[str, list[Aggregate]]:
+def _aggregates_by_source(
+    model: Model, needed: list[Variant], request: Request
+) -> tuple[dict[str, list[Aggregate]], dict[Variant, dict[int, str]]]:
+    """Every aggregate that the variants need, by source, and each variant's aggregate columns by call."""
+    spread = request.with_ci or request.keep_hidden
     plans: dict[str, list[Aggregate]] = {}
-    for name in order:
-        checked = model.metrics[name]
+    owned: dict[Variant, dict[int, str]] = {}
+    count = 0
+    for variant in needed:
+        checked = model.metrics[variant.metric]
+        owned[variant] = {}
+        trailing = checked.metric.trailing
+        periods = trailing_periods(trailing, request.grain) if trailing and request.grain else None
         for node in ast.walk(checked.tree):
             if isinstance(node, ast.Call) and node.func in AGGREGATES and checked.source is not None:
-                column = aggregate_column(len(compiler.aggregate_columns))
-                compiler.aggregate_columns[id(node)] = column
+                column, count = aggregate_column(count), count + 1
+                owned[variant][id(node)] = column
                 counts = AGGREGATES[node.func].counts
                 sd = aggregate_part(column, "sd") if spread and node.func == "mean" else None  # for the interval of a mean
+                added = added_filters(model, variant, checked.source)
                 plans.setdefault(checked.source, []).append(
-                    Aggregate(node, checked.where, column, aggregate_part(column, "n"), counts, sd)
+                    Aggregate(node, checked.where, column, aggregate_part(column, "n"), counts, sd, added, periods)
                 )
-    return plans
+    return plans, owned
 
 
 def _grouped(
@@ -88,6 +128,7 @@ def _grouped(
     derived = model.sources[source].derived
     time = model.definitions.sources[source].time
     trees: list[ast.Expr] = [a.node for a in aggregates] + [a.where for a in aggregates if a.where is not None]
+    trees += [added for a in aggregates for added in a.added]
     trees += [derived[name] for name in [*request.by, time] if name in derived]
     frame = compiler.source_frame(source, trees, scan)
     keys = [compiler.column(source, name).alias(name) for name in request.by]
@@ -115,23 +156,83 @@ def _join(frames: list[pl.LazyFrame], keys: list[str]) -> pl.LazyFrame:
     return frames[0]
 
 
-def _metric(model: Model, compiler: Compiler, name: str, apply_min_n: bool) -> list[pl.Expr]:
-    """A metric's value and its number of observations, from the aggregated columns."""
-    checked = model.metrics[name]
-    value = compiler.expr(checked.tree)
+def _metric(
+    model: Model,
+    compiler: Compiler,
+    variant: Variant,
+    columns: dict[Variant, str],
+    aggregates: dict[int, str],
+    request: Request,
+) -> list[pl.Expr]:
+    """A variant's value and its number of observations, from the aggregated columns and those of the variants it
+    is computed from."""
+    checked = model.metrics[variant.metric]
+    used = {name: columns[used_variant(model, variant, name)] for name in checked.metrics}
+    compiler.aggregate_columns, compiler.metric_columns = aggregates, used
+    compiler.previous = _previous(request) if request.grain is not None else None
+    try:
+        value = compiler.expr(checked.tree)
+    finally:
+        compiler.metric_columns, compiler.previous = {}, None
     counts = [
-        pl.col(aggregate_part(compiler.aggregate_columns[id(n)], "n"))
+        pl.col(aggregate_part(aggregates[id(n)], "n"))
         for n in ast.walk(checked.tree)
-        if isinstance(n, ast.Call) and n.func in AGGREGATES and id(n) in compiler.aggregate_columns
+        if isinstance(n, ast.Call) and n.func in AGGREGATES and id(n) in aggregates
     ]
-    counts += [pl.col(hidden("n", dependency)) for dependency in checked.metrics]
+    counts += [pl.col(hidden("n", column)) for column in used.values()]
     n = pl.min_horizontal(*counts) if counts else pl.lit(None, dtype=pl.Int64)
     min_n = checked.metric.min_n
-    if min_n is not None and apply_min_n and counts:  # a constant has no observations to count
+    if min_n is not None and request.apply_min_n and counts:  # a constant has no observations to count
         value = pl.when(n >= min_n).then(value)
     if checked.type.kind == "float":
         value = finite(value)
-    return [value.alias(name), n.cast(pl.Int64).alias(hidden("n", name))]
+    return [value.alias(columns[variant]), n.cast(pl.Int64).alias(hidden("n", columns[variant]))]
+
+
+def _previous(request: Request) -> Callable[[pl.Expr], pl.Expr]:
+    """A value of the previous period of the same group: of the period just before, null for a group's first period,
+    for a period after a gap (a period the group has no row for) and for rows without a period."""
+    groups: list[pl.Expr] = [pl.col(name) for name in request.by] or [pl.lit(True)]
+
+    def previous(value: pl.Expr) -> pl.Expr:
+        before = pl.col(PERIOD).shift(1).over(groups, order_by=GRAIN_COLUMN)
+        return pl.when(pl.col(PERIOD) - before == 1).then(value.shift(1).over(groups, order_by=GRAIN_COLUMN))
+
+    return previous
+
+
+def _pooled(plans: dict[str, list[Aggregate]], request: Request) -> list[pl.Expr]:
+    """The aggregates of trailing metrics pooled over their windows, in place of their values per period: sums and
+    counts added up over the periods of the window (of the same group), extremes taken over them; the number of
+    observations is that of the window, and so is a mean's standard deviation, for its interval."""
+    groups: list[pl.Expr] = [pl.col(name) for name in request.by] or [pl.lit(True)]
+    found: list[pl.Expr] = []
+    for aggregate in (a for aggregates in plans.values() for a in aggregates if a.trailing is not None):
+        window = f"{aggregate.trailing}i"
+
+        def rolling(column: str, how: str = "sum", window: str = window) -> pl.Expr:
+            if how == "min":
+                return pl.col(column).rolling_min_by(PERIOD, window_size=window).over(groups)
+            if how == "max":
+                return pl.col(column).rolling_max_by(PERIOD, window_size=window).over(groups)
+            return pl.col(column).fill_null(0).rolling_sum_by(PERIOD, window_size=window).over(groups)
+
+        column, func = aggregate.column, aggregate.node.func
+        n = rolling(aggregate.n_column)
+        found.append(n.alias(aggregate.n_column))
+        if func in ("min", "max"):
+            found.append(rolling(column, func).alias(column))
+        elif func == "count":
+            found.append(rolling(column).alias(column))
+        else:
+            total = rolling(aggregate_part(column, "sum"))
+            value = total if func == "sum" else total / n
+            found.append(pl.when(n > 0).then(value).alias(column))
+        if aggregate.sd_column is not None:
+            total, squares = rolling(aggregate_part(column, "sum")), rolling(aggregate_part(column, "squares"))
+            spread = ((squares - total * total / n) / (n - 1)).clip(lower_bound=0).sqrt()
+            found.append(pl.when(n > 1).then(spread).alias(aggregate.sd_column))
+    return found
 
 
 def finite(value: pl.Expr) -> pl.Expr:
