@@ -7,6 +7,12 @@ then to cross `min_n`. Each source gets a time zone (the two may differ), its ti
 local new years and around the DST changes of every zone drawn from, and they reach the engine in one of
 the ways data carries time: in UTC, in another zone, as local time without a zone, or as ISO text with
 offsets.
+
+Values outside the columns' declared domains are drawn too, about one value in eight: scores outside their
+range (99 for "no answer", -1, 11), channels and queues not among the declared values, NaN and infinities in
+floats, and values just past the ends of a range; the extended project declares more domains (values of an
+int and of a bool, ranges with fractional ends). Both the metrics and the data-quality report's counts of
+invalid values must agree with the reference.
 """
 
 from __future__ import annotations
@@ -24,7 +30,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import metricdsl
-from tests.reference import Row, evaluate_reference, instant
+from metricdsl.semantics.checker import check
+from tests.reference import Row, evaluate_reference, instant, invalid_counts
 from tests.zones import in_zones
 
 SPECS = Path(__file__).parent.parent / "specs"
@@ -67,6 +74,7 @@ metrics:
   x_answers: {source: interactions, expr: 'count(nps_score)'}
   x_phone_nps_total: {source: interactions, expr: 'sum(nps_score where channel == "phone")'}
   x_mean_bool: {source: interactions, expr: 'mean(transferred)'}
+  x_sale_amount: {source: interactions, expr: 'sum(sale_amount)'}
   x_rounded: {source: interactions, expr: 'sum(round(talk_s, 1) + round(wait_s))'}
   x_case: {source: interactions, expr: 'mean(case when wait_s < 5s then 1 when wait_s between 5s and 20s then 2
     else 3 end)'}
@@ -223,10 +231,18 @@ def times(zone: str) -> st.SearchStrategy[datetime.datetime | None]:
     return nullable(st.builds(lambda anchor, offset: anchor + offset, st.one_of(local, changes), st.sampled_from(OFFSETS)))
 
 
+def or_invalid(valid: st.SearchStrategy[T], *invalid: Any) -> st.SearchStrategy[Any]:
+    """`valid`, or one of `invalid` (values outside a declared domain) about one time in eight (shrinking towards
+    `valid`)."""
+    return st.tuples(st.integers(0, 7), valid, st.sampled_from(invalid)).map(lambda t: t[2] if t[0] == 7 else t[1])
+
+
+NON_FINITE = (math.nan, math.inf, -math.inf)
 CUSTOMERS = one_of(1, 2, 3)
 BOOLS = one_of(True, False)
-SCORES_1_5 = one_of(1, 2, 3, 4, 5)
-SECONDS = one_of(0.0, 0.5, 0.35, 30.0, 301.25, 1200.0)
+SCORES_1_5 = or_invalid(one_of(1, 2, 3, 4, 5), 0, 6, 99)
+# 1200.0 is the top of the extended project's range of `talk_s`, 1200.5 past it.
+SECONDS = or_invalid(one_of(0.0, 0.5, 0.35, 30.0, 301.25, 1200.0), *NON_FINITE, 1200.5)
 
 
 def interaction(times: st.SearchStrategy[datetime.datetime | None]) -> st.SearchStrategy[Row]:
@@ -234,25 +250,25 @@ def interaction(times: st.SearchStrategy[datetime.datetime | None]) -> st.Search
         {
             "interaction_id": nullable(st.integers(1, 10**6)),
             "customer_id": CUSTOMERS,
-            "agent_id": one_of(7, 8),
+            "agent_id": or_invalid(one_of(7, 8), 9),  # the extended project declares [7, 8]
             "team": one_of("north", "north", "north", "south", "east"),  # mostly north: enough rows for min_n
-            "channel": one_of("phone", "chat", "email"),
-            "queue": one_of("billing", "tech_support", "sales", "retention"),
+            "channel": or_invalid(one_of("phone", "chat", "email"), "fax", "Phone", ""),
+            "queue": or_invalid(one_of("billing", "tech_support", "sales", "retention"), "unknown"),
             "contact_reason": one_of("delivery", "refund"),
             "started_at": times,
             "answered": BOOLS,
-            "wait_s": one_of(0.0, 2.5, 4.999, 5.0, 5.001, 19.999, 20.0, 20.001, 95.5),
+            "wait_s": or_invalid(one_of(0.0, 2.5, 4.999, 5.0, 5.001, 19.999, 20.0, 20.001, 95.5), *NON_FINITE),
             "talk_s": SECONDS,
             "hold_s": SECONDS,
             "wrap_s": SECONDS,
             "transferred": BOOLS,
             "fcr_reported": BOOLS,
-            "nps_score": nullable(st.integers(0, 10)),
+            "nps_score": or_invalid(nullable(st.integers(0, 10)), 99, -1, 11),
             "csat_score": SCORES_1_5,
             "effort_score": SCORES_1_5,
-            "sentiment_score": one_of(-1.0, -0.5, 0.0, 0.25, 1.0),
+            "sentiment_score": or_invalid(one_of(-1.0, -0.5, 0.0, 0.25, 1.0), *NON_FINITE, -1.5, 1.0000001),
             "sale": BOOLS,
-            "sale_amount": one_of(0.0, 9.99, 120.0),
+            "sale_amount": or_invalid(one_of(0.0, 9.99, 120.0), *NON_FINITE),
         }
     )
 
@@ -263,7 +279,7 @@ def order(times: st.SearchStrategy[datetime.datetime | None]) -> st.SearchStrate
             "order_id": nullable(st.integers(1, 10**6)),
             "customer_id": CUSTOMERS,
             "ordered_at": times,
-            "amount": one_of(-25.0, 0.0, 0.01, 49.9),
+            "amount": or_invalid(one_of(-25.0, 0.0, 0.01, 49.9), *NON_FINITE, -25.01, 49.91),  # extended: [-25, 49.9]
             "cross_sell": BOOLS,
             "referred_by": CUSTOMERS,
         }
@@ -293,12 +309,36 @@ def datasets(draw: st.DrawFn) -> Dataset:
     return Dataset({"interactions": interactions, "orders": orders}, zones, given_as)
 
 
+# Domains the extended project declares beyond those of `specs/`: the values of an int and of a bool, and ranges
+# whose ends are fractional or are values drawn.
+EXTRA_DOMAINS: dict[str, dict[str, dict[str, Any]]] = {
+    "interactions": {
+        "agent_id": {"values": (7, 8)},
+        "sale": {"values": (True,)},
+        "talk_s": {"range": (0, 1200)},
+    },
+    "orders": {"amount": {"range": (-25, 49.9)}},
+}
+
+
+def with_domains(project: metricdsl.Project, domains: dict[str, dict[str, dict[str, Any]]]) -> metricdsl.Project:
+    """`project` with the columns named in `domains` given those keys (`values`, `range`), checked again."""
+    sources = dict(project.definitions.sources)
+    for name, columns in domains.items():
+        changed = {c: dataclasses.replace(sources[name].columns[c], **keys) for c, keys in columns.items()}
+        sources[name] = dataclasses.replace(sources[name], columns={**sources[name].columns, **changed})
+    definitions = dataclasses.replace(project.definitions, sources=sources)
+    model, diagnostics = check(definitions)
+    assert not diagnostics, diagnostics
+    return metricdsl.Project(definitions, model, diagnostics)
+
+
 @pytest.fixture(scope="module")
 def extended(tmp_path_factory: pytest.TempPathFactory) -> metricdsl.Project:
-    """The standard library and the metrics of `EXTRA_METRICS`."""
+    """The standard library with the domains of `EXTRA_DOMAINS`, and the metrics of `EXTRA_METRICS`."""
     path = tmp_path_factory.mktemp("extras") / "extras.yaml"
     path.write_text(EXTRA_METRICS)
-    return metricdsl.load([SPECS, path])
+    return with_domains(metricdsl.load([SPECS, path]), EXTRA_DOMAINS)
 
 
 def frames(project: metricdsl.Project, data: Dataset | dict[str, list[Row]]) -> dict[str, pl.DataFrame]:
@@ -446,6 +486,46 @@ def test_the_rest_of_the_language_agrees_with_the_reference(extended: metricdsl.
 def test_the_rest_of_the_language_agrees_with_the_reference_at_length(extended: metricdsl.Project, data: Dataset) -> None:
     extras = [name for name in extended.model.metrics if name.startswith("x_")]
     check_agreement(extended, extras, data, EXTRA_LAYOUTS)
+
+
+def check_quality_counts(project: metricdsl.Project, data: Dataset) -> None:
+    """The data-quality report counts, per source and column, the rows the reference finds invalid, with both of
+    Polars' engines; with `on_invalid: error`, any invalid value is a `DataError` instead."""
+    project = in_zones(project, data.zones)
+    metrics = list(project.model.metrics)  # between them, they read every column that declares a domain or is a float
+    expected = invalid_counts(project.model, data.rows)
+    for engine in ("streaming", "in-memory"):
+        run = project.run(frames(project, data), metrics=metrics, engine=engine)
+        assert {(p.source, p.column): p.rows for p in run.problems if p.column is not None} == expected
+        assert {p.source for p in run.problems if p.column is None} == {s for s, rows in data.rows.items() if not rows}
+    strict = with_sources(project, on_invalid="error")
+    if expected:
+        with pytest.raises(metricdsl.DataError, match=r"\(on_invalid: error\)$"):
+            strict.evaluate(frames(strict, data), metrics=metrics)
+    else:
+        strict.evaluate(frames(strict, data), metrics=metrics)
+
+
+def with_sources(project: metricdsl.Project, **keys: Any) -> metricdsl.Project:
+    """`project` with every source given `keys` (such as `on_invalid`)."""
+    sources = {name: dataclasses.replace(s, **keys) for name, s in project.definitions.sources.items()}
+    definitions = dataclasses.replace(project.definitions, sources=sources)
+    return metricdsl.Project(definitions, dataclasses.replace(project.model, definitions=definitions), [])
+
+
+@settings(max_examples=25, deadline=None)
+@given(data=datasets())
+def test_the_data_quality_report_counts_what_the_reference_finds_invalid(extended: metricdsl.Project, data: Dataset) -> None:
+    check_quality_counts(extended, data)
+
+
+@pytest.mark.slow
+@settings(max_examples=500, deadline=None)
+@given(data=datasets())
+def test_the_data_quality_report_counts_what_the_reference_finds_invalid_at_length(
+    extended: metricdsl.Project, data: Dataset
+) -> None:
+    check_quality_counts(extended, data)
 
 
 @pytest.mark.parametrize("answers", [29, 30])
