@@ -14,7 +14,8 @@ the compiled path must give the same numbers. Its semantics are the contract of 
   arithmetic and windows are exact elapsed time, and turns it into local time only for days, weeks, hours
   and weekdays; a date that meets a datetime is the first moment of that local day;
 - declared domains (DESIGN.md §4a) hold before anything else: a value is invalid, and becomes null, when its
-  column declares a `range` (int and float) and the value lies outside it (both ends included), when its
+  column declares a `range` (int, float, and duration in the column's time unit, seconds by default) and the
+  value lies outside it (both ends included), when its
   column declares `values` and the value is not one of them, or when it is a NaN or an infinity in a float
   column. `invalid_counts()` counts the rows with an invalid value, per source and column, as the
   data-quality report does.
@@ -33,6 +34,7 @@ from zoneinfo import ZoneInfo
 
 from metricdsl.language import ast
 from metricdsl.language.functions import AGGREGATES, PERCENTILES, WINDOWS
+from metricdsl.language.units import TIME_UNITS
 from metricdsl.semantics.model import CheckedMetric, Model
 from metricdsl.spec.definitions import Column
 
@@ -72,9 +74,10 @@ def invalid(column: Column, value: Any) -> bool:
         return False
     if column.type == "float" and not math.isfinite(value):
         return True
-    if column.range is not None and column.type in ("int", "float"):
+    if column.range is not None and column.type in ("int", "float", "duration"):
         low, high = column.range
-        if not low <= value <= high:
+        number = value.total_seconds() / TIME_UNITS.get(column.unit or "s", 1.0) if column.type == "duration" else value
+        if not low <= number <= high:
             return True
     return column.values is not None and value not in column.values
 
