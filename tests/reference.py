@@ -16,7 +16,13 @@ the compiled path must give the same numbers. Its semantics are the contract of 
 - times are local to their source's zone (`zoneinfo`, not Polars): naive datetimes in the data are local
   time there, aware ones are instants; the evaluator keeps every datetime as an instant in UTC, so that
   arithmetic and windows are exact elapsed time, and turns it into local time only for days, weeks, hours
-  and weekdays; a date that meets a datetime is the first moment of that local day.
+  and weekdays; a date that meets a datetime is the first moment of that local day;
+- declared domains (DESIGN.md §4a) hold before anything else: a value is invalid, and becomes null, when its
+  column declares a `range` (int, float, and duration in the column's time unit, seconds by default) and the
+  value lies outside it (both ends included), when its
+  column declares `values` and the value is not one of them, or when it is a NaN or an infinity in a float
+  column. `invalid_counts()` counts the rows with an invalid value, per source and column, as the
+  data-quality report does.
 """
 
 from __future__ import annotations
@@ -32,7 +38,9 @@ from zoneinfo import ZoneInfo
 
 from metricdsl.language import ast
 from metricdsl.language.functions import AGGREGATES, PERCENTILES, WINDOWS
+from metricdsl.language.units import TIME_UNITS
 from metricdsl.semantics.model import CheckedMetric, Model
+from metricdsl.spec.definitions import Column
 
 Row = dict[str, Any]
 GroupKey = tuple[Any, ...]
@@ -47,7 +55,8 @@ def evaluate_reference(
     grain: str | None = None,
 ) -> list[Row]:
     """The metrics of every group: one dict per group with the `by` columns, the grain, then the metrics."""
-    tables = _Tables(model, {source: _instants(model, source, rows) for source, rows in data.items()})
+    valid = {source: _within_domains(model, source, rows) for source, rows in data.items()}
+    tables = _Tables(model, {source: _instants(model, source, rows) for source, rows in valid.items()})
     order = model.metric_order(list(metrics))
     sources = sorted({s for name in order if (s := model.metrics[name].source) is not None})
     labels = [*by, grain] if grain else list(by)
@@ -57,6 +66,46 @@ def evaluate_reference(
         {**dict(zip(labels, key, strict=True)), **{name: evaluation.metric(name, key)[0] for name in metrics}}
         for key in groups
     ]
+
+
+# -- declared domains -----------------------------------------------------------------------------
+
+
+def invalid(column: Column, value: Any) -> bool:
+    """Whether `value` lies outside `column`'s declared domain; null never does."""
+    if value is None:
+        return False
+    if column.type == "float" and not math.isfinite(value):
+        return True
+    if column.range is not None and column.type in ("int", "float", "duration"):
+        low, high = column.range
+        number = value.total_seconds() / TIME_UNITS.get(column.unit or "s", 1.0) if column.type == "duration" else value
+        if not low <= number <= high:
+            return True
+    return column.values is not None and value not in column.values
+
+
+def _within_domains(model: Model, source: str, rows: list[Row]) -> list[Row]:
+    """`rows` with every invalid value of a declared column made null."""
+    if source not in model.definitions.sources:
+        return rows
+    columns = model.definitions.sources[source].columns
+    return [
+        {name: None if name in columns and invalid(columns[name], value) else value for name, value in row.items()}
+        for row in rows
+    ]
+
+
+def invalid_counts(model: Model, data: dict[str, list[Row]]) -> dict[tuple[str, str], int]:
+    """The number of rows with an invalid value, per (source, column) that has any."""
+    counts: dict[tuple[str, str], int] = {}
+    for source, rows in data.items():
+        columns = model.definitions.sources[source].columns if source in model.definitions.sources else {}
+        for row in rows:
+            for name, value in row.items():
+                if name in columns and invalid(columns[name], value):
+                    counts[(source, name)] = counts.get((source, name), 0) + 1
+    return counts
 
 
 # -- time zones -----------------------------------------------------------------------------------

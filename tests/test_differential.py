@@ -7,13 +7,23 @@ then to cross `min_n`. Each source gets a time zone (the two may differ), its ti
 local new years and around the DST changes of every zone drawn from, and they reach the engine in one of
 the ways data carries time: in UTC, in another zone, as local time without a zone, or as ISO text with
 offsets.
+
+Values outside the columns' declared domains are drawn too, about one value in ten: scores outside their
+range (99 for "no answer", -1, 11), channels and queues not among the declared values, NaN and infinities in
+floats, and values just past the ends of a range; the extended project declares more domains (values of an
+int and of a bool, ranges with fractional ends). Both the metrics and the data-quality report's counts of
+invalid values must agree with the reference. The data reaches the engine as frames, or now and then as CSV
+files (nulls written `NA`, so that a row of nulls alone is a row, not a blank line).
 """
 
 from __future__ import annotations
 
+import csv
 import dataclasses
 import datetime
 import math
+import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
@@ -24,7 +34,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import metricdsl
-from tests.reference import Row, evaluate_reference, instant
+from metricdsl.engine.inputs import Data
+from metricdsl.semantics.checker import check
+from metricdsl.spec.definitions import CsvDialect
+from tests.reference import Row, evaluate_reference, instant, invalid_counts
 from tests.zones import in_zones, with_week_start
 
 SPECS = Path(__file__).parent.parent / "specs"
@@ -67,6 +80,7 @@ metrics:
   x_answers: {source: interactions, expr: 'count(nps_score)'}
   x_phone_nps_total: {source: interactions, expr: 'sum(nps_score where channel == "phone")'}
   x_mean_bool: {source: interactions, expr: 'mean(transferred)'}
+  x_sale_amount: {source: interactions, expr: 'sum(sale_amount)'}
   x_rounded: {source: interactions, expr: 'sum(round(talk_s, 1) + round(wait_s))'}
   x_case: {source: interactions, expr: 'mean(case when wait_s < 5s then 1 when wait_s between 5s and 20s then 2
     else 3 end)'}
@@ -266,10 +280,22 @@ def times(zone: str) -> st.SearchStrategy[datetime.datetime | None]:
     return nullable(st.builds(lambda anchor, offset: anchor + offset, st.one_of(local, changes), st.sampled_from(OFFSETS)))
 
 
+def or_invalid(valid: st.SearchStrategy[T], *invalid: Any) -> st.SearchStrategy[Any]:
+    """`valid`, or one of `invalid` (values outside a declared domain) about one time in ten (shrinking towards
+    `valid`)."""
+    # One number picks valid or which invalid value; the invalid ones are in the middle of its range, as Hypothesis
+    # draws the ends of a range more often than the rest. One choice more than `valid` alone, so that large
+    # datasets stay within Hypothesis' limits.
+    k = len(invalid)
+    return st.tuples(st.integers(0, 8 * k - 1), valid).map(lambda t: invalid[t[0] % k] if 3 * k <= t[0] < 5 * k else t[1])
+
+
+NON_FINITE = (math.nan, math.inf, -math.inf)
 CUSTOMERS = one_of(1, 2, 3)
 BOOLS = one_of(True, False)
-SCORES_1_5 = one_of(1, 2, 3, 4, 5)
-SECONDS = one_of(0.0, 0.5, 0.35, 30.0, 301.25, 1200.0)
+SCORES_1_5 = or_invalid(one_of(1, 2, 3, 4, 5), 0, 6, 99)
+# 1200.0 is the top of the extended project's range of `talk_s`, 1200.5 past it.
+SECONDS = or_invalid(one_of(0.0, 0.5, 0.35, 30.0, 301.25, 1200.0), *NON_FINITE, 1200.5)
 
 
 def interaction(times: st.SearchStrategy[datetime.datetime | None]) -> st.SearchStrategy[Row]:
@@ -277,25 +303,25 @@ def interaction(times: st.SearchStrategy[datetime.datetime | None]) -> st.Search
         {
             "interaction_id": nullable(st.integers(1, 10**6)),
             "customer_id": CUSTOMERS,
-            "agent_id": one_of(7, 8),
+            "agent_id": or_invalid(one_of(7, 8), 9),  # the extended project declares [7, 8]
             "team": one_of("north", "north", "north", "south", "east"),  # mostly north: enough rows for min_n
-            "channel": one_of("phone", "chat", "email"),
-            "queue": one_of("billing", "tech_support", "sales", "retention"),
+            "channel": or_invalid(one_of("phone", "chat", "email"), "fax", "Phone", ""),
+            "queue": or_invalid(one_of("billing", "tech_support", "sales", "retention"), "unknown"),
             "contact_reason": one_of("delivery", "refund"),
             "started_at": times,
             "answered": BOOLS,
-            "wait_s": one_of(0.0, 2.5, 4.999, 5.0, 5.001, 19.999, 20.0, 20.001, 95.5),
+            "wait_s": or_invalid(one_of(0.0, 2.5, 4.999, 5.0, 5.001, 19.999, 20.0, 20.001, 95.5), *NON_FINITE),
             "talk_s": SECONDS,
             "hold_s": SECONDS,
             "wrap_s": SECONDS,
             "transferred": BOOLS,
             "fcr_reported": BOOLS,
-            "nps_score": nullable(st.integers(0, 10)),
+            "nps_score": or_invalid(nullable(st.integers(0, 10)), 99, -1, 11),
             "csat_score": SCORES_1_5,
             "effort_score": SCORES_1_5,
-            "sentiment_score": one_of(-1.0, -0.5, 0.0, 0.25, 1.0),
+            "sentiment_score": or_invalid(one_of(-1.0, -0.5, 0.0, 0.25, 1.0), *NON_FINITE, -1.5, 1.0000001),
             "sale": BOOLS,
-            "sale_amount": one_of(0.0, 9.99, 120.0),
+            "sale_amount": or_invalid(one_of(0.0, 9.99, 120.0), *NON_FINITE),
         }
     )
 
@@ -306,7 +332,7 @@ def order(times: st.SearchStrategy[datetime.datetime | None]) -> st.SearchStrate
             "order_id": nullable(st.integers(1, 10**6)),
             "customer_id": CUSTOMERS,
             "ordered_at": times,
-            "amount": one_of(-25.0, 0.0, 0.01, 49.9),
+            "amount": or_invalid(one_of(-25.0, 0.0, 0.01, 49.9), *NON_FINITE, -25.01, 49.91),  # extended: [-25, 49.9]
             "cross_sell": BOOLS,
             "referred_by": CUSTOMERS,
         }
@@ -325,6 +351,7 @@ class Dataset:
     zones: dict[str, str] = dataclasses.field(default_factory=dict)
     given_as: dict[str, str] = dataclasses.field(default_factory=dict)
     week_start: str = "monday"  # the calendar's
+    as_csv: bool = False  # given as CSV files (see `csv_file`), not as frames
 
 
 @st.composite
@@ -334,16 +361,41 @@ def datasets(draw: st.DrawFn) -> Dataset:
     given_as = {source: draw(st.sampled_from(GIVEN_AS)) for source in zones}
     interactions = draw(st.lists(interaction(times(zones["interactions"])), min_size=(n := draw(SIZES)), max_size=n))
     orders = draw(st.lists(order(times(zones["orders"])), min_size=(m := draw(SIZES)), max_size=m))
+    as_csv = draw(st.integers(0, 3)) == 1  # now and then (1, not an end: Hypothesis draws the ends more often)
     week_start = draw(st.sampled_from(["monday", "sunday"]))
-    return Dataset({"interactions": interactions, "orders": orders}, zones, given_as, week_start)
+    return Dataset({"interactions": interactions, "orders": orders}, zones, given_as, week_start, as_csv)
+
+
+# Domains the extended project declares beyond those of `specs/`: the values of an int and of a bool, and ranges
+# whose ends are fractional or are values drawn.
+EXTRA_DOMAINS: dict[str, dict[str, dict[str, Any]]] = {
+    "interactions": {
+        "agent_id": {"values": (7, 8)},
+        "sale": {"values": (True,)},
+        "talk_s": {"range": (0, 1200)},
+    },
+    "orders": {"amount": {"range": (-25, 49.9)}},
+}
+
+
+def with_domains(project: metricdsl.Project, domains: dict[str, dict[str, dict[str, Any]]]) -> metricdsl.Project:
+    """`project` with the columns named in `domains` given those keys (`values`, `range`), checked again."""
+    sources = dict(project.definitions.sources)
+    for name, columns in domains.items():
+        changed = {c: dataclasses.replace(sources[name].columns[c], **keys) for c, keys in columns.items()}
+        sources[name] = dataclasses.replace(sources[name], columns={**sources[name].columns, **changed})
+    definitions = dataclasses.replace(project.definitions, sources=sources)
+    model, diagnostics = check(definitions)
+    assert not diagnostics, diagnostics
+    return metricdsl.Project(definitions, model, diagnostics)
 
 
 @pytest.fixture(scope="module")
 def extended(tmp_path_factory: pytest.TempPathFactory) -> metricdsl.Project:
-    """The standard library and the metrics of `EXTRA_METRICS`."""
+    """The standard library with the domains of `EXTRA_DOMAINS`, and the metrics of `EXTRA_METRICS`."""
     path = tmp_path_factory.mktemp("extras") / "extras.yaml"
     path.write_text(EXTRA_METRICS)
-    return metricdsl.load([SPECS, path])
+    return with_domains(metricdsl.load([SPECS, path]), EXTRA_DOMAINS)
 
 
 @pytest.fixture(scope="module")
@@ -371,6 +423,42 @@ def frames(project: metricdsl.Project, data: Dataset | dict[str, list[Row]]) -> 
         written = [{**row, **{c: as_given(row.get(c), given_as, zone) for c in times}} for row in rows]
         result[name] = pl.DataFrame(written, schema=schema)
     return result
+
+
+# The dialect of the CSV files written: `NA` is null, and an empty field is empty text.
+CSV = CsvDialect(null_values=("NA",))
+
+
+def handed_over(project: metricdsl.Project, data: Dataset, folder: Path) -> tuple[metricdsl.Project, dict[str, Data]]:
+    """The project and the data as the engine is given them: frames, or CSV files written in `folder` and the
+    project with its sources in the dialect of those files."""
+    if not data.as_csv:
+        return project, dict(frames(project, data))
+    return with_sources(project, csv=CSV), {name: csv_file(project, name, rows, folder) for name, rows in data.rows.items()}
+
+
+def csv_file(project: metricdsl.Project, source: str, rows: list[Row], folder: Path) -> Path:
+    """`rows` as a CSV file of the source's declared columns: nulls `NA`, floats as Python writes them (`nan`,
+    `inf`), times as ISO 8601 text with their UTC offset."""
+    columns = project.model.definitions.sources[source].columns
+    zone = project.definitions.zone(source)
+    path = folder / f"{source}.csv"
+    with path.open("w", encoding="utf-8", newline="") as file:
+        writer = csv.writer(file)
+        writer.writerow(columns)
+        for row in rows:
+            writer.writerow([as_text(row.get(name), spec.type, zone) for name, spec in columns.items()])
+    return path
+
+
+def as_text(value: Any, kind: str, zone: str) -> str:
+    if value is None:
+        return "NA"
+    if kind == "datetime":
+        return str(as_given(value, "text", zone))
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return repr(value) if isinstance(value, float) else str(value)
 
 
 GIVEN_AS_DTYPE: dict[str, pl.DataType] = {
@@ -422,19 +510,22 @@ def disagreements(
     data: Dataset,
     by: tuple[str, ...],
     grain: str | None,
-    engine: str = "streaming",
+    engine: str,
+    inputs: Mapping[str, Data],
 ) -> list[str]:
-    """Where `Project.evaluate` (with Polars' `engine`) and the reference differ for one layout.
+    """Where `Project.evaluate` of `inputs` (with Polars' `engine`) and the reference of `data` differ for one layout.
 
     When the metrics cannot be evaluated together, each is evaluated alone, so that one metric that
     fails to evaluate does not hide the others.
     """
     keys = [*by, *([grain] if grain else [])]
     try:
-        actual = project.evaluate(frames(project, data), metrics=metrics, by=by, grain=grain, engine=engine)
+        actual = project.evaluate(inputs, metrics=metrics, by=by, grain=grain, engine=engine)
     except metricdsl.DataError as error:
         if len(metrics) > 1:
-            return [problem for name in metrics for problem in disagreements(project, [name], data, by, grain, engine)]
+            return [
+                problem for name in metrics for problem in disagreements(project, [name], data, by, grain, engine, inputs)
+            ]
         return [f"by={list(by)} grain={grain}: {metrics[0]}: {error}"]
     if actual.columns != [*keys, *metrics]:
         return [f"columns {actual.columns}, expected {[*keys, *metrics]}"]
@@ -464,17 +555,18 @@ def check_agreement(
 ) -> None:
     """Both of Polars' engines agree with the reference in every layout, with the sources in the data's zones."""
     data = data if isinstance(data, Dataset) else Dataset(data)
-    project = with_week_start(in_zones(project, data.zones), data.week_start)
-    problems = [
-        f"{engine}: {problem}"
-        for engine in ("streaming", "in-memory")
-        for by, grain in layouts
-        for problem in disagreements(project, metrics, data, by, grain, engine)
-    ]
+    with tempfile.TemporaryDirectory() as folder:
+        project, inputs = handed_over(with_week_start(in_zones(project, data.zones), data.week_start), data, Path(folder))
+        problems = [
+            f"{engine}: {problem}"
+            for engine in ("streaming", "in-memory")
+            for by, grain in layouts
+            for problem in disagreements(project, metrics, data, by, grain, engine, inputs)
+        ]
     assert not problems, "\n".join(problems)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=45, deadline=None)
 @given(data=datasets())
 def test_library_agrees_with_the_reference(project: metricdsl.Project, data: Dataset) -> None:
     check_agreement(project, list(project.model.metrics), data, LAYOUTS)
@@ -487,7 +579,7 @@ def test_library_agrees_with_the_reference_at_length(project: metricdsl.Project,
     check_agreement(project, list(project.model.metrics), data, LAYOUTS)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=45, deadline=None)
 @given(data=datasets())
 def test_the_rest_of_the_language_agrees_with_the_reference(extended: metricdsl.Project, data: Dataset) -> None:
     extras = [name for name in extended.model.metrics if name.startswith("x_")]
@@ -517,6 +609,62 @@ def test_metrics_over_periods_agree_with_the_reference_at_length(over_periods: m
     names = list(over_periods.model.metrics)
     check_agreement(over_periods, [n for n in names if n.startswith("p_")], data, PERIOD_LAYOUTS)
     check_agreement(over_periods, [n for n in names if n.startswith("w_")], data, DURATION_LAYOUTS)
+
+
+def check_quality_counts(project: metricdsl.Project, data: Dataset) -> None:
+    """The data-quality report counts, per source and column, the rows the reference finds invalid, with both of
+    Polars' engines; with `on_invalid: error`, any invalid value is a `DataError` instead."""
+    metrics = list(project.model.metrics)  # between them, they read every column that declares a domain or is a float
+    expected = invalid_counts(project.model, data.rows)
+    with tempfile.TemporaryDirectory() as folder:
+        project, inputs = handed_over(in_zones(project, data.zones), data, Path(folder))
+        for engine in ("streaming", "in-memory"):
+            run = project.run(inputs, metrics=metrics, engine=engine)
+            assert {(p.source, p.column): p.rows for p in run.problems if p.column is not None} == expected
+            assert {p.source for p in run.problems if p.column is None} == {s for s, rows in data.rows.items() if not rows}
+        strict = with_sources(project, on_invalid="error")
+        if expected:
+            with pytest.raises(metricdsl.DataError, match=r"\(on_invalid: error\)$"):
+                strict.evaluate(inputs, metrics=metrics)
+        else:
+            strict.evaluate(inputs, metrics=metrics)
+
+
+def with_sources(project: metricdsl.Project, **keys: Any) -> metricdsl.Project:
+    """`project` with every source given `keys` (such as `on_invalid`)."""
+    sources = {name: dataclasses.replace(s, **keys) for name, s in project.definitions.sources.items()}
+    definitions = dataclasses.replace(project.definitions, sources=sources)
+    return metricdsl.Project(definitions, dataclasses.replace(project.model, definitions=definitions), [])
+
+
+@settings(max_examples=15, deadline=None)
+@given(data=datasets())
+def test_the_data_quality_report_counts_what_the_reference_finds_invalid(extended: metricdsl.Project, data: Dataset) -> None:
+    check_quality_counts(extended, data)
+
+
+@pytest.mark.slow
+@settings(max_examples=500, deadline=None)
+@given(data=datasets())
+def test_the_data_quality_report_counts_what_the_reference_finds_invalid_at_length(
+    extended: metricdsl.Project, data: Dataset
+) -> None:
+    check_quality_counts(extended, data)
+
+
+def test_csv_rows_of_nulls_and_invalid_values_alone_are_rows_as_in_the_reference(extended: metricdsl.Project) -> None:
+    start = datetime.datetime(2026, 1, 5, 8)
+    interactions = [
+        {"team": "north", "started_at": start, "nps_score": 9, "channel": "phone", "talk_s": 30.0},
+        {},  # every value null: `NA,NA,...`, a row that `count()` counts, not a blank line
+        {"nps_score": 99, "channel": "fax", "talk_s": math.nan, "sale": False},  # every value null once checked
+        {"team": "north", "started_at": start + DAY, "nps_score": 3, "sentiment_score": math.inf},
+    ]
+    data = Dataset({"interactions": interactions, "orders": [{}, {"amount": 50.0}]}, as_csv=True)
+    [overall] = evaluate_reference(extended.model, data.rows, ["contacts", "x_orders", "x_answers"])
+    assert overall == {"contacts": 4, "x_orders": 2, "x_answers": 2}
+    check_agreement(extended, list(extended.model.metrics), data, [((), None), ((), "week")])
+    check_quality_counts(extended, data)
 
 
 @pytest.mark.parametrize("answers", [29, 30])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import polars as pl
 import pytest
@@ -13,6 +13,7 @@ from reading import read, source, write
 from conftest import frame as typed_frame
 from metricdsl import DataError, DataProblem, Project
 from metricdsl.semantics.checker import check
+from tests.reference import invalid as reference_invalid
 
 NPS = {"type": "int", "range": (0, 10)}
 
@@ -52,6 +53,21 @@ def test_a_range_is_inclusive_and_in_floats_too(tmp_path):
     frame, problems, _ = read(spec, write(tmp_path, "x\n-1\n1\n1.01\n"))
     assert frame["x"].to_list() == [-1.0, 1.0, None]
     assert problems[0].reason == "outside [-1, 1]"
+
+
+def test_a_range_on_a_duration_column_is_in_its_unit(tmp_path):
+    spec = source({"d": {"type": "duration", "unit": "min", "range": (0, 2)}})
+    given = pl.DataFrame({"d": [timedelta(minutes=2), timedelta(seconds=121), timedelta(seconds=-1), None]})
+    frame, problems, _ = read(spec, given)
+    assert frame["d"].to_list() == [timedelta(minutes=2), None, None, None]
+    assert problems == [DataProblem("s", "d", 2, "outside [0, 2]", "row 1", "2m 1s")]
+    frame, problems, _ = read(spec, write(tmp_path, "d\n1.5\n2.5\n0\n"))  # text: numbers of the unit
+    assert frame["d"].to_list() == [timedelta(seconds=90), None, timedelta(0)]
+    assert problems[0].rows == 1
+    seconds = source({"d": {"type": "duration", "range": (0, 60)}})  # without a unit: seconds
+    assert read(seconds, given)[0]["d"].to_list() == [None, None, None, None]
+    assert reference_invalid(seconds.columns["d"], timedelta(seconds=60)) is False
+    assert [reference_invalid(spec.columns["d"], v) for v in given["d"]] == [False, True, True, False]
 
 
 @pytest.mark.parametrize(("value", "reason"), [(math.nan, "NaN"), (math.inf, "infinite"), (-math.inf, "infinite")])

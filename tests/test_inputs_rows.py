@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 
 import polars as pl
@@ -30,6 +31,30 @@ def test_a_header_and_a_blank_line_is_a_source_without_rows(tmp_path):
 def test_a_row_of_empty_fields_is_no_row(tmp_path):
     frame, _, _ = read(source({"team": "str", "n": "int"}), write(tmp_path, "team,n\nA,1\n,\nB,2\n"))
     assert frame.rows() == [("A", 1), ("B", 2)]
+
+
+def test_a_row_of_null_words_alone_is_a_row_of_missing_values(tmp_path):
+    dialect = CsvDialect(separator=";", null_values=("NA", "-"))
+    text = "team;n\nA;1\nNA;NA\n\n-;NA\n;\nB;x\n"
+    frame, problems, _ = read(source({"team": "str", "n": "int"}, csv=dialect), write(tmp_path, text))
+    assert frame.rows() == [("A", 1), (None, None), (None, None), ("B", None)]
+    assert problems == [DataProblem("s", "n", 1, "not an int", f"{tmp_path / 'data.csv'}:7", "x")]
+
+
+def test_a_row_of_quoted_empty_fields_is_no_row_and_an_empty_field_is_text_unless_a_null_word(tmp_path):
+    text = 'team,note\n"",""\nA,\n'
+    frame, _, _ = read(source({"team": "str", "note": "str"}, csv=CsvDialect(null_values=("NA",))), write(tmp_path, text))
+    assert frame.rows() == [("A", "")]
+    frame, _, _ = read(source({"team": "str", "note": "str"}), write(tmp_path, text))
+    assert frame.rows() == [("A", None)]
+
+
+def test_count_counts_a_row_of_null_words(project, tmp_path):
+    path = write(tmp_path, "team;started_at;nps_score\nnorth;2026-01-05T09:00:00;9\nNA;NA;NA\n\n", name="x.csv")
+    interactions = replace(project.definitions.sources["interactions"], csv=CsvDialect(separator=";", null_values=("NA",)))
+    definitions = replace(project.definitions, sources={**project.definitions.sources, "interactions": interactions})
+    csv_project = metricdsl.Project(definitions, replace(project.model, definitions=definitions), [])
+    assert csv_project.evaluate({"interactions": path}, metrics=["contacts"]).to_dicts() == [{"contacts": 2}]
 
 
 def test_blank_lines_count_in_line_numbers(tmp_path):
@@ -96,6 +121,22 @@ def test_extra_fields_far_into_a_large_file_are_found_when_reading_fails(project
     assert path.stat().st_size > csv_files.CHECKED
     with pytest.raises(DataError, match=r"x.csv, line 40002: 4 fields, more than the 3 names of the header"):
         project.evaluate({"interactions": path}, metrics=["contacts"], by=["team"])
+
+
+@pytest.mark.parametrize("engine", ["streaming", "in-memory"])
+@pytest.mark.parametrize("metrics", [["contacts"], ["nps"]])
+def test_extra_fields_in_a_large_file_fail_a_query_that_reads_none_of_them(project, tmp_path, engine, metrics):
+    rows = "".join(f"{i},2026-01-05T09:00:00,north,{i % 11},x\n" for i in range(30_000))
+    text = (
+        "interaction_id,started_at,team,nps_score,note\n"
+        + rows
+        + "1,2026-01-05T09:00:00,south,3,x,y\n"
+        + "2,2026-01-05T10:00:00,east,4,x\n"
+    )
+    path = write(tmp_path, text, name="x.csv")
+    assert path.stat().st_size > csv_files.CHECKED
+    with pytest.raises(DataError, match=r"x.csv, line 30002: 6 fields, more than the 5 names of the header"):
+        project.evaluate({"interactions": path}, metrics=metrics, engine=engine)
 
 
 @pytest.mark.parametrize(

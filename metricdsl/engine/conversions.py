@@ -193,9 +193,10 @@ def _within_domain(column: Column, typed: Typed) -> Typed:
     value, checks = typed.value, []
     if column.type == "float":
         checks += [_failed(value.is_nan(), "NaN"), _failed(value.is_infinite(), "infinite")]
-    if column.range is not None and column.type in ("int", "float"):
+    if column.range is not None and column.type in ("int", "float", "duration"):
         low, high = column.range
-        checks.append(_failed(~value.is_between(low, high), f"outside [{_number(low)}, {_number(high)}]"))
+        number = value if column.type != "duration" else _in_own_unit(value, column.unit)
+        checks.append(_failed(~number.is_between(low, high), f"outside [{_number(low)}, {_number(high)}]"))
     allowed = _allowed(column)
     if allowed is not None:
         shown = ", ".join(str(v) for v in column.values or ())
@@ -205,6 +206,12 @@ def _within_domain(column: Column, typed: Typed) -> Typed:
     bad = functools.reduce(operator.or_, (c.condition for c in checks))
     masked = pl.when(bad).then(None).otherwise(value).alias(typed.name)
     return Typed(typed.name, masked, (*typed.invalid, *checks), typed.unreadable, typed.offsets, typed.zoned)
+
+
+def _in_own_unit(duration: pl.Expr, unit: str | None) -> pl.Expr:
+    """A duration (in microseconds) as a number of the column's unit, in which its `range` is written: seconds
+    unless the unit is a time unit, as a duration column reads numbers."""
+    return temporal.in_unit(duration, pl.Duration("us"), unit if unit in TIME_UNITS else "s")
 
 
 def _allowed(column: Column) -> pl.Series | None:

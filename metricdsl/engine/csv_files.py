@@ -36,31 +36,46 @@ BOMS = {codecs.BOM_UTF16_LE: "utf-16", codecs.BOM_UTF16_BE: "utf-16"}
 
 
 def polars_options(dialect: CsvDialect) -> dict[str, object]:
-    """The `scan_csv` options of a dialect, every column read as text (the declared types are applied after)."""
+    """The `scan_csv` options of a dialect: every column read as the text written, an empty field as empty text
+    (the null words are made null after, by `null_words`; the declared types are applied after that)."""
     return {
         "separator": dialect.separator,
         "infer_schema": False,
         "skip_lines": dialect.skip_rows,
         "comment_prefix": dialect.comment_prefix,
-        "null_values": list(dialect.null_values) or None,  # "" among them makes a quoted empty field null too
-        "empty_string_is_null": "" in dialect.null_values,
+        "empty_string_is_null": False,
         "raise_if_empty": False,
         "glob": False,
     }
 
 
 def scan(files: list[str], dialect: CsvDialect) -> pl.LazyFrame:
-    """The records of UTF-8 `files`, every column as text: a blank line, or one whose fields are all empty or
-    null words, is no record (as a spreadsheet exports an empty row), though Polars reads it as a row of nulls."""
-    return scan_lines(files, dialect).filter(~BLANK)
+    """The records of UTF-8 `files`, every column as text, the dialect's null words null.
+
+    A line without text, blank or of separators alone (as a spreadsheet exports an empty row), is no record,
+    though Polars reads it as a row of empty fields. A line of null words alone (`NA;NA;NA`) is a record: a
+    row whose values are all missing, which `count()` counts. Finding the lines without text reads every field
+    of every record, so Polars checks each record's width in any file: one with more fields than the header
+    fails the query, even one that reads a few of the columns (a query reading them alone drops the extra
+    fields)."""
+    return null_words(scan_lines(files, dialect).filter(~BLANK), dialect)
 
 
 def scan_lines(files: list[str], dialect: CsvDialect) -> pl.LazyFrame:
-    """The rows of UTF-8 `files` as Polars reads them, blank ones too, every column as text."""
+    """The rows of UTF-8 `files` as Polars reads them, blank ones too, every column as the text written."""
     return pl.scan_csv(files, **polars_options(dialect))  # type: ignore[arg-type]
 
 
-BLANK = pl.all_horizontal(pl.all().fill_null("") == "")  # a row with every field empty or null
+BLANK = pl.all_horizontal(pl.all().fill_null("") == "")  # a row read from a line without text
+
+
+def null_words(rows: pl.LazyFrame, dialect: CsvDialect) -> pl.LazyFrame:
+    """`rows` with every field that is one of the dialect's `null_values` null (quoted or not, as Polars' own
+    `null_values` do; "" among them makes an empty field null)."""
+    if not dialect.null_values:
+        return rows
+    words = list(dialect.null_values)
+    return rows.with_columns(pl.when(pl.all().is_in(words)).then(None).otherwise(pl.all()).name.keep())
 
 
 class Transcoded:
@@ -228,9 +243,10 @@ CHECKED = 1 << 20  # bytes up to which a file's rows are checked for extra field
 
 def ragged(path: Path, dialect: CsvDialect) -> str | None:
     """Where a small UTF-8 file has a malformed record (see `malformed`), found before the file is read for a
-    query: Polars drops the extra fields of a record when the query reads only some of its columns, and counts
-    the record. Polars reads every column of the file to check it; only if that fails is the file read in Python
-    to find the line. Files over `CHECKED` bytes are not checked."""
+    query (`compile()` runs none, and the user's run of its query would fail with Polars' message alone). Polars
+    reads every column of the file to check it; only if that fails is the file read in Python to find the line.
+    Larger files are left to the query: it reads every field to find the lines without text (see `scan`), so it
+    fails on such a record, and `Reading.explain` finds its line."""
     if path.stat().st_size > CHECKED:
         return None
     try:
