@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import polars as pl
 
-from metricdsl.engine.columns import GRAIN_COLUMN, ONE_COLUMN, aggregate_column, aggregate_part, hidden, interval_column
+from metricdsl.engine.columns import (
+    GRAIN_COLUMN,
+    ONE_COLUMN,
+    PROVISIONAL,
+    aggregate_column,
+    aggregate_part,
+    hidden,
+    interval_column,
+)
 from metricdsl.engine.confidence import metric_interval
 from metricdsl.engine.grains import grain_label, period_start
 from metricdsl.engine.polars.compiler import Aggregate, Compiler
+from metricdsl.engine.spine import complete_periods
 from metricdsl.language import ast
 from metricdsl.language.functions import AGGREGATES
 from metricdsl.semantics.model import Model
@@ -26,6 +36,9 @@ class Request:
     apply_min_n: bool = True  # off in spec tests whose small fixtures check a formula only
     with_ci: bool = False  # add each metric's n and 95 % confidence interval
     keep_hidden: bool = False  # keep the period start and the n, se and interval columns, for grading
+    as_of: datetime.datetime | None = None  # the horizon of every `followed_by` (naive: local to each source)
+    start: datetime.date | None = None  # with a grain, the first period (the one holding this day); else the data's
+    end: datetime.date | None = None  # with a grain, the last period; else the data's
 
     @property
     def keys(self) -> list[str]:
@@ -34,7 +47,7 @@ class Request:
 
 def build_query(model: Model, request: Request, scan: Callable[[str], pl.LazyFrame]) -> tuple[pl.LazyFrame, Compiler]:
     """The lazy query of `request`; `scan(source)` gives each source's typed rows."""
-    compiler = Compiler(model)
+    compiler = Compiler(model, request.as_of)
     order = model.metric_order(list(request.metrics))
     plans = _aggregates_by_source(model, compiler, order, request.with_ci or request.keep_hidden)
     frames = [_grouped(model, compiler, request, source, aggregates, scan) for source, aggregates in plans.items()]
@@ -43,11 +56,51 @@ def build_query(model: Model, request: Request, scan: Callable[[str], pl.LazyFra
         aggregates = [a for source_aggregates in plans.values() for a in source_aggregates]
         counts = [a.n_column for a in aggregates] + [a.column for a in aggregates if a.counts]
         frame = frame.with_columns(pl.col(c).fill_null(0) for c in counts)
+    frame = _complete_periods(frame, request, plans, compiler)
     for layer in _layers(model, order):  # one step per level of metrics of metrics, not one per metric
         frame = frame.with_columns(*(e for name in layer for e in _metric(model, compiler, name, request.apply_min_n)))
     if request.with_ci or request.keep_hidden:
         frame = frame.with_columns(*(e for name in order for e in _interval(model, compiler, name)))
-    return _present(frame, request, order), compiler
+    frame = frame.with_columns(_pending(model, compiler, name).alias(hidden("pending", name)) for name in order)
+    return _present(frame, request, order, provisional(model, compiler, request.metrics)), compiler
+
+
+def _complete_periods(
+    frame: pl.LazyFrame, request: Request, plans: dict[str, list[Aggregate]], compiler: Compiler
+) -> pl.LazyFrame:
+    """With a grain, the aggregated groups with a row for every period (`metricdsl.engine.spine`), before any
+    metric is computed from them; without one, unchanged."""
+    if not request.grain:
+        return frame
+    aggregates = [a for source_aggregates in plans.values() for a in source_aggregates]
+    counts = [a.n_column for a in aggregates] + [a.column for a in aggregates if a.counts]
+    counts += [aggregate_part(a.column, "censored") for a in aggregates if a.column in compiler.censored_aggregates]
+    return complete_periods(frame, request.by, request.grain, counts, request.start, request.end)
+
+
+def _windowed(model: Model, compiler: Compiler, name: str) -> list[str]:
+    """The censored-row counts of the aggregates that metric `name` is computed from, through the metrics it uses."""
+    found: list[str] = []
+    for metric in [*model.metric_order([name])]:
+        for node in ast.walk(model.metrics[metric].tree):
+            column = compiler.aggregate_columns.get(id(node)) if isinstance(node, ast.Call) else None
+            if column is not None and column in compiler.censored_aggregates:
+                found.append(aggregate_part(column, "censored"))
+    return found
+
+
+def _pending(model: Model, compiler: Compiler, name: str) -> pl.Expr:
+    """Whether metric `name`'s value in a group may change when the data is complete: an aggregate it depends on
+    read rows whose window was censored."""
+    counts = _windowed(model, compiler, name)
+    return pl.any_horizontal(pl.col(c).fill_null(0) > 0 for c in counts) if counts else pl.lit(False)
+
+
+def provisional(model: Model, compiler: Compiler, metrics: tuple[str, ...]) -> pl.Expr | None:
+    """A group's `provisional` flag: some of `metrics` is pending there; None when none of them reads a window."""
+    if not any(_windowed(model, compiler, name) for name in metrics):
+        return None
+    return pl.any_horizontal(pl.col(hidden("pending", name)) for name in metrics)
 
 
 def _layers(model: Model, order: list[str]) -> list[list[str]]:
@@ -71,7 +124,7 @@ def _aggregates_by_source(model: Model, compiler: Compiler, order: list[str], sp
                 counts = AGGREGATES[node.func].counts
                 sd = aggregate_part(column, "sd") if spread and node.func == "mean" else None  # for the interval of a mean
                 plans.setdefault(checked.source, []).append(
-                    Aggregate(node, checked.where, column, aggregate_part(column, "n"), counts, sd)
+                    Aggregate(node, checked.where, column, aggregate_part(column, "n"), counts, sd, checked.source)
                 )
     return plans
 
@@ -152,8 +205,9 @@ def _interval(model: Model, compiler: Compiler, name: str) -> list[pl.Expr]:
     ]
 
 
-def _present(frame: pl.LazyFrame, request: Request, order: list[str]) -> pl.LazyFrame:
-    """Sorted groups with readable grain labels, and the requested metrics only."""
+def _present(frame: pl.LazyFrame, request: Request, order: list[str], provisional: pl.Expr | None) -> pl.LazyFrame:
+    """Sorted groups with readable grain labels, the requested metrics only, and the `provisional` flag when they
+    read a window."""
     if request.keys:
         frame = frame.sort(request.keys, nulls_last=True)
     columns: list[pl.Expr] = [pl.col(name) for name in request.by]
@@ -167,7 +221,9 @@ def _present(frame: pl.LazyFrame, request: Request, order: list[str]) -> pl.Lazy
                 pl.col(hidden("ci_low", name)).alias(interval_column(name, "ci_low")),
                 pl.col(hidden("ci_high", name)).alias(interval_column(name, "ci_high")),
             ]
+    if provisional is not None:
+        columns.append(provisional.alias(PROVISIONAL))
     if request.keep_hidden:
         columns += [pl.col(GRAIN_COLUMN)] if request.grain else []
-        columns += [pl.col(hidden(part, name)) for name in order for part in ("n", "se", "ci_low", "ci_high")]
+        columns += [pl.col(hidden(part, name)) for name in order for part in ("n", "se", "ci_low", "ci_high", "pending")]
     return frame.select(columns)
