@@ -24,7 +24,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import metricdsl
-from tests.reference import Row, evaluate_reference, instant
+from tests.reference import Row, evaluate_reference, instant, reads_window
 from tests.zones import in_zones
 
 SPECS = Path(__file__).parent.parent / "specs"
@@ -369,22 +369,26 @@ def disagreements(
     by: tuple[str, ...],
     grain: str | None,
     engine: str = "streaming",
+    as_of: datetime.datetime | None = None,
 ) -> list[str]:
-    """Where `Project.evaluate` (with Polars' `engine`) and the reference differ for one layout.
+    """Where `Project.evaluate` (with Polars' `engine`, and `as_of`) and the reference differ for one layout.
 
     When the metrics cannot be evaluated together, each is evaluated alone, so that one metric that
     fails to evaluate does not hide the others.
     """
     keys = [*by, *([grain] if grain else [])]
     try:
-        actual = project.evaluate(frames(project, data), metrics=metrics, by=by, grain=grain, engine=engine)
+        actual = project.evaluate(frames(project, data), metrics=metrics, by=by, grain=grain, engine=engine, as_of=as_of)
     except metricdsl.DataError as error:
         if len(metrics) > 1:
-            return [problem for name in metrics for problem in disagreements(project, [name], data, by, grain, engine)]
+            return [
+                problem for name in metrics for problem in disagreements(project, [name], data, by, grain, engine, as_of)
+            ]
         return [f"by={list(by)} grain={grain}: {metrics[0]}: {error}"]
-    if actual.columns != [*keys, *metrics]:
-        return [f"columns {actual.columns}, expected {[*keys, *metrics]}"]
-    expected = evaluate_reference(project.model, data.rows, metrics, by, grain)
+    expected = evaluate_reference(project.model, data.rows, metrics, by, grain, as_of=as_of)
+    shown = [*metrics, *(["provisional"] if any(reads_window(project.model, m) for m in metrics) else [])]
+    if actual.columns != [*keys, *shown]:
+        return [f"columns {actual.columns}, expected {[*keys, *shown]}"]
     expected_rows = {tuple(row[k] for k in keys): row for row in expected}
     actual_rows = {tuple(row[k] for k in keys): row for row in actual.to_dicts()}
     problems = [f"{actual.height - len(actual_rows)} duplicate groups"] if len(actual_rows) != actual.height else []
@@ -396,7 +400,7 @@ def disagreements(
         group = dict(zip(keys, key, strict=True))
         problems += [
             f"{name} at {group}: expected {expected_rows[key][name]!r}, got {actual_rows[key][name]!r}"
-            for name in metrics
+            for name in shown
             if not same(expected_rows[key][name], actual_rows[key][name])
         ]
     return [f"by={list(by)} grain={grain}: {problem}" for problem in problems]
@@ -407,6 +411,7 @@ def check_agreement(
     metrics: list[str],
     data: Dataset | dict[str, list[Row]],
     layouts: list[tuple[tuple[str, ...], str | None]],
+    as_of: datetime.datetime | None = None,
 ) -> None:
     """Both of Polars' engines agree with the reference in every layout, with the sources in the data's zones."""
     data = data if isinstance(data, Dataset) else Dataset(data)
@@ -415,7 +420,7 @@ def check_agreement(
         f"{engine}: {problem}"
         for engine in ("streaming", "in-memory")
         for by, grain in layouts
-        for problem in disagreements(project, metrics, data, by, grain, engine)
+        for problem in disagreements(project, metrics, data, by, grain, engine, as_of)
     ]
     assert not problems, "\n".join(problems)
 
