@@ -15,6 +15,7 @@ import dataclasses
 import datetime
 import math
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -491,3 +492,61 @@ def test_dashboard_is_its_metrics_by_its_dimensions_and_grain(project: metricdsl
     )
     assert actual.equals(expected)
     check_agreement(project, list(dashboard.metrics), data, [(dashboard.by, dashboard.grain)])
+
+
+# Windows at the edge of the data: times exactly a window (and a microsecond either side) from the horizon of the
+# other source (its latest time, or `as_of`) and from its first time.
+WIDTHS = [7 * DAY, 7 * DAY, 30 * DAY, DAY]
+MICRO = datetime.timedelta(microseconds=1)
+EDGE_LAYOUTS: list[tuple[tuple[str, ...], str | None]] = [((), None), (("team",), "week"), ((), "day")]
+
+
+@st.composite
+def edge_datasets(draw: st.DrawFn) -> tuple[Dataset, datetime.datetime | None]:
+    """A dataset whose rows are moved to a window's width (± 0, ± 1 µs) after a source's first time, then others to
+    a width before a horizon (a source's latest time, or `as_of`), and the `as_of` (an instant, or None: each source's
+    latest time) to evaluate it with. The second moves keep the latest times, so that those rows are exactly on it."""
+    data = draw(datasets())
+    columns = {"interactions": "started_at", "orders": "ordered_at"}
+    rows = {source: list(data.rows[source]) for source in columns}
+    nudge = st.sampled_from([datetime.timedelta(0), MICRO, -MICRO])
+    width = st.sampled_from(WIDTHS)
+    # A moved row has a customer and is answered (counted by the window metrics), or not.
+    keys = st.fixed_dictionaries({"customer_id": st.sampled_from([1, 2]), "answered": st.sampled_from([True, False])})
+
+    def times() -> list[datetime.datetime]:
+        return [row[c] for source, c in columns.items() for row in rows[source] if row[c] is not None]
+
+    def move(bounds: list[datetime.datetime], sign: int) -> None:
+        if not bounds:
+            return
+        edge = st.builds(lambda t, w, d: t + sign * w + d, st.sampled_from(bounds), width, nudge)
+        for source, column in columns.items():
+            moved = draw(st.lists(st.booleans(), min_size=len(rows[source]), max_size=len(rows[source])))
+            rows[source] = [
+                {**row, column: draw(edge), **draw(keys)} if how and row[column] is not None else row
+                for row, how in zip(rows[source], moved, strict=True)
+            ]
+
+    def bound(pick: Callable[..., datetime.datetime]) -> list[datetime.datetime]:
+        found = [[r[c] for r in rows[s] if r[c] is not None] for s, c in columns.items()]
+        return [pick(times) for times in found if times]
+
+    move(bound(min), +1)
+    as_of = draw(st.none() | st.builds(lambda t, d: t + d, st.sampled_from(times()), nudge)) if times() else None
+    move([as_of] if as_of else bound(max), -1)
+    return Dataset(rows, data.zones, data.given_as), as_of
+
+
+@settings(max_examples=60, deadline=None)
+@given(drawn=edge_datasets())
+def test_windows_at_the_edge_of_the_data_agree_with_the_reference(
+    extended: metricdsl.Project, drawn: tuple[Dataset, datetime.datetime | None]
+) -> None:
+    data, as_of = drawn
+    model = extended.model
+    windowed = [name for name in model.metrics if reads_window(model, name)]
+    sources = {name: {model.metrics[m].source for m in model.metric_order([name])} - {None} for name in windowed}
+    of_contacts = [name for name in windowed if sources[name] == {"interactions"}]
+    check_agreement(extended, [*of_contacts, "contacts"], data, EDGE_LAYOUTS, as_of)
+    check_agreement(extended, [n for n in windowed if n not in of_contacts], data, [((), None), ((), "day")], as_of)
