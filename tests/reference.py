@@ -191,7 +191,9 @@ def _complete_periods(
             value = tables.column(source, index, time or "")
             if value is not None:
                 days.append(local(value, zone).date() if isinstance(value, datetime.datetime) else value)
-    first = period_start(start, grain) if start is not None else min(map(lambda d: period_start(d, grain), days), default=None)
+    first = (
+        period_start(start, grain) if start is not None else min(map(lambda d: period_start(d, grain), days), default=None)
+    )
     last = period_start(end, grain) if end is not None else max(map(lambda d: period_start(d, grain), days), default=None)
     labels = []
     current = first
