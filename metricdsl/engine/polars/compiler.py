@@ -90,9 +90,9 @@ def censored_column(window: str) -> str:
     return f"{window}_censored"
 
 
-def limit_column(window: str) -> str:
-    """The hidden column that holds a window's horizon (or first time) while censored rows are found."""
-    return f"{window}_limit"
+def bound_column(source: str, bound: str) -> str:
+    """The hidden column that holds a source's latest (`max`) or first (`min`) time while censored rows are found."""
+    return f"__{bound}_time_{source}"
 
 
 def as_instant(moment: datetime.datetime, zone: str) -> datetime.datetime:
@@ -332,7 +332,7 @@ class Compiler:
             return frame
         frame = frame.with_columns(self.instant(source).alias(TIME_COLUMN)).sort(TIME_COLUMN)
         limits: list[tuple[ast.Call, str, pl.Expr]] = []
-        bounds: list[pl.LazyFrame] = []
+        bounds: dict[str, pl.LazyFrame] = {}  # the one-row frames of other sources' bounds, by their column name
         for call in windows:
             column = self.window_columns.setdefault(id(call), window_column(len(self.window_columns)))
             target = call.args[0].name  # type: ignore[union-attr]
@@ -370,29 +370,36 @@ class Compiler:
             frame = frame.with_columns(pl.when(unknown).then(None).otherwise(found.fill_null(False)).alias(column)).drop(
                 key_names
             )
-            bound, limit = self.limit(call, source, target, column, scan)
-            bounds += [bound] if bound is not None else []
-            limits.append((call, column, limit))
-        for bound in bounds:  # after the sorted joins, which need the rows in order of time
+            limits.append((call, column, self.limit(call, source, target, column, scan, bounds)))
+        for bound in bounds.values():  # after the sorted joins, which need the rows in order of time
             frame = frame.join(bound, how="cross")
-        return self.censor(frame, limits).drop(TIME_COLUMN)
+        return self.censor(frame, limits).drop(TIME_COLUMN, *bounds)
 
     def limit(
-        self, call: ast.Call, source: str, target: str, column: str, scan: Callable[[str], pl.LazyFrame]
-    ) -> tuple[pl.LazyFrame | None, pl.Expr]:
+        self,
+        call: ast.Call,
+        source: str,
+        target: str,
+        column: str,
+        scan: Callable[[str], pl.LazyFrame],
+        bounds: dict[str, pl.LazyFrame],
+    ) -> pl.Expr:
         """The horizon of a `followed_by` (the latest time its window may reach), the first time of a `preceded_by`
         (the earliest): a constant when given (`as_of`, `complete_until`); else found in the other source's rows,
         beside this source's own when the window is of this source (no other pass over the data), else from the
-        other source's time column alone: a one-row frame to join to every row."""
+        other source's time column alone: a one-row frame added to `bounds` (once per source and bound) to join to
+        every row."""
         forward = translations.WINDOWS[call.func] == "forward"
         given = self.horizon(target) if forward else None
         if given is not None:
-            return None, pl.lit(given, dtype=pl.Datetime("us", "UTC"))
+            return pl.lit(given, dtype=pl.Datetime("us", "UTC"))
         if target == source:
-            return None, pl.col(TIME_COLUMN).max() if forward else pl.col(TIME_COLUMN).min()
-        time = self.instant(target)
-        bound = scan(target).select((time.max() if forward else time.min()).alias(limit_column(column)))
-        return bound, pl.col(limit_column(column))
+            return pl.col(TIME_COLUMN).max() if forward else pl.col(TIME_COLUMN).min()
+        name = bound_column(target, "max" if forward else "min")
+        if name not in bounds:
+            time = self.instant(target)
+            bounds[name] = scan(target).select((time.max() if forward else time.min()).alias(name))
+        return pl.col(name)
 
     def horizon(self, source: str) -> datetime.datetime | None:
         """The given horizon of `source`'s data as an instant in UTC: the request's `as_of`, else the source's
@@ -404,18 +411,15 @@ class Compiler:
         """Each window null where it reaches past its limit (a limit that is null, the other source having no rows,
         censors all), with its censored flag beside it. `t + W` on the horizon is known (the window's end is
         inclusive), as is `t - W` on the first time."""
-        flags = []
+        exprs = []
         for call, column, limit in limits:
             width = datetime.timedelta(seconds=call.args[1].seconds)  # type: ignore[union-attr]
             time = pl.col(TIME_COLUMN)
             past = time + width > limit if translations.WINDOWS[call.func] == "forward" else time - width < limit
-            flag = self.censor_columns.setdefault(id(call), censored_column(column))
-            flags.append((pl.col(column).is_not_null() & past.fill_null(True)).alias(flag))
-        frame = frame.with_columns(flags)
-        return frame.with_columns(
-            pl.when(pl.col(censored_column(column))).then(None).otherwise(pl.col(column)).alias(column)
-            for _, column, _ in limits
-        ).drop([limit_column(column) for _, column, _ in limits], strict=False)
+            flag = pl.col(column).is_not_null() & past.fill_null(True)
+            exprs.append(flag.alias(self.censor_columns.setdefault(id(call), censored_column(column))))
+            exprs.append(pl.when(flag).then(None).otherwise(pl.col(column)).alias(column))
+        return frame.with_columns(exprs)
 
     def instant(self, source: str) -> pl.Expr:
         """The time of `source`'s rows as an instant in UTC: windows are exact elapsed time, and their two
