@@ -61,8 +61,8 @@ def build_query(model: Model, request: Request, scan: Callable[[str], pl.LazyFra
         frame = frame.with_columns(*(e for name in layer for e in _metric(model, compiler, name, request.apply_min_n)))
     if request.with_ci or request.keep_hidden:
         frame = frame.with_columns(*(e for name in order for e in _interval(model, compiler, name)))
-    frame = frame.with_columns(_pending(model, compiler, name).alias(hidden("pending", name)) for name in order)
-    return _present(frame, request, order, provisional(model, compiler, request.metrics)), compiler
+    pending = {name: _pending(model, compiler, name) for name in order}
+    return _present(frame, request, order, pending, provisional(model, compiler, request.metrics, pending)), compiler
 
 
 def _complete_periods(
@@ -81,7 +81,7 @@ def _complete_periods(
 def _windowed(model: Model, compiler: Compiler, name: str) -> list[str]:
     """The censored-row counts of the aggregates that metric `name` is computed from, through the metrics it uses."""
     found: list[str] = []
-    for metric in [*model.metric_order([name])]:
+    for metric in model.metric_order([name]):
         for node in ast.walk(model.metrics[metric].tree):
             column = compiler.aggregate_columns.get(id(node)) if isinstance(node, ast.Call) else None
             if column is not None and column in compiler.censored_aggregates:
@@ -96,11 +96,13 @@ def _pending(model: Model, compiler: Compiler, name: str) -> pl.Expr:
     return pl.any_horizontal(pl.col(c).fill_null(0) > 0 for c in counts) if counts else pl.lit(False)
 
 
-def provisional(model: Model, compiler: Compiler, metrics: tuple[str, ...]) -> pl.Expr | None:
+def provisional(
+    model: Model, compiler: Compiler, metrics: tuple[str, ...], pending: dict[str, pl.Expr]
+) -> pl.Expr | None:
     """A group's `provisional` flag: some of `metrics` is pending there; None when none of them reads a window."""
     if not any(_windowed(model, compiler, name) for name in metrics):
         return None
-    return pl.any_horizontal(pl.col(hidden("pending", name)) for name in metrics)
+    return pl.any_horizontal(pending[name] for name in metrics)
 
 
 def _layers(model: Model, order: list[str]) -> list[list[str]]:
@@ -205,9 +207,11 @@ def _interval(model: Model, compiler: Compiler, name: str) -> list[pl.Expr]:
     ]
 
 
-def _present(frame: pl.LazyFrame, request: Request, order: list[str], provisional: pl.Expr | None) -> pl.LazyFrame:
+def _present(
+    frame: pl.LazyFrame, request: Request, order: list[str], pending: dict[str, pl.Expr], provisional: pl.Expr | None
+) -> pl.LazyFrame:
     """Sorted groups with readable grain labels, the requested metrics only, and the `provisional` flag when they
-    read a window."""
+    read a window (with the hidden columns, each metric's `pending` flag)."""
     if request.keys:
         frame = frame.sort(request.keys, nulls_last=True)
     columns: list[pl.Expr] = [pl.col(name) for name in request.by]
@@ -225,5 +229,6 @@ def _present(frame: pl.LazyFrame, request: Request, order: list[str], provisiona
         columns.append(provisional.alias(PROVISIONAL))
     if request.keep_hidden:
         columns += [pl.col(GRAIN_COLUMN)] if request.grain else []
-        columns += [pl.col(hidden(part, name)) for name in order for part in ("n", "se", "ci_low", "ci_high", "pending")]
+        columns += [pl.col(hidden(part, name)) for name in order for part in ("n", "se", "ci_low", "ci_high")]
+        columns += [pending[name].alias(hidden("pending", name)) for name in order]
     return frame.select(columns)
