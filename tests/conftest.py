@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime
-
 import os
 from pathlib import Path
 
@@ -37,7 +36,7 @@ def frame(project: metricdsl.Project, source: str, rows: list[dict]) -> pl.DataF
 
 # A horizon after every fixture: its rows are all the data there is, and no window is censored at its last row (as in
 # the specs' `tests:`).
-COMPLETE = datetime.datetime(9999, 1, 1, tzinfo=datetime.UTC)
+COMPLETE = datetime.datetime(9999, 1, 1, tzinfo=datetime.timezone.utc)
 
 
 def evaluate(

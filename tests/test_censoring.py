@@ -134,7 +134,7 @@ def test_as_of_without_an_offset_is_local_time_of_each_source(tmp_path: Path) ->
     # 09:00 in Berlin is r3's time (08:00 UTC) as the naive data are local there too: r1's week is complete.
     found = berlin.evaluate(data(), metrics=["repeat_rate"], as_of=T0 + WEEK).to_dicts()
     assert found == [{"repeat_rate": 1.0, "provisional": True}]
-    aware = (T0 + WEEK - datetime.timedelta(hours=1)).replace(tzinfo=datetime.UTC)  # r3's time in UTC
+    aware = (T0 + WEEK - datetime.timedelta(hours=1)).replace(tzinfo=datetime.timezone.utc)  # r3's time in UTC
     assert berlin.evaluate(data(), metrics=["repeat_rate"], as_of=aware).to_dicts() == found
 
 

@@ -14,8 +14,8 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import math
-from pathlib import Path
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 

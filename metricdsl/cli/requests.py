@@ -86,7 +86,11 @@ def request_options(command: Command) -> Command:
             "unknown. Default: each source's `complete_until`, else its latest time.",
         ),
         click.option(
-            "--from", "start", callback=_date_option, metavar="DATE", help="With a grain: the first period, holding this day."
+            "--from",
+            "start",
+            callback=_date_option,
+            metavar="DATE",
+            help="With a grain: the first period, holding this day.",
         ),
         click.option(
             "--to", "end", callback=_date_option, metavar="DATE", help="With a grain: the last period, holding this day."

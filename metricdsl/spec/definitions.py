@@ -22,7 +22,18 @@ DEFAULT_ZONE = "UTC"  # the time zone of a source whose spec names none, nor the
 
 # The keys of a spec file and of each kind of definition: the loader reads these, `json_schema` describes them.
 TOP_KEYS = ("sources", "metrics", "dashboards", "targets", "rules", "scorecards", "tests", "calendar")
-SOURCE_KEYS = ("description", "path", "time", "timezone", "complete_until", "csv", "on_invalid", "entities", "columns", "derive")
+SOURCE_KEYS = (
+    "description",
+    "path",
+    "time",
+    "timezone",
+    "complete_until",
+    "csv",
+    "on_invalid",
+    "entities",
+    "columns",
+    "derive",
+)
 COLUMN_KEYS = ("type", "unit", "format", "values", "range", "on_invalid", "description")
 CSV_KEYS = (
     "separator",

@@ -7,6 +7,7 @@ Each reader receives the file's `YamlReader`, as the loader's other readers do.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import math
 import os
@@ -99,10 +100,8 @@ def _complete_until(reader: YamlReader, node: Node) -> datetime.datetime | None:
     """A source's `complete_until:`, a datetime: without an offset, local time in the source's zone."""
     value = reader.scalar(node, "a datetime")
     if isinstance(value, str):  # quoted, or with a `T` and an offset that YAML leaves as text
-        try:
+        with contextlib.suppress(ValueError):
             value = datetime.datetime.fromisoformat(value)
-        except ValueError:
-            pass
     if isinstance(value, datetime.datetime):
         return value
     if value is not None:

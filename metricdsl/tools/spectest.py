@@ -54,7 +54,7 @@ class Outcome:
 
 
 # The given rows of a test are all the data there is: its windows are complete, never censored at its last row.
-COMPLETE = datetime.datetime(9999, 1, 1, tzinfo=datetime.UTC)
+COMPLETE = datetime.datetime(9999, 1, 1, tzinfo=datetime.timezone.utc)
 
 
 def run_tests(project: Project) -> list[Outcome]:

@@ -98,7 +98,7 @@ def bound_column(source: str, bound: str) -> str:
 def as_instant(moment: datetime.datetime, zone: str) -> datetime.datetime:
     """A datetime as an instant in UTC: a naive one is local time in `zone` (the earlier of two, at a DST change)."""
     aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=ZoneInfo(zone))
-    return aware.astimezone(datetime.UTC)
+    return aware.astimezone(datetime.timezone.utc)
 
 
 class Compiler:

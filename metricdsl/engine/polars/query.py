@@ -96,9 +96,7 @@ def _pending(model: Model, compiler: Compiler, name: str) -> pl.Expr:
     return pl.any_horizontal(pl.col(c).fill_null(0) > 0 for c in counts) if counts else pl.lit(False)
 
 
-def provisional(
-    model: Model, compiler: Compiler, metrics: tuple[str, ...], pending: dict[str, pl.Expr]
-) -> pl.Expr | None:
+def provisional(model: Model, compiler: Compiler, metrics: tuple[str, ...], pending: dict[str, pl.Expr]) -> pl.Expr | None:
     """A group's `provisional` flag: some of `metrics` is pending there; None when none of them reads a window."""
     if not any(_windowed(model, compiler, name) for name in metrics):
         return None
