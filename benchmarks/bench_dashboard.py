@@ -87,15 +87,17 @@ def project() -> metricdsl.Project:
 
 
 def with_metricdsl(paths: Paths, engine: str) -> pl.DataFrame:
-    """The dashboard through the public API: `evaluate()` scans lazily and collects with `engine`."""
+    """The dashboard through the public API: `evaluate()` scans lazily and collects with `engine` (its `provisional`
+    column, which the hand-written query has not, left out after)."""
     data = {name: str(path) for name, path in paths.items()}
-    return project().evaluate(data, dashboard=DASHBOARD, engine=engine)
+    return project().evaluate(data, dashboard=DASHBOARD, engine=engine).drop("provisional")
 
 
-def followed_within(found_at: str, window: timedelta) -> pl.Expr:
-    """True when the match found by a forward as-of join lies within `window`; null without time or customer."""
+def followed_within(found_at: str, window: timedelta, until: pl.Expr) -> pl.Expr:
+    """True when the match found by a forward as-of join lies within `window`; null without time or customer, and
+    null when the window reaches past `until`, the latest time of the other source (censored)."""
     t = pl.col("started_at")
-    unknown = t.is_null() | pl.col("customer_id").is_null()
+    unknown = t.is_null() | pl.col("customer_id").is_null() | (t + window > until)
     return pl.when(unknown).then(None).otherwise((pl.col(found_at) <= t + window).fill_null(False))
 
 
@@ -128,11 +130,14 @@ def hand_written_query(paths: Paths) -> pl.LazyFrame:
     """The same 20 metrics as one lazy Polars query, written directly."""
     answered, wait = pl.col("answered"), pl.col("wait_s")
     orders = pl.scan_parquet(paths["orders"]).filter(pl.col("amount") > 0)
-    rows = next_events(pl.scan_parquet(paths["interactions"]), orders).with_columns(
-        repeat_7d=followed_within("next_contact", timedelta(days=7)),
-        bought=followed_within("next_order", timedelta(days=30)),
-        bought_more=followed_within("next_cross_sell", timedelta(days=30)),
-        referred=followed_within("next_referral", timedelta(days=30)),
+    orders_until = pl.scan_parquet(paths["orders"]).select(pl.col("ordered_at").max().alias("orders_until"))
+    rows = next_events(pl.scan_parquet(paths["interactions"]), orders).join(orders_until, how="cross")
+    contacts_until, until = pl.col("started_at").max(), pl.col("orders_until")
+    rows = rows.with_columns(
+        repeat_7d=followed_within("next_contact", timedelta(days=7), contacts_until),
+        bought=followed_within("next_order", timedelta(days=30), until),
+        bought_more=followed_within("next_cross_sell", timedelta(days=30), until),
+        referred=followed_within("next_referral", timedelta(days=30), until),
         handle_s=pl.col("talk_s") + pl.col("hold_s") + pl.col("wrap_s"),
         live=pl.col("channel").is_in(["phone", "chat"]),
         counted=~(~answered & (wait < 5)),  # not a short abandon

@@ -7,6 +7,7 @@ and `grade()` are the same for grading, `check()` its findings, with one of kind
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -14,7 +15,7 @@ from typing import TYPE_CHECKING, Literal, TypedDict
 
 import polars as pl
 
-from metricdsl.engine.columns import interval_column
+from metricdsl.engine.columns import PROVISIONAL, interval_column
 from metricdsl.engine.inputs import POLARS_FAILURES, Data, Reading, check_columns, polars_problem, scan
 from metricdsl.engine.polars.query import Request, build_query
 from metricdsl.engine.quality import DataProblem
@@ -44,6 +45,9 @@ class RequestArgs(TypedDict, total=False):
     apply_min_n: bool
     with_ci: bool
     keep_hidden: bool
+    as_of: datetime.datetime | None
+    start: datetime.date | None
+    end: datetime.date | None
 
 
 class GradeArgs(TypedDict, total=False):
@@ -53,6 +57,9 @@ class GradeArgs(TypedDict, total=False):
     metrics: Iterable[str] | None
     by: Iterable[str]
     grain: str | None
+    as_of: datetime.datetime | None
+    start: datetime.date | None
+    end: datetime.date | None
     history: Path | None
     scorecard: str | None
 
@@ -91,11 +98,18 @@ class Project:
         apply_min_n: bool = True,
         with_ci: bool = False,
         keep_hidden: bool = False,
+        as_of: datetime.datetime | None = None,
+        start: datetime.date | None = None,
+        end: datetime.date | None = None,
     ) -> Request:
         """Resolve what to compute: explicit arguments override the dashboard's.
 
         `apply_min_n=False` computes metrics below their `min_n` too (for small test fixtures);
         `with_ci=True` adds `m_n`, `m_ci_low` and `m_ci_high` after each metric `m`.
+        `as_of` is the time until which every source's data is complete (naive: local to each source), in place of
+        their `complete_until` or latest times: a `followed_by` whose window reaches past it is unknown. With a
+        grain, every group has every period from the first to the last of the data, or from the one holding
+        `start` to the one holding `end`.
         """
         board = None
         if dashboard is not None:
@@ -112,7 +126,11 @@ class Project:
         grain = grain or (board.grain if board else None)
         if grain is not None and grain not in GRAINS:
             raise RequestError(unknown_name("grain", grain, GRAINS))
-        request = Request(names, dimensions, grain, apply_min_n, with_ci, keep_hidden)
+        if (start is not None or end is not None) and grain is None:
+            raise RequestError("a range of periods (--from, --to) needs a grain")
+        if start is not None and end is not None and start > end:
+            raise RequestError(f"the range of periods starts on {start}, after its end on {end}")
+        request = Request(names, dimensions, grain, apply_min_n, with_ci, keep_hidden, as_of, start, end)
         self._check_request(request)
         _check_shown_columns(request)
         return request
@@ -216,6 +234,9 @@ class Project:
         grain: str | None = None,
         history: Path | None = None,
         scorecard: str | None = None,
+        as_of: datetime.datetime | None = None,
+        start: datetime.date | None = None,
+        end: datetime.date | None = None,
     ) -> Run:
         """Evaluate a request with every metric its targets, rules and scorecard need, and grade it: a `Run` with the
         grades (`graded`) and the data-quality report of the data read.
@@ -245,7 +266,16 @@ class Project:
         computable = self._computable(list(dict.fromkeys(wanted)), request)
         week_start = self.definitions.calendar.week_start
         past = read_history(history, request.by, request.grain, self.model.metrics, week_start) if history else None
-        run = self.run(data, metrics=computable, by=request.by, grain=request.grain, keep_hidden=True)
+        run = self.run(
+            data,
+            metrics=computable,
+            by=request.by,
+            grain=request.grain,
+            keep_hidden=True,
+            as_of=as_of,
+            start=start,
+            end=end,
+        )
         if history is not None and past is not None:
             check_types(history, past, run.table)
         graded = graded_table(self.model, run.table, request.by, request.grain, card, past)
@@ -329,6 +359,7 @@ def _check_shown_columns(request: Request) -> None:
         *((d, "a dimension") for d in request.by),
         *(((request.grain, "the grain"),) if request.grain else ()),
         *((m, "a metric") for m in request.metrics),
+        (PROVISIONAL, "the flag of provisional groups (when a metric reads a window)"),
     ]
     if request.with_ci:
         shown += [

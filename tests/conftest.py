@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import os
 from pathlib import Path
 
@@ -33,12 +34,22 @@ def frame(project: metricdsl.Project, source: str, rows: list[dict]) -> pl.DataF
     return pl.DataFrame(rows, schema=schema)
 
 
-def evaluate(project: metricdsl.Project, interactions: list[dict], orders: list[dict] = (), **request) -> list[dict]:
-    """Evaluate a request over a few rows; one dict per group."""
+# A horizon after every fixture: its rows are all the data there is, and no window is censored at its last row (as in
+# the specs' `tests:`).
+COMPLETE = datetime.datetime(9999, 1, 1, tzinfo=datetime.timezone.utc)
+
+
+def evaluate(
+    project: metricdsl.Project, interactions: list[dict], orders: list[dict] = (), *, complete: bool = True, **request
+) -> list[dict]:
+    """Evaluate a request over a few rows; one dict per group. With `complete`, the rows are all the data there is
+    (`as_of` after them all) and the `provisional` column, then always false, is left out."""
     data = {
         "interactions": frame(project, "interactions", list(interactions)),
         "orders": frame(project, "orders", list(orders)),
     }
+    if complete:
+        return project.evaluate(data, as_of=COMPLETE, **request).drop("provisional", strict=False).to_dicts()
     return project.evaluate(data, **request).to_dicts()
 
 

@@ -13,6 +13,15 @@ the compiled path must give the same numbers. Its semantics are the contract of 
 - `prev(m)` is m's value in the group with the same dimensions and the period just before (null when there
   is no such group); a trailing metric aggregates the rows of its group's period and of the periods before it
   that its window spans (`4w` at week grain: 4 periods), with the same dimensions;
+- windows at the edge of the data are censored: `followed_by(S, W)` of a row at `t` is null when `t + W` is after
+  S's horizon (`as_of`, else S's `complete_until`, else its latest time; none when S has no times), `preceded_by(S,
+  W)` when `t - W` is before S's first time; a metric is pending in a group when one of its aggregates (or of the
+  metrics it uses) reads a censored window on a row that its filters do not exclude (a null filter does not), and
+  a group is provisional when one of the requested metrics is pending there (the `provisional` key is there only
+  when one of them reads a window);
+- with a grain, every group (distinct `by` values) has every period from the first to the last of the data (or of
+  `start`, `end`: then only those periods), the empty ones with no rows; rows without a time keep their own group,
+  outside a range;
 - times are local to their source's zone (`zoneinfo`, not Polars): naive datetimes in the data are local
   time there, aware ones are instants; the evaluator keeps every datetime as an instant in UTC, so that
   arithmetic and windows are exact elapsed time, and turns it into local time only for days, weeks, hours
@@ -53,19 +62,29 @@ def evaluate_reference(
     metrics: list[str],
     by: list[str] | tuple[str, ...] = (),
     grain: str | None = None,
+    as_of: datetime.datetime | None = None,
+    start: datetime.date | None = None,
+    end: datetime.date | None = None,
 ) -> list[Row]:
-    """The metrics of every group: one dict per group with the `by` columns, the grain, then the metrics."""
+    """The metrics of every group: one dict per group with the `by` columns, the grain, then the metrics, and
+    `provisional` when one of them reads a window."""
     valid = {source: _within_domains(model, source, rows) for source, rows in data.items()}
-    tables = _Tables(model, {source: _instants(model, source, rows) for source, rows in valid.items()})
+    tables = _Tables(model, {source: _instants(model, source, rows) for source, rows in valid.items()}, as_of=as_of)
     order = model.metric_order(list(metrics))
     sources = sorted({s for name in order if (s := model.metrics[name].source) is not None})
     labels = [*by, grain] if grain else list(by)
     groups = _groups(tables, sources, list(by), grain)
+    if grain:
+        groups = _complete_periods(tables, sources, groups, grain, start, end)
+    windowed = any(reads_window(model, name) for name in metrics)
     evaluation = _Evaluation(tables, groups, grain)
-    return [
-        {**dict(zip(labels, key, strict=True)), **{name: evaluation.metric(name, key)[0] for name in metrics}}
-        for key in groups
-    ]
+    result = []
+    for key in groups:
+        row = {**dict(zip(labels, key, strict=True)), **{name: evaluation.metric(name, key)[0] for name in metrics}}
+        if windowed:
+            row["provisional"] = any(evaluation.pending(name, key) for name in metrics)
+        result.append(row)
+    return result
 
 
 # -- declared domains -----------------------------------------------------------------------------
@@ -184,6 +203,68 @@ def _groups(tables: _Tables, sources: list[str], by: list[str], grain: str | Non
     return groups
 
 
+def period_start(day: datetime.date, grain: str, week_start: str = "monday") -> datetime.date:
+    """The first day of the period of `grain` that holds `day`."""
+    if grain == "day":
+        return day
+    if grain == "week" and week_start == "sunday":
+        return day - datetime.timedelta(days=day.isoweekday() % 7)
+    if grain == "week":
+        return day - datetime.timedelta(days=day.weekday())
+    if grain == "month":
+        return day.replace(day=1)
+    if grain == "quarter":
+        return day.replace(month=(day.month - 1) // 3 * 3 + 1, day=1)
+    return day.replace(month=1, day=1)
+
+
+def next_period(start: datetime.date, grain: str) -> datetime.date:
+    """The first day of the period after the one starting on `start`."""
+    if grain == "day":
+        return start + datetime.timedelta(days=1)
+    if grain == "week":
+        return start + datetime.timedelta(days=7)
+    months = {"month": 1, "quarter": 3, "year": 12}[grain]
+    month = start.month - 1 + months
+    return start.replace(year=start.year + month // 12, month=month % 12 + 1)
+
+
+def _complete_periods(
+    tables: _Tables,
+    sources: list[str],
+    groups: dict[GroupKey, dict[str, list[int]]],
+    grain: str,
+    start: datetime.date | None,
+    end: datetime.date | None,
+) -> dict[GroupKey, dict[str, list[int]]]:
+    """`groups` with every group (`by` values) in every period from the first to the last of the data, or of
+    `start` to `end` (then only those; rows without a time are kept only without them)."""
+    days = []
+    for source in sources:
+        time = tables.model.definitions.sources[source].time
+        zone = tables.model.definitions.zone(source)
+        for index in range(len(tables.data.get(source, []))):
+            value = tables.column(source, index, time or "")
+            if value is not None:
+                days.append(local(value, zone).date() if isinstance(value, datetime.datetime) else value)
+    week_start = tables.model.definitions.calendar.week_start
+    starts = [period_start(d, grain, week_start) for d in days]
+    first = period_start(start, grain, week_start) if start is not None else min(starts, default=None)
+    last = period_start(end, grain, week_start) if end is not None else max(starts, default=None)
+    labels = []
+    current = first
+    while current is not None and last is not None and current <= last:
+        labels.append(grain_key(current, grain, week_start=week_start))
+        current = next_period(current, grain)
+    complete: dict[GroupKey, dict[str, list[int]]] = {}
+    for values in dict.fromkeys(key[:-1] for key in groups):
+        for label in labels:
+            complete[(*values, label)] = groups.get((*values, label), {})
+    if start is None and end is None:
+        complete.update({key: members for key, members in groups.items() if key[-1] is None})
+    return complete
+
+
 # -- metrics --------------------------------------------------------------------------------------
 
 
@@ -227,6 +308,32 @@ class _Evaluation:
         if isinstance(value, float) and not math.isfinite(value):  # an overflow or NaN is missing, as x / 0 is
             value = None
         return value, n
+
+    def pending(self, name: str, key: GroupKey, filters: tuple[str, ...] = ()) -> bool:
+        """Whether a metric's value in the group `key` may change when the data is complete: one of its aggregates
+        reads a censored window on a row (of its trailing window too) that its filters, and those of the metrics
+        of metrics above it, do not exclude (false excludes, null does not), or a metric it uses is pending."""
+        if key not in self.groups:
+            return False
+        metric = self.tables.model.metrics[name]
+        inner = filters + ((name,) if metric.where is not None else ())
+        if any(self.pending(used, key, inner) for used in metric.metrics):
+            return True
+        source = metric.source
+        if source is None:
+            return False
+        rows = self.groups[key].get(source, [])
+        if metric.metric.trailing is not None:
+            rows = self._trailing_rows(metric, key) or []
+        added = [self.tables.model.metrics[f].filters[source] for f in filters]
+        for call in _aggregate_calls(metric.tree):
+            conditions = [*_filters(metric, call), *(c for c in added if c is not None)]
+            windows = _windows_read(self.tables.model, source, [*call.args[:1], *conditions])
+            for index in rows if windows else []:
+                kept = all(self.tables.value(source, index, c) is not False for c in conditions)
+                if kept and any(self.tables.censored(source, index, w) for w in windows):
+                    return True
+        return False
 
     def _previous(self, key: GroupKey, filters: tuple[str, ...]) -> Callable[[str], Any]:
         """A metric's value in the period before the group's, for the same dimensions (null without one)."""
@@ -274,6 +381,38 @@ def previous_label(label: Any, grain: str) -> Any:
         year, quarter = (int(part) for part in label.split("-Q"))
         return f"{year - 1}-Q4" if quarter == 1 else f"{year}-Q{quarter - 1}"
     return label - 1
+
+
+def reads_window(model: Model, name: str) -> bool:
+    """Whether metric `name`, or a metric it uses, has an aggregate that reads a window."""
+    return any(
+        _windows_read(model, metric.source, [*call.args[:1], *_filters(metric, call)])
+        for metric in (model.metrics[m] for m in model.metric_order([name]))
+        if metric.source is not None
+        for call in _aggregate_calls(metric.tree)
+    )
+
+
+def _filters(metric: CheckedMetric, call: ast.Call) -> list[ast.Expr]:
+    return [c for c in (call.where, metric.where) if c is not None]
+
+
+def _windows_read(model: Model, source: str, trees: list[ast.Expr]) -> list[ast.Call]:
+    """The window calls evaluated on `source`'s rows by `trees`, through its derived columns (not inside another
+    window's filter, which is evaluated on the other source's rows)."""
+    found: list[ast.Call] = []
+    pending = list(trees)
+    while pending:
+        node = pending.pop()
+        if isinstance(node, ast.Call) and node.func in WINDOWS:
+            found.append(node)
+            continue
+        if isinstance(node, ast.Name) and node.name in model.sources[source].derived:
+            ref = model.refs.get(id(node))
+            if ref is not None and ref.kind == "derived" and ref.source == source:
+                pending.append(model.sources[source].derived[node.name])
+        pending.extend(ast.children(node))
+    return found
 
 
 def _aggregate_calls(node: ast.Expr) -> Iterator[ast.Call]:
@@ -345,7 +484,9 @@ class _Tables:
 
     model: Model
     data: dict[str, list[Row]]
+    as_of: datetime.datetime | None = None
     derived: dict[tuple[str, int, str], Any] = field(default_factory=dict)
+    times: dict[str, list[datetime.datetime]] = field(default_factory=dict)  # each source's times, for its bounds
     windows: dict[tuple[int, str], dict[GroupKey, list[datetime.datetime]]] = field(default_factory=dict)
 
     def column(self, source: str, index: int, name: str) -> Any:
@@ -383,13 +524,34 @@ class _Tables:
         pairs = _window_keys(self.model, source, target.name, call)
         time = self.time(source, index)
         key = tuple(self.column(source, index, mine) for mine, _ in pairs)
-        if time is None or None in key:
+        if time is None or None in key or self.censored(source, index, call):
             return None
         width = datetime.timedelta(seconds=call.args[1].seconds)  # type: ignore[union-attr]
         times = self._candidates(source, target.name, call, pairs).get(key, [])
         if call.func == "followed_by":
             return any(time < other <= time + width for other in times)
         return any(time - width <= other < time for other in times)
+
+    def censored(self, source: str, index: int, call: ast.Call) -> bool:
+        """Whether a row's window reaches past its other source's horizon (`followed_by`) or before its first time
+        (`preceded_by`); a row whose window is null anyway (no time, or no key) is not censored."""
+        target = call.args[0]
+        assert isinstance(target, ast.Name)
+        time = self.time(source, index)
+        key = [self.column(source, index, mine) for mine, _ in _window_keys(self.model, source, target.name, call)]
+        if time is None or None in key:
+            return False
+        width = datetime.timedelta(seconds=call.args[1].seconds)  # type: ignore[union-attr]
+        if target.name not in self.times:
+            rows = range(len(self.data.get(target.name, [])))
+            self.times[target.name] = [t for i in rows if (t := self.time(target.name, i)) is not None]
+        times = self.times[target.name]
+        if call.func == "followed_by":
+            given = self.as_of or self.model.definitions.sources[target.name].complete_until
+            horizon = instant(given, self.zone(target.name)) if given is not None else max(times, default=None)
+            return horizon is None or time + width > horizon
+        first = min(times, default=None)
+        return first is None or time - width < first
 
     def _candidates(
         self, source: str, target: str, call: ast.Call, pairs: list[tuple[str, str]]

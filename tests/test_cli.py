@@ -114,10 +114,11 @@ def test_eval_writes_json_rows_keyed_by_dimension_grain_and_metric(calls):
         str(out_file),
     )
     assert code == 0
-    assert err == f"wrote 3 rows to {out_file}\n"
+    assert err == f"wrote 4 rows to {out_file}\n"
     assert json.loads(out_file.read_text()) == [
         {"team": "north", "week": "2026-W01", "asa": 10.0, "promoters": 1.0},
         {"team": "north", "week": "2026-W02", "asa": 30.0, "promoters": None},
+        {"team": "south", "week": "2026-W01", "asa": None, "promoters": None},  # every team has every week
         {"team": "south", "week": "2026-W02", "asa": None, "promoters": 0.0},
     ]
 
@@ -138,7 +139,8 @@ def test_eval_writes_csv_and_parquet(calls, suffix):
     assert code == 0
     table = pl.read_csv(out_file) if suffix == ".csv" else pl.read_parquet(out_file)
     assert table.columns == ["day", "asa", "promoters"]
-    assert table.height == 2
+    assert table.height == 8  # every day from the first call's to the last one's
+    assert table.drop_nulls("asa").height == 2
 
 
 def test_failed_eval_leaves_an_existing_output_untouched(calls):

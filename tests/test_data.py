@@ -13,6 +13,7 @@ from metricdsl import DataError, DataProblem
 HEADER = "interaction_id,customer_id,team,channel,started_at,answered,wait_s,talk_s,hold_s,wrap_s,nps_score\n"
 ROWS = "1,7,north,phone,2026-01-05T09:00:00,true,12.5,100,0,20,10\n2,7,north,chat,2026-01-06T10:30:00,false,3,,,,\n"
 METRICS = ["contacts", "aht", "abandon_rate", "repeat_rate"]
+AS_OF = datetime(2026, 2, 1)  # the data is complete: the repeat window of each contact is known
 
 
 def write(tmp_path, text: str, name: str = "interactions.csv"):
@@ -23,8 +24,8 @@ def write(tmp_path, text: str, name: str = "interactions.csv"):
 
 def test_csv_types_are_applied(project, tmp_path):
     path = write(tmp_path, HEADER + ROWS)
-    result = project.evaluate({"interactions": path}, metrics=METRICS).to_dicts()
-    assert result == [{"contacts": 2, "aht": 120.0, "abandon_rate": 0.0, "repeat_rate": 1.0}]
+    result = project.evaluate({"interactions": path}, metrics=METRICS, as_of=AS_OF).to_dicts()
+    assert result == [{"contacts": 2, "aht": 120.0, "abandon_rate": 0.0, "repeat_rate": 1.0, "provisional": False}]
 
 
 @pytest.mark.parametrize("suffix", [".parquet", ".ndjson", ".arrow"])
@@ -32,8 +33,8 @@ def test_other_formats_give_the_same_result(project, tmp_path, suffix):
     typed = pl.read_csv(write(tmp_path, HEADER + ROWS), try_parse_dates=True)
     path = tmp_path / f"interactions{suffix}"
     {".parquet": typed.write_parquet, ".ndjson": typed.write_ndjson, ".arrow": typed.write_ipc}[suffix](path)
-    result = project.evaluate({"interactions": path}, metrics=METRICS).to_dicts()
-    assert result == [{"contacts": 2, "aht": 120.0, "abandon_rate": 0.0, "repeat_rate": 1.0}]
+    result = project.evaluate({"interactions": path}, metrics=METRICS, as_of=AS_OF).to_dicts()
+    assert result == [{"contacts": 2, "aht": 120.0, "abandon_rate": 0.0, "repeat_rate": 1.0, "provisional": False}]
 
 
 def test_a_glob_of_parquet_files_is_one_source(project, tmp_path):

@@ -23,7 +23,7 @@ import dataclasses
 import datetime
 import math
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
@@ -37,7 +37,7 @@ import metricdsl
 from metricdsl.engine.inputs import Data
 from metricdsl.semantics.checker import check
 from metricdsl.spec.definitions import CsvDialect
-from tests.reference import Row, evaluate_reference, instant, invalid_counts
+from tests.reference import Row, evaluate_reference, instant, invalid_counts, reads_window
 from tests.zones import in_zones, with_week_start
 
 SPECS = Path(__file__).parent.parent / "specs"
@@ -512,24 +512,29 @@ def disagreements(
     grain: str | None,
     engine: str,
     inputs: Mapping[str, Data],
+    as_of: datetime.datetime | None = None,
 ) -> list[str]:
-    """Where `Project.evaluate` of `inputs` (with Polars' `engine`) and the reference of `data` differ for one layout.
+    """Where `Project.evaluate` of `inputs` (with Polars' `engine`, and `as_of`) and the reference of `data` differ
+    for one layout.
 
     When the metrics cannot be evaluated together, each is evaluated alone, so that one metric that
     fails to evaluate does not hide the others.
     """
     keys = [*by, *([grain] if grain else [])]
     try:
-        actual = project.evaluate(inputs, metrics=metrics, by=by, grain=grain, engine=engine)
+        actual = project.evaluate(inputs, metrics=metrics, by=by, grain=grain, engine=engine, as_of=as_of)
     except metricdsl.DataError as error:
         if len(metrics) > 1:
             return [
-                problem for name in metrics for problem in disagreements(project, [name], data, by, grain, engine, inputs)
+                problem
+                for name in metrics
+                for problem in disagreements(project, [name], data, by, grain, engine, inputs, as_of)
             ]
         return [f"by={list(by)} grain={grain}: {metrics[0]}: {error}"]
-    if actual.columns != [*keys, *metrics]:
-        return [f"columns {actual.columns}, expected {[*keys, *metrics]}"]
-    expected = evaluate_reference(project.model, data.rows, metrics, by, grain)
+    expected = evaluate_reference(project.model, data.rows, metrics, by, grain, as_of=as_of)
+    shown = [*metrics, *(["provisional"] if any(reads_window(project.model, m) for m in metrics) else [])]
+    if actual.columns != [*keys, *shown]:
+        return [f"columns {actual.columns}, expected {[*keys, *shown]}"]
     expected_rows = {tuple(row[k] for k in keys): row for row in expected}
     actual_rows = {tuple(row[k] for k in keys): row for row in actual.to_dicts()}
     problems = [f"{actual.height - len(actual_rows)} duplicate groups"] if len(actual_rows) != actual.height else []
@@ -541,7 +546,7 @@ def disagreements(
         group = dict(zip(keys, key, strict=True))
         problems += [
             f"{name} at {group}: expected {expected_rows[key][name]!r}, got {actual_rows[key][name]!r}"
-            for name in metrics
+            for name in shown
             if not same(expected_rows[key][name], actual_rows[key][name])
         ]
     return [f"by={list(by)} grain={grain}: {problem}" for problem in problems]
@@ -552,6 +557,7 @@ def check_agreement(
     metrics: list[str],
     data: Dataset | dict[str, list[Row]],
     layouts: list[tuple[tuple[str, ...], str | None]],
+    as_of: datetime.datetime | None = None,
 ) -> None:
     """Both of Polars' engines agree with the reference in every layout, with the sources in the data's zones."""
     data = data if isinstance(data, Dataset) else Dataset(data)
@@ -561,7 +567,7 @@ def check_agreement(
             f"{engine}: {problem}"
             for engine in ("streaming", "in-memory")
             for by, grain in layouts
-            for problem in disagreements(project, metrics, data, by, grain, engine, inputs)
+            for problem in disagreements(project, metrics, data, by, grain, engine, inputs, as_of)
         ]
     assert not problems, "\n".join(problems)
 
@@ -705,3 +711,61 @@ def test_dashboard_is_its_metrics_by_its_dimensions_and_grain(project: metricdsl
     )
     assert actual.equals(expected)
     check_agreement(project, list(dashboard.metrics), data, [(dashboard.by, dashboard.grain)])
+
+
+# Windows at the edge of the data: times exactly a window (and a microsecond either side) from the horizon of the
+# other source (its latest time, or `as_of`) and from its first time.
+WIDTHS = [7 * DAY, 7 * DAY, 30 * DAY, DAY]
+MICRO = datetime.timedelta(microseconds=1)
+EDGE_LAYOUTS: list[tuple[tuple[str, ...], str | None]] = [((), None), (("team",), "week"), ((), "day")]
+
+
+@st.composite
+def edge_datasets(draw: st.DrawFn) -> tuple[Dataset, datetime.datetime | None]:
+    """A dataset whose rows are moved to a window's width (± 0, ± 1 µs) after a source's first time, then others to
+    a width before a horizon (a source's latest time, or `as_of`), and the `as_of` (an instant, or None: each source's
+    latest time) to evaluate it with. The second moves keep the latest times, so that those rows are exactly on it."""
+    data = draw(datasets())
+    columns = {"interactions": "started_at", "orders": "ordered_at"}
+    rows = {source: list(data.rows[source]) for source in columns}
+    nudge = st.sampled_from([datetime.timedelta(0), MICRO, -MICRO])
+    width = st.sampled_from(WIDTHS)
+    # A moved row has a customer and is answered (counted by the window metrics), or not.
+    keys = st.fixed_dictionaries({"customer_id": st.sampled_from([1, 2]), "answered": st.sampled_from([True, False])})
+
+    def times() -> list[datetime.datetime]:
+        return [row[c] for source, c in columns.items() for row in rows[source] if row[c] is not None]
+
+    def move(bounds: list[datetime.datetime], sign: int) -> None:
+        if not bounds:
+            return
+        edge = st.builds(lambda t, w, d: t + sign * w + d, st.sampled_from(bounds), width, nudge)
+        for source, column in columns.items():
+            moved = draw(st.lists(st.booleans(), min_size=len(rows[source]), max_size=len(rows[source])))
+            rows[source] = [
+                {**row, column: draw(edge), **draw(keys)} if how and row[column] is not None else row
+                for row, how in zip(rows[source], moved, strict=True)
+            ]
+
+    def bound(pick: Callable[..., datetime.datetime]) -> list[datetime.datetime]:
+        found = [[r[c] for r in rows[s] if r[c] is not None] for s, c in columns.items()]
+        return [pick(times) for times in found if times]
+
+    move(bound(min), +1)
+    as_of = draw(st.none() | st.builds(lambda t, d: t + d, st.sampled_from(times()), nudge)) if times() else None
+    move([as_of] if as_of else bound(max), -1)
+    return dataclasses.replace(data, rows=rows), as_of
+
+
+@settings(max_examples=60, deadline=None)
+@given(drawn=edge_datasets())
+def test_windows_at_the_edge_of_the_data_agree_with_the_reference(
+    extended: metricdsl.Project, drawn: tuple[Dataset, datetime.datetime | None]
+) -> None:
+    data, as_of = drawn
+    model = extended.model
+    windowed = [name for name in model.metrics if reads_window(model, name)]
+    sources = {name: {model.metrics[m].source for m in model.metric_order([name])} - {None} for name in windowed}
+    of_contacts = [name for name in windowed if sources[name] == {"interactions"}]
+    check_agreement(extended, [*of_contacts, "contacts"], data, EDGE_LAYOUTS, as_of)
+    check_agreement(extended, [n for n in windowed if n not in of_contacts], data, [((), None), ((), "day")], as_of)

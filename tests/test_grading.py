@@ -100,6 +100,7 @@ def test_segment_and_dated_overrides(project):
         ("a", "2026-01-05", "ok"),
         ("a", "2026-01-12", "warn"),
         ("vip", "2026-01-05", "warn"),
+        ("vip", "2026-01-12", "no_data"),  # every team has every week
     ]
 
 
@@ -299,6 +300,7 @@ def test_cost_over_loyalty_fires_when_handle_time_falls_and_repeats_rise_signifi
     graded = library.grade(
         {"interactions": frame(library, "interactions", rows), "orders": frame(library, "orders", [])},
         dashboard="service_2_0",
+        as_of=week2 + timedelta(days=14),  # the data is complete: no repeat window is pending
     )
     fired = [f for f in findings(library.model, graded) if f.name == "cost_over_loyalty"]
     assert [(f.period, f.severity) for f in fired] == [("2026-W03", "warn")]

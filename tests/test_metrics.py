@@ -263,8 +263,11 @@ def test_contacts_by_team_and_week_across_the_new_year(project):
         contact(team="south", started_at=datetime(2026, 1, 5, 9)),
     ]
     result = evaluate(project, rows, metrics=["contacts"], by=["team"], grain="week")
-    assert result == [
+    assert result == [  # every team has every week from the first to the last
         {"team": "north", "week": "2025-W52", "contacts": 1},
         {"team": "north", "week": "2026-W01", "contacts": 2},
+        {"team": "north", "week": "2026-W02", "contacts": 0},
+        {"team": "south", "week": "2025-W52", "contacts": 0},
+        {"team": "south", "week": "2026-W01", "contacts": 0},
         {"team": "south", "week": "2026-W02", "contacts": 1},
     ]

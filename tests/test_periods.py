@@ -207,13 +207,15 @@ WEEKS = [
 def test_period_arithmetic_in_metrics_per_group_in_period_order(project: metricdsl.Project) -> None:
     metrics = ["nps", "nps_prev", "nps_wow", "nps_growth", "asa_change", "asa_growth", "calls_growth"]
     by_week = {r["week"]: r for r in rows(project, WEEKS, metrics=metrics, by=["team"], grain="week")}
-    assert list(by_week) == ["2026-W02", "2026-W03", "2026-W05", "2026-W06"]
-    first, second, after_gap, last = by_week.values()
+    assert list(by_week) == ["2026-W02", "2026-W03", "2026-W04", "2026-W05", "2026-W06"]  # week 4 from the spine
+    first, second, gap, after_gap, last = by_week.values()
     assert (first["nps"], first["nps_prev"], first["nps_wow"], first["asa_change"]) == (0.0, None, None, None)
     assert (second["nps_prev"], second["nps_wow"], second["nps_growth"]) == (0.0, 100.0, None)  # growth from 0: null
     assert (second["asa_change"], second["asa_growth"], second["calls_growth"]) == (15.0, 1.5, 0.0)
-    # The period before week 5 has no value: no change across the gap.
+    # Week 4 had no calls: its count is 0, its other metrics are null, and it is the period before week 5.
+    assert (gap["nps"], gap["nps_prev"], gap["nps_wow"], gap["calls_growth"]) == (None, 100.0, None, -1.0)
     assert (after_gap["nps_prev"], after_gap["nps_wow"], after_gap["asa_change"]) == (None, None, None)
+    assert after_gap["calls_growth"] is None  # a growth from 0 calls is null
     assert last["nps"] is None  # below min_n
     assert (last["nps_prev"], last["nps_wow"]) == (-100.0, None)
     assert (last["asa_change"], last["asa_growth"]) == (5.0, None)  # a growth from 0 s is null
@@ -225,7 +227,12 @@ def test_periods_are_per_group(project: metricdsl.Project) -> None:
         (r["team"], r["week"]): r["asa_change"]
         for r in rows(project, calls, metrics=["asa_change"], by=["team"], grain="week")
     }
-    assert result == {("north", "2026-W02"): None, ("north", "2026-W03"): 10.0, ("south", "2026-W03"): None}
+    assert result == {
+        ("north", "2026-W02"): None,
+        ("north", "2026-W03"): 10.0,
+        ("south", "2026-W02"): None,  # from the spine: no calls, no ASA
+        ("south", "2026-W03"): None,
+    }
 
 
 def test_change_keeps_the_unit_and_pct_change_is_a_ratio(project: metricdsl.Project) -> None:
@@ -313,7 +320,8 @@ def test_trailing_needs_a_grain_that_its_duration_fits(project: metricdsl.Projec
     with pytest.raises(metricdsl.RequestError, match="trailing 4w, which is not a whole number of months"):
         project.evaluate(frames(project, THIN), metrics=["nps_4w"], grain="month")
     by_day = project.evaluate(frames(project, THIN), metrics=["nps_4w"], grain="day")  # 28 days
-    assert by_day.height == len({row["started_at"].date() for row in THIN})  # type: ignore[union-attr]
+    days = [row["started_at"].date() for row in THIN]  # type: ignore[union-attr]
+    assert by_day.height == (max(days) - min(days)).days + 1  # every day from the first to the last: the spine
 
 
 @pytest.mark.parametrize(

@@ -75,8 +75,9 @@ def events(tmp_path_factory: pytest.TempPathFactory) -> Model:
 
 
 def overall(model: Model, data: dict[str, list[Row]], *metrics: str) -> Row:
-    """The single row of the metrics with no `by` and no grain."""
+    """The single row of the metrics with no `by` and no grain (without its `provisional` flag)."""
     [row] = evaluate_reference(model, data, list(metrics))
+    row.pop("provisional", None)
     return row
 
 
@@ -112,29 +113,42 @@ def test_min_n_nulls_a_small_sample_and_what_is_computed_from_it(library: Model,
 def test_followed_by_window_is_strictly_after_and_at_most_the_width(
     library: Model, gap: datetime.timedelta, repeat: float
 ) -> None:
+    late = contact(T0 + 2 * WEEK, customer=2, channel="email")  # the data runs on: the first window is complete
+    data = {"interactions": [contact(T0, channel="phone"), contact(T0 + gap, channel="chat"), late]}
+    [first, *_] = evaluate_reference(library, data, ["repeat_rate"], by=["channel"])
+    assert first == {"channel": "phone", "repeat_rate": repeat, "provisional": False}
+
+
+@pytest.mark.parametrize(
+    ("gap", "repeat"),
+    [(WEEK, 1.0), (WEEK + SECOND, 0.0), (WEEK - SECOND, None), (datetime.timedelta(0), None)],
+)
+def test_followed_by_is_unknown_past_the_latest_time(library: Model, gap: datetime.timedelta, repeat: float) -> None:
     data = {"interactions": [contact(T0, channel="phone"), contact(T0 + gap, channel="chat")]}
-    [first, _] = evaluate_reference(library, data, ["repeat_rate"], by=["channel"])
-    assert first == {"channel": "phone", "repeat_rate": repeat}
+    [first, *_] = evaluate_reference(library, data, ["repeat_rate"], by=["channel"])
+    assert first == {"channel": "phone", "repeat_rate": repeat, "provisional": repeat is None}
 
 
 def test_followed_by_is_null_without_a_time_or_a_key(library: Model) -> None:
     rows = [contact(None, channel="phone"), contact(T0, customer=None, channel="chat"), contact(T0 + SECOND)]
     result = evaluate_reference(library, {"interactions": rows}, ["repeat_rate", "contacts"], by=["channel"])
-    assert result[:2] == [
-        {"channel": "phone", "repeat_rate": None, "contacts": 1},
-        {"channel": "chat", "repeat_rate": None, "contacts": 1},
+    assert result[:2] == [  # null, not censored: not provisional
+        {"channel": "phone", "repeat_rate": None, "contacts": 1, "provisional": False},
+        {"channel": "chat", "repeat_rate": None, "contacts": 1, "provisional": False},
     ]
 
 
 def test_preceded_by_filter_and_paired_keys(events: Model) -> None:
     rows = [
-        {"user_id": 1, "at": T0, "a": True},
-        {"user_id": 1, "at": T0 + WEEK, "a": False},  # preceded by the first, exactly 7 days before
+        {"user_id": 1, "at": T0, "a": True},  # the first time: `returned` unknown (censored)
+        {"user_id": 1, "at": T0 + WEEK, "a": False},  # preceded by the first, exactly 7 days before (on the edge: known)
         {"user_id": 1, "at": T0 + 2 * WEEK, "a": True},  # preceded by the second only, which fails `a`
         {"user_id": 2, "ref": 1, "at": T0 + SECOND},  # referred by user 1: `referred` for the first row
     ]
     result = overall(events, {"events": rows}, "returned_rate", "referred_count")
-    assert result == {"returned_rate": 0.25, "referred_count": 1}
+    # `returned` of the second row true, of the third false, of the first and fourth unknown; `referred` of the last
+    # row unknown (its day reaches past the latest time), of the first true.
+    assert result == {"returned_rate": 0.5, "referred_count": 1}
 
 
 def test_three_valued_logic(events: Model) -> None:
@@ -227,8 +241,8 @@ def test_iso_week_groups_across_the_new_year(library: Model) -> None:
         contact(None),
     ]
     result = evaluate_reference(library, {"interactions": rows}, ["contacts"], grain="week")
-    assert result == [
-        {"week": "2026-W01", "contacts": 2},
+    assert result == [  # every period from the first to the last, then the rows without a time
         {"week": "2025-W52", "contacts": 1},
+        {"week": "2026-W01", "contacts": 2},
         {"week": None, "contacts": 1},
     ]

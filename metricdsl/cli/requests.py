@@ -4,6 +4,7 @@ and the request they make; a bad one is a usage error."""
 from __future__ import annotations
 
 import contextlib
+import datetime
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,6 +31,9 @@ class RequestOptions(TypedDict):
     metrics: str | None
     by: tuple[str, ...]
     grain: str | None
+    as_of: datetime.datetime | None
+    start: datetime.date | None
+    end: datetime.date | None
 
 
 class Asked(TypedDict):
@@ -40,6 +44,9 @@ class Asked(TypedDict):
     metrics: list[str] | None
     by: tuple[str, ...]
     grain: str | None
+    as_of: datetime.datetime | None
+    start: datetime.date | None
+    end: datetime.date | None
 
 
 def paths_argument(command: Command) -> Command:
@@ -75,10 +82,45 @@ def request_options(command: Command) -> Command:
             type=click.Choice(GRAINS),
             help="Time grain; weeks are ISO weeks, or from Sunday by the calendar's week_start.",
         ),
+        click.option(
+            "--as-of",
+            callback=_datetime_option,
+            metavar="DATETIME",
+            help="The data is complete until then (local time, as 2026-02-01T23:59): windows that reach past it are "
+            "unknown. Default: each source's `complete_until`, else its latest time.",
+        ),
+        click.option(
+            "--from",
+            "start",
+            callback=_date_option,
+            metavar="DATE",
+            help="With a grain: the first period, holding this day.",
+        ),
+        click.option(
+            "--to", "end", callback=_date_option, metavar="DATE", help="With a grain: the last period, holding this day."
+        ),
     ]
     for option in reversed(options):
         command = option(command)
     return project_paths_argument(command)
+
+
+def _datetime_option(_: click.Context, parameter: click.Parameter, value: str | None) -> datetime.datetime | None:
+    if value is None:
+        return None
+    try:
+        return datetime.datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"`{value}` is not a datetime such as 2026-02-01T23:59:59", param=parameter) from None
+
+
+def _date_option(_: click.Context, parameter: click.Parameter, value: str | None) -> datetime.date | None:
+    if value is None:
+        return None
+    try:
+        return datetime.date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"`{value}` is not a date such as 2026-01-31", param=parameter) from None
 
 
 def inputs_of(project: Project, asked: Asked | None, spec_paths: list[Path]) -> list[tuple[str | Path, str]]:
@@ -135,12 +177,24 @@ def request_of(
     metrics: str | None,
     by: tuple[str, ...],
     grain: str | None,
+    as_of: datetime.datetime | None = None,
+    start: datetime.date | None = None,
+    end: datetime.date | None = None,
 ) -> Asked:
     """The API arguments of a request; a project with one dashboard computes it by default."""
     if dashboard is None and metrics is None and len(project.definitions.dashboards) == 1:
         dashboard = next(iter(project.definitions.dashboards))
     names = [m.strip() for m in metrics.split(",") if m.strip()] if metrics else None
-    return Asked(data=dict(source_file(item) for item in data), dashboard=dashboard, metrics=names, by=by, grain=grain)
+    return Asked(
+        data=dict(source_file(item) for item in data),
+        dashboard=dashboard,
+        metrics=names,
+        by=by,
+        grain=grain,
+        as_of=as_of,
+        start=start,
+        end=end,
+    )
 
 
 def source_file(item: str) -> tuple[str, str]:

@@ -15,6 +15,8 @@ TIME_COLUMN = "__time"  # a source's time column, as a datetime, while windows a
 ROW_COLUMN = "__row"  # the row number, to name the line of a bad value
 ONE_COLUMN = "__one"  # the single column of the one-row frame that constant metrics are computed over
 GROUP, CURRENT, PERIOD, NEXT = "__group", "__current", "__period", "__next"  # grading's keys and period numbers
+# The column of a request's table that marks a group whose windowed metrics may change when the data is complete.
+PROVISIONAL = "provisional"
 LABEL = "__label"  # a period's readable label, while findings are built
 LAYOUT, RECORDED = "__layout", "__recorded_at"  # a history row's grain and dimensions, and when it was written
 
@@ -22,7 +24,7 @@ LAYOUT, RECORDED = "__layout", "__recorded_at"  # a history row's grain and dime
 # The hidden columns of a metric: observations, standard error, interval, and the previous period's value and
 # standard error. `__<part>_<metric>` is unambiguous only while no part is another part followed by `_`
 # (`prev_se` would make `prev` of `se_x` and `prev_se` of `x` one column), which a test keeps true.
-HIDDEN_PARTS = ("n", "se", "ci_low", "ci_high", "prev", "prevse")
+HIDDEN_PARTS = ("n", "se", "ci_low", "ci_high", "prev", "prevse", "pending")
 
 
 def hidden(part: str, metric: str) -> str:

@@ -61,3 +61,9 @@ def period_number(start: pl.Expr, grain: str) -> pl.Expr:
         return days if grain == "day" else days // 7
     months = start.dt.year().cast(pl.Int64) * 12 + start.dt.month().cast(pl.Int64) - 1
     return {"month": months, "quarter": months // 3, "year": start.dt.year().cast(pl.Int64)}[grain]
+
+
+def period_starts(first: pl.Expr, last: pl.Expr, grain: str) -> pl.Expr:
+    """The starts of the periods from the one starting at `first` to the one starting at `last`, both included, as
+    a list (null when either is null): each period's start is the one before it stepped by its length."""
+    return pl.date_ranges(first, last, interval=GRAIN_EVERY[grain], closed="both")

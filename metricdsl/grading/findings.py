@@ -14,6 +14,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+import polars as pl
+
 from metricdsl.engine.columns import LABEL, graded_column, hidden, points_column
 from metricdsl.engine.quality import DataProblem
 from metricdsl.errors import Location
@@ -91,6 +93,15 @@ class Score:
 
 
 @dataclass(frozen=True)
+class Pending:
+    """The groups and periods whose metrics (`metrics`) depend on a window past the data's horizon: not graded."""
+
+    rows: int  # groups and periods, counted in pairs
+    periods: tuple[Period, ...]  # their distinct periods, in order (None without a grain)
+    metrics: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Report:
     """What `check` reports: the findings, the scores and the layout they were graded in."""
 
@@ -100,6 +111,7 @@ class Report:
     grain: str | None
     skipped: dict[str, Skipped]  # rule or target → why it was not graded
     revision: str | None  # the specs' git revision, when known
+    pending: Pending | None = None  # None when no value is pending
 
 
 def report(model: Model, graded: Graded, revision: str | None = None, problems: Iterable[DataProblem] = ()) -> Report:
@@ -111,7 +123,20 @@ def report(model: Model, graded: Graded, revision: str | None = None, problems: 
         graded.grain,
         dict(graded.skipped),
         revision,
+        pending(graded),
     )
+
+
+def pending(graded: Graded) -> Pending | None:
+    """The groups and periods with a pending metric, if any (see `metricdsl.grading.grader.STATUSES`)."""
+    flags = {m: hidden("pending", m) for m in graded.metrics if hidden("pending", m) in graded.table.columns}
+    table = graded.table.with_columns(period_label(graded).alias(LABEL))
+    rows = table.filter(pl.any_horizontal(pl.col(c).fill_null(False) for c in flags.values())) if flags else table.clear()
+    if rows.is_empty():
+        return None
+    metrics = tuple(m for m, c in flags.items() if rows[c].fill_null(False).any())
+    periods = tuple(rows.select(pl.col(LABEL).unique(maintain_order=True)).to_series().sort(nulls_last=True).to_list())
+    return Pending(rows.height, periods, metrics)
 
 
 def findings(

@@ -20,7 +20,9 @@ from metricdsl.language import ast
 from metricdsl.semantics.model import CheckedThresholds, Model
 from metricdsl.spec.definitions import Scorecard
 
-STATUSES = ("ok", "warn", "fail", "no_data")
+# `pending`: the value depends on a window that reaches past the data's horizon, and may change when the data is
+# complete; it is not graded (and rules and scorecards skip it).
+STATUSES = ("ok", "warn", "fail", "no_data", "pending")
 
 # Why a target or rule was not graded: the target's own metric, or a metric the rule reads, is not computed
 # for these dimensions; or the rule's `for: N periods` has no grain to count periods by.
@@ -93,8 +95,9 @@ def graded_table(
             skipped[name] = Skipped("needs_grain", periods=checked.rule.periods)
             continue
         rules.append(name)
+        holds = _settled(model, checked.when, metrics)
         frame = frame.with_columns(
-            _fires(compiler, checked.when, checked.rule.periods, grain).alias(graded_column(name, "fires"))
+            _fires(compiler, checked.when, checked.rule.periods, grain, holds).alias(graded_column(name, "fires"))
         )
         frame = frame.with_columns(
             compiler.expr(tree).alias(graded_column(name, str(i)))
@@ -102,7 +105,7 @@ def graded_table(
             if not _missing_metric(model, tree, metrics)
         )
     if scorecard is not None:
-        frame = frame.with_columns(score_columns(scorecard, targets))
+        frame = frame.with_columns(score_columns(scorecard, targets, {m: _pending(m) for m in metrics}))
     current = frame.filter(pl.col(CURRENT)).drop(CURRENT)
     week_start = model.definitions.calendar.week_start
     return Graded(current, by, grain, metrics, targets, tuple(rules), scorecard, skipped, week_start)
@@ -114,6 +117,17 @@ def _missing_metric(model: Model, tree: ast.Expr, metrics: tuple[str, ...]) -> s
         (r.name for n in ast.walk(tree) if (r := model.refs.get(id(n))) and r.kind == "metric" and r.name not in metrics),
         None,
     )
+
+
+def _pending(metric: str) -> pl.Expr:
+    """Whether a metric's value in a row is pending (see `STATUSES`); a row of an earlier run's history is not."""
+    return pl.col(hidden("pending", metric)).fill_null(False)
+
+
+def _settled(model: Model, tree: ast.Expr, metrics: tuple[str, ...]) -> pl.Expr:
+    """True in the rows where none of the metrics `tree` reads is pending: a rule holds on settled values only."""
+    read = {r.name for n in ast.walk(tree) if (r := model.refs.get(id(n))) and r.kind == "metric" and r.name in metrics}
+    return ~pl.any_horizontal(_pending(m) for m in sorted(read)) if read else pl.lit(True)
 
 
 def _group_key(by: tuple[str, ...]) -> pl.Expr:
@@ -143,7 +157,8 @@ def _with_previous(frame: pl.DataFrame, metrics: tuple[str, ...], grain: str) ->
 
 
 def _status(model: Model, compiler: Compiler, metric: str, grain: str | None) -> pl.Expr:
-    """`ok`, `warn`, `fail` or `no_data` (null value, or below `min_n`), by the first thresholds that apply."""
+    """`pending` (see `STATUSES`), else `ok`, `warn`, `fail` or `no_data` (null value, or below `min_n`), by the first
+    thresholds that apply."""
     checked = model.targets[metric]
     value, n = pl.col(metric), pl.col(hidden("n", metric))
     min_n = model.metrics[metric].metric.min_n
@@ -160,7 +175,9 @@ def _status(model: Model, compiler: Compiler, metric: str, grain: str | None) ->
         return any(getattr(t, name) is not None for t in (checked.base, *checked.overrides))
 
     status = (
-        pl.when(no_data)
+        pl.when(_pending(metric))
+        .then(pl.lit("pending"))
+        .when(no_data)
         .then(pl.lit("no_data"))
         .when(level("fail"))
         .then(pl.lit("fail"))
@@ -212,9 +229,10 @@ def _applies(compiler: Compiler, thresholds: CheckedThresholds, grain: str | Non
     return condition
 
 
-def _fires(compiler: Compiler, when: ast.Expr, periods: int, grain: str | None) -> pl.Expr:
-    """True when the rule holds in this period and, with `for: N periods`, the N − 1 before it."""
-    holds = compiler.expr(when).fill_null(False)
+def _fires(compiler: Compiler, when: ast.Expr, periods: int, grain: str | None, settled: pl.Expr) -> pl.Expr:
+    """True when the rule holds in this period and, with `for: N periods`, the N − 1 before it; it never holds on a
+    pending value (`settled` is false), and such a period breaks a run."""
+    holds = compiler.expr(when).fill_null(False) & settled
     if periods == 1 or not grain:
         return holds
     # Runs of consecutive periods in which the rule holds: a new run starts after a gap or a miss.

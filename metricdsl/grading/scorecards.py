@@ -10,19 +10,26 @@ from metricdsl.engine.columns import graded_column, points_column
 from metricdsl.spec.definitions import Scorecard, ScorecardItem
 
 
-def item_points(item: ScorecardItem, statuses: tuple[str, ...]) -> pl.Expr:
-    """0 to 100 points for one item; null when its metric has no data (null, or below its min_n)."""
+def item_points(item: ScorecardItem, statuses: tuple[str, ...], pending: pl.Expr | None = None) -> pl.Expr:
+    """0 to 100 points for one item; null when its metric has no data (null, or below its min_n) or is pending (its
+    value depends on a window past the data's horizon): the item is skipped."""
     value = pl.col(item.metric).cast(pl.Float64)
     points = ((value - item.floor) / (item.ceiling - item.floor)).clip(0.0, 1.0) * 100.0
     if item.metric in statuses:
         points = pl.when(pl.col(graded_column(item.metric, "status")) != "no_data").then(points)
+    if pending is not None:
+        points = pl.when(~pending).then(points)
     return points
 
 
-def score_columns(scorecard: Scorecard, statuses: tuple[str, ...]) -> list[pl.Expr]:
-    """`<scorecard>__<metric>__points` per item, `<scorecard>__capped` and `<scorecard>__score`."""
+def score_columns(
+    scorecard: Scorecard, statuses: tuple[str, ...], pending: dict[str, pl.Expr] | None = None
+) -> list[pl.Expr]:
+    """`<scorecard>__<metric>__points` per item, `<scorecard>__capped` and `<scorecard>__score`; `pending` gives the
+    flag of the metrics whose values may be pending."""
     name = scorecard.name
-    points = {item.metric: item_points(item, statuses) for item in scorecard.items}
+    found = pending or {}
+    points = {item.metric: item_points(item, statuses, found.get(item.metric)) for item in scorecard.items}
     weighted = [points[item.metric] * item.weight for item in scorecard.items]
     # Items without data drop out, and the other weights are renormalised.
     weights = [

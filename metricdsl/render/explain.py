@@ -1,8 +1,9 @@
 """`metricdsl explain METRIC` as text: the definition and the time zone of its times, the typed tree (a type and unit
-per node), the dependencies and the Polars plan."""
+per node), the dependencies, the horizons of its windows and the Polars plan."""
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Mapping, Sequence
 from typing import Protocol
 
@@ -63,6 +64,23 @@ class MetricExplanation(Protocol):
     @property
     def filtered(self) -> Sequence[tuple[str, Sequence[str]]]: ...
 
+    @property
+    def windows(self) -> Sequence[WindowHorizon]: ...
+
+
+class WindowHorizon(Protocol):
+    @property
+    def call(self) -> str: ...
+
+    @property
+    def source(self) -> str: ...
+
+    @property
+    def bound(self) -> str: ...
+
+    @property
+    def at(self) -> datetime.datetime | None: ...
+
 
 def metric_report(explained: MetricExplanation) -> str:
     """The metric's name and label, where it is defined, its facts and expressions, typed trees, dependencies
@@ -103,12 +121,23 @@ def metric_report(explained: MetricExplanation) -> str:
     lines += ["", "depends on:"]
     for kind, names in explained.dependencies.items():
         lines.append(f"  {kind}: {', '.join(inline(n) for n in names) if names else '-'}")
+    if explained.windows:
+        lines += ["", "windows (unknown past these; --as-of replaces every followed_by's horizon):"]
+        lines += [f"  {inline(w.call)}: {inline(_horizon(w))}" for w in explained.windows]
     lines += ["", "Polars plan (optimised, over empty inputs):", multiline(explained.plan)]
     return inert("\n".join(lines))
 
 
 # How weeks run, where they are not ISO weeks (which go without saying).
 WEEKS = {"sunday": "Sunday to Saturday, labelled by their Sunday"}
+
+
+def _horizon(window: WindowHorizon) -> str:
+    if window.bound == "first":
+        return f"from the first time in the data of `{window.source}`"
+    if window.bound == "complete_until":
+        return f"until `{window.source}`'s complete_until, {window.at}"
+    return f"until the latest time in the data of `{window.source}`"
 
 
 def _zones(zones: Mapping[str, str]) -> str | None:

@@ -17,7 +17,7 @@ import polars as pl
 
 from metricdsl.errors import OutputError
 from metricdsl.files import output_name, write_text_atomically
-from metricdsl.grading.findings import Finding, Group, Period, Placeholder, Report, Score
+from metricdsl.grading.findings import Finding, Group, Pending, Period, Placeholder, Report, Score
 from metricdsl.grading.grader import Skipped
 from metricdsl.render import markdown, tables
 from metricdsl.render.github import Level, command, inert
@@ -120,8 +120,22 @@ def as_text(report: Report) -> str:
         lines.append(f"\nscorecard {inline(report.scores[0].scorecard)}:")
         lines += [_score_line(score) for score in report.scores]
     lines += [f"not graded: {inline(name)}: {inline(skipped_text(why))}" for name, why in report.skipped.items()]
+    if report.pending is not None:
+        lines.append(pending_text(report.pending))
     lines.append(summary(report.findings))
     return inert("\n".join(lines))
+
+
+def pending_text(pending: Pending) -> str:
+    """`pending: 6 periods (2026-W05) of fcr, repeat_rate: ...`: how many group periods are not graded yet, and why."""
+    periods = ", ".join(inline(_period(p)) for p in pending.periods if p is not None)
+    where = f" ({periods})" if periods else ""
+    count = counted(pending.rows, "period")
+    names = ", ".join(inline(m) for m in pending.metrics)
+    return (
+        f"pending: {count}{where} of {names}: their windows reach past the end of the data "
+        "(a source's `complete_until`, its latest time, or --as-of), so they are not graded yet"
+    )
 
 
 def history_recorded(path: Path, rows: int) -> str:

@@ -22,7 +22,18 @@ DEFAULT_ZONE = "UTC"  # the time zone of a source whose spec names none, nor the
 
 # The keys of a spec file and of each kind of definition: the loader reads these, `json_schema` describes them.
 TOP_KEYS = ("sources", "metrics", "dashboards", "targets", "rules", "scorecards", "tests", "calendar")
-SOURCE_KEYS = ("description", "path", "time", "timezone", "csv", "on_invalid", "entities", "columns", "derive")
+SOURCE_KEYS = (
+    "description",
+    "path",
+    "time",
+    "timezone",
+    "complete_until",
+    "csv",
+    "on_invalid",
+    "entities",
+    "columns",
+    "derive",
+)
 COLUMN_KEYS = ("type", "unit", "format", "values", "range", "on_invalid", "description")
 CSV_KEYS = (
     "separator",
@@ -127,6 +138,8 @@ class Source:
     derive: dict[str, ExprText] = field(default_factory=dict)
     path: Path | None = None
     timezone: str | None = None  # an IANA name; None: the project's `calendar:` zone, else DEFAULT_ZONE
+    # The time up to which the data is complete, naive (local to the source's zone) or aware; None: its latest time.
+    complete_until: datetime.datetime | None = None
     csv: CsvDialect = field(default_factory=CsvDialect)
     on_invalid: str = "null"  # the default of its columns' `on_invalid`
     description: str | None = None

@@ -58,6 +58,10 @@ FIELDS: dict[str, dict[str, Schema]] = {
         "path": {**TEXT, "description": "Default input file, relative to this file."},
         "time": {**TEXT, "description": "The event-time column: grains and windows use it."},
         "timezone": {**ZONE, "description": "The zone its times are local to; default: the calendar's, else UTC."},
+        "complete_until": {
+            "description": "The time up to which its data is complete (local time, as 2026-02-01T23:59:59): windows "
+            "that reach past it are unknown; default: the latest time in its data."
+        },
         "csv": {"$ref": "#/$defs/csv"},
         "on_invalid": ON_INVALID_CHOICE,
         "entities": {"type": "object", "additionalProperties": TEXT},

@@ -7,6 +7,8 @@ Each reader receives the file's `YamlReader`, as the loader's other readers do.
 
 from __future__ import annotations
 
+import contextlib
+import datetime
 import math
 import os
 from collections.abc import Callable
@@ -36,6 +38,7 @@ class _SourceFields(TypedDict, total=False):
     time: str | None
     path: Path | None
     timezone: str | None
+    complete_until: datetime.datetime | None
     csv: CsvDialect
     on_invalid: str | None
     entities: dict[str, str]
@@ -65,6 +68,7 @@ def read_source(
         "time": lambda n: {"time": reader.text(n)},
         "path": lambda n: {"path": _data_path(reader, name, n, project, given)},
         "timezone": lambda n: {"timezone": read_zone(reader, n)},
+        "complete_until": lambda n: {"complete_until": _complete_until(reader, n)},
         "csv": lambda n: {"csv": read_csv(reader, n)},
         "on_invalid": lambda n: {"on_invalid": read_on_invalid(reader, n)},
         "entities": lambda n: {"entities": _entities(reader, n)},
@@ -84,11 +88,26 @@ def read_source(
         derive=values.get("derive", {}),
         path=values.get("path"),
         timezone=values.get("timezone"),
+        complete_until=values.get("complete_until"),
         csv=values.get("csv") or CsvDialect(),
         on_invalid=values.get("on_invalid") or "null",
         description=values.get("description"),
         location=reader.at(name_node),
     )
+
+
+def _complete_until(reader: YamlReader, node: Node) -> datetime.datetime | None:
+    """A source's `complete_until:`, a datetime: without an offset, local time in the source's zone."""
+    value = reader.scalar(node, "a datetime")
+    if isinstance(value, str):  # quoted, or with a `T` and an offset that YAML leaves as text
+        with contextlib.suppress(ValueError):
+            value = datetime.datetime.fromisoformat(value)
+    if isinstance(value, datetime.datetime):
+        return value
+    if value is not None:
+        hint = "write a datetime such as 2026-02-01T23:59:59 (local time in the source's `timezone:`)"
+        reader.report("MD006", f"`complete_until: {value}` is not a datetime", node, hint)
+    return None
 
 
 def _data_path(reader: YamlReader, name: str, node: Node, project: Path | None, given: bool) -> Path | None:

@@ -6,12 +6,15 @@ plan).
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass
 
 import polars as pl
 
+from metricdsl.engine.polars.compiler import Compiler
 from metricdsl.engine.polars.dtypes import DTYPES
 from metricdsl.language import ast
+from metricdsl.language.printer import format_expr
 from metricdsl.project import Project
 from metricdsl.semantics.filters import Variant, used_variant
 from metricdsl.semantics.model import ExprType, Model, Ref
@@ -44,6 +47,17 @@ class Explanation:
     week_start: str | None = None  # the day its weeks start on, when it reads times (see `zones`)
     # The metrics it uses re-aggregated under its `where` (and those of metrics between), with every filter of each.
     filtered: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    windows: tuple[Horizon, ...] = ()  # see `horizons`
+
+
+@dataclass(frozen=True)
+class Horizon:
+    """Where a window a metric reads stops being known: the other source's horizon (`followed_by`) or first time."""
+
+    call: str  # the window as written, `followed_by(interactions where answered, 7d)`
+    source: str  # the other source, whose data bounds it
+    bound: str  # "complete_until" (given in the spec), "latest" or "first" (found in the data)
+    at: datetime.datetime | None  # the `complete_until`, else None
 
 
 def explain_metric(project: Project, name: str) -> Explanation:
@@ -62,6 +76,7 @@ def explain_metric(project: Project, name: str) -> Explanation:
         plan=polars_plan(project, name),
         week_start=project.definitions.calendar.week_start if zones_of else None,
         filtered=filtered_inputs(project.model, name),
+        windows=tuple(horizons(project.model, name)),
     )
 
 
@@ -81,6 +96,24 @@ def filtered_inputs(model: Model, name: str) -> tuple[tuple[str, tuple[str, ...]
         (v.metric, tuple(w.text for w in [model.metrics[m].metric.where for m in (v.metric, *v.filters)] if w))
         for v in found
     )
+
+
+def horizons(model: Model, name: str) -> list[Horizon]:
+    """The windows that metric `name` (and the metrics it uses) read, each with how its horizon is found; `--as-of`
+    (`as_of=`) replaces every `followed_by`'s."""
+    compiler = Compiler(model)
+    found: dict[str, Horizon] = {}
+    for metric in (model.metrics[m] for m in model.metric_order([name])):
+        if metric.source is None:
+            continue
+        trees = [metric.tree, *([metric.where] if metric.where is not None else [])]
+        for call in compiler.windows_in(metric.source, trees):
+            target = call.args[0].name  # type: ignore[union-attr]
+            given = model.definitions.sources[target].complete_until
+            bound = "first" if call.func == "preceded_by" else "complete_until" if given else "latest"
+            text = format_expr(call)
+            found.setdefault(text, Horizon(text, target, bound, given if bound == "complete_until" else None))
+    return list(found.values())
 
 
 def typed_tree(model: Model, node: ast.Expr, depth: int = 1) -> list[TreeNode]:

@@ -53,6 +53,10 @@ class Outcome:
         return not self.failures
 
 
+# The given rows of a test are all the data there is: its windows are complete, never censored at its last row.
+COMPLETE = datetime.datetime(9999, 1, 1, tzinfo=datetime.timezone.utc)
+
+
 def run_tests(project: Project) -> list[Outcome]:
     """Run every test of the project, in file order."""
     return [run_test(project, test) for test in project.definitions.tests]
@@ -70,14 +74,16 @@ def run_test(project: Project, test: SpecTest) -> Outcome:
             raise RequestError(f"unknown source `{sorted(unknown)[0]}` in `given`")
         rows = (
             project.evaluate(
-                data, metrics=metrics, by=test.by, grain=test.grain, apply_min_n=not test.ignore_min_n
+                data, metrics=metrics, by=test.by, grain=test.grain, apply_min_n=not test.ignore_min_n, as_of=COMPLETE
             ).to_dicts()
             if metrics
             else []
         )
         graded = None
         if graded_names or test.findings is not None:
-            graded = project.grade(data, metrics=metrics, by=test.by, grain=test.grain, scorecard=test.scorecard)
+            graded = project.grade(
+                data, metrics=metrics, by=test.by, grain=test.grain, scorecard=test.scorecard, as_of=COMPLETE
+            )
             grades = _graded_rows(graded, keys, graded_names)
             rows = _merge(rows, grades, keys) if metrics else grades
     except (DataError, RequestError) as error:

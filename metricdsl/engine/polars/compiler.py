@@ -6,6 +6,11 @@ functions (`followed_by`, `preceded_by`) are materialised beforehand by sorted `
 Aggregates become hidden columns of one `group_by` per source; metrics are then computed from them
 per group, so that ratios are ratios of sums.
 
+Windows at the edge of the data are censored (DESIGN.md §4a): `followed_by(S, W)` of a row at `t` is known only
+when `t + W` is not after S's horizon (the request's `as_of`, else S's `complete_until`, else the latest time in
+S's rows), `preceded_by(S, W)` only when `t - W` is not before S's first time. A censored row's window is null, and a
+hidden flag beside the window column marks it, so that each aggregate counts the rows it read that were censored.
+
 Datetimes are local to their source's zone (`metricdsl.engine.zones`): a date that meets a datetime stands for
 the first moment of that local day, and windows compare instants, so that 7d is 168 hours across a DST change.
 """
@@ -18,6 +23,7 @@ import operator
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 import polars as pl
 
@@ -78,6 +84,7 @@ class Aggregate:
     sd_column: str | None = None  # also the sample standard deviation, for a mean's interval
     added: tuple[ast.Expr, ...] = ()  # the `where`s of the metrics of metrics that filter the metric it is part of
     trailing: int | None = None  # pooled over this many periods: its parts are computed too (`pooled_parts`)
+    source: str | None = None  # the source whose rows it reads, for the windows it reads there
 
 
 def pooled_parts(aggregate: Aggregate, values: pl.Expr) -> list[pl.Expr]:
@@ -91,11 +98,28 @@ def pooled_parts(aggregate: Aggregate, values: pl.Expr) -> list[pl.Expr]:
     return parts
 
 
+def censored_column(window: str) -> str:
+    """The hidden flag beside a window column: true on the rows whose window reaches past its horizon."""
+    return f"{window}_censored"
+
+
+def bound_column(source: str, bound: str) -> str:
+    """The hidden column that holds a source's latest (`max`) or first (`min`) time while censored rows are found."""
+    return f"__{bound}_time_{source}"
+
+
+def as_instant(moment: datetime.datetime, zone: str) -> datetime.datetime:
+    """A datetime as an instant in UTC: a naive one is local time in `zone` (the earlier of two, at a DST change)."""
+    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=ZoneInfo(zone))
+    return aware.astimezone(datetime.timezone.utc)
+
+
 class Compiler:
     """Turns a checked model's trees into Polars expressions."""
 
-    def __init__(self, model: Model) -> None:
+    def __init__(self, model: Model, as_of: datetime.datetime | None = None) -> None:
         self.model = model
+        self.as_of = as_of  # the horizon of every `followed_by`, in place of each source's own
         # Window calls materialised as hidden columns of their source's frame, by id(node).
         self.window_columns: dict[int, str] = {}
         # Aggregate calls computed as hidden columns after grouping, by id(node).
@@ -106,6 +130,9 @@ class Compiler:
         # its value in the previous period of the same group, for `prev`, `change` and `pct_change`.
         self.metric_columns: dict[str, str] = {}
         self.previous: Callable[[pl.Expr], pl.Expr] | None = None
+        # The censored flag of each window call, by id(node), and the aggregates that count censored rows.
+        self.censor_columns: dict[int, str] = {}
+        self.censored_aggregates: set[str] = set()
 
     # -- expressions ------------------------------------------------------------------------------
 
@@ -297,9 +324,10 @@ class Compiler:
         def masked(value: pl.Expr) -> pl.Expr:
             return value if keep is None else pl.when(keep).then(value)
 
+        censored = self.censored_rows(aggregate, keep)
         if not node.args:  # count(): the rows
             rows = (pl.len() if keep is None else keep.fill_null(False).sum()).cast(pl.Int64)
-            return [rows.alias(aggregate.column), rows.alias(aggregate.n_column)]
+            return [rows.alias(aggregate.column), rows.alias(aggregate.n_column), *censored]
         argument = self.expr(node.args[0])
         if self.model.type_of(node.args[0]).kind == "bool":  # a condition: 1 when true, in the aggregate's type
             argument = argument.cast(DTYPES[self.model.type_of(node).kind])
@@ -307,7 +335,29 @@ class Compiler:
         n = value_in.count().cast(pl.Int64)
         value = translations.AGGREGATES[node.func](value_in, node)
         spread = [value_in.std(ddof=1).alias(aggregate.sd_column)] if aggregate.sd_column else []
-        return [value.alias(aggregate.column), n.alias(aggregate.n_column), *spread, *pooled_parts(aggregate, value_in)]
+        return [
+            value.alias(aggregate.column),
+            n.alias(aggregate.n_column),
+            *spread,
+            *pooled_parts(aggregate, value_in),
+            *censored,
+        ]
+
+    def censored_rows(self, aggregate: Aggregate, keep: pl.Expr | None) -> list[pl.Expr]:
+        """The number of rows whose censored window the aggregate reads (in its argument or its filters), among the
+        rows its filters do not exclude (a filter that is null, as a censored window in it is, does not exclude):
+        the rows whose value may change when the data is complete. Nothing for an aggregate that reads no window."""
+        node = aggregate.node
+        trees = [*node.args[:1], *(c for c in (aggregate.where, node.where, *aggregate.added) if c is not None)]
+        windows = self.windows_in(aggregate.source, trees) if aggregate.source is not None else []
+        flags = [pl.col(self.censor_columns[id(w)]) for w in windows if id(w) in self.censor_columns]
+        if not flags:
+            return []
+        rows = pl.any_horizontal(*flags)
+        if keep is not None:
+            rows = rows & keep.fill_null(True)
+        self.censored_aggregates.add(aggregate.column)
+        return [rows.sum().cast(pl.Int64).alias(aggregate_part(aggregate.column, "censored"))]
 
     # -- windows ----------------------------------------------------------------------------------
 
@@ -318,6 +368,8 @@ class Compiler:
         if not windows:
             return frame
         frame = frame.with_columns(self.instant(source).alias(TIME_COLUMN)).sort(TIME_COLUMN)
+        limits: list[tuple[ast.Call, str, pl.Expr]] = []
+        bounds: dict[str, pl.LazyFrame] = {}  # the one-row frames of other sources' bounds, by their column name
         for call in windows:
             column = self.window_columns.setdefault(id(call), window_column(len(self.window_columns)))
             target = call.args[0].name  # type: ignore[union-attr]
@@ -355,7 +407,56 @@ class Compiler:
             frame = frame.with_columns(pl.when(unknown).then(None).otherwise(found.fill_null(False)).alias(column)).drop(
                 key_names
             )
-        return frame.drop(TIME_COLUMN)
+            limits.append((call, column, self.limit(call, source, target, column, scan, bounds)))
+        for bound in bounds.values():  # after the sorted joins, which need the rows in order of time
+            frame = frame.join(bound, how="cross")
+        return self.censor(frame, limits).drop(TIME_COLUMN, *bounds)
+
+    def limit(
+        self,
+        call: ast.Call,
+        source: str,
+        target: str,
+        column: str,
+        scan: Callable[[str], pl.LazyFrame],
+        bounds: dict[str, pl.LazyFrame],
+    ) -> pl.Expr:
+        """The horizon of a `followed_by` (the latest time its window may reach), the first time of a `preceded_by`
+        (the earliest): a constant when given (`as_of`, `complete_until`); else found in the other source's rows,
+        beside this source's own when the window is of this source (no other pass over the data), else from the
+        other source's time column alone: a one-row frame added to `bounds` (once per source and bound) to join to
+        every row."""
+        forward = translations.WINDOWS[call.func] == "forward"
+        given = self.horizon(target) if forward else None
+        if given is not None:
+            return pl.lit(given, dtype=pl.Datetime("us", "UTC"))
+        if target == source:
+            return pl.col(TIME_COLUMN).max() if forward else pl.col(TIME_COLUMN).min()
+        name = bound_column(target, "max" if forward else "min")
+        if name not in bounds:
+            time = self.instant(target)
+            bounds[name] = scan(target).select((time.max() if forward else time.min()).alias(name))
+        return pl.col(name)
+
+    def horizon(self, source: str) -> datetime.datetime | None:
+        """The given horizon of `source`'s data as an instant in UTC: the request's `as_of`, else the source's
+        `complete_until` (local time in its zone unless it has an offset); None when it is found in the data."""
+        given = self.as_of or self.model.definitions.sources[source].complete_until
+        return as_instant(given, self.model.definitions.zone(source)) if given is not None else None
+
+    def censor(self, frame: pl.LazyFrame, limits: list[tuple[ast.Call, str, pl.Expr]]) -> pl.LazyFrame:
+        """Each window null where it reaches past its limit (a limit that is null, the other source having no rows,
+        censors all), with its censored flag beside it. `t + W` on the horizon is known (the window's end is
+        inclusive), as is `t - W` on the first time."""
+        exprs = []
+        for call, column, limit in limits:
+            width = datetime.timedelta(seconds=call.args[1].seconds)  # type: ignore[union-attr]
+            time = pl.col(TIME_COLUMN)
+            past = time + width > limit if translations.WINDOWS[call.func] == "forward" else time - width < limit
+            flag = pl.col(column).is_not_null() & past.fill_null(True)
+            exprs.append(flag.alias(self.censor_columns.setdefault(id(call), censored_column(column))))
+            exprs.append(pl.when(flag).then(None).otherwise(pl.col(column)).alias(column))
+        return frame.with_columns(exprs)
 
     def instant(self, source: str) -> pl.Expr:
         """The time of `source`'s rows as an instant in UTC: windows are exact elapsed time, and their two

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -11,6 +12,7 @@ from metricdsl.engine.columns import (
     GRAIN_COLUMN,
     ONE_COLUMN,
     PERIOD,
+    PROVISIONAL,
     aggregate_column,
     aggregate_part,
     hidden,
@@ -20,6 +22,7 @@ from metricdsl.engine.columns import (
 from metricdsl.engine.confidence import metric_interval
 from metricdsl.engine.grains import grain_label, period_number, period_start
 from metricdsl.engine.polars.compiler import Aggregate, Compiler
+from metricdsl.engine.spine import complete_periods
 from metricdsl.language import ast
 from metricdsl.language.functions import AGGREGATES
 from metricdsl.semantics.filters import Variant, added_filters, used_variant, variants
@@ -37,6 +40,9 @@ class Request:
     apply_min_n: bool = True  # off in spec tests whose small fixtures check a formula only
     with_ci: bool = False  # add each metric's n and 95 % confidence interval
     keep_hidden: bool = False  # keep the period start and the n, se and interval columns, for grading
+    as_of: datetime.datetime | None = None  # the horizon of every `followed_by` (naive: local to each source)
+    start: datetime.date | None = None  # with a grain, the first period (the one holding this day); else the data's
+    end: datetime.date | None = None  # with a grain, the last period; else the data's
 
     @property
     def keys(self) -> list[str]:
@@ -45,7 +51,7 @@ class Request:
 
 def build_query(model: Model, request: Request, scan: Callable[[str], pl.LazyFrame]) -> tuple[pl.LazyFrame, Compiler]:
     """The lazy query of `request`; `scan(source)` gives each source's typed rows."""
-    compiler = Compiler(model)
+    compiler = Compiler(model, request.as_of)
     order = model.metric_order(list(request.metrics))
     needed = variants(model, order)
     columns = _variant_columns(needed)
@@ -56,9 +62,10 @@ def build_query(model: Model, request: Request, scan: Callable[[str], pl.LazyFra
         aggregates = [a for source_aggregates in plans.values() for a in source_aggregates]
         counts = [a.n_column for a in aggregates] + [a.column for a in aggregates if a.counts]
         frame = frame.with_columns(pl.col(c).fill_null(0) for c in counts)
+    frame = _complete_periods(frame, request, plans, compiler)
     if request.grain is not None:
         frame = frame.with_columns(period_number(pl.col(GRAIN_COLUMN), request.grain).alias(PERIOD))
-        frame = frame.with_columns(_pooled(plans, request))
+        frame = frame.with_columns(_pooled(plans, request, compiler))
     for layer in _layers(model, needed):  # one step per level of metrics of metrics, not one per metric
         frame = frame.with_columns(
             *(e for variant in layer for e in _metric(model, compiler, variant, columns, owned[variant], request))
@@ -67,7 +74,52 @@ def build_query(model: Model, request: Request, scan: Callable[[str], pl.LazyFra
     compiler.aggregate_columns = {i: c for v, found in owned.items() if not v.filters for i, c in found.items()}
     if request.with_ci or request.keep_hidden:
         frame = frame.with_columns(*(e for name in order for e in _interval(model, compiler, name)))
-    return _present(frame, request, order, model.definitions.calendar.week_start), compiler
+    pending = {name: _pending(model, compiler, owned, name) for name in order}
+    flag = provisional(model, compiler, owned, request.metrics, pending)
+    return _present(frame, request, order, model.definitions.calendar.week_start, pending, flag), compiler
+
+
+def _complete_periods(
+    frame: pl.LazyFrame, request: Request, plans: dict[str, list[Aggregate]], compiler: Compiler
+) -> pl.LazyFrame:
+    """With a grain, the aggregated groups with a row for every period (`metricdsl.engine.spine`), before any
+    metric is computed from them; without one, unchanged."""
+    if not request.grain:
+        return frame
+    aggregates = [a for source_aggregates in plans.values() for a in source_aggregates]
+    counts = [a.n_column for a in aggregates] + [a.column for a in aggregates if a.counts]
+    counts += [aggregate_part(a.column, "censored") for a in aggregates if a.column in compiler.censored_aggregates]
+    week_start = compiler.model.definitions.calendar.week_start
+    return complete_periods(frame, request.by, request.grain, counts, request.start, request.end, week_start)
+
+
+def _windowed(model: Model, compiler: Compiler, owned: dict[Variant, dict[int, str]], variant: Variant) -> list[str]:
+    """The censored-row counts of the aggregates that `variant` is computed from, through the variants (metrics
+    under their filters) it uses."""
+    found = [aggregate_part(c, "censored") for c in owned.get(variant, {}).values() if c in compiler.censored_aggregates]
+    for used in model.uses(variant.metric):
+        found += _windowed(model, compiler, owned, used_variant(model, variant, used))
+    return found
+
+
+def _pending(model: Model, compiler: Compiler, owned: dict[Variant, dict[int, str]], name: str) -> pl.Expr:
+    """Whether metric `name`'s value in a group may change when the data is complete: an aggregate it depends on
+    read rows whose window was censored."""
+    counts = _windowed(model, compiler, owned, Variant(name))
+    return pl.any_horizontal(pl.col(c).fill_null(0) > 0 for c in counts) if counts else pl.lit(False)
+
+
+def provisional(
+    model: Model,
+    compiler: Compiler,
+    owned: dict[Variant, dict[int, str]],
+    metrics: tuple[str, ...],
+    pending: dict[str, pl.Expr],
+) -> pl.Expr | None:
+    """A group's `provisional` flag: some of `metrics` is pending there; None when none of them reads a window."""
+    if not any(_windowed(model, compiler, owned, Variant(name)) for name in metrics):
+        return None
+    return pl.any_horizontal(pending[name] for name in metrics)
 
 
 def _variant_columns(needed: list[Variant]) -> dict[Variant, str]:
@@ -111,7 +163,17 @@ def _aggregates_by_source(
                 sd = aggregate_part(column, "sd") if spread and node.func == "mean" else None  # for the interval of a mean
                 added = added_filters(model, variant, checked.source)
                 plans.setdefault(checked.source, []).append(
-                    Aggregate(node, checked.where, column, aggregate_part(column, "n"), counts, sd, added, periods)
+                    Aggregate(
+                        node,
+                        checked.where,
+                        column,
+                        aggregate_part(column, "n"),
+                        counts,
+                        sd,
+                        added=added,
+                        trailing=periods,
+                        source=checked.source,
+                    )
                 )
     return plans, owned
 
@@ -201,10 +263,11 @@ def _previous(request: Request) -> Callable[[pl.Expr], pl.Expr]:
     return previous
 
 
-def _pooled(plans: dict[str, list[Aggregate]], request: Request) -> list[pl.Expr]:
+def _pooled(plans: dict[str, list[Aggregate]], request: Request, compiler: Compiler) -> list[pl.Expr]:
     """The aggregates of trailing metrics pooled over their windows, in place of their values per period: sums and
     counts added up over the periods of the window (of the same group), extremes taken over them; the number of
-    observations is that of the window, and so is a mean's standard deviation, for its interval."""
+    observations is that of the window, and so is a mean's standard deviation, for its interval, and so are the
+    rows whose window was censored (a trailing value is pending while any of its periods is)."""
     groups: list[pl.Expr] = [pl.col(name) for name in request.by] or [pl.lit(True)]
     found: list[pl.Expr] = []
     for aggregate in (a for aggregates in plans.values() for a in aggregates if a.trailing is not None):
@@ -220,6 +283,8 @@ def _pooled(plans: dict[str, list[Aggregate]], request: Request) -> list[pl.Expr
         column, func = aggregate.column, aggregate.node.func
         n = rolling(aggregate.n_column)
         found.append(n.alias(aggregate.n_column))
+        if column in compiler.censored_aggregates:
+            found.append(rolling(aggregate_part(column, "censored")).alias(aggregate_part(column, "censored")))
         if func in ("min", "max"):
             found.append(rolling(column, func).alias(column))
         elif func == "count":
@@ -254,8 +319,16 @@ def _interval(model: Model, compiler: Compiler, name: str) -> list[pl.Expr]:
     ]
 
 
-def _present(frame: pl.LazyFrame, request: Request, order: list[str], week_start: str) -> pl.LazyFrame:
-    """Sorted groups with readable grain labels (weeks by `week_start`), and the requested metrics only."""
+def _present(
+    frame: pl.LazyFrame,
+    request: Request,
+    order: list[str],
+    week_start: str,
+    pending: dict[str, pl.Expr],
+    provisional: pl.Expr | None,
+) -> pl.LazyFrame:
+    """Sorted groups with readable grain labels (weeks by `week_start`), the requested metrics only, and the
+    `provisional` flag when they read a window (with the hidden columns, each metric's `pending` flag)."""
     if request.keys:
         frame = frame.sort(request.keys, nulls_last=True)
     columns: list[pl.Expr] = [pl.col(name) for name in request.by]
@@ -269,7 +342,10 @@ def _present(frame: pl.LazyFrame, request: Request, order: list[str], week_start
                 pl.col(hidden("ci_low", name)).alias(interval_column(name, "ci_low")),
                 pl.col(hidden("ci_high", name)).alias(interval_column(name, "ci_high")),
             ]
+    if provisional is not None:
+        columns.append(provisional.alias(PROVISIONAL))
     if request.keep_hidden:
         columns += [pl.col(GRAIN_COLUMN)] if request.grain else []
         columns += [pl.col(hidden(part, name)) for name in order for part in ("n", "se", "ci_low", "ci_high")]
+        columns += [pending[name].alias(hidden("pending", name)) for name in order]
     return frame.select(columns)

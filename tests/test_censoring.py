@@ -1,0 +1,243 @@
+"""Windows at the edge of the data are censored, and periods form a spine (DESIGN.md §4a), with values by hand."""
+
+from __future__ import annotations
+
+import datetime
+from pathlib import Path
+
+import polars as pl
+import pytest
+from click.testing import CliRunner
+
+import metricdsl
+from metricdsl.cli import main
+from metricdsl.engine.columns import graded_column, points_column
+
+SPEC = """
+sources:
+  contacts:
+    time: at
+    entities: {customer: customer_id}
+    columns: {customer_id: int, team: str, at: datetime, answered: bool}
+    derive:
+      repeat: followed_by(contacts, 7d)
+  orders:
+    time: ordered_at
+    complete_until: 2026-02-10T00:00:00
+    entities: {customer: customer_id}
+    columns: {customer_id: int, ordered_at: datetime}
+metrics:
+  contacts_n: {source: contacts, expr: count()}
+  answered_share: {source: contacts, expr: share(answered)}
+  repeat_rate: {source: contacts, expr: share(repeat)}
+  answered_repeat: {source: contacts, expr: share(repeat where answered)}
+  before: {source: contacts, expr: 'share(preceded_by(contacts, 7d))'}
+  rebuy: {source: contacts, expr: 'share(followed_by(orders, 7d))'}
+  repeats_per_contact: {expr: repeat_rate / contacts_n}
+targets:
+  repeat_rate: {warn: "> 0.4"}
+rules:
+  many_repeats:
+    when: repeat_rate > 0.4
+    severity: warn
+    message: "{team}: repeats {repeat_rate}"
+scorecards:
+  card:
+    items:
+      repeat_rate: {weight: 1, floor: 1, ceiling: 0}
+      contacts_n: {weight: 1, floor: 0, ceiling: 10}
+"""
+
+T0 = datetime.datetime(2026, 1, 5, 8)  # a Monday: 2026-W02
+DAY, WEEK = datetime.timedelta(days=1), datetime.timedelta(days=7)
+# r1 is followed by r2 (same customer, a day later); the data ends at r3, exactly a week after r1.
+CONTACTS = [
+    {"customer_id": 1, "team": "a", "at": T0, "answered": True},
+    {"customer_id": 1, "team": "a", "at": T0 + DAY, "answered": False},
+    {"customer_id": 2, "team": "a", "at": T0 + WEEK, "answered": True},
+]
+ORDERS = [{"customer_id": 1, "ordered_at": T0 + 2 * DAY}]
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> metricdsl.Project:
+    path = tmp_path_factory.mktemp("censoring") / "spec.yaml"
+    path.write_text(SPEC)
+    return metricdsl.load(path)
+
+
+def data(contacts: list[dict[str, object]] = CONTACTS) -> dict[str, pl.DataFrame]:
+    return {
+        "contacts": pl.DataFrame(
+            contacts, schema={"customer_id": pl.Int64, "team": pl.String, "at": pl.Datetime("us"), "answered": pl.Boolean}
+        ),
+        "orders": pl.DataFrame(ORDERS, schema={"customer_id": pl.Int64, "ordered_at": pl.Datetime("us")}),
+    }
+
+
+def rows(project: metricdsl.Project, metrics: list[str], **request: object) -> list[dict[str, object]]:
+    return project.evaluate(data(), metrics=metrics, **request).to_dicts()  # type: ignore[arg-type]
+
+
+def test_a_window_that_ends_on_the_horizon_is_known_and_one_past_it_unknown(project: metricdsl.Project) -> None:
+    # r1's week ends on the latest time (known: true), r2's and r3's reach past it (unknown): the share is over r1.
+    assert rows(project, ["repeat_rate", "contacts_n"]) == [{"repeat_rate": 1.0, "contacts_n": 3, "provisional": True}]
+    assert rows(project, ["repeat_rate"], grain="week") == [
+        {"week": "2026-W02", "repeat_rate": 1.0, "provisional": True},  # r2 is censored
+        {"week": "2026-W03", "repeat_rate": None, "provisional": True},
+    ]
+
+
+def test_only_rows_an_aggregate_keeps_make_it_pending(project: metricdsl.Project) -> None:
+    # r2 is censored but not answered: `share(repeat where answered)` of W02 is final.
+    assert rows(project, ["answered_repeat"], grain="week") == [
+        {"week": "2026-W02", "answered_repeat": 1.0, "provisional": False},
+        {"week": "2026-W03", "answered_repeat": None, "provisional": True},
+    ]
+
+
+def test_a_metric_of_metrics_is_pending_with_the_metric_it_uses(project: metricdsl.Project) -> None:
+    graded = project.grade(data(), metrics=["repeats_per_contact"], grain="week").table
+    assert graded.select("repeats_per_contact", "__pending_repeats_per_contact", "__pending_contacts_n").rows() == [
+        (0.5, True, False),
+        (None, True, False),
+    ]
+
+
+def test_preceded_by_is_unknown_before_the_first_time(project: metricdsl.Project) -> None:
+    # r1 and r2 look back before the first time (r1): unknown; r3 looks back exactly to it: known, and false.
+    assert rows(project, ["before"]) == [{"before": 0.0, "provisional": True}]
+
+
+def test_complete_until_is_the_horizon_and_as_of_overrides_it(project: metricdsl.Project) -> None:
+    # The orders are complete until 2026-02-10: r1 and r2 are followed by the order two days after r1, r3 is not.
+    assert rows(project, ["rebuy"]) == [{"rebuy": pytest.approx(2 / 3), "provisional": False}]
+    # As of r3's time, only r1's week is complete.
+    assert rows(project, ["rebuy"], as_of=T0 + WEEK) == [{"rebuy": 1.0, "provisional": True}]
+    assert rows(project, ["rebuy"], as_of=T0 + WEEK - datetime.timedelta(microseconds=1)) == [
+        {"rebuy": None, "provisional": True}
+    ]
+
+
+def test_as_of_after_the_data_makes_every_window_known(project: metricdsl.Project) -> None:
+    later = T0 + 3 * WEEK  # the data is complete until then: no repeat after r2 or r3 is a known false
+    assert rows(project, ["repeat_rate"], grain="week", as_of=later) == [
+        {"week": "2026-W02", "repeat_rate": 0.5, "provisional": False},
+        {"week": "2026-W03", "repeat_rate": 0.0, "provisional": False},
+    ]
+
+
+def test_as_of_without_an_offset_is_local_time_of_each_source(tmp_path: Path) -> None:
+    path = tmp_path / "spec.yaml"
+    path.write_text(SPEC.replace("    time: at\n", "    time: at\n    timezone: Europe/Berlin\n", 1))
+    berlin = metricdsl.load(path)
+    # 09:00 in Berlin is r3's time (08:00 UTC) as the naive data are local there too: r1's week is complete.
+    found = berlin.evaluate(data(), metrics=["repeat_rate"], as_of=T0 + WEEK).to_dicts()
+    assert found == [{"repeat_rate": 1.0, "provisional": True}]
+    aware = (T0 + WEEK - datetime.timedelta(hours=1)).replace(tzinfo=datetime.timezone.utc)  # r3's time in UTC
+    assert berlin.evaluate(data(), metrics=["repeat_rate"], as_of=aware).to_dicts() == found
+
+
+SPREAD = [
+    {"customer_id": 1, "team": "a", "at": T0, "answered": True},  # W02
+    {"customer_id": 2, "team": "a", "at": T0 + 2 * WEEK, "answered": False},  # W04
+    {"customer_id": 3, "team": "b", "at": T0 + WEEK, "answered": True},  # W03
+]
+
+
+def test_every_group_has_every_period(project: metricdsl.Project) -> None:
+    table = project.evaluate(data(SPREAD), metrics=["contacts_n", "answered_share"], by=["team"], grain="week")
+    assert table.rows() == [
+        ("a", "2026-W02", 1, 1.0),
+        ("a", "2026-W03", 0, None),
+        ("a", "2026-W04", 1, 0.0),
+        ("b", "2026-W02", 0, None),
+        ("b", "2026-W03", 1, 1.0),
+        ("b", "2026-W04", 0, None),
+    ]
+    # Without a grain, nothing is added.
+    assert project.evaluate(data(SPREAD), metrics=["contacts_n"], by=["team"]).rows() == [("a", 2), ("b", 1)]
+
+
+def test_the_range_of_periods_can_be_given(project: metricdsl.Project) -> None:
+    table = project.evaluate(
+        data(SPREAD),
+        metrics=["contacts_n"],
+        by=["team"],
+        grain="week",
+        start=datetime.date(2026, 1, 1),  # a Thursday of 2026-W01
+        end=datetime.date(2026, 1, 12),  # the Monday of 2026-W03
+    )
+    assert table.rows() == [
+        ("a", "2026-W01", 0),
+        ("a", "2026-W02", 1),
+        ("a", "2026-W03", 0),
+        ("b", "2026-W01", 0),
+        ("b", "2026-W02", 0),
+        ("b", "2026-W03", 1),
+    ]
+    with pytest.raises(metricdsl.RequestError, match="needs a grain"):
+        project.evaluate(data(SPREAD), metrics=["contacts_n"], start=datetime.date(2026, 1, 1))
+
+
+def test_the_spine_of_months_crosses_the_year(project: metricdsl.Project) -> None:
+    dates = [datetime.datetime(2025, 11, 30), datetime.datetime(2026, 2, 1)]
+    contacts = [{"customer_id": 1, "team": "a", "at": at, "answered": True} for at in dates]
+    table = project.evaluate(data(contacts), metrics=["contacts_n"], grain="month")
+    assert table.rows() == [("2025-11", 1), ("2025-12", 0), ("2026-01", 0), ("2026-02", 1)]
+
+
+def test_pending_values_are_not_graded(project: metricdsl.Project) -> None:
+    graded = project.grade(data(), by=["team"], grain="week", scorecard="card").table
+    # W02's repeat rate (1.0) is past the threshold but pending: no status, no rule, not in the score (which is
+    # the two contacts' 20 points alone).
+    assert graded[graded_column("repeat_rate", "status")].to_list() == ["pending", "pending"]
+    assert graded[graded_column("many_repeats", "fires")].to_list() == [False, False]
+    assert graded[points_column("card", "repeat_rate")].to_list() == [None, None]
+    assert graded[graded_column("card", "score")].to_list() == [20.0, 10.0]
+    # Complete (as of three weeks later), W02's repeat rate of 0.5 warns and fires.
+    later = project.grade(data(), by=["team"], grain="week", as_of=T0 + 3 * WEEK).table
+    assert later[graded_column("repeat_rate", "status")].to_list() == ["warn", "ok"]
+    assert later[graded_column("many_repeats", "fires")].to_list() == [True, False]
+
+
+def test_check_says_which_periods_are_pending(project: metricdsl.Project, tmp_path: Path) -> None:
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(SPEC)
+    frames = data()
+    for name, frame in frames.items():
+        frame.write_csv(tmp_path / f"{name}.csv")
+    arguments = ["check", str(spec), "--data", f"contacts={tmp_path / 'contacts.csv'}"]
+    arguments += ["--data", f"orders={tmp_path / 'orders.csv'}", "--grain", "week", "--metrics", "repeat_rate"]
+    result = CliRunner().invoke(main, arguments)
+    assert result.exit_code == 0, result.output
+    assert "pending: 2 periods (2026-W02, 2026-W03) of repeat_rate:" in result.output
+    assert "0 fail, 0 warn, 0 info findings" in result.output
+    later = CliRunner().invoke(main, [*arguments, "--as-of", "2026-01-26T08:00"])
+    assert "pending" not in later.output
+    assert "0 fail, 2 warn, 0 info findings" in later.output  # the target and the rule, in W02
+    wrong = CliRunner().invoke(main, [*arguments, "--as-of", "soon"])
+    assert wrong.exit_code == 2
+    assert "is not a datetime" in wrong.output
+
+
+def test_eval_writes_the_provisional_flag(project: metricdsl.Project, tmp_path: Path) -> None:
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(SPEC)
+    for name, frame in data().items():
+        frame.write_csv(tmp_path / f"{name}.csv")
+    output = tmp_path / "out.parquet"
+    arguments = ["eval", str(spec), "--data", f"contacts={tmp_path / 'contacts.csv'}", "--metrics", "repeat_rate"]
+    arguments += ["--data", f"orders={tmp_path / 'orders.csv'}", "--grain", "week", "--output", str(output)]
+    result = CliRunner().invoke(main, [*arguments, "--from", "2026-01-12"])
+    assert result.exit_code == 0, result.output
+    assert pl.read_parquet(output).rows() == [("2026-W03", None, True)]
+
+
+def test_complete_until_must_be_a_datetime(tmp_path: Path) -> None:
+    path = tmp_path / "spec.yaml"
+    path.write_text(SPEC.replace("complete_until: 2026-02-10T00:00:00", "complete_until: soon"))
+    with pytest.raises(metricdsl.SpecError) as error:
+        metricdsl.load(path)
+    [diagnostic] = error.value.diagnostics
+    assert (diagnostic.code, diagnostic.message) == ("MD006", "`complete_until: soon` is not a datetime")
