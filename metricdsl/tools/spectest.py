@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 import polars as pl
@@ -63,6 +63,7 @@ def run_test(project: Project, test: SpecTest) -> Outcome:
     names = list(dict.fromkeys(name for row in test.expect for name in row if name not in keys))
     metrics = [name for name in names if "." not in name]
     graded_names = [name for name in names if "." in name]  # `nps.status`, `loyalty_driver.score`
+    project = _reading_iso(project)
     try:
         data = {source: given_frame(project, source, test.given.get(source, [])) for source in project.definitions.sources}
         unknown = set(test.given) - set(project.definitions.sources)
@@ -172,6 +173,20 @@ def close(actual: object, expected: object, tolerance: float) -> bool:
 def _same_key(actual: object, expected: object) -> bool:
     """A day (a date) or a week from Sunday (its date as text) is found by its date, written either way."""
     return _key_value(actual) == _key_value(expected)
+
+
+def _reading_iso(project: Project) -> Project:
+    """The project reading its datetime and date columns as ISO 8601: `given` rows write them as YAML does,
+    whatever `format:` the source's files are in."""
+    sources = {
+        name: replace(source, columns={c: replace(column, format=None) for c, column in source.columns.items()})
+        for name, source in project.definitions.sources.items()
+        if any(column.type == "datetime" and column.format for column in source.columns.values())
+    }
+    if not sources:
+        return project
+    definitions = replace(project.definitions, sources={**project.definitions.sources, **sources})
+    return Project(definitions, project.model, project.diagnostics)
 
 
 def given_frame(project: Project, source: str, rows: list[Row]) -> pl.DataFrame:
