@@ -148,6 +148,23 @@ def test_a_glob_of_csv_files_places_a_problem_in_its_own_file(tmp_path):
     assert problems == [DataProblem("s", "n", 1, "not an int", f"{tmp_path / 'b.csv'}:3", "x")]
 
 
+def test_csv_files_of_a_glob_are_read_by_column_name_whatever_their_order_and_other_columns(tmp_path):
+    write(tmp_path, "team,n\nA,1\nA,x\n", name="a.csv")
+    write(tmp_path, "n,extra,team\n3,?,B\n", name="b.csv")
+    write(tmp_path, "team,n,notes\n", name="c.csv")
+    frame, problems, _ = read(source({"team": "str", "n": "int"}), tmp_path / "*.csv")
+    assert frame.rows() == [("A", 1), ("A", None), ("B", 3)]
+    assert problems == [DataProblem("s", "n", 1, "not an int", f"{tmp_path / 'a.csv'}:3", "x")]
+
+
+def test_a_csv_file_of_a_glob_without_a_declared_column_the_others_have_is_named(tmp_path):
+    write(tmp_path, "team,n\nA,1\n", name="a.csv")
+    write(tmp_path, "team\nB\n", name="b.csv")
+    with pytest.raises(DataError) as error:
+        read(source({"team": "str", "n": "int"}), tmp_path / "*.csv")
+    assert str(error.value) == f"source `s`: {tmp_path / 'b.csv'} has no column `n`, which {tmp_path / 'a.csv'} has"
+
+
 def test_a_tsv_file_is_tab_separated_unless_its_dialect_says_otherwise(tmp_path):
     frame, _, _ = read(source({"team": "str", "n": "int"}), write(tmp_path, "team\tn\nnord\t1\n", name="x.tsv"))
     assert frame.rows() == [("nord", 1)]

@@ -211,11 +211,13 @@ def _open_csv(
     source: Source, dialect: CsvDialect, found: list[str], transcoded: csv_files.Transcoded
 ) -> tuple[pl.LazyFrame, list[Part]]:
     utf8: list[tuple[str, Path]] = []
+    headers: list[list[str]] = []
     for file in found:
         if csv_files.is_empty(Path(file)):
             continue
         text = transcoded.utf8(Path(file), dialect, source.name)
-        _no_duplicate_names(source, file, csv_files.header(text, dialect))
+        headers.append(csv_files.header(text, dialect))
+        _no_duplicate_names(source, file, headers[-1])
         if problem := csv_files.ragged(text, dialect):
             raise DataError(f"source `{source.name}`: {file}, {problem}")
         utf8.append((file, text))
@@ -226,7 +228,17 @@ def _open_csv(
         Part(file, lambda text=text: csv_files.scan([str(text)], dialect), lines=(text, dialect))  # type: ignore[misc]
         for file, text in utf8
     ]
-    return csv_files.scan([str(text) for _, text in utf8], dialect), parts
+    if all(h == headers[0] for h in headers):
+        return csv_files.scan([str(text) for _, text in utf8], dialect), parts
+    # Headers that differ (in order, or in columns not declared): each file apart, its declared columns alone, by
+    # name, then one after another; a declared column that one file has and another lacks is an error.
+    declared = [name for name in source.columns if any(name in h for h in headers)]
+    for name in declared:
+        having = next(file for (file, _), h in zip(utf8, headers, strict=True) if name in h)
+        lacking = next((file for (file, _), h in zip(utf8, headers, strict=True) if name not in h), None)
+        if lacking is not None:
+            raise DataError(f"source `{source.name}`: {lacking} has no column `{name}`, which {having} has")
+    return pl.concat([csv_files.scan([str(text)], dialect).select(declared) for _, text in utf8]), parts
 
 
 def _open_ndjson(source: Source, found: list[str], quote: bool) -> tuple[pl.LazyFrame, list[Part]]:
