@@ -174,13 +174,16 @@ def test_spec_test_rows_are_read_in_the_source_zone(tmp_path: Path) -> None:
 def test_spec_test_rows_are_iso_whatever_format_the_files_are_in(tmp_path: Path) -> None:
     spec = SPEC.replace("at: datetime}", 'at: {type: datetime, format: "%d.%m.%Y %H:%M"}}')
     spec = spec.replace("visited_on: date}", 'visited_on: {type: date, format: "%d.%m.%Y"}}')
-    tests = SPEC_TESTS + """
+    tests = (
+        SPEC_TESTS
+        + """
   - name: given dates are ISO too
     given:
       visits:
         - {customer_id: 1, visited_on: 2026-03-02}
     expect: {visits_ordered: 0}
 """
+    )
     (tmp_path / "calls.yaml").write_text(spec + tests)
     project = in_zones(metricdsl.load(tmp_path), {"calls": "Europe/Berlin"})
     assert [o.failures for o in run_tests(project)] == [(), (), ()]
