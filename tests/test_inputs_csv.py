@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import polars as pl
 import pytest
 from reading import read, source, write
@@ -28,6 +30,18 @@ def test_with_a_decimal_comma_a_dot_is_not_a_decimal_point(tmp_path):
     frame, problems, _ = read(source({"x": "float"}, csv=dialect), write(tmp_path, "x\n1,5\n1.234\n"))
     assert frame["x"].to_list() == [1.5, None]
     assert problems == [DataProblem("s", "x", 1, "not a float", f"{tmp_path / 'data.csv'}:3", "1.234")]
+
+
+def test_with_a_decimal_comma_durations_read_their_comma_too(tmp_path):
+    dialect = CsvDialect(separator=";", decimal_comma=True)
+    spec = source({"d": "duration", "m": {"type": "duration", "unit": "min"}}, csv=dialect)
+    frame, problems, _ = read(spec, write(tmp_path, "d;m\n12,5;1,5\nPT1,5S;2\n1.5;3\n"))
+    assert frame.rows() == [
+        (timedelta(seconds=12.5), timedelta(seconds=90)),
+        (timedelta(seconds=1.5), timedelta(seconds=120)),
+        (None, timedelta(seconds=180)),
+    ]
+    assert problems == [DataProblem("s", "d", 1, "not a duration", f"{tmp_path / 'data.csv'}:4", "1.5")]
 
 
 @pytest.mark.parametrize("word", ["true", "TRUE", "1", "yes", "Y", "y", "Yes"])
