@@ -98,6 +98,11 @@ def _from_text(column: Column, text: pl.Expr, dialect: CsvDialect, zone: str) ->
         value = temporal.as_duration(temporal.duration_seconds(_decimal_point(text, dialect), column.unit))
     else:
         value = text.cast(pl.Int64, strict=False)
+        # A whole number written with a zero fraction (`9.0`, as a float column with gaps is often exported) is
+        # that number, as a whole float of Parquet or JSON is; a fraction that is not zero is not an int.
+        zeros = r",0*$" if dialect.decimal_comma else r"\.0*$"
+        whole = text.str.replace(zeros, "").cast(pl.Int64, strict=False)
+        value = pl.when(value.is_null()).then(whole).otherwise(value)
     return Typed(name, value, (_failed(present & value.is_null(), _not_a(kind)),))
 
 
