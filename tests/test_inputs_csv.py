@@ -113,6 +113,30 @@ def test_a_byte_that_is_not_cp1252_is_an_error_with_its_line(tmp_path):
         read(source({"team": "str"}, csv=CsvDialect(encoding="cp1252")), path)
 
 
+@pytest.mark.parametrize("declared", ["latin-1", "cp1252"])
+def test_a_utf8_file_declared_in_a_one_byte_encoding_is_an_error_not_garbled_text(tmp_path, declared):
+    rows = "".join(f"nord,{i}\n" for i in range(3000))
+    path = write(tmp_path, "team,n\n" + rows + "München,1\n")
+    with pytest.raises(DataError, match=rf"data.csv, line 3002: the file is UTF-8, not {declared}.*encoding: utf-8"):
+        read(source({"team": "str", "n": "int"}, csv=CsvDialect(encoding=declared)), path)
+
+
+@pytest.mark.parametrize(
+    ("written", "declared", "suggested"),
+    [
+        ("utf-16", "cp1252", "utf-16"),
+        ("utf-16-le", "latin-1", "utf-16"),
+        ("utf-8", "utf-16", "utf-8"),
+        ("utf-8", "utf-16-le", "utf-8"),
+        ("cp1252", "utf-16", "cp1252"),
+    ],
+)
+def test_a_file_in_another_encoding_than_declared_names_its_own(tmp_path, written, declared, suggested):
+    path = write(tmp_path, "team,n\nMünchen,1\nnord,2\n", encoding=written)
+    with pytest.raises(DataError, match=rf"data.csv, line 1: the file is .*`csv: \{{encoding: {suggested}\}}`$"):
+        read(source({"team": "str", "n": "int"}, csv=CsvDialect(encoding=declared)), path)
+
+
 def test_skipped_rows_and_comment_lines_count_in_line_numbers(tmp_path):
     text = "exported 2026-02-01\nby the platform\nteam,n\n# a comment\nnord,1\n# another\nsüd,99\n"
     dialect = CsvDialect(skip_rows=2, comment_prefix="#")
