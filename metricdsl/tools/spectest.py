@@ -204,10 +204,21 @@ def given_frame(project: Project, source: str, rows: list[Row]) -> pl.DataFrame:
             dtype = pl.String() if column.type == "datetime" else DTYPES[column.type]
             series.append(pl.Series(name, typed, dtype=dtype, strict=True))
         except (TypeError, ValueError, pl.exceptions.PolarsError):
-            raise DataError(
-                f"`given` rows of `{source}`: column `{name}` takes {column.type} values, not {values}"
-            ) from None
+            raise DataError(_not_of_type(source, name, column.type, values)) from None
     return pl.DataFrame(series)
+
+
+def _not_of_type(source: str, name: str, kind: str, values: list[object]) -> str:
+    """The first of a column's `given` values that is not of its type, as a message naming its row."""
+    dtype = pl.String() if kind == "datetime" else DTYPES[kind]
+    for row, value in enumerate(values):
+        try:
+            pl.Series(name, [_normalise(value, kind)], dtype=dtype, strict=True)
+        except (TypeError, ValueError, pl.exceptions.PolarsError):
+            written = value.isoformat() if isinstance(value, datetime.date) else value
+            iso = {"datetime": " (ISO 8601, as 2026-01-05T09:00:00)", "date": " (as 2026-01-05)"}.get(kind, "")
+            return f"`given` rows of `{source}`, row {row}: column `{name}` takes {kind} values{iso}, not `{written}`"
+    return f"`given` rows of `{source}`: column `{name}` takes {kind} values"  # values that only together fail
 
 
 def _normalise(value: object, kind: str) -> object:
