@@ -239,3 +239,17 @@ def test_explain_shows_the_zone_of_the_times_a_metric_uses(tmp_path):
     assert facts[0].endswith("; time zone: Europe/Berlin")
     assert facts[1].endswith("time zone: America/New_York (orders), Europe/Berlin (calls)")
     assert "time zone" not in facts[2]
+
+
+@pytest.mark.parametrize(
+    ("written", "hint"),
+    [
+        ("sources: {calls: {csv: {skip_rows: two}, columns: {n: int}}}", "as `skip_rows: 2`"),
+        ("sources: {calls: {columns: {n: int}}}\nmetrics: {m: {expr: count(), min_n: 2.5}}", "as `min_n: 30`"),
+    ],
+)
+def test_a_count_that_is_no_whole_number_says_what_to_write(written, hint):
+    diagnostics = load_text("spec.yaml", written)[1]
+    assert [d.code for d in diagnostics] == ["MD006"]
+    assert diagnostics[0].hint is not None
+    assert diagnostics[0].hint.endswith(hint)

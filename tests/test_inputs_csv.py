@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import polars as pl
 import pytest
 from reading import read, source, write
@@ -28,6 +30,18 @@ def test_with_a_decimal_comma_a_dot_is_not_a_decimal_point(tmp_path):
     frame, problems, _ = read(source({"x": "float"}, csv=dialect), write(tmp_path, "x\n1,5\n1.234\n"))
     assert frame["x"].to_list() == [1.5, None]
     assert problems == [DataProblem("s", "x", 1, "not a float", f"{tmp_path / 'data.csv'}:3", "1.234")]
+
+
+def test_with_a_decimal_comma_durations_read_their_comma_too(tmp_path):
+    dialect = CsvDialect(separator=";", decimal_comma=True)
+    spec = source({"d": "duration", "m": {"type": "duration", "unit": "min"}}, csv=dialect)
+    frame, problems, _ = read(spec, write(tmp_path, "d;m\n12,5;1,5\nPT1,5S;2\n1.5;3\n"))
+    assert frame.rows() == [
+        (timedelta(seconds=12.5), timedelta(seconds=90)),
+        (timedelta(seconds=1.5), timedelta(seconds=120)),
+        (None, timedelta(seconds=180)),
+    ]
+    assert problems == [DataProblem("s", "d", 1, "not a duration", f"{tmp_path / 'data.csv'}:4", "1.5")]
 
 
 @pytest.mark.parametrize("word", ["true", "TRUE", "1", "yes", "Y", "y", "Yes"])
@@ -99,6 +113,30 @@ def test_a_byte_that_is_not_cp1252_is_an_error_with_its_line(tmp_path):
         read(source({"team": "str"}, csv=CsvDialect(encoding="cp1252")), path)
 
 
+@pytest.mark.parametrize("declared", ["latin-1", "cp1252"])
+def test_a_utf8_file_declared_in_a_one_byte_encoding_is_an_error_not_garbled_text(tmp_path, declared):
+    rows = "".join(f"nord,{i}\n" for i in range(3000))
+    path = write(tmp_path, "team,n\n" + rows + "München,1\n")
+    with pytest.raises(DataError, match=rf"data.csv, line 3002: the file is UTF-8, not {declared}.*encoding: utf-8"):
+        read(source({"team": "str", "n": "int"}, csv=CsvDialect(encoding=declared)), path)
+
+
+@pytest.mark.parametrize(
+    ("written", "declared", "suggested"),
+    [
+        ("utf-16", "cp1252", "utf-16"),
+        ("utf-16-le", "latin-1", "utf-16"),
+        ("utf-8", "utf-16", "utf-8"),
+        ("utf-8", "utf-16-le", "utf-8"),
+        ("cp1252", "utf-16", "cp1252"),
+    ],
+)
+def test_a_file_in_another_encoding_than_declared_names_its_own(tmp_path, written, declared, suggested):
+    path = write(tmp_path, "team,n\nMünchen,1\nnord,2\n", encoding=written)
+    with pytest.raises(DataError, match=rf"data.csv, line 1: the file is .*`csv: \{{encoding: {suggested}\}}`$"):
+        read(source({"team": "str", "n": "int"}, csv=CsvDialect(encoding=declared)), path)
+
+
 def test_skipped_rows_and_comment_lines_count_in_line_numbers(tmp_path):
     text = "exported 2026-02-01\nby the platform\nteam,n\n# a comment\nnord,1\n# another\nsüd,99\n"
     dialect = CsvDialect(skip_rows=2, comment_prefix="#")
@@ -146,6 +184,23 @@ def test_a_glob_of_csv_files_places_a_problem_in_its_own_file(tmp_path):
     frame, problems, _ = read(source({"n": "int"}), tmp_path / "*.csv")
     assert frame["n"].to_list() == [1, 2, 3, None]
     assert problems == [DataProblem("s", "n", 1, "not an int", f"{tmp_path / 'b.csv'}:3", "x")]
+
+
+def test_csv_files_of_a_glob_are_read_by_column_name_whatever_their_order_and_other_columns(tmp_path):
+    write(tmp_path, "team,n\nA,1\nA,x\n", name="a.csv")
+    write(tmp_path, "n,extra,team\n3,?,B\n", name="b.csv")
+    write(tmp_path, "team,n,notes\n", name="c.csv")
+    frame, problems, _ = read(source({"team": "str", "n": "int"}), tmp_path / "*.csv")
+    assert frame.rows() == [("A", 1), ("A", None), ("B", 3)]
+    assert problems == [DataProblem("s", "n", 1, "not an int", f"{tmp_path / 'a.csv'}:3", "x")]
+
+
+def test_a_csv_file_of_a_glob_without_a_declared_column_the_others_have_is_named(tmp_path):
+    write(tmp_path, "team,n\nA,1\n", name="a.csv")
+    write(tmp_path, "team\nB\n", name="b.csv")
+    with pytest.raises(DataError) as error:
+        read(source({"team": "str", "n": "int"}), tmp_path / "*.csv")
+    assert str(error.value) == f"source `s`: {tmp_path / 'b.csv'} has no column `n`, which {tmp_path / 'a.csv'} has"
 
 
 def test_a_tsv_file_is_tab_separated_unless_its_dialect_says_otherwise(tmp_path):

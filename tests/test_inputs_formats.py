@@ -98,6 +98,18 @@ def test_a_format_with_an_offset_reads_instants(tmp_path):
     assert frame["t"].to_list() == [at(2026, 1, 13, 8)]
 
 
+@pytest.mark.parametrize(
+    ("fmt", "text"),
+    [("%s", "1767225600"), ("%+", "2026-01-01T02:00:00+02:00"), ("%+", "2026-01-01T00:00:00Z")],
+)
+def test_seconds_since_1970_and_rfc_3339_name_instants_not_local_times(tmp_path, fmt, text):
+    # 1767225600 is 2026-01-01 00:00 UTC: 01:00 in Berlin, as is 02:00 at +02:00
+    spec = source({"t": {"type": "datetime", "format": fmt}})
+    frame, problems, _ = read(spec, write(tmp_path, f"t\n{text}\n"), zone="Europe/Berlin")
+    assert [t.isoformat() for t in frame["t"].to_list()] == ["2026-01-01T01:00:00+01:00"]
+    assert problems == []
+
+
 def test_ndjson_text_reads_with_the_format_and_names_its_line(tmp_path):
     rows = [{"t": "01/13/2026 09:00", "n": 1}, {"t": "nonsense", "n": 2}]
     path = write(tmp_path, "\n".join(json.dumps(r) for r in rows) + "\n", name="data.ndjson")

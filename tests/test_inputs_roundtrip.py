@@ -17,7 +17,7 @@ from reading import read, source
 
 from metricdsl.spec.definitions import CsvDialect
 
-KINDS = ("int", "float", "bool", "str", "date", "datetime")
+KINDS = ("int", "float", "bool", "str", "date", "datetime", "duration")
 DTYPES = {
     "int": pl.Int64,
     "float": pl.Float64,
@@ -25,6 +25,7 @@ DTYPES = {
     "str": pl.String,
     "date": pl.Date,
     "datetime": pl.Datetime("us", "UTC"),
+    "duration": pl.Duration("us"),
 }
 BOOLEAN_WORDS = [(("true",), ("false",)), (("Y",), ("N",)), (("1",), ("0",)), (("ja", "J"), ("nein", "N"))]
 # Letters, digits and punctuation that every supported encoding can hold, the separators and quotes among them.
@@ -40,6 +41,7 @@ def values(kind: str) -> st.SearchStrategy[object]:
         "str": TEXT,
         "date": st.dates(date(1900, 1, 1), date(2200, 12, 31)),
         "datetime": st.integers(0, 60 * 365 * 86400 * 10**6).map(lambda us: EPOCH + timedelta(microseconds=us)),
+        "duration": st.integers(-(10**12), 10**12).map(lambda ms: timedelta(milliseconds=ms)),
     }[kind]
 
 
@@ -74,6 +76,9 @@ def text_of(value: object, kind: str, dialect: CsvDialect) -> str:
         return (dialect.true_values if value else dialect.false_values)[0]
     if kind == "float":
         written = repr(value)
+        return written.replace(".", ",") if dialect.decimal_comma else written
+    if kind == "duration":  # seconds, with the dialect's decimal mark
+        written = str(value.total_seconds())  # type: ignore[attr-defined]
         return written.replace(".", ",") if dialect.decimal_comma else written
     if kind == "datetime":
         return value.isoformat(sep=" ")  # type: ignore[attr-defined]

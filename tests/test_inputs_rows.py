@@ -175,3 +175,26 @@ def test_a_range_bound_beyond_64_bits_is_compared_as_a_number(tmp_path):
         "metrics:\n  m: sum(score)\n"
     )
     assert metricdsl.load(tmp_path / "s.yaml").evaluate()["m"].to_list() == [16]
+
+
+@pytest.mark.parametrize(
+    ("line", "why"),
+    [
+        ('{"n": 2', r"not valid JSON \(Expecting ',' delimiter at column 8\)"),
+        ("[1, 2]", "not a JSON object"),
+        ('{"n": 1e400}', "a number that JSON cannot hold"),
+        ('{"n": NaN}', "a number that JSON cannot hold"),
+    ],
+)
+def test_an_ndjson_line_polars_cannot_read_is_named_in_its_own_file(tmp_path, line, why):
+    write(tmp_path, '{"n": 1}\n', name="a.ndjson")
+    path = write(tmp_path, f'{{"n": 1}}\n\n{line}\n{{"n": 3}}\n', name="b.ndjson")
+    with pytest.raises(DataError, match=rf"^source `s`: {path}, line 3: {why}"):
+        read(source({"n": "int"}), tmp_path / "*.ndjson")
+
+
+def test_a_bad_ndjson_line_past_the_rows_polars_infers_types_from_is_named(project, tmp_path):
+    rows = "".join(f'{{"interaction_id": {i}, "started_at": "2026-01-05T09:00:00", "team": "north"}}\n' for i in range(500))
+    path = write(tmp_path, rows + '{"interaction_id": 1e400, "team": "south"}\n', name="x.ndjson")
+    with pytest.raises(DataError, match=r"x.ndjson, line 501: a number that JSON cannot hold"):
+        project.evaluate({"interactions": path}, metrics=["contacts"], by=["team"])

@@ -10,6 +10,7 @@ from reading import read, source, write
 
 from conftest import frame as typed_frame
 from metricdsl import DataError
+from metricdsl.spec.definitions import CsvDialect
 
 
 def test_a_parquet_duration_declared_in_seconds_gives_aht_in_seconds(project, tmp_path):
@@ -41,6 +42,21 @@ def test_a_whole_float_declared_int_is_read_and_a_fraction_is_an_error(tmp_path)
     pl.DataFrame({"n": [6.0, 6.9]}).write_parquet(tmp_path / "x.parquet")
     with pytest.raises(DataError, match=r"x.parquet, row 1, column `n`: `6.9` is not a whole number"):
         read(source({"n": "int"}), tmp_path / "x.parquet")
+
+
+@pytest.mark.parametrize(
+    ("decimal_comma", "text", "expected"),
+    [
+        (False, "n\n9.0\n10\n9.5\n", [9, 10, None]),
+        (False, "n\n-3.00\n1,0\n", [-3, None]),
+        (True, "n\n9,0\n9.000\n9,5\n", [9, None, None]),  # a dot is a thousands separator there
+    ],
+)
+def test_whole_numbers_written_with_a_zero_fraction_read_as_int(tmp_path, decimal_comma, text, expected):
+    dialect = CsvDialect(separator=";", decimal_comma=decimal_comma)
+    frame, problems, _ = read(source({"n": "int"}, csv=dialect), write(tmp_path, text))
+    assert frame["n"].to_list() == expected
+    assert [p.rows for p in problems] == [expected.count(None)]
 
 
 def test_nan_in_a_float_column_declared_int_is_invalid():

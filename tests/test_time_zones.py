@@ -173,6 +173,42 @@ def test_spec_test_rows_are_read_in_the_source_zone(tmp_path: Path) -> None:
     assert [o.failures for o in outcomes] == [(), ()]
 
 
+def test_spec_test_rows_are_iso_whatever_format_the_files_are_in(tmp_path: Path) -> None:
+    spec = SPEC.replace("at: datetime}", 'at: {type: datetime, format: "%d.%m.%Y %H:%M"}}')
+    spec = spec.replace("visited_on: date}", 'visited_on: {type: date, format: "%d.%m.%Y"}}')
+    tests = (
+        SPEC_TESTS
+        + """
+  - name: given dates are ISO too
+    given:
+      visits:
+        - {customer_id: 1, visited_on: 2026-03-02}
+    expect: {visits_ordered: 0}
+"""
+    )
+    (tmp_path / "calls.yaml").write_text(spec + tests)
+    project = in_zones(metricdsl.load(tmp_path), {"calls": "Europe/Berlin"})
+    assert [o.failures for o in run_tests(project)] == [(), (), ()]
+
+
+def test_a_given_time_in_another_form_than_iso_is_named_with_its_row(tmp_path: Path) -> None:
+    tests = """
+tests:
+  - name: a German time
+    given:
+      calls:
+        - {at: 2026-03-02T00:30:00Z}
+        - {at: "02.03.2026 00:30"}
+    expect: {calls: 2}
+"""
+    (tmp_path / "calls.yaml").write_text(SPEC + tests)
+    (outcome,) = run_tests(metricdsl.load(tmp_path))
+    assert [f.error for f in outcome.failures] == [
+        "`given` rows of `calls`, row 1: column `at` takes datetime values (ISO 8601, as 2026-01-05T09:00:00), "
+        "not `02.03.2026 00:30`"
+    ]
+
+
 # -- DST changes ---------------------------------------------------------------------------------------------------
 
 CHANGES = [

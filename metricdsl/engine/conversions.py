@@ -93,16 +93,25 @@ def _from_text(column: Column, text: pl.Expr, dialect: CsvDialect, zone: str) ->
         trues, falses = [v.lower() for v in dialect.true_values], [v.lower() for v in dialect.false_values]
         value = pl.when(lowered.is_in(trues)).then(True).when(lowered.is_in(falses)).then(False)
     elif kind == "float":
-        if dialect.decimal_comma:  # a dot would be a thousands separator there: not read as a decimal point
-            text = (
-                pl.when(text.str.contains(".", literal=True)).then(None).otherwise(text.str.replace(",", ".", literal=True))
-            )
-        value = text.cast(pl.Float64, strict=False)
+        value = _decimal_point(text, dialect).cast(pl.Float64, strict=False)
     elif kind == "duration":
-        value = temporal.as_duration(temporal.duration_seconds(text, column.unit))
+        value = temporal.as_duration(temporal.duration_seconds(_decimal_point(text, dialect), column.unit))
     else:
         value = text.cast(pl.Int64, strict=False)
+        # A whole number written with a zero fraction (`9.0`, as a float column with gaps is often exported) is
+        # that number, as a whole float of Parquet or JSON is; a fraction that is not zero is not an int.
+        zeros = r",0*$" if dialect.decimal_comma else r"\.0*$"
+        whole = text.str.replace(zeros, "").cast(pl.Int64, strict=False)
+        value = pl.when(value.is_null()).then(whole).otherwise(value)
     return Typed(name, value, (_failed(present & value.is_null(), _not_a(kind)),))
+
+
+def _decimal_point(text: pl.Expr, dialect: CsvDialect) -> pl.Expr:
+    """Text whose decimal comma, under `decimal_comma`, is a point; there a dot would be a thousands separator,
+    not a decimal point, and the value is not read."""
+    if not dialect.decimal_comma:
+        return text
+    return pl.when(text.str.contains(".", literal=True)).then(None).otherwise(text.str.replace(",", ".", literal=True))
 
 
 def _temporal_text(column: Column, text: pl.Expr, zone: str) -> Typed:

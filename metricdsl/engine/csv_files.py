@@ -170,11 +170,17 @@ def transcode(path: Path, target: Path, encoding: str) -> str | None:
     """Write `path`, in `encoding`, to `target` as UTF-8; why it cannot be, with the line, if it cannot."""
     name = PYTHON_CODECS[encoding]
     with open(path, "rb") as source, open(target, "wb") as out:
-        head = source.read(4)
+        head = source.read(SNIFFED)
+        if problem := _other_encoding(head, encoding):
+            return problem
         if name == "utf-16":  # a byte-order mark says the byte order; without one, NUL bytes do
             name = "utf-16" if head[:2] in BOMS else ("utf-16-be" if head[:1] == b"\x00" else "utf-16-le")
         source.seek(0)
         decoder = codecs.getincrementaldecoder(name)()
+        # A file declared in a one-byte encoding whose letters beyond ASCII are all UTF-8 is UTF-8: read as
+        # cp1252, `ü` would become `Ã¼` without a word. Its first such line is kept until the end shows it.
+        utf8: codecs.IncrementalDecoder | None = codecs.getincrementaldecoder("utf-8")() if name in ONE_BYTE else None
+        first_beyond_ascii: int | None = None
         lines, first = 0, True
         while True:
             chunk = source.read(CHUNK)
@@ -183,13 +189,52 @@ def transcode(path: Path, target: Path, encoding: str) -> str | None:
             except UnicodeDecodeError as error:
                 done = decoder_lines(chunk[: max(error.start, 0)], name)
                 return f"line {lines + done + 1}: bytes that are not {encoding} ({error.reason})"
+            if utf8 is not None:
+                try:
+                    utf8.decode(chunk, final=not chunk)
+                except UnicodeDecodeError:
+                    utf8 = None
+                if first_beyond_ascii is None and not chunk.isascii():
+                    at = next(i for i, byte in enumerate(chunk) if byte > 0x7F)
+                    first_beyond_ascii = lines + chunk.count(b"\n", 0, at) + 1
             if first and text.startswith("\ufeff"):
                 text = text[1:]
             first = first and not text
             lines += text.count("\n")
             out.write(text.encode("utf-8"))
             if not chunk:
-                return None
+                break
+    if utf8 is not None and first_beyond_ascii is not None:
+        return (
+            f"line {first_beyond_ascii}: the file is UTF-8, not {encoding} (its letters beyond ASCII are UTF-8 "
+            f"bytes): {_declare('utf-8')}"
+        )
+    return None
+
+
+ONE_BYTE = ("latin-1", "cp1252")
+
+
+def _utf8_start(head: bytes) -> bool:
+    """Whether `head`, the start of a file, is UTF-8 (a character cut at its end aside)."""
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as error:
+        return error.start >= len(head) - 3 and error.reason == "unexpected end of data"
+    return True
+
+
+def _other_encoding(head: bytes, encoding: str) -> str | None:
+    """Why a file that starts with `head` is not in the declared `encoding` but plainly in another: UTF-16 declared
+    where there is neither a byte-order mark nor a NUL byte (the header's ASCII names would have them), or a
+    one-byte encoding declared for UTF-16 text."""
+    mark = any(head.startswith(bom) for bom in BOMS)
+    if encoding.startswith("utf-16") and head and not mark and b"\x00" not in head:
+        suggest = "utf-8" if _utf8_start(head) else "cp1252"
+        return f"line 1: the file is not UTF-16 (no byte-order mark, no NUL bytes): {_declare(suggest)}"
+    if encoding in ONE_BYTE and (mark or _utf16_without_mark(head)):
+        return f"line 1: the file is UTF-16, not {encoding}: {_declare('utf-16')}"
+    return None
 
 
 def decoder_lines(data: bytes, name: str) -> int:

@@ -28,6 +28,7 @@ from metricdsl.engine import csv_files
 from metricdsl.engine.columns import CHECK_PREFIX
 from metricdsl.engine.conversions import FLOATS, INTEGERS, NESTED, Typed, Unconvertible, convert
 from metricdsl.engine.ipc_files import ipc_problem
+from metricdsl.engine.ndjson_files import ndjson_problem
 from metricdsl.engine.parquet_files import parquet_problem
 from metricdsl.engine.quality import FRAME, NOT_QUOTED, Checks, DataProblem, Part
 from metricdsl.errors import DataError
@@ -92,6 +93,11 @@ class Reading:
         kind = SCANNERS.get(Path(self.data).suffix.lower())
         if kind in ("parquet", "ipc"):
             return self._unreadable_file(kind, quote)
+        if kind == "ndjson":
+            return next(
+                (f"source `{self.source.name}`: {f}, {p}" for f in files(self.data) if (p := ndjson_problem(Path(f)))),
+                None,
+            )
         if kind != "csv":
             return None
         for file in files(self.data) if self.source.csv.encoding in (None, "utf-8", "utf-8-sig") else ():
@@ -211,11 +217,13 @@ def _open_csv(
     source: Source, dialect: CsvDialect, found: list[str], transcoded: csv_files.Transcoded
 ) -> tuple[pl.LazyFrame, list[Part]]:
     utf8: list[tuple[str, Path]] = []
+    headers: list[list[str]] = []
     for file in found:
         if csv_files.is_empty(Path(file)):
             continue
         text = transcoded.utf8(Path(file), dialect, source.name)
-        _no_duplicate_names(source, file, csv_files.header(text, dialect))
+        headers.append(csv_files.header(text, dialect))
+        _no_duplicate_names(source, file, headers[-1])
         if problem := csv_files.ragged(text, dialect):
             raise DataError(f"source `{source.name}`: {file}, {problem}")
         utf8.append((file, text))
@@ -226,7 +234,17 @@ def _open_csv(
         Part(file, lambda text=text: csv_files.scan([str(text)], dialect), lines=(text, dialect))  # type: ignore[misc]
         for file, text in utf8
     ]
-    return csv_files.scan([str(text) for _, text in utf8], dialect), parts
+    if all(h == headers[0] for h in headers):
+        return csv_files.scan([str(text) for _, text in utf8], dialect), parts
+    # Headers that differ (in order, or in columns not declared): each file apart, its declared columns alone, by
+    # name, then one after another; a declared column that one file has and another lacks is an error.
+    declared = [name for name in source.columns if any(name in h for h in headers)]
+    for name in declared:
+        having = next(file for (file, _), h in zip(utf8, headers, strict=True) if name in h)
+        lacking = next((file for (file, _), h in zip(utf8, headers, strict=True) if name not in h), None)
+        if lacking is not None:
+            raise DataError(f"source `{source.name}`: {lacking} has no column `{name}`, which {having} has")
+    return pl.concat([csv_files.scan([str(text)], dialect).select(declared) for _, text in utf8]), parts
 
 
 def _open_ndjson(source: Source, found: list[str], quote: bool) -> tuple[pl.LazyFrame, list[Part]]:
@@ -250,10 +268,15 @@ def _ndjson_types(source: Source, found: list[str], quote: bool) -> dict[str, pl
     file's types for all; here files that agree keep their type, integers and floats meet as Float64 (a writer
     may write 5.0 as 5), and a column of other mixed types is read as text, so that a value that is not of the
     declared type is placed by file and line like a CSV file's. A nested column is refused here, naming its file."""
-    try:
-        schemas = [pl.scan_ndjson(f).collect_schema() for f in found]
-    except POLARS_FAILURES as error:
-        raise DataError(f"source `{source.name}`: cannot read {found[0]}: {polars_problem(error, quote)}") from None
+    schemas = []
+    for file in found:
+        try:
+            schemas.append(pl.scan_ndjson(file).collect_schema())
+        except POLARS_FAILURES as error:
+            problem = ndjson_problem(Path(file))
+            if problem is not None:
+                raise DataError(f"source `{source.name}`: {file}, {problem}") from None
+            raise DataError(f"source `{source.name}`: cannot read {file}: {polars_problem(error, quote)}") from None
     types: dict[str, pl.DataType] = {}
     for name, column in source.columns.items():
         nested = next(((f, s[name]) for f, s in zip(found, schemas, strict=True) if isinstance(s.get(name), NESTED)), None)

@@ -20,7 +20,9 @@ from metricdsl.language.units import TIME_UNITS
 ISO_NAIVE = ("%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%dT%H:%M", "%Y-%m-%d")
 ISO_AWARE = ("%Y-%m-%dT%H:%M:%S%.f%#z", "%Y-%m-%dT%H:%M%#z")
 ISO_DATE = "%Y-%m-%d"
-ZONE_DIRECTIVES = ("%z", "%:z", "%#z", "%::z")
+# The directives that read an instant, not a local time: an offset, RFC 3339 (`%+`, with its offset) and
+# seconds since 1970 (`%s`, in UTC).
+ZONE_DIRECTIVES = ("%z", "%:z", "%#z", "%::z", "%+", "%s")
 
 # The formats a column without `format:` is tried with when its values are not ISO 8601: day-first and
 # month-first are both tried, so that neither is ever guessed.
@@ -65,7 +67,7 @@ def parse_aware(text: pl.Expr, fmt: str | None) -> pl.Expr:
 
 
 def has_zone(fmt: str | None) -> bool:
-    """Whether a strftime format reads an offset."""
+    """Whether a strftime format reads an instant (an offset, or seconds since 1970), not a local time."""
     return fmt is not None and any(d in fmt for d in ZONE_DIRECTIVES)
 
 

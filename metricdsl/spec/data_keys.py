@@ -210,7 +210,7 @@ def _flag(reader: YamlReader, node: Node, key: str) -> bool | None:
 
 
 def _count(reader: YamlReader, node: Node, key: str) -> int | None:
-    count = reader.whole_number(node)
+    count = reader.whole_number(node, f"give the number of lines before the header, as `{key}: 2`")
     if count is not None and count < 0:
         reader.report("MD006", f"`{key}` counts lines, found {count}", node, "give 0 or more")
         return None

@@ -285,7 +285,7 @@ def read_metric(reader: YamlReader, name: str, name_node: Node, node: Node) -> M
         "unit": lambda n: {"unit": reader.text(n)},
         "source": lambda n: {"source": reader.text(n)},
         "better": lambda n: {"better": reader.choice(n, DIRECTIONS)},
-        "min_n": lambda n: {"min_n": reader.whole_number(n)},
+        "min_n": lambda n: {"min_n": reader.whole_number(n, "give the fewest rows the metric needs, as `min_n: 30`")},
         "trailing": lambda n: {"trailing": read_trailing(reader, n)},
     }
     values: _MetricFields = {}

@@ -153,13 +153,13 @@ class YamlReader:
             self.report("MD006", f"expected a number, found {quoted(value)}", node, hint)
         return None
 
-    def whole_number(self, node: Node) -> int | None:
-        """A whole number; not a boolean."""
+    def whole_number(self, node: Node, hint: str = "write a whole number, as `2`") -> int | None:
+        """A whole number; not a boolean. `hint` says what number to write."""
         value = self.scalar(node, "a number")
         if isinstance(value, int) and not isinstance(value, bool):
             return value
         if value is not None:
-            self.report("MD006", f"expected a whole number, found {quoted(value)}", node)
+            self.report("MD006", f"expected a whole number, found {quoted(value)}", node, hint)
         return None
 
     def choice(self, node: Node, allowed: tuple[str, ...]) -> str | None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 import polars as pl
@@ -67,6 +67,7 @@ def run_test(project: Project, test: SpecTest) -> Outcome:
     names = list(dict.fromkeys(name for row in test.expect for name in row if name not in keys))
     metrics = [name for name in names if "." not in name]
     graded_names = [name for name in names if "." in name]  # `nps.status`, `loyalty_driver.score`
+    project = _reading_iso(project)
     try:
         data = {source: given_frame(project, source, test.given.get(source, [])) for source in project.definitions.sources}
         unknown = set(test.given) - set(project.definitions.sources)
@@ -180,6 +181,20 @@ def _same_key(actual: object, expected: object) -> bool:
     return _key_value(actual) == _key_value(expected)
 
 
+def _reading_iso(project: Project) -> Project:
+    """The project reading its datetime and date columns as ISO 8601: `given` rows write them as YAML does,
+    whatever `format:` the source's files are in."""
+    sources = {
+        name: replace(source, columns={c: replace(column, format=None) for c, column in source.columns.items()})
+        for name, source in project.definitions.sources.items()
+        if any(column.type == "datetime" and column.format for column in source.columns.values())
+    }
+    if not sources:
+        return project
+    definitions = replace(project.definitions, sources={**project.definitions.sources, **sources})
+    return Project(definitions, project.model, project.diagnostics)
+
+
 def given_frame(project: Project, source: str, rows: list[Row]) -> pl.DataFrame:
     """The rows of a test as a frame with every declared column of `source`, typed; datetimes as ISO text, which
     the source's reader takes as it takes a file's (local time in the source's zone, unless an offset is given)."""
@@ -195,10 +210,21 @@ def given_frame(project: Project, source: str, rows: list[Row]) -> pl.DataFrame:
             dtype = pl.String() if column.type == "datetime" else DTYPES[column.type]
             series.append(pl.Series(name, typed, dtype=dtype, strict=True))
         except (TypeError, ValueError, pl.exceptions.PolarsError):
-            raise DataError(
-                f"`given` rows of `{source}`: column `{name}` takes {column.type} values, not {values}"
-            ) from None
+            raise DataError(_not_of_type(source, name, column.type, values)) from None
     return pl.DataFrame(series)
+
+
+def _not_of_type(source: str, name: str, kind: str, values: list[object]) -> str:
+    """The first of a column's `given` values that is not of its type, as a message naming its row."""
+    dtype = pl.String() if kind == "datetime" else DTYPES[kind]
+    for row, value in enumerate(values):
+        try:
+            pl.Series(name, [_normalise(value, kind)], dtype=dtype, strict=True)
+        except (TypeError, ValueError, pl.exceptions.PolarsError):
+            written = value.isoformat() if isinstance(value, datetime.date) else value
+            iso = {"datetime": " (ISO 8601, as 2026-01-05T09:00:00)", "date": " (as 2026-01-05)"}.get(kind, "")
+            return f"`given` rows of `{source}`, row {row}: column `{name}` takes {kind} values{iso}, not `{written}`"
+    return f"`given` rows of `{source}`: column `{name}` takes {kind} values"  # values that only together fail
 
 
 def _normalise(value: object, kind: str) -> object:
