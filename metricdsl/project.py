@@ -8,7 +8,7 @@ and `grade()` are the same for grading, `check()` its findings, with one of kind
 from __future__ import annotations
 
 import datetime
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, TypedDict
@@ -17,7 +17,7 @@ import polars as pl
 
 from metricdsl.engine.columns import PROVISIONAL, interval_column
 from metricdsl.engine.inputs import POLARS_FAILURES, Data, Reading, check_columns, polars_problem, scan
-from metricdsl.engine.polars.query import Request, build_query
+from metricdsl.engine.polars.query import Request, build_stages
 from metricdsl.engine.quality import DataProblem
 from metricdsl.errors import DataError, Diagnostic, RequestError, SpecError, has_errors, unknown_name
 from metricdsl.grading.findings import Finding, findings
@@ -163,7 +163,8 @@ class Project:
         The data-quality checks are not counted (see `run()`); a CSV file in another encoding than UTF-8 is read
         from a temporary UTF-8 copy, kept until the process ends, as the query may be collected at any time.
         """
-        return self._query(data or {}, self.request(**request))[0]
+        aggregated, finish, _ = self._query(data or {}, self.request(**request))
+        return finish(aggregated)
 
     def evaluate(
         self,
@@ -194,11 +195,13 @@ class Project:
         resolved = self.request(**request)
         if not resolved.metrics:
             raise RequestError("no metric to compute: name some, or a dashboard")
-        query, readings = self._query(inputs, resolved)
+        aggregated, finish, readings = self._query(inputs, resolved)
         try:
             tallies = [reading.tally(columns) for reading, columns in readings.values()]
             try:
-                table, *counts = pl.collect_all([query, *tallies], engine=engine)
+                # The aggregated groups with the counts, sharing the scan; then the table from the few groups.
+                groups, *counts = pl.collect_all([aggregated, *tallies], engine=engine)
+                table = finish(groups.lazy()).collect(engine=engine)
             except POLARS_FAILURES as error:
                 for name, (reading, _) in readings.items():
                     problem = reading.explain(quote=name in inputs)
@@ -312,8 +315,11 @@ class Project:
                 inputs[name] = source.path
         return inputs
 
-    def _query(self, data: Mapping[str, Data], request: Request) -> tuple[pl.LazyFrame, dict[str, tuple[Reading, set[str]]]]:
-        """The query of `request`, and the reading of each source it reads with the columns it reads there."""
+    def _query(
+        self, data: Mapping[str, Data], request: Request
+    ) -> tuple[pl.LazyFrame, Callable[[pl.LazyFrame], pl.LazyFrame], dict[str, tuple[Reading, set[str]]]]:
+        """The query of `request` in its two stages (`build_stages`: the aggregated groups, and how to finish the
+        table from them), and the reading of each source it reads with the columns it reads there."""
         for name in data:
             if name not in self.definitions.sources:
                 raise RequestError(unknown_name("source", name, self.definitions.sources))
@@ -329,7 +335,7 @@ class Project:
             return readings[name].frame
 
         try:
-            query, compiler = build_query(self.model, request, scan_source)
+            aggregated, finish, compiler = build_stages(self.model, request, scan_source)
             for name, reading in readings.items():
                 source, read = self.definitions.sources[name], compiler.columns_read.get(name, set())
                 check_columns(source, reading.frame, inputs[name], read, quote=name in data)
@@ -337,7 +343,11 @@ class Project:
             for reading in readings.values():
                 reading.close()
             raise
-        return query, {name: (reading, compiler.columns_read.get(name, set())) for name, reading in readings.items()}
+        return (
+            aggregated,
+            finish,
+            {name: (reading, compiler.columns_read.get(name, set())) for name, reading in readings.items()},
+        )
 
     def _zone(self, source: str) -> str | None:
         """The time zone a source's times are local to, None when neither it nor the calendar declares one."""

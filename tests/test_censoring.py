@@ -159,6 +159,22 @@ def test_every_group_has_every_period(project: metricdsl.Project) -> None:
     assert project.evaluate(data(SPREAD), metrics=["contacts_n"], by=["team"]).rows() == [("a", 2), ("b", 1)]
 
 
+def test_the_compiled_query_gives_the_table_that_evaluate_gives(project: metricdsl.Project) -> None:
+    # `evaluate()` collects the aggregated groups first, then completes the periods and computes the metrics from
+    # them; `compile()` is one lazy plan of both. The contacts' horizon is a's W04 contact: its repeat is censored.
+    request: dict[str, object] = {"metrics": ["contacts_n", "repeat_rate", "rebuy"], "by": ["team"], "grain": "week"}
+    table = project.evaluate(data(SPREAD), **request)  # type: ignore[arg-type]
+    assert table.rows() == [
+        ("a", "2026-W02", 1, 0.0, 1.0, False),
+        ("a", "2026-W03", 0, None, None, False),
+        ("a", "2026-W04", 1, None, 0.0, True),
+        ("b", "2026-W02", 0, None, None, False),
+        ("b", "2026-W03", 1, 0.0, 0.0, False),
+        ("b", "2026-W04", 0, None, None, False),
+    ]
+    assert project.compile(data(SPREAD), **request).collect().equals(table)  # type: ignore[arg-type]
+
+
 def test_the_range_of_periods_can_be_given(project: metricdsl.Project) -> None:
     table = project.evaluate(
         data(SPREAD),

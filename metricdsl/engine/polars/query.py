@@ -51,6 +51,20 @@ class Request:
 
 def build_query(model: Model, request: Request, scan: Callable[[str], pl.LazyFrame]) -> tuple[pl.LazyFrame, Compiler]:
     """The lazy query of `request`; `scan(source)` gives each source's typed rows."""
+    aggregated, finish, compiler = build_stages(model, request, scan)
+    return finish(aggregated), compiler
+
+
+def build_stages(
+    model: Model, request: Request, scan: Callable[[str], pl.LazyFrame]
+) -> tuple[pl.LazyFrame, Callable[[pl.LazyFrame], pl.LazyFrame], Compiler]:
+    """The query of `request` in two stages: the aggregated groups (one row per group and period), which read the
+    data, and `finish`, which computes the table from them (complete periods, metrics, the table's columns).
+
+    Collecting the first stage, then finishing the small frame it gives, is cheaper than collecting both at once
+    when the plan is collected with others (the data-quality counts, `pl.collect_all`): the complete periods read
+    the aggregated groups four times (their groups, first and last period, a join, the rows of no period), and in
+    such a plan that cost about 1 s of CPU on 10M rows, against a few milliseconds on the collected groups."""
     compiler = Compiler(model, request.as_of)
     order = model.metric_order(list(request.metrics))
     needed = variants(model, order)
@@ -62,6 +76,25 @@ def build_query(model: Model, request: Request, scan: Callable[[str], pl.LazyFra
         aggregates = [a for source_aggregates in plans.values() for a in source_aggregates]
         counts = [a.n_column for a in aggregates] + [a.column for a in aggregates if a.counts]
         frame = frame.with_columns(pl.col(c).fill_null(0) for c in counts)
+
+    def finish(frame: pl.LazyFrame) -> pl.LazyFrame:
+        return _finish(frame, model, compiler, request, order, needed, columns, plans, owned)
+
+    return frame, finish, compiler
+
+
+def _finish(
+    frame: pl.LazyFrame,
+    model: Model,
+    compiler: Compiler,
+    request: Request,
+    order: list[str],
+    needed: list[Variant],
+    columns: dict[Variant, str],
+    plans: dict[str, list[Aggregate]],
+    owned: dict[Variant, dict[int, str]],
+) -> pl.LazyFrame:
+    """The request's table from its aggregated groups: complete periods, then the metrics by layer."""
     frame = _complete_periods(frame, request, plans, compiler)
     if request.grain is not None:
         frame = frame.with_columns(period_number(pl.col(GRAIN_COLUMN), request.grain).alias(PERIOD))
@@ -76,7 +109,7 @@ def build_query(model: Model, request: Request, scan: Callable[[str], pl.LazyFra
         frame = frame.with_columns(*(e for name in order for e in _interval(model, compiler, name)))
     pending = {name: _pending(model, compiler, owned, name) for name in order}
     flag = provisional(model, compiler, owned, request.metrics, pending)
-    return _present(frame, request, order, model.definitions.calendar.week_start, pending, flag), compiler
+    return _present(frame, request, order, model.definitions.calendar.week_start, pending, flag)
 
 
 def _complete_periods(
