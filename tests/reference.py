@@ -80,11 +80,26 @@ def evaluate_reference(
     evaluation = _Evaluation(tables, groups, grain)
     result = []
     for key in groups:
+        if grain and not _in_range(key[-1], grain, start, end, tables.model.definitions.calendar.week_start):
+            continue
         row = {**dict(zip(labels, key, strict=True)), **{name: evaluation.metric(name, key)[0] for name in metrics}}
         if windowed:
             row["provisional"] = any(evaluation.pending(name, key) for name in metrics)
         result.append(row)
     return result
+
+
+def _in_range(label: Any, grain: str, start: datetime.date | None, end: datetime.date | None, week_start: str) -> bool:
+    """Whether the period labelled `label` lies from the period of `start` to that of `end` (open ends when not
+    given); a row without a period does only when neither is given."""
+    if start is None and end is None:
+        return True
+    if label is None:
+        return False
+    low = grain_key(period_start(start, grain, week_start), grain, week_start=week_start) if start else None
+    high = grain_key(period_start(end, grain, week_start), grain, week_start=week_start) if end else None
+    # Labels of one grain sort as their periods do (zero-padded texts, dates or years).
+    return (low is None or label >= low) and (high is None or label <= high)
 
 
 # -- declared domains -----------------------------------------------------------------------------
@@ -249,8 +264,9 @@ def _complete_periods(
                 days.append(local(value, zone).date() if isinstance(value, datetime.datetime) else value)
     week_start = tables.model.definitions.calendar.week_start
     starts = [period_start(d, grain, week_start) for d in days]
-    first = period_start(start, grain, week_start) if start is not None else min(starts, default=None)
-    last = period_start(end, grain, week_start) if end is not None else max(starts, default=None)
+    # The data's periods too, so that `prev` and trailing windows in the range's first periods see those before it.
+    first = min([*starts, *([period_start(start, grain, week_start)] if start is not None else [])], default=None)
+    last = max([*starts, *([period_start(end, grain, week_start)] if end is not None else [])], default=None)
     labels = []
     current = first
     while current is not None and last is not None and current <= last:

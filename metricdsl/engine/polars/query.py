@@ -22,7 +22,7 @@ from metricdsl.engine.columns import (
 from metricdsl.engine.confidence import metric_interval
 from metricdsl.engine.grains import grain_label, period_number, period_start
 from metricdsl.engine.polars.compiler import Aggregate, Compiler
-from metricdsl.engine.spine import complete_periods
+from metricdsl.engine.spine import complete_periods, in_range
 from metricdsl.language import ast
 from metricdsl.language.functions import AGGREGATES
 from metricdsl.semantics.filters import Variant, added_filters, used_variant, variants
@@ -70,6 +70,8 @@ def build_query(model: Model, request: Request, scan: Callable[[str], pl.LazyFra
         frame = frame.with_columns(
             *(e for variant in layer for e in _metric(model, compiler, variant, columns, owned[variant], request))
         )
+    if request.grain is not None:  # after `prev()` and trailing windows read the periods before the range
+        frame = in_range(frame, request.grain, request.start, request.end, model.definitions.calendar.week_start)
     # The metrics' own aggregates, for their intervals and for what else reads the compiled query.
     compiler.aggregate_columns = {i: c for v, found in owned.items() if not v.filters for i, c in found.items()}
     if request.with_ci or request.keep_hidden:
