@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import json
 from pathlib import Path
 
 import polars as pl
@@ -219,6 +220,28 @@ def test_check_says_which_periods_are_pending(project: metricdsl.Project, tmp_pa
     wrong = CliRunner().invoke(main, [*arguments, "--as-of", "soon"])
     assert wrong.exit_code == 2
     assert "is not a datetime" in wrong.output
+
+
+def test_every_format_of_check_says_which_periods_are_pending(project: metricdsl.Project, tmp_path: Path) -> None:
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(SPEC)
+    for name, frame in data().items():
+        frame.write_csv(tmp_path / f"{name}.csv")
+    arguments = ["check", str(spec), "--data", f"contacts={tmp_path / 'contacts.csv'}"]
+    arguments += ["--data", f"orders={tmp_path / 'orders.csv'}", "--grain", "week", "--metrics", "repeat_rate"]
+    document = json.loads(CliRunner().invoke(main, [*arguments, "--format", "json"]).stdout)
+    assert {k: v for k, v in document["pending"].items() if k != "message"} == {
+        "count": 2,
+        "periods": ["2026-W02", "2026-W03"],
+        "metrics": ["repeat_rate"],
+    }
+    assert document["pending"]["message"].startswith("pending: 2 periods (2026-W02, 2026-W03) of repeat_rate:")
+    markdown = CliRunner().invoke(main, [*arguments, "--format", "markdown"]).stdout
+    assert "pending: 2 periods (2026-W02, 2026-W03) of repeat\\_rate:" in markdown
+    github = CliRunner().invoke(main, [*arguments, "--format", "github"]).stdout
+    assert "::notice title=pending::pending: 2 periods (2026-W02, 2026-W03) of repeat_rate:" in github
+    later = CliRunner().invoke(main, [*arguments, "--format", "json", "--as-of", "2026-01-26T08:00"]).stdout
+    assert json.loads(later)["pending"] is None
 
 
 def test_eval_writes_the_provisional_flag(project: metricdsl.Project, tmp_path: Path) -> None:

@@ -138,6 +138,16 @@ def pending_text(pending: Pending) -> str:
     )
 
 
+def pending_json(pending: Pending) -> PendingJson:
+    """What the JSON report says of the values not graded yet: how many group periods, which periods and metrics."""
+    return {
+        "count": pending.rows,
+        "periods": list(pending.periods),
+        "metrics": list(pending.metrics),
+        "message": pending_text(pending),
+    }
+
+
 def history_recorded(path: Path, rows: int) -> str:
     """What `check --history` says once it recorded this run: `history: runs.parquet holds 13 rows`."""
     return f"history: {inline(path)} holds {counted(rows, 'row')}"
@@ -165,6 +175,8 @@ def as_markdown(report: Report) -> str:
             "",
             *markdown.table(header, ((inline(_where(s.group)) or "all", s.period, _points(s.score)) for s in report.scores)),
         ]
+    if report.pending is not None:
+        lines += ["", markdown.cell(pending_text(report.pending))]  # escaped as a cell: shown as written
     return "\n".join([*lines, "", summary(report.findings)])
 
 
@@ -181,6 +193,8 @@ def as_github(report: Report) -> str:
         )
         for f in report.findings
     ]
+    if report.pending is not None:  # one notice, without a place: no definition is at fault
+        lines.append(command("notice", pending_text(report.pending), {"title": "pending"}))
     return "\n".join([*lines, summary(report.findings)])
 
 
@@ -227,6 +241,13 @@ class ScoreJson(TypedDict):
     items: list[ScoreItemJson]
 
 
+class PendingJson(TypedDict):
+    count: int  # groups and periods, counted in pairs
+    periods: list[Period]
+    metrics: list[str]
+    message: str
+
+
 class ReportJson(TypedDict):
     schema: str
     revision: str | None
@@ -235,6 +256,7 @@ class ReportJson(TypedDict):
     skipped: dict[str, str]
     findings: list[FindingJson | DataFindingJson]
     scores: list[ScoreJson]
+    pending: PendingJson | None
 
 
 def as_json(report: Report) -> str:
@@ -247,6 +269,7 @@ def as_json(report: Report) -> str:
         "skipped": {name: skipped_text(why) for name, why in report.skipped.items()},
         "findings": [finding_json(f) for f in report.findings],
         "scores": [score_json(s) for s in report.scores],
+        "pending": pending_json(report.pending) if report.pending is not None else None,
     }
     return json.dumps(document, indent=2, default=str)
 
