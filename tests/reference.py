@@ -75,7 +75,7 @@ def evaluate_reference(
     labels = [*by, grain] if grain else list(by)
     groups = _groups(tables, sources, list(by), grain)
     if grain:
-        groups = _complete_periods(tables, sources, groups, grain, start, end)
+        groups = _complete_periods(tables, sources, groups, grain, start, end, len(by))
     windowed = any(reads_window(model, name) for name in metrics)
     evaluation = _Evaluation(tables, groups, grain)
     result = []
@@ -251,9 +251,11 @@ def _complete_periods(
     grain: str,
     start: datetime.date | None,
     end: datetime.date | None,
+    dimensions: int,
 ) -> dict[GroupKey, dict[str, list[int]]]:
-    """`groups` with every group (`by` values) in every period from the first to the last of the data, or of
-    `start` to `end` (then only those; rows without a time are kept only without them)."""
+    """`groups` (keys of `dimensions` values and a period) with every group (`by` values) in every period from the
+    first to the last of the data and of `start` to `end` (which `evaluate_reference` then keeps alone; rows without
+    a time are kept only without them)."""
     days = []
     for source in sources:
         time = tables.model.definitions.sources[source].time
@@ -273,7 +275,8 @@ def _complete_periods(
         labels.append(grain_key(current, grain, week_start=week_start))
         current = next_period(current, grain)
     complete: dict[GroupKey, dict[str, list[int]]] = {}
-    for values in dict.fromkeys(key[:-1] for key in groups):
+    # Without dimensions the whole data is one group, with rows or not.
+    for values in dict.fromkeys(key[:-1] for key in groups) if dimensions else [()]:
         for label in labels:
             complete[(*values, label)] = groups.get((*values, label), {})
     if start is None and end is None:

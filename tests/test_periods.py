@@ -332,6 +332,11 @@ def test_a_range_of_periods_keeps_the_periods_before_it_for_prev_and_trailing(pr
         project.model, {"calls": THIN, "orders": []}, metrics, ["team"], "week", start=start, end=end
     )
     assert [tuple(r.values()) for r in expected] == table.rows()
+    # Without dimensions the data is one group, which has every period of the range, rows or not.
+    empty = project.evaluate(frames(project, []), metrics=["volume"], grain="week", start=start, end=end)
+    assert empty.rows() == [("2026-W04", 0), ("2026-W05", 0)]
+    nothing = evaluate_reference(project.model, {"calls": [], "orders": []}, ["volume"], (), "week", start=start, end=end)
+    assert [tuple(r.values()) for r in nothing] == empty.rows()
 
 
 def test_trailing_needs_a_grain_that_its_duration_fits(project: metricdsl.Project) -> None:
