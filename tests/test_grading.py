@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from datetime import datetime, timedelta
 
 import polars as pl
@@ -167,6 +168,15 @@ def test_scores_renormalise_weights_and_a_failing_critical_item_caps(project):
     assert by_team["b"].score == pytest.approx(50.0)  # 75 capped at 50
     assert by_team["c"].score is None
     assert all(i.points is None for i in by_team["c"].items)
+
+
+def test_a_value_on_the_floor_of_a_lower_is_better_item_scores_0_not_minus_0(project):
+    graded = project.grade({"calls": calls(("a", 0, 60.0, True))}, dashboard="board")
+    (score,) = scores(graded)
+    points = {i.metric: i.points for i in score.items}["asa"]
+    assert points == 0.0
+    assert math.copysign(1.0, points) == 1.0  # (60 - 60) / (0 - 60) is -0.0: printed "-0"
+    assert "asa -0" not in as_text(report(project.model, graded))
 
 
 @settings(max_examples=40, deadline=None)
