@@ -171,8 +171,8 @@ def test_scores_renormalise_weights_and_a_failing_critical_item_caps(project):
 
 
 def test_a_value_on_the_floor_of_a_lower_is_better_item_scores_0_not_minus_0(project):
-    graded = project.grade({"calls": calls(("a", 0, 60.0, True))}, dashboard="board")
-    (score,) = scores(graded)
+    graded = project.grade({"calls": calls(("a", 0, 60.0, True), ("b", 0, 30.0, True))}, dashboard="board")
+    score = next(s for s in scores(graded) if s.group["team"] == "a")
     points = {i.metric: i.points for i in score.items}["asa"]
     assert points == 0.0
     assert math.copysign(1.0, points) == 1.0  # (60 - 60) / (0 - 60) is -0.0: printed "-0"
