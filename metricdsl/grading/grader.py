@@ -7,13 +7,14 @@ error and interval of every metric). Rows of earlier runs from a history file jo
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass, field
 from typing import Literal
 
 import polars as pl
 
 from metricdsl.engine.columns import CURRENT, GRAIN_COLUMN, GROUP, NEXT, PERIOD, graded_column, hidden
-from metricdsl.engine.grains import grain_label, next_period, period_number
+from metricdsl.engine.grains import grain_label, next_period, period_number, period_start
 from metricdsl.engine.polars.compiler import Compiler
 from metricdsl.grading.scorecards import score_columns
 from metricdsl.language import ast
@@ -60,11 +61,18 @@ def graded_table(
     grain: str | None,
     scorecard: Scorecard | None,
     past: pl.DataFrame | None = None,
+    start: datetime.date | None = None,
 ) -> Graded:
-    """Grade `table` (with hidden columns), joined with `past` rows of the same layout if given."""
+    """Grade `table` (with hidden columns), joined with `past` rows of the same layout if given. With `start`, the
+    rows of `table` in periods before the one holding it are read as `past` rows are (by `prev()` and `for:`), and
+    not graded."""
     shown = set(table.columns) - {*by, grain}  # a column named like a metric may be a dimension instead
     metrics = tuple(m for m in model.metrics if m in shown)
-    frame = table.with_columns(_group_key(by), pl.lit(True).alias(CURRENT))
+    week_start = model.definitions.calendar.week_start
+    graded = pl.lit(True)
+    if start is not None and grain:
+        graded = (pl.col(GRAIN_COLUMN) >= period_start(pl.lit(start), grain, week_start)).fill_null(False)
+    frame = table.with_columns(_group_key(by), graded.alias(CURRENT))
     if past is not None and grain:
         frame = _with_past(frame, past)
     if grain:
@@ -107,7 +115,6 @@ def graded_table(
     if scorecard is not None:
         frame = frame.with_columns(score_columns(scorecard, targets, {m: _pending(m) for m in metrics}))
     current = frame.filter(pl.col(CURRENT)).drop(CURRENT)
-    week_start = model.definitions.calendar.week_start
     return Graded(current, by, grain, metrics, targets, tuple(rules), scorecard, skipped, week_start)
 
 
