@@ -13,6 +13,8 @@ from click.testing import CliRunner
 import metricdsl
 from metricdsl.cli import main
 from metricdsl.engine.columns import graded_column, points_column
+from metricdsl.grading.findings import report
+from metricdsl.render.findings import pending_text
 
 SPEC = """
 sources:
@@ -234,6 +236,7 @@ def test_every_format_of_check_says_which_periods_are_pending(project: metricdsl
         "count": 2,
         "periods": ["2026-W02", "2026-W03"],
         "metrics": ["repeat_rate"],
+        "edges": ["end"],
     }
     assert document["pending"]["message"].startswith("pending: 2 periods (2026-W02, 2026-W03) of repeat_rate:")
     markdown = CliRunner().invoke(main, [*arguments, "--format", "markdown"]).stdout
@@ -242,6 +245,26 @@ def test_every_format_of_check_says_which_periods_are_pending(project: metricdsl
     assert "::notice title=pending::pending: 2 periods (2026-W02, 2026-W03) of repeat_rate:" in github
     later = CliRunner().invoke(main, [*arguments, "--format", "json", "--as-of", "2026-01-26T08:00"]).stdout
     assert json.loads(later)["pending"] is None
+
+
+def test_check_says_why_a_look_back_is_pending(project: metricdsl.Project, tmp_path: Path) -> None:
+    """A `preceded_by` is cut at the start of the data, not at its end: the reason says so."""
+    (tmp_path / "spec.yaml").write_text(SPEC[: SPEC.index("targets:")])  # no target reads `repeat_rate`
+    alone = metricdsl.load(tmp_path / "spec.yaml")
+    found = report(alone.model, alone.grade(data(), by=["team"], grain="week", metrics=["before"])).pending
+    assert found is not None
+    # W02's two contacts look back before the first one; W03's, exactly a week after it, does not.
+    assert (found.rows, found.periods, found.metrics, found.edges) == (1, ("2026-W02",), ("before",), ("start",))
+    assert pending_text(found) == (
+        "pending: 1 period (2026-W02) of before: their windows reach before the start of the data "
+        "(a source's first time), so they are not graded yet"
+    )
+    both = report(project.model, project.grade(data(), by=["team"], grain="week", metrics=["before"])).pending
+    assert both is not None
+    assert (both.metrics, both.edges) == (("repeat_rate", "before"), ("end", "start"))
+    assert "past the end of the data (a source's `complete_until`, its latest time, or --as-of) or before the start" in (
+        pending_text(both)
+    )
 
 
 def test_eval_writes_the_provisional_flag(project: metricdsl.Project, tmp_path: Path) -> None:

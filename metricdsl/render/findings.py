@@ -132,10 +132,12 @@ def pending_text(pending: Pending) -> str:
     where = f" ({periods})" if periods else ""
     count = counted(pending.rows, "period")
     names = ", ".join(inline(m) for m in pending.metrics)
-    return (
-        f"pending: {count}{where} of {names}: their windows reach past the end of the data "
-        "(a source's `complete_until`, its latest time, or --as-of), so they are not graded yet"
-    )
+    edges = {
+        "end": "past the end of the data (a source's `complete_until`, its latest time, or --as-of)",
+        "start": "before the start of the data (a source's first time)",
+    }
+    reach = " or ".join(edges[e] for e in pending.edges) or edges["end"]
+    return f"pending: {count}{where} of {names}: their windows reach {reach}, so they are not graded yet"
 
 
 def pending_json(pending: Pending) -> PendingJson:
@@ -144,6 +146,7 @@ def pending_json(pending: Pending) -> PendingJson:
         "count": pending.rows,
         "periods": list(pending.periods),
         "metrics": list(pending.metrics),
+        "edges": list(pending.edges),
         "message": pending_text(pending),
     }
 
@@ -245,6 +248,7 @@ class PendingJson(TypedDict):
     count: int  # groups and periods, counted in pairs
     periods: list[Period]
     metrics: list[str]
+    edges: list[str]  # "end" (windows past a horizon), "start" (windows before a source's first time)
     message: str
 
 
