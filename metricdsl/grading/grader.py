@@ -18,7 +18,7 @@ from metricdsl.engine.grains import grain_label, next_period, period_number, per
 from metricdsl.engine.polars.compiler import Compiler
 from metricdsl.grading.scorecards import score_columns
 from metricdsl.language import ast
-from metricdsl.semantics.model import CheckedThresholds, Model
+from metricdsl.semantics.model import PERIOD_FUNCTIONS, CheckedThresholds, Model
 from metricdsl.spec.definitions import Scorecard
 
 # `pending`: the value depends on a window that reaches past the data's horizon, and may change when the data is
@@ -79,7 +79,8 @@ def graded_table(
         frame = _with_previous(frame, metrics, grain)
     else:
         frame = frame.with_columns(
-            *(pl.lit(None, dtype=pl.Float64).alias(hidden(part, m)) for m in metrics for part in ("prev", "prevse"))
+            *(pl.lit(None, dtype=pl.Float64).alias(hidden(part, m)) for m in metrics for part in ("prev", "prevse")),
+            *(pl.lit(False).alias(hidden("prevpending", m)) for m in metrics),
         )
     skipped: dict[str, Skipped] = {}
     dimensions = {r.name for r in model.refs.values() if r.kind == "dimension"}
@@ -127,14 +128,25 @@ def _missing_metric(model: Model, tree: ast.Expr, metrics: tuple[str, ...]) -> s
 
 
 def _pending(metric: str) -> pl.Expr:
-    """Whether a metric's value in a row is pending (see `STATUSES`); a row of an earlier run's history is not."""
+    """Whether a metric's value in a row is pending (see `STATUSES`); a row of an earlier run's history is when it was
+    recorded pending (histories written before pending values were recorded say nothing: not pending)."""
     return pl.col(hidden("pending", metric)).fill_null(False)
 
 
 def _settled(model: Model, tree: ast.Expr, metrics: tuple[str, ...]) -> pl.Expr:
-    """True in the rows where none of the metrics `tree` reads is pending: a rule holds on settled values only."""
+    """True in the rows where none of the metrics `tree` reads is pending, nor the previous period's value of those
+    it reads through `prev`, `change` or `pct_change` (or an earlier run's, from the history): a rule holds on
+    settled values only."""
     read = {r.name for n in ast.walk(tree) if (r := model.refs.get(id(n))) and r.kind == "metric" and r.name in metrics}
-    return ~pl.any_horizontal(_pending(m) for m in sorted(read)) if read else pl.lit(True)
+    before = {
+        r.name
+        for call in ast.walk(tree)
+        if isinstance(call, ast.Call) and call.func in PERIOD_FUNCTIONS
+        for n in ast.walk(call)
+        if (r := model.refs.get(id(n))) and r.kind == "metric" and r.name in metrics
+    }
+    flags = [_pending(m) for m in sorted(read)] + [pl.col(hidden("prevpending", m)).fill_null(False) for m in sorted(before)]
+    return ~pl.any_horizontal(flags) if flags else pl.lit(True)
 
 
 def _group_key(by: tuple[str, ...]) -> pl.Expr:
@@ -158,6 +170,7 @@ def _with_previous(frame: pl.DataFrame, metrics: tuple[str, ...], grain: str) ->
         next_period(pl.col(GRAIN_COLUMN), grain).alias(NEXT),
         *(pl.col(m).alias(hidden("prev", m)) for m in metrics),
         *(pl.col(hidden("se", m)).alias(hidden("prevse", m)) for m in metrics),
+        *(_pending(m).alias(hidden("prevpending", m)) for m in metrics),
     )
     joined = frame.join(previous, left_on=[GROUP, GRAIN_COLUMN], right_on=[GROUP, NEXT], how="left", nulls_equal=True)
     return joined.with_columns(period_number(pl.col(GRAIN_COLUMN), grain).alias(PERIOD))
