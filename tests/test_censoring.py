@@ -310,6 +310,12 @@ def test_check_says_why_a_look_back_is_pending(project: metricdsl.Project, tmp_p
     )
 
 
+def test_without_a_grain_pending_groups_are_counted_as_groups(project: metricdsl.Project) -> None:
+    found = report(project.model, project.grade(data(), by=["team"], metrics=["repeat_rate"])).pending
+    assert found is not None
+    assert pending_text(found).startswith("pending: 1 group of repeat_rate: their windows reach past the end")
+
+
 def test_eval_writes_the_provisional_flag(project: metricdsl.Project, tmp_path: Path) -> None:
     spec = tmp_path / "spec.yaml"
     spec.write_text(SPEC)

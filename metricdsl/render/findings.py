@@ -127,10 +127,12 @@ def as_text(report: Report) -> str:
 
 
 def pending_text(pending: Pending) -> str:
-    """`pending: 6 periods (2026-W05) of fcr, repeat_rate: ...`: how many group periods are not graded yet, and why."""
+    """`pending: 6 periods (2026-W05) of fcr, repeat_rate: ...`: how many group periods (groups, without a grain) are
+    not graded yet, and why."""
     periods = ", ".join(inline(_period(p)) for p in pending.periods if p is not None)
     where = f" ({periods})" if periods else ""
-    count = counted(pending.rows, "period")
+    # Without a grain the rows are groups, not periods.
+    count = counted(pending.rows, "period" if any(p is not None for p in pending.periods) else "group")
     names = ", ".join(inline(m) for m in pending.metrics)
     edges = {
         "end": "past the end of the data (a source's `complete_until`, its latest time, or --as-of)",
