@@ -187,6 +187,20 @@ def test_a_range_of_periods_grades_its_first_period_against_the_one_before(proje
     assert earlier.table["asa"].to_list() == [None, 20.0, 30.0, 40.0]
 
 
+def test_every_format_of_check_says_what_was_not_graded(tmp_path):
+    (tmp_path / "spec.yaml").write_text(SPEC)
+    calls(("a", 0, 40.0, True)).write_csv(tmp_path / "calls.csv")
+    arguments = ["check", str(tmp_path / "spec.yaml"), "--data", f"calls={tmp_path / 'calls.csv'}", "--metrics", "asa"]
+    text = CliRunner().invoke(main, arguments).stdout
+    assert "not graded: slow_twice: `for: 2 periods` needs a grain" in text
+    markdown = CliRunner().invoke(main, [*arguments, "--format", "markdown"]).stdout
+    assert "not graded: slow\\_twice: \\`for: 2 periods\\` needs a grain" in markdown
+    github = CliRunner().invoke(main, [*arguments, "--format", "github"]).stdout
+    assert "::notice title=not graded::slow_twice: `for: 2 periods` needs a grain" in github
+    document = json.loads(CliRunner().invoke(main, [*arguments, "--format", "json"]).stdout)
+    assert document["skipped"] == {"slow_twice": "`for: 2 periods` needs a grain"}
+
+
 def test_a_value_on_the_floor_of_a_lower_is_better_item_scores_0_not_minus_0(project):
     graded = project.grade({"calls": calls(("a", 0, 60.0, True), ("b", 0, 30.0, True))}, dashboard="board")
     score = next(s for s in scores(graded) if s.group["team"] == "a")

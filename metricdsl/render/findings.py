@@ -180,8 +180,10 @@ def as_markdown(report: Report) -> str:
             "",
             *markdown.table(header, ((inline(_where(s.group)) or "all", s.period, _points(s.score)) for s in report.scores)),
         ]
-    if report.pending is not None:
-        lines += ["", markdown.cell(pending_text(report.pending))]  # escaped as a cell: shown as written
+    # What was not graded, as the text says it; escaped as a cell: shown as written.
+    told = [f"not graded: {inline(name)}: {inline(skipped_text(why))}" for name, why in report.skipped.items()]
+    told += [pending_text(report.pending)] if report.pending is not None else []
+    lines += ["", *(markdown.cell(line) + "  " for line in told[:-1]), markdown.cell(told[-1])] if told else []
     return "\n".join([*lines, "", summary(report.findings)])
 
 
@@ -197,6 +199,10 @@ def as_github(report: Report) -> str:
             {"file": f.file, "line": f.line if f.file else None, "title": f"{f.kind} {f.name}"},
         )
         for f in report.findings
+    ]
+    lines += [
+        command("notice", f"{inline(name)}: {inline(skipped_text(why))}", {"title": "not graded"})
+        for name, why in report.skipped.items()
     ]
     if report.pending is not None:  # one notice, without a place: no definition is at fault
         lines.append(command("notice", pending_text(report.pending), {"title": "pending"}))
