@@ -281,7 +281,7 @@ class Project:
         )
         if history is not None and past is not None:
             check_types(history, past, run.table)
-        graded = graded_table(self.model, run.table, request.by, request.grain, card, past)
+        graded = graded_table(self.model, run.table, request.by, request.grain, card, past, start)
         return replace(run, graded=graded)
 
     def check(self, data: Mapping[str, Data] | None = None, **request: Unpack[GradeArgs]) -> list[Finding]:

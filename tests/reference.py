@@ -75,16 +75,31 @@ def evaluate_reference(
     labels = [*by, grain] if grain else list(by)
     groups = _groups(tables, sources, list(by), grain)
     if grain:
-        groups = _complete_periods(tables, sources, groups, grain, start, end)
+        groups = _complete_periods(tables, sources, groups, grain, start, end, len(by))
     windowed = any(reads_window(model, name) for name in metrics)
     evaluation = _Evaluation(tables, groups, grain)
     result = []
     for key in groups:
+        if grain and not _in_range(key[-1], grain, start, end, tables.model.definitions.calendar.week_start):
+            continue
         row = {**dict(zip(labels, key, strict=True)), **{name: evaluation.metric(name, key)[0] for name in metrics}}
         if windowed:
             row["provisional"] = any(evaluation.pending(name, key) for name in metrics)
         result.append(row)
     return result
+
+
+def _in_range(label: Any, grain: str, start: datetime.date | None, end: datetime.date | None, week_start: str) -> bool:
+    """Whether the period labelled `label` lies from the period of `start` to that of `end` (open ends when not
+    given); a row without a period does only when neither is given."""
+    if start is None and end is None:
+        return True
+    if label is None:
+        return False
+    low = grain_key(period_start(start, grain, week_start), grain, week_start=week_start) if start else None
+    high = grain_key(period_start(end, grain, week_start), grain, week_start=week_start) if end else None
+    # Labels of one grain sort as their periods do (zero-padded texts, dates or years).
+    return (low is None or label >= low) and (high is None or label <= high)
 
 
 # -- declared domains -----------------------------------------------------------------------------
@@ -236,9 +251,11 @@ def _complete_periods(
     grain: str,
     start: datetime.date | None,
     end: datetime.date | None,
+    dimensions: int,
 ) -> dict[GroupKey, dict[str, list[int]]]:
-    """`groups` with every group (`by` values) in every period from the first to the last of the data, or of
-    `start` to `end` (then only those; rows without a time are kept only without them)."""
+    """`groups` (keys of `dimensions` values and a period) with every group (`by` values) in every period from the
+    first to the last of the data and of `start` to `end` (which `evaluate_reference` then keeps alone; rows without
+    a time are kept only without them)."""
     days = []
     for source in sources:
         time = tables.model.definitions.sources[source].time
@@ -249,15 +266,17 @@ def _complete_periods(
                 days.append(local(value, zone).date() if isinstance(value, datetime.datetime) else value)
     week_start = tables.model.definitions.calendar.week_start
     starts = [period_start(d, grain, week_start) for d in days]
-    first = period_start(start, grain, week_start) if start is not None else min(starts, default=None)
-    last = period_start(end, grain, week_start) if end is not None else max(starts, default=None)
+    # The data's periods too, so that `prev` and trailing windows in the range's first periods see those before it.
+    first = min([*starts, *([period_start(start, grain, week_start)] if start is not None else [])], default=None)
+    last = max([*starts, *([period_start(end, grain, week_start)] if end is not None else [])], default=None)
     labels = []
     current = first
     while current is not None and last is not None and current <= last:
         labels.append(grain_key(current, grain, week_start=week_start))
         current = next_period(current, grain)
     complete: dict[GroupKey, dict[str, list[int]]] = {}
-    for values in dict.fromkeys(key[:-1] for key in groups):
+    # Without dimensions the whole data is one group, with rows or not.
+    for values in dict.fromkeys(key[:-1] for key in groups) if dimensions else [()]:
         for label in labels:
             complete[(*values, label)] = groups.get((*values, label), {})
     if start is None and end is None:

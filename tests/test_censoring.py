@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import json
 from pathlib import Path
 
 import polars as pl
@@ -11,7 +12,10 @@ from click.testing import CliRunner
 
 import metricdsl
 from metricdsl.cli import main
-from metricdsl.engine.columns import graded_column, points_column
+from metricdsl.engine.columns import graded_column, hidden, points_column
+from metricdsl.grading.findings import findings, report
+from metricdsl.grading.history import write_history
+from metricdsl.render.findings import pending_text
 
 SPEC = """
 sources:
@@ -217,6 +221,48 @@ def test_pending_values_are_not_graded(project: metricdsl.Project) -> None:
     assert later[graded_column("many_repeats", "fires")].to_list() == [True, False]
 
 
+def test_a_pending_value_stays_pending_in_the_history(tmp_path: Path) -> None:
+    """A later run's rules do not compare with an earlier run's pending value, nor count it for `for: N periods`."""
+    rule = "  fewer:\n    when: repeat_rate < prev(repeat_rate)\n    severity: warn\n    message: fewer\n"
+    rule += "  known_twice:\n    when: repeat_rate >= 0\n    for: 2 periods\n    severity: info\n    message: two\n"
+    (tmp_path / "spec.yaml").write_text(SPEC.replace("rules:\n", "rules:\n" + rule))
+    project = metricdsl.load(tmp_path / "spec.yaml")
+    history = tmp_path / "history.parquet"
+    # W03: the first contact's repeat is seen; the second's window ends a second after the data is complete.
+    first = [{"customer_id": 1, "team": "a", "at": T0 + WEEK + d * DAY, "answered": True} for d in (0, 1)]
+    graded = project.grade(data(first), by=["team"], grain="week", history=history, as_of=T0 + 2 * WEEK)
+    assert graded.table.select("repeat_rate", hidden("pending", "repeat_rate")).rows() == [(1.0, True)]
+    write_history(history, graded)
+    # W04, complete: no repeats. Its previous period is W03's pending 1.0: neither rule holds on it.
+    second = [{"customer_id": c, "team": "a", "at": T0 + 2 * WEEK + c * DAY, "answered": True} for c in (5, 6)]
+    later = project.grade(data(second), by=["team"], grain="week", history=history, as_of=T0 + 6 * WEEK)
+    assert later.table.select("repeat_rate", hidden("pending", "repeat_rate")).rows() == [(0.0, False)]
+    assert [f.name for f in findings(project.model, later) if f.kind == "rule"] == []
+    # Graded again once W03 is complete, the history holds its settled value, and both rules hold in W04.
+    settled = project.grade(data(first), by=["team"], grain="week", history=history, as_of=T0 + 6 * WEEK)
+    write_history(history, settled)
+    again = project.grade(data(second), by=["team"], grain="week", history=history, as_of=T0 + 6 * WEEK)
+    assert sorted(f.name for f in findings(project.model, again) if f.kind == "rule") == ["fewer", "known_twice"]
+
+
+def test_a_rule_does_not_compare_with_a_pending_previous_period(project: metricdsl.Project, tmp_path: Path) -> None:
+    """`preceded_by` leaves the first periods pending: the next period's `prev()` reads a value that may change."""
+    rule = "  more_returns:\n    when: before > prev(before)\n    severity: warn\n    message: more\n"
+    (tmp_path / "spec.yaml").write_text(SPEC.replace("rules:\n", "rules:\n" + rule))
+    looking_back = metricdsl.load(tmp_path / "spec.yaml")
+    contacts = [
+        {"customer_id": 1, "team": "a", "at": T0 - DAY, "answered": True},  # W01, the first contact: unknown
+        {"customer_id": 1, "team": "a", "at": T0, "answered": True},  # W02: its week reaches before the first
+        {"customer_id": 2, "team": "a", "at": T0 + 6 * DAY, "answered": True},  # W02: no contact in the week before
+        {"customer_id": 2, "team": "a", "at": T0 + WEEK, "answered": True},  # W03: a contact a day before
+        {"customer_id": 1, "team": "a", "at": T0 + WEEK + DAY, "answered": True},  # W03: none in the week before
+    ]
+    graded = looking_back.grade(data(contacts), by=["team"], grain="week", as_of=T0 + 4 * WEEK)
+    assert graded.table.select("before", hidden("pending", "before")).rows() == [(None, True), (0.0, True), (0.5, False)]
+    # W03's 0.5 is above W02's 0.0, which is pending: the rule does not hold.
+    assert [f.name for f in findings(looking_back.model, graded) if f.name == "more_returns"] == []
+
+
 def test_check_says_which_periods_are_pending(project: metricdsl.Project, tmp_path: Path) -> None:
     spec = tmp_path / "spec.yaml"
     spec.write_text(SPEC)
@@ -235,6 +281,55 @@ def test_check_says_which_periods_are_pending(project: metricdsl.Project, tmp_pa
     wrong = CliRunner().invoke(main, [*arguments, "--as-of", "soon"])
     assert wrong.exit_code == 2
     assert "is not a datetime" in wrong.output
+
+
+def test_every_format_of_check_says_which_periods_are_pending(project: metricdsl.Project, tmp_path: Path) -> None:
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(SPEC)
+    for name, frame in data().items():
+        frame.write_csv(tmp_path / f"{name}.csv")
+    arguments = ["check", str(spec), "--data", f"contacts={tmp_path / 'contacts.csv'}"]
+    arguments += ["--data", f"orders={tmp_path / 'orders.csv'}", "--grain", "week", "--metrics", "repeat_rate"]
+    document = json.loads(CliRunner().invoke(main, [*arguments, "--format", "json"]).stdout)
+    assert {k: v for k, v in document["pending"].items() if k != "message"} == {
+        "count": 2,
+        "periods": ["2026-W02", "2026-W03"],
+        "metrics": ["repeat_rate"],
+        "edges": ["end"],
+    }
+    assert document["pending"]["message"].startswith("pending: 2 periods (2026-W02, 2026-W03) of repeat_rate:")
+    markdown = CliRunner().invoke(main, [*arguments, "--format", "markdown"]).stdout
+    assert "pending: 2 periods (2026-W02, 2026-W03) of repeat\\_rate:" in markdown
+    github = CliRunner().invoke(main, [*arguments, "--format", "github"]).stdout
+    assert "::notice title=pending::pending: 2 periods (2026-W02, 2026-W03) of repeat_rate:" in github
+    later = CliRunner().invoke(main, [*arguments, "--format", "json", "--as-of", "2026-01-26T08:00"]).stdout
+    assert json.loads(later)["pending"] is None
+
+
+def test_check_says_why_a_look_back_is_pending(project: metricdsl.Project, tmp_path: Path) -> None:
+    """A `preceded_by` is cut at the start of the data, not at its end: the reason says so."""
+    (tmp_path / "spec.yaml").write_text(SPEC[: SPEC.index("targets:")])  # no target reads `repeat_rate`
+    alone = metricdsl.load(tmp_path / "spec.yaml")
+    found = report(alone.model, alone.grade(data(), by=["team"], grain="week", metrics=["before"])).pending
+    assert found is not None
+    # W02's two contacts look back before the first one; W03's, exactly a week after it, does not.
+    assert (found.rows, found.periods, found.metrics, found.edges) == (1, ("2026-W02",), ("before",), ("start",))
+    assert pending_text(found) == (
+        "pending: 1 period (2026-W02) of before: their windows reach before the start of the data "
+        "(a source's first time), so they are not graded yet"
+    )
+    both = report(project.model, project.grade(data(), by=["team"], grain="week", metrics=["before"])).pending
+    assert both is not None
+    assert (both.metrics, both.edges) == (("repeat_rate", "before"), ("end", "start"))
+    assert "past the end of the data (a source's `complete_until`, its latest time, or --as-of) or before the start" in (
+        pending_text(both)
+    )
+
+
+def test_without_a_grain_pending_groups_are_counted_as_groups(project: metricdsl.Project) -> None:
+    found = report(project.model, project.grade(data(), by=["team"], metrics=["repeat_rate"])).pending
+    assert found is not None
+    assert pending_text(found).startswith("pending: 1 group of repeat_rate: their windows reach past the end")
 
 
 def test_eval_writes_the_provisional_flag(project: metricdsl.Project, tmp_path: Path) -> None:

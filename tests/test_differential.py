@@ -513,6 +513,7 @@ def disagreements(
     engine: str,
     inputs: Mapping[str, Data],
     as_of: datetime.datetime | None = None,
+    span: tuple[datetime.date | None, datetime.date | None] = (None, None),
 ) -> list[str]:
     """Where `Project.evaluate` of `inputs` (with Polars' `engine`, and `as_of`) and the reference of `data` differ
     for one layout.
@@ -522,16 +523,18 @@ def disagreements(
     """
     keys = [*by, *([grain] if grain else [])]
     try:
-        actual = project.evaluate(inputs, metrics=metrics, by=by, grain=grain, engine=engine, as_of=as_of)
+        actual = project.evaluate(
+            inputs, metrics=metrics, by=by, grain=grain, engine=engine, as_of=as_of, start=span[0], end=span[1]
+        )
     except metricdsl.DataError as error:
         if len(metrics) > 1:
             return [
                 problem
                 for name in metrics
-                for problem in disagreements(project, [name], data, by, grain, engine, inputs, as_of)
+                for problem in disagreements(project, [name], data, by, grain, engine, inputs, as_of, span)
             ]
         return [f"by={list(by)} grain={grain}: {metrics[0]}: {error}"]
-    expected = evaluate_reference(project.model, data.rows, metrics, by, grain, as_of=as_of)
+    expected = evaluate_reference(project.model, data.rows, metrics, by, grain, as_of=as_of, start=span[0], end=span[1])
     shown = [*metrics, *(["provisional"] if any(reads_window(project.model, m) for m in metrics) else [])]
     if actual.columns != [*keys, *shown]:
         return [f"columns {actual.columns}, expected {[*keys, *shown]}"]
@@ -558,6 +561,7 @@ def check_agreement(
     data: Dataset | dict[str, list[Row]],
     layouts: list[tuple[tuple[str, ...], str | None]],
     as_of: datetime.datetime | None = None,
+    span: tuple[datetime.date | None, datetime.date | None] = (None, None),
 ) -> None:
     """Both of Polars' engines agree with the reference in every layout, with the sources in the data's zones."""
     data = data if isinstance(data, Dataset) else Dataset(data)
@@ -567,7 +571,7 @@ def check_agreement(
             f"{engine}: {problem}"
             for engine in ("streaming", "in-memory")
             for by, grain in layouts
-            for problem in disagreements(project, metrics, data, by, grain, engine, inputs, as_of)
+            for problem in disagreements(project, metrics, data, by, grain, engine, inputs, as_of, span)
         ]
     assert not problems, "\n".join(problems)
 
@@ -769,3 +773,23 @@ def test_windows_at_the_edge_of_the_data_agree_with_the_reference(
     of_contacts = [name for name in windowed if sources[name] == {"interactions"}]
     check_agreement(extended, [*of_contacts, "contacts"], data, EDGE_LAYOUTS, as_of)
     check_agreement(extended, [n for n in windowed if n not in of_contacts], data, [((), None), ((), "day")], as_of)
+
+
+@st.composite
+def spans(draw: st.DrawFn) -> tuple[datetime.date | None, datetime.date | None]:
+    """A range of periods (`--from`, `--to`): a start among the times the data draws most (so that periods before
+    it hold values), or before them all; an end open, inside the data or after it."""
+    start = draw(st.dates(datetime.date(2025, 12, 1), datetime.date(2026, 1, 12)))
+    end = draw(st.none() | st.dates(start, datetime.date(2026, 3, 31)))
+    return start, end
+
+
+@settings(max_examples=30, deadline=None)
+@given(data=datasets(), span=spans())
+def test_a_range_of_periods_agrees_with_the_reference(
+    over_periods: metricdsl.Project, data: Dataset, span: tuple[datetime.date | None, datetime.date | None]
+) -> None:
+    """The periods of a range hold the values they have without it: `prev`, `change` and trailing windows of its
+    first periods read the periods before it."""
+    periods = [name for name in over_periods.model.metrics if name.startswith("p_")]
+    check_agreement(over_periods, periods, data, [layout for layout in PERIOD_LAYOUTS if layout[1]], span=span)

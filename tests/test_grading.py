@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from datetime import datetime, timedelta
 
 import polars as pl
@@ -167,6 +168,46 @@ def test_scores_renormalise_weights_and_a_failing_critical_item_caps(project):
     assert by_team["b"].score == pytest.approx(50.0)  # 75 capped at 50
     assert by_team["c"].score is None
     assert all(i.points is None for i in by_team["c"].items)
+
+
+def test_a_range_of_periods_grades_its_first_period_against_the_one_before(project):
+    """`--from` grades fewer periods, never otherwise: `prev()` and `for: N periods` of the range's first period
+    read the periods before it, which are not graded themselves."""
+    data = {"calls": calls(("a", 0, 20.0, True), ("a", 1, 30.0, True), ("a", 2, 40.0, True))}
+    start = (MONDAY + timedelta(weeks=2)).date()  # W04
+    graded = project.grade(data, dashboard="board", start=start)
+    assert graded.table["asa"].to_list() == [40.0]
+    fired = [(f.name, f.period, message(f)) for f in findings(project.model, graded) if f.kind == "rule"]
+    # W04 after W03: 30 s to 40 s (+33.3 %), and past 25 s two weeks in a row.
+    assert sorted(fired) == [("slow_twice", "2026-W04", "slow_twice"), ("slower", "2026-W04", "a: waits +33.3% to 40.0s")]
+    everything = project.grade(data, dashboard="board")
+    assert [f for f in findings(project.model, everything) if f.period == "2026-W04"] == findings(project.model, graded)
+    # A range that starts before the data grades its empty periods too, and nothing fires there.
+    earlier = project.grade(data, dashboard="board", start=(MONDAY - timedelta(weeks=1)).date())
+    assert earlier.table["asa"].to_list() == [None, 20.0, 30.0, 40.0]
+
+
+def test_every_format_of_check_says_what_was_not_graded(tmp_path):
+    (tmp_path / "spec.yaml").write_text(SPEC)
+    calls(("a", 0, 40.0, True)).write_csv(tmp_path / "calls.csv")
+    arguments = ["check", str(tmp_path / "spec.yaml"), "--data", f"calls={tmp_path / 'calls.csv'}", "--metrics", "asa"]
+    text = CliRunner().invoke(main, arguments).stdout
+    assert "not graded: slow_twice: `for: 2 periods` needs a grain" in text
+    markdown = CliRunner().invoke(main, [*arguments, "--format", "markdown"]).stdout
+    assert "not graded: slow\\_twice: \\`for: 2 periods\\` needs a grain" in markdown
+    github = CliRunner().invoke(main, [*arguments, "--format", "github"]).stdout
+    assert "::notice title=not graded::slow_twice: `for: 2 periods` needs a grain" in github
+    document = json.loads(CliRunner().invoke(main, [*arguments, "--format", "json"]).stdout)
+    assert document["skipped"] == {"slow_twice": "`for: 2 periods` needs a grain"}
+
+
+def test_a_value_on_the_floor_of_a_lower_is_better_item_scores_0_not_minus_0(project):
+    graded = project.grade({"calls": calls(("a", 0, 60.0, True), ("b", 0, 30.0, True))}, dashboard="board")
+    score = next(s for s in scores(graded) if s.group["team"] == "a")
+    points = {i.metric: i.points for i in score.items}["asa"]
+    assert points == 0.0
+    assert math.copysign(1.0, points) == 1.0  # (60 - 60) / (0 - 60) is -0.0: printed "-0"
+    assert "asa -0" not in as_text(report(project.model, graded))
 
 
 @settings(max_examples=40, deadline=None)

@@ -314,6 +314,31 @@ def test_trailing_sums_and_extremes(project: metricdsl.Project) -> None:
     assert days == {5: 50.0, 6: 50.0, 7: 30.0}
 
 
+def test_a_range_of_periods_keeps_the_periods_before_it_for_prev_and_trailing(project: metricdsl.Project) -> None:
+    """`--from` shows fewer periods, never other values: the first period of the range compares with the period
+    before it and pools the weeks before it, as without a range."""
+    metrics = ["nps_prev", "calls_growth", "nps_4p"]
+    start, end = MONDAY.date() + 2 * WEEK, MONDAY.date() + 3 * WEEK  # W04 and W05
+    table = project.evaluate(frames(project, THIN), metrics=metrics, by=["team"], grain="week", start=start, end=end)
+    # W04 [7, 10, 0] after W03 [9, 2] (NPS 0); its four periods pool [10], [9, 2] and [7, 10, 0]: 100 * (3 - 2) / 6.
+    # W05 has one call without an answer after W04's three calls (NPS 0).
+    assert table.rows() == [
+        ("north", "2026-W04", 0.0, 0.5, pytest.approx(100 / 6)),
+        ("north", "2026-W05", 0.0, pytest.approx(-2 / 3), pytest.approx(100 / 6)),
+    ]
+    everything = project.evaluate(frames(project, THIN), metrics=metrics, by=["team"], grain="week")
+    assert table.rows() == everything.filter(pl.col("week").is_in(["2026-W04", "2026-W05"])).rows()
+    expected = evaluate_reference(
+        project.model, {"calls": THIN, "orders": []}, metrics, ["team"], "week", start=start, end=end
+    )
+    assert [tuple(r.values()) for r in expected] == table.rows()
+    # Without dimensions the data is one group, which has every period of the range, rows or not.
+    empty = project.evaluate(frames(project, []), metrics=["volume"], grain="week", start=start, end=end)
+    assert empty.rows() == [("2026-W04", 0), ("2026-W05", 0)]
+    nothing = evaluate_reference(project.model, {"calls": [], "orders": []}, ["volume"], (), "week", start=start, end=end)
+    assert [tuple(r.values()) for r in nothing] == empty.rows()
+
+
 def test_trailing_needs_a_grain_that_its_duration_fits(project: metricdsl.Project) -> None:
     with pytest.raises(metricdsl.RequestError, match=r"metric `nps_4w` is trailing \(4w\): it needs a grain"):
         project.evaluate(frames(project, THIN), metrics=["nps_4w"])

@@ -87,6 +87,19 @@ def test_a_duration_literal_among_seconds_makes_the_value_seconds() -> None:
     assert type_of("mean(coalesce(nps_score, 0.5))") == ExprType("float")
 
 
+def test_a_time_over_a_duration_literal_is_a_plain_number() -> None:
+    """The literal is a number of the other operand's unit: seconds over seconds, minutes over minutes."""
+    assert type_of("mean(talk_s) / 1s") == ExprType("float")
+    assert type_of("mean(wait_min) / 1h") == ExprType("float")
+    assert type_of("mean(talk_s / 1m)") == ExprType("float")
+    assert type_of("mean(talk_s) * 2") == ExprType("float", "s")
+    assert type_of("mean(talk_s) * 1m") == ExprType("float", "s*s")
+    assert type_of("mean(talk_s) % 1m") == ExprType("float", "s")
+    assert type_of("1h / mean(talk_s)") == ExprType("float")
+    # So a ratio of a time to a duration does not mix with seconds.
+    assert [code for code, *_ in found("mean(talk_s) / 1m + mean(hold_s)")] == ["MD205"]
+
+
 HINT = "if `nps_score` holds s, declare it with `unit: s`; otherwise it does not mix with times"
 
 

@@ -119,6 +119,25 @@ def test_a_flow_mapping_yaml_cannot_read_for_an_expression_shows_the_line_quoted
     assert message.endswith("while parsing a flow mapping")
 
 
+@pytest.mark.parametrize(
+    ("lines", "hint"),
+    [
+        (["    warn: > 10s"], '> quote it: `warn: "> 10s"`'),
+        (["    warn: >= 10m  # minutes"], '> quote it: `warn: ">= 10m"  # minutes`'),
+        (["    fail: | x > 1"], '| quote it: `fail: "| x > 1"`'),
+        (['    warn: "> 10s"', "    fail: > 15s"], '> quote it: `fail: "> 15s"`'),
+        (["    overrides:", "      - {when: x == 1, warn: > 5s}"], '> quote it: `- {when: x == 1, warn: "> 5s"}`'),
+        (["    overrides:", "      - {warn: >= 5s, when: x == 1}"], '> quote it: `- {warn: ">= 5s", when: x == 1}`'),
+    ],
+)
+def test_a_threshold_that_yaml_reads_as_a_block_of_text_shows_the_line_quoted(lines, hint):
+    text = "targets:\n  aht:\n" + "".join(line + "\n" for line in lines)
+    [(code, number, _, _, found)] = diagnostics(text)
+    assert (code, number) == ("MD001", 2 + len(lines))
+    first, quoted = hint.split(" ", 1)  # the character YAML took for syntax, and the line quoted
+    assert found == f"YAML reads `{first}` at the start of a value as syntax of its own, not as text: {quoted}"
+
+
 def test_brackets_and_quotes_are_balanced_in_order():
     assert open_brackets("round(mean(x)") is True
     assert open_brackets('x == "a') is True

@@ -17,6 +17,7 @@ from typing import Any, Literal
 import polars as pl
 
 from metricdsl.engine.columns import LABEL, graded_column, hidden, points_column
+from metricdsl.engine.polars.compiler import Compiler
 from metricdsl.engine.quality import DataProblem
 from metricdsl.errors import Location
 from metricdsl.grading.grader import Graded, Skipped, period_label
@@ -99,6 +100,8 @@ class Pending:
     rows: int  # groups and periods, counted in pairs
     periods: tuple[Period, ...]  # their distinct periods, in order (None without a grain)
     metrics: tuple[str, ...]
+    # Where their windows are cut: "end" (`followed_by`, past a horizon), "start" (`preceded_by`, before a first time).
+    edges: tuple[str, ...] = ("end",)
 
 
 @dataclass(frozen=True)
@@ -123,11 +126,11 @@ def report(model: Model, graded: Graded, revision: str | None = None, problems: 
         graded.grain,
         dict(graded.skipped),
         revision,
-        pending(graded),
+        pending(graded, model),
     )
 
 
-def pending(graded: Graded) -> Pending | None:
+def pending(graded: Graded, model: Model | None = None) -> Pending | None:
     """The groups and periods with a pending metric, if any (see `metricdsl.grading.grader.STATUSES`)."""
     flags = {m: hidden("pending", m) for m in graded.metrics if hidden("pending", m) in graded.table.columns}
     table = graded.table.with_columns(period_label(graded).alias(LABEL))
@@ -136,7 +139,20 @@ def pending(graded: Graded) -> Pending | None:
         return None
     metrics = tuple(m for m, c in flags.items() if rows[c].fill_null(False).any())
     periods = tuple(rows.select(pl.col(LABEL).unique(maintain_order=True)).to_series().sort(nulls_last=True).to_list())
-    return Pending(rows.height, periods, metrics)
+    return Pending(rows.height, periods, metrics, _edges(model, metrics) if model is not None else ("end",))
+
+
+def _edges(model: Model, metrics: Iterable[str]) -> tuple[str, ...]:
+    """Where the windows that `metrics` (and the metrics they use) read are cut: "end" for a `followed_by`, "start"
+    for a `preceded_by`, in that order."""
+    compiler = Compiler(model)
+    funcs = {
+        call.func
+        for checked in (model.metrics[m] for m in model.metric_order(list(metrics)))
+        if checked.source is not None
+        for call in compiler.windows_in(checked.source, [checked.tree, *([checked.where] if checked.where else [])])
+    }
+    return tuple(edge for edge, func in (("end", "followed_by"), ("start", "preceded_by")) if func in funcs)
 
 
 def findings(

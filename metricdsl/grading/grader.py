@@ -7,17 +7,18 @@ error and interval of every metric). Rows of earlier runs from a history file jo
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass, field
 from typing import Literal
 
 import polars as pl
 
 from metricdsl.engine.columns import CURRENT, GRAIN_COLUMN, GROUP, NEXT, PERIOD, graded_column, hidden
-from metricdsl.engine.grains import grain_label, next_period, period_number
+from metricdsl.engine.grains import grain_label, next_period, period_number, period_start
 from metricdsl.engine.polars.compiler import Compiler
 from metricdsl.grading.scorecards import score_columns
 from metricdsl.language import ast
-from metricdsl.semantics.model import CheckedThresholds, Model
+from metricdsl.semantics.model import PERIOD_FUNCTIONS, CheckedThresholds, Model
 from metricdsl.spec.definitions import Scorecard
 
 # `pending`: the value depends on a window that reaches past the data's horizon, and may change when the data is
@@ -60,18 +61,26 @@ def graded_table(
     grain: str | None,
     scorecard: Scorecard | None,
     past: pl.DataFrame | None = None,
+    start: datetime.date | None = None,
 ) -> Graded:
-    """Grade `table` (with hidden columns), joined with `past` rows of the same layout if given."""
+    """Grade `table` (with hidden columns), joined with `past` rows of the same layout if given. With `start`, the
+    rows of `table` in periods before the one holding it are read as `past` rows are (by `prev()` and `for:`), and
+    not graded."""
     shown = set(table.columns) - {*by, grain}  # a column named like a metric may be a dimension instead
     metrics = tuple(m for m in model.metrics if m in shown)
-    frame = table.with_columns(_group_key(by), pl.lit(True).alias(CURRENT))
+    week_start = model.definitions.calendar.week_start
+    graded = pl.lit(True)
+    if start is not None and grain:
+        graded = (pl.col(GRAIN_COLUMN) >= period_start(pl.lit(start), grain, week_start)).fill_null(False)
+    frame = table.with_columns(_group_key(by), graded.alias(CURRENT))
     if past is not None and grain:
         frame = _with_past(frame, past)
     if grain:
         frame = _with_previous(frame, metrics, grain)
     else:
         frame = frame.with_columns(
-            *(pl.lit(None, dtype=pl.Float64).alias(hidden(part, m)) for m in metrics for part in ("prev", "prevse"))
+            *(pl.lit(None, dtype=pl.Float64).alias(hidden(part, m)) for m in metrics for part in ("prev", "prevse")),
+            *(pl.lit(False).alias(hidden("prevpending", m)) for m in metrics),
         )
     skipped: dict[str, Skipped] = {}
     dimensions = {r.name for r in model.refs.values() if r.kind == "dimension"}
@@ -107,7 +116,6 @@ def graded_table(
     if scorecard is not None:
         frame = frame.with_columns(score_columns(scorecard, targets, {m: _pending(m) for m in metrics}))
     current = frame.filter(pl.col(CURRENT)).drop(CURRENT)
-    week_start = model.definitions.calendar.week_start
     return Graded(current, by, grain, metrics, targets, tuple(rules), scorecard, skipped, week_start)
 
 
@@ -120,14 +128,25 @@ def _missing_metric(model: Model, tree: ast.Expr, metrics: tuple[str, ...]) -> s
 
 
 def _pending(metric: str) -> pl.Expr:
-    """Whether a metric's value in a row is pending (see `STATUSES`); a row of an earlier run's history is not."""
+    """Whether a metric's value in a row is pending (see `STATUSES`); a row of an earlier run's history is when it was
+    recorded pending (histories written before pending values were recorded say nothing: not pending)."""
     return pl.col(hidden("pending", metric)).fill_null(False)
 
 
 def _settled(model: Model, tree: ast.Expr, metrics: tuple[str, ...]) -> pl.Expr:
-    """True in the rows where none of the metrics `tree` reads is pending: a rule holds on settled values only."""
+    """True in the rows where none of the metrics `tree` reads is pending, nor the previous period's value of those
+    it reads through `prev`, `change` or `pct_change` (or an earlier run's, from the history): a rule holds on
+    settled values only."""
     read = {r.name for n in ast.walk(tree) if (r := model.refs.get(id(n))) and r.kind == "metric" and r.name in metrics}
-    return ~pl.any_horizontal(_pending(m) for m in sorted(read)) if read else pl.lit(True)
+    before = {
+        r.name
+        for call in ast.walk(tree)
+        if isinstance(call, ast.Call) and call.func in PERIOD_FUNCTIONS
+        for n in ast.walk(call)
+        if (r := model.refs.get(id(n))) and r.kind == "metric" and r.name in metrics
+    }
+    flags = [_pending(m) for m in sorted(read)] + [pl.col(hidden("prevpending", m)).fill_null(False) for m in sorted(before)]
+    return ~pl.any_horizontal(flags) if flags else pl.lit(True)
 
 
 def _group_key(by: tuple[str, ...]) -> pl.Expr:
@@ -151,6 +170,7 @@ def _with_previous(frame: pl.DataFrame, metrics: tuple[str, ...], grain: str) ->
         next_period(pl.col(GRAIN_COLUMN), grain).alias(NEXT),
         *(pl.col(m).alias(hidden("prev", m)) for m in metrics),
         *(pl.col(hidden("se", m)).alias(hidden("prevse", m)) for m in metrics),
+        *(_pending(m).alias(hidden("prevpending", m)) for m in metrics),
     )
     joined = frame.join(previous, left_on=[GROUP, GRAIN_COLUMN], right_on=[GROUP, NEXT], how="left", nulls_equal=True)
     return joined.with_columns(period_number(pl.col(GRAIN_COLUMN), grain).alias(PERIOD))

@@ -132,6 +132,8 @@ def write_history(path: Path, graded: Graded) -> int:
         GROUP,
         *graded.metrics,
         *(hidden(part, m) for m in graded.metrics for part in ("n", "se")),
+        # Whether a value was pending, so that a later run's `prev()` and `for:` do not take it for a settled one.
+        *(hidden("pending", m) for m in graded.metrics),
     ]
     now = graded.table.select([c for c in columns if c in graded.table.columns]).with_columns(
         pl.lit(layout(graded.by, graded.grain, graded.week_start)).alias(LAYOUT),

@@ -14,7 +14,9 @@ def item_points(item: ScorecardItem, statuses: tuple[str, ...], pending: pl.Expr
     """0 to 100 points for one item; null when its metric has no data (null, or below its min_n) or is pending (its
     value depends on a window past the data's horizon): the item is skipped."""
     value = pl.col(item.metric).cast(pl.Float64)
-    points = ((value - item.floor) / (item.ceiling - item.floor)).clip(0.0, 1.0) * 100.0
+    # `abs` makes the -0.0 of a value on the floor of a lower-is-better item 0.0 (printed "-0" else); the points are
+    # clipped to [0, 100] already. (Polars simplifies `x + 0.0` to `x`, which keeps the sign.)
+    points = ((value - item.floor) / (item.ceiling - item.floor)).clip(0.0, 1.0).abs() * 100.0
     if item.metric in statuses:
         points = pl.when(pl.col(graded_column(item.metric, "status")) != "no_data").then(points)
     if pending is not None:

@@ -127,15 +127,30 @@ def as_text(report: Report) -> str:
 
 
 def pending_text(pending: Pending) -> str:
-    """`pending: 6 periods (2026-W05) of fcr, repeat_rate: ...`: how many group periods are not graded yet, and why."""
+    """`pending: 6 periods (2026-W05) of fcr, repeat_rate: ...`: how many group periods (groups, without a grain) are
+    not graded yet, and why."""
     periods = ", ".join(inline(_period(p)) for p in pending.periods if p is not None)
     where = f" ({periods})" if periods else ""
-    count = counted(pending.rows, "period")
+    # Without a grain the rows are groups, not periods.
+    count = counted(pending.rows, "period" if any(p is not None for p in pending.periods) else "group")
     names = ", ".join(inline(m) for m in pending.metrics)
-    return (
-        f"pending: {count}{where} of {names}: their windows reach past the end of the data "
-        "(a source's `complete_until`, its latest time, or --as-of), so they are not graded yet"
-    )
+    edges = {
+        "end": "past the end of the data (a source's `complete_until`, its latest time, or --as-of)",
+        "start": "before the start of the data (a source's first time)",
+    }
+    reach = " or ".join(edges[e] for e in pending.edges) or edges["end"]
+    return f"pending: {count}{where} of {names}: their windows reach {reach}, so they are not graded yet"
+
+
+def pending_json(pending: Pending) -> PendingJson:
+    """What the JSON report says of the values not graded yet: how many group periods, which periods and metrics."""
+    return {
+        "count": pending.rows,
+        "periods": list(pending.periods),
+        "metrics": list(pending.metrics),
+        "edges": list(pending.edges),
+        "message": pending_text(pending),
+    }
 
 
 def history_recorded(path: Path, rows: int) -> str:
@@ -165,6 +180,10 @@ def as_markdown(report: Report) -> str:
             "",
             *markdown.table(header, ((inline(_where(s.group)) or "all", s.period, _points(s.score)) for s in report.scores)),
         ]
+    # What was not graded, as the text says it; escaped as a cell: shown as written.
+    told = [f"not graded: {inline(name)}: {inline(skipped_text(why))}" for name, why in report.skipped.items()]
+    told += [pending_text(report.pending)] if report.pending is not None else []
+    lines += ["", *(markdown.cell(line) + "  " for line in told[:-1]), markdown.cell(told[-1])] if told else []
     return "\n".join([*lines, "", summary(report.findings)])
 
 
@@ -181,6 +200,12 @@ def as_github(report: Report) -> str:
         )
         for f in report.findings
     ]
+    lines += [
+        command("notice", f"{inline(name)}: {inline(skipped_text(why))}", {"title": "not graded"})
+        for name, why in report.skipped.items()
+    ]
+    if report.pending is not None:  # one notice, without a place: no definition is at fault
+        lines.append(command("notice", pending_text(report.pending), {"title": "pending"}))
     return "\n".join([*lines, summary(report.findings)])
 
 
@@ -227,6 +252,14 @@ class ScoreJson(TypedDict):
     items: list[ScoreItemJson]
 
 
+class PendingJson(TypedDict):
+    count: int  # groups and periods, counted in pairs
+    periods: list[Period]
+    metrics: list[str]
+    edges: list[str]  # "end" (windows past a horizon), "start" (windows before a source's first time)
+    message: str
+
+
 class ReportJson(TypedDict):
     schema: str
     revision: str | None
@@ -235,6 +268,7 @@ class ReportJson(TypedDict):
     skipped: dict[str, str]
     findings: list[FindingJson | DataFindingJson]
     scores: list[ScoreJson]
+    pending: PendingJson | None
 
 
 def as_json(report: Report) -> str:
@@ -247,6 +281,7 @@ def as_json(report: Report) -> str:
         "skipped": {name: skipped_text(why) for name, why in report.skipped.items()},
         "findings": [finding_json(f) for f in report.findings],
         "scores": [score_json(s) for s in report.scores],
+        "pending": pending_json(report.pending) if report.pending is not None else None,
     }
     return json.dumps(document, indent=2, default=str)
 

@@ -194,6 +194,9 @@ class Typer:
                 other, duration = (node.right, node.left) if left.kind == "duration" else (node.left, node.right)
                 if isinstance(duration, ast.Duration) and self.types_of(other).unit in TIME_UNITS:
                     self.model.duration_units[id(duration)] = TIME_UNITS[self.types_of(other).unit or "s"]
+                    # The literal is a number in the other operand's unit: `aw / 1m` is a plain number.
+                    unit = self.types_of(other).unit
+                    left, right = ExprType(left.kind, unit), ExprType(right.kind, unit)
                 else:
                     self.reporter.report(
                         "MD204",

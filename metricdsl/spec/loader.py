@@ -36,7 +36,7 @@ from metricdsl.spec.positions import FileText
 from metricdsl.spec.source_readers import read_source
 from metricdsl.spec.yaml_limits import LIMIT_HINTS, Excess, excess, written_too_deep
 from metricdsl.spec.yaml_reader import YamlReader
-from metricdsl.spec.yaml_traps import flow_value_bounds, quoting_hint
+from metricdsl.spec.yaml_traps import flow_value_bounds, indicator_value_bounds, quoting_hint
 
 SPEC_SUFFIXES = (".yaml", ".yml")
 DAY_SECONDS = 86_400
@@ -200,8 +200,14 @@ class _Loader:
 
 
 def _quoting_hint(file: FileText, error: yaml.MarkedYAMLError) -> str | None:
-    """For a flow mapping that YAML cannot read because a value holds `[`, `]`, `{` or `}` (`{expr: x in [1, 2]}`): the
-    line with the value quoted."""
+    """For a value that starts with a character YAML reads otherwise (`warn: > 10s`), or a flow mapping that YAML
+    cannot read because a value holds `[`, `]`, `{` or `}` (`{expr: x in [1, 2]}`): the line with the value quoted."""
+    if error.problem_mark is not None:
+        indicator = indicator_value_bounds(file.text, error.problem_mark.index)
+        if indicator is not None:
+            first = file.text[indicator[0]]
+            hint = quoting_hint(file.text, *indicator)
+            return f"YAML reads `{first}` at the start of a value as syntax of its own, not as text: {hint}"
     if error.context != "while parsing a flow mapping" or error.context_mark is None or error.problem_mark is None:
         return None
     bounds = flow_value_bounds(file.text, error.context_mark.index, error.problem_mark.index)

@@ -4,9 +4,10 @@ In a flow mapping (`{expr: round(mean(talk_s), 0), unit: s}`) a comma ends a val
 is cut there: YAML reads `round(mean(talk_s)` as the value of `expr` and `0)` as a key of its own. `rejoin` finds
 such a value (its brackets or quotes left open) and the keys that close it, and puts them back together; where
 YAML cannot read a flow mapping at all (`{expr: x in ["a", "b"]}`), `quoting_hint` shows the line with the value
-quoted. And YAML 1.1, which PyYAML reads, takes `yes`, `no`, `on` and `off` (in any of three cases) for booleans:
-`country: NO` is false; `booleans_in_rows` finds the values of test rows written so, for the checker to compare
-with their columns' types.
+quoted; a value that starts with a character YAML gives a meaning of its own (`warn: > 10s`, where `>` begins a
+folded block of text) is found by `indicator_value_bounds` and shown quoted too. And YAML 1.1, which PyYAML
+reads, takes `yes`, `no`, `on` and `off` (in any of three cases) for booleans: `country: NO` is false;
+`booleans_in_rows` finds the values of test rows written so, for the checker to compare with their columns' types.
 """
 
 from __future__ import annotations
@@ -130,6 +131,33 @@ def flow_value_bounds(text: str, opened: int, problem: int) -> tuple[int, int] |
     start += 2
     for end in range(problem, line_end + 1):
         if (end == line_end or text[end] in ",}") and open_brackets(text[start:end]) is False:
+            return start, len(text[start:end].rstrip()) + start
+    return None
+
+
+# Characters that YAML reads as the start of something else when a plain value starts with them: a block of text
+# (`>`, `|`), a tag, an anchor or an alias (`!`, `&`, `*`), a directive (`%`), or nothing at all (`@`, `` ` ``).
+INDICATORS = ">|!&*%@`"
+
+
+def indicator_value_bounds(text: str, problem: int) -> tuple[int, int] | None:
+    """Where YAML could not read a value because it starts with one of `INDICATORS` (`warn: > 10s`), at or before
+    `problem` on its line: the value from that character to the end of the line (a comment left out), or in a flow
+    mapping to the comma or brace that ends it; None when the line has no such value."""
+    line_start = text.rfind("\n", 0, problem) + 1
+    line_end = text.find("\n", problem)
+    line_end = len(text) if line_end < 0 else line_end
+    start = None
+    for index in range(line_start, min(problem, line_end - 1) + 1):
+        before = text[line_start:index]
+        if text[index] in INDICATORS and (before.endswith(": ") or before.rstrip() in ("-", "")):
+            start = index
+    if start is None:
+        return None
+    flow = text[line_start:start].count("{") > text[line_start:start].count("}")
+    for end in range(start, line_end + 1):
+        stop = end == line_end or (flow and text[end] in ",}") or text[end - 1 : end + 1] == " #"
+        if stop and open_brackets(text[start:end]) is False:
             return start, len(text[start:end].rstrip()) + start
     return None
 

@@ -22,7 +22,7 @@ from metricdsl.engine.columns import (
 from metricdsl.engine.confidence import metric_interval
 from metricdsl.engine.grains import grain_label, period_number, period_start
 from metricdsl.engine.polars.compiler import Aggregate, Compiler
-from metricdsl.engine.spine import complete_periods
+from metricdsl.engine.spine import complete_periods, in_range
 from metricdsl.language import ast
 from metricdsl.language.functions import AGGREGATES
 from metricdsl.semantics.filters import Variant, added_filters, used_variant, variants
@@ -39,7 +39,8 @@ class Request:
     grain: str | None = None
     apply_min_n: bool = True  # off in spec tests whose small fixtures check a formula only
     with_ci: bool = False  # add each metric's n and 95 % confidence interval
-    keep_hidden: bool = False  # keep the period start and the n, se and interval columns, for grading
+    # Keep the period start and the n, se and interval columns, and the periods before `start`, for grading.
+    keep_hidden: bool = False
     as_of: datetime.datetime | None = None  # the horizon of every `followed_by` (naive: local to each source)
     start: datetime.date | None = None  # with a grain, the first period (the one holding this day); else the data's
     end: datetime.date | None = None  # with a grain, the last period; else the data's
@@ -103,6 +104,9 @@ def _finish(
         frame = frame.with_columns(
             *(e for variant in layer for e in _metric(model, compiler, variant, columns, owned[variant], request))
         )
+    if request.grain is not None:  # after `prev()` and trailing windows read the periods before the range
+        start = None if request.keep_hidden else request.start  # grading reads the periods before it too
+        frame = in_range(frame, request.grain, start, request.end, model.definitions.calendar.week_start)
     # The metrics' own aggregates, for their intervals and for what else reads the compiled query.
     compiler.aggregate_columns = {i: c for v, found in owned.items() if not v.filters for i, c in found.items()}
     if request.with_ci or request.keep_hidden:
