@@ -576,7 +576,7 @@ def check_agreement(
     assert not problems, "\n".join(problems)
 
 
-@settings(max_examples=45, deadline=None)
+@settings(max_examples=35, deadline=None)
 @given(data=datasets())
 def test_library_agrees_with_the_reference(project: metricdsl.Project, data: Dataset) -> None:
     check_agreement(project, list(project.model.metrics), data, LAYOUTS)
@@ -589,7 +589,7 @@ def test_library_agrees_with_the_reference_at_length(project: metricdsl.Project,
     check_agreement(project, list(project.model.metrics), data, LAYOUTS)
 
 
-@settings(max_examples=45, deadline=None)
+@settings(max_examples=25, deadline=None)
 @given(data=datasets())
 def test_the_rest_of_the_language_agrees_with_the_reference(extended: metricdsl.Project, data: Dataset) -> None:
     extras = [name for name in extended.model.metrics if name.startswith("x_")]
@@ -604,7 +604,7 @@ def test_the_rest_of_the_language_agrees_with_the_reference_at_length(extended: 
     check_agreement(extended, extras, data, EXTRA_LAYOUTS)
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=25, deadline=None)
 @given(data=datasets())
 def test_metrics_over_periods_agree_with_the_reference(over_periods: metricdsl.Project, data: Dataset) -> None:
     names = list(over_periods.model.metrics)
@@ -761,18 +761,31 @@ def edge_datasets(draw: st.DrawFn) -> tuple[Dataset, datetime.datetime | None]:
     return dataclasses.replace(data, rows=rows), as_of
 
 
-@settings(max_examples=60, deadline=None)
-@given(drawn=edge_datasets())
-def test_windows_at_the_edge_of_the_data_agree_with_the_reference(
-    extended: metricdsl.Project, drawn: tuple[Dataset, datetime.datetime | None]
-) -> None:
-    data, as_of = drawn
+def check_edges(extended: metricdsl.Project, data: Dataset, as_of: datetime.datetime | None) -> None:
+    """The window metrics agree with the reference on data drawn around their horizons and first times."""
     model = extended.model
     windowed = [name for name in model.metrics if reads_window(model, name)]
     sources = {name: {model.metrics[m].source for m in model.metric_order([name])} - {None} for name in windowed}
     of_contacts = [name for name in windowed if sources[name] == {"interactions"}]
     check_agreement(extended, [*of_contacts, "contacts"], data, EDGE_LAYOUTS, as_of)
     check_agreement(extended, [n for n in windowed if n not in of_contacts], data, [((), None), ((), "day")], as_of)
+
+
+@settings(max_examples=35, deadline=None)
+@given(drawn=edge_datasets())
+def test_windows_at_the_edge_of_the_data_agree_with_the_reference(
+    extended: metricdsl.Project, drawn: tuple[Dataset, datetime.datetime | None]
+) -> None:
+    check_edges(extended, *drawn)
+
+
+@pytest.mark.slow
+@settings(max_examples=1000, deadline=None)
+@given(drawn=edge_datasets())
+def test_windows_at_the_edge_of_the_data_agree_with_the_reference_at_length(
+    extended: metricdsl.Project, drawn: tuple[Dataset, datetime.datetime | None]
+) -> None:
+    check_edges(extended, *drawn)
 
 
 @st.composite
@@ -784,12 +797,26 @@ def spans(draw: st.DrawFn) -> tuple[datetime.date | None, datetime.date | None]:
     return start, end
 
 
-@settings(max_examples=30, deadline=None)
+def check_range(project: metricdsl.Project, data: Dataset, span: tuple[datetime.date | None, datetime.date | None]) -> None:
+    """The metrics over periods agree with the reference in a range of periods, in every layout with a grain."""
+    periods = [name for name in project.model.metrics if name.startswith("p_")]
+    check_agreement(project, periods, data, [layout for layout in PERIOD_LAYOUTS if layout[1]], span=span)
+
+
+@settings(max_examples=20, deadline=None)
 @given(data=datasets(), span=spans())
 def test_a_range_of_periods_agrees_with_the_reference(
     over_periods: metricdsl.Project, data: Dataset, span: tuple[datetime.date | None, datetime.date | None]
 ) -> None:
     """The periods of a range hold the values they have without it: `prev`, `change` and trailing windows of its
     first periods read the periods before it."""
-    periods = [name for name in over_periods.model.metrics if name.startswith("p_")]
-    check_agreement(over_periods, periods, data, [layout for layout in PERIOD_LAYOUTS if layout[1]], span=span)
+    check_range(over_periods, data, span)
+
+
+@pytest.mark.slow
+@settings(max_examples=500, deadline=None)
+@given(data=datasets(), span=spans())
+def test_a_range_of_periods_agrees_with_the_reference_at_length(
+    over_periods: metricdsl.Project, data: Dataset, span: tuple[datetime.date | None, datetime.date | None]
+) -> None:
+    check_range(over_periods, data, span)
