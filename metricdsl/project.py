@@ -19,6 +19,7 @@ from metricdsl.engine.columns import PROVISIONAL, interval_column
 from metricdsl.engine.inputs import POLARS_FAILURES, Data, Reading, check_columns, polars_problem, scan
 from metricdsl.engine.polars.query import Request, build_stages
 from metricdsl.engine.quality import DataProblem
+from metricdsl.engine.spine import check_size
 from metricdsl.errors import DataError, Diagnostic, RequestError, SpecError, has_errors, unknown_name
 from metricdsl.grading.findings import Finding, findings
 from metricdsl.grading.grader import Graded, graded_table
@@ -201,6 +202,9 @@ class Project:
             try:
                 # The aggregated groups with the counts, sharing the scan; then the table from the few groups.
                 groups, *counts = pl.collect_all([aggregated, *tallies], engine=engine)
+                if resolved.grain:
+                    week_start = self.definitions.calendar.week_start
+                    check_size(groups, resolved.by, resolved.grain, resolved.start, resolved.end, week_start)
                 table = finish(groups.lazy()).collect(engine=engine)
             except POLARS_FAILURES as error:
                 for name, (reading, _) in readings.items():

@@ -352,3 +352,19 @@ def test_complete_until_must_be_a_datetime(tmp_path: Path) -> None:
         metricdsl.load(path)
     [diagnostic] = error.value.diagnostics
     assert (diagnostic.code, diagnostic.message) == ("MD006", "`complete_until: soon` is not a datetime")
+
+
+def test_a_mistyped_year_is_a_data_error_not_millions_of_empty_periods(tmp_path: Path) -> None:
+    (tmp_path / "spec.yaml").write_text(
+        "sources:\n  calls:\n    path: calls.csv\n    time: at\n    columns: {team: str, at: datetime}\n"
+        "metrics:\n  calls: {expr: count(), source: calls}\n"
+    )
+    (tmp_path / "calls.csv").write_text("team,at\nnorth,2026-01-05T09:00\nsouth,0206-01-05T09:00\nsouth,2026-01-06T09:00\n")
+    result = CliRunner().invoke(main, ["eval", str(tmp_path / "spec.yaml"), "--by", "team", "--grain", "day"])
+    assert result.exit_code == 2
+    assert result.stderr == (  # 2026-01-06 - 0206-01-05 is 664,743 days
+        "error: complete periods by day from 0206-01-05 to 2026-01-06 would be 664,744 periods for each of 2 groups: "
+        "look for times far from the others in the data (a mistyped year?), or ask for a coarser grain\n"
+    )
+    by_year = CliRunner().invoke(main, ["eval", str(tmp_path / "spec.yaml"), "--by", "team", "--grain", "year"])
+    assert by_year.exit_code == 0, by_year.stderr  # 1,821 years for each team: complete periods are filled in

@@ -16,7 +16,55 @@ import datetime
 import polars as pl
 
 from metricdsl.engine.columns import GRAIN_COLUMN
-from metricdsl.engine.grains import period_start, period_starts
+from metricdsl.engine.grains import period_number, period_start, period_starts
+from metricdsl.errors import DataError
+
+# The rows that complete periods may make, at least; more only up to GROWTH times the aggregated rows. One mistyped
+# year in the data (0206 for 2026) would otherwise ask for millions of empty periods per group, and memory with them.
+LEAST_ROWS = 1_000_000
+GROWTH = 10
+
+
+def check_size(
+    groups: pl.DataFrame,
+    by: tuple[str, ...],
+    grain: str,
+    start: datetime.date | None = None,
+    end: datetime.date | None = None,
+    week_start: str = "monday",
+) -> None:
+    """Raise `DataError` when completing the periods of `groups` (the aggregated rows, as `complete_periods` takes
+    them) would make more rows than `LEAST_ROWS`, or than `GROWTH` times the rows of `groups` when that is more."""
+    first, last = _bounds(grain, start, end, week_start)
+    size = (
+        groups.lazy()
+        .select(
+            first=first,
+            last=last,
+            periods=period_number(last, grain) - period_number(first, grain) + 1,
+            groups=pl.struct(by).n_unique() if by else pl.lit(1),
+        )
+        .collect()
+        .row(0, named=True)
+    )
+    if size["periods"] is None or size["periods"] * size["groups"] <= max(LEAST_ROWS, GROWTH * groups.height):
+        return
+    raise DataError(
+        f"complete periods by {grain} from {size['first']} to {size['last']} would be {size['periods']:,} periods for "
+        f"each of {size['groups']:,} groups: look for times far from the others in the data (a mistyped year?), or "
+        "ask for a coarser grain"
+    )
+
+
+def _bounds(grain: str, start: datetime.date | None, end: datetime.date | None, week_start: str) -> tuple[pl.Expr, pl.Expr]:
+    """The first and last period start of the spine: those of the data, widened to `start` and `end`."""
+    period = pl.col(GRAIN_COLUMN)
+    first, last = period.min(), period.max()
+    if start is not None:
+        first = pl.min_horizontal(period_start(pl.lit(start), grain, week_start), first)
+    if end is not None:
+        last = pl.max_horizontal(period_start(pl.lit(end), grain, week_start), last)
+    return first, last
 
 
 def complete_periods(
@@ -30,11 +78,7 @@ def complete_periods(
 ) -> pl.LazyFrame:
     """`frame` (one row per group and period start, `GRAIN_COLUMN`) with a row for every group and period."""
     period = pl.col(GRAIN_COLUMN)
-    first, last = period.min(), period.max()
-    if start is not None:
-        first = pl.min_horizontal(period_start(pl.lit(start), grain, week_start), first)
-    if end is not None:
-        last = pl.max_horizontal(period_start(pl.lit(end), grain, week_start), last)
+    first, last = _bounds(grain, start, end, week_start)
     periods = frame.select(period_starts(first, last, grain).alias(GRAIN_COLUMN)).explode(GRAIN_COLUMN).drop_nulls()
     spine = frame.select(by).unique().join(periods, how="cross") if by else periods
     keys = [*by, GRAIN_COLUMN]
