@@ -368,3 +368,14 @@ def test_a_mistyped_year_is_a_data_error_not_millions_of_empty_periods(tmp_path:
     )
     by_year = CliRunner().invoke(main, ["eval", str(tmp_path / "spec.yaml"), "--by", "team", "--grain", "year"])
     assert by_year.exit_code == 0, by_year.stderr  # 1,821 years for each team: complete periods are filled in
+
+
+def test_a_year_before_year_1_is_a_data_error_too(tmp_path: Path) -> None:
+    (tmp_path / "spec.yaml").write_text(
+        "sources:\n  calls:\n    path: calls.csv\n    time: at\n    columns: {team: str, at: datetime}\n"
+        "metrics:\n  calls: {expr: count(), source: calls}\n"
+    )
+    (tmp_path / "calls.csv").write_text("team,at\nnorth,2026-01-05T09:00\nsouth,-026-01-14T15:00\n")
+    result = CliRunner().invoke(main, ["eval", str(tmp_path / "spec.yaml"), "--by", "team", "--grain", "day"])
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: complete periods by day from -0026-01-14 to 2026-01-05 would be ")

@@ -38,9 +38,9 @@ def check_size(
     first, last = _bounds(grain, start, end, week_start)
     size = (
         groups.lazy()
-        .select(
-            first=first,
-            last=last,
+        .select(  # dates as text: Python's cannot hold every year Polars reads (-26)
+            first=first.dt.to_string("%Y-%m-%d"),
+            last=last.dt.to_string("%Y-%m-%d"),
             periods=period_number(last, grain) - period_number(first, grain) + 1,
             groups=pl.struct(by).n_unique() if by else pl.lit(1),
         )
