@@ -354,11 +354,16 @@ def test_complete_until_must_be_a_datetime(tmp_path: Path) -> None:
     assert (diagnostic.code, diagnostic.message) == ("MD006", "`complete_until: soon` is not a datetime")
 
 
-def test_a_mistyped_year_is_a_data_error_not_millions_of_empty_periods(tmp_path: Path) -> None:
-    (tmp_path / "spec.yaml").write_text(
+def calls_by_team(folder: Path) -> None:
+    """A spec counting the calls of `calls.csv` (team, at) in `folder`."""
+    (folder / "spec.yaml").write_text(
         "sources:\n  calls:\n    path: calls.csv\n    time: at\n    columns: {team: str, at: datetime}\n"
         "metrics:\n  calls: {expr: count(), source: calls}\n"
     )
+
+
+def test_a_mistyped_year_is_a_data_error_not_millions_of_empty_periods(tmp_path: Path) -> None:
+    calls_by_team(tmp_path)
     (tmp_path / "calls.csv").write_text("team,at\nnorth,2026-01-05T09:00\nsouth,0206-01-05T09:00\nsouth,2026-01-06T09:00\n")
     result = CliRunner().invoke(main, ["eval", str(tmp_path / "spec.yaml"), "--by", "team", "--grain", "day"])
     assert result.exit_code == 2
@@ -371,10 +376,7 @@ def test_a_mistyped_year_is_a_data_error_not_millions_of_empty_periods(tmp_path:
 
 
 def test_a_year_before_year_1_is_a_data_error_too(tmp_path: Path) -> None:
-    (tmp_path / "spec.yaml").write_text(
-        "sources:\n  calls:\n    path: calls.csv\n    time: at\n    columns: {team: str, at: datetime}\n"
-        "metrics:\n  calls: {expr: count(), source: calls}\n"
-    )
+    calls_by_team(tmp_path)
     (tmp_path / "calls.csv").write_text("team,at\nnorth,2026-01-05T09:00\nsouth,-026-01-14T15:00\n")
     result = CliRunner().invoke(main, ["eval", str(tmp_path / "spec.yaml"), "--by", "team", "--grain", "day"])
     assert result.exit_code == 2

@@ -6,9 +6,9 @@ from __future__ import annotations
 import contextlib
 import datetime
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TypedDict
+from typing import Any, TypedDict
 
 import click
 
@@ -105,22 +105,22 @@ def request_options(command: Command) -> Command:
     return project_paths_argument(command)
 
 
-def _datetime_option(_: click.Context, parameter: click.Parameter, value: str | None) -> datetime.datetime | None:
-    if value is None:
-        return None
-    try:
-        return datetime.datetime.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"`{value}` is not a datetime such as 2026-02-01T23:59:59", param=parameter) from None
+def _iso_option(kind: type[datetime.date], example: str) -> Callable[[click.Context, click.Parameter, str | None], Any]:
+    """A click callback reading an ISO 8601 `kind` (a date or a datetime), or None when the option is not given."""
+
+    def read(_: click.Context, parameter: click.Parameter, value: str | None) -> datetime.date | None:
+        if value is None:
+            return None
+        try:
+            return kind.fromisoformat(value)
+        except ValueError:
+            raise click.BadParameter(f"`{value}` is not a {kind.__name__} such as {example}", param=parameter) from None
+
+    return read
 
 
-def _date_option(_: click.Context, parameter: click.Parameter, value: str | None) -> datetime.date | None:
-    if value is None:
-        return None
-    try:
-        return datetime.date.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"`{value}` is not a date such as 2026-01-31", param=parameter) from None
+_datetime_option = _iso_option(datetime.datetime, "2026-02-01T23:59:59")
+_date_option = _iso_option(datetime.date, "2026-01-31")
 
 
 def inputs_of(project: Project, asked: Asked | None, spec_paths: list[Path]) -> list[tuple[str | Path, str]]:
