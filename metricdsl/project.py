@@ -17,7 +17,8 @@ import polars as pl
 
 from metricdsl.engine.columns import PROVISIONAL, interval_column
 from metricdsl.engine.inputs import POLARS_FAILURES, Data, Reading, check_columns, polars_problem, scan
-from metricdsl.engine.polars.query import Request, build_stages
+from metricdsl.engine.plan import Request
+from metricdsl.engine.polars.query import build_stages
 from metricdsl.engine.quality import DataProblem
 from metricdsl.engine.spine import check_size
 from metricdsl.errors import DataError, Diagnostic, RequestError, SpecError, has_errors, unknown_name

@@ -21,13 +21,13 @@ import datetime
 import functools
 import operator
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import polars as pl
 
 from metricdsl.engine.columns import TIME_COLUMN, aggregate_part, window_column
+from metricdsl.engine.plan import Aggregate
 from metricdsl.engine.polars import functions as translations
 from metricdsl.engine.polars.dtypes import DTYPES
 from metricdsl.engine.polars.functions import safe_divide
@@ -70,21 +70,6 @@ def rule_function(func: str, argument: ast.Expr) -> pl.Expr:
     """A rule function over the graded table, whose hidden columns hold each metric's previous value,
     number of observations, standard error and interval (see `grading/grader.py`)."""
     return translations.RULE_FUNCTIONS[func](argument)
-
-
-@dataclass
-class Aggregate:
-    """One aggregate call of a metric, computed as hidden columns of its source's `group_by`."""
-
-    node: ast.Call
-    where: ast.Expr | None  # the metric's own `where`, which filters every aggregate in it
-    column: str
-    n_column: str
-    counts: bool = False  # count-like: 0, not null, for a group without rows
-    sd_column: str | None = None  # also the sample standard deviation, for a mean's interval
-    added: tuple[ast.Expr, ...] = ()  # the `where`s of the metrics of metrics that filter the metric it is part of
-    trailing: int | None = None  # pooled over this many periods: its parts are computed too (`pooled_parts`)
-    source: str | None = None  # the source whose rows it reads, for the windows it reads there
 
 
 def pooled_parts(aggregate: Aggregate, values: pl.Expr) -> list[pl.Expr]:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import datetime
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import polars as pl
 
@@ -13,7 +11,6 @@ from metricdsl.engine.columns import (
     ONE_COLUMN,
     PERIOD,
     PROVISIONAL,
-    aggregate_column,
     aggregate_part,
     hidden,
     interval_column,
@@ -21,33 +18,13 @@ from metricdsl.engine.columns import (
 )
 from metricdsl.engine.confidence import metric_interval
 from metricdsl.engine.grains import grain_label, period_number, period_start
-from metricdsl.engine.polars.compiler import Aggregate, Compiler
+from metricdsl.engine.plan import Aggregate, Request, aggregates_by_source
+from metricdsl.engine.polars.compiler import Compiler
 from metricdsl.engine.spine import complete_periods, in_range
 from metricdsl.language import ast
 from metricdsl.language.functions import AGGREGATES
-from metricdsl.semantics.filters import Variant, added_filters, used_variant, variants
+from metricdsl.semantics.filters import Variant, used_variant, variants
 from metricdsl.semantics.model import Model
-from metricdsl.semantics.periods import trailing_periods
-
-
-@dataclass(frozen=True)
-class Request:
-    """What to compute: `metrics`, grouped by the `by` columns and, optionally, a time `grain`."""
-
-    metrics: tuple[str, ...]
-    by: tuple[str, ...] = ()
-    grain: str | None = None
-    apply_min_n: bool = True  # off in spec tests whose small fixtures check a formula only
-    with_ci: bool = False  # add each metric's n and 95 % confidence interval
-    # Keep the period start and the n, se and interval columns, and the periods before `start`, for grading.
-    keep_hidden: bool = False
-    as_of: datetime.datetime | None = None  # the horizon of every `followed_by` (naive: local to each source)
-    start: datetime.date | None = None  # with a grain, the first period (the one holding this day); else the data's
-    end: datetime.date | None = None  # with a grain, the last period; else the data's
-
-    @property
-    def keys(self) -> list[str]:
-        return [*self.by, GRAIN_COLUMN] if self.grain else list(self.by)
 
 
 def build_query(model: Model, request: Request, scan: Callable[[str], pl.LazyFrame]) -> tuple[pl.LazyFrame, Compiler]:
@@ -70,7 +47,7 @@ def build_stages(
     order = model.metric_order(list(request.metrics))
     needed = variants(model, order)
     columns = _variant_columns(needed)
-    plans, owned = _aggregates_by_source(model, needed, request)
+    plans, owned = aggregates_by_source(model, needed, request)
     frames = [_grouped(model, compiler, request, source, aggregates, scan) for source, aggregates in plans.items()]
     frame = _join(frames, request.keys)
     if len(frames) > 1 and request.keys:  # a group without rows of a source: its counts are 0, not unknown
@@ -177,42 +154,6 @@ def _layers(model: Model, needed: list[Variant]) -> list[list[Variant]]:
             layers.append([])
         layers[level].append(variant)
     return layers
-
-
-def _aggregates_by_source(
-    model: Model, needed: list[Variant], request: Request
-) -> tuple[dict[str, list[Aggregate]], dict[Variant, dict[int, str]]]:
-    """Every aggregate that the variants need, by source, and each variant's aggregate columns by call."""
-    spread = request.with_ci or request.keep_hidden
-    plans: dict[str, list[Aggregate]] = {}
-    owned: dict[Variant, dict[int, str]] = {}
-    count = 0
-    for variant in needed:
-        checked = model.metrics[variant.metric]
-        owned[variant] = {}
-        trailing = checked.metric.trailing
-        periods = trailing_periods(trailing, request.grain) if trailing and request.grain else None
-        for node in ast.walk(checked.tree):
-            if isinstance(node, ast.Call) and node.func in AGGREGATES and checked.source is not None:
-                column, count = aggregate_column(count), count + 1
-                owned[variant][id(node)] = column
-                counts = AGGREGATES[node.func].counts
-                sd = aggregate_part(column, "sd") if spread and node.func == "mean" else None  # for the interval of a mean
-                added = added_filters(model, variant, checked.source)
-                plans.setdefault(checked.source, []).append(
-                    Aggregate(
-                        node,
-                        checked.where,
-                        column,
-                        aggregate_part(column, "n"),
-                        counts,
-                        sd,
-                        added=added,
-                        trailing=periods,
-                        source=checked.source,
-                    )
-                )
-    return plans, owned
 
 
 def _grouped(

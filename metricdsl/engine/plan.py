@@ -1,0 +1,88 @@
+"""What a request computes, whatever the engine: the request itself, and the aggregates each source's groups need.
+
+The Polars and the SQL backends both build the request's aggregated groups (one row per group and period) from
+these plans, with the same hidden column names, so that the same finishing stage computes the table from either.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+from metricdsl.engine.columns import GRAIN_COLUMN, aggregate_column, aggregate_part
+from metricdsl.language import ast
+from metricdsl.language.functions import AGGREGATES
+from metricdsl.semantics.filters import Variant, added_filters
+from metricdsl.semantics.model import Model
+from metricdsl.semantics.periods import trailing_periods
+
+
+@dataclass(frozen=True)
+class Request:
+    """What to compute: `metrics`, grouped by the `by` columns and, optionally, a time `grain`."""
+
+    metrics: tuple[str, ...]
+    by: tuple[str, ...] = ()
+    grain: str | None = None
+    apply_min_n: bool = True  # off in spec tests whose small fixtures check a formula only
+    with_ci: bool = False  # add each metric's n and 95 % confidence interval
+    # Keep the period start and the n, se and interval columns, and the periods before `start`, for grading.
+    keep_hidden: bool = False
+    as_of: datetime.datetime | None = None  # the horizon of every `followed_by` (naive: local to each source)
+    start: datetime.date | None = None  # with a grain, the first period (the one holding this day); else the data's
+    end: datetime.date | None = None  # with a grain, the last period; else the data's
+
+    @property
+    def keys(self) -> list[str]:
+        return [*self.by, GRAIN_COLUMN] if self.grain else list(self.by)
+
+
+@dataclass
+class Aggregate:
+    """One aggregate call of a metric, computed as hidden columns of its source's `group_by`."""
+
+    node: ast.Call
+    where: ast.Expr | None  # the metric's own `where`, which filters every aggregate in it
+    column: str
+    n_column: str
+    counts: bool = False  # count-like: 0, not null, for a group without rows
+    sd_column: str | None = None  # also the sample standard deviation, for a mean's interval
+    added: tuple[ast.Expr, ...] = ()  # the `where`s of the metrics of metrics that filter the metric it is part of
+    trailing: int | None = None  # pooled over this many periods: its parts are computed too (`pooled_parts`)
+    source: str | None = None  # the source whose rows it reads, for the windows it reads there
+
+
+def aggregates_by_source(
+    model: Model, needed: list[Variant], request: Request
+) -> tuple[dict[str, list[Aggregate]], dict[Variant, dict[int, str]]]:
+    """Every aggregate that the variants need, by source, and each variant's aggregate columns by call."""
+    spread = request.with_ci or request.keep_hidden
+    plans: dict[str, list[Aggregate]] = {}
+    owned: dict[Variant, dict[int, str]] = {}
+    count = 0
+    for variant in needed:
+        checked = model.metrics[variant.metric]
+        owned[variant] = {}
+        trailing = checked.metric.trailing
+        periods = trailing_periods(trailing, request.grain) if trailing and request.grain else None
+        for node in ast.walk(checked.tree):
+            if isinstance(node, ast.Call) and node.func in AGGREGATES and checked.source is not None:
+                column, count = aggregate_column(count), count + 1
+                owned[variant][id(node)] = column
+                counts = AGGREGATES[node.func].counts
+                sd = aggregate_part(column, "sd") if spread and node.func == "mean" else None  # for the interval of a mean
+                added = added_filters(model, variant, checked.source)
+                plans.setdefault(checked.source, []).append(
+                    Aggregate(
+                        node,
+                        checked.where,
+                        column,
+                        aggregate_part(column, "n"),
+                        counts,
+                        sd,
+                        added=added,
+                        trailing=periods,
+                        source=checked.source,
+                    )
+                )
+    return plans, owned
