@@ -5,6 +5,8 @@ projects of edge cases give the Polars table cell for cell, and a source can be 
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -13,11 +15,12 @@ import pytest
 from click.testing import CliRunner
 
 import metricdsl
-from conftest import SPECS
+from conftest import ROOT, SPECS
 from metricdsl.cli import main
 from tests.engine_cases import CALLS, assert_same_run, edges_project, frames_equal
 
 pytestmark = pytest.mark.spark
+REMOTE_VARIABLE = "METRICDSL_TEST_SPARK_REMOTE"
 pyspark = pytest.importorskip("pyspark")
 
 
@@ -109,11 +112,35 @@ def test_a_table_of_the_wrong_type_or_missing_is_one_line(spark, tmp_path):
         project.run({"sales": data["sales"]}, dashboard="overall", engine="spark", tables={"calls": "no_such.table"})
 
 
-def test_an_unreachable_spark_connect_server_is_one_line(spark):
-    result = CliRunner().invoke(main, ["eval", str(SPECS), "--engine", "spark", "--spark-remote", "sc://127.0.0.1:9"])
-    assert result.exit_code == 2
+def run_process(*args: str) -> subprocess.CompletedProcess[str]:
+    """The command line in a fresh Python, whose Spark session is not this module's local one (a process has local
+    sessions or Spark Connect ones, not both)."""
+    return subprocess.run(
+        [sys.executable, "-m", "metricdsl", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        cwd=ROOT,
+        timeout=600,
+    )
+
+
+def test_an_unreachable_spark_connect_server_is_one_line():
+    result = run_process("eval", "specs", "--engine", "spark", "--spark-remote", "sc://127.0.0.1:9")
+    assert result.returncode == 2
     (line,) = result.stderr.splitlines()
     assert line in (
         "error: --spark-remote needs the Spark Connect client: pip install 'pyspark[connect]'",
-    ) or line.startswith("error: cannot reach Spark Connect at sc://127.0.0.1:9")
-    assert os.environ.get("SPARK_REMOTE") is None
+    ) or line.startswith("error: cannot reach Spark Connect at sc://127.0.0.1:9: failed to connect")
+
+
+@pytest.mark.skipif(not os.environ.get(REMOTE_VARIABLE), reason=f"{REMOTE_VARIABLE} names no Spark Connect server")
+def test_the_example_dashboard_through_spark_connect(tmp_path):
+    """With METRICDSL_TEST_SPARK_REMOTE=sc://HOST:PORT (a server started for the test, such as Spark's own
+    sbin/start-connect-server.sh, and the client: pip install 'pyspark[connect]')."""
+    remote = os.environ[REMOTE_VARIABLE]
+    expected, actual = tmp_path / "polars.parquet", tmp_path / "remote.parquet"
+    for output, engine in ((expected, []), (actual, ["--engine", "spark", "--spark-remote", remote])):
+        result = run_process("eval", "specs", "--dashboard", "service_2_0", *engine, "--output", str(output))
+        assert result.returncode == 0, result.stderr
+    frames_equal(pl.read_parquet(expected), pl.read_parquet(actual))
