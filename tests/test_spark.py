@@ -69,22 +69,23 @@ def test_spec_tests_pass_on_spark(spark):
     assert result.stdout == CliRunner().invoke(main, ["test", str(SPECS)]).stdout
 
 
-def test_a_source_read_from_a_catalog_table(spark, tmp_path):
-    """The calls as a table of the Spark catalog in the table contract (instants in UTC, the minutes of `handled` a
-    number): the same table as Polars reading the same rows from CSV."""
+@pytest.mark.parametrize(("naive", "kind"), [(False, "timestamp"), (True, "timestamp_ntz")])
+def test_a_source_read_from_a_catalog_table(spark, tmp_path, naive, kind):
+    """The calls as a table of the Spark catalog in the table contract (instants in UTC, or naive times read as UTC;
+    the minutes of `handled` a number): the same table as Polars reading the same rows from CSV."""
     clean = "\n".join(line for line in CALLS.splitlines() if "nope" not in line and ",99," not in line) + "\n"
     project, data = edges_project(tmp_path)
     Path(data["calls"]).write_text(clean)
     rows = pl.read_csv(Path(data["calls"]), schema_overrides={"wait_s": pl.Float64, "handled": pl.Float64})
     rows = rows.with_columns(pl.col("at").str.to_datetime(time_zone="UTC"))
+    if naive:
+        rows = rows.with_columns(pl.col("at").dt.replace_time_zone(None))
     rows.write_parquet(tmp_path / "calls.parquet")
     folder = (tmp_path / "warehouse").as_uri()
     spark.sql(f"CREATE DATABASE IF NOT EXISTS edges LOCATION '{folder}'")
     spark.sql(f"CREATE TABLE edges.calls USING parquet LOCATION '{(tmp_path / 'calls.parquet').as_uri()}'")
     try:
-        assert dict((f.name, f.dataType.simpleString()) for f in spark.table("edges.calls").schema.fields)["at"] == (
-            "timestamp"
-        )
+        assert {f.name: f.dataType.simpleString() for f in spark.table("edges.calls").schema.fields}["at"] == kind
         for dashboard in ("weekly", "overall"):
             expected = project.run(data, dashboard=dashboard)
             actual = project.run(
