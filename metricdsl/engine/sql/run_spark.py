@@ -12,6 +12,7 @@ import importlib
 import os
 import re
 import shutil
+import tempfile
 import threading
 import warnings
 from collections.abc import Iterator, Mapping
@@ -89,6 +90,8 @@ def _local() -> SparkSession:
     # One shuffle partition per core, not Spark's 200, which cost a local run of the example dashboard 60 s, not 16 s.
     options = {**OPTIONS, "spark.sql.shuffle.partitions": str(local_cores(master))}
     log = (Path(__file__).parent / "log4j2.properties").as_uri()  # errors only, not Spark's notes on start-up
+    # The local catalog's folder: in the temporary folder, not a `spark-warehouse` left in the current one.
+    options["spark.sql.warehouse.dir"] = (Path(tempfile.gettempdir()) / "metricdsl-spark-warehouse").as_uri()
     options["spark.driver.extraJavaOptions"] += f" -Dlog4j2.configurationFile={log}"
     for key, value in options.items():
         builder = builder.config(key, value)
