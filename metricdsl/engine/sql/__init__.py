@@ -1,1 +1,9 @@
-"""The SQL backend: a checked model compiled to sqlglot expression trees, rendered per dialect."""
+"""The SQL backend: stage (1) of a request (the aggregated groups) as one query, rendered per dialect.
+
+- `dialects`: the dialects (`DIALECTS`), the nodes rendered per dialect, and `render`;
+- `functions`: the SQL translation of each function of the language;
+- `compiler`: row expressions, aggregates and window calls as sqlglot trees;
+- `query`: `groups_query`, the request's aggregated groups as one SELECT;
+- `frames`: frames to and from the table contract of the SQL;
+- `run_duckdb`: runs a query on an in-process DuckDB.
+"""
