@@ -11,17 +11,21 @@ rounding differs between dialects.
 from __future__ import annotations
 
 import datetime
+from collections.abc import Mapping
 
 import polars as pl
 from sqlglot import exp
+from sqlglot.errors import ParseError
 
 from metricdsl.engine.columns import GRAIN_COLUMN, PERIOD, PROVISIONAL, aggregate_part, hidden
 from metricdsl.engine.grains import period_start
 from metricdsl.engine.plan import Aggregate, Request, aggregates_by_source
 from metricdsl.engine.polars.compiler import Compiler
 from metricdsl.engine.polars.query import _layers, _variant_columns, _windowed
+from metricdsl.engine.sql.dialects import DIALECTS, render
 from metricdsl.engine.sql.metric_level import MetricCompiler, double, skipping_nulls
-from metricdsl.errors import RequestError
+from metricdsl.engine.sql.query import groups_query
+from metricdsl.errors import RequestError, unknown_name
 from metricdsl.language import ast
 from metricdsl.language.functions import AGGREGATES
 from metricdsl.semantics.filters import Variant, used_variant, variants
@@ -35,7 +39,16 @@ _A_MONDAY = "1970-01-05"
 
 
 def col(name: str, table: str | None = None) -> exp.Column:
-    return exp.column(name, table=table)
+    """A column, quoted as stage (1) names its columns (a warehouse folds the case of names that are not)."""
+    return exp.column(name, table=table, quoted=True)
+
+
+def named(name: str) -> exp.Identifier:
+    return exp.to_identifier(name, quoted=True)
+
+
+def table(name: str) -> exp.Table:
+    return exp.Table(this=named(name))
 
 
 def date(day: datetime.date | str) -> exp.Expression:
@@ -59,9 +72,7 @@ def table_query(model: Model, request: Request, groups: exp.Select) -> exp.Selec
     """The request's table computed from `groups`, the query of its aggregated groups (stage (1), with Polars' column
     names): the columns and rows that `Project.evaluate` gives, in its order."""
     if request.with_ci:
-        raise RequestError(
-            "confidence intervals (--with-ci) are not in the SQL output yet: `eval --with-ci` computes them"
-        )
+        raise RequestError("confidence intervals (--with-ci) are not in the SQL output yet: `eval --with-ci` computes them")
     return _Finish(model, request).query(groups)
 
 
@@ -122,14 +133,16 @@ class _Finish:
         grain = self.request.grain
         if grain is not None:
             current = self.complete_periods(current, grain)
-            current = self.add("__numbered", exp.select("*", self.period_number(grain).as_(PERIOD)).from_(current))
+            current = self.add(
+                "__numbered", exp.select("*", self.period_number(grain).as_(PERIOD, quoted=True)).from_(table((current)))
+            )
             if any(a.trailing is not None for a in self.aggregates):
                 current = self.add("__pooled", self.pooled(current, grain))
         for index, layer in enumerate(_layers(self.model, self.needed)):
             current = self.layer(current, index, layer)
         final = self.present(current)
         for name, select in self.ctes:
-            final = final.with_(name, as_=select)
+            final = final.with_(named(name), as_=select)
         return final
 
     def complete_periods(self, current: str, grain: str) -> str:
@@ -144,14 +157,19 @@ class _Finish:
         if request.end is not None:
             end = date(self.period_start(request.end, grain))
             last = exp.Greatest(this=end, expressions=[exp.Coalesce(this=last, expressions=[end.copy()])])
-        bounds = self.add("__bounds", exp.select(first.as_("__first"), last.as_("__last")).from_(current))
+        bounds = self.add(
+            "__bounds",
+            exp.select(first.as_("__first", quoted=True), last.as_("__last", quoted=True)).from_(table((current))),
+        )
         series = exp.GenerateDateArray(
-            start=exp.select(col("__first", bounds)).from_(bounds).subquery(),
-            end=exp.select(col("__last", bounds)).from_(bounds).subquery(),
+            start=exp.select(col("__first", bounds)).from_(table((bounds))).subquery(),
+            end=exp.select(col("__last", bounds)).from_(table((bounds))).subquery(),
             step=exp.Interval(this=exp.Literal.string("1"), unit=exp.var(SERIES_UNIT[grain])),
         )
-        alias = exp.TableAlias(this=exp.to_identifier("__series"), columns=[exp.to_identifier("__start")])
-        starts = exp.select(col("__start", "__series").as_(GRAIN_COLUMN)).from_(exp.Unnest(expressions=[series], alias=alias))
+        alias = exp.TableAlias(this=named("__series"), columns=[named("__start")])
+        starts = exp.select(col("__start", "__series").as_(GRAIN_COLUMN, quoted=True)).from_(
+            exp.Unnest(expressions=[series], alias=alias)
+        )
         if grain == "quarter":  # months, of which every third starts a quarter (no dialect steps by 3 months alike)
             month = exp.Month(this=col("__start", "__series"))
             starts = starts.where(exp.In(this=month, expressions=[exp.Literal.number(m) for m in (1, 4, 7, 10)]))
@@ -159,26 +177,28 @@ class _Finish:
         by = list(request.by)
         spine: exp.Select
         if by:
-            keys = self.add("__keys", exp.select(*(col(b) for b in by)).distinct().from_(current))
-            spine = exp.select(*(col(b, keys) for b in by), col(GRAIN_COLUMN, periods)).from_(keys)
-            spine = spine.join(exp.to_table(periods), join_type="cross")
+            keys = self.add("__keys", exp.select(*(col(b) for b in by)).distinct().from_(table((current))))
+            spine = exp.select(*(col(b, keys) for b in by), col(GRAIN_COLUMN, periods)).from_(table((keys)))
+            spine = spine.join(table((periods)), join_type="cross")
             on = [exp.NullSafeEQ(this=col(b, keys), expression=col(b, current)) for b in by]
         else:
-            spine = exp.select(col(GRAIN_COLUMN, periods)).from_(periods)
+            spine = exp.select(col(GRAIN_COLUMN, periods)).from_(table((periods)))
             on = []
         on.append(exp.EQ(this=col(GRAIN_COLUMN, periods), expression=col(GRAIN_COLUMN, current)))
         counts = set(self.counts())
         values = [
             (
-                exp.Coalesce(this=col(c, current), expressions=[exp.Literal.number(0)]).as_(c)
+                exp.Coalesce(this=col(c, current), expressions=[exp.Literal.number(0)]).as_(c, quoted=True)
                 if c in counts
-                else col(c, current).as_(c)
+                else col(c, current).as_(c, quoted=True)
             )
             for c in self.stage_columns()[len(by) + 1 :]
         ]
-        spine = spine.select(*values).join(exp.to_table(current), on=exp.and_(*on), join_type="left")
+        spine = spine.select(*values).join(table((current)), on=exp.and_(*on), join_type="left")
         if request.start is None and request.end is None:
-            undated = exp.select(*(col(c) for c in self.stage_columns())).from_(current).where(is_null(col(GRAIN_COLUMN)))
+            undated = (
+                exp.select(*(col(c) for c in self.stage_columns())).from_(table((current))).where(is_null(col(GRAIN_COLUMN)))
+            )
             return self.add("__complete", exp.union(spine, undated, distinct=False))  # type: ignore[arg-type]
         return self.add("__complete", spine)
 
@@ -195,7 +215,9 @@ class _Finish:
         if grain == "year":
             return year
         months = exp.Mul(this=year, expression=exp.Literal.number(12))
-        return exp.Sub(this=exp.Add(this=months, expression=bigint(exp.Month(this=start.copy()))), expression=exp.Literal.number(1))
+        return exp.Sub(
+            this=exp.Add(this=months, expression=bigint(exp.Month(this=start.copy()))), expression=exp.Literal.number(1)
+        )
 
     def group_window(self, order: str) -> exp.Window:
         """The periods of the same group, in order; the rows of no period a group of their own."""
@@ -244,7 +266,9 @@ class _Finish:
                 positive = exp.GT(this=n.copy(), expression=exp.Literal.number(0))
                 replaced[column] = exp.Case(ifs=[exp.If(this=positive, true=value)])
         names = [*self.stage_columns(), PERIOD]
-        return exp.select(*(replaced[c].as_(c) if c in replaced else col(c) for c in names)).from_(current)
+        return exp.select(*(replaced[c].as_(c, quoted=True) if c in replaced else col(c) for c in names)).from_(
+            table((current))
+        )
 
     def previous(self, value: exp.Expression) -> exp.Expression:
         """The value of the previous period of the same group; null after a gap, in a group's first period and in
@@ -275,20 +299,22 @@ class _Finish:
             ]
             counts += [col(hidden("n", c)) for c in used.values()]
             n = bigint(skipping_nulls(exp.Least, counts)) if counts else exp.cast(exp.Null(), exp.DataType.build("BIGINT"))
-            raw += [value.as_(hidden("value", column)), n.as_(hidden("n", column))]
+            raw += [value.as_(hidden("value", column), quoted=True), n.as_(hidden("n", column), quoted=True)]
             keep: list[exp.Expression] = []
             min_n = checked.metric.min_n
             if min_n is not None and self.request.apply_min_n and counts:
                 keep.append(exp.GTE(this=col(hidden("n", column)), expression=exp.Literal.number(min_n)))
             if checked.type.kind == "float":  # finite: `inf - inf` and `NaN - NaN` are NaN, not 0
                 computed = col(hidden("value", column))
-                keep.append(exp.EQ(this=exp.Sub(this=computed, expression=computed.copy()), expression=exp.Literal.number(0)))
+                keep.append(
+                    exp.EQ(this=exp.Sub(this=computed, expression=computed.copy()), expression=exp.Literal.number(0))
+                )
             shown: exp.Expression = col(hidden("value", column))
             if keep:
                 shown = exp.Case(ifs=[exp.If(this=exp.and_(*keep), true=shown)])
-            final.append(shown.as_(column))
-        computed_at = self.add(f"__layer{index}", exp.select("*", *raw).from_(current))
-        return self.add(f"__metrics{index}", exp.select("*", *final).from_(computed_at))
+            final.append(shown.as_(column, quoted=True))
+        computed_at = self.add(f"__layer{index}", exp.select("*", *raw).from_(table((current))))
+        return self.add(f"__metrics{index}", exp.select("*", *final).from_(table((computed_at))))
 
     def present(self, current: str) -> exp.Select:
         """The request's columns (dimensions, the period's label, the metrics, the `provisional` flag) of the rows in
@@ -296,18 +322,23 @@ class _Finish:
         request = self.request
         shown: list[exp.Expression] = [col(b) for b in request.by]
         if request.grain is not None:
-            shown.append(label(col(GRAIN_COLUMN), request.grain, self.week_start).as_(request.grain))
+            shown.append(label(col(GRAIN_COLUMN), request.grain, self.week_start).as_(request.grain, quoted=True))
         shown += [col(name) for name in request.metrics]
         pending = [c for name in request.metrics for c in _windowed(self.model, self.compiler, self.owned, Variant(name))]
         if pending:  # some metric is pending: some aggregate it reads read a censored window
             zero = exp.Literal.number(0)
-            flags = [exp.GT(this=exp.Coalesce(this=col(c), expressions=[zero.copy()]), expression=zero.copy()) for c in dict.fromkeys(pending)]
-            shown.append(exp.or_(*flags).as_(PROVISIONAL))
-        select = exp.select(*shown).from_(current)
+            flags = [
+                exp.GT(this=exp.Coalesce(this=col(c), expressions=[zero.copy()]), expression=zero.copy())
+                for c in dict.fromkeys(pending)
+            ]
+            shown.append(exp.or_(*flags).as_(PROVISIONAL, quoted=True))
+        select = exp.select(*shown).from_(table((current)))
         if request.grain is not None:
             start = None if request.keep_hidden else request.start
             if start is not None:
-                select = select.where(exp.GTE(this=col(GRAIN_COLUMN), expression=date(self.period_start(start, request.grain))))
+                select = select.where(
+                    exp.GTE(this=col(GRAIN_COLUMN), expression=date(self.period_start(start, request.grain)))
+                )
             if request.end is not None:
                 select = select.where(
                     exp.LTE(this=col(GRAIN_COLUMN), expression=date(self.period_start(request.end, request.grain)))
@@ -325,15 +356,29 @@ def label(start: exp.Expression, grain: str, week_start: str) -> exp.Expression:
     if grain == "week" and week_start == "sunday":
         return text(start)
     if grain == "week":  # the ISO year and week are those of the week's Thursday
-        thursday = exp.cast(exp.DateAdd(this=start, expression=exp.Literal.number(3), unit=exp.var("DAY")), exp.DataType.build("DATE"))
-        days = exp.DateDiff(this=thursday, expression=exp.DateTrunc(this=thursday.copy(), unit=exp.var("YEAR")), unit=exp.var("DAY"))
-        week = exp.Add(this=bigint(exp.Floor(this=exp.Div(this=days, expression=exp.Literal.number(7)))), expression=exp.Literal.number(1))
+        thursday = exp.cast(
+            exp.DateAdd(this=start, expression=exp.Literal.number(3), unit=exp.var("DAY")), exp.DataType.build("DATE")
+        )
+        days = exp.DateDiff(
+            this=thursday, expression=exp.DateTrunc(this=thursday.copy(), unit=exp.var("YEAR")), unit=exp.var("DAY")
+        )
+        week = exp.Add(
+            this=bigint(exp.Floor(this=exp.Div(this=days, expression=exp.Literal.number(7)))),
+            expression=exp.Literal.number(1),
+        )
         return _joined(bigint(exp.Year(this=thursday.copy())), "-W", _two_digits(week))
     year = bigint(exp.Year(this=start))
     if grain == "month":
         return _joined(year, "-", _two_digits(bigint(exp.Month(this=start.copy()))))
     if grain == "quarter":
-        quarter = bigint(exp.Floor(this=exp.Div(this=exp.Add(this=exp.Month(this=start.copy()), expression=exp.Literal.number(2)), expression=exp.Literal.number(3))))
+        quarter = bigint(
+            exp.Floor(
+                this=exp.Div(
+                    this=exp.Add(this=exp.Month(this=start.copy()), expression=exp.Literal.number(2)),
+                    expression=exp.Literal.number(3),
+                )
+            )
+        )
         return _joined(year, "-Q", quarter)
     return year
 
@@ -344,3 +389,19 @@ def _two_digits(number: exp.Expression) -> exp.Expression:
 
 def _joined(first: exp.Expression, separator: str, second: exp.Expression) -> exp.Expression:
     return exp.DPipe(this=exp.DPipe(this=text(first), expression=exp.Literal.string(separator)), expression=text(second))
+
+
+def request_sql(model: Model, request: Request, dialect: str, tables: Mapping[str, str] | None = None) -> str:
+    """The request's whole query (stage (1) as common tables, then stage (2)) as text in `dialect`, formatted;
+    `tables` maps a source to the qualified name of the table it reads (`db.schema.t`), by default its own name."""
+    if dialect not in DIALECTS:
+        raise RequestError(unknown_name("SQL dialect", dialect, DIALECTS))
+    read: dict[str, exp.Expression] = {}
+    for source, name in (tables or {}).items():
+        if source not in model.definitions.sources:
+            raise RequestError(unknown_name("source", source, model.definitions.sources))
+        try:
+            read[source] = exp.to_table(name, dialect=DIALECTS[dialect])
+        except ParseError:
+            raise RequestError(f"`{name}` (the table of source `{source}`) is not a table name in {dialect}") from None
+    return render(table_query(model, request, groups_query(model, request, read)), dialect, pretty=True) + "\n"

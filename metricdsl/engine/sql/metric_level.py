@@ -72,7 +72,9 @@ def _round(args: list[exp.Expression], digits: int) -> exp.Expression:
     scale = number(10.0**digits)
     scaled = exp.Mul(this=wrapped(args[0]), expression=scale) if digits else args[0]
     tie = exp.EQ(this=exp.Sub(this=scaled, expression=exp.Floor(this=scaled.copy())), expression=number(0.5))
-    even = exp.Mul(this=exp.Literal.number(2), expression=exp.Round(this=exp.Div(this=scaled.copy(), expression=number(2.0))))
+    even = exp.Mul(
+        this=exp.Literal.number(2), expression=exp.Round(this=exp.Div(this=scaled.copy(), expression=number(2.0)))
+    )
     rounded = exp.Case(ifs=[exp.If(this=tie, true=even)], default=exp.Round(this=scaled.copy()))
     return exp.Div(this=rounded, expression=scale.copy()) if digits else rounded
 
@@ -125,7 +127,7 @@ class MetricCompiler:
             case ast.Name(name=name):
                 ref = self.model.refs[id(node)]
                 assert ref.kind == "metric", ref  # the checker lets only metrics be read beside aggregates
-                return exp.column(self.metrics.get(name, name))
+                return exp.column(self.metrics.get(name, name), quoted=True)
             case ast.Unary(op="not", operand=operand):
                 return exp.Not(this=wrapped(self.expr(operand)))
             case ast.Unary(operand=operand):
@@ -156,14 +158,16 @@ class MetricCompiler:
     def membership(self, node: ast.In) -> exp.Expression:
         """`x in [...]`: null when `x` is; else whether it equals an item (an item that is null equals nothing)."""
         value, *items = self.compared([node.operand, *node.items.items])
-        found = exp.or_(*(exp.Coalesce(this=exp.EQ(this=value.copy(), expression=i), expressions=[exp.false()]) for i in items))
+        found = exp.or_(
+            *(exp.Coalesce(this=exp.EQ(this=value.copy(), expression=i), expressions=[exp.false()]) for i in items)
+        )
         known = exp.Case(ifs=[exp.If(this=exp.Is(this=value, expression=exp.Null()), true=exp.Null())], default=found)
         return exp.Not(this=known) if node.negated else known
 
     def call(self, node: ast.Call) -> exp.Expression:
         function = FUNCTIONS[node.func]
         if function.kind is Kind.AGGREGATE:
-            return exp.column(self.aggregates[id(node)])
+            return exp.column(self.aggregates[id(node)], quoted=True)
         if function.kind is Kind.RULE and node.func in PERIOD_FUNCTIONS and self.previous is not None:
             value = self.expr(node.args[0])
             before = self.previous(value)
