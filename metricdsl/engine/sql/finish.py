@@ -374,7 +374,7 @@ def label(start: exp.Expression, grain: str, week_start: str) -> exp.Expression:
         quarter = bigint(
             exp.Floor(
                 this=exp.Div(
-                    this=exp.Add(this=exp.Month(this=start.copy()), expression=exp.Literal.number(2)),
+                    this=exp.Paren(this=exp.Add(this=exp.Month(this=start.copy()), expression=exp.Literal.number(2))),
                     expression=exp.Literal.number(3),
                 )
             )
