@@ -15,6 +15,7 @@ from polars.testing import assert_frame_equal
 from sqlglot import exp
 
 import metricdsl
+from metricdsl.engine.sql.dialects import render
 from metricdsl.engine.sql.finish import table_query
 from metricdsl.errors import RequestError
 from tests.test_differential import EXTRA_METRICS, PERIOD_METRICS
@@ -64,7 +65,7 @@ def finished_in_sql(project: metricdsl.Project, groups: pl.DataFrame, **asked: o
     query = table_query(project.model, request, exp.select(*groups.columns).from_("stage_groups"))
     connection = duckdb.connect()
     connection.register("stage_groups", groups.to_arrow())
-    table = pl.from_arrow(connection.sql(query.sql("duckdb")).to_arrow_table())
+    table = pl.from_arrow(connection.sql(render(query, "duckdb")).to_arrow_table())
     assert isinstance(table, pl.DataFrame)
     return table
 
@@ -121,15 +122,15 @@ def test_a_range_past_the_data_has_its_empty_periods() -> None:
     project = metricdsl.load(ROOT / "specs")
     start, end = datetime.date(2025, 9, 1), datetime.date(2026, 6, 30)
     table = agree(project, metrics=["contacts", "nps"], grain="month", start=start, end=end)
-    assert table["month"].to_list()[0] == "2025-09" and table["month"].to_list()[-1] == "2026-06"
-    assert table["contacts"][0] == 0 and table["nps"][0] is None
+    assert (table["month"][0], table["month"][-1]) == ("2025-09", "2026-06")
+    assert (table["contacts"][0], table["nps"][0]) == (0, None)
 
 
 def test_week_labels_are_iso_weeks_across_the_new_year() -> None:
     project = metricdsl.load(ROOT / "specs")
     table = agree(project, metrics=["contacts"], grain="week")
     labels = table["week"].to_list()
-    assert "2025-W52" in labels and "2026-W01" in labels  # 2025-12-29 starts ISO week 1 of 2026
+    assert {"2025-W52", "2026-W01"} <= set(labels)  # 2025-12-29 starts ISO week 1 of 2026
     assert "2025-W53" not in labels
 
 

@@ -23,7 +23,8 @@ from metricdsl.engine.plan import Aggregate, Request, aggregates_by_source
 from metricdsl.engine.polars.compiler import Compiler
 from metricdsl.engine.polars.query import _layers, _variant_columns, _windowed
 from metricdsl.engine.sql.dialects import DIALECTS, render
-from metricdsl.engine.sql.metric_level import MetricCompiler, double, skipping_nulls
+from metricdsl.engine.sql.functions import double
+from metricdsl.engine.sql.metric_level import MetricCompiler, skipping_nulls
 from metricdsl.engine.sql.query import groups_query
 from metricdsl.errors import RequestError, unknown_name
 from metricdsl.language import ast
@@ -51,20 +52,20 @@ def table(name: str) -> exp.Table:
     return exp.Table(this=named(name))
 
 
-def date(day: datetime.date | str) -> exp.Expression:
+def date(day: datetime.date | str) -> exp.Expr:
     text = day if isinstance(day, str) else day.isoformat()
     return exp.cast(exp.Literal.string(text), exp.DataType.build("DATE"))
 
 
-def bigint(value: exp.Expression) -> exp.Expression:
+def bigint(value: exp.Expr) -> exp.Expr:
     return exp.cast(value, exp.DataType.build("BIGINT"))
 
 
-def text(value: exp.Expression) -> exp.Expression:
+def text(value: exp.Expr) -> exp.Expr:
     return exp.cast(value, exp.DataType.build("VARCHAR"))
 
 
-def is_null(value: exp.Expression) -> exp.Expression:
+def is_null(value: exp.Expr) -> exp.Expr:
     return exp.Is(this=value, expression=exp.Null())
 
 
@@ -134,7 +135,7 @@ class _Finish:
         if grain is not None:
             current = self.complete_periods(current, grain)
             current = self.add(
-                "__numbered", exp.select("*", self.period_number(grain).as_(PERIOD, quoted=True)).from_(table((current)))
+                "__numbered", exp.select("*", self.period_number(grain).as_(PERIOD, quoted=True)).from_(table(current))
             )
             if any(a.trailing is not None for a in self.aggregates):
                 current = self.add("__pooled", self.pooled(current, grain))
@@ -149,8 +150,8 @@ class _Finish:
         """Every group with a row for every period from the first to the last (or `start`/`end`), its counts 0 where
         it had no rows; the rows of no period kept as they are when no range is given (`metricdsl.engine.spine`)."""
         request, period = self.request, col(GRAIN_COLUMN, current)
-        first: exp.Expression = exp.Min(this=period)
-        last: exp.Expression = exp.Max(this=period.copy())
+        first: exp.Expr = exp.Min(this=period)
+        last: exp.Expr = exp.Max(this=period.copy())
         if request.start is not None:
             start = date(self.period_start(request.start, grain))
             first = exp.Least(this=start, expressions=[exp.Coalesce(this=first, expressions=[start.copy()])])
@@ -159,11 +160,11 @@ class _Finish:
             last = exp.Greatest(this=end, expressions=[exp.Coalesce(this=last, expressions=[end.copy()])])
         bounds = self.add(
             "__bounds",
-            exp.select(first.as_("__first", quoted=True), last.as_("__last", quoted=True)).from_(table((current))),
+            exp.select(first.as_("__first", quoted=True), last.as_("__last", quoted=True)).from_(table(current)),
         )
         series = exp.GenerateDateArray(
-            start=exp.select(col("__first", bounds)).from_(table((bounds))).subquery(),
-            end=exp.select(col("__last", bounds)).from_(table((bounds))).subquery(),
+            start=exp.select(col("__first", bounds)).from_(table(bounds)).subquery(),
+            end=exp.select(col("__last", bounds)).from_(table(bounds)).subquery(),
             step=exp.Interval(this=exp.Literal.string("1"), unit=exp.var(SERIES_UNIT[grain])),
         )
         alias = exp.TableAlias(this=named("__series"), columns=[named("__start")])
@@ -177,12 +178,12 @@ class _Finish:
         by = list(request.by)
         spine: exp.Select
         if by:
-            keys = self.add("__keys", exp.select(*(col(b) for b in by)).distinct().from_(table((current))))
-            spine = exp.select(*(col(b, keys) for b in by), col(GRAIN_COLUMN, periods)).from_(table((keys)))
-            spine = spine.join(table((periods)), join_type="cross")
-            on = [exp.NullSafeEQ(this=col(b, keys), expression=col(b, current)) for b in by]
+            keys = self.add("__keys", exp.select(*(col(b) for b in by)).distinct().from_(table(current)))
+            spine = exp.select(*(col(b, keys) for b in by), col(GRAIN_COLUMN, periods)).from_(table(keys))
+            spine = spine.join(table(periods), join_type="cross")
+            on: list[exp.Expr] = [exp.NullSafeEQ(this=col(b, keys), expression=col(b, current)) for b in by]
         else:
-            spine = exp.select(col(GRAIN_COLUMN, periods)).from_(table((periods)))
+            spine = exp.select(col(GRAIN_COLUMN, periods)).from_(table(periods))
             on = []
         on.append(exp.EQ(this=col(GRAIN_COLUMN, periods), expression=col(GRAIN_COLUMN, current)))
         counts = set(self.counts())
@@ -194,10 +195,10 @@ class _Finish:
             )
             for c in self.stage_columns()[len(by) + 1 :]
         ]
-        spine = spine.select(*values).join(table((current)), on=exp.and_(*on), join_type="left")
+        spine = spine.select(*values).join(table(current), on=exp.and_(*on), join_type="left")
         if request.start is None and request.end is None:
             undated = (
-                exp.select(*(col(c) for c in self.stage_columns())).from_(table((current))).where(is_null(col(GRAIN_COLUMN)))
+                exp.select(*(col(c) for c in self.stage_columns())).from_(table(current)).where(is_null(col(GRAIN_COLUMN)))
             )
             return self.add("__complete", exp.union(spine, undated, distinct=False))  # type: ignore[arg-type]
         return self.add("__complete", spine)
@@ -207,7 +208,7 @@ class _Finish:
         assert isinstance(found, datetime.date)
         return found
 
-    def period_number(self, grain: str) -> exp.Expression:
+    def period_number(self, grain: str) -> exp.Expr:
         start = col(GRAIN_COLUMN)
         if grain in ("day", "week"):
             return bigint(exp.DateDiff(this=start, expression=date(_A_MONDAY), unit=exp.var("DAY")))
@@ -226,13 +227,13 @@ class _Finish:
 
     def pooled(self, current: str, grain: str) -> exp.Select:
         """The aggregates of trailing metrics pooled over the periods of their window (`_pooled` in Polars)."""
-        replaced: dict[str, exp.Expression] = {}
+        replaced: dict[str, exp.Expr] = {}
         dated = exp.Not(this=is_null(col(PERIOD)))
         for aggregate in (a for a in self.aggregates if a.trailing is not None):
-            span = (aggregate.trailing - 1) * STEP[grain]
+            span = ((aggregate.trailing or 1) - 1) * STEP[grain]
 
-            def rolling(column: str, how: str = "sum", span: int = span) -> exp.Expression:
-                value: exp.Expression = col(column)
+            def rolling(column: str, how: str = "sum", span: int = span) -> exp.Expr:
+                value: exp.Expr = col(column)
                 if how == "sum":
                     value = exp.Sum(this=exp.Coalesce(this=value, expressions=[exp.Literal.number(0)]))
                 else:
@@ -267,10 +268,10 @@ class _Finish:
                 replaced[column] = exp.Case(ifs=[exp.If(this=positive, true=value)])
         names = [*self.stage_columns(), PERIOD]
         return exp.select(*(replaced[c].as_(c, quoted=True) if c in replaced else col(c) for c in names)).from_(
-            table((current))
+            table(current)
         )
 
-    def previous(self, value: exp.Expression) -> exp.Expression:
+    def previous(self, value: exp.Expr) -> exp.Expr:
         """The value of the previous period of the same group; null after a gap, in a group's first period and in
         rows without a period."""
         lag = self.group_window(GRAIN_COLUMN)
@@ -292,7 +293,7 @@ class _Finish:
             used = {name: self.columns[used_variant(self.model, variant, name)] for name in checked.metrics}
             previous = self.previous if self.request.grain is not None else None
             value = MetricCompiler(self.model, variant.metric, aggregates, used, previous).expr(checked.tree)
-            counts: list[exp.Expression] = [
+            counts: list[exp.Expr] = [
                 col(aggregate_part(aggregates[id(n)], "n"))
                 for n in ast.walk(checked.tree)
                 if isinstance(n, ast.Call) and n.func in AGGREGATES and id(n) in aggregates
@@ -300,7 +301,7 @@ class _Finish:
             counts += [col(hidden("n", c)) for c in used.values()]
             n = bigint(skipping_nulls(exp.Least, counts)) if counts else exp.cast(exp.Null(), exp.DataType.build("BIGINT"))
             raw += [value.as_(hidden("value", column), quoted=True), n.as_(hidden("n", column), quoted=True)]
-            keep: list[exp.Expression] = []
+            keep: list[exp.Expr] = []
             min_n = checked.metric.min_n
             if min_n is not None and self.request.apply_min_n and counts:
                 keep.append(exp.GTE(this=col(hidden("n", column)), expression=exp.Literal.number(min_n)))
@@ -309,18 +310,18 @@ class _Finish:
                 keep.append(
                     exp.EQ(this=exp.Sub(this=computed, expression=computed.copy()), expression=exp.Literal.number(0))
                 )
-            shown: exp.Expression = col(hidden("value", column))
+            shown: exp.Expr = col(hidden("value", column))
             if keep:
                 shown = exp.Case(ifs=[exp.If(this=exp.and_(*keep), true=shown)])
             final.append(shown.as_(column, quoted=True))
-        computed_at = self.add(f"__layer{index}", exp.select("*", *raw).from_(table((current))))
-        return self.add(f"__metrics{index}", exp.select("*", *final).from_(table((computed_at))))
+        computed_at = self.add(f"__layer{index}", exp.select("*", *raw).from_(table(current)))
+        return self.add(f"__metrics{index}", exp.select("*", *final).from_(table(computed_at)))
 
     def present(self, current: str) -> exp.Select:
         """The request's columns (dimensions, the period's label, the metrics, the `provisional` flag) of the rows in
         its range, sorted by group and period, nulls last."""
         request = self.request
-        shown: list[exp.Expression] = [col(b) for b in request.by]
+        shown: list[exp.Expr] = [col(b) for b in request.by]
         if request.grain is not None:
             shown.append(label(col(GRAIN_COLUMN), request.grain, self.week_start).as_(request.grain, quoted=True))
         shown += [col(name) for name in request.metrics]
@@ -332,7 +333,7 @@ class _Finish:
                 for c in dict.fromkeys(pending)
             ]
             shown.append(exp.or_(*flags).as_(PROVISIONAL, quoted=True))
-        select = exp.select(*shown).from_(table((current)))
+        select = exp.select(*shown).from_(table(current))
         if request.grain is not None:
             start = None if request.keep_hidden else request.start
             if start is not None:
@@ -348,7 +349,7 @@ class _Finish:
         return select
 
 
-def label(start: exp.Expression, grain: str, week_start: str) -> exp.Expression:
+def label(start: exp.Expr, grain: str, week_start: str) -> exp.Expr:
     """The label of the period starting at `start` (a date): the date, `2026-W01` (ISO year and week; a Sunday week
     `2026-01-04`), `2026-01`, `2026-Q1` or the year, as `metricdsl.engine.grains.grain_label`."""
     if grain == "day":
@@ -359,9 +360,8 @@ def label(start: exp.Expression, grain: str, week_start: str) -> exp.Expression:
         thursday = exp.cast(
             exp.DateAdd(this=start, expression=exp.Literal.number(3), unit=exp.var("DAY")), exp.DataType.build("DATE")
         )
-        days = exp.DateDiff(
-            this=thursday, expression=exp.DateTrunc(this=thursday.copy(), unit=exp.var("YEAR")), unit=exp.var("DAY")
-        )
+        january = exp.DateTrunc(this=thursday.copy(), unit=exp.var("YEAR"))  # type: ignore[no-untyped-call]
+        days = exp.DateDiff(this=thursday, expression=january, unit=exp.var("DAY"))
         week = exp.Add(
             this=bigint(exp.Floor(this=exp.Div(this=days, expression=exp.Literal.number(7)))),
             expression=exp.Literal.number(1),
@@ -383,11 +383,11 @@ def label(start: exp.Expression, grain: str, week_start: str) -> exp.Expression:
     return year
 
 
-def _two_digits(number: exp.Expression) -> exp.Expression:
+def _two_digits(number: exp.Expr) -> exp.Expr:
     return exp.func("LPAD", text(number), exp.Literal.number(2), exp.Literal.string("0"))
 
 
-def _joined(first: exp.Expression, separator: str, second: exp.Expression) -> exp.Expression:
+def _joined(first: exp.Expr, separator: str, second: exp.Expr) -> exp.Expr:
     return exp.DPipe(this=exp.DPipe(this=text(first), expression=exp.Literal.string(separator)), expression=text(second))
 
 
@@ -396,7 +396,7 @@ def request_sql(model: Model, request: Request, dialect: str, tables: Mapping[st
     `tables` maps a source to the qualified name of the table it reads (`db.schema.t`), by default its own name."""
     if dialect not in DIALECTS:
         raise RequestError(unknown_name("SQL dialect", dialect, DIALECTS))
-    read: dict[str, exp.Expression] = {}
+    read: dict[str, exp.Expr] = {}
     for source, name in (tables or {}).items():
         if source not in model.definitions.sources:
             raise RequestError(unknown_name("source", source, model.definitions.sources))

@@ -2,9 +2,8 @@
 aggregates are columns (arithmetic, comparisons, `case`, the scalar functions of aggregates and metrics, and
 `prev`/`change`/`pct_change` over the periods of a group).
 
-Each node keeps the Polars semantics in every dialect: a division by zero is null, `least`/`greatest` skip nulls,
-`between` and `in` are null when an operand is, `round` ties to even, numbers with a fraction are DOUBLE (Spark reads
-`0.5` as a DECIMAL).
+Each node keeps the Polars semantics in every dialect: a division by zero is null, `between` and `in` are null when an
+operand is; the scalar functions are those of the row expressions (`metricdsl.engine.sql.functions`).
 """
 
 from __future__ import annotations
@@ -13,6 +12,10 @@ from collections.abc import Callable
 
 from sqlglot import exp
 
+from metricdsl.engine.polars.compiler import Compiler
+from metricdsl.engine.sql import functions as translations
+from metricdsl.engine.sql.dialects import LocalTime
+from metricdsl.engine.sql.functions import DATE, number, safe_divide
 from metricdsl.errors import RequestError
 from metricdsl.language import ast
 from metricdsl.language.functions import FUNCTIONS, Kind
@@ -33,50 +36,18 @@ BINARY: dict[str, type[exp.Binary]] = {
 }
 
 
-def wrapped(value: exp.Expression) -> exp.Expression:
+def wrapped(value: exp.Expr) -> exp.Expr:
     """`value` in parentheses when it is an operation, so that it keeps its place as an operand."""
     return exp.Paren(this=value) if isinstance(value, (exp.Binary, exp.Connector, exp.Not, exp.Neg)) else value
 
 
-def double(value: exp.Expression) -> exp.Expression:
-    return exp.cast(value, exp.DataType.build("DOUBLE"))
-
-
-def number(value: float) -> exp.Expression:
-    """A literal number: an integer as such, any other as a DOUBLE."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        return exp.Literal.number(value) if value >= 0 else exp.Neg(this=exp.Literal.number(-value))
-    return double(exp.Literal.number(repr(float(value))))
-
-
-def safe_divide(numerator: exp.Expression, denominator: exp.Expression, op: str = "/") -> exp.Expression:
-    """`numerator / denominator` (or `%`), null when the denominator is zero or null; `/` always in DOUBLE."""
-    nonzero = exp.Nullif(this=denominator, expression=exp.Literal.number(0))
-    if op == "/":
-        return exp.Div(this=double(numerator), expression=nonzero)
-    return exp.Mod(this=numerator, expression=nonzero)
-
-
-def skipping_nulls(func: type[exp.Func], values: list[exp.Expression]) -> exp.Expression:
+def skipping_nulls(func: type[exp.Func], values: list[exp.Expr]) -> exp.Expr:
     """`least`/`greatest` of the values that are not null (null when all are), as Polars' `min_horizontal`; a plain
     `LEAST` is null as soon as one value is in Snowflake, BigQuery and Trino."""
     if len(values) == 1:
         return values[0]
     firsts = [exp.Coalesce(this=v, expressions=[o.copy() for o in values if o is not v]) for v in values]
     return func(this=firsts[0], expressions=firsts[1:], ignore_nulls=True)
-
-
-def _round(args: list[exp.Expression], digits: int) -> exp.Expression:
-    """Ties to even on `x * 10**digits`, as Polars rounds (a SQL `ROUND` ties away from zero, or to even in Postgres):
-    a tie is rounded as twice the rounded half, which is never a tie."""
-    scale = number(10.0**digits)
-    scaled = exp.Mul(this=wrapped(args[0]), expression=scale) if digits else args[0]
-    tie = exp.EQ(this=exp.Sub(this=scaled, expression=exp.Floor(this=scaled.copy())), expression=number(0.5))
-    even = exp.Mul(
-        this=exp.Literal.number(2), expression=exp.Round(this=exp.Div(this=scaled.copy(), expression=number(2.0)))
-    )
-    rounded = exp.Case(ifs=[exp.If(this=tie, true=even)], default=exp.Round(this=scaled.copy()))
-    return exp.Div(this=rounded, expression=scale.copy()) if digits else rounded
 
 
 class MetricCompiler:
@@ -89,7 +60,7 @@ class MetricCompiler:
         metric: str,
         aggregates: dict[int, str],
         metrics: dict[str, str],
-        previous: Callable[[exp.Expression], exp.Expression] | None,
+        previous: Callable[[exp.Expr], exp.Expr] | None,
     ) -> None:
         self.model, self.metric = model, metric
         self.aggregates, self.metrics, self.previous = aggregates, metrics, previous
@@ -101,13 +72,13 @@ class MetricCompiler:
         found = self.model.types.get(id(node))
         return found.kind if found is not None else None
 
-    def compared(self, nodes: list[ast.Expr]) -> list[exp.Expression]:
+    def compared(self, nodes: list[ast.Expr]) -> list[exp.Expr]:
         kinds = {self.kind(n) for n in nodes}
         if "datetime" in kinds and "date" in kinds:
             raise self.unsupported("a date compared with a datetime")
         return [self.expr(n) for n in nodes]
 
-    def expr(self, node: ast.Expr) -> exp.Expression:  # noqa: PLR0911, PLR0912 (one case per node)
+    def expr(self, node: ast.Expr) -> exp.Expr:
         match node:
             case ast.Bool(value=value):
                 return exp.Boolean(this=value)
@@ -155,7 +126,7 @@ class MetricCompiler:
                 return self.call(node)
         raise AssertionError(f"unhandled node {node!r}")
 
-    def membership(self, node: ast.In) -> exp.Expression:
+    def membership(self, node: ast.In) -> exp.Expr:
         """`x in [...]`: null when `x` is; else whether it equals an item (an item that is null equals nothing)."""
         value, *items = self.compared([node.operand, *node.items.items])
         found = exp.or_(
@@ -164,7 +135,7 @@ class MetricCompiler:
         known = exp.Case(ifs=[exp.If(this=exp.Is(this=value, expression=exp.Null()), true=exp.Null())], default=found)
         return exp.Not(this=known) if node.negated else known
 
-    def call(self, node: ast.Call) -> exp.Expression:
+    def call(self, node: ast.Call) -> exp.Expr:
         function = FUNCTIONS[node.func]
         if function.kind is Kind.AGGREGATE:
             return exp.column(self.aggregates[id(node)], quoted=True)
@@ -177,23 +148,15 @@ class MetricCompiler:
             return change if node.func == "change" else safe_divide(change, exp.Abs(this=before.copy()))
         if function.kind is not Kind.SCALAR:
             raise self.unsupported(f"`{node.func}`")
-        args = [self.expr(a) for a in node.args]
-        match node.func:
-            case "coalesce":
-                if len({self.kind(a) for a in node.args} & {"date", "datetime"}) > 1:
-                    raise self.unsupported("`coalesce` of a date and a datetime")
-                return exp.Coalesce(this=args[0], expressions=args[1:])
-            case "abs":
-                return exp.Abs(this=args[0])
-            case "least":
-                return skipping_nulls(exp.Least, args)
-            case "greatest":
-                return skipping_nulls(exp.Greatest, args)
-            case "round":
-                if self.kind(node.args[0]) == "int":
-                    return args[0]
-                digits = node.args[1] if len(node.args) > 1 else None
-                if digits is not None and not isinstance(digits, ast.Number):
-                    raise self.unsupported("`round` to a number of digits that is not a literal")
-                return _round(args, int(digits.value) if digits is not None else 0)
-        raise self.unsupported(f"`{node.func}` of aggregates")
+        kinds = {self.kind(a) for a in node.args}
+        if self.kind(node) == "datetime" and "date" in kinds:
+            raise self.unsupported(f"`{node.func}` of a date and a datetime")
+        arguments = [self.expr(a) for a in node.args]
+        if node.func in translations.LOCAL_TIME:  # the wall-clock time in the zone of the sources read
+            zone = exp.Literal.string(Compiler(self.model).zone_of(node))
+            arguments = [
+                LocalTime(this=a, zone=zone.copy()) if self.kind(n) == "datetime" else exp.cast(a, DATE)
+                for a, n in zip(arguments, node.args, strict=True)
+            ]
+        keywords = {k.name: self.expr(k.value) for k in node.keywords}
+        return translations.SCALARS[node.func](function.bind(arguments, keywords))
