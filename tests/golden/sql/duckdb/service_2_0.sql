@@ -59,7 +59,7 @@ WITH "__rows0" AS (
     "__host",
     COUNT(CASE WHEN "__host" = 0 THEN 1 END) OVER (
       PARTITION BY "__key0"
-      ORDER BY "__time"
+      ORDER BY "__time" NULLS FIRST
       RANGE BETWEEN 1 FOLLOWING AND 604800000000 FOLLOWING
     ) AS "__found"
   FROM (
@@ -206,7 +206,7 @@ WITH "__rows0" AS (
     "__host",
     COUNT(CASE WHEN "__host" = 0 THEN 1 END) OVER (
       PARTITION BY "__key0"
-      ORDER BY "__time"
+      ORDER BY "__time" NULLS FIRST
       RANGE BETWEEN 1 FOLLOWING AND 2592000000000 FOLLOWING
     ) AS "__found"
   FROM (
@@ -363,7 +363,7 @@ WITH "__rows0" AS (
     "__host",
     COUNT(CASE WHEN "__host" = 0 THEN 1 END) OVER (
       PARTITION BY "__key0"
-      ORDER BY "__time"
+      ORDER BY "__time" NULLS FIRST
       RANGE BETWEEN 1 FOLLOWING AND 2592000000000 FOLLOWING
     ) AS "__found"
   FROM (
@@ -534,7 +534,7 @@ WITH "__rows0" AS (
     "__host",
     COUNT(CASE WHEN "__host" = 0 THEN 1 END) OVER (
       PARTITION BY "__key0"
-      ORDER BY "__time"
+      ORDER BY "__time" NULLS FIRST
       RANGE BETWEEN 1 FOLLOWING AND 2592000000000 FOLLOWING
     ) AS "__found"
   FROM (

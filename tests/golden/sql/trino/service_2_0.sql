@@ -59,7 +59,7 @@ WITH "__rows0" AS (
     "__host",
     COUNT(CASE WHEN "__host" = 0 THEN 1 END) OVER (
       PARTITION BY "__key0"
-      ORDER BY "__time"
+      ORDER BY "__time" NULLS FIRST
       RANGE BETWEEN 1 FOLLOWING AND 604800000000 FOLLOWING
     ) AS "__found"
   FROM (
@@ -207,7 +207,7 @@ WITH "__rows0" AS (
     "__host",
     COUNT(CASE WHEN "__host" = 0 THEN 1 END) OVER (
       PARTITION BY "__key0"
-      ORDER BY "__time"
+      ORDER BY "__time" NULLS FIRST
       RANGE BETWEEN 1 FOLLOWING AND 2592000000000 FOLLOWING
     ) AS "__found"
   FROM (
@@ -364,7 +364,7 @@ WITH "__rows0" AS (
     "__host",
     COUNT(CASE WHEN "__host" = 0 THEN 1 END) OVER (
       PARTITION BY "__key0"
-      ORDER BY "__time"
+      ORDER BY "__time" NULLS FIRST
       RANGE BETWEEN 1 FOLLOWING AND 2592000000000 FOLLOWING
     ) AS "__found"
   FROM (
@@ -535,7 +535,7 @@ WITH "__rows0" AS (
     "__host",
     COUNT(CASE WHEN "__host" = 0 THEN 1 END) OVER (
       PARTITION BY "__key0"
-      ORDER BY "__time"
+      ORDER BY "__time" NULLS FIRST
       RANGE BETWEEN 1 FOLLOWING AND 2592000000000 FOLLOWING
     ) AS "__found"
   FROM (
