@@ -168,11 +168,11 @@ class _Finish:
             step=exp.Interval(this=exp.Literal.string("1"), unit=exp.var(SERIES_UNIT[grain])),
         )
         alias = exp.TableAlias(this=named("__series"), columns=[named("__start")])
-        starts = exp.select(col("__start", "__series").as_(GRAIN_COLUMN, quoted=True)).from_(
+        starts = exp.select(col("__start").as_(GRAIN_COLUMN, quoted=True)).from_(
             exp.Unnest(expressions=[series], alias=alias)
         )
         if grain == "quarter":  # months, of which every third starts a quarter (no dialect steps by 3 months alike)
-            month = exp.Month(this=col("__start", "__series"))
+            month = exp.Month(this=col("__start"))
             starts = starts.where(exp.In(this=month, expressions=[exp.Literal.number(m) for m in (1, 4, 7, 10)]))
         periods = self.add("__periods", starts)
         by = list(request.by)

@@ -1128,7 +1128,7 @@ WITH "__rows0" AS (
   FROM "__groups"
 ), "__periods" AS (
   SELECT
-    "__series"."__start" AS "__grain"
+    "__start" AS "__grain"
   FROM UNNEST(CAST(GENERATE_SERIES(
     (
       SELECT

@@ -1139,7 +1139,7 @@ WITH "__rows0" AS (
   FROM "__groups"
 ), "__periods" AS (
   SELECT
-    "__series"."__start" AS "__grain"
+    "__start" AS "__grain"
   FROM (
     SELECT
       CAST(value AS DATE)
