@@ -39,7 +39,9 @@ def written(dialect: str, dashboard: str) -> tuple[Path, str]:
 
 @pytest.mark.parametrize("dashboard", DASHBOARDS)
 @pytest.mark.parametrize("dialect", sorted(DIALECTS))
-def test_the_query_of_each_dashboard_matches_its_golden_file(dialect: str, dashboard: str, request: pytest.FixtureRequest) -> None:
+def test_the_query_of_each_dashboard_matches_its_golden_file(
+    dialect: str, dashboard: str, request: pytest.FixtureRequest
+) -> None:
     golden, content = written(dialect, dashboard)
     if request.config.getoption("--update-golden"):
         golden.parent.mkdir(parents=True, exist_ok=True)
