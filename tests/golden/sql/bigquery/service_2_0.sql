@@ -259,11 +259,7 @@ WITH `__rows0` AS (
     FROM `__rows5`
     WHERE
       (
-        (
-          `amount`
-        ) > (
-          0
-        )
+        `amount` > 0
       )
       AND NOT `customer_id` IS NULL
       AND NOT UNIX_MICROS(`ordered_at`) IS NULL
@@ -421,14 +417,8 @@ WITH `__rows0` AS (
     WHERE
       (
         (
-          (
-            `amount`
-          ) > (
-            0
-          )
-        ) AND (
-          `cross_sell`
-        )
+          `amount` > 0
+        ) AND `cross_sell`
       )
       AND NOT `customer_id` IS NULL
       AND NOT UNIX_MICROS(`ordered_at`) IS NULL
@@ -595,11 +585,7 @@ WITH `__rows0` AS (
     FROM `__rows5`
     WHERE
       (
-        (
-          `amount`
-        ) > (
-          0
-        )
+        `amount` > 0
       )
       AND NOT `referred_by` IS NULL
       AND NOT UNIX_MICROS(`ordered_at`) IS NULL
@@ -686,84 +672,36 @@ WITH `__rows0` AS (
     DATE_TRUNC(CAST(DATETIME(`started_at`, 'UTC') AS DATE), ISOWEEK) AS `__grain`,
     CAST(COUNT(*) AS INT64) AS `__agg0`,
     CAST(COUNT(*) AS INT64) AS `__agg0_n`,
-    AVG(CAST((
-      `nps_score`
-    ) >= (
-      9
-    ) AS FLOAT64)) AS `__agg1`,
-    CAST(COUNT(CAST((
-      `nps_score`
-    ) >= (
-      9
-    ) AS FLOAT64)) AS INT64) AS `__agg1_n`,
-    AVG(CAST((
-      `nps_score`
-    ) <= (
-      6
-    ) AS FLOAT64)) AS `__agg2`,
-    CAST(COUNT(CAST((
-      `nps_score`
-    ) <= (
-      6
-    ) AS FLOAT64)) AS INT64) AS `__agg2_n`,
-    AVG(CAST((
-      `csat_score`
-    ) >= (
-      4
-    ) AS FLOAT64)) AS `__agg3`,
-    CAST(COUNT(CAST((
-      `csat_score`
-    ) >= (
-      4
-    ) AS FLOAT64)) AS INT64) AS `__agg3_n`,
+    AVG(CAST(CAST(`nps_score` >= 9 AS INT64) AS FLOAT64)) AS `__agg1`,
+    CAST(COUNT(CAST(CAST(`nps_score` >= 9 AS INT64) AS FLOAT64)) AS INT64) AS `__agg1_n`,
+    AVG(CAST(CAST(`nps_score` <= 6 AS INT64) AS FLOAT64)) AS `__agg2`,
+    CAST(COUNT(CAST(CAST(`nps_score` <= 6 AS INT64) AS FLOAT64)) AS INT64) AS `__agg2_n`,
+    AVG(CAST(CAST(`csat_score` >= 4 AS INT64) AS FLOAT64)) AS `__agg3`,
+    CAST(COUNT(CAST(CAST(`csat_score` >= 4 AS INT64) AS FLOAT64)) AS INT64) AS `__agg3_n`,
     AVG(CAST(`effort_score` AS FLOAT64)) AS `__agg4`,
     CAST(COUNT(`effort_score`) AS INT64) AS `__agg4_n`,
-    AVG(CAST((
-      `effort_score`
-    ) <= (
-      2
-    ) AS FLOAT64)) AS `__agg5`,
-    CAST(COUNT(CAST((
-      `effort_score`
-    ) <= (
-      2
-    ) AS FLOAT64)) AS INT64) AS `__agg5_n`,
+    AVG(CAST(CAST(`effort_score` <= 2 AS INT64) AS FLOAT64)) AS `__agg5`,
+    CAST(COUNT(CAST(CAST(`effort_score` <= 2 AS INT64) AS FLOAT64)) AS INT64) AS `__agg5_n`,
     AVG(CAST(`sentiment_score` AS FLOAT64)) AS `__agg6`,
     CAST(COUNT(`sentiment_score`) AS INT64) AS `__agg6_n`,
-    AVG(CAST(`fcr_reported` AS FLOAT64)) AS `__agg7`,
-    CAST(COUNT(CAST(`fcr_reported` AS FLOAT64)) AS INT64) AS `__agg7_n`,
+    AVG(CAST(CAST(`fcr_reported` AS INT64) AS FLOAT64)) AS `__agg7`,
+    CAST(COUNT(CAST(CAST(`fcr_reported` AS INT64) AS FLOAT64)) AS INT64) AS `__agg7_n`,
     AVG(
-      CAST(CASE
-        WHEN (
-          `answered`
-        )
-        THEN CAST(NOT (
-          (
-            `__window0`
-          )
-        ) AS FLOAT64)
-      END AS FLOAT64)
+      CAST(CASE WHEN `answered` THEN CAST(CAST(NOT (
+        `__window0`
+      ) AS INT64) AS FLOAT64) END AS FLOAT64)
     ) AS `__agg8`,
     CAST(COUNT(
-      CASE
-        WHEN (
-          `answered`
-        )
-        THEN CAST(NOT (
-          (
-            `__window0`
-          )
-        ) AS FLOAT64)
-      END
+      CASE WHEN `answered` THEN CAST(CAST(NOT (
+        `__window0`
+      ) AS INT64) AS FLOAT64) END
     ) AS INT64) AS `__agg8_n`,
     CAST(COALESCE(
       SUM(
         CASE
           WHEN (
             `__window0_censored`
-          ) AND COALESCE((
-            `answered`
-          ), TRUE)
+          ) AND COALESCE(`answered`, TRUE)
           THEN 1
           ELSE 0
         END
@@ -771,306 +709,156 @@ WITH `__rows0` AS (
       0
     ) AS INT64) AS `__agg8_censored`,
     AVG(
-      CAST(CASE WHEN (
-        `answered`
-      ) THEN CAST((
+      CAST(CASE WHEN `answered` THEN CAST(CAST((
         `__window0`
-      ) AS FLOAT64) END AS FLOAT64)
+      ) AS INT64) AS FLOAT64) END AS FLOAT64)
     ) AS `__agg9`,
-    CAST(COUNT(CASE WHEN (
-      `answered`
-    ) THEN CAST((
+    CAST(COUNT(CASE WHEN `answered` THEN CAST(CAST((
       `__window0`
-    ) AS FLOAT64) END) AS INT64) AS `__agg9_n`,
+    ) AS INT64) AS FLOAT64) END) AS INT64) AS `__agg9_n`,
     CAST(COALESCE(
       SUM(
         CASE
           WHEN (
             `__window0_censored`
-          ) AND COALESCE((
-            `answered`
-          ), TRUE)
+          ) AND COALESCE(`answered`, TRUE)
           THEN 1
           ELSE 0
         END
       ),
       0
     ) AS INT64) AS `__agg9_censored`,
-    AVG(CAST(`__window1` AS FLOAT64)) AS `__agg10`,
-    CAST(COUNT(CAST(`__window1` AS FLOAT64)) AS INT64) AS `__agg10_n`,
+    AVG(CAST(CAST(`__window1` AS INT64) AS FLOAT64)) AS `__agg10`,
+    CAST(COUNT(CAST(CAST(`__window1` AS INT64) AS FLOAT64)) AS INT64) AS `__agg10_n`,
     CAST(COALESCE(SUM(CASE WHEN (
       `__window1_censored`
     ) THEN 1 ELSE 0 END), 0) AS INT64) AS `__agg10_censored`,
-    AVG(CAST(`__window2` AS FLOAT64)) AS `__agg11`,
-    CAST(COUNT(CAST(`__window2` AS FLOAT64)) AS INT64) AS `__agg11_n`,
+    AVG(CAST(CAST(`__window2` AS INT64) AS FLOAT64)) AS `__agg11`,
+    CAST(COUNT(CAST(CAST(`__window2` AS INT64) AS FLOAT64)) AS INT64) AS `__agg11_n`,
     CAST(COALESCE(SUM(CASE WHEN (
       `__window2_censored`
     ) THEN 1 ELSE 0 END), 0) AS INT64) AS `__agg11_censored`,
-    AVG(CAST(`__window3` AS FLOAT64)) AS `__agg12`,
-    CAST(COUNT(CAST(`__window3` AS FLOAT64)) AS INT64) AS `__agg12_n`,
+    AVG(CAST(CAST(`__window3` AS INT64) AS FLOAT64)) AS `__agg12`,
+    CAST(COUNT(CAST(CAST(`__window3` AS INT64) AS FLOAT64)) AS INT64) AS `__agg12_n`,
     CAST(COALESCE(SUM(CASE WHEN (
       `__window3_censored`
     ) THEN 1 ELSE 0 END), 0) AS INT64) AS `__agg12_censored`,
     AVG(
-      CAST(CASE
-        WHEN (
-          `answered`
-        )
-        THEN (
-          (
-            (
-              `talk_s`
-            ) + (
-              `hold_s`
-            )
-          ) + (
-            `wrap_s`
-          )
-        )
-      END AS FLOAT64)
+      CAST(CASE WHEN `answered` THEN (
+        (
+          `talk_s` + `hold_s`
+        ) + `wrap_s`
+      ) END AS FLOAT64)
     ) AS `__agg13`,
-    CAST(COUNT(
-      CASE
-        WHEN (
-          `answered`
-        )
-        THEN (
-          (
-            (
-              `talk_s`
-            ) + (
-              `hold_s`
-            )
-          ) + (
-            `wrap_s`
-          )
-        )
-      END
-    ) AS INT64) AS `__agg13_n`,
+    CAST(COUNT(CASE WHEN `answered` THEN (
+      (
+        `talk_s` + `hold_s`
+      ) + `wrap_s`
+    ) END) AS INT64) AS `__agg13_n`,
     AVG(
-      CAST(CASE
-        WHEN (
-          (
-            `channel` IN ('phone', 'chat')
-          )
-        ) AND (
-          `answered`
-        )
-        THEN `wait_s`
-      END AS FLOAT64)
+      CAST(CASE WHEN (
+        `channel` IN ('phone', 'chat')
+      ) AND `answered` THEN `wait_s` END AS FLOAT64)
     ) AS `__agg14`,
-    CAST(COUNT(
-      CASE
-        WHEN (
-          (
-            `channel` IN ('phone', 'chat')
-          )
-        ) AND (
-          `answered`
-        )
-        THEN `wait_s`
-      END
-    ) AS INT64) AS `__agg14_n`,
+    CAST(COUNT(CASE WHEN (
+      `channel` IN ('phone', 'chat')
+    ) AND `answered` THEN `wait_s` END) AS INT64) AS `__agg14_n`,
     AVG(
       CAST(CASE
         WHEN (
-          (
-            `channel` IN ('phone', 'chat')
-          )
+          `channel` IN ('phone', 'chat')
         )
         AND (
           NOT (
             (
-              (
-                (
-                  NOT (
-                    `answered`
-                  )
-                )
-              )
-              AND (
-                (
-                  `wait_s`
-                ) < (
-                  CAST(5.0 AS FLOAT64)
-                )
-              )
+              NOT `answered`
+            ) AND (
+              `wait_s` < CAST(5.0 AS FLOAT64)
             )
           )
         )
-        THEN CAST((
-          `answered`
-        ) AND (
-          (
-            `wait_s`
-          ) <= (
-            CAST(20.0 AS FLOAT64)
-          )
-        ) AS FLOAT64)
+        THEN CAST(CAST(`answered` AND (
+          `wait_s` <= CAST(20.0 AS FLOAT64)
+        ) AS INT64) AS FLOAT64)
       END AS FLOAT64)
     ) AS `__agg15`,
     CAST(COUNT(
       CASE
         WHEN (
-          (
-            `channel` IN ('phone', 'chat')
-          )
+          `channel` IN ('phone', 'chat')
         )
         AND (
           NOT (
             (
-              (
-                (
-                  NOT (
-                    `answered`
-                  )
-                )
-              )
-              AND (
-                (
-                  `wait_s`
-                ) < (
-                  CAST(5.0 AS FLOAT64)
-                )
-              )
+              NOT `answered`
+            ) AND (
+              `wait_s` < CAST(5.0 AS FLOAT64)
             )
           )
         )
-        THEN CAST((
-          `answered`
-        ) AND (
-          (
-            `wait_s`
-          ) <= (
-            CAST(20.0 AS FLOAT64)
-          )
-        ) AS FLOAT64)
+        THEN CAST(CAST(`answered` AND (
+          `wait_s` <= CAST(20.0 AS FLOAT64)
+        ) AS INT64) AS FLOAT64)
       END
     ) AS INT64) AS `__agg15_n`,
     AVG(
       CAST(CASE
         WHEN (
-          (
-            `channel` IN ('phone', 'chat')
-          )
+          `channel` IN ('phone', 'chat')
         )
         AND (
           NOT (
             (
-              (
-                (
-                  NOT (
-                    `answered`
-                  )
-                )
-              )
-              AND (
-                (
-                  `wait_s`
-                ) < (
-                  CAST(5.0 AS FLOAT64)
-                )
-              )
+              NOT `answered`
+            ) AND (
+              `wait_s` < CAST(5.0 AS FLOAT64)
             )
           )
         )
-        THEN CAST((
-          NOT (
-            `answered`
-          )
-        ) AS FLOAT64)
+        THEN CAST(CAST((
+          NOT `answered`
+        ) AS INT64) AS FLOAT64)
       END AS FLOAT64)
     ) AS `__agg16`,
     CAST(COUNT(
       CASE
         WHEN (
-          (
-            `channel` IN ('phone', 'chat')
-          )
+          `channel` IN ('phone', 'chat')
         )
         AND (
           NOT (
             (
-              (
-                (
-                  NOT (
-                    `answered`
-                  )
-                )
-              )
-              AND (
-                (
-                  `wait_s`
-                ) < (
-                  CAST(5.0 AS FLOAT64)
-                )
-              )
+              NOT `answered`
+            ) AND (
+              `wait_s` < CAST(5.0 AS FLOAT64)
             )
           )
         )
-        THEN CAST((
-          NOT (
-            `answered`
-          )
-        ) AS FLOAT64)
+        THEN CAST(CAST((
+          NOT `answered`
+        ) AS INT64) AS FLOAT64)
       END
     ) AS INT64) AS `__agg16_n`,
     AVG(
-      CAST(CASE WHEN (
-        `answered`
-      ) THEN CAST(`transferred` AS FLOAT64) END AS FLOAT64)
+      CAST(CASE WHEN `answered` THEN CAST(CAST(`transferred` AS INT64) AS FLOAT64) END AS FLOAT64)
     ) AS `__agg17`,
-    CAST(COUNT(CASE WHEN (
-      `answered`
-    ) THEN CAST(`transferred` AS FLOAT64) END) AS INT64) AS `__agg17_n`,
-    AVG(CAST(CASE WHEN (
-      `answered`
-    ) THEN CAST(`sale` AS FLOAT64) END AS FLOAT64)) AS `__agg18`,
-    CAST(COUNT(CASE WHEN (
-      `answered`
-    ) THEN CAST(`sale` AS FLOAT64) END) AS INT64) AS `__agg18_n`,
-    CAST(COUNT(CASE WHEN (
-      `sale`
-    ) THEN 1 END) AS INT64) AS `__agg19`,
-    CAST(COUNT(CASE WHEN (
-      `sale`
-    ) THEN 1 END) AS INT64) AS `__agg19_n`,
-    SUM(
-      CASE
-        WHEN (
-          `answered`
-        )
-        THEN (
-          (
-            (
-              `talk_s`
-            ) + (
-              `hold_s`
-            )
-          ) + (
-            `wrap_s`
-          )
-        )
-      END
-    ) AS `__agg20`,
-    CAST(COUNT(
-      CASE
-        WHEN (
-          `answered`
-        )
-        THEN (
-          (
-            (
-              `talk_s`
-            ) + (
-              `hold_s`
-            )
-          ) + (
-            `wrap_s`
-          )
-        )
-      END
-    ) AS INT64) AS `__agg20_n`
+    CAST(COUNT(CASE WHEN `answered` THEN CAST(CAST(`transferred` AS INT64) AS FLOAT64) END) AS INT64) AS `__agg17_n`,
+    AVG(
+      CAST(CASE WHEN `answered` THEN CAST(CAST(`sale` AS INT64) AS FLOAT64) END AS FLOAT64)
+    ) AS `__agg18`,
+    CAST(COUNT(CASE WHEN `answered` THEN CAST(CAST(`sale` AS INT64) AS FLOAT64) END) AS INT64) AS `__agg18_n`,
+    CAST(COUNT(CASE WHEN `sale` THEN 1 END) AS INT64) AS `__agg19`,
+    CAST(COUNT(CASE WHEN `sale` THEN 1 END) AS INT64) AS `__agg19_n`,
+    SUM(CASE WHEN `answered` THEN (
+      (
+        `talk_s` + `hold_s`
+      ) + `wrap_s`
+    ) END) AS `__agg20`,
+    CAST(COUNT(CASE WHEN `answered` THEN (
+      (
+        `talk_s` + `hold_s`
+      ) + `wrap_s`
+    ) END) AS INT64) AS `__agg20_n`
   FROM `__window14`
   GROUP BY
     `team`,

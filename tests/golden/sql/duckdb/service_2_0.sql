@@ -259,11 +259,7 @@ WITH "__rows0" AS (
     FROM "__rows5"
     WHERE
       (
-        (
-          "amount"
-        ) > (
-          0
-        )
+        "amount" > 0
       )
       AND NOT "customer_id" IS NULL
       AND NOT EPOCH_US("ordered_at") IS NULL
@@ -421,14 +417,8 @@ WITH "__rows0" AS (
     WHERE
       (
         (
-          (
-            "amount"
-          ) > (
-            0
-          )
-        ) AND (
-          "cross_sell"
-        )
+          "amount" > 0
+        ) AND "cross_sell"
       )
       AND NOT "customer_id" IS NULL
       AND NOT EPOCH_US("ordered_at") IS NULL
@@ -595,11 +585,7 @@ WITH "__rows0" AS (
     FROM "__rows5"
     WHERE
       (
-        (
-          "amount"
-        ) > (
-          0
-        )
+        "amount" > 0
       )
       AND NOT "referred_by" IS NULL
       AND NOT EPOCH_US("ordered_at") IS NULL
@@ -686,78 +672,36 @@ WITH "__rows0" AS (
     CAST(DATE_TRUNC('week', CAST(TIMEZONE('UTC', "started_at") AS DATE)) AS DATE) AS "__grain",
     CAST(COUNT(*) AS BIGINT) AS "__agg0",
     CAST(COUNT(*) AS BIGINT) AS "__agg0_n",
-    AVG(CAST((
-      "nps_score"
-    ) >= (
-      9
-    ) AS DOUBLE)) AS "__agg1",
-    CAST(COUNT(CAST((
-      "nps_score"
-    ) >= (
-      9
-    ) AS DOUBLE)) AS BIGINT) AS "__agg1_n",
-    AVG(CAST((
-      "nps_score"
-    ) <= (
-      6
-    ) AS DOUBLE)) AS "__agg2",
-    CAST(COUNT(CAST((
-      "nps_score"
-    ) <= (
-      6
-    ) AS DOUBLE)) AS BIGINT) AS "__agg2_n",
-    AVG(CAST((
-      "csat_score"
-    ) >= (
-      4
-    ) AS DOUBLE)) AS "__agg3",
-    CAST(COUNT(CAST((
-      "csat_score"
-    ) >= (
-      4
-    ) AS DOUBLE)) AS BIGINT) AS "__agg3_n",
+    AVG(CAST(CAST("nps_score" >= 9 AS BIGINT) AS DOUBLE)) AS "__agg1",
+    CAST(COUNT(CAST(CAST("nps_score" >= 9 AS BIGINT) AS DOUBLE)) AS BIGINT) AS "__agg1_n",
+    AVG(CAST(CAST("nps_score" <= 6 AS BIGINT) AS DOUBLE)) AS "__agg2",
+    CAST(COUNT(CAST(CAST("nps_score" <= 6 AS BIGINT) AS DOUBLE)) AS BIGINT) AS "__agg2_n",
+    AVG(CAST(CAST("csat_score" >= 4 AS BIGINT) AS DOUBLE)) AS "__agg3",
+    CAST(COUNT(CAST(CAST("csat_score" >= 4 AS BIGINT) AS DOUBLE)) AS BIGINT) AS "__agg3_n",
     AVG(CAST("effort_score" AS DOUBLE)) AS "__agg4",
     CAST(COUNT("effort_score") AS BIGINT) AS "__agg4_n",
-    AVG(CAST((
-      "effort_score"
-    ) <= (
-      2
-    ) AS DOUBLE)) AS "__agg5",
-    CAST(COUNT(CAST((
-      "effort_score"
-    ) <= (
-      2
-    ) AS DOUBLE)) AS BIGINT) AS "__agg5_n",
+    AVG(CAST(CAST("effort_score" <= 2 AS BIGINT) AS DOUBLE)) AS "__agg5",
+    CAST(COUNT(CAST(CAST("effort_score" <= 2 AS BIGINT) AS DOUBLE)) AS BIGINT) AS "__agg5_n",
     AVG(CAST("sentiment_score" AS DOUBLE)) AS "__agg6",
     CAST(COUNT("sentiment_score") AS BIGINT) AS "__agg6_n",
-    AVG(CAST("fcr_reported" AS DOUBLE)) AS "__agg7",
-    CAST(COUNT(CAST("fcr_reported" AS DOUBLE)) AS BIGINT) AS "__agg7_n",
+    AVG(CAST(CAST("fcr_reported" AS BIGINT) AS DOUBLE)) AS "__agg7",
+    CAST(COUNT(CAST(CAST("fcr_reported" AS BIGINT) AS DOUBLE)) AS BIGINT) AS "__agg7_n",
     AVG(
-      CAST(CASE WHEN (
-        "answered"
-      ) THEN CAST(NOT (
-        (
-          "__window0"
-        )
-      ) AS DOUBLE) END AS DOUBLE)
+      CAST(CASE WHEN "answered" THEN CAST(CAST(NOT (
+        "__window0"
+      ) AS BIGINT) AS DOUBLE) END AS DOUBLE)
     ) AS "__agg8",
     CAST(COUNT(
-      CASE WHEN (
-        "answered"
-      ) THEN CAST(NOT (
-        (
-          "__window0"
-        )
-      ) AS DOUBLE) END
+      CASE WHEN "answered" THEN CAST(CAST(NOT (
+        "__window0"
+      ) AS BIGINT) AS DOUBLE) END
     ) AS BIGINT) AS "__agg8_n",
     CAST(COALESCE(
       SUM(
         CASE
           WHEN (
             "__window0_censored"
-          ) AND COALESCE((
-            "answered"
-          ), TRUE)
+          ) AND COALESCE("answered", TRUE)
           THEN 1
           ELSE 0
         END
@@ -765,306 +709,156 @@ WITH "__rows0" AS (
       0
     ) AS BIGINT) AS "__agg8_censored",
     AVG(
-      CAST(CASE WHEN (
-        "answered"
-      ) THEN CAST((
+      CAST(CASE WHEN "answered" THEN CAST(CAST((
         "__window0"
-      ) AS DOUBLE) END AS DOUBLE)
+      ) AS BIGINT) AS DOUBLE) END AS DOUBLE)
     ) AS "__agg9",
-    CAST(COUNT(CASE WHEN (
-      "answered"
-    ) THEN CAST((
+    CAST(COUNT(CASE WHEN "answered" THEN CAST(CAST((
       "__window0"
-    ) AS DOUBLE) END) AS BIGINT) AS "__agg9_n",
+    ) AS BIGINT) AS DOUBLE) END) AS BIGINT) AS "__agg9_n",
     CAST(COALESCE(
       SUM(
         CASE
           WHEN (
             "__window0_censored"
-          ) AND COALESCE((
-            "answered"
-          ), TRUE)
+          ) AND COALESCE("answered", TRUE)
           THEN 1
           ELSE 0
         END
       ),
       0
     ) AS BIGINT) AS "__agg9_censored",
-    AVG(CAST("__window1" AS DOUBLE)) AS "__agg10",
-    CAST(COUNT(CAST("__window1" AS DOUBLE)) AS BIGINT) AS "__agg10_n",
+    AVG(CAST(CAST("__window1" AS BIGINT) AS DOUBLE)) AS "__agg10",
+    CAST(COUNT(CAST(CAST("__window1" AS BIGINT) AS DOUBLE)) AS BIGINT) AS "__agg10_n",
     CAST(COALESCE(SUM(CASE WHEN (
       "__window1_censored"
     ) THEN 1 ELSE 0 END), 0) AS BIGINT) AS "__agg10_censored",
-    AVG(CAST("__window2" AS DOUBLE)) AS "__agg11",
-    CAST(COUNT(CAST("__window2" AS DOUBLE)) AS BIGINT) AS "__agg11_n",
+    AVG(CAST(CAST("__window2" AS BIGINT) AS DOUBLE)) AS "__agg11",
+    CAST(COUNT(CAST(CAST("__window2" AS BIGINT) AS DOUBLE)) AS BIGINT) AS "__agg11_n",
     CAST(COALESCE(SUM(CASE WHEN (
       "__window2_censored"
     ) THEN 1 ELSE 0 END), 0) AS BIGINT) AS "__agg11_censored",
-    AVG(CAST("__window3" AS DOUBLE)) AS "__agg12",
-    CAST(COUNT(CAST("__window3" AS DOUBLE)) AS BIGINT) AS "__agg12_n",
+    AVG(CAST(CAST("__window3" AS BIGINT) AS DOUBLE)) AS "__agg12",
+    CAST(COUNT(CAST(CAST("__window3" AS BIGINT) AS DOUBLE)) AS BIGINT) AS "__agg12_n",
     CAST(COALESCE(SUM(CASE WHEN (
       "__window3_censored"
     ) THEN 1 ELSE 0 END), 0) AS BIGINT) AS "__agg12_censored",
     AVG(
-      CAST(CASE
-        WHEN (
-          "answered"
-        )
-        THEN (
-          (
-            (
-              "talk_s"
-            ) + (
-              "hold_s"
-            )
-          ) + (
-            "wrap_s"
-          )
-        )
-      END AS DOUBLE)
+      CAST(CASE WHEN "answered" THEN (
+        (
+          "talk_s" + "hold_s"
+        ) + "wrap_s"
+      ) END AS DOUBLE)
     ) AS "__agg13",
-    CAST(COUNT(
-      CASE
-        WHEN (
-          "answered"
-        )
-        THEN (
-          (
-            (
-              "talk_s"
-            ) + (
-              "hold_s"
-            )
-          ) + (
-            "wrap_s"
-          )
-        )
-      END
-    ) AS BIGINT) AS "__agg13_n",
+    CAST(COUNT(CASE WHEN "answered" THEN (
+      (
+        "talk_s" + "hold_s"
+      ) + "wrap_s"
+    ) END) AS BIGINT) AS "__agg13_n",
     AVG(
-      CAST(CASE
-        WHEN (
-          (
-            "channel" IN ('phone', 'chat')
-          )
-        ) AND (
-          "answered"
-        )
-        THEN "wait_s"
-      END AS DOUBLE)
+      CAST(CASE WHEN (
+        "channel" IN ('phone', 'chat')
+      ) AND "answered" THEN "wait_s" END AS DOUBLE)
     ) AS "__agg14",
-    CAST(COUNT(
-      CASE
-        WHEN (
-          (
-            "channel" IN ('phone', 'chat')
-          )
-        ) AND (
-          "answered"
-        )
-        THEN "wait_s"
-      END
-    ) AS BIGINT) AS "__agg14_n",
+    CAST(COUNT(CASE WHEN (
+      "channel" IN ('phone', 'chat')
+    ) AND "answered" THEN "wait_s" END) AS BIGINT) AS "__agg14_n",
     AVG(
       CAST(CASE
         WHEN (
-          (
-            "channel" IN ('phone', 'chat')
-          )
+          "channel" IN ('phone', 'chat')
         )
         AND (
           NOT (
             (
-              (
-                (
-                  NOT (
-                    "answered"
-                  )
-                )
-              )
-              AND (
-                (
-                  "wait_s"
-                ) < (
-                  CAST(5.0 AS DOUBLE)
-                )
-              )
+              NOT "answered"
+            ) AND (
+              "wait_s" < CAST(5.0 AS DOUBLE)
             )
           )
         )
-        THEN CAST((
-          "answered"
-        ) AND (
-          (
-            "wait_s"
-          ) <= (
-            CAST(20.0 AS DOUBLE)
-          )
-        ) AS DOUBLE)
+        THEN CAST(CAST("answered" AND (
+          "wait_s" <= CAST(20.0 AS DOUBLE)
+        ) AS BIGINT) AS DOUBLE)
       END AS DOUBLE)
     ) AS "__agg15",
     CAST(COUNT(
       CASE
         WHEN (
-          (
-            "channel" IN ('phone', 'chat')
-          )
+          "channel" IN ('phone', 'chat')
         )
         AND (
           NOT (
             (
-              (
-                (
-                  NOT (
-                    "answered"
-                  )
-                )
-              )
-              AND (
-                (
-                  "wait_s"
-                ) < (
-                  CAST(5.0 AS DOUBLE)
-                )
-              )
+              NOT "answered"
+            ) AND (
+              "wait_s" < CAST(5.0 AS DOUBLE)
             )
           )
         )
-        THEN CAST((
-          "answered"
-        ) AND (
-          (
-            "wait_s"
-          ) <= (
-            CAST(20.0 AS DOUBLE)
-          )
-        ) AS DOUBLE)
+        THEN CAST(CAST("answered" AND (
+          "wait_s" <= CAST(20.0 AS DOUBLE)
+        ) AS BIGINT) AS DOUBLE)
       END
     ) AS BIGINT) AS "__agg15_n",
     AVG(
       CAST(CASE
         WHEN (
-          (
-            "channel" IN ('phone', 'chat')
-          )
+          "channel" IN ('phone', 'chat')
         )
         AND (
           NOT (
             (
-              (
-                (
-                  NOT (
-                    "answered"
-                  )
-                )
-              )
-              AND (
-                (
-                  "wait_s"
-                ) < (
-                  CAST(5.0 AS DOUBLE)
-                )
-              )
+              NOT "answered"
+            ) AND (
+              "wait_s" < CAST(5.0 AS DOUBLE)
             )
           )
         )
-        THEN CAST((
-          NOT (
-            "answered"
-          )
-        ) AS DOUBLE)
+        THEN CAST(CAST((
+          NOT "answered"
+        ) AS BIGINT) AS DOUBLE)
       END AS DOUBLE)
     ) AS "__agg16",
     CAST(COUNT(
       CASE
         WHEN (
-          (
-            "channel" IN ('phone', 'chat')
-          )
+          "channel" IN ('phone', 'chat')
         )
         AND (
           NOT (
             (
-              (
-                (
-                  NOT (
-                    "answered"
-                  )
-                )
-              )
-              AND (
-                (
-                  "wait_s"
-                ) < (
-                  CAST(5.0 AS DOUBLE)
-                )
-              )
+              NOT "answered"
+            ) AND (
+              "wait_s" < CAST(5.0 AS DOUBLE)
             )
           )
         )
-        THEN CAST((
-          NOT (
-            "answered"
-          )
-        ) AS DOUBLE)
+        THEN CAST(CAST((
+          NOT "answered"
+        ) AS BIGINT) AS DOUBLE)
       END
     ) AS BIGINT) AS "__agg16_n",
     AVG(
-      CAST(CASE WHEN (
-        "answered"
-      ) THEN CAST("transferred" AS DOUBLE) END AS DOUBLE)
+      CAST(CASE WHEN "answered" THEN CAST(CAST("transferred" AS BIGINT) AS DOUBLE) END AS DOUBLE)
     ) AS "__agg17",
-    CAST(COUNT(CASE WHEN (
-      "answered"
-    ) THEN CAST("transferred" AS DOUBLE) END) AS BIGINT) AS "__agg17_n",
-    AVG(CAST(CASE WHEN (
-      "answered"
-    ) THEN CAST("sale" AS DOUBLE) END AS DOUBLE)) AS "__agg18",
-    CAST(COUNT(CASE WHEN (
-      "answered"
-    ) THEN CAST("sale" AS DOUBLE) END) AS BIGINT) AS "__agg18_n",
-    CAST(COUNT(CASE WHEN (
-      "sale"
-    ) THEN 1 END) AS BIGINT) AS "__agg19",
-    CAST(COUNT(CASE WHEN (
-      "sale"
-    ) THEN 1 END) AS BIGINT) AS "__agg19_n",
-    SUM(
-      CASE
-        WHEN (
-          "answered"
-        )
-        THEN (
-          (
-            (
-              "talk_s"
-            ) + (
-              "hold_s"
-            )
-          ) + (
-            "wrap_s"
-          )
-        )
-      END
-    ) AS "__agg20",
-    CAST(COUNT(
-      CASE
-        WHEN (
-          "answered"
-        )
-        THEN (
-          (
-            (
-              "talk_s"
-            ) + (
-              "hold_s"
-            )
-          ) + (
-            "wrap_s"
-          )
-        )
-      END
-    ) AS BIGINT) AS "__agg20_n"
+    CAST(COUNT(CASE WHEN "answered" THEN CAST(CAST("transferred" AS BIGINT) AS DOUBLE) END) AS BIGINT) AS "__agg17_n",
+    AVG(
+      CAST(CASE WHEN "answered" THEN CAST(CAST("sale" AS BIGINT) AS DOUBLE) END AS DOUBLE)
+    ) AS "__agg18",
+    CAST(COUNT(CASE WHEN "answered" THEN CAST(CAST("sale" AS BIGINT) AS DOUBLE) END) AS BIGINT) AS "__agg18_n",
+    CAST(COUNT(CASE WHEN "sale" THEN 1 END) AS BIGINT) AS "__agg19",
+    CAST(COUNT(CASE WHEN "sale" THEN 1 END) AS BIGINT) AS "__agg19_n",
+    SUM(CASE WHEN "answered" THEN (
+      (
+        "talk_s" + "hold_s"
+      ) + "wrap_s"
+    ) END) AS "__agg20",
+    CAST(COUNT(CASE WHEN "answered" THEN (
+      (
+        "talk_s" + "hold_s"
+      ) + "wrap_s"
+    ) END) AS BIGINT) AS "__agg20_n"
   FROM "__window14"
   GROUP BY
     "team",
