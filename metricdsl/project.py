@@ -23,6 +23,7 @@ from metricdsl.engine.polars.query import build_stages
 from metricdsl.engine.quality import DataProblem
 from metricdsl.engine.spine import check_size
 from metricdsl.engine.sql.engines import CONTRACT_TYPES, Engine, SqlEngine, sql_engine
+from metricdsl.engine.sql.finish import request_sql
 from metricdsl.errors import DataError, Diagnostic, RequestError, SpecError, has_errors, unknown_name
 from metricdsl.grading.findings import Finding, findings
 from metricdsl.grading.grader import Graded, graded_table
@@ -302,6 +303,27 @@ class Project:
                     f"source `{name}`: column `{column}` of table {table} is {found[column]}, where a `{declared.type}` "
                     f"column must be {' or '.join(CONTRACT_TYPES[declared.type])}"
                 )
+
+    def sql(
+        self,
+        data: Mapping[str, Data] | None = None,
+        *,
+        dialect: str = "duckdb",
+        tables: Mapping[str, str] | None = None,
+        **request: Unpack[RequestArgs],
+    ) -> str:
+        """The SQL query of a request in `dialect` (duckdb, spark, snowflake, bigquery, trino or postgres), formatted,
+        for a warehouse whose tables follow the table contract (README: `metricdsl sql`). `tables` maps a source to
+        its table's qualified name (`db.schema.contacts`), by default the source's name; `data` is not read, but
+        must name sources. Intervals (`with_ci`) are not in the SQL output yet: `RequestError`, as for an unknown
+        dialect or source, or a function the dialect cannot compute exactly."""
+        for name in data or {}:
+            if name not in self.definitions.sources:
+                raise RequestError(unknown_name("source", name, self.definitions.sources))
+        resolved = self.request(**request)
+        if not resolved.metrics:
+            raise RequestError("no metric to compute: name some, or a dashboard")
+        return request_sql(self.model, resolved, dialect, tables)
 
     def grade(self, data: Mapping[str, Data] | None = None, **request: Unpack[GradeArgs]) -> Graded:
         """Evaluate a request and grade it (see `run_graded()`)."""

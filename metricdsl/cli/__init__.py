@@ -40,6 +40,7 @@ from metricdsl.cli.requests import (
     tables_of,
 )
 from metricdsl.codes import CODES
+from metricdsl.engine.sql.dialects import DIALECTS
 from metricdsl.engine.sql.engines import Engine
 from metricdsl.errors import DataError, EngineUnavailable, OutputError, RequestError, SpecError, has_errors, unknown_name
 from metricdsl.files import (
@@ -85,6 +86,7 @@ EXIT_CODES = {  # for `metricdsl --help` and the README
     EXIT_INTERRUPTED: "interrupted (Ctrl-C)",
 }
 DEBUG_VARIABLE = "METRICDSL_DEBUG"
+SQL_DIALECTS = tuple(DIALECTS)
 
 
 class _Command(click.Command):
@@ -199,6 +201,48 @@ def evaluate(
         discard(sys.stdout)
         return
     echo(tables.written(table.height, output), err=True)
+
+
+@main.command(name="sql")
+@request_options
+@click.option(
+    "--dialect",
+    type=click.Choice(SQL_DIALECTS),
+    default="duckdb",
+    show_default=True,
+    help="The SQL dialect to write.",
+)
+@click.option(
+    "--table",
+    "tables",
+    multiple=True,
+    metavar="SOURCE=TABLE",
+    help="The table a source is read from, qualified as the warehouse names it (db.schema.contacts). Repeatable.",
+)
+@click.option("--output", type=click.Path(path_type=Path, allow_dash=True), help="Write the query to this file.")
+def sql_command(
+    paths: tuple[Path, ...], dialect: str, tables: tuple[str, ...], output: Path | None, **request: Unpack[RequestOptions]
+) -> None:
+    """Print the SQL query of a request, formatted, for a warehouse whose tables hold the sources' columns (the
+    table contract: see the README). No data is read."""
+    spec_paths = find_spec_paths(paths)
+    project = load_project(spec_paths, data=request["data"])
+    with bad_requests():
+        asked = request_of(project, **request)
+        named = dict(source_table(item) for item in tables)
+        refuse_overwriting([output], inputs_of(project, asked, spec_paths))
+        text = project.sql(**asked, dialect=dialect, tables=named)
+    if output is None or is_standard_output(output):
+        echo(text.rstrip("\n"))
+        return
+    write_text_atomically(output, text)
+
+
+def source_table(item: str) -> tuple[str, str]:
+    name, sep, table = item.partition("=")
+    if not sep or not name or not table:
+        raise click.UsageError(f"--table takes SOURCE=TABLE, not `{item}`")
+    return name, table
 
 
 @main.command(name="check")
