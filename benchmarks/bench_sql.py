@@ -46,20 +46,28 @@ horizon AS (
     SELECT (SELECT max(started_at) FROM contacts) AS contacts_until,
            (SELECT max(ordered_at) FROM orders) AS orders_until
 ),
--- each contact with the time of the same customer's next contact, order, cross-sell and referral:
--- one ASOF join each, the first event strictly after the contact
+-- the contacts and the events they look for in one table, so that one window over it (by customer, in time)
+-- finds each contact's next contact, order, cross-sell and referral: the first of each strictly after it
+events AS (
+    SELECT *, customer_id AS entity, started_at AS t, 0 AS kind FROM contacts
+    UNION ALL BY NAME
+    SELECT customer_id AS entity, ordered_at AS t, CASE WHEN cross_sell THEN 2 ELSE 1 END AS kind
+    FROM orders WHERE amount > 0 AND customer_id IS NOT NULL AND ordered_at IS NOT NULL
+    UNION ALL BY NAME
+    SELECT referred_by AS entity, ordered_at AS t, 3 AS kind
+    FROM orders WHERE amount > 0 AND referred_by IS NOT NULL AND ordered_at IS NOT NULL
+),
 nexts AS (
-    SELECT c.*, nc.started_at AS next_contact, no.ordered_at AS next_order, nx.ordered_at AS next_cross_sell,
-           nr.ordered_at AS next_referral
-    FROM contacts AS c
-    ASOF LEFT JOIN (SELECT customer_id, started_at FROM contacts) AS nc
-        ON c.customer_id = nc.customer_id AND c.started_at < nc.started_at
-    ASOF LEFT JOIN (SELECT customer_id, ordered_at FROM orders WHERE amount > 0) AS no
-        ON c.customer_id = no.customer_id AND c.started_at < no.ordered_at
-    ASOF LEFT JOIN (SELECT customer_id, ordered_at FROM orders WHERE amount > 0 AND cross_sell) AS nx
-        ON c.customer_id = nx.customer_id AND c.started_at < nx.ordered_at
-    ASOF LEFT JOIN (SELECT referred_by, ordered_at FROM orders WHERE amount > 0) AS nr
-        ON c.customer_id = nr.referred_by AND c.started_at < nr.ordered_at
+    SELECT * EXCLUDE (entity, t, kind) FROM (
+        SELECT *,
+            min(CASE WHEN kind = 0 THEN t END) OVER after AS next_contact,
+            min(CASE WHEN kind IN (1, 2) THEN t END) OVER after AS next_order,
+            min(CASE WHEN kind = 2 THEN t END) OVER after AS next_cross_sell,
+            min(CASE WHEN kind = 3 THEN t END) OVER after AS next_referral
+        FROM events
+        WINDOW after AS (PARTITION BY entity ORDER BY t RANGE BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING EXCLUDE GROUP)
+    )
+    WHERE kind = 0
 ),
 rows AS (
     SELECT
@@ -159,6 +167,7 @@ ORDER BY team, week_start
 def hand_written(paths: Paths) -> pl.DataFrame:
     """The hand-written query on a fresh in-process connection, as the engine opens one per query."""
     with duckdb.connect() as con:
+        con.execute("SET enable_progress_bar = false")
         params = {name: str(path) for name, path in paths.items()}
         return con.sql(HAND_WRITTEN_SQL, params=params).pl()
 
