@@ -90,7 +90,7 @@ def with_metricdsl(paths: Paths, engine: str) -> pl.DataFrame:
     """The dashboard through the public API: `evaluate()` scans lazily and collects with `engine` (its `provisional`
     column, which the hand-written query has not, left out after)."""
     data = {name: str(path) for name, path in paths.items()}
-    return project().evaluate(data, dashboard=DASHBOARD, engine=engine).drop("provisional")
+    return project().evaluate(data, dashboard=DASHBOARD, polars_engine=engine).drop("provisional")
 
 
 def followed_within(found_at: str, window: timedelta, until: pl.Expr) -> pl.Expr:

@@ -93,6 +93,11 @@ class RequestError(ValueError):
     """A request names an unknown metric, dashboard, dimension or grain."""
 
 
+class EngineUnavailable(RequestError):
+    """The engine asked for cannot run here: its extra is not installed, Java is missing, Spark cannot be reached.
+    One line that names what to install or check."""
+
+
 class OutputError(Exception):
     """An output that cannot be written: `cannot write PATH: reason`, in one line (see `metricdsl.files`)."""
 

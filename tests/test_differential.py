@@ -524,7 +524,7 @@ def disagreements(
     keys = [*by, *([grain] if grain else [])]
     try:
         actual = project.evaluate(
-            inputs, metrics=metrics, by=by, grain=grain, engine=engine, as_of=as_of, start=span[0], end=span[1]
+            inputs, metrics=metrics, by=by, grain=grain, polars_engine=engine, as_of=as_of, start=span[0], end=span[1]
         )
     except metricdsl.DataError as error:
         if len(metrics) > 1:
@@ -629,7 +629,7 @@ def check_quality_counts(project: metricdsl.Project, data: Dataset) -> None:
     with tempfile.TemporaryDirectory() as folder:
         project, inputs = handed_over(in_zones(project, data.zones), data, Path(folder))
         for engine in ("streaming", "in-memory"):
-            run = project.run(inputs, metrics=metrics, engine=engine)
+            run = project.run(inputs, metrics=metrics, polars_engine=engine)
             assert {(p.source, p.column): p.rows for p in run.problems if p.column is not None} == expected
             assert {p.source for p in run.problems if p.column is None} == {s for s, rows in data.rows.items() if not rows}
         strict = with_sources(project, on_invalid="error")

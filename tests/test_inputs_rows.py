@@ -136,7 +136,7 @@ def test_extra_fields_in_a_large_file_fail_a_query_that_reads_none_of_them(proje
     path = write(tmp_path, text, name="x.csv")
     assert path.stat().st_size > csv_files.CHECKED
     with pytest.raises(DataError, match=r"x.csv, line 30002: 6 fields, more than the 5 names of the header"):
-        project.evaluate({"interactions": path}, metrics=metrics, engine=engine)
+        project.evaluate({"interactions": path}, metrics=metrics, polars_engine=engine)
 
 
 @pytest.mark.parametrize(

@@ -28,6 +28,7 @@ from metricdsl.cli.requests import (
     RequestOptions,
     allows_outside_paths,
     bad_requests,
+    engine_options,
     find_spec_paths,
     inputs_of,
     load_project,
@@ -36,9 +37,11 @@ from metricdsl.cli.requests import (
     refuse_paths_without_specs,
     request_of,
     request_options,
+    tables_of,
 )
 from metricdsl.codes import CODES
-from metricdsl.errors import DataError, OutputError, RequestError, SpecError, has_errors, unknown_name
+from metricdsl.engine.sql.engines import Engine
+from metricdsl.errors import DataError, EngineUnavailable, OutputError, RequestError, SpecError, has_errors, unknown_name
 from metricdsl.files import (
     is_standard_output,
     is_stream,
@@ -116,7 +119,7 @@ class _Commands(click.Group):
         except SpecError as error:
             echo(diagnostics.render(error.diagnostics, "text"), err=True)
             sys.exit(EXIT_ERROR)
-        except (DataError, OutputError) as error:
+        except (DataError, OutputError, EngineUnavailable) as error:
             echo(terminal.error_line(error), err=True)
             sys.exit(EXIT_ERROR)
         except RequestError as error:
@@ -164,11 +167,15 @@ def validate(paths: tuple[Path, ...], output_format: str) -> None:
     "its extension; needed for `-` and other names without one",
 )
 @click.option("--with-ci", is_flag=True, help="Add each metric's n and 95 % confidence interval (m_n, m_ci_low, m_ci_high).")
+@engine_options
 def evaluate(
     paths: tuple[Path, ...],
     output: Path | None,
     output_file_format: str | None,
     with_ci: bool,
+    engine: Engine,
+    spark_remote: str | None,
+    catalog: tuple[str, ...],
     **request: Unpack[RequestOptions],
 ) -> None:
     """Evaluate the metrics of the specs under PATHS over data; print or write the table.
@@ -176,11 +183,11 @@ def evaluate(
     The data-quality report (invalid values made missing, empty sources) and notices go to standard error."""
     written_as = format_of_output(output, output_file_format)
     spec_paths = find_spec_paths(paths)
-    project = load_project(spec_paths, data=request["data"])
+    project = load_project(spec_paths, data=request["data"], tables=catalog)
     with bad_requests():
         asked = request_of(project, **request)
         refuse_overwriting([output], inputs_of(project, asked, spec_paths))
-        run = project.run(**asked, with_ci=with_ci)
+        run = project.run(**asked, with_ci=with_ci, engine=engine, spark_remote=spark_remote, tables=tables_of(catalog))
     table = run.table
     print_data_report(run.problems, run.notices)
     if output is None or written_as is None:
@@ -214,6 +221,7 @@ def evaluate(
     "error) as JSON, or the findings as a CSV or Parquet table.",
     "its extension, else json",
 )
+@engine_options
 def check_command(
     paths: tuple[Path, ...],
     output_format: str,
@@ -221,18 +229,23 @@ def check_command(
     history: Path | None,
     output: Path | None,
     output_file_format: str | None,
+    engine: Engine,
+    spark_remote: str | None,
+    catalog: tuple[str, ...],
     **request: Unpack[RequestOptions],
 ) -> None:
     """Evaluate and grade: target statuses, rules and scorecards; print the findings, with the data's quality
     problems as warnings of kind `data`."""
     written_as = format_of_output(output, output_file_format, default="json")
     spec_paths = find_spec_paths(paths)
-    project = load_project(spec_paths, data=request["data"])
+    project = load_project(spec_paths, data=request["data"], tables=catalog)
     with bad_requests():
         asked = request_of(project, **request)
         locks = [] if history is None or is_stream(history) else [(lock_path(history), "the lock of the history")]
         refuse_overwriting([output, history], [*inputs_of(project, asked, spec_paths), *locks])
-        run = project.run_graded(**asked, history=history)
+        run = project.run_graded(
+            **asked, history=history, engine=engine, spark_remote=spark_remote, tables=tables_of(catalog)
+        )
         graded = run.graded
         assert graded is not None
         drift = metric_drift(history, graded, project.model.metrics) if history is not None else Drift()
@@ -299,12 +312,18 @@ def schema() -> None:
 @main.command(name="test")
 @project_paths_argument
 @click.option("--junit-xml", type=click.Path(path_type=Path), help="Also write the results as JUnit XML.")
-def test_specs(paths: tuple[Path, ...], junit_xml: Path | None) -> None:
+@engine_options
+def test_specs(
+    paths: tuple[Path, ...], junit_xml: Path | None, engine: Engine, spark_remote: str | None, catalog: tuple[str, ...]
+) -> None:
     """Run the `tests:` of the specs under PATHS; exit 1 when one fails."""
     spec_paths = find_spec_paths(paths)
     project = load_project(spec_paths)
     refuse_overwriting([junit_xml], inputs_of(project, None, spec_paths))
-    outcomes = run_tests(project)
+    if catalog:
+        raise click.UsageError("--table has no use in `test`: a spec test reads its `given` rows")
+    with bad_requests():
+        outcomes = run_tests(project, engine, spark_remote)
     unwritten = junit_xml is not None and failed(lambda: write_text_atomically(junit_xml, junit_report(outcomes)))
     echo(spectests.outcomes_report(outcomes), err=junit_xml is not None and is_standard_output(junit_xml))
     _exit(any(not o.passed for o in outcomes), error=unwritten)

@@ -13,7 +13,8 @@ from typing import Any, TypedDict
 import click
 
 from metricdsl.cli.outputs import Command
-from metricdsl.errors import RequestError
+from metricdsl.engine.sql.engines import ENGINES
+from metricdsl.errors import EngineUnavailable, RequestError
 from metricdsl.project import Project, load
 from metricdsl.render.terminal import inline
 from metricdsl.spec.definitions import GRAINS
@@ -105,6 +106,45 @@ def request_options(command: Command) -> Command:
     return project_paths_argument(command)
 
 
+def engine_options(command: Command) -> Command:
+    """The options that say where to compute: `--engine`, `--spark-remote`, `--table` (see `tables_of()`)."""
+    options = [
+        click.option(
+            "--engine",
+            type=click.Choice(ENGINES),
+            default="polars",
+            show_default=True,
+            help="Compute on Polars, DuckDB (metricdsl[duckdb]) or Spark (metricdsl[spark], Java 17).",
+        ),
+        click.option(
+            "--spark-remote",
+            metavar="sc://HOST:PORT",
+            help="With --engine spark: run on this Spark Connect server, not a local Spark.",
+        ),
+        click.option(
+            "--table",
+            "catalog",
+            multiple=True,
+            metavar="SOURCE=DB.TABLE",
+            help="With --engine spark: read a source from this table of the Spark catalog, not from files. Repeatable.",
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def tables_of(items: tuple[str, ...]) -> dict[str, str]:
+    """The catalog tables of `--table SOURCE=DB.TABLE` options, by source."""
+    tables = {}
+    for item in items:
+        name, sep, table = item.partition("=")
+        if not sep or not name or not table:
+            raise click.UsageError(f"--table takes SOURCE=DB.TABLE, not `{item}`")
+        tables[name] = table
+    return tables
+
+
 def _iso_option(kind: type[datetime.date], example: str) -> Callable[[click.Context, click.Parameter, str | None], Any]:
     """A click callback reading an ISO 8601 `kind` (a date or a datetime), or None when the option is not given."""
 
@@ -161,12 +201,13 @@ def allows_outside_paths() -> bool:
     return bool(click.get_current_context().meta.get(ALLOW_OUTSIDE_PATHS, False))
 
 
-def load_project(spec_paths: list[Path], data: tuple[str, ...] = ()) -> Project:
+def load_project(spec_paths: list[Path], data: tuple[str, ...] = (), tables: tuple[str, ...] = ()) -> Project:
     """The project of the specs; one with errors ends the command (`SpecError`, see `metricdsl.cli._Commands`).
 
-    The sources given with `--data` (`data`) are read from there: their `path:` may lead outside the project folder.
+    The sources given with `--data` (`data`) or `--table` (`tables`) are read from there: their `path:` may lead
+    outside the project folder.
     """
-    given = {name for name, _ in map(source_file, data)}
+    given = {name for name, _ in map(source_file, data)} | set(tables_of(tables))
     return load(spec_paths, allow_outside_paths=allows_outside_paths(), given_sources=given)
 
 
@@ -209,5 +250,7 @@ def bad_requests() -> Iterator[None]:
     """A bad request is a usage error of the command, told with its usage line."""
     try:
         yield
+    except EngineUnavailable:  # not a usage error: one line naming what to install or check
+        raise
     except RequestError as error:
         raise click.UsageError(str(error)) from None

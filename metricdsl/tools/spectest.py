@@ -14,7 +14,8 @@ import polars as pl
 
 from metricdsl.engine.columns import dotted_column
 from metricdsl.engine.polars.dtypes import DTYPES
-from metricdsl.errors import DataError, RequestError
+from metricdsl.engine.sql.engines import Engine, sql_engine
+from metricdsl.errors import DataError, EngineUnavailable, RequestError
 from metricdsl.grading.findings import findings
 from metricdsl.grading.grader import Graded, period_label
 from metricdsl.project import Project
@@ -57,12 +58,14 @@ class Outcome:
 COMPLETE = datetime.datetime(9999, 1, 1, tzinfo=datetime.timezone.utc)
 
 
-def run_tests(project: Project) -> list[Outcome]:
-    """Run every test of the project, in file order."""
-    return [run_test(project, test) for test in project.definitions.tests]
+def run_tests(project: Project, engine: Engine = "polars", spark_remote: str | None = None) -> list[Outcome]:
+    """Run every test of the project, in file order, on `engine` (see `Project.run()`); an engine that cannot run
+    here raises `EngineUnavailable` before the first test."""
+    sql_engine(engine, spark_remote)
+    return [run_test(project, test, engine, spark_remote) for test in project.definitions.tests]
 
 
-def run_test(project: Project, test: SpecTest) -> Outcome:
+def run_test(project: Project, test: SpecTest, engine: Engine = "polars", spark_remote: str | None = None) -> Outcome:
     keys = [*test.by, *([test.grain] if test.grain else [])]
     names = list(dict.fromkeys(name for row in test.expect for name in row if name not in keys))
     metrics = [name for name in names if "." not in name]
@@ -75,7 +78,14 @@ def run_test(project: Project, test: SpecTest) -> Outcome:
             raise RequestError(f"unknown source `{sorted(unknown)[0]}` in `given`")
         rows = (
             project.evaluate(
-                data, metrics=metrics, by=test.by, grain=test.grain, apply_min_n=not test.ignore_min_n, as_of=COMPLETE
+                data,
+                metrics=metrics,
+                by=test.by,
+                grain=test.grain,
+                apply_min_n=not test.ignore_min_n,
+                as_of=COMPLETE,
+                engine=engine,
+                spark_remote=spark_remote,
             ).to_dicts()
             if metrics
             else []
@@ -83,10 +93,19 @@ def run_test(project: Project, test: SpecTest) -> Outcome:
         graded = None
         if graded_names or test.findings is not None:
             graded = project.grade(
-                data, metrics=metrics, by=test.by, grain=test.grain, scorecard=test.scorecard, as_of=COMPLETE
+                data,
+                metrics=metrics,
+                by=test.by,
+                grain=test.grain,
+                scorecard=test.scorecard,
+                as_of=COMPLETE,
+                engine=engine,
+                spark_remote=spark_remote,
             )
             grades = _graded_rows(graded, keys, graded_names)
             rows = _merge(rows, grades, keys) if metrics else grades
+    except EngineUnavailable:
+        raise
     except (DataError, RequestError) as error:
         return Outcome(test, (Failure("error", error=str(error)),))
     failures: list[Failure] = []

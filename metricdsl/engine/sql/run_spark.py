@@ -1,0 +1,160 @@
+"""Run a query on Apache Spark: a local session by default, or a cluster through Spark Connect (`sc://host:port`).
+
+One session per process, made on first use and reused (a JVM takes seconds to start): its session time zone is
+UTC, as the table contract reads instants. The frames of the sources go to Spark as Arrow tables and are seen by
+the query as temporary views named as the sources; the result comes back as Arrow, then Polars. Spark's ANSI mode
+stays as configured: the compiled SQL never divides by zero.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import shutil
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import polars as pl
+
+from metricdsl.errors import DataError, EngineUnavailable
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+LOCAL = "local[*]"
+# The master of a local session (`local[1]` in tests), read when the first session is made.
+MASTER_VARIABLE = "METRICDSL_SPARK_MASTER"
+# Shorter start-up and small-data speed: the JVM's quick compiler, no adaptive planning, one shuffle partition per
+# core, no web UI.
+OPTIONS = {
+    "spark.sql.session.timeZone": "UTC",
+    "spark.driver.extraJavaOptions": "-XX:TieredStopAtLevel=1",
+    "spark.sql.adaptive.enabled": "false",
+    "spark.ui.enabled": "false",
+    "spark.ui.showConsoleProgress": "false",
+}
+
+_sessions: dict[str | None, SparkSession] = {}
+_lock = threading.Lock()
+
+
+def java_problem() -> str | None:
+    """Why a local Spark cannot start here for want of Java, or None when `JAVA_HOME` or `java` on the PATH is found."""
+    home = os.environ.get("JAVA_HOME")
+    if home:
+        if (Path(home) / "bin" / "java").exists() or (Path(home) / "bin" / "java.exe").exists():
+            return None
+        return f"--engine spark runs Spark locally, which needs Java 17 or later: JAVA_HOME ({home}) has no bin/java"
+    if shutil.which("java") is None:
+        return (
+            "--engine spark runs Spark locally, which needs Java 17 or later: install it (`java` is not on the PATH "
+            "and JAVA_HOME is not set), or give a cluster with --spark-remote sc://HOST:PORT"
+        )
+    return None
+
+
+def session(remote: str | None = None) -> SparkSession:
+    """The process's Spark session: local (`local[*]`, or `METRICDSL_SPARK_MASTER`) without `remote`, else connected to
+    the Spark Connect server at `remote`. Raises `EngineUnavailable` when pyspark is missing, a local session has no
+    Java, or the server cannot be reached."""
+    with _lock:
+        found = _sessions.get(remote)
+        if found is not None:
+            return found
+        made = _connect(remote) if remote else _local()
+        _sessions[remote] = made
+        return made
+
+
+def _pyspark() -> Any:
+    try:
+        importlib.import_module("pyarrow")
+        return importlib.import_module("pyspark.sql")
+    except ImportError:
+        raise EngineUnavailable("--engine spark needs pyspark and pyarrow: pip install 'metricdsl[spark]'") from None
+
+
+def _local() -> SparkSession:
+    sql = _pyspark()
+    problem = java_problem()
+    if problem:
+        raise EngineUnavailable(problem)
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # no warning about a host name that is the loopback address
+    builder = sql.SparkSession.builder.master(os.environ.get(MASTER_VARIABLE, LOCAL)).appName("metricdsl")
+    options = dict(OPTIONS)
+    if builder_is_small(os.environ.get(MASTER_VARIABLE, LOCAL)):
+        options["spark.sql.shuffle.partitions"] = "1"
+    for key, value in options.items():
+        builder = builder.config(key, value)
+    try:
+        made: SparkSession = builder.getOrCreate()
+    except Exception as error:  # the JVM did not start: a Java too old, a broken install
+        raise EngineUnavailable(f"cannot start a local Spark: {_first_line(error)}; check Java 17 and pyspark") from None
+    made.sparkContext.setLogLevel("ERROR")
+    return made
+
+
+def builder_is_small(master: str) -> bool:
+    """Whether `master` is a local session on one core, whose queries are best with one shuffle partition."""
+    return master.replace(" ", "") in ("local", "local[1]")
+
+
+def _connect(remote: str) -> SparkSession:
+    sql = _pyspark()
+    if not remote.startswith("sc://"):
+        raise EngineUnavailable(f"--spark-remote takes a Spark Connect address, sc://HOST:PORT, not `{remote}`")
+    try:
+        importlib.import_module("grpc")
+    except ImportError:
+        raise EngineUnavailable("--spark-remote needs the Spark Connect client: pip install 'pyspark[connect]'") from None
+    try:
+        made: SparkSession = sql.SparkSession.builder.remote(remote).getOrCreate()
+        made.conf.set("spark.sql.session.timeZone", "UTC")
+    except Exception as error:
+        raise EngineUnavailable(
+            f"cannot reach Spark Connect at {remote}: {_first_line(error)}; check that the server runs there"
+        ) from None
+    return made
+
+
+def table_columns(spark: SparkSession, table: str) -> dict[str, str]:
+    """The columns of a catalog table and their Spark SQL types; `DataError` when there is no such table."""
+    try:
+        schema = spark.table(table).schema
+    except Exception as error:
+        raise DataError(f"cannot read table {table} on Spark: {_first_line(error)}") from None
+    return {field.name: field.dataType.simpleString() for field in schema.fields}
+
+
+def execute(spark: SparkSession, sql: str, tables: Mapping[str, pl.DataFrame]) -> pl.DataFrame:
+    """Run `sql` on `spark`, each frame of `tables` a temporary view by its name (dropped after), and give its
+    result as a Polars frame."""
+    with _views(spark, tables):
+        try:
+            result = spark.sql(sql).toArrow()
+        except Exception as error:
+            raise DataError(f"cannot evaluate on Spark: {_first_line(error)}") from None
+    frame = pl.from_arrow(result)
+    assert isinstance(frame, pl.DataFrame)
+    return frame
+
+
+@contextmanager
+def _views(spark: SparkSession, tables: Mapping[str, pl.DataFrame]) -> Iterator[None]:
+    made = []
+    try:
+        for name, frame in tables.items():
+            spark.createDataFrame(frame.to_arrow()).createOrReplaceTempView(name)
+            made.append(name)
+        yield
+    finally:
+        for name in made:
+            spark.catalog.dropTempView(name)
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
