@@ -17,17 +17,23 @@ With `--spark`, the Spark engine (local mode) is timed against the Polars engine
 from __future__ import annotations
 
 import argparse
+import contextlib
+import json
 import multiprocessing
 import os
 import statistics
+import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import polars as pl
 from bench_dashboard import DASHBOARD, ROOT, SAMPLE, Paths, compare, dataset, project
+
+from metricdsl.engine.sql.engines import Engine
 
 # The dashboard's metrics written directly in DuckDB SQL from their definitions in `specs/`: ISO weeks (Monday
 # start, labelled with the ISO year), shares as the mean of a condition over the rows where it is not null,
@@ -172,14 +178,13 @@ def hand_written(paths: Paths) -> pl.DataFrame:
         return con.sql(HAND_WRITTEN_SQL, params=params).pl()
 
 
-def with_engine(engine: str) -> Callable[[Paths], pl.DataFrame]:
-    """The dashboard through the public API on `engine` (`polars` is `evaluate()`'s default), without the
-    `provisional` column that the hand-written query has not."""
+def with_engine(engine: Engine) -> Callable[[Paths], pl.DataFrame]:
+    """The dashboard through the public API on `engine`, without the `provisional` column that the hand-written
+    query has not. Polars' own engine choice stays `evaluate()`'s default (streaming)."""
 
     def run(paths: Paths) -> pl.DataFrame:
         data = {name: str(path) for name, path in paths.items()}
-        options = {} if engine == "polars" else {"engine": engine}
-        return project().evaluate(data, dashboard=DASHBOARD, **options).drop("provisional")  # type: ignore[arg-type]
+        return project().evaluate(data, dashboard=DASHBOARD, engine=engine).drop("provisional")
 
     return run
 
@@ -272,6 +277,113 @@ def rows_of(paths: Paths) -> str:
     return f"{rows['interactions']:,} interactions, {rows['orders']:,} orders"
 
 
+# -- where the DuckDB engine's time goes -----------------------------------------------------------
+
+
+@contextlib.contextmanager
+def timing_calls(
+    targets: dict[str, tuple[Any, str]], seconds: dict[str, float], calls: list[tuple[Any, ...]]
+) -> Iterator[None]:
+    """Within the block, each `owner.attribute` of `targets` adds its wall time to `seconds[label]`; the arguments
+    of the calls to the last target are kept in `calls`. The originals are put back after."""
+    originals = [(owner, attribute, getattr(owner, attribute)) for owner, attribute in targets.values()]
+    last = list(targets)[-1]
+    for label, (owner, attribute) in targets.items():
+        original = getattr(owner, attribute)
+
+        def timed(*args: Any, _original: Any = original, _label: str = label, **kwargs: Any) -> Any:
+            if _label == last:
+                calls.append(args)
+            started = time.perf_counter()
+            try:
+                return _original(*args, **kwargs)
+            finally:
+                seconds[_label] = seconds.get(_label, 0.0) + time.perf_counter() - started
+
+        setattr(owner, attribute, timed)
+    try:
+        yield
+    finally:
+        for owner, attribute, original in originals:
+            setattr(owner, attribute, original)
+
+
+def operators(sql: str, params: dict[str, str], tables: dict[str, pl.DataFrame]) -> tuple[float, float, list[str]]:
+    """`EXPLAIN ANALYZE` of `sql` on a fresh connection (UTC, `tables` registered as Arrow): wall and CPU seconds of
+    the query, and its operators that took at least 3 % of the CPU time, in plan order."""
+    with tempfile.TemporaryDirectory() as folder, duckdb.connect() as con:
+        output = Path(folder) / "profile.json"
+        con.execute("SET enable_progress_bar = false")
+        con.execute("SET TimeZone = 'UTC'")
+        for name, frame in tables.items():
+            con.register(name, frame.to_arrow())
+        con.execute("PRAGMA enable_profiling = 'json'")
+        con.execute(f"PRAGMA profiling_output = '{output}'")
+        started = time.perf_counter()
+        con.sql(sql, params=params or None).fetchall()
+        wall = time.perf_counter() - started
+        con.execute("PRAGMA disable_profiling")
+        tree = json.loads(output.read_text())
+    cpu = tree["query"]["cpu_time"]
+    lines: list[str] = []
+
+    def walk(node: dict[str, Any], depth: int) -> None:
+        if node["timing"] >= 0.03 * cpu:
+            info = node["extra_info"]
+            detail = info.get("Function") or info.get("Conditions") or info.get("CTE Name") or ""
+            lines.append(
+                f"{node['timing']:7.3f} s {'  ' * depth}{node['name']} {detail} ({node['intermediate_rows']:,} rows)"
+            )
+        for child in node.get("children", []):
+            walk(child, depth + 1)
+
+    walk(tree["operator"][0], 0)
+    return wall, cpu, lines
+
+
+def profile(paths: Paths) -> None:
+    """One run of the DuckDB engine with its steps timed, then `EXPLAIN ANALYZE` of its query against the
+    hand-written one, over the Parquet files and over the engine's own Arrow tables (the SQL alone)."""
+    from metricdsl.engine.sql import dialects, frames, query, run_duckdb
+
+    seconds: dict[str, float] = {}
+    calls: list[tuple[Any, ...]] = []
+    targets = {
+        "read the inputs with Polars (typed frames and data-quality counts)": (pl, "collect_all"),
+        "convert the frames to the table contract": (frames, "to_sql_frame"),
+        "build the query (sqlglot)": (query, "groups_query"),
+        "render it as DuckDB SQL": (dialects, "render"),
+        "cast the groups to Polars' schema": (frames, "from_sql_groups"),
+        "DuckDB: register the Arrow tables, run, fetch to Polars": (run_duckdb, "execute"),
+    }
+    started = time.perf_counter()
+    with timing_calls(targets, seconds, calls):
+        SIDES["duckdb engine"](paths)
+    total = time.perf_counter() - started
+    print(f"one run of the duckdb engine, {total:.3f} s wall:")
+    for label, spent in seconds.items():
+        print(f"  {spent:7.3f} s {100 * spent / total:4.0f} %  {label}")
+    rest = total - sum(seconds.values())
+    print(f"  {rest:7.3f} s {100 * rest / total:4.0f} %  the rest: checking the request, planning, finishing the table")
+
+    sql, tables = calls[0]
+    started = time.perf_counter()
+    for frame in tables.values():
+        frame.to_arrow()
+    print(f"of which Polars to Arrow (`to_arrow()` of the tables handed over): {time.perf_counter() - started:.3f} s")
+    on_tables = HAND_WRITTEN_SQL.replace("read_parquet($interactions)", "interactions").replace(
+        "read_parquet($orders)", "orders"
+    )
+    for what, text, params, registered in (
+        ("the engine's query over its Arrow tables", sql, {}, tables),
+        ("the hand-written SQL over the same Arrow tables", on_tables, {}, tables),
+        ("the hand-written SQL over the Parquet files", HAND_WRITTEN_SQL, {k: str(v) for k, v in paths.items()}, {}),
+    ):
+        wall, cpu, lines = operators(text, params, registered)
+        print(f"\nEXPLAIN ANALYZE, {what}: {wall:.3f} s wall, {cpu:.3f} s CPU; operators of 3 % of it or more:")
+        print(*lines, sep="\n")
+
+
 # -- command line ---------------------------------------------------------------------------------
 
 
@@ -290,6 +402,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--spark", action="store_true", help="also the Spark engine (local) against the Polars engine")
     parser.add_argument("--spark-rows", type=int, default=1_000_000, help="interactions for --spark (1M)")
     parser.add_argument("--spark-runs", type=int, default=3, help="timed runs of each side for --spark (3)")
+    parser.add_argument(
+        "--profile", action="store_true", help="where the duckdb engine's time goes, at each size, after the timings"
+    )
     parser.add_argument("--regenerate", action="store_true", help="write the cached Parquet files again")
     parser.add_argument("--seed", type=int, default=7, help="generator seed (7)")
     args = parser.parse_args(argv)
@@ -320,6 +435,8 @@ def main(argv: list[str] | None = None) -> None:
             if args.engine != "polars":
                 check(engine, HAND, paths, f"{n:,} rows")
         figures = benchmark((engine, HAND), paths, args.runs, memory=args.memory)
+        if args.profile and args.engine == "duckdb":
+            profile(paths)
         summary.append(
             f"  {n:>10,} interactions: {engine} {figures['engine']:.3f} s, {HAND} {figures['reference']:.3f} s, "
             f"ratio {figures['ratio']:.2f} wall ({figures['ratio_cpu']:.2f} CPU)"
