@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from metricdsl.engine.quality import DataProblem
-    from metricdsl.errors import DataError, Diagnostic, OutputError, RequestError, SpecError
+    from metricdsl.errors import DataError, Diagnostic, EngineUnavailable, OutputError, RequestError, SpecError
     from metricdsl.grading.findings import Finding
     from metricdsl.project import Project, Run, load
 
@@ -32,6 +32,7 @@ __all__ = [
     "DataError",
     "DataProblem",
     "Diagnostic",
+    "EngineUnavailable",
     "Finding",
     "OutputError",
     "Project",
@@ -48,6 +49,7 @@ _MODULES = {
     "DataProblem": "metricdsl.engine.quality",
     "DataError": "metricdsl.errors",
     "Diagnostic": "metricdsl.errors",
+    "EngineUnavailable": "metricdsl.errors",
     "OutputError": "metricdsl.errors",
     "RequestError": "metricdsl.errors",
     "SpecError": "metricdsl.errors",
