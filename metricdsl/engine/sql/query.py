@@ -145,7 +145,7 @@ class Builder:
         counted = exp.Window(
             this=exp.Count(this=when(exp.EQ(this=column(HOST), expression=exp.Literal.number(0)), exp.Literal.number(1))),
             partition_by=[column(_key(i)) for i in range(len(window.mine))],
-            order=exp.Order(expressions=[exp.Ordered(this=column(TIME))]),
+            order=exp.Order(expressions=[exp.Ordered(this=column(TIME), nulls_first=True)]),  # BigQuery's order
             spec=exp.WindowSpec(kind="RANGE", **bounds),
         )
         found = self.cte(
