@@ -11,6 +11,7 @@ With `--spark`, the Spark engine (local mode) is timed against the Polars engine
 
     python benchmarks/bench_sql.py                    # 1M and 10M interactions, 5 runs each
     python benchmarks/bench_sql.py --quick            # 20k interactions: the checks and timings in seconds
+    python benchmarks/bench_sql.py --rows 1000000 --profile   # where the DuckDB engine's time goes
     python benchmarks/bench_sql.py --spark            # also Spark local at 1M against the Polars engine
     python benchmarks/bench_sql.py --spark-only       # only that
 """
