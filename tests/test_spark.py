@@ -5,6 +5,8 @@ projects of edge cases give the Polars table cell for cell, and a source can be 
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -13,11 +15,12 @@ import pytest
 from click.testing import CliRunner
 
 import metricdsl
-from conftest import SPECS
+from conftest import ROOT, SPECS
 from metricdsl.cli import main
 from tests.engine_cases import CALLS, assert_same_run, edges_project, frames_equal
 
 pytestmark = pytest.mark.spark
+REMOTE_VARIABLE = "METRICDSL_TEST_SPARK_REMOTE"
 pyspark = pytest.importorskip("pyspark")
 
 
@@ -66,22 +69,23 @@ def test_spec_tests_pass_on_spark(spark):
     assert result.stdout == CliRunner().invoke(main, ["test", str(SPECS)]).stdout
 
 
-def test_a_source_read_from_a_catalog_table(spark, tmp_path):
-    """The calls as a table of the Spark catalog in the table contract (instants in UTC, the minutes of `handled` a
-    number): the same table as Polars reading the same rows from CSV."""
+@pytest.mark.parametrize(("naive", "kind"), [(False, "timestamp"), (True, "timestamp_ntz")])
+def test_a_source_read_from_a_catalog_table(spark, tmp_path, naive, kind):
+    """The calls as a table of the Spark catalog in the table contract (instants in UTC, or naive times read as UTC;
+    the minutes of `handled` a number): the same table as Polars reading the same rows from CSV."""
     clean = "\n".join(line for line in CALLS.splitlines() if "nope" not in line and ",99," not in line) + "\n"
     project, data = edges_project(tmp_path)
     Path(data["calls"]).write_text(clean)
     rows = pl.read_csv(Path(data["calls"]), schema_overrides={"wait_s": pl.Float64, "handled": pl.Float64})
     rows = rows.with_columns(pl.col("at").str.to_datetime(time_zone="UTC"))
+    if naive:
+        rows = rows.with_columns(pl.col("at").dt.replace_time_zone(None))
     rows.write_parquet(tmp_path / "calls.parquet")
     folder = (tmp_path / "warehouse").as_uri()
     spark.sql(f"CREATE DATABASE IF NOT EXISTS edges LOCATION '{folder}'")
     spark.sql(f"CREATE TABLE edges.calls USING parquet LOCATION '{(tmp_path / 'calls.parquet').as_uri()}'")
     try:
-        assert dict((f.name, f.dataType.simpleString()) for f in spark.table("edges.calls").schema.fields)["at"] == (
-            "timestamp"
-        )
+        assert {f.name: f.dataType.simpleString() for f in spark.table("edges.calls").schema.fields}["at"] == kind
         for dashboard in ("weekly", "overall"):
             expected = project.run(data, dashboard=dashboard)
             actual = project.run(
@@ -109,11 +113,35 @@ def test_a_table_of_the_wrong_type_or_missing_is_one_line(spark, tmp_path):
         project.run({"sales": data["sales"]}, dashboard="overall", engine="spark", tables={"calls": "no_such.table"})
 
 
-def test_an_unreachable_spark_connect_server_is_one_line(spark):
-    result = CliRunner().invoke(main, ["eval", str(SPECS), "--engine", "spark", "--spark-remote", "sc://127.0.0.1:9"])
-    assert result.exit_code == 2
+def run_process(*args: str) -> subprocess.CompletedProcess[str]:
+    """The command line in a fresh Python, whose Spark session is not this module's local one (a process has local
+    sessions or Spark Connect ones, not both)."""
+    return subprocess.run(
+        [sys.executable, "-m", "metricdsl", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        cwd=ROOT,
+        timeout=600,
+    )
+
+
+def test_an_unreachable_spark_connect_server_is_one_line():
+    result = run_process("eval", "specs", "--engine", "spark", "--spark-remote", "sc://127.0.0.1:9")
+    assert result.returncode == 2
     (line,) = result.stderr.splitlines()
     assert line in (
         "error: --spark-remote needs the Spark Connect client: pip install 'pyspark[connect]'",
-    ) or line.startswith("error: cannot reach Spark Connect at sc://127.0.0.1:9")
-    assert os.environ.get("SPARK_REMOTE") is None
+    ) or line.startswith("error: cannot reach Spark Connect at sc://127.0.0.1:9: failed to connect")
+
+
+@pytest.mark.skipif(not os.environ.get(REMOTE_VARIABLE), reason=f"{REMOTE_VARIABLE} names no Spark Connect server")
+def test_the_example_dashboard_through_spark_connect(tmp_path):
+    """With METRICDSL_TEST_SPARK_REMOTE=sc://HOST:PORT (a server started for the test, such as Spark's own
+    sbin/start-connect-server.sh, and the client: pip install 'pyspark[connect]')."""
+    remote = os.environ[REMOTE_VARIABLE]
+    expected, actual = tmp_path / "polars.parquet", tmp_path / "remote.parquet"
+    for output, engine in ((expected, []), (actual, ["--engine", "spark", "--spark-remote", remote])):
+        result = run_process("eval", "specs", "--dashboard", "service_2_0", *engine, "--output", str(output))
+        assert result.returncode == 0, result.stderr
+    frames_equal(pl.read_parquet(expected), pl.read_parquet(actual))

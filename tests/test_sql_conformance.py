@@ -164,13 +164,13 @@ def check_duckdb_agreement(
     assert not problems, "\n".join(problems)
 
 
-@settings(max_examples=8, deadline=None)
+@settings(max_examples=6, deadline=None)
 @given(data=datasets())
 def test_duckdb_agrees_with_the_reference(project: metricdsl.Project, data: Dataset) -> None:
     check_duckdb_agreement(project, list(project.model.metrics), data, LAYOUTS)
 
 
-@settings(max_examples=6, deadline=None)
+@settings(max_examples=3, deadline=None)
 @given(data=datasets())
 def test_the_rest_of_the_language_on_duckdb_agrees_with_the_reference(extended: metricdsl.Project, data: Dataset) -> None:
     check_duckdb_agreement(extended, [n for n in extended.model.metrics if n.startswith("x_")], data, EXTRA_LAYOUTS)
@@ -179,12 +179,14 @@ def test_the_rest_of_the_language_on_duckdb_agrees_with_the_reference(extended: 
 @pytest.mark.slow
 @settings(max_examples=500, deadline=None)
 @given(data=datasets())
-def test_duckdb_agrees_with_the_reference_at_length(extended: metricdsl.Project, data: Dataset) -> None:
-    check_duckdb_agreement(extended, list(extended.model.metrics), data, LAYOUTS)
+def test_duckdb_agrees_with_the_reference_at_length(
+    project: metricdsl.Project, extended: metricdsl.Project, data: Dataset
+) -> None:
+    check_duckdb_agreement(project, list(project.model.metrics), data, LAYOUTS)
     check_duckdb_agreement(extended, [n for n in extended.model.metrics if n.startswith("x_")], data, EXTRA_LAYOUTS)
 
 
-@settings(max_examples=5, deadline=None)
+@settings(max_examples=4, deadline=None)
 @given(data=datasets())
 def test_metrics_over_periods_on_duckdb_agree_with_the_reference(over_periods: metricdsl.Project, data: Dataset) -> None:
     names = list(over_periods.model.metrics)

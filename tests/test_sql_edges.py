@@ -160,3 +160,47 @@ def test_several_sources_are_joined_on_their_keys_with_counts_of_zero(edges: met
     data["orders"] = frame(edges, "orders", [order]).with_columns(pl.col("ordered_at").dt.replace_time_zone("UTC"))
     table = both(edges, data, metrics=["contacts", "e_orders", "e_amount", "e_per_contact"], grain="day")
     assert table.rows() == [(T0.date(), 1, 0, None, 0.0), (T0.date() + datetime.timedelta(days=1), 0, 1, 5.0, None)]
+
+
+DURATIONS = """
+sources:
+  calls:
+    time: started_at
+    columns:
+      started_at: datetime
+      ended_at: datetime
+      hold: {type: duration, unit: min}
+      team: str
+metrics:
+  mean_length: {source: calls, expr: 'mean(ended_at - started_at)'}
+  total_hold: {source: calls, expr: 'sum(hold)'}
+  long_holds: {source: calls, expr: 'count(where hold > 2m)'}
+  latest_plus: {source: calls, expr: 'max(started_at + 90s)'}
+  median_hold: {source: calls, expr: 'median(hold)'}
+"""
+
+
+def test_durations_and_datetimes_come_back_in_their_types(tmp_path: Path) -> None:
+    (tmp_path / "calls.yaml").write_text(DURATIONS)
+    project = metricdsl.load(tmp_path)
+    calls = pl.DataFrame(
+        {
+            "started_at": [T0, T0 + datetime.timedelta(hours=1), None],
+            "ended_at": [
+                T0 + datetime.timedelta(seconds=301, microseconds=1),
+                T0 + datetime.timedelta(hours=1, seconds=10),
+                T0,
+            ],
+            "hold": [datetime.timedelta(minutes=3), datetime.timedelta(seconds=61, microseconds=3), None],
+            "team": ["a", "b", "a"],
+        }
+    )
+    table = both(project, {"calls": calls}, metrics=list(project.model.metrics))
+    second = datetime.timedelta(seconds=1)
+    assert table.row(0) == (
+        (301 * second + MICROSECOND + 10 * second) / 2,
+        datetime.timedelta(minutes=4, seconds=1, microseconds=3),
+        1,
+        T0 + datetime.timedelta(hours=1, seconds=90),
+        datetime.timedelta(seconds=120, microseconds=500001),  # the linear median of 3 min and 61 s 3 µs, truncated
+    )

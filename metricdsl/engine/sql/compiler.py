@@ -50,6 +50,15 @@ def column(name: str, table: str | None = None) -> exp.Column:
     return exp.column(name, table=table, quoted=True)
 
 
+def grouped(value: exp.Expr) -> exp.Expr:
+    """`value` in parentheses unless it is a single term: sqlglot writes trees as they are, so that `(a and b) is
+    null` would read as `a and (b is null)`."""
+    single = isinstance(value, (exp.Column, exp.Literal, exp.Paren, exp.Cast, exp.Null, exp.Boolean))
+    if single or (isinstance(value, exp.Func) and not isinstance(value, (exp.Binary, exp.DateAdd))):
+        return value
+    return exp.Paren(this=value)
+
+
 def censored_column(window: str) -> str:
     """The hidden flag beside a window column: true on the rows whose window reaches past its horizon."""
     return f"{window}_censored"
@@ -112,7 +121,7 @@ class Compiler:
             case ast.Name():
                 return self.name(node)
             case ast.Unary(op="not", operand=operand):
-                return exp.Not(this=exp.Paren(this=self.expr(operand)))
+                return exp.Not(this=grouped(self.expr(operand)))
             case ast.Unary(operand=operand):
                 return exp.Neg(this=exp.Paren(this=self.expr(operand)))
             case ast.Binary(op=op, left=left, right=right):
@@ -125,7 +134,7 @@ class Compiler:
                 inside = exp.and_(exp.GTE(this=tested, expression=lowest), exp.LTE(this=tested.copy(), expression=highest))
                 return exp.Case(ifs=[exp.If(this=unknown, true=exp.null())], default=inside)
             case ast.IsNull(operand=operand, negated=negated):
-                test = exp.Is(this=self.expr(operand), expression=exp.null())
+                test = exp.Is(this=grouped(self.expr(operand)), expression=exp.null())
                 return exp.Not(this=test) if negated else test
             case ast.Case(whens=whens, otherwise=otherwise):
                 branches = [branch for _, branch in whens] + ([otherwise] if otherwise is not None else [])
@@ -145,7 +154,7 @@ class Compiler:
 
     def binary(self, node: ast.Binary, op: str, left: ast.Expr, right: ast.Expr) -> exp.Expr:
         if op in ("/", "%"):
-            result = safe_divide(exp.Paren(this=self.expr(left)), exp.Paren(this=self.expr(right)), op)
+            result = safe_divide(grouped(self.expr(left)), grouped(self.expr(right)), op)
             return exp.cast(result, BIGINT) if self.kind(node) == "int" else result
         kinds = (self.kind(left), self.kind(right))
         if op in ("+", "-") and kinds[0] in ("datetime", "date") and kinds[1] == "duration":
@@ -160,7 +169,7 @@ class Compiler:
                 between = exp.DateDiff(this=first, expression=second, unit=exp.var("DAY"))
                 return exp.Mul(this=exp.cast(between, BIGINT), expression=exp.Literal.number(86400 * MICROS))
             return exp.Sub(this=EpochMicros(this=first), expression=EpochMicros(this=second))
-        return OPERATORS[op](this=exp.Paren(this=first), expression=exp.Paren(this=second))
+        return OPERATORS[op](this=grouped(first), expression=grouped(second))
 
     def call(self, node: ast.Call) -> exp.Expr:
         function = FUNCTIONS[node.func]
@@ -193,13 +202,13 @@ class Compiler:
         items = node.items.items
         literals = [i for i in items if isinstance(i, (ast.Number, ast.String, ast.Bool))]
         if len(literals) == len(items):
-            value = self.expr(node.operand)
+            value = grouped(self.expr(node.operand))
             values = [self.expr(i) for i in literals]
             if any(isinstance(i, ast.Number) for i in literals):  # ints and floats compare as floats
                 value, values = double(value), [double(v) for v in values]
             found: exp.Expr = exp.In(this=value, expressions=values)
         else:
-            value, *others = self.temporal([node.operand, *items])
+            value, *others = (grouped(e) for e in self.temporal([node.operand, *items]))
             matches = [exp.Coalesce(this=exp.EQ(this=value.copy(), expression=o), expressions=[exp.false()]) for o in others]
             found = exp.Case(
                 ifs=[exp.If(this=exp.Is(this=value, expression=exp.null()), true=exp.null())],
@@ -293,7 +302,7 @@ class Compiler:
         """The aliased value and observation-count expressions of one aggregate, for a GROUP BY."""
         node = aggregate.node
         filters = [c for c in (aggregate.where, node.where, *aggregate.added) if c is not None]
-        conditions: list[exp.Expr] = [exp.Paren(this=self.expr(c)) for c in filters]
+        conditions: list[exp.Expr] = [grouped(self.expr(c)) for c in filters]
         keep = functools.reduce(lambda a, b: exp.And(this=a, expression=b), conditions) if conditions else None
 
         def masked(value: exp.Expr) -> exp.Expr:
@@ -310,7 +319,8 @@ class Compiler:
         argument = self.expr(node.args[0])
         if self.model.type_of(node.args[0]).kind == "bool":  # a condition: 1 when true
             result_kind = self.model.type_of(node).kind
-            argument = exp.cast(argument, DOUBLE if result_kind == "float" else BIGINT)
+            argument = exp.cast(argument, BIGINT)  # Postgres casts a boolean to an integer, not to a float
+            argument = double(argument) if result_kind == "float" else argument
         value_in = masked(argument)
         value = translations.AGGREGATES[node.func](value_in, node)
         if isinstance(value, ExactQuantile):

@@ -30,6 +30,8 @@ DATE = exp.DataType.build("DATE")
 
 def double(value: exp.Expr) -> exp.Expr:
     """`value` as a DOUBLE: Spark reads `1.0` as a DECIMAL, and an integer division would truncate."""
+    if isinstance(value, exp.Cast) and value.to.is_type(exp.DataType.Type.DOUBLE):
+        return value
     return exp.cast(value, DOUBLE)
 
 

@@ -13,6 +13,7 @@ import os
 import re
 import shutil
 import threading
+import warnings
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -111,18 +112,41 @@ def _connect(remote: str) -> SparkSession:
     sql = _pyspark()
     if not remote.startswith("sc://"):
         raise EngineUnavailable(f"--spark-remote takes a Spark Connect address, sc://HOST:PORT, not `{remote}`")
-    try:
-        importlib.import_module("grpc")
-    except ImportError:
-        raise EngineUnavailable("--spark-remote needs the Spark Connect client: pip install 'pyspark[connect]'") from None
-    try:
-        made: SparkSession = sql.SparkSession.builder.remote(remote).getOrCreate()
-        made.conf.set("spark.sql.session.timeZone", "UTC")
-    except Exception as error:
-        raise EngineUnavailable(
-            f"cannot reach Spark Connect at {remote}: {_first_line(error)}; check that the server runs there"
-        ) from None
+    with warnings.catch_warnings():  # the client's notes on the version of pandas, on retries: not the user's concern
+        warnings.simplefilter("ignore")
+        try:
+            retries = importlib.import_module("pyspark.sql.connect.client.retries")
+        except ImportError:
+            raise EngineUnavailable(
+                "--spark-remote needs the Spark Connect client: pip install 'pyspark[connect]'"
+            ) from None
+        try:
+            made: SparkSession = sql.SparkSession.builder.remote(remote).getOrCreate()
+        except Exception as error:  # a local session runs in this process, a malformed address
+            raise EngineUnavailable(f"cannot use Spark Connect at {remote}: {_first_line(error)}") from None
+        client = made.client
+        policies = client.get_retry_policies()
+        # The first call says whether the server answers: a few retries (about 3 s), not the ten minutes of the
+        # default policy, which is kept for the queries of a server that answered.
+        client.set_retry_policies([retries.DefaultPolicy(max_retries=4, max_backoff=2000)])
+        try:
+            made.conf.set("spark.sql.session.timeZone", "UTC")
+        except Exception as error:
+            client.close()  # else its clean-up at exit calls the server again
+            raise EngineUnavailable(
+                f"cannot reach Spark Connect at {remote}: {_grpc_problem(error)}; check that the server runs there"
+            ) from None
+    client.set_retry_policies(policies)
     return made
+
+
+def _grpc_problem(error: BaseException) -> str:
+    """What a Spark Connect call that failed says: the details of its gRPC error, else its first line."""
+    for found in (error, error.__cause__, error.__context__):
+        details = getattr(found, "details", None)
+        if callable(details):
+            return str(details())
+    return _first_line(error)
 
 
 def table_columns(spark: SparkSession, table: str) -> dict[str, str]:
