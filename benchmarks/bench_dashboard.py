@@ -221,7 +221,9 @@ SIDES: dict[str, Callable[[Paths, str], pl.DataFrame]] = {
 # -- checking and timing --------------------------------------------------------------------------
 
 
-def compare(expected: pl.DataFrame, actual: pl.DataFrame, what: str) -> None:
+def compare(
+    expected: pl.DataFrame, actual: pl.DataFrame, what: str, names: tuple[str, str] = ("metricdsl", "hand-written")
+) -> None:
     """Fail unless both tables have the same groups in the same order, and values within `TOLERANCE`.
 
     A value matches when both are null, or both are numbers with |a - b| <= 1e-9 * max(1, |a|).
@@ -234,7 +236,7 @@ def compare(expected: pl.DataFrame, actual: pl.DataFrame, what: str) -> None:
         extra = actual.select(keys).join(expected.select(keys), on=keys, how="anti", nulls_equal=True)
         raise SystemExit(
             f"MISMATCH ({what}): groups differ ({expected.height} vs {actual.height} rows); "
-            f"only in metricdsl: {only.rows()[:5]}, only hand-written: {extra.rows()[:5]}"
+            f"only in {names[0]}: {only.rows()[:5]}, only in {names[1]}: {extra.rows()[:5]}"
         )
     a = expected.select(pl.col(METRICS).cast(pl.Float64))
     b = actual.select(pl.col(METRICS).cast(pl.Float64).name.suffix("__b"))
@@ -251,7 +253,7 @@ def compare(expected: pl.DataFrame, actual: pl.DataFrame, what: str) -> None:
         rows = both.filter(differs(wrong[0])).select(*keys, wrong[0], f"{wrong[0]}__b").head(5)
         raise SystemExit(
             f"MISMATCH ({what}): groups differing per metric: { ({m: bad[m] for m in wrong}) }\n"
-            f"first rows of `{wrong[0]}` (metricdsl, hand-written):\n{rows}"
+            f"first rows of `{wrong[0]}` ({names[0]}, {names[1]}):\n{rows}"
         )
     print(f"results match ({what}): {expected.height} groups x {len(METRICS)} metrics, within {TOLERANCE:g}")
 

@@ -179,8 +179,10 @@ def test_the_rest_of_the_language_on_duckdb_agrees_with_the_reference(extended: 
 @pytest.mark.slow
 @settings(max_examples=500, deadline=None)
 @given(data=datasets())
-def test_duckdb_agrees_with_the_reference_at_length(extended: metricdsl.Project, data: Dataset) -> None:
-    check_duckdb_agreement(extended, list(extended.model.metrics), data, LAYOUTS)
+def test_duckdb_agrees_with_the_reference_at_length(
+    project: metricdsl.Project, extended: metricdsl.Project, data: Dataset
+) -> None:
+    check_duckdb_agreement(project, list(project.model.metrics), data, LAYOUTS)
     check_duckdb_agreement(extended, [n for n in extended.model.metrics if n.startswith("x_")], data, EXTRA_LAYOUTS)
 
 
