@@ -576,7 +576,7 @@ def check_agreement(
     assert not problems, "\n".join(problems)
 
 
-@settings(max_examples=35, deadline=None)
+@settings(max_examples=25, deadline=None)
 @given(data=datasets())
 def test_library_agrees_with_the_reference(project: metricdsl.Project, data: Dataset) -> None:
     check_agreement(project, list(project.model.metrics), data, LAYOUTS)
@@ -589,7 +589,7 @@ def test_library_agrees_with_the_reference_at_length(project: metricdsl.Project,
     check_agreement(project, list(project.model.metrics), data, LAYOUTS)
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=15, deadline=None)
 @given(data=datasets())
 def test_the_rest_of_the_language_agrees_with_the_reference(extended: metricdsl.Project, data: Dataset) -> None:
     extras = [name for name in extended.model.metrics if name.startswith("x_")]

@@ -324,7 +324,7 @@ ZONES = [
 INSTANTS = st.datetimes(datetime.datetime(1970, 1, 1), datetime.datetime(2100, 1, 1)).map(lambda t: t.replace(tzinfo=UTC))
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(zone=st.sampled_from(ZONES), moments=st.lists(INSTANTS, min_size=1, max_size=12))
 def test_local_parts_agree_with_zoneinfo(plain: metricdsl.Project, zone: str, moments: list[datetime.datetime]) -> None:
     project = in_zones(plain, {"calls": zone})
