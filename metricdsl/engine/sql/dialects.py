@@ -167,6 +167,30 @@ def _bool_as_bigint(via: str | None = None) -> Render:
     return render
 
 
+def _hashable_key(equal: exp.NullSafeEQ) -> exp.Expr:
+    """`a IS NOT DISTINCT FROM b` as equalities Postgres can hash: both null or neither, and equal as text."""
+
+    def text(value: exp.Expr) -> exp.Expr:
+        return exp.Coalesce(this=exp.cast(value.copy(), "TEXT"), expressions=[exp.Literal.string("")])
+
+    def unknown(value: exp.Expr) -> exp.Expr:
+        return exp.Paren(this=exp.Is(this=value.copy(), expression=exp.null()))
+
+    both = exp.EQ(this=unknown(equal.this), expression=unknown(equal.expression))
+    return exp.Paren(this=exp.and_(both, exp.EQ(this=text(equal.this), expression=text(equal.expression))))
+
+
+def _postgres_join(generator: Any, e: exp.Join) -> str:
+    """A join; a full outer join on null-safe equalities (keys where null equals null) has them as equalities of
+    text, since Postgres runs a full join only on conditions it can merge or hash, and `IS NOT DISTINCT FROM` is
+    neither."""
+    on = e.args.get("on")
+    if e.side == "FULL" and on is not None and on.find(exp.NullSafeEQ):
+        e = e.copy()
+        e.set("on", e.args["on"].transform(lambda n: _hashable_key(n) if isinstance(n, exp.NullSafeEQ) else n))
+    return str(generator.join_sql(e))
+
+
 def _weekday(template: str) -> Render:
     return lambda generator, e: template.format(this=_text(generator, e, "this"))
 
@@ -201,6 +225,7 @@ RENDERINGS: dict[str, dict[type[exp.Expression], Render]] = {
         PeriodStart: _truncate(True, QUOTED_UNITS, cast=True),
         IsoWeekday: _weekday("CAST(EXTRACT(ISODOW FROM {this}) AS BIGINT)"),
         BoolAsBigint: _bool_as_bigint("INT"),
+        exp.Join: _postgres_join,
     },
     "snowflake": {
         ExactQuantile: _within_group,
