@@ -6,13 +6,16 @@ distinct counts).
 A throwaway cluster is started for the module (initdb with trust authentication, its Unix socket in a temporary
 folder, no TCP) and removed at the end. The sources are read by the project's own input layer, converted to the
 table contract (`to_sql_frame`), written as CSV and loaded with `psql`'s `\\copy` into tables of the contract's types;
-results are read back with `psql --csv`. The module is skipped, with the reason, when PostgreSQL's programs are not
-installed or the cluster does not start (initdb refuses to run as root: as root, the server runs as the unprivileged
-user `nobody` through `runuser`).
+results are read back with `psql --csv`. The sessions' time zone is not UTC: the query must not depend on it.
+
+The module is skipped, with the reason, when PostgreSQL's programs are not installed or the cluster does not start
+(initdb refuses to run as root: as root, the server runs as the unprivileged user `nobody` through `runuser`). The
+comparison of every metric and the language coverage metrics is `slow`: sqlglot takes seconds to build its queries.
 """
 
 from __future__ import annotations
 
+import datetime
 import io
 import os
 import pwd
@@ -20,7 +23,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,6 +36,7 @@ from metricdsl.engine.inputs import Data, scan
 from metricdsl.engine.sql.frames import to_sql_frame
 from tests.engine_cases import edges_project
 from tests.test_differential import EXTRA_METRICS, PERIOD_METRICS
+from tests.test_sql_edges import DURATIONS
 from tests.zones import with_week_start
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -49,7 +53,10 @@ TYPES = {
     "duration": "DOUBLE PRECISION",
 }
 NULL = r"\N"
-DATA: dict[str, dict[str, str]] = {}  # the data of the sources loaded in a schema, when not their `path`
+# The sessions' time zone: not UTC, so that a query depending on it (rather than on the sources' zones) would differ.
+SESSION_ZONE = "Asia/Kathmandu"
+SPEC_METRICS = list(metricdsl.load(ROOT / "specs").model.metrics)
+DATA: dict[str, Mapping[str, Data]] = {}  # the data of the sources loaded in a schema, when not their `path`
 
 
 @dataclass(frozen=True)
@@ -100,7 +107,7 @@ def cluster() -> Iterator[Cluster]:
     if prefix:
         shutil.chown(folder, user=UNPRIVILEGED)
     data, port = folder / "data", _free_port()
-    options = f"-k {folder} -p {port} -c listen_addresses='' -c fsync=off -c TimeZone=UTC"
+    options = f"-k {folder} -p {port} -c listen_addresses='' -c fsync=off -c TimeZone={SESSION_ZONE}"
     steps = [
         ["initdb", "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"],
         ["pg_ctl", "-D", str(data), "-w", "-t", "60", "-l", str(folder / "server.log"), "-o", options, "start"],
@@ -151,7 +158,10 @@ def _typed(column: pl.Series, dtype: pl.DataType) -> pl.Series:
         return text.str.to_date("%Y-%m-%d")
     if isinstance(dtype, pl.Datetime):
         moments = text.str.to_datetime("%Y-%m-%d %H:%M:%S%.f%#z", time_unit=dtype.time_unit)
-        return moments.dt.convert_time_zone(dtype.time_zone) if dtype.time_zone else moments.dt.replace_time_zone(None)
+        zoned: pl.Series = (
+            moments.dt.convert_time_zone(dtype.time_zone) if dtype.time_zone else moments.dt.replace_time_zone(None)
+        )
+        return zoned
     if isinstance(dtype, pl.Duration):  # microseconds
         return text.cast(pl.Float64).cast(pl.Int64).cast(pl.Duration("us")).cast(dtype)
     if dtype.is_float():
@@ -180,12 +190,12 @@ def agree(cluster: Cluster, project: metricdsl.Project, schema: str, **request: 
     return expected
 
 
-def computable(project: metricdsl.Project, by: Sequence[str], grain: str | None) -> list[str]:
-    """The metrics of the project that the layout can compute."""
+def computable(project: metricdsl.Project, names: Iterable[str], by: Sequence[str], grain: str | None) -> list[str]:
+    """The metrics of `names` that the layout can compute."""
     found = []
-    for name in project.model.metrics:
+    for name in names:
         try:
-            project.sql(dialect="postgres", metrics=[name], by=by, grain=grain)
+            project.request(metrics=[name], by=by, grain=grain)
         except metricdsl.RequestError:
             continue
         found.append(name)
@@ -227,10 +237,21 @@ EXAMPLE_LAYOUTS: list[tuple[tuple[str, ...], str | None]] = [
 
 
 @pytest.mark.parametrize(("by", "grain"), EXAMPLE_LAYOUTS)
-def test_every_metric_of_the_specs_by_other_layouts(
+def test_the_metrics_of_the_specs_by_other_layouts(
     cluster: Cluster, example: metricdsl.Project, by: tuple[str, ...], grain: str | None
 ) -> None:
-    metrics = computable(example, by, grain)
+    metrics = computable(example, SPEC_METRICS, by, grain)
+    assert len(metrics) > 15
+    table = agree(cluster, example, "example", metrics=metrics, by=by, grain=grain)
+    assert table.height > 0
+
+
+@pytest.mark.slow  # a query of a hundred metrics takes sqlglot several seconds to build
+@pytest.mark.parametrize(("by", "grain"), EXAMPLE_LAYOUTS)
+def test_every_metric_and_the_language_coverage_metrics_by_other_layouts(
+    cluster: Cluster, example: metricdsl.Project, by: tuple[str, ...], grain: str | None
+) -> None:
+    metrics = computable(example, example.model.metrics, by, grain)
     assert len(metrics) > 50
     table = agree(cluster, example, "example", metrics=metrics, by=by, grain=grain)
     assert table.height > 0
@@ -252,6 +273,35 @@ def test_the_edge_cases(cluster: Cluster, edges: metricdsl.Project, dashboard: s
 def test_the_edge_cases_by_other_layouts(
     cluster: Cluster, edges: metricdsl.Project, by: tuple[str, ...], grain: str | None
 ) -> None:
-    table = agree(cluster, edges, "edges", metrics=computable(edges, by, grain), by=by, grain=grain)
+    table = agree(cluster, edges, "edges", metrics=computable(edges, edges.model.metrics, by, grain), by=by, grain=grain)
     assert table.height > 0
 
+
+@pytest.fixture(scope="module")
+def durations(cluster: Cluster, tmp_path_factory: pytest.TempPathFactory) -> metricdsl.Project:
+    folder = tmp_path_factory.mktemp("durations")
+    (folder / "calls.yaml").write_text(DURATIONS)
+    project = metricdsl.load(folder)
+    t0 = datetime.datetime(2026, 1, 12, 9, tzinfo=datetime.timezone.utc)
+    hour, second, micro = datetime.timedelta(hours=1), datetime.timedelta(seconds=1), datetime.timedelta(microseconds=1)
+    calls = pl.DataFrame(
+        {
+            "started_at": [t0, t0 + hour, None, t0 + 30 * hour],
+            "ended_at": [t0 + 301 * second + micro, t0 + hour + 10 * second, t0, t0 + 31 * hour],
+            "hold": [3 * 60 * second, 61 * second + 3 * micro, None, 0 * second],
+            "team": ["a", "b", "a", None],
+        }
+    )
+    DATA["durations"] = {"calls": calls}
+    load_sources(cluster, project, "durations", DATA["durations"])
+    return project
+
+
+@pytest.mark.parametrize(("by", "grain"), [((), None), (("team",), "day")])
+def test_durations_and_datetimes(
+    cluster: Cluster, durations: metricdsl.Project, by: tuple[str, ...], grain: str | None
+) -> None:
+    table = agree(cluster, durations, "durations", metrics=list(durations.model.metrics), by=by, grain=grain)
+    assert isinstance(table.schema["latest_plus"], pl.Datetime)
+    assert isinstance(table.schema["total_hold"], pl.Duration)
+    assert table["latest_plus"].null_count() < table.height
