@@ -30,9 +30,11 @@ from pathlib import Path
 import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
+from sqlglot import exp
 
 import metricdsl
 from metricdsl.engine.inputs import Data, scan
+from metricdsl.engine.sql.dialects import BoolAsBigint, render
 from metricdsl.engine.sql.frames import to_sql_frame
 from tests.engine_cases import edges_project
 from tests.test_differential import EXTRA_METRICS, PERIOD_METRICS
@@ -112,7 +114,6 @@ def cluster() -> Iterator[Cluster]:
         ["initdb", "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"],
         ["pg_ctl", "-D", str(data), "-w", "-t", "60", "-l", str(folder / "server.log"), "-o", options, "start"],
     ]
-    started = False
     try:
         for step in steps:
             done = subprocess.run([*prefix, *step], capture_output=True, text=True, check=False, timeout=120)
@@ -120,10 +121,9 @@ def cluster() -> Iterator[Cluster]:
                 log = folder / "server.log"
                 said = (done.stderr or done.stdout).strip() + (f"\n{log.read_text()}" if log.exists() else "")
                 pytest.skip(f"the PostgreSQL cluster did not start: `{step[0]}` said: {said[-500:]}")
-            started = step[0] == "pg_ctl"
         yield Cluster(folder, port)
     finally:
-        if started:
+        if (data / "postmaster.pid").exists():
             subprocess.run([*prefix, "pg_ctl", "-D", str(data), "-m", "immediate", "-w", "stop"], capture_output=True)
         shutil.rmtree(folder, ignore_errors=True)
 
@@ -305,3 +305,18 @@ def test_durations_and_datetimes(
     assert isinstance(table.schema["latest_plus"], pl.Datetime)
     assert isinstance(table.schema["total_hold"], pl.Duration)
     assert table["latest_plus"].null_count() < table.height
+
+
+def test_postgres_gets_casts_and_full_joins_it_can_run() -> None:
+    """Postgres casts a boolean to INT only, and runs a full join only on conditions it can hash or merge: keys where
+    null equals null are compared as text and null flags there; the other dialects keep their own forms."""
+    flag = BoolAsBigint(this=exp.column("answered"))
+    assert render(flag, "postgres") == "CAST(CAST(answered AS INT) AS BIGINT)"
+    assert render(flag, "duckdb") == "CAST(answered AS BIGINT)"
+    on = exp.NullSafeEQ(this=exp.column("k", "l"), expression=exp.column("k", "r"))
+    full = exp.select("*").from_("a").join("b", on=on, join_type="full outer")
+    assert "IS NOT DISTINCT FROM" not in render(full, "postgres")
+    assert "(l.k IS NULL) = (r.k IS NULL) AND COALESCE(CAST(l.k AS TEXT), '') = " in render(full, "postgres")
+    assert "IS NOT DISTINCT FROM" in render(full, "duckdb")
+    inner = exp.select("*").from_("a").join("b", on=on.copy(), join_type="left")
+    assert "IS NOT DISTINCT FROM" in render(inner, "postgres")
