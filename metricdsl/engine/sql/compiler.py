@@ -20,7 +20,14 @@ from sqlglot import exp
 from metricdsl.engine.columns import aggregate_part, window_column
 from metricdsl.engine.plan import Aggregate
 from metricdsl.engine.sql import functions as translations
-from metricdsl.engine.sql.dialects import AddMicros, EpochMicros, ExactQuantile, LocalMidnight, LocalTime
+from metricdsl.engine.sql.dialects import (
+    AddMicros,
+    BoolAsBigint,
+    EpochMicros,
+    ExactQuantile,
+    LocalMidnight,
+    LocalTime,
+)
 from metricdsl.engine.sql.functions import BIGINT, DATE, DOUBLE, double, number, safe_divide, when
 from metricdsl.language import ast
 from metricdsl.language.functions import FUNCTIONS, WINDOWS, Kind
@@ -319,7 +326,7 @@ class Compiler:
         argument = self.expr(node.args[0])
         if self.model.type_of(node.args[0]).kind == "bool":  # a condition: 1 when true
             result_kind = self.model.type_of(node).kind
-            argument = exp.cast(argument, BIGINT)  # Postgres casts a boolean to an integer, not to a float
+            argument = BoolAsBigint(this=argument)  # Postgres casts a boolean to INT only, not to a float
             argument = double(argument) if result_kind == "float" else argument
         value_in = masked(argument)
         value = translations.AGGREGATES[node.func](value_in, node)

@@ -71,6 +71,12 @@ class IsoWeekday(exp.Expression, exp.Func):
     arg_types: ClassVar[dict[str, bool]] = {"this": True}
 
 
+class BoolAsBigint(exp.Expression, exp.Func):
+    """The boolean `this` as a BIGINT: 1 when true, 0 when false, null when unknown."""
+
+    arg_types: ClassVar[dict[str, bool]] = {"this": True}
+
+
 # -- rendering ------------------------------------------------------------------------------------
 
 Render = Callable[[Any, Any], str]
@@ -148,6 +154,43 @@ def _added(template: str) -> Render:
     return lambda generator, e: template.format(this=_text(generator, e, "this"), micros=_text(generator, e, "micros"))
 
 
+def _bool_as_bigint(via: str | None = None) -> Render:
+    """A boolean cast to BIGINT, through the integer type `via` where the dialect casts a boolean to that one only
+    (Postgres: to INT, not to BIGINT)."""
+
+    def render(generator: Any, e: BoolAsBigint) -> str:
+        value: exp.Expr = e.this.copy()
+        if via is not None:
+            value = exp.cast(value, exp.DataType.build(via))
+        return str(generator.sql(exp.cast(value, exp.DataType.build("BIGINT"))))
+
+    return render
+
+
+def _hashable_key(equal: exp.NullSafeEQ) -> exp.Expr:
+    """`a IS NOT DISTINCT FROM b` as equalities Postgres can hash: both null or neither, and equal as text."""
+
+    def text(value: exp.Expr) -> exp.Expr:
+        return exp.Coalesce(this=exp.cast(value.copy(), "TEXT"), expressions=[exp.Literal.string("")])
+
+    def unknown(value: exp.Expr) -> exp.Expr:
+        return exp.Paren(this=exp.Is(this=value.copy(), expression=exp.null()))
+
+    both = exp.EQ(this=unknown(equal.this), expression=unknown(equal.expression))
+    return exp.Paren(this=exp.and_(both, exp.EQ(this=text(equal.this), expression=text(equal.expression))))
+
+
+def _postgres_join(generator: Any, e: exp.Join) -> str:
+    """A join; a full outer join on null-safe equalities (keys where null equals null) has them as equalities of
+    text, since Postgres runs a full join only on conditions it can merge or hash, and `IS NOT DISTINCT FROM` is
+    neither."""
+    on = e.args.get("on")
+    if e.side == "FULL" and on is not None and on.find(exp.NullSafeEQ):
+        e = e.copy()
+        e.set("on", e.args["on"].transform(lambda n: _hashable_key(n) if isinstance(n, exp.NullSafeEQ) else n))
+    return str(generator.join_sql(e))
+
+
 def _weekday(template: str) -> Render:
     return lambda generator, e: template.format(this=_text(generator, e, "this"))
 
@@ -161,6 +204,7 @@ RENDERINGS: dict[str, dict[type[exp.Expression], Render]] = {
         AddMicros: _added("({this} + TO_MICROSECONDS(CAST(ROUND({micros}) AS BIGINT)))"),
         PeriodStart: _truncate(True, QUOTED_UNITS, cast=True),
         IsoWeekday: _weekday("ISODOW({this})"),
+        BoolAsBigint: _bool_as_bigint(),
     },
     "spark": {
         ExactQuantile: _percentile,
@@ -170,6 +214,7 @@ RENDERINGS: dict[str, dict[type[exp.Expression], Render]] = {
         AddMicros: _added("TIMESTAMP_MICROS(UNIX_MICROS({this}) + CAST(ROUND({micros}) AS BIGINT))"),
         PeriodStart: _spark_period,
         IsoWeekday: _weekday("((DAYOFWEEK({this}) + 5) % 7 + 1)"),
+        BoolAsBigint: _bool_as_bigint(),
     },
     "postgres": {
         ExactQuantile: _within_group,
@@ -179,6 +224,8 @@ RENDERINGS: dict[str, dict[type[exp.Expression], Render]] = {
         AddMicros: _added("({this} + MAKE_INTERVAL(secs => {micros} / 1000000.0))"),
         PeriodStart: _truncate(True, QUOTED_UNITS, cast=True),
         IsoWeekday: _weekday("CAST(EXTRACT(ISODOW FROM {this}) AS BIGINT)"),
+        BoolAsBigint: _bool_as_bigint("INT"),
+        exp.Join: _postgres_join,
     },
     "snowflake": {
         ExactQuantile: _within_group,
@@ -188,6 +235,7 @@ RENDERINGS: dict[str, dict[type[exp.Expression], Render]] = {
         AddMicros: _added("DATEADD(MICROSECOND, CAST(ROUND({micros}) AS BIGINT), {this})"),
         PeriodStart: _snowflake_period,
         IsoWeekday: _weekday("DAYOFWEEKISO({this})"),
+        BoolAsBigint: _bool_as_bigint(),
     },
     "bigquery": {
         ExactQuantile: _no_exact_quantile,
@@ -197,6 +245,7 @@ RENDERINGS: dict[str, dict[type[exp.Expression], Render]] = {
         AddMicros: _added("TIMESTAMP_MICROS(UNIX_MICROS({this}) + CAST(ROUND({micros}) AS INT64))"),
         PeriodStart: _truncate(False, {"week": "ISOWEEK", "month": "MONTH", "quarter": "QUARTER", "year": "YEAR"}),
         IsoWeekday: _weekday("(MOD(EXTRACT(DAYOFWEEK FROM {this}) + 5, 7) + 1)"),
+        BoolAsBigint: _bool_as_bigint(),
     },
     "trino": {
         ExactQuantile: _no_exact_quantile,
@@ -206,6 +255,7 @@ RENDERINGS: dict[str, dict[type[exp.Expression], Render]] = {
         AddMicros: _added("DATE_ADD('millisecond', CAST(ROUND({micros} / 1000) AS BIGINT), {this})"),
         PeriodStart: _truncate(True, QUOTED_UNITS),
         IsoWeekday: _weekday("DAY_OF_WEEK({this})"),
+        BoolAsBigint: _bool_as_bigint(),
     },
 }
 

@@ -66,9 +66,10 @@ def _round(args: Sequence[exp.Expr]) -> exp.Expr:
     scaled = exp.Mul(this=double(args[0]), expression=scale)
     low = exp.Floor(this=scaled.copy())
     fraction = exp.Sub(this=scaled.copy(), expression=low.copy())
+    two = double(exp.Literal.number(2))  # `low` is even when halving it keeps it whole (Postgres has no float MOD)
     even = exp.EQ(
-        this=exp.Mod(this=low.copy(), expression=double(exp.Literal.number(2))),
-        expression=exp.Literal.number(0),
+        this=exp.Mul(this=exp.Floor(this=exp.Div(this=low.copy(), expression=two)), expression=two.copy()),
+        expression=low.copy(),
     )
     tie = exp.Case(
         ifs=[exp.If(this=even, true=low.copy())],
