@@ -220,9 +220,7 @@ def evaluate(
     help="The table a source is read from, qualified as the warehouse names it (db.schema.contacts). Repeatable.",
 )
 @click.option("--output", type=click.Path(path_type=Path, allow_dash=True), help="Write the query to this file.")
-@click.option(
-    "--with-ci", is_flag=True, help="Add each metric's n and 95 % confidence interval (m_n, m_ci_low, m_ci_high)."
-)
+@click.option("--with-ci", is_flag=True, help="Add each metric's n and 95 % confidence interval (m_n, m_ci_low, m_ci_high).")
 def sql_command(
     paths: tuple[Path, ...],
     dialect: str,

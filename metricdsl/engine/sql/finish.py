@@ -24,7 +24,7 @@ from metricdsl.engine.polars.compiler import Compiler
 from metricdsl.engine.polars.query import _layers, _variant_columns, _windowed
 from metricdsl.engine.sql.dialects import DIALECTS, render
 from metricdsl.engine.sql.functions import double
-from metricdsl.engine.sql.intervals import grouped, metric_interval
+from metricdsl.engine.sql.intervals import metric_interval
 from metricdsl.engine.sql.metric_level import MetricCompiler, skipping_nulls
 from metricdsl.engine.sql.query import groups_query
 from metricdsl.errors import RequestError, unknown_name
@@ -296,21 +296,35 @@ class _Finish:
         return exp.Case(ifs=[exp.If(this=many, true=exp.Sqrt(this=clipped))])
 
     def intervals(self, current: str) -> str:
-        """Each requested metric's 95 % interval (`metricdsl.engine.sql.intervals`), as hidden columns: null where the
-        metric's value is null (below its `min_n`) and where a bound is not a finite number."""
+        """Each requested metric's 95 % interval (`metricdsl.engine.sql.intervals`) as hidden columns, in three steps
+        (the t quantiles of means, the bounds, then the bounds kept): null where the metric's value is null (below
+        its `min_n`) and where a bound is not a finite number."""
+        quantiles: list[exp.Expr] = []
         bounds: list[exp.Expr] = []
+        kept: list[exp.Expr] = []
         for name in self.request.metrics:
             column = self.columns[Variant(name)]
-            found = metric_interval(self.model, self.owned[Variant(name)], name)
-            for part, bound in zip(("ci_low", "ci_high"), found or (None, None), strict=True):
+            found = metric_interval(self.model, self.owned[Variant(name)], name, f"__t_{column}")
+            if found is not None and found.quantile is not None:
+                quantiles.append(found.quantile.as_(f"__t_{column}", quoted=True))
+            pairs: list[tuple[str, exp.Expr | None]] = [("ci_low", None), ("ci_high", None)]
+            if found is not None:
+                pairs = [("ci_low", found.low), ("ci_high", found.high)]
+            for part, bound in pairs:
                 value: exp.Expr = exp.cast(exp.Null(), exp.DataType.build("DOUBLE"))
                 if bound is not None:
+                    bounds.append(bound.as_(f"__raw_{part}_{column}", quoted=True))
+                    raw = col(f"__raw_{part}_{column}")
                     known = exp.Not(this=is_null(col(column)))
-                    difference = exp.Sub(this=grouped(bound), expression=grouped(bound.copy()))
+                    difference = exp.Sub(this=raw, expression=raw.copy())
                     finite = exp.EQ(this=difference, expression=exp.Literal.number(0))
-                    value = exp.Case(ifs=[exp.If(this=exp.and_(known, finite), true=bound.copy())])
-                bounds.append(value.as_(hidden(part, column), quoted=True))
-        return self.add("__intervals", exp.select("*", *bounds).from_(table(current)))
+                    value = exp.Case(ifs=[exp.If(this=exp.and_(known, finite), true=raw.copy())])
+                kept.append(value.as_(hidden(part, column), quoted=True))
+        if quantiles:
+            current = self.add("__quantiles", exp.select("*", *quantiles).from_(table(current)))
+        if bounds:
+            current = self.add("__bounds_of_intervals", exp.select("*", *bounds).from_(table(current)))
+        return self.add("__intervals", exp.select("*", *kept).from_(table(current)))
 
     def previous(self, value: exp.Expr) -> exp.Expr:
         """The value of the previous period of the same group; null after a gap, in a group's first period and in

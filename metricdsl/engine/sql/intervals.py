@@ -14,6 +14,7 @@ as a DECIMAL), and every division and root is guarded as Polars guards it, so no
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from sqlglot import exp
 
@@ -31,21 +32,32 @@ def column(name: str) -> exp.Expr:
     return double(exp.column(name, quoted=True))
 
 
-def metric_interval(model: Model, owned: Mapping[int, str], name: str) -> tuple[exp.Expr, exp.Expr] | None:
-    """The 95 % interval (low, high) of metric `name` from its aggregate columns (`owned`: the column of each
-    aggregate call of its tree), if its shape has one."""
+@dataclass(frozen=True)
+class MetricInterval:
+    """A metric's interval: its bounds, which read the column `quantile_column` when `quantile` is given (the t
+    quantile of a mean, a large expression computed once, in a step before the bounds)."""
+
+    low: exp.Expr
+    high: exp.Expr
+    quantile: exp.Expr | None = None
+
+
+def metric_interval(model: Model, owned: Mapping[int, str], name: str, quantile_column: str) -> MetricInterval | None:
+    """The 95 % interval of metric `name` from its aggregate columns (`owned`: the column of each aggregate call of
+    its tree), if its shape has one."""
     tree = model.metrics[name].tree
     if isinstance(tree, ast.Call) and tree.func == "share" and (found := owned.get(id(tree))):
-        return wilson_interval(column(found), column(aggregate_part(found, "n")))
+        return MetricInterval(*wilson_interval(column(found), column(aggregate_part(found, "n"))))
     if isinstance(tree, ast.Call) and tree.func == "mean" and (found := owned.get(id(tree))):
         sd, n = column(aggregate_part(found, "sd")), column(aggregate_part(found, "n"))
-        return mean_interval(column(found), sd, n)
+        quantile = t_quantile(0.5 + CONFIDENCE / 2.0, _sub(n.copy(), number(1.0)))
+        return MetricInterval(*mean_interval(column(found), sd, n, column(quantile_column)), quantile=quantile)
     difference = _difference(tree)
     if difference is not None:
         scale, first, second = difference
         if (column_a := owned.get(id(first))) and (column_b := owned.get(id(second))):
             n = column(aggregate_part(column_a, "n"))
-            return difference_interval(column(column_a), column(column_b), n, scale)
+            return MetricInterval(*difference_interval(column(column_a), column(column_b), n, scale))
     return None
 
 
@@ -97,10 +109,10 @@ def _valid_share(p: exp.Expr, n: exp.Expr) -> exp.Expr:
     return exp.and_(exp.GT(this=n.copy(), expression=exp.Literal.number(0)), between)
 
 
-def mean_interval(mean: exp.Expr, sd: exp.Expr, n: exp.Expr) -> tuple[exp.Expr, exp.Expr]:
-    """`stats.mean_interval`: mean ± t_{0.975, n−1}·sd/sqrt(n); null when n < 2."""
-    se = when(exp.GTE(this=n.copy(), expression=exp.Literal.number(2)), _div(sd, _sqrt(n.copy())))
-    half = _mul(t_quantile(0.5 + CONFIDENCE / 2.0, _sub(n, number(1.0))), se)
+def mean_interval(mean: exp.Expr, sd: exp.Expr, n: exp.Expr, t: exp.Expr) -> tuple[exp.Expr, exp.Expr]:
+    """`stats.mean_interval`: mean ± t·sd/sqrt(n), `t` the quantile t_{0.975, n−1}; null when n < 2."""
+    se = when(exp.GTE(this=n.copy(), expression=exp.Literal.number(2)), _div(sd, _sqrt(n)))
+    half = _mul(t, se)
     return _sub(mean.copy(), half.copy()), _add(mean, half)
 
 
