@@ -6,6 +6,7 @@ the t quantile in SQL is Polars' table and expansion; a value hidden by `min_n` 
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import polars as pl
 import pytest
@@ -135,3 +136,22 @@ def test_metricdsl_sql_with_ci() -> None:
     plain = CliRunner().invoke(main, ["sql", str(SPECS), "--metrics", "nps,aht"])
     assert "ci_low" not in plain.output
     assert plain.output.strip() == PROJECT.sql(metrics=["nps", "aht"]).strip()
+
+
+TRAILING = """
+metrics:
+  t_aht_3w: {source: interactions, expr: 'mean(handle_s where answered)', unit: s, trailing: 3 periods}
+  t_sentiment_2p: {source: interactions, expr: 'mean(sentiment_score)', trailing: 2 periods, min_n: 5}
+"""
+
+
+def test_the_interval_of_a_trailing_mean_is_pooled_over_its_window(tmp_path: Path) -> None:
+    (tmp_path / "trailing.yaml").write_text(TRAILING)
+    project = metricdsl.load([SPECS, tmp_path])
+    metrics = ["t_aht_3w", "t_sentiment_2p", "aht"]
+    for by, grain in [(("team",), "week"), ((), "month")]:
+        table = agree(project, metrics=metrics, by=by, grain=grain, with_ci=True)
+        pooled, alone = table["t_aht_3w_n"], table["aht_n"]
+        assert (pooled >= alone).all()
+        assert (pooled > alone).any()  # the window's observations, not the period's
+        assert table["t_aht_3w_ci_low"].drop_nulls().len() > 0
