@@ -315,8 +315,8 @@ class Project:
         """The SQL query of a request in `dialect` (duckdb, spark, snowflake, bigquery, trino or postgres), formatted,
         for a warehouse whose tables follow the table contract (README: `metricdsl sql`). `tables` maps a source to
         its table's qualified name (`db.schema.contacts`), by default the source's name; `data` is not read, but
-        must name sources. Intervals (`with_ci`) are not in the SQL output yet: `RequestError`, as for an unknown
-        dialect or source, or a function the dialect cannot compute exactly."""
+        must name sources. `with_ci=True` adds each metric's `m_n`, `m_ci_low` and `m_ci_high`, as `evaluate` does. An
+        unknown dialect or source, or a function the dialect cannot compute exactly: `RequestError`."""
         for name in data or {}:
             if name not in self.definitions.sources:
                 raise RequestError(unknown_name("source", name, self.definitions.sources))

@@ -132,9 +132,3 @@ def test_week_labels_are_iso_weeks_across_the_new_year() -> None:
     labels = table["week"].to_list()
     assert {"2025-W52", "2026-W01"} <= set(labels)  # 2025-12-29 starts ISO week 1 of 2026
     assert "2025-W53" not in labels
-
-
-def test_intervals_are_not_in_the_sql_output_yet() -> None:
-    project = metricdsl.load(ROOT / "specs")
-    with pytest.raises(RequestError, match="intervals"):
-        project.sql(metrics=["nps"], with_ci=True)

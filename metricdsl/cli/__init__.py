@@ -220,8 +220,14 @@ def evaluate(
     help="The table a source is read from, qualified as the warehouse names it (db.schema.contacts). Repeatable.",
 )
 @click.option("--output", type=click.Path(path_type=Path, allow_dash=True), help="Write the query to this file.")
+@click.option("--with-ci", is_flag=True, help="Add each metric's n and 95 % confidence interval (m_n, m_ci_low, m_ci_high).")
 def sql_command(
-    paths: tuple[Path, ...], dialect: str, tables: tuple[str, ...], output: Path | None, **request: Unpack[RequestOptions]
+    paths: tuple[Path, ...],
+    dialect: str,
+    tables: tuple[str, ...],
+    output: Path | None,
+    with_ci: bool,
+    **request: Unpack[RequestOptions],
 ) -> None:
     """Print the SQL query of a request, formatted, for a warehouse whose tables hold the sources' columns (the
     table contract: see the README). No data is read."""
@@ -231,7 +237,7 @@ def sql_command(
         asked = request_of(project, **request)
         named = dict(source_table(item) for item in tables)
         refuse_overwriting([output], inputs_of(project, asked, spec_paths))
-        text = project.sql(**asked, dialect=dialect, tables=named)
+        text = project.sql(**asked, dialect=dialect, tables=named, with_ci=with_ci)
     if output is None or is_standard_output(output):
         echo(text.rstrip("\n"))
         return

@@ -11,19 +11,20 @@ rounding differs between dialects.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import polars as pl
 from sqlglot import exp
 from sqlglot.errors import ParseError
 
-from metricdsl.engine.columns import GRAIN_COLUMN, PERIOD, PROVISIONAL, aggregate_part, hidden
+from metricdsl.engine.columns import GRAIN_COLUMN, PERIOD, PROVISIONAL, aggregate_part, hidden, interval_column
 from metricdsl.engine.grains import period_start
 from metricdsl.engine.plan import Aggregate, Request, aggregates_by_source
 from metricdsl.engine.polars.compiler import Compiler
 from metricdsl.engine.polars.query import _layers, _variant_columns, _windowed
 from metricdsl.engine.sql.dialects import DIALECTS, render
 from metricdsl.engine.sql.functions import double
+from metricdsl.engine.sql.intervals import metric_interval
 from metricdsl.engine.sql.metric_level import MetricCompiler, skipping_nulls
 from metricdsl.engine.sql.query import groups_query
 from metricdsl.errors import RequestError, unknown_name
@@ -72,8 +73,6 @@ def is_null(value: exp.Expr) -> exp.Expr:
 def table_query(model: Model, request: Request, groups: exp.Select) -> exp.Select:
     """The request's table computed from `groups`, the query of its aggregated groups (stage (1), with Polars' column
     names): the columns and rows that `Project.evaluate` gives, in its order."""
-    if request.with_ci:
-        raise RequestError("confidence intervals (--with-ci) are not in the SQL output yet: `eval --with-ci` computes them")
     return _Finish(model, request).query(groups)
 
 
@@ -141,6 +140,8 @@ class _Finish:
                 current = self.add("__pooled", self.pooled(current, grain))
         for index, layer in enumerate(_layers(self.model, self.needed)):
             current = self.layer(current, index, layer)
+        if self.request.with_ci:
+            current = self.intervals(current)
         final = self.present(current)
         for name, select in self.ctes:
             final = final.with_(named(name), as_=select)
@@ -266,10 +267,64 @@ class _Finish:
                 value = total if func == "sum" else exp.Div(this=double(total), expression=n.copy())
                 positive = exp.GT(this=n.copy(), expression=exp.Literal.number(0))
                 replaced[column] = exp.Case(ifs=[exp.If(this=positive, true=value)])
+            if aggregate.sd_column is not None:
+                replaced[aggregate.sd_column] = self.pooled_spread(aggregate, rolling)
         names = [*self.stage_columns(), PERIOD]
         return exp.select(*(replaced[c].as_(c, quoted=True) if c in replaced else col(c) for c in names)).from_(
             table(current)
         )
+
+    @staticmethod
+    def pooled_spread(aggregate: Aggregate, rolling: Callable[[str], exp.Expr]) -> exp.Expr:
+        """A trailing mean's standard deviation over its window, for its interval, from the pooled sums of its values
+        and of their squares (as `_pooled` in Polars): null below two observations."""
+        total, squares = (
+            rolling(aggregate_part(aggregate.column, "sum")),
+            rolling(aggregate_part(aggregate.column, "squares")),
+        )
+        n = double(rolling(aggregate.n_column))
+        ratio = exp.Div(this=exp.Mul(this=double(total), expression=total.copy()), expression=n)
+        variance = exp.Div(
+            this=exp.paren(exp.Sub(this=double(squares), expression=ratio)),
+            expression=exp.paren(exp.Sub(this=n.copy(), expression=exp.Literal.number(1))),
+        )
+        zero = double(exp.Literal.number(0))
+        clipped = exp.Case(
+            ifs=[exp.If(this=exp.LT(this=variance.copy(), expression=zero), true=zero.copy())], default=variance
+        )
+        many = exp.GT(this=n.copy(), expression=exp.Literal.number(1))
+        return exp.Case(ifs=[exp.If(this=many, true=exp.Sqrt(this=clipped))])
+
+    def intervals(self, current: str) -> str:
+        """Each requested metric's 95 % interval (`metricdsl.engine.sql.intervals`) as hidden columns, in three steps
+        (the t quantiles of means, the bounds, then the bounds kept): null where the metric's value is null (below
+        its `min_n`) and where a bound is not a finite number."""
+        quantiles: list[exp.Expr] = []
+        bounds: list[exp.Expr] = []
+        kept: list[exp.Expr] = []
+        for name in self.request.metrics:
+            column = self.columns[Variant(name)]
+            found = metric_interval(self.model, self.owned[Variant(name)], name, f"__t_{column}")
+            if found is not None and found.quantile is not None:
+                quantiles.append(found.quantile.as_(f"__t_{column}", quoted=True))
+            pairs: list[tuple[str, exp.Expr | None]] = [("ci_low", None), ("ci_high", None)]
+            if found is not None:
+                pairs = [("ci_low", found.low), ("ci_high", found.high)]
+            for part, bound in pairs:
+                value: exp.Expr = exp.cast(exp.Null(), exp.DataType.build("DOUBLE"))
+                if bound is not None:
+                    bounds.append(bound.as_(f"__raw_{part}_{column}", quoted=True))
+                    raw = col(f"__raw_{part}_{column}")
+                    known = exp.Not(this=is_null(col(column)))
+                    difference = exp.Sub(this=raw, expression=raw.copy())
+                    finite = exp.EQ(this=difference, expression=exp.Literal.number(0))
+                    value = exp.Case(ifs=[exp.If(this=exp.and_(known, finite), true=raw.copy())])
+                kept.append(value.as_(hidden(part, column), quoted=True))
+        if quantiles:
+            current = self.add("__quantiles", exp.select("*", *quantiles).from_(table(current)))
+        if bounds:
+            current = self.add("__bounds_of_intervals", exp.select("*", *bounds).from_(table(current)))
+        return self.add("__intervals", exp.select("*", *kept).from_(table(current)))
 
     def previous(self, value: exp.Expr) -> exp.Expr:
         """The value of the previous period of the same group; null after a gap, in a group's first period and in
@@ -324,7 +379,14 @@ class _Finish:
         shown: list[exp.Expr] = [col(b) for b in request.by]
         if request.grain is not None:
             shown.append(label(col(GRAIN_COLUMN), request.grain, self.week_start).as_(request.grain, quoted=True))
-        shown += [col(name) for name in request.metrics]
+        for name in request.metrics:
+            shown.append(col(name))
+            if request.with_ci:
+                column = self.columns[Variant(name)]
+                shown += [
+                    col(hidden(part, column)).as_(interval_column(name, part), quoted=True)
+                    for part in ("n", "ci_low", "ci_high")
+                ]
         pending = [c for name in request.metrics for c in _windowed(self.model, self.compiler, self.owned, Variant(name))]
         if pending:  # some metric is pending: some aggregate it reads read a censored window
             zero = exp.Literal.number(0)
