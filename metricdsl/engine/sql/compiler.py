@@ -21,7 +21,7 @@ from metricdsl.engine.columns import aggregate_part, window_column
 from metricdsl.engine.plan import Aggregate
 from metricdsl.engine.sql import functions as translations
 from metricdsl.engine.sql.dialects import AddMicros, EpochMicros, ExactQuantile, LocalMidnight, LocalTime
-from metricdsl.engine.sql.functions import BIGINT, DATE, DOUBLE, double, number, safe_divide, when
+from metricdsl.engine.sql.functions import BIGINT, DATE, DOUBLE, INT, double, number, safe_divide, when
 from metricdsl.language import ast
 from metricdsl.language.functions import FUNCTIONS, WINDOWS, Kind
 from metricdsl.language.units import TIME_UNITS
@@ -319,7 +319,7 @@ class Compiler:
         argument = self.expr(node.args[0])
         if self.model.type_of(node.args[0]).kind == "bool":  # a condition: 1 when true
             result_kind = self.model.type_of(node).kind
-            argument = exp.cast(argument, BIGINT)  # Postgres casts a boolean to an integer, not to a float
+            argument = exp.cast(argument, INT)  # Postgres casts a boolean to INTEGER only, not BIGINT or a float
             argument = double(argument) if result_kind == "float" else argument
         value_in = masked(argument)
         value = translations.AGGREGATES[node.func](value_in, node)

@@ -25,6 +25,7 @@ AggregateTranslation = Callable[[exp.Expr, ast.Call], exp.Expr]
 
 DOUBLE = exp.DataType.build("DOUBLE")
 BIGINT = exp.DataType.build("BIGINT")
+INT = exp.DataType.build("INT")
 DATE = exp.DataType.build("DATE")
 
 
@@ -66,10 +67,9 @@ def _round(args: Sequence[exp.Expr]) -> exp.Expr:
     scaled = exp.Mul(this=double(args[0]), expression=scale)
     low = exp.Floor(this=scaled.copy())
     fraction = exp.Sub(this=scaled.copy(), expression=low.copy())
-    even = exp.EQ(
-        this=exp.Mod(this=low.copy(), expression=double(exp.Literal.number(2))),
-        expression=exp.Literal.number(0),
-    )
+    # `low` is even when halving it loses nothing: Postgres has no `%` of DOUBLEs.
+    halved = exp.Floor(this=exp.Div(this=low.copy(), expression=double(exp.Literal.number(2))))
+    even = exp.EQ(this=exp.Mul(this=halved, expression=exp.Literal.number(2)), expression=low.copy())
     tie = exp.Case(
         ifs=[exp.If(this=even, true=low.copy())],
         default=exp.Add(this=low.copy(), expression=exp.Literal.number(1)),
