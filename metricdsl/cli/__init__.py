@@ -42,7 +42,16 @@ from metricdsl.cli.requests import (
 from metricdsl.codes import CODES
 from metricdsl.engine.sql.dialects import DIALECTS
 from metricdsl.engine.sql.engines import Engine
-from metricdsl.errors import DataError, EngineUnavailable, OutputError, RequestError, SpecError, has_errors, unknown_name
+from metricdsl.errors import (
+    DataError,
+    EngineUnavailable,
+    NotExactInDialect,
+    OutputError,
+    RequestError,
+    SpecError,
+    has_errors,
+    unknown_name,
+)
 from metricdsl.files import (
     is_standard_output,
     is_stream,
@@ -121,7 +130,7 @@ class _Commands(click.Group):
         except SpecError as error:
             echo(diagnostics.render(error.diagnostics, "text"), err=True)
             sys.exit(EXIT_ERROR)
-        except (DataError, OutputError, EngineUnavailable) as error:
+        except (DataError, OutputError, EngineUnavailable, NotExactInDialect) as error:
             echo(terminal.error_line(error), err=True)
             sys.exit(EXIT_ERROR)
         except RequestError as error:
