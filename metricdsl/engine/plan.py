@@ -7,12 +7,13 @@ these plans, with the same hidden column names, so that the same finishing stage
 from __future__ import annotations
 
 import datetime
+from collections.abc import Collection
 from dataclasses import dataclass
 
-from metricdsl.engine.columns import GRAIN_COLUMN, aggregate_column, aggregate_part
+from metricdsl.engine.columns import GRAIN_COLUMN, aggregate_column, aggregate_part, variant_column
 from metricdsl.language import ast
 from metricdsl.language.functions import AGGREGATES
-from metricdsl.semantics.filters import Variant, added_filters
+from metricdsl.semantics.filters import Variant, added_filters, used_variant
 from metricdsl.semantics.model import Model
 from metricdsl.semantics.periods import trailing_periods
 
@@ -86,3 +87,34 @@ def aggregates_by_source(
                     )
                 )
     return plans, owned
+
+
+def variant_columns(needed: list[Variant]) -> dict[Variant, str]:
+    """The column of each variant: a metric's own name, a hidden column for a metric under added filters."""
+    filtered = [v for v in needed if v.filters]
+    return {v: v.metric for v in needed if not v.filters} | {
+        v: variant_column(index, v.metric) for index, v in enumerate(filtered)
+    }
+
+
+def layers(model: Model, needed: list[Variant]) -> list[list[Variant]]:
+    """The variants by level of their metric: those of each layer are computed from those of earlier layers only."""
+    found: list[list[Variant]] = []
+    levels = model.metric_levels(list(dict.fromkeys(v.metric for v in needed)))
+    for variant in needed:
+        level = levels[variant.metric]
+        while len(found) <= level:
+            found.append([])
+        found[level].append(variant)
+    return found
+
+
+def windowed_counts(
+    model: Model, censored: Collection[str], owned: dict[Variant, dict[int, str]], variant: Variant
+) -> list[str]:
+    """The censored-row count columns of the aggregates that `variant` is computed from, through the variants
+    (metrics under their filters) it uses; `censored` holds the aggregate columns that read a window."""
+    found = [aggregate_part(c, "censored") for c in owned.get(variant, {}).values() if c in censored]
+    for used in model.uses(variant.metric):
+        found += windowed_counts(model, censored, owned, used_variant(model, variant, used))
+    return found

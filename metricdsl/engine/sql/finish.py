@@ -19,9 +19,8 @@ from sqlglot.errors import ParseError
 
 from metricdsl.engine.columns import GRAIN_COLUMN, PERIOD, PROVISIONAL, aggregate_part, hidden
 from metricdsl.engine.grains import period_start
-from metricdsl.engine.plan import Aggregate, Request, aggregates_by_source
+from metricdsl.engine.plan import Aggregate, Request, aggregates_by_source, layers, variant_columns, windowed_counts
 from metricdsl.engine.polars.compiler import Compiler
-from metricdsl.engine.polars.query import _layers, _variant_columns, _windowed
 from metricdsl.engine.sql.dialects import DIALECTS, render
 from metricdsl.engine.sql.functions import double
 from metricdsl.engine.sql.metric_level import MetricCompiler, skipping_nulls
@@ -84,7 +83,7 @@ class _Finish:
         self.model, self.request = model, request
         self.order = model.metric_order(list(request.metrics))
         self.needed = variants(model, self.order)
-        self.columns = _variant_columns(self.needed)
+        self.columns = variant_columns(self.needed)
         self.plans, self.owned = aggregates_by_source(model, self.needed, request)
         self.aggregates = [a for found in self.plans.values() for a in found]
         self.compiler = Compiler(model, request.as_of)  # its `windows_in` finds the aggregates that read windows
@@ -139,7 +138,7 @@ class _Finish:
             )
             if any(a.trailing is not None for a in self.aggregates):
                 current = self.add("__pooled", self.pooled(current, grain))
-        for index, layer in enumerate(_layers(self.model, self.needed)):
+        for index, layer in enumerate(layers(self.model, self.needed)):
             current = self.layer(current, index, layer)
         final = self.present(current)
         for name, select in self.ctes:
@@ -325,7 +324,11 @@ class _Finish:
         if request.grain is not None:
             shown.append(label(col(GRAIN_COLUMN), request.grain, self.week_start).as_(request.grain, quoted=True))
         shown += [col(name) for name in request.metrics]
-        pending = [c for name in request.metrics for c in _windowed(self.model, self.compiler, self.owned, Variant(name))]
+        pending = [
+            c
+            for name in request.metrics
+            for c in windowed_counts(self.model, self.compiler.censored_aggregates, self.owned, Variant(name))
+        ]
         if pending:  # some metric is pending: some aggregate it reads read a censored window
             zero = exp.Literal.number(0)
             flags = [
