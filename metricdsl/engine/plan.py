@@ -12,10 +12,11 @@ from dataclasses import dataclass
 
 from metricdsl.engine.columns import GRAIN_COLUMN, aggregate_column, aggregate_part, variant_column
 from metricdsl.language import ast
-from metricdsl.language.functions import AGGREGATES
+from metricdsl.language.functions import AGGREGATES, WINDOWS
 from metricdsl.semantics.filters import Variant, added_filters, used_variant
 from metricdsl.semantics.model import Model
 from metricdsl.semantics.periods import trailing_periods
+from metricdsl.spec.definitions import DEFAULT_ZONE
 
 
 @dataclass(frozen=True)
@@ -118,3 +119,41 @@ def windowed_counts(
     for used in model.uses(variant.metric):
         found += windowed_counts(model, censored, owned, used_variant(model, variant, used))
     return found
+
+
+def window_calls(model: Model, source: str, trees: list[ast.Expr]) -> list[ast.Call]:
+    """The window calls (`followed_by`, `preceded_by`) evaluated on `source`'s rows by `trees`, through derived
+    columns too, each once."""
+    found: dict[int, ast.Call] = {}
+    derived = model.sources[source].derived
+
+    def visit(node: ast.Expr) -> None:
+        if isinstance(node, ast.Call) and node.func in WINDOWS:
+            found.setdefault(id(node), node)
+            return  # its filter and keys belong to the other source
+        ref = model.refs.get(id(node))
+        if ref is not None and ref.kind == "derived" and ref.source == source:
+            visit(derived[ref.name])
+        for child in ast.children(node):
+            visit(child)
+
+    for tree in trees:
+        visit(tree)
+    return list(found.values())
+
+
+def zone_of(model: Model, node: ast.Expr) -> str:
+    """The time zone of the datetimes in `node`: that of the source whose columns or metrics it reads (outside the
+    filter of a window, which belongs to the other source); the project's zone when it reads none."""
+    pending = [node]
+    while pending:
+        current = pending.pop()
+        ref = model.refs.get(id(current))
+        source = ref.source if ref is not None else None
+        if ref is not None and ref.kind == "metric" and ref.name in model.metrics:
+            source = model.metrics[ref.name].source
+        if source is not None:
+            return model.definitions.zone(source)
+        if not (isinstance(current, ast.Call) and current.func in WINDOWS):
+            pending.extend(reversed(list(ast.children(current))))
+    return model.definitions.calendar.timezone or DEFAULT_ZONE

@@ -19,8 +19,15 @@ from sqlglot.errors import ParseError
 
 from metricdsl.engine.columns import GRAIN_COLUMN, PERIOD, PROVISIONAL, aggregate_part, hidden
 from metricdsl.engine.grains import period_start
-from metricdsl.engine.plan import Aggregate, Request, aggregates_by_source, layers, variant_columns, windowed_counts
-from metricdsl.engine.polars.compiler import Compiler
+from metricdsl.engine.plan import (
+    Aggregate,
+    Request,
+    aggregates_by_source,
+    layers,
+    variant_columns,
+    window_calls,
+    windowed_counts,
+)
 from metricdsl.engine.sql.dialects import DIALECTS, render
 from metricdsl.engine.sql.functions import double
 from metricdsl.engine.sql.metric_level import MetricCompiler, skipping_nulls
@@ -86,15 +93,15 @@ class _Finish:
         self.columns = variant_columns(self.needed)
         self.plans, self.owned = aggregates_by_source(model, self.needed, request)
         self.aggregates = [a for found in self.plans.values() for a in found]
-        self.compiler = Compiler(model, request.as_of)  # its `windows_in` finds the aggregates that read windows
-        self.compiler.censored_aggregates = {a.column for a in self.aggregates if self._reads_window(a)}
+        # The aggregates that read a window: their groups hold a count of censored rows.
+        self.censored = {a.column for a in self.aggregates if self._reads_window(a)}
         self.week_start = model.definitions.calendar.week_start
         self.ctes: list[tuple[str, exp.Select]] = []
 
     def _reads_window(self, aggregate: Aggregate) -> bool:
         node = aggregate.node
         trees = [*node.args[:1], *(c for c in (aggregate.where, node.where, *aggregate.added) if c is not None)]
-        return aggregate.source is not None and bool(self.compiler.windows_in(aggregate.source, trees))
+        return aggregate.source is not None and bool(window_calls(self.model, aggregate.source, trees))
 
     def add(self, name: str, select: exp.Select) -> str:
         self.ctes.append((name, select))
@@ -109,16 +116,14 @@ class _Finish:
             if a.trailing is not None and a.node.func in ("sum", "mean", "share"):
                 found.append(aggregate_part(a.column, "sum"))
                 found += [aggregate_part(a.column, "squares")] if a.sd_column is not None else []
-            if a.column in self.compiler.censored_aggregates:
+            if a.column in self.censored:
                 found.append(aggregate_part(a.column, "censored"))
         return found
 
     def counts(self) -> list[str]:
         """The count-like columns: 0, not null, in a period without rows."""
         found = [a.n_column for a in self.aggregates] + [a.column for a in self.aggregates if a.counts]
-        return found + [
-            aggregate_part(a.column, "censored") for a in self.aggregates if a.column in self.compiler.censored_aggregates
-        ]
+        return found + [aggregate_part(a.column, "censored") for a in self.aggregates if a.column in self.censored]
 
     # -- the steps ------------------------------------------------------------------------------------------------
 
@@ -253,7 +258,7 @@ class _Finish:
             column, func = aggregate.column, aggregate.node.func
             n = rolling(aggregate.n_column)
             replaced[aggregate.n_column] = n
-            if column in self.compiler.censored_aggregates:
+            if column in self.censored:
                 censored = aggregate_part(column, "censored")
                 replaced[censored] = rolling(censored)
             if func in ("min", "max"):
@@ -325,9 +330,7 @@ class _Finish:
             shown.append(label(col(GRAIN_COLUMN), request.grain, self.week_start).as_(request.grain, quoted=True))
         shown += [col(name) for name in request.metrics]
         pending = [
-            c
-            for name in request.metrics
-            for c in windowed_counts(self.model, self.compiler.censored_aggregates, self.owned, Variant(name))
+            c for name in request.metrics for c in windowed_counts(self.model, self.censored, self.owned, Variant(name))
         ]
         if pending:  # some metric is pending: some aggregate it reads read a censored window
             zero = exp.Literal.number(0)
