@@ -100,7 +100,7 @@ def test_sources_read_from_qualified_tables() -> None:
     [
         (["--dialect", "oracle"], "Invalid value for '--dialect'"),
         (["--table", "calls=db.calls"], "unknown source `calls`"),
-        (["--table", "interactions"], "--table takes SOURCE=TABLE"),
+        (["--table", "interactions"], "--table takes SOURCE=DB.TABLE"),
         (["--metrics", "nope"], "unknown metric `nope`"),
         (["--metrics", "nps", "--grain", "fortnight"], "Invalid value for '--grain'"),
     ],

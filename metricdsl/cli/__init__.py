@@ -238,20 +238,13 @@ def sql_command(
     project = load_project(spec_paths, data=request["data"])
     with bad_requests():
         asked = request_of(project, **request)
-        named = dict(source_table(item) for item in tables)
+        named = tables_of(tables)
         refuse_overwriting([output], inputs_of(project, asked, spec_paths))
         text = project.sql(**asked, dialect=dialect, tables=named)
     if output is None or is_standard_output(output):
         echo(text.rstrip("\n"))
         return
     write_text_atomically(output, text)
-
-
-def source_table(item: str) -> tuple[str, str]:
-    name, sep, table = item.partition("=")
-    if not sep or not name or not table:
-        raise click.UsageError(f"--table takes SOURCE=TABLE, not `{item}`")
-    return name, table
 
 
 @main.command(name="check")
