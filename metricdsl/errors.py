@@ -93,6 +93,11 @@ class RequestError(ValueError):
     """A request names an unknown metric, dashboard, dimension or grain."""
 
 
+class NotExactInDialect(RequestError):
+    """A request uses what its SQL dialect cannot compute exactly (an exact quantile on BigQuery or Trino): one line
+    naming the metric, the function and the dialect. Not a mistake in the command line, so told without its usage."""
+
+
 class EngineUnavailable(RequestError):
     """The engine asked for cannot run here: its extra is not installed, Java is missing, Spark cannot be reached.
     One line that names what to install or check."""

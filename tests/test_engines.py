@@ -212,3 +212,15 @@ def test_the_api_raises_engine_unavailable_before_reading_any_data(monkeypatch, 
     project = metricdsl.load(SPECS)
     with pytest.raises(EngineUnavailable, match=r"pip install 'metricdsl\[duckdb\]'"):
         project.run({"interactions": tmp_path / "missing.csv"}, dashboard="service_2_0", engine="duckdb")
+
+
+def test_a_query_duckdb_cannot_compute_is_one_line_and_2(tmp_path):
+    # Two sums near the largest BIGINT overflow it: DuckDB refuses the cast back, as Spark's ANSI mode does.
+    (tmp_path / "big.yaml").write_text("sources:\n  s:\n    columns: {v: int}\nmetrics:\n  total: {expr: sum(v)}\n")
+    (tmp_path / "s.csv").write_text("v\n9000000000000000000\n9000000000000000000\n")
+    result = CliRunner().invoke(
+        main, ["eval", str(tmp_path / "big.yaml"), "--data", f"s={tmp_path / 's.csv'}", "--engine", "duckdb"]
+    )
+    assert result.exit_code == 2, result.stderr
+    assert result.stderr.startswith("error: cannot evaluate on DuckDB: Conversion Error:")
+    assert result.stderr.count("\n") == 1

@@ -93,3 +93,16 @@ def test_spark_divides_without_an_error_on_zero_and_reads_no_decimal(quantiles: 
     text = render(groups_query(quantiles.model, quantiles.request(metrics=["q_round", "aht"])), "spark")
     assert "<> 0 THEN" in text
     assert "AS DECIMAL" not in text.upper()
+
+
+def test_postgres_counts_a_condition_through_an_integer_it_can_cast_a_boolean_to(quantiles: metricdsl.Project) -> None:
+    # Postgres casts a boolean to INTEGER only: `CAST(b AS BIGINT)` is refused ("cannot cast type boolean to bigint").
+    text = render(groups_query(quantiles.model, quantiles.request(metrics=["nps", "fcr", "csat"])), "postgres")
+    assert "AS BIGINT) AS DOUBLE" not in text
+    assert 'CAST("nps_score" >= 9 AS INT)' in text
+
+
+def test_round_needs_no_remainder_of_doubles_which_postgres_lacks(quantiles: metricdsl.Project) -> None:
+    text = render(groups_query(quantiles.model, quantiles.request(metrics=["q_round"])), "postgres")
+    # The language's `%` is written with FLOOR; round's ties to even must not use `%` on DOUBLEs either.
+    assert "%" not in text

@@ -100,7 +100,7 @@ def test_sources_read_from_qualified_tables() -> None:
     [
         (["--dialect", "oracle"], "Invalid value for '--dialect'"),
         (["--table", "calls=db.calls"], "unknown source `calls`"),
-        (["--table", "interactions"], "--table takes SOURCE=TABLE"),
+        (["--table", "interactions"], "--table takes SOURCE=DB.TABLE"),
         (["--metrics", "nope"], "unknown metric `nope`"),
         (["--metrics", "nps", "--grain", "fortnight"], "Invalid value for '--grain'"),
     ],
@@ -119,6 +119,9 @@ def test_an_exact_quantile_in_a_dialect_without_one_is_a_clear_error(tmp_path: P
     assert "p90_wait" in result.stderr
     assert "trino" in result.stderr
     assert result.stdout == ""
+    # Not a usage error: one line, without the usage text.
+    assert result.stderr.startswith("error: metric `p90_wait` uses `p90`, an exact quantile, which trino cannot")
+    assert result.stderr.count("\n") == 1
 
 
 def test_the_command_prints_the_query_or_writes_it(tmp_path: Path) -> None:

@@ -42,7 +42,16 @@ from metricdsl.cli.requests import (
 from metricdsl.codes import CODES
 from metricdsl.engine.sql.dialects import DIALECTS
 from metricdsl.engine.sql.engines import Engine
-from metricdsl.errors import DataError, EngineUnavailable, OutputError, RequestError, SpecError, has_errors, unknown_name
+from metricdsl.errors import (
+    DataError,
+    EngineUnavailable,
+    NotExactInDialect,
+    OutputError,
+    RequestError,
+    SpecError,
+    has_errors,
+    unknown_name,
+)
 from metricdsl.files import (
     is_standard_output,
     is_stream,
@@ -121,7 +130,7 @@ class _Commands(click.Group):
         except SpecError as error:
             echo(diagnostics.render(error.diagnostics, "text"), err=True)
             sys.exit(EXIT_ERROR)
-        except (DataError, OutputError, EngineUnavailable) as error:
+        except (DataError, OutputError, EngineUnavailable, NotExactInDialect) as error:
             echo(terminal.error_line(error), err=True)
             sys.exit(EXIT_ERROR)
         except RequestError as error:
@@ -235,20 +244,13 @@ def sql_command(
     project = load_project(spec_paths, data=request["data"])
     with bad_requests():
         asked = request_of(project, **request)
-        named = dict(source_table(item) for item in tables)
+        named = tables_of(tables)
         refuse_overwriting([output], inputs_of(project, asked, spec_paths))
         text = project.sql(**asked, dialect=dialect, tables=named, with_ci=with_ci)
     if output is None or is_standard_output(output):
         echo(text.rstrip("\n"))
         return
     write_text_atomically(output, text)
-
-
-def source_table(item: str) -> tuple[str, str]:
-    name, sep, table = item.partition("=")
-    if not sep or not name or not table:
-        raise click.UsageError(f"--table takes SOURCE=TABLE, not `{item}`")
-    return name, table
 
 
 @main.command(name="check")

@@ -7,14 +7,16 @@ these plans, with the same hidden column names, so that the same finishing stage
 from __future__ import annotations
 
 import datetime
+from collections.abc import Collection
 from dataclasses import dataclass
 
-from metricdsl.engine.columns import GRAIN_COLUMN, aggregate_column, aggregate_part
+from metricdsl.engine.columns import GRAIN_COLUMN, aggregate_column, aggregate_part, variant_column
 from metricdsl.language import ast
-from metricdsl.language.functions import AGGREGATES
-from metricdsl.semantics.filters import Variant, added_filters
+from metricdsl.language.functions import AGGREGATES, WINDOWS
+from metricdsl.semantics.filters import Variant, added_filters, used_variant
 from metricdsl.semantics.model import Model
 from metricdsl.semantics.periods import trailing_periods
+from metricdsl.spec.definitions import DEFAULT_ZONE
 
 
 @dataclass(frozen=True)
@@ -86,3 +88,72 @@ def aggregates_by_source(
                     )
                 )
     return plans, owned
+
+
+def variant_columns(needed: list[Variant]) -> dict[Variant, str]:
+    """The column of each variant: a metric's own name, a hidden column for a metric under added filters."""
+    filtered = [v for v in needed if v.filters]
+    return {v: v.metric for v in needed if not v.filters} | {
+        v: variant_column(index, v.metric) for index, v in enumerate(filtered)
+    }
+
+
+def layers(model: Model, needed: list[Variant]) -> list[list[Variant]]:
+    """The variants by level of their metric: those of each layer are computed from those of earlier layers only."""
+    found: list[list[Variant]] = []
+    levels = model.metric_levels(list(dict.fromkeys(v.metric for v in needed)))
+    for variant in needed:
+        level = levels[variant.metric]
+        while len(found) <= level:
+            found.append([])
+        found[level].append(variant)
+    return found
+
+
+def windowed_counts(
+    model: Model, censored: Collection[str], owned: dict[Variant, dict[int, str]], variant: Variant
+) -> list[str]:
+    """The censored-row count columns of the aggregates that `variant` is computed from, through the variants
+    (metrics under their filters) it uses; `censored` holds the aggregate columns that read a window."""
+    found = [aggregate_part(c, "censored") for c in owned.get(variant, {}).values() if c in censored]
+    for used in model.uses(variant.metric):
+        found += windowed_counts(model, censored, owned, used_variant(model, variant, used))
+    return found
+
+
+def window_calls(model: Model, source: str, trees: list[ast.Expr]) -> list[ast.Call]:
+    """The window calls (`followed_by`, `preceded_by`) evaluated on `source`'s rows by `trees`, through derived
+    columns too, each once."""
+    found: dict[int, ast.Call] = {}
+    derived = model.sources[source].derived
+
+    def visit(node: ast.Expr) -> None:
+        if isinstance(node, ast.Call) and node.func in WINDOWS:
+            found.setdefault(id(node), node)
+            return  # its filter and keys belong to the other source
+        ref = model.refs.get(id(node))
+        if ref is not None and ref.kind == "derived" and ref.source == source:
+            visit(derived[ref.name])
+        for child in ast.children(node):
+            visit(child)
+
+    for tree in trees:
+        visit(tree)
+    return list(found.values())
+
+
+def zone_of(model: Model, node: ast.Expr) -> str:
+    """The time zone of the datetimes in `node`: that of the source whose columns or metrics it reads (outside the
+    filter of a window, which belongs to the other source); the project's zone when it reads none."""
+    pending = [node]
+    while pending:
+        current = pending.pop()
+        ref = model.refs.get(id(current))
+        source = ref.source if ref is not None else None
+        if ref is not None and ref.kind == "metric" and ref.name in model.metrics:
+            source = model.metrics[ref.name].source
+        if source is not None:
+            return model.definitions.zone(source)
+        if not (isinstance(current, ast.Call) and current.func in WINDOWS):
+            pending.extend(reversed(list(ast.children(current))))
+    return model.definitions.calendar.timezone or DEFAULT_ZONE

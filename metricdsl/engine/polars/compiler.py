@@ -27,7 +27,7 @@ from zoneinfo import ZoneInfo
 import polars as pl
 
 from metricdsl.engine.columns import TIME_COLUMN, aggregate_part, window_column
-from metricdsl.engine.plan import Aggregate
+from metricdsl.engine.plan import Aggregate, window_calls, zone_of
 from metricdsl.engine.polars import functions as translations
 from metricdsl.engine.polars.dtypes import DTYPES
 from metricdsl.engine.polars.functions import safe_divide
@@ -242,21 +242,8 @@ class Compiler:
         return compiled
 
     def zone_of(self, node: ast.Expr) -> str:
-        """The time zone of the datetimes in `node`: that of the source whose columns or metrics it reads (outside
-        the filter of a window, which belongs to the other source); the project's zone when it reads none."""
-        definitions = self.model.definitions
-        pending = [node]
-        while pending:
-            current = pending.pop()
-            ref = self.model.refs.get(id(current))
-            source = ref.source if ref is not None else None
-            if ref is not None and ref.kind == "metric" and ref.name in self.model.metrics:
-                source = self.model.metrics[ref.name].source
-            if source is not None:
-                return definitions.zone(source)
-            if not (isinstance(current, ast.Call) and current.func in WINDOWS):
-                pending.extend(reversed(list(ast.children(current))))
-        return self.project_zone()
+        """The time zone of the datetimes in `node` (`metricdsl.engine.plan.zone_of`)."""
+        return zone_of(self.model, node)
 
     def project_zone(self) -> str:
         """The zone of times that belong to no source: the project's `calendar:` zone, else the default."""
@@ -478,19 +465,4 @@ class Compiler:
 
     def windows_in(self, source: str, trees: list[ast.Expr]) -> list[ast.Call]:
         """The window calls evaluated on `source`'s rows by `trees`, through derived columns too."""
-        found: dict[int, ast.Call] = {}
-        derived = self.model.sources[source].derived
-
-        def visit(node: ast.Expr) -> None:
-            if isinstance(node, ast.Call) and node.func in WINDOWS:
-                found.setdefault(id(node), node)
-                return  # its filter and keys belong to the other source
-            ref = self.model.refs.get(id(node))
-            if ref is not None and ref.kind == "derived" and ref.source == source:
-                visit(derived[ref.name])
-            for child in ast.children(node):
-                visit(child)
-
-        for tree in trees:
-            visit(tree)
-        return list(found.values())
+        return window_calls(self.model, source, trees)

@@ -14,11 +14,10 @@ from metricdsl.engine.columns import (
     aggregate_part,
     hidden,
     interval_column,
-    variant_column,
 )
 from metricdsl.engine.confidence import metric_interval
 from metricdsl.engine.grains import grain_label, period_number, period_start
-from metricdsl.engine.plan import Aggregate, Request, aggregates_by_source
+from metricdsl.engine.plan import Aggregate, Request, aggregates_by_source, layers, variant_columns, windowed_counts
 from metricdsl.engine.polars.compiler import Compiler
 from metricdsl.engine.spine import complete_periods, in_range
 from metricdsl.language import ast
@@ -46,7 +45,7 @@ def build_stages(
     compiler = Compiler(model, request.as_of)
     order = model.metric_order(list(request.metrics))
     needed = variants(model, order)
-    columns = _variant_columns(needed)
+    columns = variant_columns(needed)
     plans, owned = aggregates_by_source(model, needed, request)
     frames = [_grouped(model, compiler, request, source, aggregates, scan) for source, aggregates in plans.items()]
     frame = _join(frames, request.keys)
@@ -77,7 +76,7 @@ def _finish(
     if request.grain is not None:
         frame = frame.with_columns(period_number(pl.col(GRAIN_COLUMN), request.grain).alias(PERIOD))
         frame = frame.with_columns(_pooled(plans, request, compiler))
-    for layer in _layers(model, needed):  # one step per level of metrics of metrics, not one per metric
+    for layer in layers(model, needed):  # one step per level of metrics of metrics, not one per metric
         frame = frame.with_columns(
             *(e for variant in layer for e in _metric(model, compiler, variant, columns, owned[variant], request))
         )
@@ -107,19 +106,10 @@ def _complete_periods(
     return complete_periods(frame, request.by, request.grain, counts, request.start, request.end, week_start)
 
 
-def _windowed(model: Model, compiler: Compiler, owned: dict[Variant, dict[int, str]], variant: Variant) -> list[str]:
-    """The censored-row counts of the aggregates that `variant` is computed from, through the variants (metrics
-    under their filters) it uses."""
-    found = [aggregate_part(c, "censored") for c in owned.get(variant, {}).values() if c in compiler.censored_aggregates]
-    for used in model.uses(variant.metric):
-        found += _windowed(model, compiler, owned, used_variant(model, variant, used))
-    return found
-
-
 def _pending(model: Model, compiler: Compiler, owned: dict[Variant, dict[int, str]], name: str) -> pl.Expr:
     """Whether metric `name`'s value in a group may change when the data is complete: an aggregate it depends on
     read rows whose window was censored."""
-    counts = _windowed(model, compiler, owned, Variant(name))
+    counts = windowed_counts(model, compiler.censored_aggregates, owned, Variant(name))
     return pl.any_horizontal(pl.col(c).fill_null(0) > 0 for c in counts) if counts else pl.lit(False)
 
 
@@ -131,29 +121,9 @@ def provisional(
     pending: dict[str, pl.Expr],
 ) -> pl.Expr | None:
     """A group's `provisional` flag: some of `metrics` is pending there; None when none of them reads a window."""
-    if not any(_windowed(model, compiler, owned, Variant(name)) for name in metrics):
+    if not any(windowed_counts(model, compiler.censored_aggregates, owned, Variant(name)) for name in metrics):
         return None
     return pl.any_horizontal(pending[name] for name in metrics)
-
-
-def _variant_columns(needed: list[Variant]) -> dict[Variant, str]:
-    """The column of each variant: a metric's own name, a hidden column for a metric under added filters."""
-    filtered = [v for v in needed if v.filters]
-    return {v: v.metric for v in needed if not v.filters} | {
-        v: variant_column(index, v.metric) for index, v in enumerate(filtered)
-    }
-
-
-def _layers(model: Model, needed: list[Variant]) -> list[list[Variant]]:
-    """The variants by level of their metric: those of each layer are computed from those of earlier layers only."""
-    layers: list[list[Variant]] = []
-    levels = model.metric_levels(list(dict.fromkeys(v.metric for v in needed)))
-    for variant in needed:
-        level = levels[variant.metric]
-        while len(layers) <= level:
-            layers.append([])
-        layers[level].append(variant)
-    return layers
 
 
 def _grouped(

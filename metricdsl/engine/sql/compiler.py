@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from sqlglot import exp
 
 from metricdsl.engine.columns import aggregate_part, window_column
-from metricdsl.engine.plan import Aggregate
+from metricdsl.engine.plan import Aggregate, window_calls, zone_of
 from metricdsl.engine.sql import functions as translations
 from metricdsl.engine.sql.dialects import (
     AddMicros,
@@ -36,7 +36,7 @@ from metricdsl.semantics.model import Model
 from metricdsl.spec.definitions import DEFAULT_ZONE
 
 MICROS = 1_000_000
-OPERATORS: dict[str, type[exp.Expr]] = {
+OPERATORS: dict[str, type[exp.Binary]] = {
     "+": exp.Add,
     "-": exp.Sub,
     "*": exp.Mul,
@@ -244,21 +244,8 @@ class Compiler:
         return [self.midnight(e, zone) if k == "date" else e for e, k in zip(compiled, kinds, strict=True)]
 
     def zone_of(self, node: ast.Expr) -> str:
-        """The zone of the source whose columns or metrics `node` reads (outside a window's filter); the project's
-        when it reads none. As the Polars compiler's."""
-        definitions = self.model.definitions
-        pending = [node]
-        while pending:
-            current = pending.pop()
-            ref = self.model.refs.get(id(current))
-            source = ref.source if ref is not None else None
-            if ref is not None and ref.kind == "metric" and ref.name in self.model.metrics:
-                source = self.model.metrics[ref.name].source
-            if source is not None:
-                return definitions.zone(source)
-            if not (isinstance(current, ast.Call) and current.func in WINDOWS):
-                pending.extend(reversed(list(ast.children(current))))
-        return self.project_zone()
+        """The time zone of the datetimes in `node` (`metricdsl.engine.plan.zone_of`)."""
+        return zone_of(self.model, node)
 
     def project_zone(self) -> str:
         return self.model.definitions.calendar.timezone or DEFAULT_ZONE
@@ -370,22 +357,7 @@ class Compiler:
 
     def windows_in(self, source: str, trees: list[ast.Expr]) -> list[ast.Call]:
         """The window calls evaluated on `source`'s rows by `trees`, through derived columns too."""
-        found: dict[int, ast.Call] = {}
-        derived = self.model.sources[source].derived
-
-        def visit(node: ast.Expr) -> None:
-            if isinstance(node, ast.Call) and node.func in WINDOWS:
-                found.setdefault(id(node), node)
-                return  # its filter and keys belong to the other source
-            ref = self.model.refs.get(id(node))
-            if ref is not None and ref.kind == "derived" and ref.source == source:
-                visit(derived[ref.name])
-            for child in ast.children(node):
-                visit(child)
-
-        for tree in trees:
-            visit(tree)
-        return list(found.values())
+        return window_calls(self.model, source, trees)
 
     def plan_windows(self, source: str, calls: list[ast.Call]) -> None:
         """Record each window call of `source` (`Window`), and those that their filters need, recursively."""

@@ -23,7 +23,7 @@ from sqlglot.dialects.spark import Spark
 from sqlglot.dialects.trino import Trino
 from sqlglot.errors import ErrorLevel, UnsupportedError
 
-from metricdsl.errors import RequestError
+from metricdsl.errors import NotExactInDialect, RequestError
 
 # -- nodes ----------------------------------------------------------------------------------------
 
@@ -282,14 +282,15 @@ INEXACT_QUANTILES = ("bigquery", "trino")
 
 
 def render(tree: exp.Expr, dialect: str, pretty: bool = False) -> str:
-    """The SQL text of `tree` in `dialect`; a `RequestError` naming the metric, the function and the dialect for
-    what the dialect cannot compute exactly (an exact quantile on BigQuery or Trino)."""
+    """The SQL text of `tree` in `dialect`; `NotExactInDialect` naming the metric, the function and the dialect for
+    what the dialect cannot compute exactly (an exact quantile on BigQuery or Trino), a `RequestError` for an unknown
+    dialect."""
     if dialect not in DIALECTS:
         raise RequestError(f"unknown SQL dialect `{dialect}`: choose one of {', '.join(DIALECTS)}")
     if dialect in INEXACT_QUANTILES:
         for node in tree.find_all(ExactQuantile):
             metric, function = node.args.get("metric"), node.args.get("function")
-            raise RequestError(
+            raise NotExactInDialect(
                 f"metric `{metric.name if metric else '?'}` uses `{function.name if function else 'quantile'}`, "
                 f"an exact quantile, which {dialect} cannot compute exactly (it has only approximate ones)"
             )

@@ -19,9 +19,15 @@ from sqlglot.errors import ParseError
 
 from metricdsl.engine.columns import GRAIN_COLUMN, PERIOD, PROVISIONAL, aggregate_part, hidden, interval_column
 from metricdsl.engine.grains import period_start
-from metricdsl.engine.plan import Aggregate, Request, aggregates_by_source
-from metricdsl.engine.polars.compiler import Compiler
-from metricdsl.engine.polars.query import _layers, _variant_columns, _windowed
+from metricdsl.engine.plan import (
+    Aggregate,
+    Request,
+    aggregates_by_source,
+    layers,
+    variant_columns,
+    window_calls,
+    windowed_counts,
+)
 from metricdsl.engine.sql.dialects import DIALECTS, render
 from metricdsl.engine.sql.functions import double
 from metricdsl.engine.sql.intervals import metric_interval
@@ -83,18 +89,18 @@ class _Finish:
         self.model, self.request = model, request
         self.order = model.metric_order(list(request.metrics))
         self.needed = variants(model, self.order)
-        self.columns = _variant_columns(self.needed)
+        self.columns = variant_columns(self.needed)
         self.plans, self.owned = aggregates_by_source(model, self.needed, request)
         self.aggregates = [a for found in self.plans.values() for a in found]
-        self.compiler = Compiler(model, request.as_of)  # its `windows_in` finds the aggregates that read windows
-        self.compiler.censored_aggregates = {a.column for a in self.aggregates if self._reads_window(a)}
+        # The aggregates that read a window: their groups hold a count of censored rows.
+        self.censored = {a.column for a in self.aggregates if self._reads_window(a)}
         self.week_start = model.definitions.calendar.week_start
         self.ctes: list[tuple[str, exp.Select]] = []
 
     def _reads_window(self, aggregate: Aggregate) -> bool:
         node = aggregate.node
         trees = [*node.args[:1], *(c for c in (aggregate.where, node.where, *aggregate.added) if c is not None)]
-        return aggregate.source is not None and bool(self.compiler.windows_in(aggregate.source, trees))
+        return aggregate.source is not None and bool(window_calls(self.model, aggregate.source, trees))
 
     def add(self, name: str, select: exp.Select) -> str:
         self.ctes.append((name, select))
@@ -109,16 +115,14 @@ class _Finish:
             if a.trailing is not None and a.node.func in ("sum", "mean", "share"):
                 found.append(aggregate_part(a.column, "sum"))
                 found += [aggregate_part(a.column, "squares")] if a.sd_column is not None else []
-            if a.column in self.compiler.censored_aggregates:
+            if a.column in self.censored:
                 found.append(aggregate_part(a.column, "censored"))
         return found
 
     def counts(self) -> list[str]:
         """The count-like columns: 0, not null, in a period without rows."""
         found = [a.n_column for a in self.aggregates] + [a.column for a in self.aggregates if a.counts]
-        return found + [
-            aggregate_part(a.column, "censored") for a in self.aggregates if a.column in self.compiler.censored_aggregates
-        ]
+        return found + [aggregate_part(a.column, "censored") for a in self.aggregates if a.column in self.censored]
 
     # -- the steps ------------------------------------------------------------------------------------------------
 
@@ -138,7 +142,7 @@ class _Finish:
             )
             if any(a.trailing is not None for a in self.aggregates):
                 current = self.add("__pooled", self.pooled(current, grain))
-        for index, layer in enumerate(_layers(self.model, self.needed)):
+        for index, layer in enumerate(layers(self.model, self.needed)):
             current = self.layer(current, index, layer)
         if self.request.with_ci:
             current = self.intervals(current)
@@ -255,7 +259,7 @@ class _Finish:
             column, func = aggregate.column, aggregate.node.func
             n = rolling(aggregate.n_column)
             replaced[aggregate.n_column] = n
-            if column in self.compiler.censored_aggregates:
+            if column in self.censored:
                 censored = aggregate_part(column, "censored")
                 replaced[censored] = rolling(censored)
             if func in ("min", "max"):
@@ -387,7 +391,9 @@ class _Finish:
                     col(hidden(part, column)).as_(interval_column(name, part), quoted=True)
                     for part in ("n", "ci_low", "ci_high")
                 ]
-        pending = [c for name in request.metrics for c in _windowed(self.model, self.compiler, self.owned, Variant(name))]
+        pending = [
+            c for name in request.metrics for c in windowed_counts(self.model, self.censored, self.owned, Variant(name))
+        ]
         if pending:  # some metric is pending: some aggregate it reads read a censored window
             zero = exp.Literal.number(0)
             flags = [

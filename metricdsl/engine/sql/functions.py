@@ -25,6 +25,7 @@ AggregateTranslation = Callable[[exp.Expr, ast.Call], exp.Expr]
 
 DOUBLE = exp.DataType.build("DOUBLE")
 BIGINT = exp.DataType.build("BIGINT")
+INT = exp.DataType.build("INT")
 DATE = exp.DataType.build("DATE")
 
 

@@ -12,28 +12,15 @@ from collections.abc import Callable
 
 from sqlglot import exp
 
-from metricdsl.engine.polars.compiler import Compiler
+from metricdsl.engine.plan import zone_of
 from metricdsl.engine.sql import functions as translations
+from metricdsl.engine.sql.compiler import OPERATORS
 from metricdsl.engine.sql.dialects import LocalTime
 from metricdsl.engine.sql.functions import DATE, number, safe_divide
 from metricdsl.errors import RequestError
 from metricdsl.language import ast
 from metricdsl.language.functions import FUNCTIONS, Kind
 from metricdsl.semantics.model import PERIOD_FUNCTIONS, Model
-
-BINARY: dict[str, type[exp.Binary]] = {
-    "+": exp.Add,
-    "-": exp.Sub,
-    "*": exp.Mul,
-    "==": exp.EQ,
-    "!=": exp.NEQ,
-    "<": exp.LT,
-    "<=": exp.LTE,
-    ">": exp.GT,
-    ">=": exp.GTE,
-    "and": exp.And,
-    "or": exp.Or,
-}
 
 
 def wrapped(value: exp.Expr) -> exp.Expr:
@@ -107,7 +94,7 @@ class MetricCompiler:
                 if op in ("/", "%"):
                     return safe_divide(wrapped(self.expr(left)), self.expr(right), op)
                 first, second = self.compared([left, right])
-                return BINARY[op](this=wrapped(first), expression=wrapped(second))
+                return OPERATORS[op](this=wrapped(first), expression=wrapped(second))
             case ast.In():
                 return self.membership(node)
             case ast.Between(operand=operand, low=low, high=high):
@@ -153,7 +140,7 @@ class MetricCompiler:
             raise self.unsupported(f"`{node.func}` of a date and a datetime")
         arguments = [self.expr(a) for a in node.args]
         if node.func in translations.LOCAL_TIME:  # the wall-clock time in the zone of the sources read
-            zone = exp.Literal.string(Compiler(self.model).zone_of(node))
+            zone = exp.Literal.string(zone_of(self.model, node))
             arguments = [
                 LocalTime(this=a, zone=zone.copy()) if self.kind(n) == "datetime" else exp.cast(a, DATE)
                 for a, n in zip(arguments, node.args, strict=True)

@@ -673,34 +673,34 @@ WITH "__rows0" AS (
     CAST(DATE_TRUNC('week', CAST(("started_at" AT TIME ZONE 'UTC') AS DATE)) AS DATE) AS "__grain",
     CAST(COUNT(*) AS BIGINT) AS "__agg0",
     CAST(COUNT(*) AS BIGINT) AS "__agg0_n",
-    AVG(CAST(CAST(CAST("nps_score" >= 9 AS INT) AS BIGINT) AS DOUBLE PRECISION)) AS "__agg1",
-    CAST(COUNT(CAST(CAST(CAST("nps_score" >= 9 AS INT) AS BIGINT) AS DOUBLE PRECISION)) AS BIGINT) AS "__agg1_n",
-    AVG(CAST(CAST(CAST("nps_score" <= 6 AS INT) AS BIGINT) AS DOUBLE PRECISION)) AS "__agg2",
-    CAST(COUNT(CAST(CAST(CAST("nps_score" <= 6 AS INT) AS BIGINT) AS DOUBLE PRECISION)) AS BIGINT) AS "__agg2_n",
-    AVG(CAST(CAST(CAST("csat_score" >= 4 AS INT) AS BIGINT) AS DOUBLE PRECISION)) AS "__agg3",
-    CAST(COUNT(CAST(CAST(CAST("csat_score" >= 4 AS INT) AS BIGINT) AS DOUBLE PRECISION)) AS BIGINT) AS "__agg3_n",
+    AVG(CAST(CAST("nps_score" >= 9 AS INT) AS DOUBLE PRECISION)) AS "__agg1",
+    CAST(COUNT(CAST(CAST("nps_score" >= 9 AS INT) AS DOUBLE PRECISION)) AS BIGINT) AS "__agg1_n",
+    AVG(CAST(CAST("nps_score" <= 6 AS INT) AS DOUBLE PRECISION)) AS "__agg2",
+    CAST(COUNT(CAST(CAST("nps_score" <= 6 AS INT) AS DOUBLE PRECISION)) AS BIGINT) AS "__agg2_n",
+    AVG(CAST(CAST("csat_score" >= 4 AS INT) AS DOUBLE PRECISION)) AS "__agg3",
+    CAST(COUNT(CAST(CAST("csat_score" >= 4 AS INT) AS DOUBLE PRECISION)) AS BIGINT) AS "__agg3_n",
     AVG(CAST("effort_score" AS DOUBLE PRECISION)) AS "__agg4",
     CAST(COUNT("effort_score") AS BIGINT) AS "__agg4_n",
-    AVG(CAST(CAST(CAST("effort_score" <= 2 AS INT) AS BIGINT) AS DOUBLE PRECISION)) AS "__agg5",
-    CAST(COUNT(CAST(CAST(CAST("effort_score" <= 2 AS INT) AS BIGINT) AS DOUBLE PRECISION)) AS BIGINT) AS "__agg5_n",
+    AVG(CAST(CAST("effort_score" <= 2 AS INT) AS DOUBLE PRECISION)) AS "__agg5",
+    CAST(COUNT(CAST(CAST("effort_score" <= 2 AS INT) AS DOUBLE PRECISION)) AS BIGINT) AS "__agg5_n",
     AVG(CAST("sentiment_score" AS DOUBLE PRECISION)) AS "__agg6",
     CAST(COUNT("sentiment_score") AS BIGINT) AS "__agg6_n",
-    AVG(CAST(CAST(CAST("fcr_reported" AS INT) AS BIGINT) AS DOUBLE PRECISION)) AS "__agg7",
-    CAST(COUNT(CAST(CAST(CAST("fcr_reported" AS INT) AS BIGINT) AS DOUBLE PRECISION)) AS BIGINT) AS "__agg7_n",
+    AVG(CAST(CAST("fcr_reported" AS INT) AS DOUBLE PRECISION)) AS "__agg7",
+    CAST(COUNT(CAST(CAST("fcr_reported" AS INT) AS DOUBLE PRECISION)) AS BIGINT) AS "__agg7_n",
     AVG(
       CAST(CASE
         WHEN "answered"
-        THEN CAST(CAST(CAST(NOT (
+        THEN CAST(CAST(NOT (
           "__window0"
-        ) AS INT) AS BIGINT) AS DOUBLE PRECISION)
+        ) AS INT) AS DOUBLE PRECISION)
       END AS DOUBLE PRECISION)
     ) AS "__agg8",
     CAST(COUNT(
       CASE
         WHEN "answered"
-        THEN CAST(CAST(CAST(NOT (
+        THEN CAST(CAST(NOT (
           "__window0"
-        ) AS INT) AS BIGINT) AS DOUBLE PRECISION)
+        ) AS INT) AS DOUBLE PRECISION)
       END
     ) AS BIGINT) AS "__agg8_n",
     CAST(COALESCE(
@@ -718,17 +718,17 @@ WITH "__rows0" AS (
     AVG(
       CAST(CASE
         WHEN "answered"
-        THEN CAST(CAST(CAST((
+        THEN CAST(CAST((
           "__window0"
-        ) AS INT) AS BIGINT) AS DOUBLE PRECISION)
+        ) AS INT) AS DOUBLE PRECISION)
       END AS DOUBLE PRECISION)
     ) AS "__agg9",
     CAST(COUNT(
       CASE
         WHEN "answered"
-        THEN CAST(CAST(CAST((
+        THEN CAST(CAST((
           "__window0"
-        ) AS INT) AS BIGINT) AS DOUBLE PRECISION)
+        ) AS INT) AS DOUBLE PRECISION)
       END
     ) AS BIGINT) AS "__agg9_n",
     CAST(COALESCE(
@@ -743,18 +743,18 @@ WITH "__rows0" AS (
       ),
       0
     ) AS BIGINT) AS "__agg9_censored",
-    AVG(CAST(CAST(CAST("__window1" AS INT) AS BIGINT) AS DOUBLE PRECISION)) AS "__agg10",
-    CAST(COUNT(CAST(CAST(CAST("__window1" AS INT) AS BIGINT) AS DOUBLE PRECISION)) AS BIGINT) AS "__agg10_n",
+    AVG(CAST(CAST("__window1" AS INT) AS DOUBLE PRECISION)) AS "__agg10",
+    CAST(COUNT(CAST(CAST("__window1" AS INT) AS DOUBLE PRECISION)) AS BIGINT) AS "__agg10_n",
     CAST(COALESCE(SUM(CASE WHEN (
       "__window1_censored"
     ) THEN 1 ELSE 0 END), 0) AS BIGINT) AS "__agg10_censored",
-    AVG(CAST(CAST(CAST("__window2" AS INT) AS BIGINT) AS DOUBLE PRECISION)) AS "__agg11",
-    CAST(COUNT(CAST(CAST(CAST("__window2" AS INT) AS BIGINT) AS DOUBLE PRECISION)) AS BIGINT) AS "__agg11_n",
+    AVG(CAST(CAST("__window2" AS INT) AS DOUBLE PRECISION)) AS "__agg11",
+    CAST(COUNT(CAST(CAST("__window2" AS INT) AS DOUBLE PRECISION)) AS BIGINT) AS "__agg11_n",
     CAST(COALESCE(SUM(CASE WHEN (
       "__window2_censored"
     ) THEN 1 ELSE 0 END), 0) AS BIGINT) AS "__agg11_censored",
-    AVG(CAST(CAST(CAST("__window3" AS INT) AS BIGINT) AS DOUBLE PRECISION)) AS "__agg12",
-    CAST(COUNT(CAST(CAST(CAST("__window3" AS INT) AS BIGINT) AS DOUBLE PRECISION)) AS BIGINT) AS "__agg12_n",
+    AVG(CAST(CAST("__window3" AS INT) AS DOUBLE PRECISION)) AS "__agg12",
+    CAST(COUNT(CAST(CAST("__window3" AS INT) AS DOUBLE PRECISION)) AS BIGINT) AS "__agg12_n",
     CAST(COALESCE(SUM(CASE WHEN (
       "__window3_censored"
     ) THEN 1 ELSE 0 END), 0) AS BIGINT) AS "__agg12_censored",
@@ -792,9 +792,9 @@ WITH "__rows0" AS (
             )
           )
         )
-        THEN CAST(CAST(CAST("answered" AND (
+        THEN CAST(CAST("answered" AND (
           "wait_s" <= CAST(20.0 AS DOUBLE PRECISION)
-        ) AS INT) AS BIGINT) AS DOUBLE PRECISION)
+        ) AS INT) AS DOUBLE PRECISION)
       END AS DOUBLE PRECISION)
     ) AS "__agg15",
     CAST(COUNT(
@@ -811,9 +811,9 @@ WITH "__rows0" AS (
             )
           )
         )
-        THEN CAST(CAST(CAST("answered" AND (
+        THEN CAST(CAST("answered" AND (
           "wait_s" <= CAST(20.0 AS DOUBLE PRECISION)
-        ) AS INT) AS BIGINT) AS DOUBLE PRECISION)
+        ) AS INT) AS DOUBLE PRECISION)
       END
     ) AS BIGINT) AS "__agg15_n",
     AVG(
@@ -830,9 +830,9 @@ WITH "__rows0" AS (
             )
           )
         )
-        THEN CAST(CAST(CAST((
+        THEN CAST(CAST((
           NOT "answered"
-        ) AS INT) AS BIGINT) AS DOUBLE PRECISION)
+        ) AS INT) AS DOUBLE PRECISION)
       END AS DOUBLE PRECISION)
     ) AS "__agg16",
     CAST(COUNT(
@@ -849,35 +849,21 @@ WITH "__rows0" AS (
             )
           )
         )
-        THEN CAST(CAST(CAST((
+        THEN CAST(CAST((
           NOT "answered"
-        ) AS INT) AS BIGINT) AS DOUBLE PRECISION)
+        ) AS INT) AS DOUBLE PRECISION)
       END
     ) AS BIGINT) AS "__agg16_n",
     AVG(
-      CAST(CASE
-        WHEN "answered"
-        THEN CAST(CAST(CAST("transferred" AS INT) AS BIGINT) AS DOUBLE PRECISION)
-      END AS DOUBLE PRECISION)
+      CAST(CASE WHEN "answered" THEN CAST(CAST("transferred" AS INT) AS DOUBLE PRECISION) END AS DOUBLE PRECISION)
     ) AS "__agg17",
     CAST(COUNT(
-      CASE
-        WHEN "answered"
-        THEN CAST(CAST(CAST("transferred" AS INT) AS BIGINT) AS DOUBLE PRECISION)
-      END
+      CASE WHEN "answered" THEN CAST(CAST("transferred" AS INT) AS DOUBLE PRECISION) END
     ) AS BIGINT) AS "__agg17_n",
     AVG(
-      CAST(CASE
-        WHEN "answered"
-        THEN CAST(CAST(CAST("sale" AS INT) AS BIGINT) AS DOUBLE PRECISION)
-      END AS DOUBLE PRECISION)
+      CAST(CASE WHEN "answered" THEN CAST(CAST("sale" AS INT) AS DOUBLE PRECISION) END AS DOUBLE PRECISION)
     ) AS "__agg18",
-    CAST(COUNT(
-      CASE
-        WHEN "answered"
-        THEN CAST(CAST(CAST("sale" AS INT) AS BIGINT) AS DOUBLE PRECISION)
-      END
-    ) AS BIGINT) AS "__agg18_n",
+    CAST(COUNT(CASE WHEN "answered" THEN CAST(CAST("sale" AS INT) AS DOUBLE PRECISION) END) AS BIGINT) AS "__agg18_n",
     CAST(COUNT(CASE WHEN "sale" THEN 1 END) AS BIGINT) AS "__agg19",
     CAST(COUNT(CASE WHEN "sale" THEN 1 END) AS BIGINT) AS "__agg19_n",
     SUM(CASE WHEN "answered" THEN (

@@ -672,30 +672,28 @@ WITH `__rows0` AS (
     TRUNC(CAST(FROM_UTC_TIMESTAMP(`started_at`, 'UTC') AS DATE), 'WEEK') AS `__grain`,
     CAST(COUNT(*) AS BIGINT) AS `__agg0`,
     CAST(COUNT(*) AS BIGINT) AS `__agg0_n`,
-    AVG(CAST(CAST(`nps_score` >= 9 AS BIGINT) AS DOUBLE)) AS `__agg1`,
-    CAST(COUNT(CAST(CAST(`nps_score` >= 9 AS BIGINT) AS DOUBLE)) AS BIGINT) AS `__agg1_n`,
-    AVG(CAST(CAST(`nps_score` <= 6 AS BIGINT) AS DOUBLE)) AS `__agg2`,
-    CAST(COUNT(CAST(CAST(`nps_score` <= 6 AS BIGINT) AS DOUBLE)) AS BIGINT) AS `__agg2_n`,
-    AVG(CAST(CAST(`csat_score` >= 4 AS BIGINT) AS DOUBLE)) AS `__agg3`,
-    CAST(COUNT(CAST(CAST(`csat_score` >= 4 AS BIGINT) AS DOUBLE)) AS BIGINT) AS `__agg3_n`,
+    AVG(CAST(CAST(`nps_score` >= 9 AS INT) AS DOUBLE)) AS `__agg1`,
+    CAST(COUNT(CAST(CAST(`nps_score` >= 9 AS INT) AS DOUBLE)) AS BIGINT) AS `__agg1_n`,
+    AVG(CAST(CAST(`nps_score` <= 6 AS INT) AS DOUBLE)) AS `__agg2`,
+    CAST(COUNT(CAST(CAST(`nps_score` <= 6 AS INT) AS DOUBLE)) AS BIGINT) AS `__agg2_n`,
+    AVG(CAST(CAST(`csat_score` >= 4 AS INT) AS DOUBLE)) AS `__agg3`,
+    CAST(COUNT(CAST(CAST(`csat_score` >= 4 AS INT) AS DOUBLE)) AS BIGINT) AS `__agg3_n`,
     AVG(CAST(`effort_score` AS DOUBLE)) AS `__agg4`,
     CAST(COUNT(`effort_score`) AS BIGINT) AS `__agg4_n`,
-    AVG(CAST(CAST(`effort_score` <= 2 AS BIGINT) AS DOUBLE)) AS `__agg5`,
-    CAST(COUNT(CAST(CAST(`effort_score` <= 2 AS BIGINT) AS DOUBLE)) AS BIGINT) AS `__agg5_n`,
+    AVG(CAST(CAST(`effort_score` <= 2 AS INT) AS DOUBLE)) AS `__agg5`,
+    CAST(COUNT(CAST(CAST(`effort_score` <= 2 AS INT) AS DOUBLE)) AS BIGINT) AS `__agg5_n`,
     AVG(CAST(`sentiment_score` AS DOUBLE)) AS `__agg6`,
     CAST(COUNT(`sentiment_score`) AS BIGINT) AS `__agg6_n`,
-    AVG(CAST(CAST(`fcr_reported` AS BIGINT) AS DOUBLE)) AS `__agg7`,
-    CAST(COUNT(CAST(CAST(`fcr_reported` AS BIGINT) AS DOUBLE)) AS BIGINT) AS `__agg7_n`,
+    AVG(CAST(CAST(`fcr_reported` AS INT) AS DOUBLE)) AS `__agg7`,
+    CAST(COUNT(CAST(CAST(`fcr_reported` AS INT) AS DOUBLE)) AS BIGINT) AS `__agg7_n`,
     AVG(
       CAST(CASE WHEN `answered` THEN CAST(CAST(NOT (
         `__window0`
-      ) AS BIGINT) AS DOUBLE) END AS DOUBLE)
+      ) AS INT) AS DOUBLE) END AS DOUBLE)
     ) AS `__agg8`,
-    CAST(COUNT(
-      CASE WHEN `answered` THEN CAST(CAST(NOT (
-        `__window0`
-      ) AS BIGINT) AS DOUBLE) END
-    ) AS BIGINT) AS `__agg8_n`,
+    CAST(COUNT(CASE WHEN `answered` THEN CAST(CAST(NOT (
+      `__window0`
+    ) AS INT) AS DOUBLE) END) AS BIGINT) AS `__agg8_n`,
     CAST(COALESCE(
       SUM(
         CASE
@@ -711,11 +709,11 @@ WITH `__rows0` AS (
     AVG(
       CAST(CASE WHEN `answered` THEN CAST(CAST((
         `__window0`
-      ) AS BIGINT) AS DOUBLE) END AS DOUBLE)
+      ) AS INT) AS DOUBLE) END AS DOUBLE)
     ) AS `__agg9`,
     CAST(COUNT(CASE WHEN `answered` THEN CAST(CAST((
       `__window0`
-    ) AS BIGINT) AS DOUBLE) END) AS BIGINT) AS `__agg9_n`,
+    ) AS INT) AS DOUBLE) END) AS BIGINT) AS `__agg9_n`,
     CAST(COALESCE(
       SUM(
         CASE
@@ -728,18 +726,18 @@ WITH `__rows0` AS (
       ),
       0
     ) AS BIGINT) AS `__agg9_censored`,
-    AVG(CAST(CAST(`__window1` AS BIGINT) AS DOUBLE)) AS `__agg10`,
-    CAST(COUNT(CAST(CAST(`__window1` AS BIGINT) AS DOUBLE)) AS BIGINT) AS `__agg10_n`,
+    AVG(CAST(CAST(`__window1` AS INT) AS DOUBLE)) AS `__agg10`,
+    CAST(COUNT(CAST(CAST(`__window1` AS INT) AS DOUBLE)) AS BIGINT) AS `__agg10_n`,
     CAST(COALESCE(SUM(CASE WHEN (
       `__window1_censored`
     ) THEN 1 ELSE 0 END), 0) AS BIGINT) AS `__agg10_censored`,
-    AVG(CAST(CAST(`__window2` AS BIGINT) AS DOUBLE)) AS `__agg11`,
-    CAST(COUNT(CAST(CAST(`__window2` AS BIGINT) AS DOUBLE)) AS BIGINT) AS `__agg11_n`,
+    AVG(CAST(CAST(`__window2` AS INT) AS DOUBLE)) AS `__agg11`,
+    CAST(COUNT(CAST(CAST(`__window2` AS INT) AS DOUBLE)) AS BIGINT) AS `__agg11_n`,
     CAST(COALESCE(SUM(CASE WHEN (
       `__window2_censored`
     ) THEN 1 ELSE 0 END), 0) AS BIGINT) AS `__agg11_censored`,
-    AVG(CAST(CAST(`__window3` AS BIGINT) AS DOUBLE)) AS `__agg12`,
-    CAST(COUNT(CAST(CAST(`__window3` AS BIGINT) AS DOUBLE)) AS BIGINT) AS `__agg12_n`,
+    AVG(CAST(CAST(`__window3` AS INT) AS DOUBLE)) AS `__agg12`,
+    CAST(COUNT(CAST(CAST(`__window3` AS INT) AS DOUBLE)) AS BIGINT) AS `__agg12_n`,
     CAST(COALESCE(SUM(CASE WHEN (
       `__window3_censored`
     ) THEN 1 ELSE 0 END), 0) AS BIGINT) AS `__agg12_censored`,
@@ -779,7 +777,7 @@ WITH `__rows0` AS (
         )
         THEN CAST(CAST(`answered` AND (
           `wait_s` <= CAST(20.0 AS DOUBLE)
-        ) AS BIGINT) AS DOUBLE)
+        ) AS INT) AS DOUBLE)
       END AS DOUBLE)
     ) AS `__agg15`,
     CAST(COUNT(
@@ -798,7 +796,7 @@ WITH `__rows0` AS (
         )
         THEN CAST(CAST(`answered` AND (
           `wait_s` <= CAST(20.0 AS DOUBLE)
-        ) AS BIGINT) AS DOUBLE)
+        ) AS INT) AS DOUBLE)
       END
     ) AS BIGINT) AS `__agg15_n`,
     AVG(
@@ -817,7 +815,7 @@ WITH `__rows0` AS (
         )
         THEN CAST(CAST((
           NOT `answered`
-        ) AS BIGINT) AS DOUBLE)
+        ) AS INT) AS DOUBLE)
       END AS DOUBLE)
     ) AS `__agg16`,
     CAST(COUNT(
@@ -836,17 +834,17 @@ WITH `__rows0` AS (
         )
         THEN CAST(CAST((
           NOT `answered`
-        ) AS BIGINT) AS DOUBLE)
+        ) AS INT) AS DOUBLE)
       END
     ) AS BIGINT) AS `__agg16_n`,
     AVG(
-      CAST(CASE WHEN `answered` THEN CAST(CAST(`transferred` AS BIGINT) AS DOUBLE) END AS DOUBLE)
+      CAST(CASE WHEN `answered` THEN CAST(CAST(`transferred` AS INT) AS DOUBLE) END AS DOUBLE)
     ) AS `__agg17`,
-    CAST(COUNT(CASE WHEN `answered` THEN CAST(CAST(`transferred` AS BIGINT) AS DOUBLE) END) AS BIGINT) AS `__agg17_n`,
+    CAST(COUNT(CASE WHEN `answered` THEN CAST(CAST(`transferred` AS INT) AS DOUBLE) END) AS BIGINT) AS `__agg17_n`,
     AVG(
-      CAST(CASE WHEN `answered` THEN CAST(CAST(`sale` AS BIGINT) AS DOUBLE) END AS DOUBLE)
+      CAST(CASE WHEN `answered` THEN CAST(CAST(`sale` AS INT) AS DOUBLE) END AS DOUBLE)
     ) AS `__agg18`,
-    CAST(COUNT(CASE WHEN `answered` THEN CAST(CAST(`sale` AS BIGINT) AS DOUBLE) END) AS BIGINT) AS `__agg18_n`,
+    CAST(COUNT(CASE WHEN `answered` THEN CAST(CAST(`sale` AS INT) AS DOUBLE) END) AS BIGINT) AS `__agg18_n`,
     CAST(COUNT(CASE WHEN `sale` THEN 1 END) AS BIGINT) AS `__agg19`,
     CAST(COUNT(CASE WHEN `sale` THEN 1 END) AS BIGINT) AS `__agg19_n`,
     SUM(CASE WHEN `answered` THEN (
