@@ -22,13 +22,12 @@ from metricdsl.engine.plan import Aggregate, window_calls, zone_of
 from metricdsl.engine.sql import functions as translations
 from metricdsl.engine.sql.dialects import (
     AddMicros,
-    BoolAsBigint,
     EpochMicros,
     ExactQuantile,
     LocalMidnight,
     LocalTime,
 )
-from metricdsl.engine.sql.functions import BIGINT, DATE, DOUBLE, double, number, safe_divide, when
+from metricdsl.engine.sql.functions import BIGINT, DATE, DOUBLE, INT, double, number, safe_divide, when
 from metricdsl.language import ast
 from metricdsl.language.functions import FUNCTIONS, WINDOWS, Kind
 from metricdsl.language.units import TIME_UNITS
@@ -313,7 +312,7 @@ class Compiler:
         argument = self.expr(node.args[0])
         if self.model.type_of(node.args[0]).kind == "bool":  # a condition: 1 when true
             result_kind = self.model.type_of(node).kind
-            argument = BoolAsBigint(this=argument)  # Postgres casts a boolean to INT only, not to a float
+            argument = exp.cast(argument, INT)  # Postgres casts a boolean to INTEGER only, not BIGINT or a float
             argument = double(argument) if result_kind == "float" else argument
         value_in = masked(argument)
         value = translations.AGGREGATES[node.func](value_in, node)

@@ -71,12 +71,6 @@ class IsoWeekday(exp.Expression, exp.Func):
     arg_types: ClassVar[dict[str, bool]] = {"this": True}
 
 
-class BoolAsBigint(exp.Expression, exp.Func):
-    """The boolean `this` as a BIGINT: 1 when true, 0 when false, null when unknown."""
-
-    arg_types: ClassVar[dict[str, bool]] = {"this": True}
-
-
 # -- rendering ------------------------------------------------------------------------------------
 
 Render = Callable[[Any, Any], str]
@@ -154,19 +148,6 @@ def _added(template: str) -> Render:
     return lambda generator, e: template.format(this=_text(generator, e, "this"), micros=_text(generator, e, "micros"))
 
 
-def _bool_as_bigint(via: str | None = None) -> Render:
-    """A boolean cast to BIGINT, through the integer type `via` where the dialect casts a boolean to that one only
-    (Postgres: to INT, not to BIGINT)."""
-
-    def render(generator: Any, e: BoolAsBigint) -> str:
-        value: exp.Expr = e.this.copy()
-        if via is not None:
-            value = exp.cast(value, exp.DataType.build(via))
-        return str(generator.sql(exp.cast(value, exp.DataType.build("BIGINT"))))
-
-    return render
-
-
 def _hashable_key(equal: exp.NullSafeEQ) -> exp.Expr:
     """`a IS NOT DISTINCT FROM b` as equalities Postgres can hash: both null or neither, and equal as text."""
 
@@ -204,7 +185,6 @@ RENDERINGS: dict[str, dict[type[exp.Expression], Render]] = {
         AddMicros: _added("({this} + TO_MICROSECONDS(CAST(ROUND({micros}) AS BIGINT)))"),
         PeriodStart: _truncate(True, QUOTED_UNITS, cast=True),
         IsoWeekday: _weekday("ISODOW({this})"),
-        BoolAsBigint: _bool_as_bigint(),
     },
     "spark": {
         ExactQuantile: _percentile,
@@ -214,7 +194,6 @@ RENDERINGS: dict[str, dict[type[exp.Expression], Render]] = {
         AddMicros: _added("TIMESTAMP_MICROS(UNIX_MICROS({this}) + CAST(ROUND({micros}) AS BIGINT))"),
         PeriodStart: _spark_period,
         IsoWeekday: _weekday("((DAYOFWEEK({this}) + 5) % 7 + 1)"),
-        BoolAsBigint: _bool_as_bigint(),
     },
     "postgres": {
         ExactQuantile: _within_group,
@@ -224,7 +203,6 @@ RENDERINGS: dict[str, dict[type[exp.Expression], Render]] = {
         AddMicros: _added("({this} + MAKE_INTERVAL(secs => {micros} / 1000000.0))"),
         PeriodStart: _truncate(True, QUOTED_UNITS, cast=True),
         IsoWeekday: _weekday("CAST(EXTRACT(ISODOW FROM {this}) AS BIGINT)"),
-        BoolAsBigint: _bool_as_bigint("INT"),
         exp.Join: _postgres_join,
     },
     "snowflake": {
@@ -235,7 +213,6 @@ RENDERINGS: dict[str, dict[type[exp.Expression], Render]] = {
         AddMicros: _added("DATEADD(MICROSECOND, CAST(ROUND({micros}) AS BIGINT), {this})"),
         PeriodStart: _snowflake_period,
         IsoWeekday: _weekday("DAYOFWEEKISO({this})"),
-        BoolAsBigint: _bool_as_bigint(),
     },
     "bigquery": {
         ExactQuantile: _no_exact_quantile,
@@ -245,7 +222,6 @@ RENDERINGS: dict[str, dict[type[exp.Expression], Render]] = {
         AddMicros: _added("TIMESTAMP_MICROS(UNIX_MICROS({this}) + CAST(ROUND({micros}) AS INT64))"),
         PeriodStart: _truncate(False, {"week": "ISOWEEK", "month": "MONTH", "quarter": "QUARTER", "year": "YEAR"}),
         IsoWeekday: _weekday("(MOD(EXTRACT(DAYOFWEEK FROM {this}) + 5, 7) + 1)"),
-        BoolAsBigint: _bool_as_bigint(),
     },
     "trino": {
         ExactQuantile: _no_exact_quantile,
@@ -255,7 +231,6 @@ RENDERINGS: dict[str, dict[type[exp.Expression], Render]] = {
         AddMicros: _added("DATE_ADD('millisecond', CAST(ROUND({micros} / 1000) AS BIGINT), {this})"),
         PeriodStart: _truncate(True, QUOTED_UNITS),
         IsoWeekday: _weekday("DAY_OF_WEEK({this})"),
-        BoolAsBigint: _bool_as_bigint(),
     },
 }
 
