@@ -5,11 +5,16 @@ GROUP BY of their own, joined on the keys (a distinct next to a quantile in one 
 The sources' groups are then full-outer-joined on the keys (null keys equal), the keys coalesced, and the count-like
 columns of a group without rows of a source are 0.
 
-A window call (`followed_by(S, 7d)`) becomes a column of its source's rows without a join per row: the rows and the
-other source's matching rows (its keys and its time in microseconds) are stacked (UNION ALL), a window function
-counts the other source's rows in `(t, t + W]` (`[t - W, t)` looking back) per key, by a RANGE frame over the
-microseconds, and the source's own rows are kept. Then the window is censored at its horizon as in the Polars
-compiler. One such step per window call, chained.
+A window call (`followed_by(S, 7d)`) becomes a column of its source's rows without a join per row. The window calls
+of one source that share their keys are computed together, in one stack: the source's rows (only the columns the rest
+of the query reads, their keys, their time in microseconds) and one copy of the other rows each call looks for (their
+keys and time, under the union of the calls' filters) are stacked (UNION ALL), each stacked row marked per call when
+it is one the call looks for; one window function per call counts the marked rows in `(t, t + W]` (`[t - W, t)`
+looking back) by a RANGE frame over the microseconds, all partitioned by the keys and ordered by the time alike, so
+that an engine sorts once; then the source's own rows are kept. A call that looks for rows of its own source by the
+same keys marks the rows themselves instead of stacking a copy of them. Then each window is censored at its horizon
+as in the Polars compiler (a source's first and last time computed once). Calls with other keys get a stack of their
+own, chained.
 """
 
 from __future__ import annotations
@@ -193,7 +198,9 @@ class Builder:
             window = copy[0]
             other_rows, _ = self.rows(window.target, window.needs)
             their_time = EpochMicros(this=compiler.instant(window.target))
-            known = [exp.Not(this=exp.Is(this=k.copy(), expression=exp.null())) for k in (*window.theirs, their_time)]
+            known: list[exp.Expr] = [
+                exp.Not(this=exp.Is(this=k.copy(), expression=exp.null())) for k in (*window.theirs, their_time)
+            ]
             conditions = [w.where for w in copy]
             if all(c is not None for c in conditions):
                 known.append(exp.Paren(this=exp.or_(*(exp.Paren(this=c.copy()) for c in conditions if c is not None))))
