@@ -9,9 +9,10 @@ A window call (`followed_by(S, 7d)`) becomes a column of its source's rows witho
 of one source that share their keys are computed together, in one stack: the source's rows (only the columns the rest
 of the query reads, their keys, their time in microseconds) and one copy of the other rows each call looks for (their
 keys and time, under the union of the calls' filters) are stacked (UNION ALL), each stacked row marked per call when
-it is one the call looks for; one window function per call counts the marked rows in `(t, t + W]` (`[t - W, t)`
-looking back) by a RANGE frame over the microseconds, all partitioned by the keys and ordered by the time alike, so
-that an engine sorts once; then the source's own rows are kept. A call that looks for rows of its own source by the
+it is one the call looks for (its time); one window function per call finds the first such time strictly after the
+row's (the last strictly before, looking back), all partitioned by the keys and ordered by the time alike, so that an
+engine sorts once; the window is true when that time lies in `(t, t + W]` (`[t - W, t)`); then the source's own rows
+are kept. A call that looks for rows of its own source by the
 same keys marks the rows themselves instead of stacking a copy of them. Then each window is censored at its horizon
 as in the Polars compiler (a source's first and last time computed once). Calls with other keys get a stack of their
 own, chained.
@@ -26,7 +27,7 @@ from sqlglot import exp
 from metricdsl.engine.columns import GRAIN_COLUMN, ONE_COLUMN
 from metricdsl.engine.plan import Aggregate, Request, aggregates_by_source
 from metricdsl.engine.sql.compiler import Compiler, Window, column
-from metricdsl.engine.sql.dialects import EpochMicros, PeriodStart
+from metricdsl.engine.sql.dialects import EpochMicros, PeriodStart, StrictFrame
 from metricdsl.engine.sql.functions import DATE, when
 from metricdsl.language import ast
 from metricdsl.semantics.filters import variants
@@ -171,17 +172,17 @@ class Builder:
         """`rows` (keeping `columns`) with the columns of the windows of `stack`, which share their keys, and their
         censored flags. The rows and one copy of the other rows each window looks for (their keys, their time, and
         per window whether the row is one it looks for) are stacked (UNION ALL), and one window function per call
-        counts those in its frame, all partitioned and ordered alike; then the rows themselves are kept."""
+        finds the nearest of those in time, all partitioned and ordered alike; then the rows themselves are kept."""
         compiler = self.compiler
         source, mine = stack[0].source, stack[0].mine
         keys = [_key(i) for i in range(len(mine))]
-        flags = [f"__is{i}" for i in range(len(stack))]
+        flags = [f"__at{i}" for i in range(len(stack))]  # the time of a row that the call looks for
         time = EpochMicros(this=compiler.instant(source))
 
         def target(condition: exp.Expr | None, keys: list[exp.Expr], time: exp.Expr) -> exp.Expr:
             known = [exp.Not(this=exp.Is(this=k.copy(), expression=exp.null())) for k in (*keys, time)]
             where = [exp.Paren(this=condition.copy())] if condition is not None else []
-            return when(exp.and_(*where, *known), exp.Literal.number(1))
+            return when(exp.and_(*where, *known), time.copy())
 
         host = exp.select(
             *(column(c) for c in columns),
@@ -220,47 +221,39 @@ class Builder:
             )
             stacked = exp.union(stacked, other, distinct=False)
 
-        def counted(window: Window, flag: str) -> exp.Window:
-            bounds = (
-                {
-                    "start": exp.Literal.number(1),
-                    "start_side": "FOLLOWING",
-                    "end": exp.Literal.number(window.micros),
-                    "end_side": "FOLLOWING",
-                }
-                if window.forward
-                else {
-                    "start": exp.Literal.number(window.micros),
-                    "start_side": "PRECEDING",
-                    "end": exp.Literal.number(1),
-                    "end_side": "PRECEDING",
-                }
-            )
+        def nearest(window: Window, flag: str) -> exp.Window:  # the first time after the row's, or the last before
+            found = exp.Min(this=column(flag)) if window.forward else exp.Max(this=column(flag))
             return exp.Window(
-                this=exp.Count(this=column(flag)),
+                this=found,
                 partition_by=[column(k) for k in keys],
                 order=exp.Order(expressions=[exp.Ordered(this=column(TIME), nulls_first=True)]),  # BigQuery's order
-                spec=exp.WindowSpec(kind="RANGE", **bounds),
+                spec=StrictFrame(forward=exp.Boolean(this=window.forward)),
             )
 
-        found = [f"__found{i}" for i in range(len(stack))]
+        found = [f"__nearest{i}" for i in range(len(stack))]
         source_rows = exp.Subquery(this=stacked, alias=exp.TableAlias(this=exp.to_identifier("__stacked", quoted=True)))
-        counts = self.cte(
+        windowed = self.cte(
             "window",
             exp.select(
                 *(column(c) for c in columns),
                 *(column(k) for k in keys),
                 column(TIME),
                 column(HOST),
-                *(exp.alias_(counted(w, f), n, quoted=True) for w, f, n in zip(stack, flags, found, strict=True)),
+                *(exp.alias_(nearest(w, f), n, quoted=True) for w, f, n in zip(stack, flags, found, strict=True)),
             ).from_(source_rows),
         )
         unknown = exp.or_(*(exp.Is(this=column(n), expression=exp.null()) for n in (TIME, *keys)))
 
-        def result(count: str) -> exp.Expr:
+        def result(window: Window, nearest: str) -> exp.Expr:  # within the window: in (t, t + W], or [t - W, t)
+            width = exp.Literal.number(window.micros)
+            within: exp.Expr = (
+                exp.LTE(this=column(nearest), expression=exp.Add(this=column(TIME), expression=width))
+                if window.forward
+                else exp.GTE(this=column(nearest), expression=exp.Sub(this=column(TIME), expression=width))
+            )
             return exp.Case(
                 ifs=[exp.If(this=unknown.copy(), true=exp.null())],
-                default=exp.GT(this=column(count), expression=exp.Literal.number(0)),
+                default=exp.Coalesce(this=within, expressions=[exp.false()]),
             )
 
         kept = self.cte(
@@ -268,9 +261,9 @@ class Builder:
             exp.select(
                 *(column(c) for c in columns),
                 column(TIME),
-                *(exp.alias_(result(n), w.column, quoted=True) for w, n in zip(stack, found, strict=True)),
+                *(exp.alias_(result(w, n), w.column, quoted=True) for w, n in zip(stack, found, strict=True)),
             )
-            .from_(exp.to_identifier(counts, quoted=True))
+            .from_(exp.to_identifier(windowed, quoted=True))
             .where(exp.EQ(this=column(HOST), expression=exp.Literal.number(1))),
         )
         return self.cte("window", self.censor(kept, columns, stack))

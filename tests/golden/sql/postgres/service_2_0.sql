@@ -45,26 +45,26 @@ WITH "__rows0" AS (
     "__key0",
     "__time",
     "__host",
-    COUNT("__is0") OVER (
+    MIN("__at0") OVER (
       PARTITION BY "__key0"
       ORDER BY "__time" NULLS FIRST
-      RANGE BETWEEN 1 FOLLOWING AND 604800000000 FOLLOWING
-    ) AS "__found0",
-    COUNT("__is1") OVER (
+      RANGE BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING EXCLUDE GROUP
+    ) AS "__nearest0",
+    MIN("__at1") OVER (
       PARTITION BY "__key0"
       ORDER BY "__time" NULLS FIRST
-      RANGE BETWEEN 1 FOLLOWING AND 2592000000000 FOLLOWING
-    ) AS "__found1",
-    COUNT("__is2") OVER (
+      RANGE BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING EXCLUDE GROUP
+    ) AS "__nearest1",
+    MIN("__at2") OVER (
       PARTITION BY "__key0"
       ORDER BY "__time" NULLS FIRST
-      RANGE BETWEEN 1 FOLLOWING AND 2592000000000 FOLLOWING
-    ) AS "__found2",
-    COUNT("__is3") OVER (
+      RANGE BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING EXCLUDE GROUP
+    ) AS "__nearest2",
+    MIN("__at3") OVER (
       PARTITION BY "__key0"
       ORDER BY "__time" NULLS FIRST
-      RANGE BETWEEN 1 FOLLOWING AND 2592000000000 FOLLOWING
-    ) AS "__found3"
+      RANGE BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING EXCLUDE GROUP
+    ) AS "__nearest3"
   FROM (
     SELECT
       "answered",
@@ -88,11 +88,11 @@ WITH "__rows0" AS (
       CASE
         WHEN NOT "customer_id" IS NULL
         AND NOT CAST(EXTRACT(EPOCH FROM "started_at") * 1000000 AS BIGINT) IS NULL
-        THEN 1
-      END AS "__is0",
-      NULL AS "__is1",
-      NULL AS "__is2",
-      NULL AS "__is3"
+        THEN CAST(EXTRACT(EPOCH FROM "started_at") * 1000000 AS BIGINT)
+      END AS "__at0",
+      NULL AS "__at1",
+      NULL AS "__at2",
+      NULL AS "__at3"
     FROM "__rows0"
     UNION ALL
     SELECT
@@ -114,14 +114,14 @@ WITH "__rows0" AS (
       "customer_id" AS "__key0",
       CAST(EXTRACT(EPOCH FROM "ordered_at") * 1000000 AS BIGINT) AS "__time",
       0 AS "__host",
-      NULL AS "__is0",
+      NULL AS "__at0",
       CASE
         WHEN (
           "amount" > 0
         )
         AND NOT CAST(EXTRACT(EPOCH FROM "ordered_at") * 1000000 AS BIGINT) IS NULL
-        THEN 1
-      END AS "__is1",
+        THEN CAST(EXTRACT(EPOCH FROM "ordered_at") * 1000000 AS BIGINT)
+      END AS "__at1",
       CASE
         WHEN (
           (
@@ -129,9 +129,9 @@ WITH "__rows0" AS (
           ) AND "cross_sell"
         )
         AND NOT CAST(EXTRACT(EPOCH FROM "ordered_at") * 1000000 AS BIGINT) IS NULL
-        THEN 1
-      END AS "__is2",
-      NULL AS "__is3"
+        THEN CAST(EXTRACT(EPOCH FROM "ordered_at") * 1000000 AS BIGINT)
+      END AS "__at2",
+      NULL AS "__at3"
     FROM "__rows1"
     WHERE
       NOT "customer_id" IS NULL
@@ -165,16 +165,16 @@ WITH "__rows0" AS (
       "referred_by" AS "__key0",
       CAST(EXTRACT(EPOCH FROM "ordered_at") * 1000000 AS BIGINT) AS "__time",
       0 AS "__host",
-      NULL AS "__is0",
-      NULL AS "__is1",
-      NULL AS "__is2",
+      NULL AS "__at0",
+      NULL AS "__at1",
+      NULL AS "__at2",
       CASE
         WHEN (
           "amount" > 0
         )
         AND NOT CAST(EXTRACT(EPOCH FROM "ordered_at") * 1000000 AS BIGINT) IS NULL
-        THEN 1
-      END AS "__is3"
+        THEN CAST(EXTRACT(EPOCH FROM "ordered_at") * 1000000 AS BIGINT)
+      END AS "__at3"
     FROM "__rows1"
     WHERE
       NOT "referred_by" IS NULL
@@ -203,10 +203,26 @@ WITH "__rows0" AS (
     "wait_s",
     "wrap_s",
     "__time",
-    CASE WHEN "__time" IS NULL OR "__key0" IS NULL THEN NULL ELSE "__found0" > 0 END AS "__window0",
-    CASE WHEN "__time" IS NULL OR "__key0" IS NULL THEN NULL ELSE "__found1" > 0 END AS "__window1",
-    CASE WHEN "__time" IS NULL OR "__key0" IS NULL THEN NULL ELSE "__found2" > 0 END AS "__window2",
-    CASE WHEN "__time" IS NULL OR "__key0" IS NULL THEN NULL ELSE "__found3" > 0 END AS "__window3"
+    CASE
+      WHEN "__time" IS NULL OR "__key0" IS NULL
+      THEN NULL
+      ELSE COALESCE("__nearest0" <= "__time" + 604800000000, FALSE)
+    END AS "__window0",
+    CASE
+      WHEN "__time" IS NULL OR "__key0" IS NULL
+      THEN NULL
+      ELSE COALESCE("__nearest1" <= "__time" + 2592000000000, FALSE)
+    END AS "__window1",
+    CASE
+      WHEN "__time" IS NULL OR "__key0" IS NULL
+      THEN NULL
+      ELSE COALESCE("__nearest2" <= "__time" + 2592000000000, FALSE)
+    END AS "__window2",
+    CASE
+      WHEN "__time" IS NULL OR "__key0" IS NULL
+      THEN NULL
+      ELSE COALESCE("__nearest3" <= "__time" + 2592000000000, FALSE)
+    END AS "__window3"
   FROM "__window2"
   WHERE
     "__host" = 1
