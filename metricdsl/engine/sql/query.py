@@ -171,8 +171,9 @@ class Builder:
     def stack(self, rows: str, columns: list[str], stack: list[Window]) -> str:
         """`rows` (keeping `columns`) with the columns of the windows of `stack`, which share their keys, and their
         censored flags. The rows and one copy of the other rows each window looks for (their keys, their time, and
-        per window whether the row is one it looks for) are stacked (UNION ALL), and one window function per call
-        finds the nearest of those in time, all partitioned and ordered alike; then the rows themselves are kept."""
+        per window that time again where the row is one it looks for) are stacked (UNION ALL), and one window function
+        per call finds the nearest of those in time, all partitioned and ordered alike; then the rows themselves are
+        kept."""
         compiler = self.compiler
         source, mine = stack[0].source, stack[0].mine
         keys = [_key(i) for i in range(len(mine))]
