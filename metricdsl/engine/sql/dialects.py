@@ -71,6 +71,13 @@ class IsoWeekday(exp.Expression, exp.Func):
     arg_types: ClassVar[dict[str, bool]] = {"this": True}
 
 
+class StrictFrame(exp.Expression):
+    """The window frame of the rows strictly after the current row's order value to the end of the partition
+    (`forward`), or from its start to strictly before it, over an integer order."""
+
+    arg_types: ClassVar[dict[str, bool]] = {"forward": True}
+
+
 # -- rendering ------------------------------------------------------------------------------------
 
 Render = Callable[[Any, Any], str]
@@ -176,8 +183,21 @@ def _weekday(template: str) -> Render:
     return lambda generator, e: template.format(this=_text(generator, e, "this"))
 
 
+def _excluding(generator: Any, e: StrictFrame) -> str:  # DuckDB computes it faster than the offset frame below
+    if e.args["forward"].this:
+        return "RANGE BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING EXCLUDE GROUP"
+    return "RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW EXCLUDE GROUP"
+
+
+def _offset(generator: Any, e: StrictFrame) -> str:  # where there is no EXCLUDE
+    if e.args["forward"].this:
+        return "RANGE BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING"
+    return "RANGE BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING"
+
+
 RENDERINGS: dict[str, dict[type[exp.Expression], Render]] = {
     "duckdb": {
+        StrictFrame: _excluding,
         ExactQuantile: _quantile_cont,
         LocalTime: _zoned("TIMEZONE({zone}, {this})"),
         LocalMidnight: _zoned("TIMEZONE({zone}, CAST({this} AS TIMESTAMP))"),
@@ -187,6 +207,7 @@ RENDERINGS: dict[str, dict[type[exp.Expression], Render]] = {
         IsoWeekday: _weekday("ISODOW({this})"),
     },
     "spark": {
+        StrictFrame: _offset,
         ExactQuantile: _percentile,
         LocalTime: _zoned("FROM_UTC_TIMESTAMP({this}, {zone})"),
         LocalMidnight: _zoned("TO_UTC_TIMESTAMP(CAST({this} AS TIMESTAMP), {zone})"),
@@ -196,6 +217,7 @@ RENDERINGS: dict[str, dict[type[exp.Expression], Render]] = {
         IsoWeekday: _weekday("((DAYOFWEEK({this}) + 5) % 7 + 1)"),
     },
     "postgres": {
+        StrictFrame: _excluding,
         ExactQuantile: _within_group,
         LocalTime: _zoned("({this} AT TIME ZONE {zone})"),
         LocalMidnight: _zoned("(CAST({this} AS TIMESTAMP) AT TIME ZONE {zone})"),
@@ -206,6 +228,7 @@ RENDERINGS: dict[str, dict[type[exp.Expression], Render]] = {
         exp.Join: _postgres_join,
     },
     "snowflake": {
+        StrictFrame: _offset,
         ExactQuantile: _within_group,
         LocalTime: _zoned("CAST(CONVERT_TIMEZONE({zone}, {this}) AS TIMESTAMP_NTZ)"),
         LocalMidnight: _zoned("CONVERT_TIMEZONE({zone}, 'UTC', CAST({this} AS TIMESTAMP_NTZ))"),
@@ -215,6 +238,7 @@ RENDERINGS: dict[str, dict[type[exp.Expression], Render]] = {
         IsoWeekday: _weekday("DAYOFWEEKISO({this})"),
     },
     "bigquery": {
+        StrictFrame: _offset,
         ExactQuantile: _no_exact_quantile,
         LocalTime: _zoned("DATETIME({this}, {zone})"),
         LocalMidnight: _zoned("TIMESTAMP(DATETIME({this}), {zone})"),
@@ -224,6 +248,7 @@ RENDERINGS: dict[str, dict[type[exp.Expression], Render]] = {
         IsoWeekday: _weekday("(MOD(EXTRACT(DAYOFWEEK FROM {this}) + 5, 7) + 1)"),
     },
     "trino": {
+        StrictFrame: _offset,
         ExactQuantile: _no_exact_quantile,
         LocalTime: _zoned("CAST(({this} AT TIME ZONE {zone}) AS TIMESTAMP)"),
         LocalMidnight: _zoned("WITH_TIMEZONE(CAST({this} AS TIMESTAMP), {zone})"),

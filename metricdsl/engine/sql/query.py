@@ -5,11 +5,17 @@ GROUP BY of their own, joined on the keys (a distinct next to a quantile in one 
 The sources' groups are then full-outer-joined on the keys (null keys equal), the keys coalesced, and the count-like
 columns of a group without rows of a source are 0.
 
-A window call (`followed_by(S, 7d)`) becomes a column of its source's rows without a join per row: the rows and the
-other source's matching rows (its keys and its time in microseconds) are stacked (UNION ALL), a window function
-counts the other source's rows in `(t, t + W]` (`[t - W, t)` looking back) per key, by a RANGE frame over the
-microseconds, and the source's own rows are kept. Then the window is censored at its horizon as in the Polars
-compiler. One such step per window call, chained.
+A window call (`followed_by(S, 7d)`) becomes a column of its source's rows without a join per row. The window calls
+of one source that share their keys are computed together, in one stack: the source's rows (only the columns the rest
+of the query reads, their keys, their time in microseconds) and one copy of the other rows each call looks for (their
+keys and time, under the union of the calls' filters) are stacked (UNION ALL), each stacked row marked per call when
+it is one the call looks for (its time); one window function per call finds the first such time strictly after the
+row's (the last strictly before, looking back), all partitioned by the keys and ordered by the time alike, so that an
+engine sorts once; the window is true when that time lies in `(t, t + W]` (`[t - W, t)`); then the source's own rows
+are kept. A call that looks for rows of its own source by the
+same keys marks the rows themselves instead of stacking a copy of them. Then each window is censored at its horizon
+as in the Polars compiler (a source's first and last time computed once). Calls with other keys get a stack of their
+own, chained.
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ from sqlglot import exp
 from metricdsl.engine.columns import GRAIN_COLUMN, ONE_COLUMN
 from metricdsl.engine.plan import Aggregate, Request, aggregates_by_source
 from metricdsl.engine.sql.compiler import Compiler, Window, column
-from metricdsl.engine.sql.dialects import EpochMicros, PeriodStart
+from metricdsl.engine.sql.dialects import EpochMicros, PeriodStart, StrictFrame
 from metricdsl.engine.sql.functions import DATE, when
 from metricdsl.language import ast
 from metricdsl.semantics.filters import variants
@@ -51,7 +57,9 @@ class Builder:
         self.model, self.request, self.tables = model, request, tables
         self.compiler = Compiler(model, request.as_of)
         self.ctes: list[tuple[str, exp.Expr]] = []
-        self.relations: dict[tuple[str, tuple[int, ...]], str] = {}
+        self.relations: dict[tuple[str, tuple[int, ...]], tuple[str, list[str]]] = {}
+        self.demands: dict[tuple[str, tuple[int, ...]], set[str]] = {}  # the columns each relation's readers read
+        self.limits: dict[str, tuple[str, str, str]] = {}  # the CTE of a source's first and last time
 
     def table(self, source: str) -> exp.Expr:
         found = self.tables.get(source)
@@ -69,6 +77,8 @@ class Builder:
         metric_of = {column: variant.metric for variant, found in owned.items() for column in found.values()}
         # Everything is compiled first, so that each source's rows hold every column read, then the CTEs are built.
         compiled = [self.compile(source, aggregates, metric_of) for source, aggregates in plans.items()]
+        for source, calls, keys, plain, distinct in compiled:
+            self.demand(source, calls, [*(k for _, k in keys), *plain, *distinct])
         grouped = [self.grouped(*found) for found in compiled]
         if not grouped:
             select = exp.select(exp.alias_(exp.Literal.number(1), ONE_COLUMN, quoted=True))
@@ -80,123 +90,226 @@ class Builder:
             select = select.with_(exp.to_identifier(name, quoted=True), as_=query)
         return select
 
-    # -- rows -------------------------------------------------------------------------------------
+    # -- rows ---------------------------------------------------------------------------------------
+
+    def demand(self, source: str, calls: list[ast.Call], reads: list[exp.Expr]) -> None:
+        """Record that the rows of `source` with the window `calls` must hold the columns that `reads` reads, and
+        what their stacks need from the other sources' rows, recursively."""
+        key = (source, tuple(id(c) for c in calls))
+        first = key not in self.demands
+        self.demands.setdefault(key, set()).update(self.names(source, reads))
+        if not first:
+            return
+        for stack in self.stacks(calls):
+            for copy in self.copies(stack):
+                window = copy[0]
+                theirs = [*window.theirs, self.compiler.instant(window.target)]
+                self.demand(window.target, window.needs, theirs + [w.where for w in copy if w.where is not None])
+
+    def names(self, source: str, reads: list[exp.Expr]) -> set[str]:
+        """The columns of `source` that the expressions `reads` read."""
+        declared = self.compiler.columns_read.get(source, set())
+        return {c.name for e in reads for c in e.find_all(exp.Column)} & declared
+
+    def stacks(self, calls: list[ast.Call]) -> list[list[Window]]:
+        """The window `calls` of one source by their keys: each list is computed in one stack, by one sort."""
+        found: dict[tuple[str, ...], list[Window]] = {}
+        for call in calls:
+            window = self.compiler.windows[id(call)]
+            found.setdefault(tuple(k.sql() for k in window.mine), []).append(window)
+        return list(found.values())
+
+    @staticmethod
+    def on_itself(window: Window) -> bool:
+        """Whether the window looks for rows of its own source by the same keys, so that the rows themselves are
+        its targets (no copy of them is stacked)."""
+        return (
+            window.target == window.source
+            and not window.needs
+            and [k.sql() for k in window.mine] == [k.sql() for k in window.theirs]
+        )
+
+    def copies(self, stack: list[Window]) -> list[list[Window]]:
+        """The windows of `stack` that look for other rows, by the rows they read (their source, the windows those
+        rows need, their keys): one copy of those rows is stacked for each list."""
+        found: dict[tuple[object, ...], list[Window]] = {}
+        for window in stack:
+            if not self.on_itself(window):
+                rows = (window.target, tuple(id(c) for c in window.needs), tuple(k.sql() for k in window.theirs))
+                found.setdefault(rows, []).append(window)
+        return list(found.values())
+
+    def host_reads(self, source: str, stack: list[Window]) -> set[str]:
+        """The columns of `source` that a stack reads from its rows: the keys, the time, the filters on itself."""
+        window = stack[0]
+        reads = [*window.mine, self.compiler.instant(source)]
+        reads += [w.where for w in stack if self.on_itself(w) and w.where is not None]
+        return self.names(source, reads)
 
     def rows(self, source: str, calls: list[ast.Call]) -> tuple[str, list[str]]:
         """The CTE of `source`'s rows with the columns of the window `calls` (and their censored flags), and the
-        names of its columns."""
+        names of its columns: only the columns of the source that the rest of the query reads."""
         key = (source, tuple(id(c) for c in calls))
-        columns = sorted(self.compiler.columns_read.get(source, set()))
         if key in self.relations:
-            windows = [self.compiler.windows[id(c)] for c in calls]
-            return self.relations[key], columns + [n for w in windows for n in (w.column, w.flag)]
+            return self.relations[key]
+        needed = self.demands.get(key, set())
+        stacks = self.stacks(calls)
+        reads = [self.host_reads(source, stack) for stack in stacks]
+        columns = sorted(needed.union(*reads))
         selected: list[exp.Expr] = [column(c) for c in columns] or [
             exp.alias_(exp.Literal.number(1), ONE_COLUMN, quoted=True)
         ]
-        query = exp.select(*selected).from_(self.table(source))
-        name = self.cte("rows", query)
-        for call in calls:
-            window = self.compiler.windows[id(call)]
-            name = self.window_step(name, columns, window)
-            columns = [*columns, window.column, window.flag]
-        self.relations[key] = name
-        return name, columns
+        name = self.cte("rows", exp.select(*selected).from_(self.table(source)))
+        found: list[str] = []
+        for i, stack in enumerate(stacks):
+            columns = sorted(needed.union(*reads[i + 1 :]))
+            name = self.stack(name, [*columns, *found], stack)
+            found += [n for w in stack for n in (w.column, w.flag)]
+        self.relations[key] = name, [*columns, *found]
+        return self.relations[key]
 
-    def window_step(self, rows: str, columns: list[str], window: Window) -> str:
-        """`rows` with the column of one window call and its censored flag."""
+    def stack(self, rows: str, columns: list[str], stack: list[Window]) -> str:
+        """`rows` (keeping `columns`) with the columns of the windows of `stack`, which share their keys, and their
+        censored flags. The rows and one copy of the other rows each window looks for (their keys, their time, and
+        per window that time again where the row is one it looks for) are stacked (UNION ALL), and one window function
+        per call finds the nearest of those in time, all partitioned and ordered alike; then the rows themselves are
+        kept."""
         compiler = self.compiler
-        keys = [exp.alias_(k.copy(), _key(i), quoted=True) for i, k in enumerate(window.mine)]
+        source, mine = stack[0].source, stack[0].mine
+        keys = [_key(i) for i in range(len(mine))]
+        flags = [f"__at{i}" for i in range(len(stack))]  # the time of a row that the call looks for
+        time = EpochMicros(this=compiler.instant(source))
+
+        def target(condition: exp.Expr | None, keys: list[exp.Expr], time: exp.Expr) -> exp.Expr:
+            known = [exp.Not(this=exp.Is(this=k.copy(), expression=exp.null())) for k in (*keys, time)]
+            where = [exp.Paren(this=condition.copy())] if condition is not None else []
+            return when(exp.and_(*where, *known), time.copy())
+
         host = exp.select(
             *(column(c) for c in columns),
-            *keys,
-            exp.alias_(EpochMicros(this=compiler.instant(window.source)), TIME, quoted=True),
+            *(exp.alias_(k.copy(), n, quoted=True) for k, n in zip(mine, keys, strict=True)),
+            exp.alias_(time, TIME, quoted=True),
             exp.alias_(exp.Literal.number(1), HOST, quoted=True),
+            *(
+                exp.alias_(target(w.where, mine, time) if self.on_itself(w) else exp.null(), flag, quoted=True)
+                for w, flag in zip(stack, flags, strict=True)
+            ),
         ).from_(exp.to_identifier(rows, quoted=True))
-        other_rows, _ = self.rows(window.target, window.needs)
-        their_time = EpochMicros(this=compiler.instant(window.target))
-        known = [exp.Not(this=exp.Is(this=k.copy(), expression=exp.null())) for k in (*window.theirs, their_time)]
-        conditions = [*([exp.Paren(this=window.where.copy())] if window.where is not None else []), *known]
-        other = (
-            exp.select(
-                *(exp.alias_(exp.null(), c, quoted=True) for c in columns),
-                *(exp.alias_(k.copy(), _key(i), quoted=True) for i, k in enumerate(window.theirs)),
-                exp.alias_(their_time.copy(), TIME, quoted=True),
-                exp.alias_(exp.Literal.number(0), HOST, quoted=True),
+        stacked: exp.Query = host
+        for copy in self.copies(stack):
+            window = copy[0]
+            other_rows, _ = self.rows(window.target, window.needs)
+            their_time = EpochMicros(this=compiler.instant(window.target))
+            known: list[exp.Expr] = [
+                exp.Not(this=exp.Is(this=k.copy(), expression=exp.null())) for k in (*window.theirs, their_time)
+            ]
+            conditions = [w.where for w in copy]
+            if all(c is not None for c in conditions):
+                known.append(exp.Paren(this=exp.or_(*(exp.Paren(this=c.copy()) for c in conditions if c is not None))))
+            other = (
+                exp.select(
+                    *(exp.alias_(exp.null(), c, quoted=True) for c in columns),
+                    *(exp.alias_(k.copy(), n, quoted=True) for k, n in zip(window.theirs, keys, strict=True)),
+                    exp.alias_(their_time.copy(), TIME, quoted=True),
+                    exp.alias_(exp.Literal.number(0), HOST, quoted=True),
+                    *(
+                        exp.alias_(target(w.where, [], their_time) if w in copy else exp.null(), flag, quoted=True)
+                        for w, flag in zip(stack, flags, strict=True)
+                    ),
+                )
+                .from_(exp.to_identifier(other_rows, quoted=True))
+                .where(exp.and_(*known))
             )
-            .from_(exp.to_identifier(other_rows, quoted=True))
-            .where(exp.and_(*conditions))
-        )
-        stacked = exp.union(host, other, distinct=False)
-        bounds = (
-            {
-                "start": exp.Literal.number(1),
-                "start_side": "FOLLOWING",
-                "end": exp.Literal.number(window.micros),
-                "end_side": "FOLLOWING",
-            }
-            if window.forward
-            else {
-                "start": exp.Literal.number(window.micros),
-                "start_side": "PRECEDING",
-                "end": exp.Literal.number(1),
-                "end_side": "PRECEDING",
-            }
-        )
-        counted = exp.Window(
-            this=exp.Count(this=when(exp.EQ(this=column(HOST), expression=exp.Literal.number(0)), exp.Literal.number(1))),
-            partition_by=[column(_key(i)) for i in range(len(window.mine))],
-            order=exp.Order(expressions=[exp.Ordered(this=column(TIME), nulls_first=True)]),  # BigQuery's order
-            spec=exp.WindowSpec(kind="RANGE", **bounds),
-        )
-        found = self.cte(
+            stacked = exp.union(stacked, other, distinct=False)
+
+        def nearest(window: Window, flag: str) -> exp.Window:  # the first time after the row's, or the last before
+            found = exp.Min(this=column(flag)) if window.forward else exp.Max(this=column(flag))
+            return exp.Window(
+                this=found,
+                partition_by=[column(k) for k in keys],
+                order=exp.Order(expressions=[exp.Ordered(this=column(TIME), nulls_first=True)]),  # BigQuery's order
+                spec=StrictFrame(forward=exp.Boolean(this=window.forward)),
+            )
+
+        found = [f"__nearest{i}" for i in range(len(stack))]
+        source_rows = exp.Subquery(this=stacked, alias=exp.TableAlias(this=exp.to_identifier("__stacked", quoted=True)))
+        windowed = self.cte(
             "window",
             exp.select(
                 *(column(c) for c in columns),
-                *(column(_key(i)) for i in range(len(window.mine))),
+                *(column(k) for k in keys),
                 column(TIME),
                 column(HOST),
-                exp.alias_(counted, FOUND, quoted=True),
-            ).from_(exp.Subquery(this=stacked, alias=exp.TableAlias(this=exp.to_identifier("__stacked", quoted=True)))),
+                *(exp.alias_(nearest(w, f), n, quoted=True) for w, f, n in zip(stack, flags, found, strict=True)),
+            ).from_(source_rows),
         )
-        unknown = exp.or_(
-            *(exp.Is(this=column(n), expression=exp.null()) for n in (TIME, *(_key(i) for i in range(len(window.mine)))))
-        )
-        result = exp.Case(
-            ifs=[exp.If(this=unknown, true=exp.null())],
-            default=exp.GT(this=column(FOUND), expression=exp.Literal.number(0)),
-        )
+        unknown = exp.or_(*(exp.Is(this=column(n), expression=exp.null()) for n in (TIME, *keys)))
+
+        def result(window: Window, nearest: str) -> exp.Expr:  # within the window: in (t, t + W], or [t - W, t)
+            width = exp.Literal.number(window.micros)
+            within: exp.Expr = (
+                exp.LTE(this=column(nearest), expression=exp.Add(this=column(TIME), expression=width))
+                if window.forward
+                else exp.GTE(this=column(nearest), expression=exp.Sub(this=column(TIME), expression=width))
+            )
+            return exp.Case(
+                ifs=[exp.If(this=unknown.copy(), true=exp.null())],
+                default=exp.Coalesce(this=within, expressions=[exp.false()]),
+            )
+
         kept = self.cte(
             "window",
-            exp.select(*(column(c) for c in columns), column(TIME), exp.alias_(result, window.column, quoted=True))
-            .from_(exp.to_identifier(found, quoted=True))
+            exp.select(
+                *(column(c) for c in columns),
+                column(TIME),
+                *(exp.alias_(result(w, n), w.column, quoted=True) for w, n in zip(stack, found, strict=True)),
+            )
+            .from_(exp.to_identifier(windowed, quoted=True))
             .where(exp.EQ(this=column(HOST), expression=exp.Literal.number(1))),
         )
-        return self.cte("window", self.censor(kept, columns, window))
+        return self.cte("window", self.censor(kept, columns, stack))
 
-    def censor(self, rows: str, columns: list[str], window: Window) -> exp.Select:
-        """The window null where it reaches past its limit (a null limit, the other source having no rows, censors
+    def bounds(self, source: str) -> tuple[str, str, str]:
+        """The CTE of the first and the last time of `source`'s rows (null without rows), computed once, and the
+        names of its two columns."""
+        if source not in self.limits:
+            time = EpochMicros(this=self.compiler.instant(source))
+            name = f"__bounds{len(self.ctes)}"
+            first, last = f"{name}_first", f"{name}_last"
+            query = exp.select(
+                exp.alias_(exp.Min(this=time), first, quoted=True), exp.alias_(exp.Max(this=time.copy()), last, quoted=True)
+            ).from_(self.table(source))
+            self.ctes.append((name, query))
+            self.limits[source] = name, first, last
+        return self.limits[source]
+
+    def censor(self, rows: str, columns: list[str], stack: list[Window]) -> exp.Select:
+        """Each window null where it reaches past its limit (a null limit, the other source having no rows, censors
         all), and its flag beside it: `t + W` on the horizon is known, as is `t - W` on the first time."""
-        if window.horizon is not None:
-            limit: exp.Expr = exp.Literal.number(window.horizon)
-        else:
-            time = EpochMicros(this=self.compiler.instant(window.target))
-            bound = exp.Max(this=time) if window.forward else exp.Min(this=time)
-            limit = exp.Subquery(this=exp.select(bound).from_(self.table(window.target)))
-        width = exp.Literal.number(window.micros)
-        if window.forward:
-            past: exp.Expr = exp.GT(this=exp.Add(this=column(TIME), expression=width), expression=limit)
-        else:
-            past = exp.LT(this=exp.Sub(this=column(TIME), expression=width), expression=limit)
-        flag = exp.and_(
-            exp.Not(this=exp.Is(this=column(window.column), expression=exp.null())),
-            exp.Coalesce(this=past, expressions=[exp.true()]),
-        )
-        value = exp.Case(ifs=[exp.If(this=flag.copy(), true=exp.null())], default=column(window.column))
-        return exp.select(
-            *(column(c) for c in columns),
-            exp.alias_(value, window.column, quoted=True),
-            exp.alias_(flag, window.flag, quoted=True),
-        ).from_(exp.to_identifier(rows, quoted=True))
+        joined: list[str] = []
+        values: list[exp.Expr] = []
+        for window in stack:
+            if window.horizon is not None:
+                limit: exp.Expr = exp.Literal.number(window.horizon)
+            else:
+                name, first, last = self.bounds(window.target)
+                limit = column(last if window.forward else first)
+                joined += [name] if name not in joined else []
+            width = exp.Literal.number(window.micros)
+            if window.forward:
+                past: exp.Expr = exp.GT(this=exp.Add(this=column(TIME), expression=width), expression=limit)
+            else:
+                past = exp.LT(this=exp.Sub(this=column(TIME), expression=width), expression=limit)
+            flag = exp.and_(
+                exp.Not(this=exp.Is(this=column(window.column), expression=exp.null())),
+                exp.Coalesce(this=past, expressions=[exp.true()]),
+            )
+            value = exp.Case(ifs=[exp.If(this=flag.copy(), true=exp.null())], default=column(window.column))
+            values += [exp.alias_(value, window.column, quoted=True), exp.alias_(flag, window.flag, quoted=True)]
+        query = exp.select(*(column(c) for c in columns), *values).from_(exp.to_identifier(rows, quoted=True))
+        for name in joined:
+            query = query.join(exp.to_identifier(name, quoted=True), join_type="cross")
+        return query
 
     # -- groups -----------------------------------------------------------------------------------
 

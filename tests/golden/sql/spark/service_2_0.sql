@@ -19,29 +19,17 @@ WITH `__rows0` AS (
   FROM `interactions`
 ), `__rows1` AS (
   SELECT
-    `answered`,
-    `channel`,
-    `csat_score`,
+    `amount`,
+    `cross_sell`,
     `customer_id`,
-    `effort_score`,
-    `fcr_reported`,
-    `hold_s`,
-    `nps_score`,
-    `sale`,
-    `sentiment_score`,
-    `started_at`,
-    `talk_s`,
-    `team`,
-    `transferred`,
-    `wait_s`,
-    `wrap_s`
-  FROM `interactions`
+    `ordered_at`,
+    `referred_by`
+  FROM `orders`
 ), `__window2` AS (
   SELECT
     `answered`,
     `channel`,
     `csat_score`,
-    `customer_id`,
     `effort_score`,
     `fcr_reported`,
     `hold_s`,
@@ -57,17 +45,31 @@ WITH `__rows0` AS (
     `__key0`,
     `__time`,
     `__host`,
-    COUNT(CASE WHEN `__host` = 0 THEN 1 END) OVER (
+    MIN(`__at0`) OVER (
       PARTITION BY `__key0`
       ORDER BY `__time`
-      RANGE BETWEEN 1 FOLLOWING AND 604800000000 FOLLOWING
-    ) AS `__found`
+      RANGE BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING
+    ) AS `__nearest0`,
+    MIN(`__at1`) OVER (
+      PARTITION BY `__key0`
+      ORDER BY `__time`
+      RANGE BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING
+    ) AS `__nearest1`,
+    MIN(`__at2`) OVER (
+      PARTITION BY `__key0`
+      ORDER BY `__time`
+      RANGE BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING
+    ) AS `__nearest2`,
+    MIN(`__at3`) OVER (
+      PARTITION BY `__key0`
+      ORDER BY `__time`
+      RANGE BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING
+    ) AS `__nearest3`
   FROM (
     SELECT
       `answered`,
       `channel`,
       `csat_score`,
-      `customer_id`,
       `effort_score`,
       `fcr_reported`,
       `hold_s`,
@@ -82,14 +84,20 @@ WITH `__rows0` AS (
       `wrap_s`,
       `customer_id` AS `__key0`,
       UNIX_MICROS(`started_at`) AS `__time`,
-      1 AS `__host`
+      1 AS `__host`,
+      CASE
+        WHEN NOT `customer_id` IS NULL AND NOT UNIX_MICROS(`started_at`) IS NULL
+        THEN UNIX_MICROS(`started_at`)
+      END AS `__at0`,
+      NULL AS `__at1`,
+      NULL AS `__at2`,
+      NULL AS `__at3`
     FROM `__rows0`
     UNION ALL
     SELECT
       NULL AS `answered`,
       NULL AS `channel`,
       NULL AS `csat_score`,
-      NULL AS `customer_id`,
       NULL AS `effort_score`,
       NULL AS `fcr_reported`,
       NULL AS `hold_s`,
@@ -103,18 +111,82 @@ WITH `__rows0` AS (
       NULL AS `wait_s`,
       NULL AS `wrap_s`,
       `customer_id` AS `__key0`,
-      UNIX_MICROS(`started_at`) AS `__time`,
-      0 AS `__host`
+      UNIX_MICROS(`ordered_at`) AS `__time`,
+      0 AS `__host`,
+      NULL AS `__at0`,
+      CASE
+        WHEN (
+          `amount` > 0
+        ) AND NOT UNIX_MICROS(`ordered_at`) IS NULL
+        THEN UNIX_MICROS(`ordered_at`)
+      END AS `__at1`,
+      CASE
+        WHEN (
+          (
+            `amount` > 0
+          ) AND `cross_sell`
+        )
+        AND NOT UNIX_MICROS(`ordered_at`) IS NULL
+        THEN UNIX_MICROS(`ordered_at`)
+      END AS `__at2`,
+      NULL AS `__at3`
     FROM `__rows1`
     WHERE
-      NOT `customer_id` IS NULL AND NOT UNIX_MICROS(`started_at`) IS NULL
+      NOT `customer_id` IS NULL
+      AND NOT UNIX_MICROS(`ordered_at`) IS NULL
+      AND (
+        (
+          `amount` > 0
+        ) OR (
+          (
+            `amount` > 0
+          ) AND `cross_sell`
+        )
+      )
+    UNION ALL
+    SELECT
+      NULL AS `answered`,
+      NULL AS `channel`,
+      NULL AS `csat_score`,
+      NULL AS `effort_score`,
+      NULL AS `fcr_reported`,
+      NULL AS `hold_s`,
+      NULL AS `nps_score`,
+      NULL AS `sale`,
+      NULL AS `sentiment_score`,
+      NULL AS `started_at`,
+      NULL AS `talk_s`,
+      NULL AS `team`,
+      NULL AS `transferred`,
+      NULL AS `wait_s`,
+      NULL AS `wrap_s`,
+      `referred_by` AS `__key0`,
+      UNIX_MICROS(`ordered_at`) AS `__time`,
+      0 AS `__host`,
+      NULL AS `__at0`,
+      NULL AS `__at1`,
+      NULL AS `__at2`,
+      CASE
+        WHEN (
+          `amount` > 0
+        ) AND NOT UNIX_MICROS(`ordered_at`) IS NULL
+        THEN UNIX_MICROS(`ordered_at`)
+      END AS `__at3`
+    FROM `__rows1`
+    WHERE
+      NOT `referred_by` IS NULL
+      AND NOT UNIX_MICROS(`ordered_at`) IS NULL
+      AND (
+        (
+          `amount` > 0
+        )
+      )
   ) AS `__stacked`
 ), `__window3` AS (
   SELECT
     `answered`,
     `channel`,
     `csat_score`,
-    `customer_id`,
     `effort_score`,
     `fcr_reported`,
     `hold_s`,
@@ -128,16 +200,44 @@ WITH `__rows0` AS (
     `wait_s`,
     `wrap_s`,
     `__time`,
-    CASE WHEN `__time` IS NULL OR `__key0` IS NULL THEN NULL ELSE `__found` > 0 END AS `__window0`
+    CASE
+      WHEN `__time` IS NULL OR `__key0` IS NULL
+      THEN NULL
+      ELSE COALESCE(`__nearest0` <= `__time` + 604800000000, FALSE)
+    END AS `__window0`,
+    CASE
+      WHEN `__time` IS NULL OR `__key0` IS NULL
+      THEN NULL
+      ELSE COALESCE(`__nearest1` <= `__time` + 2592000000000, FALSE)
+    END AS `__window1`,
+    CASE
+      WHEN `__time` IS NULL OR `__key0` IS NULL
+      THEN NULL
+      ELSE COALESCE(`__nearest2` <= `__time` + 2592000000000, FALSE)
+    END AS `__window2`,
+    CASE
+      WHEN `__time` IS NULL OR `__key0` IS NULL
+      THEN NULL
+      ELSE COALESCE(`__nearest3` <= `__time` + 2592000000000, FALSE)
+    END AS `__window3`
   FROM `__window2`
   WHERE
     `__host` = 1
-), `__window4` AS (
+), `__bounds4` AS (
+  SELECT
+    MIN(UNIX_MICROS(`started_at`)) AS `__bounds4_first`,
+    MAX(UNIX_MICROS(`started_at`)) AS `__bounds4_last`
+  FROM `interactions`
+), `__bounds5` AS (
+  SELECT
+    MIN(UNIX_MICROS(`ordered_at`)) AS `__bounds5_first`,
+    MAX(UNIX_MICROS(`ordered_at`)) AS `__bounds5_last`
+  FROM `orders`
+), `__window6` AS (
   SELECT
     `answered`,
     `channel`,
     `csat_score`,
-    `customer_id`,
     `effort_score`,
     `fcr_reported`,
     `hold_s`,
@@ -152,521 +252,40 @@ WITH `__rows0` AS (
     `wrap_s`,
     CASE
       WHEN NOT `__window0` IS NULL
-      AND COALESCE(
-        `__time` + 604800000000 > (
-          SELECT
-            MAX(UNIX_MICROS(`started_at`))
-          FROM `interactions`
-        ),
-        TRUE
-      )
+      AND COALESCE(`__time` + 604800000000 > `__bounds4_last`, TRUE)
       THEN NULL
       ELSE `__window0`
     END AS `__window0`,
     NOT `__window0` IS NULL
-    AND COALESCE(
-      `__time` + 604800000000 > (
-        SELECT
-          MAX(UNIX_MICROS(`started_at`))
-        FROM `interactions`
-      ),
-      TRUE
-    ) AS `__window0_censored`
-  FROM `__window3`
-), `__rows5` AS (
-  SELECT
-    `amount`,
-    `cross_sell`,
-    `customer_id`,
-    `ordered_at`,
-    `referred_by`
-  FROM `orders`
-), `__window6` AS (
-  SELECT
-    `answered`,
-    `channel`,
-    `csat_score`,
-    `customer_id`,
-    `effort_score`,
-    `fcr_reported`,
-    `hold_s`,
-    `nps_score`,
-    `sale`,
-    `sentiment_score`,
-    `started_at`,
-    `talk_s`,
-    `team`,
-    `transferred`,
-    `wait_s`,
-    `wrap_s`,
-    `__window0`,
-    `__window0_censored`,
-    `__key0`,
-    `__time`,
-    `__host`,
-    COUNT(CASE WHEN `__host` = 0 THEN 1 END) OVER (
-      PARTITION BY `__key0`
-      ORDER BY `__time`
-      RANGE BETWEEN 1 FOLLOWING AND 2592000000000 FOLLOWING
-    ) AS `__found`
-  FROM (
-    SELECT
-      `answered`,
-      `channel`,
-      `csat_score`,
-      `customer_id`,
-      `effort_score`,
-      `fcr_reported`,
-      `hold_s`,
-      `nps_score`,
-      `sale`,
-      `sentiment_score`,
-      `started_at`,
-      `talk_s`,
-      `team`,
-      `transferred`,
-      `wait_s`,
-      `wrap_s`,
-      `__window0`,
-      `__window0_censored`,
-      `customer_id` AS `__key0`,
-      UNIX_MICROS(`started_at`) AS `__time`,
-      1 AS `__host`
-    FROM `__window4`
-    UNION ALL
-    SELECT
-      NULL AS `answered`,
-      NULL AS `channel`,
-      NULL AS `csat_score`,
-      NULL AS `customer_id`,
-      NULL AS `effort_score`,
-      NULL AS `fcr_reported`,
-      NULL AS `hold_s`,
-      NULL AS `nps_score`,
-      NULL AS `sale`,
-      NULL AS `sentiment_score`,
-      NULL AS `started_at`,
-      NULL AS `talk_s`,
-      NULL AS `team`,
-      NULL AS `transferred`,
-      NULL AS `wait_s`,
-      NULL AS `wrap_s`,
-      NULL AS `__window0`,
-      NULL AS `__window0_censored`,
-      `customer_id` AS `__key0`,
-      UNIX_MICROS(`ordered_at`) AS `__time`,
-      0 AS `__host`
-    FROM `__rows5`
-    WHERE
-      (
-        `amount` > 0
-      )
-      AND NOT `customer_id` IS NULL
-      AND NOT UNIX_MICROS(`ordered_at`) IS NULL
-  ) AS `__stacked`
-), `__window7` AS (
-  SELECT
-    `answered`,
-    `channel`,
-    `csat_score`,
-    `customer_id`,
-    `effort_score`,
-    `fcr_reported`,
-    `hold_s`,
-    `nps_score`,
-    `sale`,
-    `sentiment_score`,
-    `started_at`,
-    `talk_s`,
-    `team`,
-    `transferred`,
-    `wait_s`,
-    `wrap_s`,
-    `__window0`,
-    `__window0_censored`,
-    `__time`,
-    CASE WHEN `__time` IS NULL OR `__key0` IS NULL THEN NULL ELSE `__found` > 0 END AS `__window1`
-  FROM `__window6`
-  WHERE
-    `__host` = 1
-), `__window8` AS (
-  SELECT
-    `answered`,
-    `channel`,
-    `csat_score`,
-    `customer_id`,
-    `effort_score`,
-    `fcr_reported`,
-    `hold_s`,
-    `nps_score`,
-    `sale`,
-    `sentiment_score`,
-    `started_at`,
-    `talk_s`,
-    `team`,
-    `transferred`,
-    `wait_s`,
-    `wrap_s`,
-    `__window0`,
-    `__window0_censored`,
+    AND COALESCE(`__time` + 604800000000 > `__bounds4_last`, TRUE) AS `__window0_censored`,
     CASE
       WHEN NOT `__window1` IS NULL
-      AND COALESCE(
-        `__time` + 2592000000000 > (
-          SELECT
-            MAX(UNIX_MICROS(`ordered_at`))
-          FROM `orders`
-        ),
-        TRUE
-      )
+      AND COALESCE(`__time` + 2592000000000 > `__bounds5_last`, TRUE)
       THEN NULL
       ELSE `__window1`
     END AS `__window1`,
     NOT `__window1` IS NULL
-    AND COALESCE(
-      `__time` + 2592000000000 > (
-        SELECT
-          MAX(UNIX_MICROS(`ordered_at`))
-        FROM `orders`
-      ),
-      TRUE
-    ) AS `__window1_censored`
-  FROM `__window7`
-), `__window9` AS (
-  SELECT
-    `answered`,
-    `channel`,
-    `csat_score`,
-    `customer_id`,
-    `effort_score`,
-    `fcr_reported`,
-    `hold_s`,
-    `nps_score`,
-    `sale`,
-    `sentiment_score`,
-    `started_at`,
-    `talk_s`,
-    `team`,
-    `transferred`,
-    `wait_s`,
-    `wrap_s`,
-    `__window0`,
-    `__window0_censored`,
-    `__window1`,
-    `__window1_censored`,
-    `__key0`,
-    `__time`,
-    `__host`,
-    COUNT(CASE WHEN `__host` = 0 THEN 1 END) OVER (
-      PARTITION BY `__key0`
-      ORDER BY `__time`
-      RANGE BETWEEN 1 FOLLOWING AND 2592000000000 FOLLOWING
-    ) AS `__found`
-  FROM (
-    SELECT
-      `answered`,
-      `channel`,
-      `csat_score`,
-      `customer_id`,
-      `effort_score`,
-      `fcr_reported`,
-      `hold_s`,
-      `nps_score`,
-      `sale`,
-      `sentiment_score`,
-      `started_at`,
-      `talk_s`,
-      `team`,
-      `transferred`,
-      `wait_s`,
-      `wrap_s`,
-      `__window0`,
-      `__window0_censored`,
-      `__window1`,
-      `__window1_censored`,
-      `customer_id` AS `__key0`,
-      UNIX_MICROS(`started_at`) AS `__time`,
-      1 AS `__host`
-    FROM `__window8`
-    UNION ALL
-    SELECT
-      NULL AS `answered`,
-      NULL AS `channel`,
-      NULL AS `csat_score`,
-      NULL AS `customer_id`,
-      NULL AS `effort_score`,
-      NULL AS `fcr_reported`,
-      NULL AS `hold_s`,
-      NULL AS `nps_score`,
-      NULL AS `sale`,
-      NULL AS `sentiment_score`,
-      NULL AS `started_at`,
-      NULL AS `talk_s`,
-      NULL AS `team`,
-      NULL AS `transferred`,
-      NULL AS `wait_s`,
-      NULL AS `wrap_s`,
-      NULL AS `__window0`,
-      NULL AS `__window0_censored`,
-      NULL AS `__window1`,
-      NULL AS `__window1_censored`,
-      `customer_id` AS `__key0`,
-      UNIX_MICROS(`ordered_at`) AS `__time`,
-      0 AS `__host`
-    FROM `__rows5`
-    WHERE
-      (
-        (
-          `amount` > 0
-        ) AND `cross_sell`
-      )
-      AND NOT `customer_id` IS NULL
-      AND NOT UNIX_MICROS(`ordered_at`) IS NULL
-  ) AS `__stacked`
-), `__window10` AS (
-  SELECT
-    `answered`,
-    `channel`,
-    `csat_score`,
-    `customer_id`,
-    `effort_score`,
-    `fcr_reported`,
-    `hold_s`,
-    `nps_score`,
-    `sale`,
-    `sentiment_score`,
-    `started_at`,
-    `talk_s`,
-    `team`,
-    `transferred`,
-    `wait_s`,
-    `wrap_s`,
-    `__window0`,
-    `__window0_censored`,
-    `__window1`,
-    `__window1_censored`,
-    `__time`,
-    CASE WHEN `__time` IS NULL OR `__key0` IS NULL THEN NULL ELSE `__found` > 0 END AS `__window2`
-  FROM `__window9`
-  WHERE
-    `__host` = 1
-), `__window11` AS (
-  SELECT
-    `answered`,
-    `channel`,
-    `csat_score`,
-    `customer_id`,
-    `effort_score`,
-    `fcr_reported`,
-    `hold_s`,
-    `nps_score`,
-    `sale`,
-    `sentiment_score`,
-    `started_at`,
-    `talk_s`,
-    `team`,
-    `transferred`,
-    `wait_s`,
-    `wrap_s`,
-    `__window0`,
-    `__window0_censored`,
-    `__window1`,
-    `__window1_censored`,
+    AND COALESCE(`__time` + 2592000000000 > `__bounds5_last`, TRUE) AS `__window1_censored`,
     CASE
       WHEN NOT `__window2` IS NULL
-      AND COALESCE(
-        `__time` + 2592000000000 > (
-          SELECT
-            MAX(UNIX_MICROS(`ordered_at`))
-          FROM `orders`
-        ),
-        TRUE
-      )
+      AND COALESCE(`__time` + 2592000000000 > `__bounds5_last`, TRUE)
       THEN NULL
       ELSE `__window2`
     END AS `__window2`,
     NOT `__window2` IS NULL
-    AND COALESCE(
-      `__time` + 2592000000000 > (
-        SELECT
-          MAX(UNIX_MICROS(`ordered_at`))
-        FROM `orders`
-      ),
-      TRUE
-    ) AS `__window2_censored`
-  FROM `__window10`
-), `__window12` AS (
-  SELECT
-    `answered`,
-    `channel`,
-    `csat_score`,
-    `customer_id`,
-    `effort_score`,
-    `fcr_reported`,
-    `hold_s`,
-    `nps_score`,
-    `sale`,
-    `sentiment_score`,
-    `started_at`,
-    `talk_s`,
-    `team`,
-    `transferred`,
-    `wait_s`,
-    `wrap_s`,
-    `__window0`,
-    `__window0_censored`,
-    `__window1`,
-    `__window1_censored`,
-    `__window2`,
-    `__window2_censored`,
-    `__key0`,
-    `__time`,
-    `__host`,
-    COUNT(CASE WHEN `__host` = 0 THEN 1 END) OVER (
-      PARTITION BY `__key0`
-      ORDER BY `__time`
-      RANGE BETWEEN 1 FOLLOWING AND 2592000000000 FOLLOWING
-    ) AS `__found`
-  FROM (
-    SELECT
-      `answered`,
-      `channel`,
-      `csat_score`,
-      `customer_id`,
-      `effort_score`,
-      `fcr_reported`,
-      `hold_s`,
-      `nps_score`,
-      `sale`,
-      `sentiment_score`,
-      `started_at`,
-      `talk_s`,
-      `team`,
-      `transferred`,
-      `wait_s`,
-      `wrap_s`,
-      `__window0`,
-      `__window0_censored`,
-      `__window1`,
-      `__window1_censored`,
-      `__window2`,
-      `__window2_censored`,
-      `customer_id` AS `__key0`,
-      UNIX_MICROS(`started_at`) AS `__time`,
-      1 AS `__host`
-    FROM `__window11`
-    UNION ALL
-    SELECT
-      NULL AS `answered`,
-      NULL AS `channel`,
-      NULL AS `csat_score`,
-      NULL AS `customer_id`,
-      NULL AS `effort_score`,
-      NULL AS `fcr_reported`,
-      NULL AS `hold_s`,
-      NULL AS `nps_score`,
-      NULL AS `sale`,
-      NULL AS `sentiment_score`,
-      NULL AS `started_at`,
-      NULL AS `talk_s`,
-      NULL AS `team`,
-      NULL AS `transferred`,
-      NULL AS `wait_s`,
-      NULL AS `wrap_s`,
-      NULL AS `__window0`,
-      NULL AS `__window0_censored`,
-      NULL AS `__window1`,
-      NULL AS `__window1_censored`,
-      NULL AS `__window2`,
-      NULL AS `__window2_censored`,
-      `referred_by` AS `__key0`,
-      UNIX_MICROS(`ordered_at`) AS `__time`,
-      0 AS `__host`
-    FROM `__rows5`
-    WHERE
-      (
-        `amount` > 0
-      )
-      AND NOT `referred_by` IS NULL
-      AND NOT UNIX_MICROS(`ordered_at`) IS NULL
-  ) AS `__stacked`
-), `__window13` AS (
-  SELECT
-    `answered`,
-    `channel`,
-    `csat_score`,
-    `customer_id`,
-    `effort_score`,
-    `fcr_reported`,
-    `hold_s`,
-    `nps_score`,
-    `sale`,
-    `sentiment_score`,
-    `started_at`,
-    `talk_s`,
-    `team`,
-    `transferred`,
-    `wait_s`,
-    `wrap_s`,
-    `__window0`,
-    `__window0_censored`,
-    `__window1`,
-    `__window1_censored`,
-    `__window2`,
-    `__window2_censored`,
-    `__time`,
-    CASE WHEN `__time` IS NULL OR `__key0` IS NULL THEN NULL ELSE `__found` > 0 END AS `__window3`
-  FROM `__window12`
-  WHERE
-    `__host` = 1
-), `__window14` AS (
-  SELECT
-    `answered`,
-    `channel`,
-    `csat_score`,
-    `customer_id`,
-    `effort_score`,
-    `fcr_reported`,
-    `hold_s`,
-    `nps_score`,
-    `sale`,
-    `sentiment_score`,
-    `started_at`,
-    `talk_s`,
-    `team`,
-    `transferred`,
-    `wait_s`,
-    `wrap_s`,
-    `__window0`,
-    `__window0_censored`,
-    `__window1`,
-    `__window1_censored`,
-    `__window2`,
-    `__window2_censored`,
+    AND COALESCE(`__time` + 2592000000000 > `__bounds5_last`, TRUE) AS `__window2_censored`,
     CASE
       WHEN NOT `__window3` IS NULL
-      AND COALESCE(
-        `__time` + 2592000000000 > (
-          SELECT
-            MAX(UNIX_MICROS(`ordered_at`))
-          FROM `orders`
-        ),
-        TRUE
-      )
+      AND COALESCE(`__time` + 2592000000000 > `__bounds5_last`, TRUE)
       THEN NULL
       ELSE `__window3`
     END AS `__window3`,
     NOT `__window3` IS NULL
-    AND COALESCE(
-      `__time` + 2592000000000 > (
-        SELECT
-          MAX(UNIX_MICROS(`ordered_at`))
-        FROM `orders`
-      ),
-      TRUE
-    ) AS `__window3_censored`
-  FROM `__window13`
-), `__groups15` AS (
+    AND COALESCE(`__time` + 2592000000000 > `__bounds5_last`, TRUE) AS `__window3_censored`
+  FROM `__window3`
+  CROSS JOIN `__bounds4`
+  CROSS JOIN `__bounds5`
+), `__groups7` AS (
   SELECT
     `team` AS `team`,
     TRUNC(CAST(FROM_UTC_TIMESTAMP(`started_at`, 'UTC') AS DATE), 'WEEK') AS `__grain`,
@@ -857,7 +476,7 @@ WITH `__rows0` AS (
         `talk_s` + `hold_s`
       ) + `wrap_s`
     ) END) AS BIGINT) AS `__agg20_n`
-  FROM `__window14`
+  FROM `__window6`
   GROUP BY
     `team`,
     TRUNC(CAST(FROM_UTC_TIMESTAMP(`started_at`, 'UTC') AS DATE), 'WEEK')
@@ -912,7 +531,7 @@ WITH `__rows0` AS (
     `__agg19_n`,
     `__agg20`,
     `__agg20_n`
-  FROM `__groups15`
+  FROM `__groups7`
 ), `__bounds` AS (
   SELECT
     MIN(`__groups`.`__grain`) AS `__first`,
