@@ -87,7 +87,7 @@ class Builder:
             counts += [a.column for aggregates in plans.values() for a in aggregates if a.counts]
             select = self.joined(grouped, counts if len(grouped) > 1 and request.keys else [])
         for name, query in self.ctes:
-            select = select.with_(exp.to_identifier(name, quoted=True), as_=query)
+            select = select.with_(exp.to_identifier(name, quoted=True), as_=query, copy=False)
         return select
 
     # -- rows ---------------------------------------------------------------------------------------
