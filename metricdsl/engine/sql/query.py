@@ -33,6 +33,8 @@ from metricdsl.language import ast
 from metricdsl.semantics.filters import variants
 from metricdsl.semantics.model import Model
 
+# A typed null: Postgres types the untyped nulls of two stacked rows as text, which the next row's BIGINT does not meet.
+NO_TIME = exp.cast(exp.null(), exp.DataType.build("BIGINT"))
 TIME, HOST, FOUND = "__time", "__host", "__found"
 
 
@@ -191,7 +193,7 @@ class Builder:
             exp.alias_(time, TIME, quoted=True),
             exp.alias_(exp.Literal.number(1), HOST, quoted=True),
             *(
-                exp.alias_(target(w.where, mine, time) if self.on_itself(w) else exp.null(), flag, quoted=True)
+                exp.alias_(target(w.where, mine, time) if self.on_itself(w) else NO_TIME.copy(), flag, quoted=True)
                 for w, flag in zip(stack, flags, strict=True)
             ),
         ).from_(exp.to_identifier(rows, quoted=True))
@@ -213,7 +215,7 @@ class Builder:
                     exp.alias_(their_time.copy(), TIME, quoted=True),
                     exp.alias_(exp.Literal.number(0), HOST, quoted=True),
                     *(
-                        exp.alias_(target(w.where, [], their_time) if w in copy else exp.null(), flag, quoted=True)
+                        exp.alias_(target(w.where, [], their_time) if w in copy else NO_TIME.copy(), flag, quoted=True)
                         for w, flag in zip(stack, flags, strict=True)
                     ),
                 )

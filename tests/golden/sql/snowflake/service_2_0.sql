@@ -90,9 +90,9 @@ WITH "__rows0" AS (
         AND NOT DATE_PART(EPOCH_MICROSECOND, "started_at") IS NULL
         THEN DATE_PART(EPOCH_MICROSECOND, "started_at")
       END AS "__at0",
-      NULL AS "__at1",
-      NULL AS "__at2",
-      NULL AS "__at3"
+      CAST(NULL AS BIGINT) AS "__at1",
+      CAST(NULL AS BIGINT) AS "__at2",
+      CAST(NULL AS BIGINT) AS "__at3"
     FROM "__rows0"
     UNION ALL
     SELECT
@@ -114,7 +114,7 @@ WITH "__rows0" AS (
       "customer_id" AS "__key0",
       DATE_PART(EPOCH_MICROSECOND, "ordered_at") AS "__time",
       0 AS "__host",
-      NULL AS "__at0",
+      CAST(NULL AS BIGINT) AS "__at0",
       CASE
         WHEN (
           "amount" > 0
@@ -130,7 +130,7 @@ WITH "__rows0" AS (
         AND NOT DATE_PART(EPOCH_MICROSECOND, "ordered_at") IS NULL
         THEN DATE_PART(EPOCH_MICROSECOND, "ordered_at")
       END AS "__at2",
-      NULL AS "__at3"
+      CAST(NULL AS BIGINT) AS "__at3"
     FROM "__rows1"
     WHERE
       NOT "customer_id" IS NULL
@@ -164,9 +164,9 @@ WITH "__rows0" AS (
       "referred_by" AS "__key0",
       DATE_PART(EPOCH_MICROSECOND, "ordered_at") AS "__time",
       0 AS "__host",
-      NULL AS "__at0",
-      NULL AS "__at1",
-      NULL AS "__at2",
+      CAST(NULL AS BIGINT) AS "__at0",
+      CAST(NULL AS BIGINT) AS "__at1",
+      CAST(NULL AS BIGINT) AS "__at2",
       CASE
         WHEN (
           "amount" > 0

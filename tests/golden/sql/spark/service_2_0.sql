@@ -89,9 +89,9 @@ WITH `__rows0` AS (
         WHEN NOT `customer_id` IS NULL AND NOT UNIX_MICROS(`started_at`) IS NULL
         THEN UNIX_MICROS(`started_at`)
       END AS `__at0`,
-      NULL AS `__at1`,
-      NULL AS `__at2`,
-      NULL AS `__at3`
+      CAST(NULL AS BIGINT) AS `__at1`,
+      CAST(NULL AS BIGINT) AS `__at2`,
+      CAST(NULL AS BIGINT) AS `__at3`
     FROM `__rows0`
     UNION ALL
     SELECT
@@ -113,7 +113,7 @@ WITH `__rows0` AS (
       `customer_id` AS `__key0`,
       UNIX_MICROS(`ordered_at`) AS `__time`,
       0 AS `__host`,
-      NULL AS `__at0`,
+      CAST(NULL AS BIGINT) AS `__at0`,
       CASE
         WHEN (
           `amount` > 0
@@ -129,7 +129,7 @@ WITH `__rows0` AS (
         AND NOT UNIX_MICROS(`ordered_at`) IS NULL
         THEN UNIX_MICROS(`ordered_at`)
       END AS `__at2`,
-      NULL AS `__at3`
+      CAST(NULL AS BIGINT) AS `__at3`
     FROM `__rows1`
     WHERE
       NOT `customer_id` IS NULL
@@ -163,9 +163,9 @@ WITH `__rows0` AS (
       `referred_by` AS `__key0`,
       UNIX_MICROS(`ordered_at`) AS `__time`,
       0 AS `__host`,
-      NULL AS `__at0`,
-      NULL AS `__at1`,
-      NULL AS `__at2`,
+      CAST(NULL AS BIGINT) AS `__at0`,
+      CAST(NULL AS BIGINT) AS `__at1`,
+      CAST(NULL AS BIGINT) AS `__at2`,
       CASE
         WHEN (
           `amount` > 0

@@ -90,9 +90,9 @@ WITH "__rows0" AS (
         AND NOT CAST(ROUND(TO_UNIXTIME("started_at") * 1000000) AS BIGINT) IS NULL
         THEN CAST(ROUND(TO_UNIXTIME("started_at") * 1000000) AS BIGINT)
       END AS "__at0",
-      NULL AS "__at1",
-      NULL AS "__at2",
-      NULL AS "__at3"
+      CAST(NULL AS BIGINT) AS "__at1",
+      CAST(NULL AS BIGINT) AS "__at2",
+      CAST(NULL AS BIGINT) AS "__at3"
     FROM "__rows0"
     UNION ALL
     SELECT
@@ -114,7 +114,7 @@ WITH "__rows0" AS (
       "customer_id" AS "__key0",
       CAST(ROUND(TO_UNIXTIME("ordered_at") * 1000000) AS BIGINT) AS "__time",
       0 AS "__host",
-      NULL AS "__at0",
+      CAST(NULL AS BIGINT) AS "__at0",
       CASE
         WHEN (
           "amount" > 0
@@ -131,7 +131,7 @@ WITH "__rows0" AS (
         AND NOT CAST(ROUND(TO_UNIXTIME("ordered_at") * 1000000) AS BIGINT) IS NULL
         THEN CAST(ROUND(TO_UNIXTIME("ordered_at") * 1000000) AS BIGINT)
       END AS "__at2",
-      NULL AS "__at3"
+      CAST(NULL AS BIGINT) AS "__at3"
     FROM "__rows1"
     WHERE
       NOT "customer_id" IS NULL
@@ -165,9 +165,9 @@ WITH "__rows0" AS (
       "referred_by" AS "__key0",
       CAST(ROUND(TO_UNIXTIME("ordered_at") * 1000000) AS BIGINT) AS "__time",
       0 AS "__host",
-      NULL AS "__at0",
-      NULL AS "__at1",
-      NULL AS "__at2",
+      CAST(NULL AS BIGINT) AS "__at0",
+      CAST(NULL AS BIGINT) AS "__at1",
+      CAST(NULL AS BIGINT) AS "__at2",
       CASE
         WHEN (
           "amount" > 0
