@@ -23,7 +23,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,6 +38,7 @@ from metricdsl.engine.sql.dialects import render
 from metricdsl.engine.sql.frames import to_sql_frame
 from tests.engine_cases import edges_project
 from tests.test_differential import EXTRA_METRICS, PERIOD_METRICS
+from tests.test_sql_conformance import computable
 from tests.test_sql_edges import DURATIONS
 from tests.zones import with_week_start
 
@@ -188,18 +189,6 @@ def agree(cluster: Cluster, project: metricdsl.Project, schema: str, **request: 
     actual = on_postgres(cluster, project, schema, expected.schema, **request)
     assert_frame_equal(actual, expected, check_exact=False, rel_tol=1e-9, abs_tol=1e-9)
     return expected
-
-
-def computable(project: metricdsl.Project, names: Iterable[str], by: Sequence[str], grain: str | None) -> list[str]:
-    """The metrics of `names` that the layout can compute."""
-    found = []
-    for name in names:
-        try:
-            project.request(metrics=[name], by=by, grain=grain)
-        except metricdsl.RequestError:
-            continue
-        found.append(name)
-    return found
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -65,8 +65,8 @@ def on_duckdb(project: metricdsl.Project, data: Mapping[str, Data] | None = None
     return finish(groups.lazy()).collect()
 
 
-def computable(project: metricdsl.Project, names: list[str], by: tuple[str, ...], grain: str | None) -> list[str]:
-    """The metrics of `names` that the layout can be computed at."""
+def computable(project: metricdsl.Project, names: Iterable[str], by: Sequence[str], grain: str | None) -> list[str]:
+    """The metrics of `names` that the layout can compute."""
     found = []
     for name in names:
         try:

@@ -121,6 +121,23 @@ def windowed_counts(
     return found
 
 
+def window_key_names(model: Model, call: ast.Call, source: str, target: str) -> list[tuple[str, str]]:
+    """The key columns of a window call, as pairs (this side's column, the other side's): the entity the two sources
+    share, or the columns its `on=` names (`customer_id`, or `customer_id == referred_by`)."""
+    on = call.keyword("on")
+    if on is None:
+        defs = model.definitions
+        entity = defs.shared_entity(source, target)
+        assert entity is not None  # the checker made sure
+        return [(defs.sources[source].entities[entity], defs.sources[target].entities[entity])]
+    pairs = on.items if isinstance(on, ast.ListOf) else (on,)
+    names = []
+    for pair in pairs:
+        left, right = (pair.left, pair.right) if isinstance(pair, ast.Binary) else (pair, pair)
+        names.append((left.name, right.name))  # type: ignore[union-attr]
+    return names
+
+
 def window_calls(model: Model, source: str, trees: list[ast.Expr]) -> list[ast.Call]:
     """The window calls (`followed_by`, `preceded_by`) evaluated on `source`'s rows by `trees`, through derived
     columns too, each once."""

@@ -27,7 +27,7 @@ from zoneinfo import ZoneInfo
 import polars as pl
 
 from metricdsl.engine.columns import TIME_COLUMN, aggregate_part, window_column
-from metricdsl.engine.plan import Aggregate, window_calls, zone_of
+from metricdsl.engine.plan import Aggregate, window_calls, window_key_names, zone_of
 from metricdsl.engine.polars import functions as translations
 from metricdsl.engine.polars.dtypes import DTYPES
 from metricdsl.engine.polars.functions import safe_divide
@@ -441,22 +441,8 @@ class Compiler:
 
     def window_keys(self, call: ast.Call, source: str, target: str) -> tuple[list[pl.Expr], list[pl.Expr]]:
         """The key expressions on this side and on the other side of a window call."""
-        on = call.keyword("on")
-        if on is None:
-            defs = self.model.definitions
-            entity = defs.shared_entity(source, target)
-            assert entity is not None  # the checker made sure
-            return (
-                [self.column(source, defs.sources[source].entities[entity])],
-                [self.column(target, defs.sources[target].entities[entity])],
-            )
-        pairs = on.items if isinstance(on, ast.ListOf) else (on,)
-        mine, theirs = [], []
-        for pair in pairs:
-            left, right = (pair.left, pair.right) if isinstance(pair, ast.Binary) else (pair, pair)
-            mine.append(self.column(source, left.name))  # type: ignore[union-attr]
-            theirs.append(self.column(target, right.name))  # type: ignore[union-attr]
-        return mine, theirs
+        pairs = window_key_names(self.model, call, source, target)
+        return [self.column(source, m) for m, _ in pairs], [self.column(target, t) for _, t in pairs]
 
     def source_frame(self, source: str, trees: list[ast.Expr], scan: Callable[[str], pl.LazyFrame]) -> pl.LazyFrame:
         """`source`'s rows with the window columns that `trees` (row-level, of `source`) need."""

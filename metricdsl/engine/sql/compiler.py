@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from sqlglot import exp
 
 from metricdsl.engine.columns import aggregate_part, window_column
-from metricdsl.engine.plan import Aggregate, window_calls, zone_of
+from metricdsl.engine.plan import Aggregate, window_calls, window_key_names, zone_of
 from metricdsl.engine.sql import functions as translations
 from metricdsl.engine.sql.dialects import (
     AddMicros,
@@ -397,19 +397,5 @@ class Compiler:
         return (given - epoch) // datetime.timedelta(microseconds=1)
 
     def window_keys(self, call: ast.Call, source: str, target: str) -> tuple[list[exp.Expr], list[exp.Expr]]:
-        on = call.keyword("on")
-        if on is None:
-            defs = self.model.definitions
-            entity = defs.shared_entity(source, target)
-            assert entity is not None  # the checker made sure
-            return (
-                [self.column(source, defs.sources[source].entities[entity])],
-                [self.column(target, defs.sources[target].entities[entity])],
-            )
-        pairs = on.items if isinstance(on, ast.ListOf) else (on,)
-        mine, theirs = [], []
-        for pair in pairs:
-            left, right = (pair.left, pair.right) if isinstance(pair, ast.Binary) else (pair, pair)
-            mine.append(self.column(source, left.name))  # type: ignore[union-attr]
-            theirs.append(self.column(target, right.name))  # type: ignore[union-attr]
-        return mine, theirs
+        pairs = window_key_names(self.model, call, source, target)
+        return [self.column(source, m) for m, _ in pairs], [self.column(target, t) for _, t in pairs]
