@@ -85,14 +85,20 @@ def test_check_output_matches_its_golden_file(check, output_format, request):
 def test_github_output_is_one_command_per_finding_even_for_a_multi_line_message(check):
     report = json.loads(check("--format", "json")[1])
     lines = check("--format", "github")[1].splitlines()
-    commands, summary = lines[:-1], lines[-1]
-    assert len(commands) == len(report["findings"])
+    overview, commands, summary = lines[0], lines[1:-1], lines[-1]
+    assert overview == "::notice title=metricdsl check::5 findings in 2 periods: 2 fail, 1 warn, 2 info"
     assert summary == "2 fail, 1 warn, 2 info findings"
-    for line, finding in zip(commands, report["findings"], strict=True):
+    # The `slower` findings (a rule reading `asa` alone) are shown with the `asa` finding of their group and
+    # period: one command per target finding, the most severe first, the latest period first.
+    targets = sorted(report["findings"][:3], key=lambda f: (f["severity"] != "fail", f["period"] != "2026-W03"))
+    rules = {(f["group"]["team"], f["period"]): f["message"] for f in report["findings"] if f["kind"] == "rule"}
+    assert len(commands) == len(targets) == 3
+    for line, finding in zip(commands, targets, strict=True):
         assert COMMAND.fullmatch(line), line
         message = line.split("::", 2)[2]
         decoded = message.replace("%0A", "\n").replace("%0D", "\r").replace("%25", "%")
-        assert decoded == f"{finding['period']}: {finding['message']}"
+        also = rules.get((finding["group"]["team"], finding["period"]))
+        assert decoded == f"{finding['period']}: {finding['message']}" + (f"\nalso: slower: {also}" if also else "")
     assert any("\n" in f["message"] for f in report["findings"])
 
 

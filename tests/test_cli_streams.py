@@ -178,7 +178,7 @@ def test_check_writes_the_findings_as_a_table(spec, output_format):
         1,
     )
     assert str(finding["period"]) == "2026-01-05"
-    assert finding["message"] == "south: asa is 1m 30s, past the fail threshold (> 60s)"
+    assert finding["message"] == "south: asa is 1m 30s, past the fail threshold (> 1m 00s)"
     assert "1 fail, 0 warn, 0 info finding" in result.stderr.decode()
 
 

@@ -118,16 +118,23 @@ def test_github_output_is_one_command_per_finding_and_no_other(run, report):
     out = check(run, "github")
     assert "\r" not in out
     lines = out.removesuffix("\n").split("\n")
-    commands, summary = lines[:-1], lines[-1]
-    assert len(commands) == len(report["findings"])
+    overview, commands, summary = lines[0], lines[1:-1], lines[-1]
+    assert (
+        overview
+        == f"::notice title=metricdsl check::{2 * len(TEAMS)} findings in 1 period: {len(TEAMS)} fail, {len(TEAMS)} warn, 0 info"
+    )
+    # Each team's `slow` finding (a rule reading `asa` alone) is shown with its `asa` finding: one command each.
+    targets = [f for f in report["findings"] if f["kind"] == "target"]
+    assert len(commands) == len(targets) == len(TEAMS)
     assert summary == f"{len(TEAMS)} fail, {len(TEAMS)} warn, 0 info findings"
-    for line, finding in zip(commands, report["findings"], strict=True):
+    for line, finding in zip(commands, targets, strict=True):
         match = COMMAND.fullmatch(line)
         assert match, line
         assert match.group(1) == {"fail": "error", "warn": "warning"}[finding["severity"]]
-        message = match.group(2)
-        assert "%0A" not in message
-        assert "%0D" not in message
+        # The target's message, and on a line of its own the rule folded into it: no other line break.
+        message, also = match.group(2).split("%0Aalso: slow: ")
+        assert "%0A" not in message + also
+        assert "%0D" not in message + also
         decoded = message.replace("%25", "%")
         assert decoded.startswith(f"2026-W02: {terminal.inline(finding['group']['team'])}")
     assert not UNSAFE.search(check(run, "github"))
@@ -171,7 +178,9 @@ def test_text_output_draws_one_row_per_finding_and_nothing_that_steers_the_termi
     assert not UNSAFE.search(out)
     assert no_command_lines(out)
     table = out[out.index("╞") : out.index("└")].splitlines()[1:]
-    assert len(table) == len(report["findings"])
+    # A row per `asa` finding, and a line below it for the `slow` finding folded into it (`also:`).
+    assert len(table) == 2 * len(TEAMS) == len(report["findings"])
+    assert sum("┆ also: slow: " in line for line in table) == len(TEAMS)
     assert "│ fail     ┆ 2026-W02 ┆ a\\n::error::pwned" in out
     assert "b\\x1b[2J\\x1b[31mred waits 1m 10s \\x1b]8;;https://example.com\\x1b\\link" in out
     assert "  \\x3a:error file=x.yaml,line=1::forged 2026-W02: 0.0  [asa 0]" in out  # a score line starts with it
@@ -182,7 +191,7 @@ def test_a_rule_message_keeps_its_own_line_breaks_in_text(run):
     Path("spec.yaml").write_text(SPEC.replace('message: "{team} waits', 'message: "first line\\n{team} waits'))
     write_calls(Path("calls.csv"), ["a\nb"])
     out = check(run, "text")
-    assert "┆ first line" in out
+    assert "┆ also: slow: first line" in out
     assert re.search(r"│ +┆ +┆ +┆ +┆ a\\nb waits 1m 10s", out)  # the second line of the message, on its own
 
 

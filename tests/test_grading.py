@@ -119,20 +119,20 @@ def test_rules_compare_with_the_previous_period_and_format_their_message(project
     )
     fired = [f for f in findings(project.model, graded) if f.name == "slower"]
     # Week 3 follows a gap: it has no previous period, so only week 1 fires.
-    assert [(f.period, message(f)) for f in fired] == [("2026-W03", "a: waits +50.0% to 30.0s")]
+    assert [(f.period, message(f)) for f in fired] == [("2026-W03", "a: waits +50.0% to 30s")]
 
 
 def test_project_check_gives_findings_with_their_messages(project):
     data = {"calls": calls(("a", 0, 20.0, True), ("a", 1, 30.0, True))}
     found = project.check(data, dashboard="board")
-    assert [(f.name, f.message) for f in found if f.name == "slower"] == [("slower", "a: waits +50.0% to 30.0s")]
+    assert [(f.name, f.message) for f in found if f.name == "slower"] == [("slower", "a: waits +50.0% to 30s")]
     assert all(f.message == message(f) for f in found)
 
 
 def test_a_value_holding_braces_is_not_filled_in_as_a_placeholder(project):
     data = {"calls": calls(("{asa}", 0, 20.0, True), ("{asa}", 1, 30.0, True))}
     fired = [f for f in project.check(data, dashboard="board") if f.name == "slower"]
-    assert [f.message for f in fired] == ["{asa}: waits +50.0% to 30.0s"]
+    assert [f.message for f in fired] == ["{asa}: waits +50.0% to 30s"]
 
 
 def test_a_rule_with_a_warning_is_still_graded(tmp_path):
@@ -179,7 +179,7 @@ def test_a_range_of_periods_grades_its_first_period_against_the_one_before(proje
     assert graded.table["asa"].to_list() == [40.0]
     fired = [(f.name, f.period, message(f)) for f in findings(project.model, graded) if f.kind == "rule"]
     # W04 after W03: 30 s to 40 s (+33.3 %), and past 25 s two weeks in a row.
-    assert sorted(fired) == [("slow_twice", "2026-W04", "slow_twice"), ("slower", "2026-W04", "a: waits +33.3% to 40.0s")]
+    assert sorted(fired) == [("slow_twice", "2026-W04", "slow_twice"), ("slower", "2026-W04", "a: waits +33.3% to 40s")]
     everything = project.grade(data, dashboard="board")
     assert [f for f in findings(project.model, everything) if f.period == "2026-W04"] == findings(project.model, graded)
     # A range that starts before the data grades its empty periods too, and nothing fires there.
@@ -239,7 +239,7 @@ def test_history_feeds_prev_and_a_rerun_replaces_its_period(project, tmp_path):
     first = project.grade({"calls": calls(("a", 0, 20.0, True))}, dashboard="board", history=history)
     assert write_history(history, first) == 1
     second = project.grade({"calls": calls(("a", 1, 30.0, True))}, dashboard="board", history=history)
-    assert [message(f) for f in findings(project.model, second) if f.name == "slower"] == ["a: waits +50.0% to 30.0s"]
+    assert [message(f) for f in findings(project.model, second) if f.name == "slower"] == ["a: waits +50.0% to 30s"]
     assert write_history(history, second) == 2
     again = project.grade({"calls": calls(("a", 1, 10.0, True))}, dashboard="board", history=history)
     assert write_history(history, again) == 2
@@ -278,7 +278,7 @@ def test_check_exits_1_on_a_fail_and_prints_every_format(project, tmp_path):
     base = ["check", str(spec), "--data", f"calls={data}"]
     result = CliRunner().invoke(main, base)
     assert result.exit_code == 1
-    assert "a: asa is 1m 30s, past the fail threshold (> 60s)" in result.stdout
+    assert "a: asa is 1m 30s, past the fail threshold (> 1m 00s)" in result.stdout
     report = json.loads(CliRunner().invoke(main, [*base, "--format", "json"]).stdout)
     assert report["schema"] == "metricdsl-findings/1"
     assert {(f["name"], f["status"], f["group"]["team"]) for f in report["findings"]} == {

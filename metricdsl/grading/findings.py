@@ -73,6 +73,9 @@ class Finding:
     # None straight out of grading (which makes no text).
     message: str | None = None
     problem: DataProblem | None = None  # what a data finding reports: source, column, rows, reason, first, value
+    # A rule's: the metrics its condition reads, in order, and its description.
+    reads: tuple[str, ...] = ()
+    description: str | None = None
 
 
 @dataclass(frozen=True)
@@ -242,7 +245,15 @@ def _rule_finding(model: Model, rule: str, row: Row, group: Group, revision: str
         file=_file(checked.rule.location),
         line=_line(checked.rule.location),
         revision=revision,
+        reads=metrics_read(model, checked.when),
+        description=checked.rule.description,
     )
+
+
+def metrics_read(model: Model, tree: ast.Expr) -> tuple[str, ...]:
+    """The metrics an expression reads (`prev(service_level) - service_level`: `service_level`), each once, in order."""
+    refs = (model.refs.get(id(node)) for node in ast.walk(tree))
+    return tuple(dict.fromkeys(ref.name for ref in refs if ref is not None and ref.kind == "metric"))
 
 
 def _file(location: Location | None) -> str | None:

@@ -17,18 +17,29 @@ import polars as pl
 
 from metricdsl.errors import OutputError
 from metricdsl.files import output_name, write_text_atomically
-from metricdsl.grading.findings import Finding, Group, Pending, Period, Placeholder, Report, Score
+from metricdsl.grading.findings import SEVERITY_ORDER, Finding, Group, Pending, Period, Placeholder, Report, Score
 from metricdsl.grading.grader import Skipped
 from metricdsl.render import markdown, tables
 from metricdsl.render.github import Level, command, inert
 from metricdsl.render.quality import problem_text
 from metricdsl.render.terminal import inline
-from metricdsl.render.values import counted, format_count, format_percent_change, format_signed, format_value
+from metricdsl.render.values import (
+    counted,
+    format_change,
+    format_count,
+    format_percent_change,
+    format_value,
+    threshold_text,
+)
 from metricdsl.spec.definitions import PLACEHOLDER
 
 SCHEMA_ID = "metricdsl-findings/1"
 FORMATS = ("text", "json", "markdown", "github")
 GITHUB_LEVELS: dict[str, Level] = {"info": "notice", "warn": "warning", "fail": "error"}
+# GitHub shows at most 10 error, 10 warning and 10 notice annotations of a step (and 50 of a job): see "Limitations"
+# in https://github.com/actions/toolkit/blob/main/docs/problem-matchers.md. `--format github` annotates the 10 most
+# severe findings of each level, its own notices (the summary, what was left out) within the 10 notices.
+GITHUB_ANNOTATIONS_PER_LEVEL = 10
 
 
 def render(report: Report, output_format: str) -> str:
@@ -60,7 +71,7 @@ def message(finding: Finding, insert: Callable[[str], str] = str) -> str:
     value = format_value(finding.value, finding.unit)
     return (
         f"{where + ': ' if where else ''}{insert(finding.label or finding.name)} is {value}, "
-        f"past the {finding.status} threshold ({insert(str(finding.threshold))})"
+        f"past the {finding.status} threshold ({insert(threshold_text(str(finding.threshold), finding.unit))})"
     )
 
 
@@ -76,7 +87,7 @@ def placeholder_text(placeholder: Placeholder) -> str:
     if placeholder.kind == "count":
         return format_count(value)
     if placeholder.kind == "change":
-        return format_signed(value, placeholder.unit)
+        return format_change(value, placeholder.unit)
     return format_value(value, placeholder.unit)
 
 
@@ -97,24 +108,83 @@ def summary(found: list[Finding]) -> str:
     return ", ".join(f"{n} {s}" for s, n in counts.items()) + f" finding{'s' if len(found) != 1 else ''}"
 
 
+def overview(found: list[Finding]) -> list[str]:
+    """What leads the text output: `307 findings in 13 periods: 44 fail, 237 warn, 26 info`, then one line per
+    metric (a target's findings) or rule, most failing first: `  fcr  47: 12 fail, 35 warn`. Nothing without
+    findings."""
+    if not found:
+        return []
+    periods = {str(f.period) for f in found if f.period is not None}
+    within = f" in {counted(len(periods), 'period')}" if periods else ""
+    lines = [f"{counted(len(found), 'finding')}{within}: {_by_severity(found, keep_zeros=True)}"]
+    by_name: dict[str, list[Finding]] = {}
+    for f in found:
+        by_name.setdefault(f.name, []).append(f)
+    ranked = sorted(by_name.items(), key=lambda item: [-sum(f.severity == s for f in item[1]) for s in _SEVERITIES])
+    width = max(len(inline(name)) for name in by_name)
+    lines += [f"  {inline(name):<{width}}  {len(group):>4}: {_by_severity(group)}" for name, group in ranked]
+    return lines
+
+
+def fold(found: list[Finding]) -> list[tuple[Finding, list[Finding]]]:
+    """Each finding as it is shown once: with the rule findings that say the same thing, folded into it.
+
+    A rule finding says the same as a target finding when the rule's condition reads one metric only (`when:
+    service_level < 0.8`, `for: 3 periods`: `Finding.reads` is that metric), it fires in the same group and period as
+    that metric's target finding, and it is not more severe: the target's finding is shown with `also: <rule>`
+    and the rule has no line of its own. A rule reading more metrics, or none, or more severe than the target's
+    status, or firing where the metric met its target, is shown on its own. The text and GitHub outputs show the
+    findings folded; JSON, Markdown and the findings table keep every finding, as records.
+    """
+    targets = {(f.name, _key(f.group), str(f.period)): f for f in found if f.kind == "target"}
+    also: dict[int, list[Finding]] = {}
+    folded: set[int] = set()
+    for f in found:
+        if f.kind != "rule" or len(f.reads) != 1:
+            continue
+        target = targets.get((f.reads[0], _key(f.group), str(f.period)))
+        if target is not None and SEVERITY_ORDER[f.severity] <= SEVERITY_ORDER[target.severity]:
+            also.setdefault(id(target), []).append(f)
+            folded.add(id(f))
+    return [(f, also.get(id(f), [])) for f in found if id(f) not in folded]
+
+
+def also_text(rules: list[Finding]) -> str:
+    """One line a rule folded into a finding (`fold`): `also: service_level_slipping (service level below target for
+    three periods in a row)` with the rule's description, else `also: slow: <its message>`."""
+    return "\n".join(
+        f"also: {inline(r.name)} ({inline(r.description.strip().rstrip('.'))})"
+        if r.description
+        else f"also: {inline(r.name)}: {message(r, inline)}"
+        for r in rules
+    )
+
+
 def as_text(report: Report) -> str:
-    """A table of the findings, each score with its items' points, what was not graded, the summary.
+    """The overview (counts by severity and by metric or rule), a table of the findings each shown once (`fold`),
+    each score with its items' points, what was not graded, the summary.
 
     Values from data and specs are written on one line with control characters visible (`terminal.inline`); a
     rule's message keeps its own line breaks.
     """
-    lines = []
+    lines = overview(report.findings)
     if report.findings:
+        shown = fold(report.findings)
         rows = [
             {
                 "severity": f.severity,
                 "period": _period(f.period),
                 "group": _where(f.group),
                 "finding": f.name,
-                "message": message(f, inline),
+                "message": message(f, inline) + ("\n" + also_text(rules) if rules else ""),
             }
-            for f in report.findings
+            for f, rules in shown
         ]
+        if len(shown) < len(report.findings):
+            lines.append(
+                f"{counted(len(report.findings) - len(shown), 'rule finding')} shown with the target finding of "
+                "the metric it reads (`also:`)"
+            )
         lines.append(tables.as_text(pl.DataFrame(rows), float_precision=None, text_width=200, line_breaks=["message"]))
     if report.scores:
         lines.append(f"\nscorecard {inline(report.scores[0].scorecard)}:")
@@ -188,24 +258,50 @@ def as_markdown(report: Report) -> str:
 
 
 def as_github(report: Report) -> str:
-    """One workflow command per finding (an annotation at its definition), then the summary.
+    """A summary notice, then one workflow command per finding shown (an annotation at its definition; `fold`), the
+    most severe first and at most `GITHUB_ANNOTATIONS_PER_LEVEL` of each level, what was not graded, a notice of
+    how many were left out, then the summary.
 
     A line break in a value from data is written `\\n`, as in text; a rule's message keeps its own (`%0A`).
     """
-    lines = [
-        command(
-            GITHUB_LEVELS[f.severity],
-            f"{inline(f.period)}: {message(f, inline)}" if f.period is not None else message(f, inline),
-            {"file": f.file, "line": f.line if f.file else None, "title": f"{f.kind} {f.name}"},
-        )
-        for f in report.findings
-    ]
-    lines += [
+    notices = [
         command("notice", f"{inline(name)}: {inline(skipped_text(why))}", {"title": "not graded"})
         for name, why in report.skipped.items()
     ]
     if report.pending is not None:  # one notice, without a place: no definition is at fault
-        lines.append(command("notice", pending_text(report.pending), {"title": "pending"}))
+        notices.append(command("notice", pending_text(report.pending), {"title": "pending"}))
+    # The most severe first; of one severity, the latest period first (what a reader acts on now).
+    latest = sorted(fold(report.findings), key=lambda item: str(item[0].period), reverse=True)
+    shown = sorted(latest, key=lambda item: -SEVERITY_ORDER[item[0].severity])
+    # The summary, and the notice of what was left out, take two of the notices GitHub shows.
+    room = {"error": GITHUB_ANNOTATIONS_PER_LEVEL, "warning": GITHUB_ANNOTATIONS_PER_LEVEL}
+    room["notice"] = max(0, GITHUB_ANNOTATIONS_PER_LEVEL - 2 - len(notices))
+    lines = [command("notice", overview(report.findings)[0], {"title": "metricdsl check"})] if report.findings else []
+    left_out = 0
+    for f, rules in shown:
+        level = GITHUB_LEVELS[f.severity]
+        if room[level] == 0:
+            left_out += 1
+            continue
+        room[level] -= 1
+        text = message(f, inline) + ("\n" + also_text(rules) if rules else "")
+        lines.append(
+            command(
+                level,
+                f"{inline(f.period)}: {text}" if f.period is not None else text,
+                {"file": f.file, "line": f.line if f.file else None, "title": f"{f.kind} {f.name}"},
+            )
+        )
+    lines += notices
+    if left_out:
+        lines.append(
+            command(
+                "notice",
+                f"{counted(left_out, 'more finding')} not annotated (GitHub shows {GITHUB_ANNOTATIONS_PER_LEVEL} "
+                "of each level per step): `metricdsl check --format json` lists every finding",
+                {"title": "metricdsl check"},
+            )
+        )
     return "\n".join([*lines, summary(report.findings)])
 
 
@@ -402,6 +498,19 @@ def score_json(s: Score) -> ScoreJson:
         "capped": s.capped,
         "items": [{"metric": i.metric, "value": i.value, "points": i.points, "weight": i.weight} for i in s.items],
     }
+
+
+_SEVERITIES = ("fail", "warn", "info")
+
+
+def _by_severity(found: list[Finding], keep_zeros: bool = False) -> str:
+    """`44 fail, 237 warn, 26 info`; without `keep_zeros`, a severity with none is left out."""
+    counts = [(sum(f.severity == s for f in found), s) for s in _SEVERITIES]
+    return ", ".join(f"{n} {s}" for n, s in counts if n or keep_zeros)
+
+
+def _key(group: Group) -> str:
+    return json.dumps(group, sort_keys=True, default=str)
 
 
 def _where(group: Group) -> str:
