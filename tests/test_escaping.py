@@ -119,9 +119,9 @@ def test_github_output_is_one_command_per_finding_and_no_other(run, report):
     assert "\r" not in out
     lines = out.removesuffix("\n").split("\n")
     overview, commands, summary = lines[0], lines[1:-1], lines[-1]
+    teams = len(TEAMS)
     assert (
-        overview
-        == f"::notice title=metricdsl check::{2 * len(TEAMS)} findings in 1 period: {len(TEAMS)} fail, {len(TEAMS)} warn, 0 info"
+        overview == f"::notice title=metricdsl check::{2 * teams} findings in 1 period: {teams} fail, {teams} warn, 0 info"
     )
     # Each team's `slow` finding (a rule reading `asa` alone) is shown with its `asa` finding: one command each.
     targets = [f for f in report["findings"] if f["kind"] == "target"]
