@@ -121,7 +121,7 @@ def test_flipped_bytes_end_in_a_table_or_one_line(processes, case):
 def test_a_valid_file_is_read(processes, case):
     _, result = processes[case]
     assert result.returncode == 0, result.stderr
-    assert f" {sum(v for v in VALUES if v is not None)} " in result.stdout
+    assert f" {sum(v for v in VALUES if v is not None):,} " in result.stdout  # formatted: `428,429`
 
 
 def test_valid_files_pass_the_check(tmp_path):

@@ -95,8 +95,7 @@ def test_eval_prints_a_table(calls):
     code, out, _ = run("eval", str(calls / "specs.yaml"), "--data", f"calls={calls / 'calls.csv'}", "--by", "team")
     assert code == 0
     assert "team" in out
-    assert "north" in out
-    assert "20.0" in out
+    assert "│ north ┆  20 ┆         1 │" in out  # asa (seconds, no unit declared) and the share, whole
 
 
 def test_eval_writes_json_rows_keyed_by_dimension_grain_and_metric(calls):
@@ -194,8 +193,14 @@ def test_console_script_evaluates_the_bundled_example_without_flags():
         [sys.executable, "-m", "metricdsl", "eval", str(SPECS)], capture_output=True, text=True, check=False
     )
     assert result.returncode == 0, result.stderr
-    header = result.stdout.splitlines()[1]
-    assert [c.strip() for c in header.strip("│").split("┆")][:4] == ["team", "week", "contacts", "nps"]
+    header = result.stdout.splitlines()[1]  # the metrics' labels, wrapped, after the dimensions and the period
+    assert [c.strip() for c in header.strip("│").split("┆")][:5] == [
+        "team",
+        "week",
+        "provisional",
+        "Contacts",
+        "Net Promoter",
+    ]
     assert "2026-W01" in result.stdout
     assert "Traceback" not in result.stderr
 

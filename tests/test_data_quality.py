@@ -160,7 +160,8 @@ def test_a_value_is_quoted_only_from_a_file_given_with_data(folder):
 
 def test_github_annotations_sit_at_the_column_declarations_one_line_each(folder):
     lines = run("check", "--format", "github").stdout.splitlines()
-    commands, summary = lines[:-1], lines[-1]
+    overview, commands, summary = lines[0], lines[1:-1], lines[-1]
+    assert overview == "::notice title=metricdsl check::4 findings in 1 period: 0 fail, 4 warn, 0 info"
     assert summary == "0 fail, 4 warn, 0 info findings"
     assert all(COMMAND.fullmatch(line) for line in commands), commands
     assert commands[1].startswith(f"::warning file=spec.yaml,line={declared_line('nps_score')},title=data calls.nps_score::")
@@ -211,7 +212,10 @@ def test_an_empty_source_is_a_data_finding(folder):
     assert (finding["file"], finding["line"], finding["message"]) == ("spec.yaml", 2, "source `calls`: no rows")
     assert run("eval").stderr == "warning: data: source `calls`: no rows\n"
     github = run("check", "--format", "github").stdout.splitlines()
-    assert github[0] == "::warning file=spec.yaml,line=2,title=data calls::source `calls`: no rows"
+    assert github[:2] == [
+        "::notice title=metricdsl check::1 finding: 0 fail, 1 warn, 0 info",
+        "::warning file=spec.yaml,line=2,title=data calls::source `calls`: no rows",
+    ]
     assert run("check", "--fail-on", "warn").exit_code == 1
 
 

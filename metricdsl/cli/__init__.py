@@ -6,6 +6,7 @@ import contextlib
 import functools
 import json
 import os
+import shutil
 import sys
 import textwrap
 import traceback
@@ -77,7 +78,12 @@ from metricdsl.tools.revision import spec_revision
 from metricdsl.tools.spectest import run_tests
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    import polars as pl
     from typing_extensions import Unpack
+
+    from metricdsl.semantics.model import CheckedMetric
 
 # What CI can act on: 1 is the verdict of a run that worked, 2 and up say that it could not work.
 EXIT_OK = 0
@@ -178,12 +184,18 @@ def validate(paths: tuple[Path, ...], output_format: str) -> None:
     "its extension; needed for `-` and other names without one",
 )
 @click.option("--with-ci", is_flag=True, help="Add each metric's n and 95 % confidence interval (m_n, m_ci_low, m_ci_high).")
+@click.option(
+    "--raw",
+    is_flag=True,
+    help="Print the table as numbers under the columns' names, as written to files, not formatted for reading.",
+)
 @engine_options
 def evaluate(
     paths: tuple[Path, ...],
     output: Path | None,
     output_file_format: str | None,
     with_ci: bool,
+    raw: bool,
     engine: Engine,
     spark_remote: str | None,
     catalog: tuple[str, ...],
@@ -202,7 +214,7 @@ def evaluate(
     table = run.table
     print_data_report(run.problems, run.notices)
     if output is None or written_as is None:
-        echo(tables.as_text(table))
+        echo(tables.as_text(table) if raw else _formatted(table, project.model.metrics))
         return
     try:
         tables.write_table(table, output, written_as)
@@ -210,6 +222,12 @@ def evaluate(
         discard(sys.stdout)
         return
     echo(tables.written(table.height, output), err=True)
+
+
+def _formatted(table: pl.DataFrame, metrics: Mapping[str, CheckedMetric]) -> str:
+    """`eval`'s table for a reader: labels as headers, values in their units, fitted to the terminal's width."""
+    shown = tables.shown_columns(table.columns, {name: checked.metric for name, checked in metrics.items()})
+    return tables.as_formatted_text(table, shown, shutil.get_terminal_size().columns)
 
 
 @main.command(name="sql")

@@ -19,16 +19,42 @@ _THRESHOLD = re.compile(
 )
 
 
-def format_value(value: float | None, unit: str | None) -> str:
-    """A value in its unit: `7m 12s` for seconds, `41.2%` for ratios, `41.2` for points; `n/a` for none."""
+def format_value(value: float | None, unit: str | None, *, digits: int | None = None, bare: bool = False) -> str:
+    """A value in its unit: `7m 12s` for seconds, `41.2%` for ratios, `41.2` for points; `n/a` for none.
+
+    A plain number has `digits` after the point when given (a table's column writes all its numbers alike), else
+    three significant digits under 10 and one after the point from 10 on; `bare` leaves out a unit that is not a
+    time or a ratio (a table writes it once, in the header)."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "n/a"
+    if math.isinf(value):
+        return "-inf" if value < 0 else "inf"
     if unit is not None and unit in TIME_UNITS:
         return _duration(value * TIME_UNITS[unit])
     if unit == "ratio":
         return f"{value * 100:,.1f}%"
-    text = f"{value:,.0f}" if isinstance(value, int) else f"{value:,.1f}" if abs(value) >= 10 else f"{value:.3g}"
-    return _with_unit(text, unit)
+    if digits is not None:
+        text = f"{value:,.{digits}f}"
+    else:
+        text = f"{value:,.0f}" if isinstance(value, int) else f"{value:,.1f}" if abs(value) >= 10 else f"{value:.3g}"
+    return text if bare else _with_unit(text, unit)
+
+
+def column_digits(values: list[float | None]) -> int:
+    """The digits after the point that a column of plain numbers is written with: none when all are whole, one
+    when the largest is 10 or more, else two."""
+    given = [v for v in values if v is not None and math.isfinite(v)]
+    if all(float(v).is_integer() for v in given):
+        return 0
+    return 1 if max(abs(v) for v in given) >= 10 else 2
+
+
+def unit_header(header: str, unit: str | None) -> str:
+    """A column's header with its unit when the values are written bare and the header does not say it:
+    `Sales per handle hour (sales/h)`, but `Contacts offered`; a time, a ratio or points need none."""
+    if unit is None or unit in TIME_UNITS or unit in ("ratio", "points") or unit.lower() in header.lower():
+        return header
+    return f"{header} ({unit})"
 
 
 def format_change(delta: float | None, unit: str | None) -> str:
@@ -37,6 +63,8 @@ def format_change(delta: float | None, unit: str | None) -> str:
     whole (`-162`); a change that rounds to nothing has no sign (`0.0 pts`, `0s`)."""
     if delta is None or (isinstance(delta, float) and math.isnan(delta)):
         return "n/a"
+    if math.isinf(delta):
+        return "-inf" if delta < 0 else "+inf"
     if unit == "ratio":
         return _signed(f"{delta * 100:.1f}", " pts")
     if unit is not None and unit in TIME_UNITS:
@@ -53,6 +81,8 @@ def format_change(delta: float | None, unit: str | None) -> str:
 
 def format_threshold(op: str, value: float, unit: str | None) -> str:
     """A threshold in the metric's unit, as few digits as it was written with: `< 60%`, `> 11m 00s`, `< -10`."""
+    if not math.isfinite(value):
+        return f"{op} {value}"
     if unit == "ratio":
         return f"{op} {_trimmed(value * 100)}%"
     if unit is not None and unit in TIME_UNITS:
