@@ -193,14 +193,8 @@ def test_console_script_evaluates_the_bundled_example_without_flags():
         [sys.executable, "-m", "metricdsl", "eval", str(SPECS)], capture_output=True, text=True, check=False
     )
     assert result.returncode == 0, result.stderr
-    header = result.stdout.splitlines()[1]  # the metrics' labels, wrapped, after the dimensions and the period
-    assert [c.strip() for c in header.strip("│").split("┆")][:5] == [
-        "team",
-        "week",
-        "provisional",
-        "Contacts",
-        "Net Promoter",
-    ]
+    header = result.stdout.splitlines()[1]  # the metrics' short labels, after the dimensions and the period
+    assert [c.strip() for c in header.strip("│").split("┆")][:5] == ["team", "week", "provisional", "Contacts", "NPS"]
     assert "2026-W01" in result.stdout
     assert "Traceback" not in result.stderr
 

@@ -114,7 +114,7 @@ def shown_columns(columns: Collection[str], metrics: Mapping[str, Metric]) -> di
     its unit, and its `--with-ci` columns (`m_n`, `m_ci_low`, `m_ci_high`) beside it; the others are keys."""
     shown: dict[str, Shown] = {}
     for name, metric in metrics.items():
-        header = getattr(metric, "short", None) or metric.label or name
+        header = metric.short or metric.label or name
         shown[name] = Shown(header, metric.unit)
         shown[interval_column(name, "n")] = Shown(f"{header} n", kind="count")
         shown[interval_column(name, "ci_low")] = Shown(f"{header} low", metric.unit)
