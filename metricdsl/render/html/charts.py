@@ -129,7 +129,7 @@ def trend_spec(chart: TrendChart, *, width: int | None = None) -> dict[str, obje
     periods = list(dict.fromkeys(point.period for point in chart.points))
     groups = list(dict.fromkeys(point.who for point in chart.points if point.who != chart.centre))
     rows = _rows(chart)
-    has_interval = any(row["low"] is not None and row["high"] is not None for row in rows if row["role"] == "centre")
+    has_interval = any(row.get("low") is not None and row.get("high") is not None for row in rows)
     x = {
         "field": "period",
         "type": "ordinal",
@@ -164,7 +164,7 @@ def trend_spec(chart: TrendChart, *, width: int | None = None) -> dict[str, obje
         "title": {"text": chart.label, "anchor": "start"},
         "width": "container" if width is None else width,
         "height": HEIGHT,
-        "autosize": {"type": "fit", "contains": "padding"},
+        "autosize": {"type": "fit-x", "contains": "padding"},
         "data": {"values": rows},
         "layer": layers,
         "config": _CONFIG,
@@ -185,33 +185,32 @@ _CONFIG = {
     },
     "legend": {"labelColor": _colour("chart-fg"), "titleColor": _colour("chart-muted")},
     "title": {"color": _colour("chart-fg"), "fontSize": 13},
+    # d3-format writes a negative number with U+2212; `format_value`, as everything else the report says, with `-`.
+    "locale": {"number": {"decimal": ".", "thousands": ",", "grouping": [3], "currency": ["", ""], "minus": "-"}},
 }
 
 
 def _rows(chart: TrendChart) -> list[dict[str, object]]:
-    """The data of the lines: one row per point, with its texts formatted by unit, and whether it is drawn in the solid
-    line and in the dashed tail (the last complete value before a provisional one is in both, to join them)."""
+    """The data of the lines: one row per point with its texts formatted by unit, and whether it is drawn in the solid
+    line and in the dashed tail (the last complete value before a provisional one is in both, to join them).
+
+    A page holds twenty charts of ninety rows, so a row holds only what is drawn or shown: numbers to six significant
+    digits, and an interval's bounds only on the centre line (the band)."""
     rows: list[dict[str, object]] = []
     last_complete: dict[str, dict[str, object]] = {}
     for point in chart.points:
         value, low, high = _finite(point.value), _finite(point.low), _finite(point.high)
-        row: dict[str, object] = {
-            "period": point.period,
-            "who": point.who,
-            "role": "centre" if point.who == chart.centre else "group",
-            "value": value,
-            "low": low,
-            "high": high,
-            "n": point.n,
-            "solid": not point.provisional,
-            "tail": point.provisional,
-            "period_text": f"{point.period} (provisional)" if point.provisional else point.period,
-            "value_text": format_value(value, chart.unit),
-            "n_text": "n/a" if point.n is None else format_count(point.n),
-            "ci_text": "n/a"
-            if low is None or high is None
-            else f"{format_value(low, chart.unit)} – {format_value(high, chart.unit)}",
-        }
+        centre = point.who == chart.centre
+        text = format_value(value, chart.unit)
+        row: dict[str, object] = {"period": point.period, "who": point.who, "role": "centre" if centre else "group"}
+        row["value"] = _short(value)
+        if centre:
+            row["low"], row["high"] = _short(low), _short(high)
+        row["solid"], row["tail"] = not point.provisional, point.provisional
+        row["value_text"] = f"{text} (provisional)" if point.provisional else text
+        row["n_text"] = "n/a" if point.n is None else format_count(point.n)
+        interval = None if low is None or high is None else f"{format_value(low, chart.unit)} – {format_value(high, chart.unit)}"
+        row["ci_text"] = interval or "n/a"
         if point.provisional and point.who in last_complete:
             last_complete.pop(point.who)["tail"] = True
         elif not point.provisional:
@@ -224,9 +223,14 @@ def _finite(value: float | None) -> float | None:
     return None if value is None or not math.isfinite(value) else value
 
 
+def _short(value: float | None) -> float | None:
+    """A value to draw: six significant digits are more than a chart shows (a count stays whole)."""
+    return value if value is None or isinstance(value, int) else float(f"{value:.6g}")
+
+
 def _tooltip(chart: TrendChart, has_interval: bool) -> list[dict[str, object]]:
     tooltip: list[dict[str, object]] = [
-        {"field": "period_text", "title": "Period"},
+        {"field": "period", "title": "Period"},
         {"field": "who", "title": chart.dimension},
         {"field": "value_text", "title": chart.label},
         {"field": "n_text", "title": "n"},
@@ -335,7 +339,7 @@ _DURATION_STEPS = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200
 
 def _duration_ticks(chart: TrendChart, rows: list[dict[str, object]], seconds_per_unit: float) -> list[float]:
     """Ticks at whole steps of time (every minute, every 5 minutes) over what the chart shows, in the metric's unit."""
-    shown = [v for row in rows for v in (row["value"], row["low"], row["high"]) if isinstance(v, float | int)]
+    shown = [v for row in rows for v in (row["value"], row.get("low"), row.get("high")) if isinstance(v, float | int)]
     shown += [t.value for t in chart.thresholds if math.isfinite(t.value)]
     if not shown:
         return []
