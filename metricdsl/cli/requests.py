@@ -250,7 +250,11 @@ def bad_requests() -> Iterator[None]:
     """A bad request is a usage error of the command, told with its usage line."""
     try:
         yield
-    except (EngineUnavailable, NotExactInDialect, ReportUnavailable):  # not usage errors: one line naming what to install or change
+    except (
+        EngineUnavailable,
+        NotExactInDialect,
+        ReportUnavailable,
+    ):  # not usage errors: one line naming what to install or change
         raise
     except RequestError as error:
         raise click.UsageError(str(error)) from None

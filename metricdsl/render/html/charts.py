@@ -16,6 +16,7 @@ The JavaScript bundle (vega, vega-lite, vega-embed) and the static export come f
 
 from __future__ import annotations
 
+import copy
 import functools
 import importlib
 import json
@@ -137,11 +138,13 @@ def trend_spec(chart: TrendChart, *, width: int | None = None) -> dict[str, obje
         "axis": {"title": None, "labelAngle": -45, "labelOverlap": True},
     }
     y = {"field": "value", "type": "quantitative", "scale": {"zero": False}, "axis": _y_axis(chart, rows)}
+    fields = [f for f in _FIELDS if has_interval or f not in ("low", "high", "ci_text")]
+    flatten: dict[str, object] = {"flatten": fields}
     layers: list[dict[str, object]] = []
     if has_interval:
         layers.append(
             {
-                "transform": [{"filter": "datum.role === 'centre' && isValid(datum.low) && isValid(datum.high)"}],
+                "transform": [flatten, {"filter": "datum.role === 'centre' && isValid(datum.low) && isValid(datum.high)"}],
                 "mark": {"type": "area", "opacity": 0.25, "color": _colour("chart-band")},
                 "encoding": {"x": x, "y": {**y, "field": "low"}, "y2": {"field": "high"}},
             }
@@ -149,27 +152,33 @@ def trend_spec(chart: TrendChart, *, width: int | None = None) -> dict[str, obje
     tooltip = _tooltip(chart, has_interval)
     if groups:
         group = _group_encoding(chart, groups, x, y, tooltip)
-        layers.append(_line("group", "solid", group, params=[_PICK]))
+        layers.append(_line("group", "solid", flatten, group, params=[_PICK]))
         if any(row["tail"] and row["role"] == "group" for row in rows):
-            layers.append(_line("group", "tail", group))
+            layers.append(_line("group", "tail", flatten, group))
     centre = {"x": x, "y": y, "color": {"value": _colour("chart-centre")}, "tooltip": tooltip}
-    layers.append(_line("centre", "solid", centre))
+    layers.append(_line("centre", "solid", flatten, centre))
     if any(row["tail"] and row["role"] == "centre" for row in rows):
-        layers.append(_line("centre", "tail", centre))
+        layers.append(_line("centre", "tail", flatten, centre))
     if chart.thresholds:
         layers.extend(_threshold_layers(chart, y))
-    return {
+    spec: dict[str, object] = {
         "$schema": _SCHEMA,
         "description": chart.description,
         "title": {"text": chart.label, "anchor": "start"},
         "width": "container" if width is None else width,
         "height": HEIGHT,
         "autosize": {"type": "fit-x", "contains": "padding"},
-        "data": {"values": rows},
+        "data": {"values": [{field: [row.get(field) for row in rows] for field in fields}]},
         "layer": layers,
         "config": _CONFIG,
     }
+    return copy.deepcopy(spec)  # its parts shared between layers and specs become the caller's own
 
+
+# The lines' data is one row of columns, a list per field, that each layer flattens into a row per point: a page of
+# twenty charts holds 1,800 points, and their field names written once instead of 1,800 times make it a third as big.
+# A metric without an interval has no columns for it.
+_FIELDS = ("period", "who", "role", "value", "low", "high", "solid", "tail", "value_text", "n_text", "ci_text")
 
 _PICK = {"name": "pick", "select": {"type": "point", "fields": ["who"]}, "bind": "legend"}
 
@@ -209,8 +218,8 @@ def _rows(chart: TrendChart) -> list[dict[str, object]]:
         row["solid"], row["tail"] = not point.provisional, point.provisional
         row["value_text"] = f"{text} (provisional)" if point.provisional else text
         row["n_text"] = "n/a" if point.n is None else format_count(point.n)
-        interval = None if low is None or high is None else f"{format_value(low, chart.unit)} – {format_value(high, chart.unit)}"
-        row["ci_text"] = interval or "n/a"
+        bounds = None if low is None or high is None else (format_value(low, chart.unit), format_value(high, chart.unit))
+        row["ci_text"] = "n/a" if bounds is None else f"{bounds[0]} – {bounds[1]}"
         if point.provisional and point.who in last_complete:
             last_complete.pop(point.who)["tail"] = True
         elif not point.provisional:
@@ -260,7 +269,11 @@ def _group_encoding(chart: TrendChart, groups: list[str], x: object, y: object, 
 
 
 def _line(
-    role: str, part: Literal["solid", "tail"], encoding: dict[str, object], params: list[object] | None = None
+    role: str,
+    part: Literal["solid", "tail"],
+    flatten: dict[str, object],
+    encoding: dict[str, object],
+    params: list[object] | None = None,
 ) -> dict[str, object]:
     centre = role == "centre"
     mark: dict[str, object] = {"type": "line", "point": {"filled": part == "solid", "size": 36 if centre else 16}}
@@ -268,7 +281,7 @@ def _line(
         mark["strokeWidth"] = 3
     if part == "tail":
         mark["strokeDash"] = [4, 3]
-    layer: dict[str, object] = {"transform": [{"filter": f"datum.role === '{role}' && datum.{part}"}], "mark": mark}
+    layer: dict[str, object] = {"transform": [flatten, {"filter": f"datum.role === '{role}' && datum.{part}"}], "mark": mark}
     if params:
         layer["params"] = params
     layer["encoding"] = encoding
