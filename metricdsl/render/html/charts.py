@@ -131,13 +131,9 @@ def trend_spec(chart: TrendChart, *, width: int | None = None) -> dict[str, obje
     groups = list(dict.fromkeys(point.who for point in chart.points if point.who != chart.centre))
     rows = _rows(chart)
     has_interval = any(row.get("low") is not None and row.get("high") is not None for row in rows)
-    x = {
-        "field": "period",
-        "type": "ordinal",
-        "scale": {"domain": periods},
-        "axis": {"title": None, "labelAngle": -45, "labelOverlap": True},
-    }
-    y = {"field": "value", "type": "quantitative", "scale": {"zero": False}, "axis": _y_axis(chart, rows)}
+    # The layers share their scales and axes: given once, in the first layer (a line's data), not seven times.
+    x: dict[str, object] = {"field": "period", "type": "ordinal"}
+    y: dict[str, object] = {"field": "value", "type": "quantitative"}
     fields = [f for f in _FIELDS if has_interval or f not in ("low", "high", "ci_text")]
     flatten: dict[str, object] = {"flatten": fields}
     layers: list[dict[str, object]] = []
@@ -161,6 +157,10 @@ def trend_spec(chart: TrendChart, *, width: int | None = None) -> dict[str, obje
         layers.append(_line("centre", "tail", flatten, centre))
     if chart.thresholds:
         layers.extend(_threshold_layers(chart, y))
+    first = layers[0]["encoding"]
+    assert isinstance(first, dict)
+    first["x"] = {**x, "scale": {"domain": periods}, "axis": {"title": None, "labelAngle": -45, "labelOverlap": True}}
+    first["y"] = {**first["y"], "scale": {"zero": False}, "axis": _y_axis(chart, rows)}
     spec: dict[str, object] = {
         "$schema": _SCHEMA,
         "description": chart.description,
