@@ -306,8 +306,9 @@ def test_a_sparkline_draws_its_values_solid_and_its_provisional_tail_dashed() ->
         ([7.0, 7.0, 7.0, 7.0], [False, False, True, True], 2, 1),
         ([1.0, 2.0, None, 4.0], [False, False, True, True], 1, 1),
         ([float("nan"), 2.0, float("inf"), 3.0], [False] * 4, 0, 2),
+        ([-1e308, 1e308, 0.0], [False] * 3, 1, 1),
     ],
-    ids=["all-none", "empty", "one", "gaps", "negative", "constant-with-tail", "gap-before-tail", "non-finite"],
+    ids=["all-none", "empty", "one", "gaps", "negative", "constant-with-tail", "gap-before-tail", "non-finite", "huge"],
 )
 def test_sparkline_edge_cases_give_valid_svg(values: list, provisional: list, lines: int, dots: int) -> None:
     svg = str(sparkline_svg(values, provisional, label="AHT"))

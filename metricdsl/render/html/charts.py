@@ -157,10 +157,14 @@ def trend_spec(chart: TrendChart, *, width: int | None = None) -> dict[str, obje
         layers.append(_line("centre", "tail", flatten, centre))
     if chart.thresholds:
         layers.extend(_threshold_layers(chart, y))
-    first = layers[0]["encoding"]
-    assert isinstance(first, dict)
-    first["x"] = {**x, "scale": {"domain": periods}, "axis": {"title": None, "labelAngle": -45, "labelOverlap": True}}
-    first["y"] = {**first["y"], "scale": {"zero": False}, "axis": _y_axis(chart, rows)}
+    first = layers[0]
+    encoding = first["encoding"]
+    assert isinstance(encoding, dict)
+    first["encoding"] = {
+        **encoding,
+        "x": {**x, "scale": {"domain": periods}, "axis": {"title": None, "labelAngle": -45, "labelOverlap": True}},
+        "y": {**encoding["y"], "scale": {"zero": False}, "axis": _y_axis(chart, rows)},
+    }
     spec: dict[str, object] = {
         "$schema": _SCHEMA,
         "description": chart.description,
@@ -327,7 +331,8 @@ def _threshold_layers(chart: TrendChart, y: Mapping[str, object]) -> list[dict[s
 
 
 def _y_axis(chart: TrendChart, rows: list[dict[str, object]]) -> dict[str, object]:
-    """The y axis's labels as `format_value` writes values: `60%`, `9m 10s`, `1,204`."""
+    """The y axis's labels as `format_value` writes values: `60%`, `9m 10s`, `1,204`; a ratio's ticks to a tenth of a
+    percent at most (`62.5%`), so that two ticks never read the same."""
     unit = chart.unit
     if unit is not None and unit in TIME_UNITS:
         axis: dict[str, object] = {"title": None, "labelExpr": _duration_expression(TIME_UNITS[unit])}
@@ -336,14 +341,12 @@ def _y_axis(chart: TrendChart, rows: list[dict[str, object]]) -> dict[str, objec
     if unit == "ratio":
         return {"title": None, "format": ".1~%"}
     title = None if unit in (None, "points") else unit
-    values = [row["value"] for row in rows if isinstance(row["value"], float | int)]
-    if values and all(float(value).is_integer() for value in values):
+    values = [float(row["value"]) for row in rows if isinstance(row["value"], float | int)]
+    if not values:
+        return {"title": title}
+    if all(value.is_integer() for value in values):  # a count: no tick between two whole numbers
         return {"title": title, "format": ",d", "tickMinStep": 1}
-    return (
-        {"title": title, "format": ",.1~f" if max(abs(float(v)) for v in values) >= 10 else ".3~g"}
-        if values
-        else {"title": title}
-    )
+    return {"title": title, "format": ",.1~f" if max(abs(value) for value in values) >= 10 else ".3~g"}
 
 
 # Steps between a duration axis's ticks, in seconds: whole seconds, minutes and hours rather than 200 s.
@@ -394,7 +397,9 @@ def sparkline_svg(values: Sequence[float | None], provisional: Sequence[bool], *
     step = (width - 2 * pad) / max(len(values) - 1, 1)
 
     def point(i: int) -> tuple[str, str]:
-        y = height / 2 if high == low else pad + (high - finite[i]) / (high - low) * (height - 2 * pad)
+        # Halves, so that the span of two huge values of opposite signs (±1e308) is still a finite number.
+        share = (high / 2 - finite[i] / 2) / (high / 2 - low / 2) if high != low else 0.5
+        y = pad + share * (height - 2 * pad)
         return f"{pad + i * step:.2f}", f"{y:.2f}"
 
     # A segment joins two neighbouring values (a None breaks the line); it is dashed when it ends in a provisional one.
@@ -416,9 +421,9 @@ def sparkline_svg(values: Sequence[float | None], provisional: Sequence[bool], *
     last = max(finite, default=None)
     for i in finite:
         if i not in joined and i != last:  # an isolated value has no line to show it
-            parts.append('<circle class="spark-dot" cx="{}" cy="{}" r="1.2"/>'.format(*point(i)))
+            parts.append('<circle class="spark-dot" cx="{}" cy="{}" r="1.2" fill="currentColor"/>'.format(*point(i)))
     if last is not None:
-        parts.append('<circle class="spark-last" cx="{}" cy="{}" r="2.2"/>'.format(*point(last)))
+        parts.append('<circle class="spark-last" cx="{}" cy="{}" r="2.2" fill="currentColor"/>'.format(*point(last)))
     else:
         parts.append(f'<line class="spark-none" x1="{pad:g}" y1="{height / 2:g}" x2="{width - pad:g}" y2="{height / 2:g}"/>')
     return Markup(
