@@ -105,11 +105,13 @@ def visit(
     pdf: Path | None = None,
     legend_click: str | None = None,
     evaluate: str | None = None,
+    then_scheme: Literal["light", "dark"] | None = None,
     timeout_ms: int = 60_000,
 ) -> Visit:
     """Open `page` in Playwright's Chromium, wait until `charts` charts are drawn (or have failed), then take the
     screenshot (the whole page) and print the PDF (A4 landscape) asked for. `legend_click` clicks that legend entry
-    of the first chart; `evaluate` is a JavaScript expression to evaluate once they are drawn."""
+    of the first chart; `evaluate` is a JavaScript expression to evaluate once they are drawn; `then_scheme` switches
+    the colour scheme once they are drawn, and waits for them to be drawn again."""
     from playwright.sync_api import sync_playwright
 
     seen = Visit()
@@ -138,6 +140,14 @@ def visit(
                 arg=charts,
                 timeout=timeout_ms,
             )
+            if then_scheme is not None:
+                tab.eval_on_selector_all(".chart svg.marks", "svgs => svgs.forEach(svg => svg.classList.add('old'))")
+                tab.emulate_media(color_scheme=then_scheme)
+                tab.wait_for_function(
+                    "n => document.querySelectorAll('.chart svg.marks:not(.old)').length >= n",
+                    arg=charts,
+                    timeout=timeout_ms,
+                )
             if legend_click is not None:
                 tab.locator(".chart").first.locator("svg.marks text", has_text=legend_click).first.click()
                 tab.wait_for_timeout(300)

@@ -106,6 +106,15 @@ def test_every_chart_is_drawn_offline_in_light_and_dark(tmp_path: Path, scheme: 
 
 
 @browser.needs_playwright
+def test_the_charts_are_drawn_again_in_the_new_colours_when_the_scheme_changes(tmp_path: Path) -> None:
+    seen = browser.visit(chart_page(tmp_path), charts=3, color_scheme="light", then_scheme="dark")
+    assert seen.chart_backgrounds == ["rgb(22, 27, 34)"] * 3
+    assert seen.charts_drawn == 3
+    assert seen.page_errors == []
+    assert seen.console_errors == []
+
+
+@browser.needs_playwright
 def test_a_team_picked_in_the_legend_takes_its_colour(tmp_path: Path) -> None:
     page = chart_page(tmp_path)
     before = browser.visit(page, charts=3)
