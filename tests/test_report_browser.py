@@ -129,8 +129,10 @@ def test_a_team_picked_in_the_legend_takes_its_colour(tmp_path: Path) -> None:
 @browser.needs_playwright
 def test_the_page_prints_to_a4_landscape(tmp_path: Path) -> None:
     pdf = tmp_path / "charts.pdf"
-    seen = browser.visit(chart_page(tmp_path), charts=3, pdf=pdf)
+    opened = "(() => { window.dispatchEvent(new Event('beforeprint')); return document.querySelector('details').open; })()"
+    seen = browser.visit(chart_page(tmp_path), charts=3, pdf=pdf, evaluate=opened)
     assert seen.charts_drawn == 3
+    assert seen.evaluated is True  # the notes are printed open
     data = pdf.read_bytes()
     assert data.startswith(b"%PDF-")
     boxes = {tuple(float(n) for n in box.split()) for box in re.findall(rb"/MediaBox\s*\[([^\]]+)\]", data)}
