@@ -18,6 +18,7 @@ __all__ = [
     "Diagnostic",
     "Location",
     "OutputError",
+    "ReportUnavailable",
     "RequestError",
     "Severity",
     "SpecError",
@@ -101,6 +102,11 @@ class NotExactInDialect(RequestError):
 class EngineUnavailable(RequestError):
     """The engine asked for cannot run here: its extra is not installed, Java is missing, Spark cannot be reached.
     One line that names what to install or check."""
+
+
+class ReportUnavailable(RequestError):
+    """The HTML report or its chart files cannot be made here: the `report` extra (Jinja2, vl-convert-python) is not
+    installed. One line that names what to install."""
 
 
 class OutputError(Exception):

@@ -14,7 +14,7 @@ import click
 
 from metricdsl.cli.outputs import Command
 from metricdsl.engine.sql.engines import ENGINES
-from metricdsl.errors import EngineUnavailable, NotExactInDialect, RequestError
+from metricdsl.errors import EngineUnavailable, NotExactInDialect, ReportUnavailable, RequestError
 from metricdsl.project import Project, load
 from metricdsl.render.terminal import inline
 from metricdsl.spec.definitions import GRAINS
@@ -250,7 +250,11 @@ def bad_requests() -> Iterator[None]:
     """A bad request is a usage error of the command, told with its usage line."""
     try:
         yield
-    except (EngineUnavailable, NotExactInDialect):  # not usage errors: one line naming what to install or change
+    except (
+        EngineUnavailable,
+        NotExactInDialect,
+        ReportUnavailable,
+    ):  # not usage errors: one line naming what to install or change
         raise
     except RequestError as error:
         raise click.UsageError(str(error)) from None
