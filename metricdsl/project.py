@@ -94,6 +94,20 @@ class GradeArgs(TypedDict, total=False):
     tables: Mapping[str, str] | None
 
 
+class _Layout(TypedDict, total=False):
+    """What every evaluation of a report shares: the dashboard's grain and scorecard, the range, the engine."""
+
+    grain: str | None
+    scorecard: str | None
+    as_of: datetime.datetime | None
+    start: datetime.date | None
+    end: datetime.date | None
+    engine: Engine
+    polars_engine: PolarsEngine
+    spark_remote: str | None
+    tables: Mapping[str, str] | None
+
+
 @dataclass(frozen=True)
 class Run:
     """A request computed: its table (and, from `run_graded()`, its grades), and what reading the data found.
@@ -431,9 +445,10 @@ class Project:
     def report(self, data: Mapping[str, Data] | None = None, **request: Unpack[ReportArgs]) -> str:
         """A dashboard as one self-contained HTML page (see `report_view()`, whose arguments it takes); needs the
         `metricdsl[report]` extra (`EngineUnavailable` without it)."""
+        view = self.report_view(data, **request)
         from metricdsl.render.html.page import render_page
 
-        return render_page(self.report_view(data, **request))
+        return render_page(view)
 
     def report_view(
         self,
@@ -456,12 +471,13 @@ class Project:
         dashboard's layout (with `history` for `prev()`), its totals without `by`, and one layout by each `drill`
         column; `dashboard` may be left out when the specs have one. `generated_at` (default: now, in UTC) is the
         time the page says it was made, `revision` the specs' git revision it names."""
-        from metricdsl.render.html.model import report_view
-        from metricdsl.render.html.page import require_extra
+        from metricdsl.render.html.extra import require_extra
 
         require_extra()
-        board = self._report_dashboard(dashboard)
-        common: GradeArgs = {
+        from metricdsl.render.html.model import report_view
+
+        board = self.report_dashboard(dashboard)
+        common: _Layout = {
             "grain": board.grain,
             "scorecard": board.scorecard,
             "as_of": as_of,
@@ -474,8 +490,9 @@ class Project:
         }
         run = self.run_graded(data, dashboard=board.name, history=history, **common)
         centre = self.run_graded(data, metrics=board.metrics, **common).graded
-        drills = {c: self.run_graded(data, metrics=board.metrics, by=[c], **common).graded for c in dict.fromkeys(drill)}
-        assert run.graded is not None and centre is not None
+        drills = {c: self._drill(data, board, c, common) for c in dict.fromkeys(drill)}
+        assert run.graded is not None
+        assert centre is not None
         found = report(self.model, run.graded, revision, run.problems)
         return report_view(
             self.model,
@@ -490,7 +507,14 @@ class Project:
             revision=revision,
         )
 
-    def _report_dashboard(self, name: str | None) -> Dashboard:
+    def _drill(self, data: Mapping[str, Data] | None, board: Dashboard, column: str, common: _Layout) -> Graded | None:
+        """The dashboard's metrics graded by `column` alone, for a drill-down."""
+        try:
+            return self.run_graded(data, metrics=board.metrics, by=[column], **common).graded
+        except RequestError as error:
+            raise RequestError(f"drill-down by `{column}`: {error}") from None
+
+    def report_dashboard(self, name: str | None) -> Dashboard:
         """The dashboard named, else the only one; `RequestError` when there is none, or several and no name."""
         boards = self.definitions.dashboards
         if name is not None:
@@ -500,7 +524,9 @@ class Project:
         if len(boards) != 1:
             if not boards:
                 raise RequestError("the specs define no dashboard: a report shows one (`dashboards:`)")
-            raise RequestError(f"the specs define {len(boards)} dashboards: name one (--dashboard {', '.join(sorted(boards))})")
+            raise RequestError(
+                f"the specs define {len(boards)} dashboards: name one (--dashboard {', '.join(sorted(boards))})"
+            )
         return next(iter(boards.values()))
 
     def _data_ranges(self, data: Mapping[str, Data], sources: Collection[str]) -> list[SourceRange]:
@@ -516,7 +542,11 @@ class Project:
             except DataError:
                 continue  # a source the dashboard does not read may have no data: it is left out of the notes
             try:
-                times = [pl.col(source.time).min().alias("first"), pl.col(source.time).max().alias("last")] if source.time else []
+                times = (
+                    [pl.col(source.time).min().alias("first"), pl.col(source.time).max().alias("last")]
+                    if source.time
+                    else []
+                )
                 row = reading.frame.select(pl.len().alias("rows"), *times).collect().row(0, named=True)
             except POLARS_FAILURES:
                 continue  # the evaluation read it: a source it cannot summarise is left out of the notes

@@ -99,7 +99,9 @@ def sparkline_svg(values: Sequence[float | None], provisional: Sequence[bool], *
     width, height, pad = 120.0, 28.0, 3.0
     known = [v for v in values if v is not None]
     if not known:
-        return markupsafe.Markup('<svg class="spark" role="img" aria-label="{}" width="120" height="28"></svg>').format(label)
+        return markupsafe.Markup('<svg class="spark" role="img" aria-label="{}" width="120" height="28"></svg>').format(
+            label
+        )
     low, high = min(known), max(known)
     span = (high - low) or 1.0
     step = (width - 2 * pad) / max(len(values) - 1, 1)
@@ -107,7 +109,9 @@ def sparkline_svg(values: Sequence[float | None], provisional: Sequence[bool], *
     def xy(i: int, v: float) -> str:
         return f"{pad + i * step:.1f},{height - pad - (v - low) / span * (height - 2 * pad):.1f}"
 
-    solid, dashed, current = [], [], []
+    solid: list[list[str]] = []
+    dashed: list[str] = []
+    current: list[str] = []
     for i, v in enumerate(values):
         if v is None:
             if current:
@@ -135,7 +139,7 @@ def sparkline_svg(values: Sequence[float | None], provisional: Sequence[bool], *
 def javascript_bundle() -> str:
     import vl_convert
 
-    return str(vl_convert.javascript_bundle())
+    return str(vl_convert.javascript_bundle(None))  # type: ignore[arg-type]  # None: the default snippet
 
 
 def embed_script() -> str:

@@ -263,7 +263,7 @@ def report_view(
     """The whole page's records; `centre` is the dashboard's request graded without `by` (its totals)."""
     rows = _rows(graded)
     totals = _rows(centre, significance=dashboard.metrics)
-    periods = sorted({r[LABEL] for r in rows if r[LABEL] is not None})
+    periods = _periods(rows)
     latest = periods[-1] if periods else None
     groups = sorted({group_label(r, graded.by) for r in rows}) if graded.by else []
     shown = [m for m in dashboard.metrics if m in centre.metrics]
@@ -293,6 +293,11 @@ def report_view(
     )
 
 
+def _periods(rows: list[dict[str, object]]) -> list[str]:
+    """The periods' labels, in order (labels of one grain sort as their periods do)."""
+    return sorted({str(r[LABEL]) for r in rows if r[LABEL] is not None})
+
+
 def _against(by: Sequence[str]) -> str:
     """`teams against targets`, `team, channel against targets`."""
     return f"{by[0]}s against targets" if len(by) == 1 else f"{', '.join(by)} against targets"
@@ -303,9 +308,9 @@ def _rows(graded: Graded, significance: Sequence[str] = ()) -> list[dict[str, ob
     metrics' z test against its previous period (the one `significant(change(m))` runs)."""
     table = graded.table.with_columns(period_label(graded).cast(pl.String).alias(LABEL))
     tests = [
-        significant_change(
-            pl.col(m), pl.col(hidden("se", m)), pl.col(hidden("prev", m)), pl.col(hidden("prevse", m))
-        ).alias(f"{SIGNIFICANT}_{m}")
+        significant_change(pl.col(m), pl.col(hidden("se", m)), pl.col(hidden("prev", m)), pl.col(hidden("prevse", m))).alias(
+            f"{SIGNIFICANT}_{m}"
+        )
         for m in significance
         if m in graded.metrics and hidden("prevse", m) in table.columns
     ]
@@ -353,11 +358,12 @@ def _tile(model: Model, centre: Graded, totals: list[dict[str, object]], metric:
     pending = [bool(r.get(hidden("pending", metric))) for r in totals]
     complete = [r for r, p in zip(totals, pending, strict=True) if not p]
     row = complete[-1] if complete else (totals[-1] if totals else {})
-    latest = totals[-1][LABEL] if totals else None
     status = row.get(graded_column(metric, "status")) if metric in centre.targets else None
     value, n = _number(row.get(metric)), row.get(hidden("n", metric))
     notes = []
-    later = [str(r[LABEL]) for r, p in zip(totals, pending, strict=True) if p and (not row or str(r[LABEL]) > str(row[LABEL]))]
+    later = [
+        str(r[LABEL]) for r, p in zip(totals, pending, strict=True) if p and (not row or str(r[LABEL]) > str(row[LABEL]))
+    ]
     if row and later:
         said = later[0] if len(later) == 1 else f"{later[0]} – {later[-1]}"
         notes.append(f"provisional in {said} (windows past the data): showing the latest complete period")
@@ -472,9 +478,7 @@ def _score_grid(model: Model, graded: Graded, rows: list[dict[str, object]], per
         by_group.setdefault(group_label(r, graded.by) or "All", {})[str(r[LABEL])] = r
     labels = [str(p) for p in periods] or ["None"]
     critical = [i.metric for i in card.items if i.critical]
-    reason = (
-        f"capped at {card.cap:g}: critical item {', '.join(critical)} fails" if critical else f"capped at {card.cap:g}"
-    )
+    reason = f"capped at {card.cap:g}: critical item {', '.join(critical)} fails" if critical else f"capped at {card.cap:g}"
     grid = tuple(
         ScoreRow(
             group,
@@ -589,13 +593,15 @@ def _point(row: Mapping[str, object], metric: str, who: str) -> charts.TrendPoin
 
 def _drill(model: Model, column: str, graded: Graded, order: Sequence[str]) -> Drill:
     rows = _rows(graded)
-    periods = sorted({r[LABEL] for r in rows if r[LABEL] is not None})
+    periods = _periods(rows)
     latest = periods[-1] if periods else None
     current = [r for r in rows if r[LABEL] == latest]
     values = {group_label(r, graded.by) for r in current}
     scores = _latest_scores(graded, rows, latest)
     matrix = (
-        _matrix(model, graded, rows, latest, scores, f"By {column}", order) if len(values) <= MATRIX_LIMIT and current else None
+        _matrix(model, graded, rows, latest, scores, f"By {column}", order)
+        if len(values) <= MATRIX_LIMIT and current
+        else None
     )
     tables = []
     for metric in [m for m in order if m in graded.metrics]:
@@ -603,7 +609,7 @@ def _drill(model: Model, column: str, graded: Graded, order: Sequence[str]) -> D
         descending = spec.better != "lower"
         present = sorted(
             (r for r in current if _number(r.get(metric)) is not None),
-            key=lambda r: (-(_number(r.get(metric)) or 0.0) if descending else (_number(r.get(metric)) or 0.0)),
+            key=lambda r: -(_number(r.get(metric)) or 0.0) if descending else (_number(r.get(metric)) or 0.0),
         )
         missing = sorted((r for r in current if _number(r.get(metric)) is None), key=lambda r: group_label(r, graded.by))
         drill_rows = []
@@ -640,7 +646,11 @@ def _notes(
                 spec.better or "",
                 str(spec.min_n) if spec.min_n else "",
                 threshold_text(model, metric)
-                + (f" ({len(target.overrides)} override{'s' if len(target.overrides) != 1 else ''})" if target and target.overrides else ""),
+                + (
+                    f" ({len(target.overrides)} override{'s' if len(target.overrides) != 1 else ''})"
+                    if target and target.overrides
+                    else ""
+                ),
                 f"{location.file}:{location.line}" if location else "",
             )
         )

@@ -12,30 +12,23 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from importlib import resources
+from pathlib import Path
 from typing import TYPE_CHECKING
 
-from metricdsl.errors import EngineUnavailable
 from metricdsl.grading.findings import Report
 from metricdsl.grading.grader import Graded
 from metricdsl.render.html import charts
+from metricdsl.render.html.extra import require_extra
 from metricdsl.render.html.model import ReportView, SourceRange, report_view
+from metricdsl.render.terminal import inline
+from metricdsl.render.values import counted
 from metricdsl.semantics.model import Model
 from metricdsl.spec.definitions import Dashboard
 
 if TYPE_CHECKING:
     import jinja2
 
-MISSING_EXTRA = "metricdsl report needs jinja2 and vl-convert-python: pip install 'metricdsl[report]'"
 _SCRIPT_END = re.compile(r"<(/script|!--)", re.IGNORECASE)
-
-
-def require_extra() -> None:
-    """Raise `EngineUnavailable` (one line naming the extra) when the report's packages are not installed."""
-    try:
-        import jinja2  # noqa: F401
-        import vl_convert  # noqa: F401
-    except ImportError:
-        raise EngineUnavailable(MISSING_EXTRA) from None
 
 
 def build_report(
@@ -53,7 +46,16 @@ def build_report(
 ) -> str:
     """The page of a dashboard's graded tables (see `metricdsl.render.html.model.report_view`)."""
     view = report_view(
-        model, dashboard, graded, centre, report, drills=drills, sources=sources, notices=notices, generated_at=generated_at, revision=revision
+        model,
+        dashboard,
+        graded,
+        centre,
+        report,
+        drills=drills,
+        sources=sources,
+        notices=notices,
+        generated_at=generated_at,
+        revision=revision,
     )
     return render_page(view)
 
@@ -79,6 +81,14 @@ def render_page(view: ReportView) -> str:
         embed=Markup(_inline_script(charts.embed_script())) if view.trends else "",
         sparkline=charts.sparkline_svg,
     )
+
+
+def charts_written(paths: Sequence[Path]) -> str:
+    """What `report --charts` says it wrote: `charts: 20 files in out/ (svg)`."""
+    if not paths:
+        return "charts: none to write (the dashboard has no grain)"
+    kinds = sorted({p.suffix.lstrip(".") for p in paths})
+    return f"charts: {counted(len(paths), 'file')} in {inline(paths[0].parent)} ({', '.join(kinds)})"
 
 
 def script_json(data: object) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Literal
 
 from metricdsl.engine.columns import hidden
 from metricdsl.language import ast
@@ -21,7 +22,8 @@ STATUS_WORDS = {
     "pending": "provisional",
     "none": "",
 }
-LEVELS = ("target", "warn", "fail")
+Level = Literal["target", "warn", "fail"]
+LEVELS: tuple[Level, ...] = ("target", "warn", "fail")
 SHOWN_OPS = {">=": "≥", "<=": "≤", "==": "=", "!=": "≠"}
 
 
@@ -66,7 +68,7 @@ def short_label(model: Model, metric: str) -> str:
     return str(short) if short else spec.label or metric
 
 
-def thresholds_of(model: Model, metric: str) -> tuple[tuple[str, str, float, str], ...]:
+def thresholds_of(model: Model, metric: str) -> tuple[tuple[Level, str, float, str], ...]:
     """The base thresholds of a metric's target that compare it with a number: (level, op, value in the metric's
     stored unit, text in its unit), target first."""
     target = model.targets.get(metric)
