@@ -284,10 +284,10 @@ def report_view(
         header,
         _verdict(graded, rows, latest),
         _sections(model, dashboard, centre, totals, shown),
-        _matrix(model, graded, rows, latest, scores, _against(graded.by), shown) if graded.by else None,
-        _score_grid(model, graded, rows, periods) if graded.scorecard is not None else None,
+        _matrix(model, graded, rows, latest, scores, _against(graded.by), shown) if graded.by and rows else None,
+        _score_grid(model, graded, rows, periods) if graded.scorecard is not None and rows else None,
         finding_groups(model, report, latest),
-        _trends(model, graded, rows, totals, shown, centre_name) if graded.grain else (),
+        _trends(model, graded, rows, totals, shown, centre_name) if graded.grain and periods else (),
         tuple(_drill(model, column, table, shown) for column, table in sorted((drills or {}).items())),
         _notes(model, dashboard, report, sources, notices),
     )
