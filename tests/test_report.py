@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import json
+import os
 import time
 from html.parser import HTMLParser
 from pathlib import Path
@@ -30,7 +31,7 @@ SPECS = ROOT / "specs"
 GOLDEN = Path(__file__).parent / "golden" / "report" / "service_2_0.json"
 WHEN = datetime.datetime(2026, 2, 2, 8, 0, tzinfo=datetime.timezone.utc)
 HOSTILE_TEAM = "<script>alert(1)</script>"
-QUOTED_TEAM = "\"it's\" & </script><script>alert(2)</script>"
+QUOTED_TEAM = '"it\'s" & </script><script>alert(2)</script>'
 HOSTILE_LABEL = "<img src=x onerror=alert(3)>"
 
 
@@ -69,10 +70,15 @@ def tags(html: str, name: str) -> list[dict[str, str | None]]:
 @pytest.fixture(scope="module")
 def example() -> tuple[ReportView, str, float]:
     """The bundled example's view and page, and how long the page took to build."""
-    project = metricdsl.load(SPECS)
-    started = time.perf_counter()
-    view = project.report_view(generated_at=WHEN)
-    html = render_page(view)
+    here = Path.cwd()
+    os.chdir(ROOT)  # the specs loaded as `specs`, so the page names their files as the repository does
+    try:
+        project = metricdsl.load("specs")
+        started = time.perf_counter()
+        view = project.report_view(generated_at=WHEN)
+        html = render_page(view)
+    finally:
+        os.chdir(here)
     return view, html, time.perf_counter() - started
 
 
@@ -99,7 +105,8 @@ def test_the_content_security_policy_comes_first_in_the_head(example: tuple[Repo
     tag, attributes = elements[head + 1]
     assert tag == "meta"
     assert attributes["http-equiv"] == "Content-Security-Policy"
-    assert attributes["content"] is not None and attributes["content"].startswith("default-src 'none';")
+    assert attributes["content"] is not None
+    assert attributes["content"].startswith("default-src 'none';")
     assert "'unsafe-eval'" in attributes["content"]  # Vega compiles its expressions with Function
     assert {"name": "color-scheme", "content": "light dark"} in tags(html, "meta")
 
@@ -120,9 +127,11 @@ def test_the_pages_structure_is_accessible(example: tuple[ReportView, str, float
     tables = [a for t, a in page.elements if t == "table"]
     assert len(tables) == html.count("<caption")  # every table has a caption
     headers = [a for t, a in page.elements if t == "th"]
-    assert headers and all(a.get("scope") in ("col", "row") for a in headers)
+    assert headers
+    assert all(a.get("scope") in ("col", "row") for a in headers)
     tiles = [a for t, a in page.elements if t == "article" and "tile" in (a.get("class") or "")]
-    assert len(tiles) == 20 and all(a.get("aria-label") for a in tiles)
+    assert len(tiles) == 20
+    assert all(a.get("aria-label") for a in tiles)
     assert "Customer satisfaction (top-2-box): 66.1%, warn" in {a["aria-label"] for a in tiles}
     assert 'id="metricdsl-charts"' in html
 
@@ -145,7 +154,8 @@ def test_window_metrics_of_the_last_week_are_provisional(example: tuple[ReportVi
     tiles = {t.name: t for s in view.sections for t in s.tiles}
     for name in ("fcr", "repeat_rate"):
         tile = tiles[name]
-        assert tile.period is not None and tile.period < "2026-W04"
+        assert tile.period is not None
+        assert tile.period < "2026-W04"
         assert "provisional in 2026-W04 – 2026-W05" in tile.note
         assert tile.spark_provisional[-2:] == (True, True)
     assert tiles["aht"].period == "2026-W05"
@@ -177,9 +187,11 @@ def test_tiles_compare_with_the_previous_period(example: tuple[ReportView, str, 
     assert (csat.change.direction, csat.change.tone, csat.change.against) == ("down", "worse", "2026-W04")
     assert csat.change.significance == "within noise"
     buy_again = tiles["buy_again_30d"].change
-    assert buy_again is not None and buy_again.significance == "significant"
+    assert buy_again is not None
+    assert buy_again.significance == "significant"
     assert tiles["contacts"].value.startswith("1,557")
-    assert tiles["contacts"].status is None and tiles["contacts"].word == "no target"
+    assert tiles["contacts"].status is None
+    assert tiles["contacts"].word == "no target"
     assert tiles["csat"].n == "n=298"
 
 
@@ -187,7 +199,8 @@ def test_the_matrix_is_sorted_by_score_and_the_scorecard_explains_each_score(
     example: tuple[ReportView, str, float],
 ) -> None:
     view, _, _ = example
-    assert view.matrix is not None and view.scorecard is not None
+    assert view.matrix is not None
+    assert view.scorecard is not None
     scores = [int(row.score) for row in view.matrix.rows]
     assert scores == sorted(scores, reverse=True)
     assert view.matrix.rows[0].group == "north"
@@ -199,7 +212,8 @@ def test_the_matrix_is_sorted_by_score_and_the_scorecard_explains_each_score(
         fcr = next(item for item in group.items if item.metric == "fcr")
         assert (fcr.points, fcr.share, fcr.text) == ("n/a", None, "n/a")
     capped = [cell for row in view.scorecard.rows for cell in row.cells if cell.capped]
-    assert capped and all("critical item fcr fails" in cell.title for cell in capped)
+    assert capped
+    assert all("critical item fcr fails" in cell.title for cell in capped)
 
 
 def test_findings_of_the_latest_period_are_grouped_with_their_place(example: tuple[ReportView, str, float]) -> None:
@@ -212,7 +226,7 @@ def test_findings_of_the_latest_period_are_grouped_with_their_place(example: tup
     finding = first.findings[0]
     assert finding.group == "east"
     assert finding.message.startswith("east: Customer satisfaction (top-2-box) is 57.6%")
-    assert finding.place == "specs/grading.yaml:5" or finding.place.endswith("grading.yaml:5")
+    assert finding.place == "specs/grading.yaml:5"
 
 
 def test_the_view_of_the_example_matches_its_golden_file(
@@ -232,9 +246,12 @@ def test_the_view_of_the_example_matches_its_golden_file(
     assert GOLDEN.read_text(encoding="utf-8") == content, f"{GOLDEN} differs; run pytest --update-golden if intended"
 
 
-def test_the_same_inputs_give_the_same_bytes(example: tuple[ReportView, str, float], tmp_path: Path) -> None:
+def test_the_same_inputs_give_the_same_bytes(
+    example: tuple[ReportView, str, float], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     _, html, _ = example
-    again = metricdsl.load(SPECS).report(generated_at=WHEN)
+    monkeypatch.chdir(ROOT)
+    again = metricdsl.load("specs").report(generated_at=WHEN)
     assert again == html
     outputs = [tmp_path / "a.html", tmp_path / "b.html"]
     for output in outputs:
@@ -248,7 +265,9 @@ def test_the_same_inputs_give_the_same_bytes(example: tuple[ReportView, str, flo
 
 def test_script_json_cannot_end_its_element() -> None:
     text = script_json({"who": "</script><script>alert(1)</script>", "b": "<!-- & -->"})
-    assert "<" not in text and ">" not in text and "&" not in text
+    assert "<" not in text
+    assert ">" not in text
+    assert "&" not in text
     assert json.loads(text) == {"who": "</script><script>alert(1)</script>", "b": "<!-- & -->"}
 
 
@@ -374,7 +393,7 @@ def test_hostile_names_and_texts_render_as_text(tmp_path: Path) -> None:
     data = "".join(page.texts["script"][:1])
     assert "\\u003c/script\\u003e" in data
     assert json.loads(data)  # the chart data is whole: no value ended its element
-    assert 'alert(1)</script>' not in html.split('id="metricdsl-charts">')[1].split("</script>")[0]
+    assert "alert(1)</script>" not in html.split('id="metricdsl-charts">')[1].split("</script>")[0]
 
 
 @pytest.mark.parametrize(
@@ -399,7 +418,8 @@ def test_a_dashboard_without_a_part_still_builds(
         assert part in ids, (case, part)
     for part in absent:
         assert part not in ids, (case, part)
-    assert "findings" in ids and "notes" in ids
+    assert "findings" in ids
+    assert "notes" in ids
     if "trends" in absent:
         assert "<script" not in html  # no chart: no JavaScript at all
 
@@ -408,7 +428,8 @@ def test_a_drill_down_has_a_matrix_and_sorted_tables(tmp_path: Path) -> None:
     specs = small_project(tmp_path)
     view = metricdsl.load(specs).report_view(generated_at=WHEN, drill=["channel"])
     (drill,) = view.drills
-    assert drill.column == "channel" and drill.matrix is not None
+    assert drill.column == "channel"
+    assert drill.matrix is not None
     assert {row.group for row in drill.matrix.rows} == {"phone", "chat"}
     table = next(t for t in drill.tables if t.metric == "answered_share")
     values = [float(row.text.rstrip("%")) for row in table.rows]
@@ -427,7 +448,8 @@ def test_command_line_errors_are_one_line_and_exit_2(tmp_path: Path) -> None:
         result = CliRunner().invoke(main, arguments)
         assert result.exit_code == EXIT_ERROR, (case, result.output)
         lines = result.stderr.strip().splitlines()
-        assert len(lines) == 1 and said in lines[0], (case, result.stderr)
+        assert len(lines) == 1, (case, result.stderr)
+        assert said in lines[0], (case, result.stderr)
     no_board = tmp_path / "plain"
     no_board.mkdir()
     (no_board / "specs.yaml").write_text((tmp_path / "specs.yaml").read_text().split("dashboards:")[0])
