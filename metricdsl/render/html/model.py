@@ -122,6 +122,7 @@ class Column:
     name: str
     short: str
     label: str
+    period: str | None  # the period its cells show when not the latest (a metric provisional there)
 
 
 @dataclass(frozen=True)
@@ -446,7 +447,8 @@ def _matrix(
     caption: str,
     order: Sequence[str],
 ) -> Matrix:
-    """The groups × metrics with a target (all metrics when none has one), in `order`; best score first."""
+    """The groups × metrics with a target (all metrics when none has one), in `order`; best score first. A metric
+    provisional in every group of the latest period shows its latest complete period instead, named in its header."""
     columns = set(graded.targets) or set(graded.metrics)
     ordered = [m for m in order if m in columns]
     current = [r for r in rows if r[LABEL] == latest]
@@ -454,19 +456,35 @@ def _matrix(
         current,
         key=lambda r: (-(scores.get(group_label(r, graded.by)) or -1.0), group_label(r, graded.by)),
     )
+    shown = {m: _complete_period(rows, m, latest) for m in ordered}
+    index = {(group_label(r, graded.by), r[LABEL]): r for r in rows}
     return Matrix(
         f"{caption}, {period_text(latest)}" if latest else caption,
         ", ".join(graded.by),
-        tuple(Column(m, short_label(model, m), model.metrics[m].metric.label or m) for m in ordered),
+        tuple(
+            Column(m, short_label(model, m), model.metrics[m].metric.label or m, shown[m] if shown[m] != latest else None)
+            for m in ordered
+        ),
         tuple(
             Row(
                 group_label(r, graded.by),
                 _score_text(scores.get(group_label(r, graded.by))) if scores else "",
-                tuple(_cell(model, m, r, graded) for m in ordered),
+                tuple(_cell(model, m, index.get((group_label(r, graded.by), shown[m]), r), graded) for m in ordered),
             )
             for r in ranked
         ),
     )
+
+
+def _complete_period(rows: list[dict[str, object]], metric: str, latest: str | None) -> str | None:
+    """The latest period, or when `metric` is provisional in all its groups there, the latest one where it is in none."""
+    pending: dict[object, bool] = {}
+    for r in rows:
+        pending[r[LABEL]] = pending.get(r[LABEL], True) and bool(r.get(hidden("pending", metric)))
+    if not pending.get(latest, False):
+        return latest
+    settled = [str(p) for p, all_pending in pending.items() if p is not None and not all_pending]
+    return max(settled) if settled else latest
 
 
 def _score_grid(model: Model, graded: Graded, rows: list[dict[str, object]], periods: list[str]) -> ScoreGrid:
