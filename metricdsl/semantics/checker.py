@@ -87,6 +87,7 @@ class _Checker:
                     )
             self.check_dimensions(dashboard, f"dashboard `{dashboard.name}`")
             self.check_periods(dashboard)
+            self.check_sections(dashboard)
             if dashboard.scorecard and dashboard.scorecard not in self.defs.scorecards:
                 self.report_unknown(
                     f"dashboard `{dashboard.name}` names unknown scorecard `{dashboard.scorecard}`",
@@ -227,6 +228,24 @@ class _Checker:
                         or f"columns of `{checked.source}`: {', '.join(column_names(self.defs.sources[checked.source]))}",
                     )
                     break
+
+    def check_sections(self, dashboard: Dashboard) -> None:
+        """Report a metric of a dashboard's `sections` that its `metrics` lack, or that two sections list (MD235)."""
+        placed: dict[str, str] = {}
+        for section in dashboard.sections:
+            for name in section.metrics:
+                where = section.places.get(name, section.location)
+                owner = f"section `{section.title}` of dashboard `{dashboard.name}`"
+                if name not in dashboard.metrics:
+                    known = name in self.defs.metrics
+                    hint = (None if known else did_you_mean(name, dashboard.metrics)) or f"add `{name}` to `metrics`"
+                    self.reporter.report(
+                        "MD235", f"{owner} lists `{name}`, which is not among its metrics", None, hint=hint, location=where
+                    )
+                elif name in placed:
+                    hint = f"it is in section `{placed[name]}` already: list each metric in one section"
+                    self.reporter.report("MD235", f"{owner} lists `{name}` a second time", None, hint=hint, location=where)
+                placed.setdefault(name, section.title)
 
     def check_periods(self, dashboard: Dashboard) -> None:
         """Report a metric of the dashboard that its grain (or the lack of one) cannot compute (MD232)."""

@@ -47,8 +47,8 @@ CSV_KEYS = (
 )
 CALENDAR_KEYS = ("timezone", "week_start")
 WEEK_STARTS = ("monday", "sunday")  # monday: ISO weeks, labelled 2026-W01; sunday: labelled by their first day
-METRIC_KEYS = ("expr", "label", "description", "unit", "better", "where", "min_n", "source", "trailing")
-DASHBOARD_KEYS = ("metrics", "title", "description", "by", "grain", "scorecard")
+METRIC_KEYS = ("expr", "label", "short", "description", "unit", "better", "where", "min_n", "source", "trailing")
+DASHBOARD_KEYS = ("metrics", "title", "description", "by", "grain", "scorecard", "sections")
 THRESHOLD_KEYS = ("target", "warn", "fail")
 TARGET_KEYS = (*THRESHOLD_KEYS, "when", "from", "until", "overrides")
 OVERRIDE_KEYS = (*THRESHOLD_KEYS, "when", "from", "until")
@@ -197,11 +197,22 @@ class Metric:
     description: str | None = None
     unit: str | None = None
     better: str | None = None
+    short: str | None = None  # a short label for table headers; the label stands for it when absent
     where: ExprText | None = None
     min_n: int | None = None
     source: str | None = None
     trailing: Trailing | None = None
     location: Location | None = None
+
+
+@dataclass(frozen=True)
+class DashboardSection:
+    """A titled group of a dashboard's metrics, shown together in its report (`sections:`)."""
+
+    title: str
+    metrics: tuple[str, ...]
+    location: Location | None = None
+    places: dict[str, Location] = field(default_factory=dict, compare=False, repr=False)  # each metric's, by name
 
 
 @dataclass(frozen=True)
@@ -214,6 +225,7 @@ class Dashboard:
     grain: str | None = None
     title: str | None = None
     scorecard: str | None = None
+    sections: tuple[DashboardSection, ...] = ()  # in order; the metrics in none of them come after, untitled
     location: Location | None = None
     # Where each listed metric and dimension is written, for diagnostics.
     places: dict[str, Location] = field(default_factory=dict, compare=False, repr=False)

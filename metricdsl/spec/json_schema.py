@@ -101,6 +101,7 @@ FIELDS: dict[str, dict[str, Schema]] = {
     "metric": {
         "expr": EXPRESSION,
         "label": TEXT,
+        "short": {"type": "string", "description": "A short label for table headers; the label stands for it."},
         "description": TEXT,
         "unit": TEXT,
         "better": {"enum": list(DIRECTIONS)},
@@ -120,6 +121,11 @@ FIELDS: dict[str, dict[str, Schema]] = {
         "by": TEXTS,
         "grain": {"enum": list(GRAINS)},
         "scorecard": TEXT,
+        "sections": {
+            "type": "object",
+            "additionalProperties": TEXTS,
+            "description": "Titled groups of the dashboard's metrics, in order, for its report.",
+        },
     },
     "target": {
         **{key: THRESHOLD for key in ("target", "warn", "fail")},

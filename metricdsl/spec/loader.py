@@ -25,6 +25,7 @@ from metricdsl.spec.definitions import (
     TOP_KEYS,
     Calendar,
     Dashboard,
+    DashboardSection,
     Definitions,
     ExprText,
     Metric,
@@ -246,6 +247,7 @@ class _MetricFields(TypedDict, total=False):
     expr: ExprText | None
     where: ExprText | None
     label: str | None
+    short: str | None
     description: str | None
     unit: str | None
     source: str | None
@@ -287,6 +289,7 @@ def read_metric(reader: YamlReader, name: str, name_node: Node, node: Node) -> M
         "expr": lambda n: {"expr": reader.expr(n)},
         "where": lambda n: {"where": reader.expr(n)},
         "label": lambda n: {"label": reader.text(n)},
+        "short": lambda n: {"short": reader.text(n)},
         "description": lambda n: {"description": reader.text(n)},
         "unit": lambda n: {"unit": reader.text(n)},
         "source": lambda n: {"source": reader.text(n)},
@@ -306,6 +309,7 @@ def read_metric(reader: YamlReader, name: str, name_node: Node, node: Node) -> M
         name=name,
         expr=expr,
         label=values.get("label"),
+        short=values.get("short"),
         description=values.get("description"),
         unit=values.get("unit"),
         better=values.get("better"),
@@ -323,6 +327,18 @@ class _DashboardFields(TypedDict, total=False):
     title: str | None
     grain: str | None
     scorecard: str | None
+    sections: tuple[DashboardSection, ...]
+
+
+def read_sections(reader: YamlReader, node: Node) -> tuple[DashboardSection, ...]:
+    """A dashboard's `sections:`: each title, in order, with the list of its metrics."""
+    sections = []
+    for title, key_node, listed in reader.mapping(node):
+        if reader.check_label("section", title, key_node):
+            items: list[Node] = listed.value if isinstance(listed, SequenceNode) else [listed]
+            places = {str(item.value): reader.at(item) for item in items if isinstance(item, ScalarNode)}
+            sections.append(DashboardSection(title, reader.texts(listed), reader.at(key_node), places))
+    return tuple(sections)
 
 
 def read_dashboard(reader: YamlReader, name: str, name_node: Node, node: Node) -> Dashboard | None:
@@ -339,6 +355,7 @@ def read_dashboard(reader: YamlReader, name: str, name_node: Node, node: Node) -
         "description": description,
         "grain": lambda n: {"grain": reader.choice(n, GRAINS)},
         "scorecard": lambda n: {"scorecard": reader.text(n)},
+        "sections": lambda n: {"sections": read_sections(reader, n)},
     }
     values: _DashboardFields = {}
     for value in reader.fields(node, DASHBOARD_KEYS, readers):
@@ -361,6 +378,7 @@ def read_dashboard(reader: YamlReader, name: str, name_node: Node, node: Node) -
         grain=values.get("grain"),
         title=values.get("title"),
         scorecard=values.get("scorecard"),
+        sections=values.get("sections", ()),
         location=reader.at(name_node),
         places=places,
     )
