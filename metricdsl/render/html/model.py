@@ -267,7 +267,10 @@ def report_view(
     periods = _periods(rows)
     latest = periods[-1] if periods else None
     groups = sorted({group_label(r, graded.by) for r in rows}) if graded.by else []
-    shown = [m for m in dashboard.metrics if m in centre.metrics]
+    # The metrics in the order of the page's sections: tiles, the matrix's columns and the trends follow it.
+    listed = [m for section in dashboard.sections for m in section.metrics]
+    shown = [m for m in [*listed, *dashboard.metrics] if m in centre.metrics]
+    shown = list(dict.fromkeys(shown))
     scores = _latest_scores(graded, rows, latest)
     centre_name = f"All {graded.by[0]}s" if len(graded.by) == 1 else "All groups" if graded.by else "All"
     header = Header(
@@ -341,9 +344,7 @@ def _verdict(graded: Graded, rows: list[dict[str, object]], latest: str | None) 
 def _sections(
     model: Model, dashboard: Dashboard, centre: Graded, totals: list[dict[str, object]], shown: list[str]
 ) -> tuple[Section, ...]:
-    declared: tuple[tuple[str, tuple[str, ...]], ...] = tuple(
-        (s.title, tuple(s.metrics)) for s in getattr(dashboard, "sections", ())
-    )
+    declared = tuple((s.title, s.metrics) for s in dashboard.sections)
     listed = {m for _, metrics in declared for m in metrics}
     rest = tuple(m for m in shown if m not in listed)
     if rest:

@@ -64,8 +64,7 @@ def change_text(delta: float, unit: str | None) -> str:
 def short_label(model: Model, metric: str) -> str:
     """The metric's `short:` label for table headers, else its label."""
     spec = model.metrics[metric].metric
-    short = getattr(spec, "short", None)
-    return str(short) if short else spec.label or metric
+    return spec.short or spec.label or metric
 
 
 def thresholds_of(model: Model, metric: str) -> tuple[tuple[Level, str, float, str], ...]:
