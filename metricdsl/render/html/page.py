@@ -72,7 +72,9 @@ def render_page(view: ReportView) -> str:
 
     template = _environment().get_template("report.html.j2")
     templates = resources.files("metricdsl.render.html").joinpath("templates")
-    css = templates.joinpath("report.css").read_text(encoding="utf-8")
+    # The page's CSS, then the charts' own (their colours as CSS variables), when there is one.
+    sheets = [templates.joinpath(name) for name in ("report.css", "charts.css")]
+    css = "\n".join(sheet.read_text(encoding="utf-8") for sheet in sheets if sheet.is_file())
     return template.render(
         view=view,
         css=Markup(css.replace("</", "<\\/")),
