@@ -20,11 +20,12 @@ from click.testing import CliRunner
 import metricdsl
 from metricdsl.cli import EXIT_ERROR, EXIT_OK, main
 from metricdsl.render.html import extra
-from metricdsl.render.html.model import ReportView
-from metricdsl.render.html.page import render_page, script_json
 
-pytest.importorskip("jinja2")
-pytest.importorskip("vl_convert")
+pytest.importorskip("jinja2", reason="the report extra (metricdsl[report]) is not installed")
+pytest.importorskip("vl_convert", reason="the report extra (metricdsl[report]) is not installed")
+
+from metricdsl.render.html.model import ReportView  # noqa: E402  (imports markupsafe, of the extra)
+from metricdsl.render.html.page import render_page, script_json  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 SPECS = ROOT / "specs"

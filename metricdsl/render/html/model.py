@@ -2,25 +2,24 @@
 
 `report_view()` builds them from graded tables (the dashboard's layout, its centre totals without `by`, one per
 drill-down column), the findings report and the sources' data ranges; `metricdsl.render.html.page` renders them.
-Everything is sorted explicitly, so the same inputs give the same records (and the same page).
+The header, verdict, tiles, trends and notes are here; the matrix, scorecard grid and drill-downs in `grids`, the
+findings in `findings`, the words and numbers in `text`. Everything is sorted explicitly, so the same inputs give the same records (and the same page).
 """
 
 from __future__ import annotations
 
 import datetime
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-import polars as pl
-
-from metricdsl.engine.columns import LABEL, graded_column, hidden, points_column
-from metricdsl.engine.stats import significant_change
+from metricdsl.engine.columns import LABEL, graded_column, hidden
 from metricdsl.grading.findings import Pending, Report
-from metricdsl.grading.grader import Graded, period_label
+from metricdsl.grading.grader import Graded
 from metricdsl.render.findings import skipped_text
 from metricdsl.render.html import charts
 from metricdsl.render.html.findings import FindingGroup, finding_groups
+from metricdsl.render.html.grids import Drill, Matrix, ScoreGrid, drill, latest_scores, matrix, score_grid
+from metricdsl.render.html.rows import SIGNIFICANT, graded_rows, number, periods, text_of
 from metricdsl.render.html.text import (
     STATUS_ICONS,
     STATUS_WORDS,
@@ -28,8 +27,6 @@ from metricdsl.render.html.text import (
     ci_text,
     group_label,
     n_text,
-    period_text,
-    short_label,
     threshold_text,
     thresholds_of,
     too_few,
@@ -37,8 +34,6 @@ from metricdsl.render.html.text import (
 from metricdsl.render.values import counted, format_value
 from metricdsl.semantics.model import Model
 from metricdsl.spec.definitions import Dashboard
-
-SIGNIFICANT = "__significant"  # the column of a metric's z test against its previous period, while tiles are built
 
 
 @dataclass(frozen=True)
@@ -107,110 +102,6 @@ class Section:
 
 
 @dataclass(frozen=True)
-class Cell:
-    status: str
-    icon: str
-    word: str
-    text: str  # the value, or `n=24` below min_n
-    title: str  # value, n, interval (the cell's tooltip; all of it is in the table's text or the tiles too)
-    hatched: bool  # below min_n, or no data
-    provisional: bool
-
-
-@dataclass(frozen=True)
-class Column:
-    name: str
-    short: str
-    label: str
-    period: str | None  # the period its cells show when not the latest (a metric provisional there)
-
-
-@dataclass(frozen=True)
-class Row:
-    group: str
-    score: str  # the scorecard's score in the period, "" without a scorecard
-    cells: tuple[Cell, ...]
-
-
-@dataclass(frozen=True)
-class Matrix:
-    caption: str
-    dimension: str
-    columns: tuple[Column, ...]
-    rows: tuple[Row, ...]
-
-
-@dataclass(frozen=True)
-class ScoreCell:
-    period: str
-    text: str
-    level: int  # 0 (below 40 points) … 4 (70 and up; see `SCORE_BANDS`), -1 without a score: the cell's shade
-    capped: bool
-    title: str
-
-
-@dataclass(frozen=True)
-class ScoreRow:
-    group: str
-    cells: tuple[ScoreCell, ...]
-
-
-@dataclass(frozen=True)
-class Contribution:
-    metric: str
-    label: str
-    value: str
-    points: str  # `62`, or `n/a`
-    weight: float
-    share: float | None  # points × weight / total weight of the items with points; None for n/a
-    text: str  # `+18.6` or `n/a (weight 3 renormalised)`
-
-
-@dataclass(frozen=True)
-class GroupScore:
-    group: str
-    score: str
-    capped: bool
-    reason: str
-    items: tuple[Contribution, ...]
-
-
-@dataclass(frozen=True)
-class ScoreGrid:
-    title: str
-    periods: tuple[str, ...]
-    rows: tuple[ScoreRow, ...]
-    period: str  # the latest, whose contributions are shown
-    contributions: tuple[GroupScore, ...]
-
-
-@dataclass(frozen=True)
-class DrillRow:
-    value: str
-    text: str
-    n: str
-    status: str
-    icon: str
-    word: str
-
-
-@dataclass(frozen=True)
-class DrillTable:
-    metric: str
-    label: str
-    rows: tuple[DrillRow, ...]
-
-
-@dataclass(frozen=True)
-class Drill:
-    column: str
-    slug: str
-    period: str | None
-    matrix: Matrix | None  # None for a column with many values (an agent): its tables alone
-    tables: tuple[DrillTable, ...]
-
-
-@dataclass(frozen=True)
 class Definition:
     name: str
     label: str
@@ -245,9 +136,6 @@ class ReportView:
     notes: Notes
 
 
-MATRIX_LIMIT = 24  # a drill-down column with more values is shown as sorted tables only
-
-
 def report_view(
     model: Model,
     dashboard: Dashboard,
@@ -262,23 +150,23 @@ def report_view(
     revision: str | None = None,
 ) -> ReportView:
     """The whole page's records; `centre` is the dashboard's request graded without `by` (its totals)."""
-    rows = _rows(graded)
-    totals = _rows(centre, significance=dashboard.metrics)
-    periods = _periods(rows)
-    latest = periods[-1] if periods else None
+    rows = graded_rows(graded)
+    totals = graded_rows(centre, significance=dashboard.metrics)
+    labels = periods(rows)
+    latest = labels[-1] if labels else None
     groups = sorted({group_label(r, graded.by) for r in rows}) if graded.by else []
     # The metrics in the order of the page's sections: tiles, the matrix's columns and the trends follow it.
     listed = [m for section in dashboard.sections for m in section.metrics]
     shown = [m for m in [*listed, *dashboard.metrics] if m in centre.metrics]
     shown = list(dict.fromkeys(shown))
-    scores = _latest_scores(graded, rows, latest)
+    scores = latest_scores(graded, rows, latest)
     centre_name = f"All {graded.by[0]}s" if len(graded.by) == 1 else "All groups" if graded.by else "All"
     header = Header(
         dashboard.title or dashboard.name,
         dashboard.name,
         latest,
-        len(periods),
-        periods[0] if periods else None,
+        len(labels),
+        labels[0] if labels else None,
         len(groups),
         ", ".join(graded.by),
         revision,
@@ -288,48 +176,18 @@ def report_view(
         header,
         _verdict(graded, rows, latest),
         _sections(model, dashboard, centre, totals, shown),
-        _matrix(model, graded, rows, latest, scores, _against(graded.by), shown) if graded.by and rows else None,
-        _score_grid(model, graded, rows, periods) if graded.scorecard is not None and rows else None,
+        matrix(model, graded, rows, latest, scores, _against(graded.by), shown) if graded.by and rows else None,
+        score_grid(model, graded, rows, labels) if graded.scorecard is not None and rows else None,
         finding_groups(model, report, latest),
-        _trends(model, graded, rows, totals, shown, centre_name) if graded.grain and periods else (),
-        tuple(_drill(model, column, table, shown) for column, table in sorted((drills or {}).items())),
+        _trends(model, graded, rows, totals, shown, centre_name) if graded.grain and labels else (),
+        tuple(drill(model, column, table, shown) for column, table in sorted((drills or {}).items())),
         _notes(model, dashboard, report, sources, notices),
     )
-
-
-def _periods(rows: list[dict[str, object]]) -> list[str]:
-    """The periods' labels, in order (labels of one grain sort as their periods do)."""
-    return sorted({str(r[LABEL]) for r in rows if r[LABEL] is not None})
 
 
 def _against(by: Sequence[str]) -> str:
     """`teams against targets`, `team, channel against targets`."""
     return f"{by[0]}s against targets" if len(by) == 1 else f"{', '.join(by)} against targets"
-
-
-def _rows(graded: Graded, significance: Sequence[str] = ()) -> list[dict[str, object]]:
-    """The graded table's rows with their period labels (text), oldest first; with `significance`, each of those
-    metrics' z test against its previous period (the one `significant(change(m))` runs)."""
-    table = graded.table.with_columns(period_label(graded).cast(pl.String).alias(LABEL))
-    tests = [
-        significant_change(pl.col(m), pl.col(hidden("se", m)), pl.col(hidden("prev", m)), pl.col(hidden("prevse", m))).alias(
-            f"{SIGNIFICANT}_{m}"
-        )
-        for m in significance
-        if m in graded.metrics and hidden("prevse", m) in table.columns
-    ]
-    if tests:
-        table = table.with_columns(tests)
-    order = [c for c in ("__grain", *graded.by) if c in table.columns]
-    return table.sort(order, nulls_last=True).to_dicts() if order else table.to_dicts()
-
-
-def _latest_scores(graded: Graded, rows: list[dict[str, object]], latest: str | None) -> dict[str, float | None]:
-    card = graded.scorecard
-    if card is None:
-        return {}
-    column = graded_column(card.name, "score")
-    return {group_label(r, graded.by): _number(r.get(column)) for r in rows if r[LABEL] == latest}
 
 
 def _verdict(graded: Graded, rows: list[dict[str, object]], latest: str | None) -> tuple[StatusCount, ...]:
@@ -361,7 +219,7 @@ def _tile(model: Model, centre: Graded, totals: list[dict[str, object]], metric:
     complete = [r for r, p in zip(totals, pending, strict=True) if not p]
     row = complete[-1] if complete else (totals[-1] if totals else {})
     status = row.get(graded_column(metric, "status")) if metric in centre.targets else None
-    value, n = _number(row.get(metric)), row.get(hidden("n", metric))
+    value, n = number(row.get(metric)), row.get(hidden("n", metric))
     notes = []
     later = [
         str(r[LABEL]) for r, p in zip(totals, pending, strict=True) if p and (not row or str(r[LABEL]) > str(row[LABEL]))
@@ -377,13 +235,13 @@ def _tile(model: Model, centre: Graded, totals: list[dict[str, object]], metric:
     return Tile(
         metric,
         spec.label or metric,
-        _text(row.get(LABEL)),
+        text_of(row.get(LABEL)),
         format_value(value, spec.unit) if value is not None else "–",
         str(status) if status is not None else None,
         STATUS_ICONS[word_status] if word_status else "",
         STATUS_WORDS[word_status] if word_status else "no target",
         _change(model, metric, row, totals),
-        tuple(_number(r.get(metric)) for r in totals),
+        tuple(number(r.get(metric)) for r in totals),
         tuple(pending),
         threshold_text(model, metric),
         n_text(n),
@@ -394,7 +252,7 @@ def _tile(model: Model, centre: Graded, totals: list[dict[str, object]], metric:
 
 def _change(model: Model, metric: str, row: Mapping[str, object], totals: list[dict[str, object]]) -> Change | None:
     spec = model.metrics[metric].metric
-    value, before = _number(row.get(metric)), _number(row.get(hidden("prev", metric)))
+    value, before = number(row.get(metric)), number(row.get(hidden("prev", metric)))
     if value is None or before is None or row.get(hidden("prevpending", metric)):
         return None
     delta = value - before
@@ -406,156 +264,8 @@ def _change(model: Model, metric: str, row: Mapping[str, object], totals: list[d
     significance = "" if significant is None else "significant" if significant else "within noise"
     labels = [r[LABEL] for r in totals]
     at = labels.index(row[LABEL]) if row.get(LABEL) in labels else 0
-    against = _text(labels[at - 1]) if at > 0 else "previous period"
+    against = text_of(labels[at - 1]) if at > 0 else "previous period"
     return Change(change_text(delta, spec.unit), against or "previous period", direction, tone, significance)
-
-
-def _cell(model: Model, metric: str, row: Mapping[str, object], graded: Graded) -> Cell:
-    spec = model.metrics[metric].metric
-    status = row.get(graded_column(metric, "status")) if metric in graded.targets else None
-    value, n = _number(row.get(metric)), row.get(hidden("n", metric))
-    pending = bool(row.get(hidden("pending", metric)))
-    few = value is None and isinstance(n, int) and bool(spec.min_n) and n < (spec.min_n or 0)
-    word_status = "pending" if pending else str(status) if status else "no_data" if value is None else "none"
-    if pending:
-        text = format_value(value, spec.unit) if value is not None else "provisional"
-    else:
-        text = f"n={n}" if few else format_value(value, spec.unit) if value is not None else "no data"
-    parts = [
-        f"{spec.label or metric}: {format_value(value, spec.unit)}",
-        n_text(n),
-        ci_text(row, metric, spec.unit),
-        too_few(n, spec.min_n or 0) if few and isinstance(n, int) else "",
-        "provisional: its windows reach past the data" if pending else "",
-    ]
-    return Cell(
-        word_status,
-        STATUS_ICONS.get(word_status, ""),
-        STATUS_WORDS.get(word_status, ""),
-        text,
-        " · ".join(p for p in parts if p),
-        value is None and not pending,
-        pending,
-    )
-
-
-def _matrix(
-    model: Model,
-    graded: Graded,
-    rows: list[dict[str, object]],
-    latest: str | None,
-    scores: Mapping[str, float | None],
-    caption: str,
-    order: Sequence[str],
-) -> Matrix:
-    """The groups × metrics with a target (all metrics when none has one), in `order`; best score first. A metric
-    provisional in every group of the latest period shows its latest complete period instead, named in its header."""
-    columns = set(graded.targets) or set(graded.metrics)
-    ordered = [m for m in order if m in columns]
-    current = [r for r in rows if r[LABEL] == latest]
-    ranked = sorted(
-        current,
-        key=lambda r: (-(scores.get(group_label(r, graded.by)) or -1.0), group_label(r, graded.by)),
-    )
-    shown = {m: _complete_period(rows, m, latest) for m in ordered}
-    index = {(group_label(r, graded.by), r[LABEL]): r for r in rows}
-    return Matrix(
-        f"{caption}, {period_text(latest)}" if latest else caption,
-        ", ".join(graded.by),
-        tuple(
-            Column(m, short_label(model, m), model.metrics[m].metric.label or m, shown[m] if shown[m] != latest else None)
-            for m in ordered
-        ),
-        tuple(
-            Row(
-                group_label(r, graded.by),
-                _score_text(scores.get(group_label(r, graded.by))) if scores else "",
-                tuple(_cell(model, m, index.get((group_label(r, graded.by), shown[m]), r), graded) for m in ordered),
-            )
-            for r in ranked
-        ),
-    )
-
-
-def _complete_period(rows: list[dict[str, object]], metric: str, latest: str | None) -> str | None:
-    """The latest period, or when `metric` is provisional in all its groups there, the latest one where it is in none."""
-    pending: dict[object, bool] = {}
-    for r in rows:
-        pending[r[LABEL]] = pending.get(r[LABEL], True) and bool(r.get(hidden("pending", metric)))
-    if not pending.get(latest, False):
-        return latest
-    settled = [str(p) for p, all_pending in pending.items() if p is not None and not all_pending]
-    return max(settled) if settled else latest
-
-
-def _score_grid(model: Model, graded: Graded, rows: list[dict[str, object]], periods: list[str]) -> ScoreGrid:
-    card = graded.scorecard
-    assert card is not None
-    score, capped = graded_column(card.name, "score"), graded_column(card.name, "capped")
-    by_group: dict[str, dict[str, dict[str, object]]] = {}
-    for r in rows:
-        by_group.setdefault(group_label(r, graded.by) or "All", {})[str(r[LABEL])] = r
-    labels = [str(p) for p in periods] or ["None"]
-    critical = [i.metric for i in card.items if i.critical]
-    reason = f"capped at {card.cap:g}: critical item {', '.join(critical)} fails" if critical else f"capped at {card.cap:g}"
-    grid = tuple(
-        ScoreRow(
-            group,
-            tuple(
-                ScoreCell(
-                    period,
-                    _score_text(_number(cells[period].get(score))) if period in cells else "",
-                    _level(_number(cells[period].get(score))) if period in cells else -1,
-                    bool(cells.get(period, {}).get(capped)),
-                    f"{group} {period}: {_score_text(_number(cells[period].get(score)))}"
-                    + (f" ({reason})" if cells[period].get(capped) else "")
-                    if period in cells
-                    else "",
-                )
-                for period in labels
-            ),
-        )
-        for group, cells in sorted(by_group.items())
-    )
-    last = labels[-1]
-    contributions = tuple(
-        _contributions(model, graded, group, cells[last], reason)
-        for group, cells in sorted(by_group.items())
-        if last in cells
-    )
-    ranked = tuple(sorted(contributions, key=lambda g: (-(_number(g.score) or -1.0), g.group)))
-    return ScoreGrid(card.title or card.name, tuple(labels), grid, last, ranked)
-
-
-def _contributions(model: Model, graded: Graded, group: str, row: Mapping[str, object], reason: str) -> GroupScore:
-    card = graded.scorecard
-    assert card is not None
-    points = {i.metric: _number(row.get(points_column(card.name, i.metric))) for i in card.items}
-    total = sum(i.weight for i in card.items if points[i.metric] is not None)
-    items = []
-    for item in card.items:
-        spec = model.metrics[item.metric].metric
-        got = points[item.metric]
-        share = got * item.weight / total if got is not None and total else None
-        items.append(
-            Contribution(
-                item.metric,
-                spec.label or item.metric,
-                format_value(_number(row.get(item.metric)), spec.unit),
-                "n/a" if got is None else f"{got:.0f}",
-                item.weight,
-                share,
-                f"{share:.1f}" if share is not None else "n/a",
-            )
-        )
-    capped = bool(row.get(graded_column(card.name, "capped")))
-    return GroupScore(
-        group,
-        _score_text(_number(row.get(graded_column(card.name, "score")))),
-        capped,
-        reason if capped else "",
-        tuple(items),
-    )
 
 
 def _trends(
@@ -576,7 +286,7 @@ def _trends(
             charts.Threshold(level, op, value, text) for level, op, value, text in thresholds_of(model, metric)
         )
         last = next((r for r in reversed(totals) if not r.get(hidden("pending", metric))), totals[-1] if totals else {})
-        value = format_value(_number(last.get(metric)), spec.unit)
+        value = format_value(number(last.get(metric)), spec.unit)
         status = last.get(graded_column(metric, "status"))
         description = f"{spec.label or metric} {value} in {last.get(LABEL)}" + (
             f", {STATUS_WORDS.get(str(status), str(status))}" if status else ""
@@ -602,47 +312,12 @@ def _point(row: Mapping[str, object], metric: str, who: str) -> charts.TrendPoin
     return charts.TrendPoint(
         str(row[LABEL]),
         who,
-        _number(row.get(metric)),
-        _number(row.get(hidden("ci_low", metric))),
-        _number(row.get(hidden("ci_high", metric))),
+        number(row.get(metric)),
+        number(row.get(hidden("ci_low", metric))),
+        number(row.get(hidden("ci_high", metric))),
         n if isinstance(n, int) else None,
         bool(row.get(hidden("pending", metric))),
     )
-
-
-def _drill(model: Model, column: str, graded: Graded, order: Sequence[str]) -> Drill:
-    rows = _rows(graded)
-    periods = _periods(rows)
-    latest = periods[-1] if periods else None
-    current = [r for r in rows if r[LABEL] == latest]
-    values = {group_label(r, graded.by) for r in current}
-    scores = _latest_scores(graded, rows, latest)
-    matrix = (
-        _matrix(model, graded, rows, latest, scores, f"By {column}", order)
-        if len(values) <= MATRIX_LIMIT and current
-        else None
-    )
-    tables = []
-    for metric in [m for m in order if m in graded.metrics]:
-        spec = model.metrics[metric].metric
-        descending = spec.better != "lower"
-        present = sorted(
-            (r for r in current if _number(r.get(metric)) is not None),
-            key=lambda r: -(_number(r.get(metric)) or 0.0) if descending else (_number(r.get(metric)) or 0.0),
-        )
-        missing = sorted((r for r in current if _number(r.get(metric)) is None), key=lambda r: group_label(r, graded.by))
-        drill_rows = []
-        for r in [*present, *missing]:
-            cell = _cell(model, metric, r, graded)
-            drill_rows.append(
-                DrillRow(group_label(r, graded.by), cell.text, n_text(r.get(hidden("n", metric))), *_status3(cell))
-            )
-        tables.append(DrillTable(metric, spec.label or metric, tuple(drill_rows)))
-    return Drill(column, f"drill-{_slug(column)}", latest, matrix, tuple(tables))
-
-
-def _status3(cell: Cell) -> tuple[str, str, str]:
-    return cell.status, cell.icon, cell.word
 
 
 def _notes(
@@ -678,7 +353,7 @@ def _notes(
 
 def _pending_sentence(model: Model, pending: Pending) -> str:
     """Which periods and metrics are provisional, and why, in a sentence for a reader of the page."""
-    periods = [str(p) for p in pending.periods if p is not None]
+    named = [str(p) for p in pending.periods if p is not None]
     labels = [model.metrics[m].metric.label or m for m in pending.metrics if m in model.metrics]
     names = labels[0] if len(labels) == 1 else f"{', '.join(labels[:-1])} and {labels[-1]}"
     reach = {
@@ -686,36 +361,10 @@ def _pending_sentence(model: Model, pending: Pending) -> str:
         "start": "reach before the start of the data",
     }
     why = " or ".join(reach[e] for e in pending.edges if e in reach) or reach["end"]
-    where = f"In {', '.join(periods)}, " if periods else ""
+    where = f"In {', '.join(named)}, " if named else ""
     verb = "is" if len(labels) == 1 else "are"
     return (
         f"{where}{names} {verb} provisional ({counted(pending.rows, 'group period')}): their windows {why}. "
         "They may change when the data is complete, so they are drawn dashed and not graded, and the tiles show the "
         "latest complete period."
     )
-
-
-def _number(value: object) -> float | None:
-    """A numeric cell's value (an int stays one, so a count reads `1,557`); None for null, NaN or anything else."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    return None if isinstance(value, float) and math.isnan(value) else value
-
-
-def _text(value: object) -> str | None:
-    return None if value is None else str(value)
-
-
-def _score_text(score: float | None) -> str:
-    return "n/a" if score is None else f"{score:.0f}"
-
-
-SCORE_BANDS = (40.0, 50.0, 60.0, 70.0)  # the shades of the scorecard grid: below 40, 40–49, … 70 and up
-
-
-def _level(score: float | None) -> int:
-    return -1 if score is None else sum(score >= band for band in SCORE_BANDS)
-
-
-def _slug(text: str) -> str:
-    return "".join(c if c.isalnum() else "-" for c in text.lower())
