@@ -24,8 +24,9 @@ from metricdsl.render.html import extra
 pytest.importorskip("jinja2", reason="the report extra (metricdsl[report]) is not installed")
 pytest.importorskip("vl_convert", reason="the report extra (metricdsl[report]) is not installed")
 
-from metricdsl.render.html.model import ReportView  # noqa: E402  (imports markupsafe, of the extra)
-from metricdsl.render.html.page import render_page, script_json  # noqa: E402
+# After the skips: these import markupsafe, of the extra.
+from metricdsl.render.html.model import ReportView
+from metricdsl.render.html.page import render_page, script_json
 
 ROOT = Path(__file__).resolve().parent.parent
 SPECS = ROOT / "specs"
