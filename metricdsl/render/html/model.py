@@ -3,7 +3,8 @@
 `report_view()` builds them from graded tables (the dashboard's layout, its centre totals without `by`, one per
 drill-down column), the findings report and the sources' data ranges; `metricdsl.render.html.page` renders them.
 The header, verdict, tiles, trends and notes are here; the matrix, scorecard grid and drill-downs in `grids`,
-the findings in `findings`, the words and numbers in `text`. Everything is sorted explicitly, so the same inputs give the same records (and the same page).
+the findings in `findings`, the words and numbers in `text`. Everything is sorted explicitly, so the same inputs
+give the same records (and the same page).
 """
 
 from __future__ import annotations
