@@ -162,6 +162,8 @@ def report_view(
     shown = list(dict.fromkeys(shown))
     scores = latest_scores(graded, rows, latest)
     centre_name = f"All {graded.by[0]}s" if len(graded.by) == 1 else "All groups" if graded.by else "All"
+    sections = _sections(model, dashboard, centre, totals, shown)
+    tiles = {tile.name: tile for section in sections for tile in section.tiles}
     header = Header(
         dashboard.title or dashboard.name,
         dashboard.name,
@@ -176,11 +178,11 @@ def report_view(
     return ReportView(
         header,
         _verdict(graded, rows, latest),
-        _sections(model, dashboard, centre, totals, shown),
+        sections,
         matrix(model, graded, rows, latest, scores, _against(graded.by), shown) if graded.by and rows else None,
         score_grid(model, graded, rows, labels) if graded.scorecard is not None and rows else None,
         finding_groups(model, report, latest),
-        _trends(model, graded, rows, totals, shown, centre_name) if graded.grain and labels else (),
+        _trends(model, graded, rows, totals, tiles, centre_name) if graded.grain and labels else (),
         tuple(drill(model, column, table, shown) for column, table in sorted((drills or {}).items())),
         _notes(model, dashboard, report, sources, notices),
     )
@@ -274,11 +276,12 @@ def _trends(
     graded: Graded,
     rows: list[dict[str, object]],
     totals: list[dict[str, object]],
-    shown: list[str],
+    tiles: Mapping[str, Tile],
     centre_name: str,
 ) -> tuple[charts.TrendChart, ...]:
+    """A chart per tile, in the tiles' order: the centre line and each group's, with the target's thresholds."""
     found = []
-    for metric in shown:
+    for metric, tile in tiles.items():
         spec = model.metrics[metric].metric
         points = [_point(r, metric, centre_name) for r in totals]
         if graded.by and metric in graded.metrics:
@@ -286,12 +289,13 @@ def _trends(
         thresholds = tuple(
             charts.Threshold(level, op, value, text) for level, op, value, text in thresholds_of(model, metric)
         )
-        last = next((r for r in reversed(totals) if not r.get(hidden("pending", metric))), totals[-1] if totals else {})
-        value = format_value(number(last.get(metric)), spec.unit)
-        status = last.get(graded_column(metric, "status"))
-        description = f"{spec.label or metric} {value} in {last.get(LABEL)}" + (
-            f", {STATUS_WORDS.get(str(status), str(status))}" if status else ""
-        )
+        change = tile.change
+        said = [f"{tile.label} {tile.value}" + (f" in {tile.period}" if tile.period else ""), tile.word]
+        if change is not None:
+            said.append(
+                f"{change.text} against {change.against}" + (f", {change.significance}" if change.significance else "")
+            )
+        description = ", ".join(s for s in said if s)
         found.append(
             charts.TrendChart(
                 metric,
