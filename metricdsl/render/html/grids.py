@@ -268,7 +268,7 @@ def _contributions(model: Model, graded: Graded, group: str, row: Mapping[str, o
         items.append(
             Contribution(
                 item.metric,
-                spec.label or item.metric,
+                short_label(model, item.metric),
                 format_value(number(row.get(item.metric)), spec.unit),
                 "n/a" if got is None else f"{got:.0f}",
                 item.weight,
