@@ -25,7 +25,7 @@ from metricdsl.engine.spine import check_size
 from metricdsl.engine.sql.engines import CONTRACT_TYPES, Engine, SqlEngine, sql_engine
 from metricdsl.engine.sql.finish import request_sql
 from metricdsl.errors import DataError, Diagnostic, RequestError, SpecError, has_errors, unknown_name
-from metricdsl.grading.findings import Finding, findings
+from metricdsl.grading.findings import Finding, findings, report
 from metricdsl.grading.grader import Graded, graded_table
 from metricdsl.grading.history import check_types, read_history
 from metricdsl.language import ast
@@ -33,11 +33,13 @@ from metricdsl.render.findings import message
 from metricdsl.semantics.checker import check
 from metricdsl.semantics.model import Model
 from metricdsl.semantics.periods import grain_problem
-from metricdsl.spec.definitions import GRAINS, Definitions, Source
+from metricdsl.spec.definitions import GRAINS, Dashboard, Definitions, Source
 from metricdsl.spec.loader import load_files
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
+
+    from metricdsl.render.html.model import ReportView, SourceRange
 
 PolarsEngine = Literal["streaming", "in-memory"]  # how Polars runs: both give the same numbers
 
@@ -57,6 +59,23 @@ class RequestArgs(TypedDict, total=False):
     end: datetime.date | None
 
 
+class ReportArgs(TypedDict, total=False):
+    """The keyword arguments of `Project.report_view()`, which `report()` passes on."""
+
+    dashboard: str | None
+    drill: Iterable[str]
+    history: Path | None
+    as_of: datetime.datetime | None
+    start: datetime.date | None
+    end: datetime.date | None
+    engine: Engine
+    polars_engine: PolarsEngine
+    spark_remote: str | None
+    tables: Mapping[str, str] | None
+    generated_at: datetime.datetime | None
+    revision: str | None
+
+
 class GradeArgs(TypedDict, total=False):
     """The keyword arguments of `Project.grade()`, which `check()` passes on."""
 
@@ -69,6 +88,20 @@ class GradeArgs(TypedDict, total=False):
     end: datetime.date | None
     history: Path | None
     scorecard: str | None
+    engine: Engine
+    polars_engine: PolarsEngine
+    spark_remote: str | None
+    tables: Mapping[str, str] | None
+
+
+class _Layout(TypedDict, total=False):
+    """What every evaluation of a report shares: the dashboard's grain and scorecard, the range, the engine."""
+
+    grain: str | None
+    scorecard: str | None
+    as_of: datetime.datetime | None
+    start: datetime.date | None
+    end: datetime.date | None
     engine: Engine
     polars_engine: PolarsEngine
     spark_remote: str | None
@@ -409,6 +442,119 @@ class Project:
         assert run.graded is not None
         return [replace(f, message=message(f)) for f in findings(self.model, run.graded, problems=run.problems)]
 
+    def report(self, data: Mapping[str, Data] | None = None, **request: Unpack[ReportArgs]) -> str:
+        """A dashboard as one self-contained HTML page (see `report_view()`, whose arguments it takes); needs the
+        `metricdsl[report]` extra (`EngineUnavailable` without it)."""
+        view = self.report_view(data, **request)
+        from metricdsl.render.html.page import render_page
+
+        return render_page(view)
+
+    def report_view(
+        self,
+        data: Mapping[str, Data] | None = None,
+        *,
+        dashboard: str | None = None,
+        drill: Iterable[str] = (),
+        history: Path | None = None,
+        as_of: datetime.datetime | None = None,
+        start: datetime.date | None = None,
+        end: datetime.date | None = None,
+        engine: Engine = "polars",
+        polars_engine: PolarsEngine = "streaming",
+        spark_remote: str | None = None,
+        tables: Mapping[str, str] | None = None,
+        generated_at: datetime.datetime | None = None,
+        revision: str | None = None,
+    ) -> ReportView:
+        """What the report of a dashboard shows (`metricdsl.render.html.model`), graded as `check()` grades it: the
+        dashboard's layout (with `history` for `prev()`), its totals without `by`, and one layout by each `drill`
+        column; `dashboard` may be left out when the specs have one. `generated_at` (default: now, in UTC) is the
+        time the page says it was made, `revision` the specs' git revision it names."""
+        from metricdsl.render.html.extra import require_extra
+
+        require_extra()
+        from metricdsl.render.html.model import report_view
+
+        board = self.report_dashboard(dashboard)
+        common: _Layout = {
+            "grain": board.grain,
+            "scorecard": board.scorecard,
+            "as_of": as_of,
+            "start": start,
+            "end": end,
+            "engine": engine,
+            "polars_engine": polars_engine,
+            "spark_remote": spark_remote,
+            "tables": tables,
+        }
+        run = self.run_graded(data, dashboard=board.name, history=history, **common)
+        centre = self.run_graded(data, metrics=board.metrics, **common).graded
+        drills = {c: self._drill(data, board, c, common) for c in dict.fromkeys(drill)}
+        assert run.graded is not None
+        assert centre is not None
+        found = report(self.model, run.graded, revision, run.problems)
+        return report_view(
+            self.model,
+            board,
+            run.graded,
+            centre,
+            replace(found, findings=[replace(f, message=message(f)) for f in found.findings]),
+            drills={c: g for c, g in drills.items() if g is not None},
+            sources=self._data_ranges(data or {}, set(self.definitions.sources) - set(tables or {})),
+            notices=run.notices,
+            generated_at=generated_at or datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0),
+            revision=revision,
+        )
+
+    def _drill(self, data: Mapping[str, Data] | None, board: Dashboard, column: str, common: _Layout) -> Graded | None:
+        """The dashboard's metrics graded by `column` alone, for a drill-down."""
+        try:
+            return self.run_graded(data, metrics=board.metrics, by=[column], **common).graded
+        except RequestError as error:
+            raise RequestError(f"drill-down by `{column}`: {error}") from None
+
+    def report_dashboard(self, name: str | None) -> Dashboard:
+        """The dashboard named, else the only one; `RequestError` when there is none, or several and no name."""
+        boards = self.definitions.dashboards
+        if name is not None:
+            if name not in boards:
+                raise RequestError(unknown_name("dashboard", name, boards))
+            return boards[name]
+        if len(boards) != 1:
+            if not boards:
+                raise RequestError("the specs define no dashboard: a report shows one (`dashboards:`)")
+            raise RequestError(
+                f"the specs define {len(boards)} dashboards: name one (--dashboard {', '.join(sorted(boards))})"
+            )
+        return next(iter(boards.values()))
+
+    def _data_ranges(self, data: Mapping[str, Data], sources: Collection[str]) -> list[SourceRange]:
+        """Each of `sources`' first and last time (local) and number of rows, read from its input."""
+        from metricdsl.render.html.model import SourceRange
+
+        inputs = self._inputs(data)
+        ranges = []
+        for name in sorted(s for s in sources if s in inputs):
+            source = self.definitions.sources[name]
+            try:
+                reading = scan(source, inputs[name], zone=self._zone(name), quote=name in data)
+            except DataError:
+                continue  # a source the dashboard does not read may have no data: it is left out of the notes
+            try:
+                times = (
+                    [pl.col(source.time).min().alias("first"), pl.col(source.time).max().alias("last")]
+                    if source.time
+                    else []
+                )
+                row = reading.frame.select(pl.len().alias("rows"), *times).collect().row(0, named=True)
+            except POLARS_FAILURES:
+                continue  # the evaluation read it: a source it cannot summarise is left out of the notes
+            finally:
+                reading.close()
+            ranges.append(SourceRange(name, _moment(row.get("first")), _moment(row.get("last")), int(row["rows"])))
+        return ranges
+
     def _computable(self, metrics: list[str], request: Request) -> list[str]:
         """The `metrics` that can be split by the request's dimensions and grain, as can every metric they are
         computed from (one pass over them all, dependencies first)."""
@@ -468,6 +614,13 @@ class Project:
         """The time zone a source's times are local to, None when neither it nor the calendar declares one."""
         declared = self.definitions.sources[source].timezone or self.definitions.calendar.timezone
         return self.definitions.zone(source) if declared else None
+
+
+def _moment(value: object) -> str | None:
+    """A data range's time as the notes show it: `2026-02-01 20:24`, local to its source."""
+    if isinstance(value, datetime.datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    return None if value is None else str(value)
 
 
 def _empty_frame(source: Source) -> pl.DataFrame:

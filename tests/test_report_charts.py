@@ -93,7 +93,7 @@ def test_each_spec_compiles_with_every_label_and_threshold_drawn(trend: TrendCha
     [
         ("csat", r"^\d+(\.\d)?%$"),
         ("aht", r"^\d+m \d\ds$"),
-        ("asa_min", r"^(\d+m \d\ds|\d+\.\ds)$"),
+        ("asa_min", r"^(\d+m \d\ds|\d+(\.\d)?s)$"),
         ("nps", r"^-?\d+$"),
         ("contacts", r"^\d{1,3}(,\d{3})*$"),
         ("sales_per_hour", r"^\d(\.\d{1,2})?$"),

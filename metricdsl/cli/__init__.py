@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import datetime
 import functools
 import json
 import os
@@ -29,6 +30,8 @@ from metricdsl.cli.requests import (
     RequestOptions,
     allows_outside_paths,
     bad_requests,
+    dashboard_options,
+    datetime_option,
     engine_options,
     find_spec_paths,
     inputs_of,
@@ -48,6 +51,7 @@ from metricdsl.errors import (
     EngineUnavailable,
     NotExactInDialect,
     OutputError,
+    ReportUnavailable,
     RequestError,
     SpecError,
     has_errors,
@@ -67,6 +71,7 @@ from metricdsl.native_stderr import native_stderr_discarded
 from metricdsl.render import codes, diagnostics, findings, formatted, graph, spectests, tables, terminal
 from metricdsl.render.explain import metric_report
 from metricdsl.render.history import drift_warning
+from metricdsl.render.html.extra import require_extra
 from metricdsl.render.junit import junit_report
 from metricdsl.semantics.checker import check
 from metricdsl.semantics.graph import dependency_graph, impact, resolve
@@ -136,7 +141,7 @@ class _Commands(click.Group):
         except SpecError as error:
             echo(diagnostics.render(error.diagnostics, "text"), err=True)
             sys.exit(EXIT_ERROR)
-        except (DataError, OutputError, EngineUnavailable, NotExactInDialect) as error:
+        except (DataError, OutputError, EngineUnavailable, NotExactInDialect, ReportUnavailable) as error:
             echo(terminal.error_line(error), err=True)
             sys.exit(EXIT_ERROR)
         except RequestError as error:
@@ -332,6 +337,100 @@ def check_command(
     _exit(at_least(graded_report.findings, fail_on), error=unwritten)
 
 
+@main.command(name="report")
+@dashboard_options
+@click.option(
+    "--history",
+    type=click.Path(path_type=Path),
+    help="Parquet file of earlier runs (as `check --history` writes it), read for prev(); not written.",
+)
+@click.option(
+    "--drill",
+    multiple=True,
+    metavar="COLUMN",
+    help="Add a drill-down by this column (channel, queue, agent_id): a matrix and a sorted table per metric. Repeatable.",
+)
+@click.option(
+    "--output",
+    type=click.Path(path_type=Path, allow_dash=True),
+    help="The HTML file to write (`-`: standard output). Default: DASHBOARD.html in the current folder.",
+)
+@click.option(
+    "--charts",
+    "charts_folder",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Also write each trend chart to this folder as an image (for e-mail), one file per metric.",
+)
+@click.option(
+    "--chart-format", type=click.Choice(["svg", "png"]), default="svg", show_default=True, help="The images' format."
+)
+@click.option(
+    "--generated-at",
+    callback=datetime_option,
+    metavar="DATETIME",
+    help="The time the page says it was made (default: now, in UTC), for pages that must come out the same.",
+)
+@engine_options
+def report_command(
+    paths: tuple[Path, ...],
+    history: Path | None,
+    drill: tuple[str, ...],
+    output: Path | None,
+    charts_folder: Path | None,
+    chart_format: str,
+    generated_at: datetime.datetime | None,
+    engine: Engine,
+    spark_remote: str | None,
+    catalog: tuple[str, ...],
+    data: tuple[str, ...],
+    dashboard: str | None,
+    as_of: datetime.datetime | None,
+    start: datetime.date | None,
+    end: datetime.date | None,
+) -> None:
+    """Write a dashboard as one self-contained HTML page: verdict, tiles, team matrix, scorecard, findings, trends,
+    drill-downs and notes, graded as `check` grades it. Opens offline; needs metricdsl[report]."""
+    require_extra()
+    from metricdsl.render.html import page
+    from metricdsl.render.html.charts import write_charts
+
+    spec_paths = find_spec_paths(paths)
+    project = load_project(spec_paths, data=data, tables=catalog)
+    with _told_in_one_line():
+        asked = request_of(project, data, dashboard, None, (), None, as_of, start, end)
+        board = project.report_dashboard(asked["dashboard"])
+        target = output if output is not None else Path(f"{board.name}.html")
+        read = [(history, "the history")] if history is not None else []
+        refuse_overwriting([target], [*inputs_of(project, asked, spec_paths), *read])
+        view = project.report_view(
+            asked["data"],
+            dashboard=board.name,
+            drill=drill,
+            history=history,
+            as_of=as_of,
+            start=start,
+            end=end,
+            engine=engine,
+            spark_remote=spark_remote,
+            tables=tables_of(catalog),
+            generated_at=generated_at,
+            revision=spec_revision(spec_paths),
+        )
+    print_data_report((), view.notes.notices)  # the data's problems are findings on the page
+    html = page.render_page(view)
+    unwritten = False
+    if charts_folder is not None:
+        specs = page.chart_specs(view)
+        unwritten |= failed(lambda: echo(page.charts_written(write_charts(specs, charts_folder, chart_format)), err=True))
+    if is_standard_output(target):
+        echo(html.rstrip("\n"))
+    else:
+        unwritten |= failed(lambda: write_text_atomically(target, html))
+        if not unwritten:
+            echo(f"wrote {terminal.inline(target)} ({len(html.encode()) / 1e6:.1f} MB)", err=True)
+    _exit(False, error=unwritten)
+
+
 @main.command()
 @paths_argument
 @click.option("--check", is_flag=True, help="Change nothing; show a diff and exit 1 when a file would change.")
@@ -412,6 +511,25 @@ def explain(name: str, paths: tuple[Path, ...]) -> None:
     if name not in project.model.metrics:
         raise click.UsageError(unknown_name("metric or code", name, [*project.model.metrics, *CODES]))
     echo(metric_report(explain_metric(project, name)))
+
+
+class _OneLine(click.ClickException):
+    """A request the command cannot serve, told in one line (`error: ...`), exit 2: no usage to read through."""
+
+    exit_code = EXIT_ERROR
+
+    def show(self, file: object = None) -> None:
+        click.echo(f"error: {self.format_message()}", err=True)
+
+
+@contextlib.contextmanager
+def _told_in_one_line() -> Iterator[None]:
+    try:
+        yield
+    except (EngineUnavailable, NotExactInDialect, ReportUnavailable):
+        raise
+    except RequestError as error:
+        raise _OneLine(terminal.inline(error)) from None
 
 
 @contextlib.contextmanager

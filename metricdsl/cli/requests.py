@@ -67,43 +67,60 @@ def project_paths_argument(command: Command) -> Command:
 
 def request_options(command: Command) -> Command:
     """The options that say what to compute: data, dashboard, metrics, dimensions, grain."""
-    options = [
-        click.option(
+    return _with_options(command, _REQUEST_OPTIONS)
+
+
+def dashboard_options(command: Command) -> Command:
+    """The options of a command that shows a whole dashboard: data, dashboard, `--as-of`, `--from`, `--to` (its
+    metrics, dimensions and grain are the dashboard's)."""
+    return _with_options(command, ("data", "dashboard", "as_of", "start", "end"))
+
+
+def _with_options(command: Command, names: tuple[str, ...]) -> Command:
+    options = _request_options()
+    for name in reversed(names):
+        command = options[name](command)
+    return project_paths_argument(command)
+
+
+_REQUEST_OPTIONS = ("data", "dashboard", "metrics", "by", "grain", "as_of", "start", "end")
+
+
+def _request_options() -> dict[str, Callable[[Command], Command]]:
+    return {
+        "data": click.option(
             "--data",
             "data",
             multiple=True,
             metavar="SOURCE=FILE",
             help="Input of a source: CSV, Parquet (globs too), NDJSON or Arrow IPC. Repeatable.",
         ),
-        click.option("--dashboard", help="Use this dashboard's metrics, dimensions, grain (and scorecard)."),
-        click.option("--metrics", help="Comma-separated metric names (default: the dashboard's, else all)."),
-        click.option("--by", multiple=True, metavar="COLUMN", help="Group by this column. Repeatable."),
-        click.option(
+        "dashboard": click.option("--dashboard", help="Use this dashboard's metrics, dimensions, grain (and scorecard)."),
+        "metrics": click.option("--metrics", help="Comma-separated metric names (default: the dashboard's, else all)."),
+        "by": click.option("--by", multiple=True, metavar="COLUMN", help="Group by this column. Repeatable."),
+        "grain": click.option(
             "--grain",
             type=click.Choice(GRAINS),
             help="Time grain; weeks are ISO weeks, or from Sunday by the calendar's week_start.",
         ),
-        click.option(
+        "as_of": click.option(
             "--as-of",
             callback=_datetime_option,
             metavar="DATETIME",
             help="The data is complete until then (local time, as 2026-02-01T23:59): windows that reach past it are "
             "unknown. Default: each source's `complete_until`, else its latest time.",
         ),
-        click.option(
+        "start": click.option(
             "--from",
             "start",
             callback=_date_option,
             metavar="DATE",
             help="With a grain: the first period, holding this day.",
         ),
-        click.option(
+        "end": click.option(
             "--to", "end", callback=_date_option, metavar="DATE", help="With a grain: the last period, holding this day."
         ),
-    ]
-    for option in reversed(options):
-        command = option(command)
-    return project_paths_argument(command)
+    }
 
 
 def engine_options(command: Command) -> Command:
@@ -161,6 +178,7 @@ def _iso_option(kind: type[datetime.date], example: str) -> Callable[[click.Cont
 
 _datetime_option = _iso_option(datetime.datetime, "2026-02-01T23:59:59")
 _date_option = _iso_option(datetime.date, "2026-01-31")
+datetime_option = _datetime_option  # for other options that take a time (`report --generated-at`)
 
 
 def inputs_of(project: Project, asked: Asked | None, spec_paths: list[Path]) -> list[tuple[str | Path, str]]:

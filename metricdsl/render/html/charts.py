@@ -366,7 +366,7 @@ def _duration_ticks(chart: TrendChart, rows: list[dict[str, object]], seconds_pe
 
 
 def _duration_expression(seconds_per_unit: float) -> str:
-    """A Vega expression writing `datum.value` (in a time unit) as `format_value` does: `1h 05m`, `9m 10s`, `42.0s`."""
+    """A Vega expression writing `datum.value` (in a time unit) as `format_value` does: `1h 05m`, `9m 10s`, `42s`."""
     seconds = f"(datum.value * {seconds_per_unit!r})"
     rounded = f"round({seconds})"
     minutes = f"floor({rounded} / 60)"
@@ -379,7 +379,7 @@ def _duration_expression(seconds_per_unit: float) -> str:
 
     return (
         f"{hours} != 0 ? {hours} + 'h ' + {two_digits(minutes_left)} + 'm' : "
-        f"{minutes} != 0 ? {minutes} + 'm ' + {two_digits(rest)} + 's' : format({seconds}, '.1f') + 's'"
+        f"{minutes} != 0 ? {minutes} + 'm ' + {two_digits(rest)} + 's' : replace(format({seconds}, '.1f'), '.0', '') + 's'"
     )
 
 
