@@ -444,7 +444,7 @@ class Project:
 
     def report(self, data: Mapping[str, Data] | None = None, **request: Unpack[ReportArgs]) -> str:
         """A dashboard as one self-contained HTML page (see `report_view()`, whose arguments it takes); needs the
-        `metricdsl[report]` extra (`EngineUnavailable` without it)."""
+        `metricdsl[report]` extra (`ReportUnavailable` without it)."""
         view = self.report_view(data, **request)
         from metricdsl.render.html.page import render_page
 
