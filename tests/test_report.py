@@ -25,8 +25,9 @@ pytest.importorskip("jinja2", reason="the report extra (metricdsl[report]) is no
 pytest.importorskip("vl_convert", reason="the report extra (metricdsl[report]) is not installed")
 
 # After the skips: these import markupsafe, of the extra.
+from metricdsl.render.html.charts import specs_json
 from metricdsl.render.html.model import ReportView
-from metricdsl.render.html.page import render_page, script_json
+from metricdsl.render.html.page import render_page
 
 ROOT = Path(__file__).resolve().parent.parent
 SPECS = ROOT / "specs"
@@ -269,7 +270,7 @@ def test_the_same_inputs_give_the_same_bytes(
 
 
 def test_script_json_cannot_end_its_element() -> None:
-    text = script_json({"who": "</script><script>alert(1)</script>", "b": "<!-- & -->"})
+    text = specs_json({"who": "</script><script>alert(1)</script>", "b": "<!-- & -->"})
     assert "<" not in text
     assert ">" not in text
     assert "&" not in text

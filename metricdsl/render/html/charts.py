@@ -461,8 +461,8 @@ def _script_safe(script: str) -> str:
 
 def specs_json(specs: Mapping[str, object]) -> str:
     """The JSON of `<script type="application/json" id="metricdsl-charts">`: `<`, `>` and `&` escaped, so that no
-    text in it can close the script."""
-    text = json.dumps(specs, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    text in it can close the script; keys sorted, so that the same specs are the same bytes."""
+    text = json.dumps(specs, sort_keys=True, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 

@@ -7,57 +7,19 @@ which `<`, `>` and `&` are written as `\\u003c`, `\\u003e`, `\\u0026`, so no val
 
 from __future__ import annotations
 
-import datetime
-import json
-import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from metricdsl.grading.findings import Report
-from metricdsl.grading.grader import Graded
 from metricdsl.render.html import charts
 from metricdsl.render.html.extra import require_extra
-from metricdsl.render.html.model import ReportView, SourceRange, report_view
+from metricdsl.render.html.model import ReportView
 from metricdsl.render.terminal import inline
 from metricdsl.render.values import counted
-from metricdsl.semantics.model import Model
-from metricdsl.spec.definitions import Dashboard
 
 if TYPE_CHECKING:
     import jinja2
-
-_SCRIPT_END = re.compile(r"<(/script|!--)", re.IGNORECASE)
-
-
-def build_report(
-    model: Model,
-    dashboard: Dashboard,
-    graded: Graded,
-    centre: Graded,
-    report: Report,
-    *,
-    drills: Mapping[str, Graded] | None = None,
-    sources: Sequence[SourceRange] = (),
-    notices: Sequence[str] = (),
-    generated_at: datetime.datetime,
-    revision: str | None = None,
-) -> str:
-    """The page of a dashboard's graded tables (see `metricdsl.render.html.model.report_view`)."""
-    view = report_view(
-        model,
-        dashboard,
-        graded,
-        centre,
-        report,
-        drills=drills,
-        sources=sources,
-        notices=notices,
-        generated_at=generated_at,
-        revision=revision,
-    )
-    return render_page(view)
 
 
 def chart_specs(view: ReportView) -> dict[str, dict[str, object]]:
@@ -78,9 +40,9 @@ def render_page(view: ReportView) -> str:
     return template.render(
         view=view,
         css=Markup(css.replace("</", "<\\/")),
-        charts_json=Markup(script_json(chart_specs(view))),
-        bundle=Markup(_inline_script(charts.javascript_bundle())) if view.trends else "",
-        embed=Markup(_inline_script(charts.embed_script())) if view.trends else "",
+        charts_json=Markup(charts.specs_json(chart_specs(view))),
+        bundle=Markup(charts.javascript_bundle()) if view.trends else "",
+        embed=Markup(charts.embed_script()) if view.trends else "",
         sparkline=charts.sparkline_svg,
     )
 
@@ -91,17 +53,6 @@ def charts_written(paths: Sequence[Path]) -> str:
         return "charts: none to write (the dashboard has no grain)"
     kinds = sorted({p.suffix.lstrip(".") for p in paths})
     return f"charts: {counted(len(paths), 'file')} in {inline(paths[0].parent)} ({', '.join(kinds)})"
-
-
-def script_json(data: object) -> str:
-    """JSON for a `<script type="application/json">` block: keys sorted, and no `<`, `>` or `&` left to end it."""
-    text = json.dumps(data, sort_keys=True, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
-    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-
-
-def _inline_script(code: str) -> str:
-    """JavaScript written inside a script element: an `</script` or `<!--` in its text would end or bend it."""
-    return _SCRIPT_END.sub(lambda m: "<\\" + m.group(1), code)
 
 
 def _environment() -> jinja2.Environment:
