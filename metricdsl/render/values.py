@@ -30,14 +30,22 @@ def format_value(value: float | None, unit: str | None, *, digits: int | None = 
     if math.isinf(value):
         return "-inf" if value < 0 else "inf"
     if unit is not None and unit in TIME_UNITS:
-        return _duration(value * TIME_UNITS[unit])
+        return _duration(settled(value * TIME_UNITS[unit]))
     if unit == "ratio":
-        return f"{value * 100:,.1f}%"
+        return f"{settled(value * 100):,.1f}%"
+    value = settled(value)
     if digits is not None:
         text = f"{value:,.{digits}f}"
     else:
         text = f"{value:,.0f}" if isinstance(value, int) else f"{value:,.1f}" if abs(value) >= 10 else f"{value:.3g}"
     return text if bare else _with_unit(text, unit)
+
+
+def settled(value: float) -> float:
+    """`value` to twelve significant digits: the last bits of a float depend on the order a sum was taken in (two
+    engines, two runs of one), and a value on a rounding tie (`0.08109375`) would be written one way or the other
+    by them; twelve digits are far more than any text shows, and settle such a tie the same way every time."""
+    return value if isinstance(value, int) or not math.isfinite(value) else float(f"{value:.12g}")
 
 
 def column_digits(values: list[float | None]) -> int:
@@ -66,14 +74,15 @@ def format_change(delta: float | None, unit: str | None) -> str:
     if math.isinf(delta):
         return "-inf" if delta < 0 else "+inf"
     if unit == "ratio":
-        return _signed(f"{delta * 100:.1f}", " pts")
+        return _signed(f"{settled(delta * 100):.1f}", " pts")
     if unit is not None and unit in TIME_UNITS:
-        seconds = delta * TIME_UNITS[unit]
+        seconds = settled(delta * TIME_UNITS[unit])
         if abs(seconds) < 0.95:  # under a second, which rounding to whole seconds would write `+0s`
             return _signed(f"{seconds:.1f}".removesuffix(".0"), "s")
         if abs(seconds) < 59.5:
             return _signed(f"{seconds:.0f}", "s")
         return ("+" if seconds > 0 else "-") + _duration(abs(seconds))
+    delta = settled(delta)
     whole = float(delta).is_integer()
     text = f"{delta:,.0f}" if whole else f"{delta:,.1f}" if abs(delta) >= 10 else f"{delta:.3g}"
     return _with_unit(_signed(text, ""), unit)

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Literal
 from metricdsl.errors import OutputError, ReportUnavailable
 from metricdsl.files import write_bytes_atomically
 from metricdsl.language.units import TIME_UNITS
-from metricdsl.render.values import format_count, format_value
+from metricdsl.render.values import format_count, format_value, settled
 
 if TYPE_CHECKING:
     from markupsafe import Markup
@@ -238,7 +238,7 @@ def _finite(value: float | None) -> float | None:
 
 def _short(value: float | None) -> float | None:
     """A value to draw: six significant digits are more than a chart shows (a count stays whole)."""
-    return value if value is None or isinstance(value, int) else float(f"{value:.6g}")
+    return value if value is None or isinstance(value, int) else float(f"{settled(value):.6g}")
 
 
 def _tooltip(chart: TrendChart, has_interval: bool) -> list[dict[str, object]]:
