@@ -445,8 +445,11 @@ class Project:
     def report(self, data: Mapping[str, Data] | None = None, **request: Unpack[ReportArgs]) -> str:
         """A dashboard as one self-contained HTML page (see `report_view()`, whose arguments it takes); needs the
         `metricdsl[report]` extra (`EngineUnavailable` without it)."""
-        view = self.report_view(data, **request)
+        from metricdsl.render.html.charts import start_bundle
         from metricdsl.render.html.page import render_page
+
+        start_bundle()  # made while the dashboard is evaluated
+        view = self.report_view(data, **request)
 
         return render_page(view)
 

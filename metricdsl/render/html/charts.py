@@ -22,7 +22,9 @@ import importlib
 import json
 import math
 import re
+import threading
 from collections.abc import Mapping, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -47,6 +49,7 @@ __all__ = [
     "javascript_bundle",
     "sparkline_svg",
     "specs_json",
+    "start_bundle",
     "trend_spec",
     "write_charts",
 ]
@@ -440,11 +443,30 @@ def _vl_convert() -> ModuleType:
         raise ReportUnavailable(f"the report's charts need vl-convert-python: {_INSTALL}") from None
 
 
-@functools.cache
 def javascript_bundle() -> str:
-    """vega + vega-lite + vega-embed from vl_convert.javascript_bundle(), cached; safe inside an inline <script>."""
-    bundle: str = _vl_convert().javascript_bundle(vl_version=VEGA_LITE_VERSION)
-    return _script_safe(bundle)
+    """vega + vega-lite + vega-embed from vl_convert.javascript_bundle(), made once; safe inside an inline <script>."""
+    return _bundling().result()
+
+
+def start_bundle() -> None:
+    """Start making the bundle in a thread, to be ready when the page is written: vl-convert bundles in Rust, without
+    the GIL, for about a second, which the specs' loading and evaluation then take side by side."""
+    _bundling()
+
+
+@functools.cache
+def _bundling() -> Future[str]:
+    future: Future[str] = Future()
+
+    def run() -> None:
+        try:
+            future.set_result(_script_safe(_vl_convert().javascript_bundle(vl_version=VEGA_LITE_VERSION)))
+        except BaseException as error:  # raised by `javascript_bundle()`, in the thread that waits for it
+            future.set_exception(error)
+
+    # A daemon: a command that fails before it writes its page does not wait for a bundle it will not use.
+    threading.Thread(target=run, name="vl-convert bundle", daemon=True).start()
+    return future
 
 
 @functools.cache
