@@ -439,6 +439,29 @@ def test_a_dashboard_without_a_part_still_builds(
         assert "<script" not in html  # no chart: no JavaScript at all
 
 
+def test_past_the_limit_of_groups_a_trend_draws_only_its_centre_line(tmp_path: Path) -> None:
+    """1,000 teams drew 1,000 lines and legend entries per chart, in a 27 MB page; the matrix lists them instead."""
+    from metricdsl.render.html.charts import TREND_GROUP_LIMIT
+
+    many = tuple(f"team {i:02d}" for i in range(TREND_GROUP_LIMIT + 1))
+    view = metricdsl.load(small_project(tmp_path, teams=many)).report_view(generated_at=WHEN)
+    assert view.matrix is not None
+    assert len(view.matrix.rows) == len(many)
+    for chart in view.trends:
+        assert {p.who for p in chart.points} == {chart.centre}
+        assert chart.left_out == len(many)
+        assert chart.description.endswith(f"only the centre line drawn, of {len(many)} team groups")
+    text = " ".join(render_page(view).split())
+    assert f"The {len(many)} team lines are not drawn, too many to tell apart: the matrix shows each." in text
+    assert "click a name in a legend" not in text
+
+    few = many[:TREND_GROUP_LIMIT]
+    view = metricdsl.load(small_project(tmp_path, teams=few)).report_view(generated_at=WHEN)
+    for chart in view.trends:
+        assert {p.who for p in chart.points} == {chart.centre, *few}
+        assert chart.left_out == 0
+
+
 def test_a_drill_down_has_a_matrix_and_sorted_tables(tmp_path: Path) -> None:
     specs = small_project(tmp_path)
     view = metricdsl.load(specs).report_view(generated_at=WHEN, drill=["channel"])

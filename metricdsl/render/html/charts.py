@@ -55,6 +55,9 @@ __all__ = [
 ]
 
 CHART_FORMATS = ("svg", "png")
+# The most groups a trend chart draws a line for: past it, lines and legend cannot be told apart and the page's data
+# grows with every group (1,000 teams made a 27 MB page), so only the centre line is drawn; the matrix lists them.
+TREND_GROUP_LIMIT = 24
 VEGA_LITE_VERSION = "6.4"  # the version of vl-convert's bundle the specs are written for (`$schema` below)
 STATIC_WIDTH = 640  # a chart written as a file: "container" has no container there
 HEIGHT = 220
@@ -99,6 +102,7 @@ class TrendChart:
     points: tuple[TrendPoint, ...]
     thresholds: tuple[Threshold, ...]
     description: str  # one sentence for screen readers: "CSAT 66.1 %, warn, down 3.5 pts, within noise"
+    left_out: int = 0  # groups whose lines are not drawn, too many to tell apart (TREND_GROUP_LIMIT); none are then
 
 
 # The theme's colours: CSS variables, each with its light value for where there are none (a chart written as a file).
