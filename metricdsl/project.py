@@ -480,6 +480,9 @@ class Project:
         from metricdsl.render.html.model import report_view
 
         board = self.report_dashboard(dashboard)
+        if history is not None and not history.exists():
+            # `check` begins a history there; the report only reads one, so a path that names none is a mistake
+            raise DataError(f"cannot read the history {history}: no such file")
         common: _Layout = {
             "grain": board.grain,
             "scorecard": board.scorecard,

@@ -474,6 +474,23 @@ def test_a_drill_down_has_a_matrix_and_sorted_tables(tmp_path: Path) -> None:
     assert values == sorted(values, reverse=True)  # higher is better: best first
 
 
+def test_a_history_that_is_not_there_is_an_error_not_an_empty_history(tmp_path: Path) -> None:
+    """`check --history` begins the file; `report` only reads it, so a mistyped path said nothing and graded without."""
+    specs = small_project(tmp_path)
+    result = CliRunner().invoke(
+        main, ["report", str(specs), "--history", str(tmp_path / "histroy.parquet"), "--output", str(tmp_path / "r.html")]
+    )
+    assert result.exit_code == EXIT_ERROR, result.output
+    assert result.output.strip() == f"error: cannot read the history {tmp_path / 'histroy.parquet'}: no such file"
+    assert not (tmp_path / "r.html").exists()
+    written = tmp_path / "history.parquet"
+    assert CliRunner().invoke(main, ["check", str(specs), "--history", str(written)]).exit_code in (0, 1)
+    result = CliRunner().invoke(
+        main, ["report", str(specs), "--history", str(written), "--output", str(tmp_path / "r.html")]
+    )
+    assert result.exit_code == EXIT_OK, result.output
+
+
 def test_command_line_errors_are_one_line_and_exit_2(tmp_path: Path) -> None:
     specs = small_project(tmp_path)
     output = str(tmp_path / "r.html")
