@@ -175,7 +175,8 @@ def trend_spec(chart: TrendChart, *, width: int | None = None) -> dict[str, obje
     spec: dict[str, object] = {
         "$schema": _SCHEMA,
         "description": chart.description,
-        "title": {"text": chart.label, "anchor": "start"},
+        # A label longer than the chart is cut with an ellipsis (the figure's caption holds it whole), not drawn past it
+        "title": {"text": chart.label, "anchor": "start", "limit": {"expr": "width"}},
         "width": "container" if width is None else width,
         "height": HEIGHT,
         "autosize": {"type": "fit-x", "contains": "padding"},
