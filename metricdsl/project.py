@@ -445,9 +445,11 @@ class Project:
     def report(self, data: Mapping[str, Data] | None = None, **request: Unpack[ReportArgs]) -> str:
         """A dashboard as one self-contained HTML page (see `report_view()`, whose arguments it takes); needs the
         `metricdsl[report]` extra (`ReportUnavailable` without it)."""
-        view = self.report_view(data, **request)
+        from metricdsl.render.html.charts import start_bundle
         from metricdsl.render.html.page import render_page
 
+        start_bundle()  # made while the dashboard is evaluated
+        view = self.report_view(data, **request)
         return render_page(view)
 
     def report_view(
@@ -477,6 +479,9 @@ class Project:
         from metricdsl.render.html.model import report_view
 
         board = self.report_dashboard(dashboard)
+        if history is not None and not history.exists():
+            # `check` begins a history there; the report only reads one, so a path that names none is a mistake
+            raise DataError(f"cannot read the history {history}: no such file")
         common: _Layout = {
             "grain": board.grain,
             "scorecard": board.scorecard,

@@ -269,6 +269,16 @@ def test_the_same_inputs_give_the_same_bytes(
     assert '<time datetime="2026-02-02T08:00:00+00:00">' in outputs[0].read_text()
 
 
+def test_duckdb_gives_the_page_polars_gives_byte_for_byte(
+    example: tuple[ReportView, str, float], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its sums end in other last bits; the page's numbers are settled (twelve digits) before anything is written."""
+    pytest.importorskip("duckdb")
+    _, html, _ = example
+    monkeypatch.chdir(ROOT)
+    assert metricdsl.load("specs").report(generated_at=WHEN, engine="duckdb") == html
+
+
 def test_script_json_cannot_end_its_element() -> None:
     text = specs_json({"who": "</script><script>alert(1)</script>", "b": "<!-- & -->"})
     assert "<" not in text
@@ -430,6 +440,29 @@ def test_a_dashboard_without_a_part_still_builds(
         assert "<script" not in html  # no chart: no JavaScript at all
 
 
+def test_past_the_limit_of_groups_a_trend_draws_only_its_centre_line(tmp_path: Path) -> None:
+    """1,000 teams drew 1,000 lines and legend entries per chart, in a 27 MB page; the matrix lists them instead."""
+    from metricdsl.render.html.charts import TREND_GROUP_LIMIT
+
+    many = tuple(f"team {i:02d}" for i in range(TREND_GROUP_LIMIT + 1))
+    view = metricdsl.load(small_project(tmp_path, teams=many)).report_view(generated_at=WHEN)
+    assert view.matrix is not None
+    assert len(view.matrix.rows) == len(many)
+    for chart in view.trends:
+        assert {p.who for p in chart.points} == {chart.centre}
+        assert chart.left_out == len(many)
+        assert chart.description.endswith(f"only the centre line drawn, of {len(many)} team groups")
+    text = " ".join(render_page(view).split())
+    assert f"The {len(many)} team lines are not drawn, too many to tell apart: the matrix shows each." in text
+    assert "click a name in a legend" not in text
+
+    few = many[:TREND_GROUP_LIMIT]
+    view = metricdsl.load(small_project(tmp_path, teams=few)).report_view(generated_at=WHEN)
+    for chart in view.trends:
+        assert {p.who for p in chart.points} == {chart.centre, *few}
+        assert chart.left_out == 0
+
+
 def test_a_drill_down_has_a_matrix_and_sorted_tables(tmp_path: Path) -> None:
     specs = small_project(tmp_path)
     view = metricdsl.load(specs).report_view(generated_at=WHEN, drill=["channel"])
@@ -440,6 +473,23 @@ def test_a_drill_down_has_a_matrix_and_sorted_tables(tmp_path: Path) -> None:
     table = next(t for t in drill.tables if t.metric == "answered_share")
     values = [float(row.text.rstrip("%")) for row in table.rows]
     assert values == sorted(values, reverse=True)  # higher is better: best first
+
+
+def test_a_history_that_is_not_there_is_an_error_not_an_empty_history(tmp_path: Path) -> None:
+    """`check --history` begins the file; `report` only reads it, so a mistyped path said nothing and graded without."""
+    specs = small_project(tmp_path)
+    result = CliRunner().invoke(
+        main, ["report", str(specs), "--history", str(tmp_path / "histroy.parquet"), "--output", str(tmp_path / "r.html")]
+    )
+    assert result.exit_code == EXIT_ERROR, result.output
+    assert result.output.strip() == f"error: cannot read the history {tmp_path / 'histroy.parquet'}: no such file"
+    assert not (tmp_path / "r.html").exists()
+    written = tmp_path / "history.parquet"
+    assert CliRunner().invoke(main, ["check", str(specs), "--history", str(written)]).exit_code in (0, 1)
+    result = CliRunner().invoke(
+        main, ["report", str(specs), "--history", str(written), "--output", str(tmp_path / "r.html")]
+    )
+    assert result.exit_code == EXIT_OK, result.output
 
 
 def test_command_line_errors_are_one_line_and_exit_2(tmp_path: Path) -> None:

@@ -216,3 +216,30 @@ def test_the_example_report_offline_in_light_and_dark(example_report: tuple[Path
     assert seen.requests == []
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert pdf.read_bytes().startswith(b"%PDF-")
+
+
+@browser.needs_playwright
+def test_a_long_unbroken_label_and_team_name_do_not_widen_the_page(tmp_path: Path) -> None:
+    """A name is one word of 150 letters: the tile, the matrix, the chart's title and the notes wrap or cut it, so
+    that the page is no wider than the window (it was 1,873 px in a 1,400 px window)."""
+    from metricdsl.project import load
+    from metricdsl.render.html.page import render_page
+    from tests.test_report import WHEN, small_project
+
+    long = "Averagehandletime" * 9
+    specs = small_project(tmp_path, label=long + " " + HOSTILE, teams=("north", "A" * 150, HOSTILE))
+    page = tmp_path / "long.html"
+    view = load(specs).report_view(generated_at=WHEN)
+    page.write_text(render_page(view), encoding="utf-8")
+    charts = len(view.trends)
+    seen = browser.visit(
+        page,
+        charts=charts,
+        evaluate="[document.documentElement.scrollWidth, document.documentElement.clientWidth, window.pwned || null]",
+    )
+    assert seen.page_errors == []
+    assert seen.console_errors == []
+    assert seen.requests == []
+    width, window, pwned = seen.evaluated  # type: ignore[misc]
+    assert width <= window
+    assert pwned is None

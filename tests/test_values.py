@@ -15,7 +15,7 @@ from metricdsl import cli
 from metricdsl.project import load
 from metricdsl.render import tables
 from metricdsl.render.findings import GITHUB_ANNOTATIONS_PER_LEVEL
-from metricdsl.render.values import format_change, format_threshold, format_value, threshold_bound, threshold_text
+from metricdsl.render.values import format_change, format_threshold, format_value, settled, threshold_bound, threshold_text
 
 
 @pytest.mark.parametrize(
@@ -320,3 +320,49 @@ def test_the_bundled_example_shows_each_finding_once():
     assert result.stdout.count("also: service_level_slipping") == folded
     assert "(< 0." not in result.stdout  # ratios' thresholds in percent
     assert "(> 0." not in result.stdout
+
+
+# Two engines sum in different orders, so a value on a rounding tie comes back a bit above or a bit below it: the
+# page of `--engine duckdb` wrote 19.7437 where Polars' wrote 19.7438, and -0.0810938 where it wrote -0.0810937.
+@pytest.mark.parametrize(
+    ("below", "above", "unit"),
+    [
+        (0.08109374999999999, 0.08109375000000001, None),
+        (-0.08109374999999999, -0.08109375000000001, None),
+        (19.74999999999999, 19.75000000000001, None),
+        (0.06449999999999999, 0.06450000000000001, "ratio"),
+        (0.3644999999999999, 0.3645000000000001, "ratio"),
+        (44.49999999999999, 44.50000000000001, "s"),
+        (1234.549999999999, 1234.550000000001, "EUR"),
+        # a mean of zero, summed in another order: -5.55e-18 was written as such beside DuckDB's 0
+        (-5.551115123125783e-18, 0.0, None),
+        (-0.0, 1e-15, "ratio"),
+    ],
+)
+def test_a_value_a_float_ulp_from_a_tie_is_written_alike_either_side(below, above, unit):
+    assert format_value(below, unit) == format_value(above, unit)
+    assert format_change(below, unit) == format_change(above, unit)
+    assert settled(below) == settled(above)
+
+
+def test_a_sums_rounding_error_around_zero_is_written_as_zero():
+    assert format_value(-5.551115123125783e-18, None) == "0"
+    assert format_value(-0.0, None) == "0"
+    assert format_change(-5.551115123125783e-18, None) == "0"
+    assert format_value(-1e-13, "ratio") == "0.0%"
+    assert format_value(0.00012, None) == "0.00012"  # a small value that is one is written
+    # and a value that rounds to zero has no sign either
+    assert format_value(-0.0004, "ratio") == "0.0%"
+    assert format_value(-0.004, None, digits=2) == "0.00"
+    assert format_value(-0.04, None, digits=1, bare=True) == "0.0"
+    assert format_value(-0.06, None, digits=1) == "-0.1"
+
+
+def test_the_chart_data_and_the_page_rows_settle_their_numbers_alike():
+    from metricdsl.render.html import charts
+
+    assert charts._short(19.743749999999995) == charts._short(19.743750000000005)
+    assert charts._short(-0.08109374999999999) == charts._short(-0.08109375000000001)
+    assert charts._short(-5.551115123125783e-18) == 0.0
+    assert charts._short(7) == 7
+    assert charts._short(None) is None

@@ -392,7 +392,9 @@ def report_command(
     drill-downs and notes, graded as `check` grades it. Opens offline; needs metricdsl[report]."""
     require_extra()
     from metricdsl.render.html import page
-    from metricdsl.render.html.charts import write_charts
+    from metricdsl.render.html.charts import start_bundle, write_charts
+
+    start_bundle()  # made while the specs are loaded and evaluated
 
     spec_paths = find_spec_paths(paths)
     project = load_project(spec_paths, data=data, tables=catalog)

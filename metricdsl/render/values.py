@@ -30,14 +30,29 @@ def format_value(value: float | None, unit: str | None, *, digits: int | None = 
     if math.isinf(value):
         return "-inf" if value < 0 else "inf"
     if unit is not None and unit in TIME_UNITS:
-        return _duration(value * TIME_UNITS[unit])
+        return _duration(settled(value * TIME_UNITS[unit]))
     if unit == "ratio":
-        return f"{value * 100:,.1f}%"
+        return _zero_unsigned(f"{settled(value * 100):,.1f}") + "%"
+    value = settled(value)
     if digits is not None:
         text = f"{value:,.{digits}f}"
     else:
         text = f"{value:,.0f}" if isinstance(value, int) else f"{value:,.1f}" if abs(value) >= 10 else f"{value:.3g}"
+    text = _zero_unsigned(text)
     return text if bare else _with_unit(text, unit)
+
+
+NOISE = 1e-12  # a value closer to zero than this is a sum's rounding error around zero: it is written as zero
+
+
+def settled(value: float) -> float:
+    """`value` to twelve significant digits, and 0 within `NOISE` of it: the last bits of a float depend on the order a
+    sum was taken in (two engines, two runs of one), so a value on a rounding tie (`0.08109375`) would be written one
+    way or the other, and a mean of zero `-5.55e-18` by one engine and `0` by another; twelve digits are far more
+    than any text shows, and settle such a tie the same way every time."""
+    if isinstance(value, int) or not math.isfinite(value):
+        return value
+    return 0.0 if abs(value) < NOISE else float(f"{value:.12g}")
 
 
 def column_digits(values: list[float | None]) -> int:
@@ -66,14 +81,15 @@ def format_change(delta: float | None, unit: str | None) -> str:
     if math.isinf(delta):
         return "-inf" if delta < 0 else "+inf"
     if unit == "ratio":
-        return _signed(f"{delta * 100:.1f}", " pts")
+        return _signed(f"{settled(delta * 100):.1f}", " pts")
     if unit is not None and unit in TIME_UNITS:
-        seconds = delta * TIME_UNITS[unit]
+        seconds = settled(delta * TIME_UNITS[unit])
         if abs(seconds) < 0.95:  # under a second, which rounding to whole seconds would write `+0s`
             return _signed(f"{seconds:.1f}".removesuffix(".0"), "s")
         if abs(seconds) < 59.5:
             return _signed(f"{seconds:.0f}", "s")
         return ("+" if seconds > 0 else "-") + _duration(abs(seconds))
+    delta = settled(delta)
     whole = float(delta).is_integer()
     text = f"{delta:,.0f}" if whole else f"{delta:,.1f}" if abs(delta) >= 10 else f"{delta:.3g}"
     return _with_unit(_signed(text, ""), unit)
@@ -152,6 +168,11 @@ def _signed(number: str, suffix: str) -> str:
     if not digits or not any(c in "123456789" for c in digits.split("e")[0]):
         return digits + suffix
     return ("-" if number.startswith("-") else "+") + digits + suffix
+
+
+def _zero_unsigned(number: str) -> str:
+    """`number` without its `-` when it reads as zero: `-0.0` (of -0.0004) is `0.0`."""
+    return number[1:] if number.startswith("-") and not any(c in "123456789" for c in number.split("e")[0]) else number
 
 
 def _trimmed(value: float) -> str:

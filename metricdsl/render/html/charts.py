@@ -22,7 +22,9 @@ import importlib
 import json
 import math
 import re
+import threading
 from collections.abc import Mapping, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -32,7 +34,7 @@ from typing import TYPE_CHECKING, Literal
 from metricdsl.errors import OutputError, ReportUnavailable
 from metricdsl.files import write_bytes_atomically
 from metricdsl.language.units import TIME_UNITS
-from metricdsl.render.values import format_count, format_value
+from metricdsl.render.values import format_count, format_value, settled
 
 if TYPE_CHECKING:
     from markupsafe import Markup
@@ -47,11 +49,15 @@ __all__ = [
     "javascript_bundle",
     "sparkline_svg",
     "specs_json",
+    "start_bundle",
     "trend_spec",
     "write_charts",
 ]
 
 CHART_FORMATS = ("svg", "png")
+# The most groups a trend chart draws a line for: past it, lines and legend cannot be told apart and the page's data
+# grows with every group (1,000 teams made a 27 MB page), so only the centre line is drawn; the matrix lists them.
+TREND_GROUP_LIMIT = 24
 VEGA_LITE_VERSION = "6.4"  # the version of vl-convert's bundle the specs are written for (`$schema` below)
 STATIC_WIDTH = 640  # a chart written as a file: "container" has no container there
 HEIGHT = 220
@@ -96,6 +102,7 @@ class TrendChart:
     points: tuple[TrendPoint, ...]
     thresholds: tuple[Threshold, ...]
     description: str  # one sentence for screen readers: "CSAT 66.1 %, warn, down 3.5 pts, within noise"
+    left_out: int = 0  # groups whose lines are not drawn, too many to tell apart (TREND_GROUP_LIMIT); none are then
 
 
 # The theme's colours: CSS variables, each with its light value for where there are none (a chart written as a file).
@@ -168,7 +175,8 @@ def trend_spec(chart: TrendChart, *, width: int | None = None) -> dict[str, obje
     spec: dict[str, object] = {
         "$schema": _SCHEMA,
         "description": chart.description,
-        "title": {"text": chart.label, "anchor": "start"},
+        # A label longer than the chart is cut with an ellipsis (the figure's caption holds it whole), not drawn past it
+        "title": {"text": chart.label, "anchor": "start", "limit": {"expr": "width"}},
         "width": "container" if width is None else width,
         "height": HEIGHT,
         "autosize": {"type": "fit-x", "contains": "padding"},
@@ -238,7 +246,7 @@ def _finite(value: float | None) -> float | None:
 
 def _short(value: float | None) -> float | None:
     """A value to draw: six significant digits are more than a chart shows (a count stays whole)."""
-    return value if value is None or isinstance(value, int) else float(f"{value:.6g}")
+    return value if value is None or isinstance(value, int) else float(f"{settled(value):.6g}")
 
 
 def _tooltip(chart: TrendChart, has_interval: bool) -> list[dict[str, object]]:
@@ -440,11 +448,30 @@ def _vl_convert() -> ModuleType:
         raise ReportUnavailable(f"the report's charts need vl-convert-python: {_INSTALL}") from None
 
 
-@functools.cache
 def javascript_bundle() -> str:
-    """vega + vega-lite + vega-embed from vl_convert.javascript_bundle(), cached; safe inside an inline <script>."""
-    bundle: str = _vl_convert().javascript_bundle(vl_version=VEGA_LITE_VERSION)
-    return _script_safe(bundle)
+    """vega + vega-lite + vega-embed from vl_convert.javascript_bundle(), made once; safe inside an inline <script>."""
+    return _bundling().result()
+
+
+def start_bundle() -> None:
+    """Start making the bundle in a thread, to be ready when the page is written: vl-convert bundles in Rust, without
+    the GIL, for about a second, which the specs' loading and evaluation then take side by side."""
+    _bundling()
+
+
+@functools.cache
+def _bundling() -> Future[str]:
+    future: Future[str] = Future()
+
+    def run() -> None:
+        try:
+            future.set_result(_script_safe(_vl_convert().javascript_bundle(vl_version=VEGA_LITE_VERSION)))
+        except BaseException as error:  # raised by `javascript_bundle()`, in the thread that waits for it
+            future.set_exception(error)
+
+    # A daemon: a command that fails before it writes its page does not wait for a bundle it will not use.
+    threading.Thread(target=run, name="vl-convert bundle", daemon=True).start()
+    return future
 
 
 @functools.cache

@@ -182,7 +182,7 @@ def report_view(
         matrix(model, graded, rows, latest, scores, _against(graded.by), shown) if graded.by and rows else None,
         score_grid(model, graded, rows, labels) if graded.scorecard is not None and rows else None,
         finding_groups(model, report, latest),
-        _trends(model, graded, rows, totals, tiles, centre_name) if graded.grain and labels else (),
+        _trends(model, graded, rows, totals, tiles, centre_name, len(groups)) if graded.grain and labels else (),
         tuple(drill(model, column, table, shown) for column, table in sorted((drills or {}).items())),
         _notes(model, dashboard, report, sources, notices),
     )
@@ -278,13 +278,15 @@ def _trends(
     totals: list[dict[str, object]],
     tiles: Mapping[str, Tile],
     centre_name: str,
+    groups: int,
 ) -> tuple[charts.TrendChart, ...]:
-    """A chart per tile, in the tiles' order: the centre line and each group's, with the target's thresholds."""
+    """A chart per tile, in the tiles' order: the centre line and each group's (up to TREND_GROUP_LIMIT groups), with
+    the target's thresholds."""
     found = []
     for metric, tile in tiles.items():
         spec = model.metrics[metric].metric
         points = [_point(r, metric, centre_name) for r in totals]
-        if graded.by and metric in graded.metrics:
+        if graded.by and metric in graded.metrics and groups <= charts.TREND_GROUP_LIMIT:
             points += [_point(r, metric, group_label(r, graded.by)) for r in rows]
         thresholds = tuple(
             charts.Threshold(level, op, value, text) for level, op, value, text in thresholds_of(model, metric)
@@ -295,6 +297,9 @@ def _trends(
             said.append(
                 f"{change.text} against {change.against}" + (f", {change.significance}" if change.significance else "")
             )
+        left_out = groups if graded.by and groups > charts.TREND_GROUP_LIMIT else 0
+        if left_out:
+            said.append(f"only the centre line drawn, of {left_out:,} {', '.join(graded.by)} groups")
         description = ", ".join(s for s in said if s)
         found.append(
             charts.TrendChart(
@@ -307,6 +312,7 @@ def _trends(
                 tuple(points),
                 thresholds,
                 description,
+                left_out,
             )
         )
     return tuple(found)

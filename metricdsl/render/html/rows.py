@@ -7,11 +7,14 @@ import math
 from collections.abc import Sequence
 
 import polars as pl
+import polars.selectors as cs
 
 from metricdsl.engine.columns import LABEL, hidden
 from metricdsl.engine.stats import significant_change
 from metricdsl.grading.grader import Graded, period_label
+from metricdsl.render.values import NOISE
 
+SETTLED_DIGITS = 12  # as `metricdsl.render.values.settled`
 SIGNIFICANT = "__significant"  # the column of a metric's z test against its previous period, while tiles are built
 
 
@@ -23,7 +26,10 @@ def periods(rows: list[dict[str, object]]) -> list[str]:
 def graded_rows(graded: Graded, significance: Sequence[str] = ()) -> list[dict[str, object]]:
     """The graded table's rows with their period labels (text), oldest first; with `significance`, each of those
     metrics' z test against its previous period (the one `significant(change(m))` runs)."""
-    table = graded.table.with_columns(period_label(graded).cast(pl.String).alias(LABEL))
+    # Every number to twelve significant digits, and 0 within NOISE of it (see `settled`): the page is the same bytes
+    # whichever engine summed.
+    floats = pl.when(cs.float().abs() < NOISE).then(0.0).otherwise(cs.float().round_sig_figs(SETTLED_DIGITS))
+    table = graded.table.with_columns(floats.name.keep(), period_label(graded).cast(pl.String).alias(LABEL))
     tests = [
         significant_change(pl.col(m), pl.col(hidden("se", m)), pl.col(hidden("prev", m)), pl.col(hidden("prevse", m))).alias(
             f"{SIGNIFICANT}_{m}"
