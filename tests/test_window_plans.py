@@ -12,8 +12,14 @@ time, or `as_of`).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from unittest import mock
 
 import polars as pl
 import pytest
@@ -21,6 +27,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import metricdsl
+from metricdsl.engine import memory
+from metricdsl.engine.polars import partition
 from tests.test_differential import SPECS, Dataset, check_agreement, frames, interaction, nullable, order
 
 WINDOW_METRICS = """
@@ -43,7 +51,7 @@ metrics:
 """
 LAYOUTS: list[tuple[tuple[str, ...], str | None]] = [((), None), (("team",), "day")]
 GRID_START = datetime.datetime(2026, 1, 5, tzinfo=datetime.timezone.utc)
-MICRO = datetime.timedelta(microseconds=1)
+MICRO, DAY = datetime.timedelta(microseconds=1), datetime.timedelta(days=1)
 # Half days over ten days, now and then a microsecond off: ties, and rows exactly 1, 2 and 7 days apart.
 GRID = st.builds(
     lambda k, nudge: GRID_START + k * datetime.timedelta(hours=12) + nudge,
@@ -130,3 +138,116 @@ def test_equal_windows_share_one_column(windowed: metricdsl.Project) -> None:
     plan = query.explain()
     assert "__window0" in plan
     assert "__window1" not in plan
+
+
+# -- windows in buckets of keys (bounded memory) ---------------------------------------------------
+
+# The window metrics whose windows key each source's rows by one column set (the customer): they can be computed in
+# buckets of keys.
+BUCKETED = [
+    "w_any_7d",
+    "w_any_7d_again",
+    "w_answered_1d",
+    "w_unanswered_before",
+    "w_order_7d",
+    "w_cross_sell_1d",
+    "w_order_before",
+    "w_referred_before",
+    "w_repeaters",
+    "repeat_rate",
+]
+
+
+def check_in_buckets(project: metricdsl.Project, data: Dataset, as_of: datetime.datetime | None) -> None:
+    """With a memory limit of one byte (the default limit patched, as `check_agreement` gives none), the windows are
+    computed in seven buckets of keys (the most allowed, patched too), and every metric agrees with the reference."""
+    patched = mock.patch.object(memory, "default_limit", return_value=1), mock.patch.object(memory, "MAX_BUCKETS", 7)
+    with patched[0], patched[1], spy() as used:
+        check_agreement(project, BUCKETED, data, LAYOUTS, as_of)
+        check_agreement(project, ["w_rebuy", "w_after_contact"], data, [((), None)], as_of)
+    assert used or not any(data.rows.values())
+
+
+@contextlib.contextmanager
+def spy() -> Iterator[list[int]]:
+    """The numbers of buckets of the requests computed in buckets while in the block."""
+    used: list[int] = []
+    original = partition.partitioned_stages
+
+    def counted(*args: Any, **keywords: Any) -> Any:
+        found = original(*args, **keywords)
+        if found is not None:
+            used.append(args[4])
+        return found
+
+    with mock.patch.object(partition, "partitioned_stages", counted):
+        yield used
+
+
+@settings(max_examples=15, deadline=None)
+@given(drawn=grid_datasets())
+def test_windows_in_buckets_agree_with_the_reference(
+    windowed: metricdsl.Project, drawn: tuple[Dataset, datetime.datetime | None]
+) -> None:
+    check_in_buckets(windowed, *drawn)
+
+
+@pytest.mark.slow
+@settings(max_examples=500, deadline=None)
+@given(drawn=grid_datasets())
+def test_windows_in_buckets_agree_with_the_reference_at_length(
+    windowed: metricdsl.Project, drawn: tuple[Dataset, datetime.datetime | None]
+) -> None:
+    check_in_buckets(windowed, *drawn)
+
+
+def test_a_memory_limit_splits_the_windows_into_buckets_with_the_same_results(windowed: metricdsl.Project) -> None:
+    """A limit far below the rows' estimated working set: many buckets, the table of no limit; the temporary folder is
+    gone after."""
+    rows = [
+        {"customer_id": c, "started_at": GRID_START + datetime.timedelta(hours=7 * i), "answered": i % 3 > 0, "team": t}
+        for i, (c, t) in enumerate((c, t) for c in (1, 2, 3, 4, 5, None) for t in ("north", "south"))
+    ]
+    orders = [{"customer_id": c, "referred_by": 6 - c, "ordered_at": GRID_START + c * DAY, "amount": 1.0} for c in range(5)]
+    data = {"interactions": _frame(windowed, rows), "orders": _frame(windowed, orders, "orders")}
+    whole = windowed.evaluate(data, metrics=BUCKETED, by=["team"], memory_limit="1TB")
+    before = set(Path(tempfile.gettempdir()).glob("metricdsl-windows-*"))
+    with spy() as used:
+        split = windowed.evaluate(data, metrics=BUCKETED, by=["team"], memory_limit="2KiB")
+    assert used
+    assert used[0] > 2
+    assert split.equals(whole)
+    assert set(Path(tempfile.gettempdir()).glob("metricdsl-windows-*")) == before
+
+
+def test_a_request_whose_windows_key_by_several_columns_is_computed_in_one_piece(windowed: metricdsl.Project) -> None:
+    """Windows of one source by the customer and by the customer and reason: not split, and still right."""
+    rows = [{"customer_id": 1, "started_at": GRID_START, "contact_reason": "refund", "sale": True, "team": "north"}] * 2
+    data = {"interactions": _frame(windowed, rows), "orders": _frame(windowed, [], "orders")}
+    with spy() as used:
+        table = windowed.evaluate(
+            data, metrics=["w_any_7d", "w_same_reason"], memory_limit="1KB", as_of=GRID_START + 9 * DAY
+        )
+    assert not used
+    assert table.row(0) == (0.0, 0.0, False)
+
+
+@pytest.mark.parametrize(
+    ("given", "size"),
+    [("4GB", 4 * 10**9), ("512MiB", 512 * 2**20), ("1.5 GiB", 3 * 2**29), ("2000", 2000), (300, 300), ("10kb", 10**4)],
+)
+def test_sizes_read_as_people_write_them(given: str | int, size: int) -> None:
+    assert memory.parse_size(given) == size
+
+
+@pytest.mark.parametrize("given", ["", "4 parsecs", "-1GB", "0", "GB", 0])
+def test_a_limit_that_is_no_size_is_a_request_error(windowed: metricdsl.Project, given: str | int) -> None:
+    with pytest.raises(metricdsl.RequestError, match="memory-limit"):
+        windowed.evaluate({}, metrics=["w_any_7d"], memory_limit=given)
+
+
+def test_buckets_keep_the_estimated_working_set_within_half_the_limit() -> None:
+    assert memory.buckets_for(1000, 10, 10**9) == 1
+    needed = memory.working_set(10**8, 16)
+    buckets = memory.buckets_for(10**8, 16, 4 * 2**30)
+    assert needed / buckets <= 2 * 2**30 < needed / (buckets - 1)

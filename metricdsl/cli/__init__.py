@@ -32,6 +32,7 @@ from metricdsl.cli.requests import (
     find_spec_paths,
     inputs_of,
     load_project,
+    memory_option,
     paths_argument,
     project_paths_argument,
     refuse_paths_without_specs,
@@ -179,6 +180,7 @@ def validate(paths: tuple[Path, ...], output_format: str) -> None:
 )
 @click.option("--with-ci", is_flag=True, help="Add each metric's n and 95 % confidence interval (m_n, m_ci_low, m_ci_high).")
 @engine_options
+@memory_option
 def evaluate(
     paths: tuple[Path, ...],
     output: Path | None,
@@ -187,6 +189,7 @@ def evaluate(
     engine: Engine,
     spark_remote: str | None,
     catalog: tuple[str, ...],
+    memory_limit: int | None,
     **request: Unpack[RequestOptions],
 ) -> None:
     """Evaluate the metrics of the specs under PATHS over data; print or write the table.
@@ -198,7 +201,14 @@ def evaluate(
     with bad_requests():
         asked = request_of(project, **request)
         refuse_overwriting([output], inputs_of(project, asked, spec_paths))
-        run = project.run(**asked, with_ci=with_ci, engine=engine, spark_remote=spark_remote, tables=tables_of(catalog))
+        run = project.run(
+            **asked,
+            with_ci=with_ci,
+            engine=engine,
+            spark_remote=spark_remote,
+            tables=tables_of(catalog),
+            memory_limit=memory_limit,
+        )
     table = run.table
     print_data_report(run.problems, run.notices)
     if output is None or written_as is None:
@@ -274,6 +284,7 @@ def sql_command(
     "its extension, else json",
 )
 @engine_options
+@memory_option
 def check_command(
     paths: tuple[Path, ...],
     output_format: str,
@@ -284,6 +295,7 @@ def check_command(
     engine: Engine,
     spark_remote: str | None,
     catalog: tuple[str, ...],
+    memory_limit: int | None,
     **request: Unpack[RequestOptions],
 ) -> None:
     """Evaluate and grade: target statuses, rules and scorecards; print the findings, with the data's quality
@@ -296,7 +308,12 @@ def check_command(
         locks = [] if history is None or is_stream(history) else [(lock_path(history), "the lock of the history")]
         refuse_overwriting([output, history], [*inputs_of(project, asked, spec_paths), *locks])
         run = project.run_graded(
-            **asked, history=history, engine=engine, spark_remote=spark_remote, tables=tables_of(catalog)
+            **asked,
+            history=history,
+            engine=engine,
+            spark_remote=spark_remote,
+            tables=tables_of(catalog),
+            memory_limit=memory_limit,
         )
         graded = run.graded
         assert graded is not None

@@ -143,6 +143,14 @@ class Compiler:
         self.censored_aggregates: set[str] = set()
         # The column of each distinct window call by its source and the call: equal calls share it.
         self.window_names: dict[tuple[str, ast.Call], str] = {}
+        # When windows are computed one bucket of keys at a time (`metricdsl.engine.polars.partition`): the number of
+        # buckets; what gives the rows of one bucket of the rows a window looks for (by a name of those rows, the rows,
+        # and their bucket); each source's first and latest time (over all its rows: the bounds that censor); and the
+        # sources whose frames already hold their windows' columns.
+        self.buckets = 1
+        self.in_bucket: Callable[[str, pl.LazyFrame, pl.Expr], pl.LazyFrame] | None = None
+        self.bounds: dict[tuple[str, str], datetime.datetime | None] | None = None
+        self.precomputed: set[str] = set()
 
     # -- expressions ------------------------------------------------------------------------------
 
@@ -368,12 +376,15 @@ class Compiler:
         once (`window_stack`); each stack gives its columns in `frame`'s row order, beside `frame`'s own."""
         if not windows:
             return frame
-        frame = frame.with_columns(self.instant(source).alias(TIME_COLUMN))
         columns: dict[str, ast.Call] = {}  # each distinct window once, by its column
         for call in windows:
             column = self.window_names.setdefault((source, call), window_column(len(self.window_names)))
             self.window_columns[id(call)] = column
+            self.censor_columns[id(call)] = censored_column(column)
             columns.setdefault(column, call)
+        if source in self.precomputed:
+            return frame
+        frame = frame.with_columns(self.instant(source).alias(TIME_COLUMN))
         stacks: dict[tuple[str, ...], list[tuple[str, ast.Call]]] = {}
         for column, call in columns.items():
             target = call.args[0].name  # type: ignore[union-attr]
@@ -388,10 +399,7 @@ class Compiler:
         ]
         for bound in bounds.values():
             frame = frame.join(bound, how="cross")
-        frame = self.censor(frame, limits)
-        for call in windows:  # the calls equal to one computed
-            self.censor_columns[id(call)] = censored_column(self.window_columns[id(call)])
-        return frame.drop(TIME_COLUMN, *bounds)
+        return self.censor(frame, limits).drop(TIME_COLUMN, *bounds)
 
     def window_stack(
         self,
@@ -437,7 +445,11 @@ class Compiler:
                 *(self.hit(call).alias(hit) for (_, call), hit in zip(found, hits, strict=True)),
             )
             known = [pl.col(STACK_TIME).is_not_null(), *(pl.col(k).is_not_null() for k in keys)]
-            parts.append(part.filter(pl.any_horizontal(pl.col(h) for h in hits), *known))
+            part = part.filter(pl.any_horizontal(pl.col(h) for h in hits), *known)
+            if self.in_bucket is not None:  # the rows of the keys of one bucket only
+                bucket = self.bucket_of([pl.col(k) for k in keys], [self.column_kind(source, m) for m in mine])
+                part = self.in_bucket(f"{target}-{'-'.join(hits)}", part, bucket)
+            parts.append(part)
         stack = pl.concat(parts, how="diagonal_relaxed")
         if self.integer_key(source, mine, calls):  # one integer key: one sort by a single 128-bit number
             stack = stack.sort(pl.col(keys[0]).cast(pl.Int128) * 2**64 + pl.col(STACK_TIME).cast(pl.Int128))
@@ -462,6 +474,12 @@ class Compiler:
             exprs.append(pl.when(unknown).then(None).otherwise(inside).alias(column))
         names = [c for c, _ in calls]
         return stack.with_columns(exprs).filter(pl.col(STACK_ROW).is_not_null()).sort(STACK_ROW).select(names)
+
+    def bucket_of(self, keys: list[pl.Expr], kinds: list[str | None]) -> pl.Expr:
+        """The bucket of a row by its window key: a hash of the key's values (in the types of their kinds, so that
+        both sides of a window hash alike), modulo the number of buckets."""
+        typed = [key.cast(DTYPES[kind]) if kind in DTYPES else key for key, kind in zip(keys, kinds, strict=True)]
+        return pl.struct(*(k.alias(f"k{i}") for i, k in enumerate(typed))).hash(seed=0) % self.buckets
 
     def on_itself(self, call: ast.Call, source: str) -> bool:
         """Whether window `call` of `source`'s rows looks for `source`'s own rows by the same columns, with a filter
@@ -511,6 +529,8 @@ class Compiler:
         given = self.horizon(target) if forward else None
         if given is not None:
             return pl.lit(given, dtype=pl.Datetime("us", "UTC"))
+        if self.bounds is not None:  # found beforehand, over all the rows, when they are computed in buckets
+            return pl.lit(self.bounds[(target, "max" if forward else "min")], dtype=pl.Datetime("us", "UTC"))
         if target == source:
             return pl.col(TIME_COLUMN).max() if forward else pl.col(TIME_COLUMN).min()
         name = bound_column(target, "max" if forward else "min")

@@ -1,0 +1,150 @@
+"""A request with windows in bounded memory: the windows computed one bucket of keys at a time, spilled to disk.
+
+A window is per key (per customer): whether a contact is followed by another of the same customer depends on that
+customer's rows only. So the rows can be split into buckets by a hash of their window key, and each bucket's windows
+computed on its own, in a fraction of the memory; a window over another source (orders) reads the rows of that
+source whose key hashes to the same bucket. Rows with a null key match nothing: they fall into one bucket like any
+other row, and their windows are null there as anywhere.
+
+The design, chosen for being exact with the least machinery: per bucket, only the per-row stage is computed, the
+rows of the bucket's keys with their window columns (and censored flags), and written to a Parquet file in a
+temporary folder; then the request's normal query runs over the bucket files together, as if they were the source,
+with the windows already there. The aggregation then sees every row once, so that every aggregate stays exact
+(distinct counts and exact quantiles too) without merging partial aggregates per bucket, and the aggregation streams
+over the files in bounded memory (exact quantiles and distinct counts hold their values, as they do unpartitioned).
+Merging partial aggregates instead would need an algebra per aggregate, and the values of every quantile and distinct
+count anyway, to stay exact. The bounds that censor windows (each source's first and latest time) are found over all
+rows beforehand, as a bucket sees only some of them.
+
+A request can be partitioned when each source's windows key its rows by the same columns, of the same kinds on both
+sides, and no window's filter reads another window; otherwise it is computed in one piece.
+"""
+
+from __future__ import annotations
+
+import datetime
+import functools
+from collections.abc import Callable
+from pathlib import Path
+
+import polars as pl
+
+from metricdsl.engine.plan import Request, window_key_names
+from metricdsl.engine.polars.compiler import Compiler, censored_column
+from metricdsl.engine.polars.query import build_stages
+from metricdsl.language import ast
+from metricdsl.semantics.model import Model
+
+Stages = tuple[pl.LazyFrame, Callable[[pl.LazyFrame], pl.LazyFrame], Compiler]
+
+
+def windowed_sources(compiler: Compiler) -> dict[str, dict[str, ast.Call]]:
+    """The sources whose rows a planned request computes windows for, with their windows by column."""
+    found: dict[str, dict[str, ast.Call]] = {}
+    for (source, call), column in compiler.window_names.items():
+        found.setdefault(source, {}).setdefault(column, call)
+    return found
+
+
+def partitionable(model: Model, compiler: Compiler) -> bool:
+    """Whether the windows of a planned request can be computed in buckets of keys (see the module's docstring)."""
+    for source, calls in windowed_sources(compiler).items():
+        keys = set()
+        for call in calls.values():
+            target = call.args[0].name  # type: ignore[union-attr]
+            pairs = window_key_names(model, call, source, target)
+            keys.add(tuple(m for m, _ in pairs))
+            if any(compiler.column_kind(source, m) != compiler.column_kind(target, t) for m, t in pairs):
+                return False
+            if call.where is not None and compiler.windows_in(target, [call.where]):
+                return False
+        if len(keys) != 1:
+            return False
+    return True
+
+
+def bounds(
+    compiler: Compiler, calls: list[ast.Call], scan: Callable[[str], pl.LazyFrame]
+) -> dict[tuple[str, str], datetime.datetime | None]:
+    """The first and latest time of each source that windows look for, over all its rows, in UTC."""
+    targets = sorted({call.args[0].name for call in calls})  # type: ignore[union-attr]
+    frames = [
+        scan(t).select(compiler.instant(t).min().alias("min"), compiler.instant(t).max().alias("max")) for t in targets
+    ]
+    found: dict[tuple[str, str], datetime.datetime | None] = {}
+    for target, row in zip(targets, pl.collect_all(frames, engine="streaming"), strict=True):
+        found[(target, "min")], found[(target, "max")] = row.item(0, "min"), row.item(0, "max")
+    return found
+
+
+def plan(model: Model, request: Request, scan: Callable[[str], pl.LazyFrame]) -> Compiler:
+    """The compiler of `request`'s query, built (not collected): its windows and the columns it reads."""
+    return build_stages(model, request, scan)[2]
+
+
+def partitioned_stages(
+    model: Model,
+    request: Request,
+    scan: Callable[[str], pl.LazyFrame],
+    folder: Path,
+    buckets: int,
+    planned: Compiler | None = None,
+) -> Stages | None:
+    """The stages of `request` (as `build_stages`) with its windows computed in `buckets` buckets of keys, written
+    under `folder`; None when the request has no window or cannot be partitioned. `planned` is `plan()`'s, if made.
+
+    Each frame is split once: a source's rows (the columns the request reads) and the rows each window looks for
+    (their key, time and filters) are written to one folder per bucket in one pass (`Buckets`); then each bucket's
+    windows are computed from its folders and written beside them."""
+    planned = planned or plan(model, request, scan)
+    hosts = windowed_sources(planned)
+    if not hosts or not partitionable(model, planned):
+        return None
+    found = bounds(planned, [c for calls in hosts.values() for c in calls.values()], scan)
+    spilled: dict[str, pl.LazyFrame] = {}
+    for source, calls in hosts.items():
+        schema = scan(source).collect_schema()
+        kept = [c for c in schema if c in planned.columns_read.get(source, set())]
+        first = next(iter(calls.values()))
+        mine = [m for m, _ in window_key_names(model, first, source, first.args[0].name)]  # type: ignore[union-attr]
+        split = Buckets(folder / source, buckets)
+        written = folder / source / "windows"
+        written.mkdir(parents=True)
+        for bucket in range(buckets):
+            compiler = Compiler(model, request.as_of)
+            compiler.window_names, compiler.bounds = dict(planned.window_names), found
+            compiler.buckets, compiler.in_bucket = buckets, functools.partial(split.rows, bucket=bucket)
+            keys = [compiler.column(source, m) for m in mine]
+            key = compiler.bucket_of(keys, [compiler.column_kind(source, m) for m in mine])
+            rows = split.rows("rows", scan(source).select(kept), key, bucket)
+            rows = compiler.add_windows(rows, source, list(calls.values()), scan)
+            flags = [censored_column(column) for column in calls]
+            rows.select(*kept, *calls, *flags).sink_parquet(written / f"{bucket:05d}.parquet", compression="lz4")
+        spilled[source] = pl.scan_parquet(written / "*.parquet")
+    final = Compiler(model, request.as_of)
+    final.window_names, final.precomputed = dict(planned.window_names), set(hosts)
+    return build_stages(model, request, lambda name: spilled[name] if name in spilled else scan(name), final)
+
+
+class Buckets:
+    """Frames split into buckets on disk, each in one pass, when first asked for: under `folder`, one folder per frame
+    (by its name) holding one folder per bucket."""
+
+    def __init__(self, folder: Path, buckets: int) -> None:
+        self.folder, self.buckets = folder, buckets
+        self.written: dict[str, Path] = {}
+        self.schemas: dict[str, pl.Schema] = {}
+
+    def rows(self, name: str, frame: pl.LazyFrame, bucket_of: pl.Expr, bucket: int) -> pl.LazyFrame:
+        """The rows of `frame` (named `name`) whose `bucket_of` is `bucket`."""
+        if name not in self.written:
+            path = self.folder / f"frame{len(self.written)}"
+            self.schemas[name] = frame.collect_schema()
+            split = pl.PartitionBy(path, key=bucket_of.alias(BUCKET), include_key=False)
+            frame.sink_parquet(split, mkdir=True, compression="lz4")
+            self.written[name] = path
+        files = sorted((self.written[name] / f"{BUCKET}={bucket}").glob("*.parquet"))
+        return pl.scan_parquet(files) if files else pl.LazyFrame(schema=self.schemas[name])
+
+
+BUCKET = "bucket"
