@@ -38,6 +38,8 @@ DASHBOARD = "service_2_0"
 ENGINES = ["streaming", "in-memory"]  # Project.evaluate()'s default first
 SAMPLE = 20_000
 TOLERANCE = 1e-9
+PART = 10_000_000  # the most contacts generated at once (about 4 GB)
+ID_OFFSET = 10**9  # ids of each part of a large dataset start at part x 1e9
 Paths = dict[str, Path]
 
 
@@ -61,9 +63,29 @@ def _write(n_interactions: int, seed: int, paths: Paths) -> None:
         paths[name].with_suffix(".tmp").replace(paths[name])
 
 
+def _write_part(n_interactions: int, seed: int, part: int, folders: Paths) -> None:
+    """One part of a large dataset: `generate(n_interactions, seed=seed + part)` with its customers, contacts and
+    orders numbered apart from every other part's (ids offset by `part` x 1e9), so that the parts are one dataset of
+    different customers over the same quarter."""
+    offset = part * ID_OFFSET
+    interactions, orders = _generator().generate(n_interactions, seed=seed * 1000 + part)
+    ids = ["interaction_id", "customer_id", "order_id", "referred_by"]
+    for name, frame in (("interactions", interactions), ("orders", orders)):
+        frame = frame.with_columns(pl.col(c) + offset for c in ids if c in frame.columns)
+        temporary = folders[name] / f".part-{part:03d}.tmp"
+        frame.write_parquet(temporary)
+        temporary.replace(folders[name] / f"part-{part:03d}.parquet")
+
+
 def dataset(n_interactions: int, *, seed: int = 7, regenerate: bool = False) -> Paths:
-    """The cached Parquet files for `n_interactions` contacts; generated (in a child) when missing."""
+    """The cached Parquet files for `n_interactions` contacts; generated (in a child) when missing.
+
+    Above `PART` (10M) contacts, generating at once would need tens of GB, so the data is generated in parts of at
+    most 10M contacts, one child process each (see `_write_part`), into a folder per table: the path is then a glob
+    of its part files, which both sides read as one table."""
     DATA.mkdir(parents=True, exist_ok=True)
+    if n_interactions > PART:
+        return _parts(n_interactions, seed, regenerate)
     paths = {name: DATA / f"{name}_{n_interactions}_seed{seed}.parquet" for name in ("interactions", "orders")}
     if regenerate or not all(p.exists() for p in paths.values()):
         print(f"generating {n_interactions:,} interactions into {DATA} ...", flush=True)
@@ -75,6 +97,30 @@ def dataset(n_interactions: int, *, seed: int = 7, regenerate: bool = False) -> 
             raise SystemExit(f"generating the data failed (exit code {child.exitcode})")
         print(f"  done in {time.perf_counter() - started:.1f} s", flush=True)
     return paths
+
+
+def _parts(n_interactions: int, seed: int, regenerate: bool) -> Paths:
+    """The folders of a dataset generated in parts (see `dataset`), as globs."""
+    folders = {name: DATA / f"{name}_{n_interactions}_seed{seed}" for name in ("interactions", "orders")}
+    sizes = [PART] * (n_interactions // PART) + ([n_interactions % PART] if n_interactions % PART else [])
+    done = folders["interactions"] / ".complete"
+    if regenerate or not done.exists():
+        print(f"generating {n_interactions:,} interactions in {len(sizes)} parts into {DATA} ...", flush=True)
+        started = time.perf_counter()
+        for folder in folders.values():
+            folder.mkdir(exist_ok=True)
+            for old in folder.glob("*.parquet"):
+                old.unlink()
+        done.unlink(missing_ok=True)
+        for part, size in enumerate(sizes):
+            child = multiprocessing.get_context("spawn").Process(target=_write_part, args=(size, seed, part, folders))
+            child.start()
+            child.join()
+            if child.exitcode != 0:
+                raise SystemExit(f"generating part {part} failed (exit code {child.exitcode})")
+            print(f"  part {part + 1}/{len(sizes)} at {time.perf_counter() - started:.1f} s", flush=True)
+        done.touch()
+    return {name: folder / "*.parquet" for name, folder in folders.items()}
 
 
 # -- the two sides --------------------------------------------------------------------------------
