@@ -311,7 +311,8 @@ class Project:
         if buckets == 1:
             return None
         folder = Path(spilled.enter_context(tempfile.TemporaryDirectory(prefix="metricdsl-windows-")))
-        return partition.partitioned_stages(self.model, request, scan_source, folder, buckets, planned)
+        slices = memory.slice_rows(limit)
+        return partition.partitioned_stages(self.model, request, scan_source, folder, buckets, planned, slices)
 
     def _sql_groups(
         self,

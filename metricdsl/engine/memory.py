@@ -20,6 +20,9 @@ SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(?:([kmgt])(i)?b?|(b)?)\s*$", re.IGNOR
 BYTES_PER_COLUMN = 20
 BYTES_PER_STACKED_ROW = 120
 MAX_BUCKETS = 4096
+# What a row costs while the rows are split into buckets by Polars' streaming sink, in bytes: it held memory in
+# proportion to the rows written (about 75 bytes a row of 16 columns), so they are split a slice at a time.
+BYTES_PER_SPLIT_ROW = 100
 
 
 def parse_size(text: str | int) -> int:
@@ -65,3 +68,8 @@ def buckets_for(rows: int, columns: int, limit: int) -> int:
     if needed <= limit:
         return 1
     return min(MAX_BUCKETS, math.ceil(needed / (limit / 2)))
+
+
+def slice_rows(limit: int) -> int:
+    """How many rows to split into buckets at a time within a quarter of `limit` bytes (at least a million)."""
+    return max(1_000_000, limit // (4 * BYTES_PER_SPLIT_ROW))

@@ -89,9 +89,11 @@ def partitioned_stages(
     folder: Path,
     buckets: int,
     planned: Compiler | None = None,
+    slices: int | None = None,
 ) -> Stages | None:
     """The stages of `request` (as `build_stages`) with its windows computed in `buckets` buckets of keys, written
-    under `folder`; None when the request has no window or cannot be partitioned. `planned` is `plan()`'s, if made.
+    under `folder`; None when the request has no window or cannot be partitioned. `planned` is `plan()`'s, if made;
+    `slices`, the rows of a source split into buckets in one pass (`Buckets`): all at once by default.
 
     Each frame is split once: a source's rows (the columns the request reads) and the rows each window looks for
     (their key, time and filters) are written to one folder per bucket in one pass (`Buckets`); then each bucket's
@@ -118,7 +120,7 @@ def partitioned_stages(
             compiler.buckets, compiler.in_bucket = buckets, functools.partial(split.rows, bucket=bucket)
             keys = [compiler.column(source, m) for m in mine]
             key = compiler.bucket_of(keys, [compiler.column_kind(source, m) for m in mine])
-            rows = split.rows("rows", scan(source).select(kept), key, bucket)
+            rows = split.rows("rows", scan(source).select(kept), key, bucket, slices=slices)
             windows = compiler.add_windows(rows, source, list(calls.values()), scan)
             path = written / f"{bucket:05d}.parquet"
             windows.select(*calls, *(censored_column(c) for c in calls)).sink_parquet(path, compression="lz4")
@@ -132,22 +134,31 @@ def partitioned_stages(
 
 class Buckets:
     """Frames split into buckets on disk, each in one pass, when first asked for: under `folder`, one folder per frame
-    (by its name) holding one folder per bucket."""
+    (by its name) holding one folder per bucket.
+
+    A frame given with `slices` is split `slices` rows at a time, one pass per slice (a Parquet scan reads only the
+    row groups of its slice): Polars' streaming sink of the typed rows held memory in proportion to the rows it had
+    written (0.22 GiB at 1M rows, 0.56 GiB at 6M), a slice's in proportion to the slice (0.28 GiB for 2M of 6M)."""
 
     def __init__(self, folder: Path, buckets: int) -> None:
         self.folder, self.buckets = folder, buckets
         self.written: dict[str, Path] = {}
         self.schemas: dict[str, pl.Schema] = {}
 
-    def rows(self, name: str, frame: pl.LazyFrame, bucket_of: pl.Expr, bucket: int) -> pl.LazyFrame:
-        """The rows of `frame` (named `name`) whose `bucket_of` is `bucket`."""
+    def rows(
+        self, name: str, frame: pl.LazyFrame, bucket_of: pl.Expr, bucket: int, slices: int | None = None
+    ) -> pl.LazyFrame:
+        """The rows of `frame` (named `name`) whose `bucket_of` is `bucket`, in the order of `frame`."""
         if name not in self.written:
             path = self.folder / f"frame{len(self.written)}"
             self.schemas[name] = frame.collect_schema()
-            split = pl.PartitionBy(path, key=bucket_of.alias(BUCKET), include_key=False)
-            frame.sink_parquet(split, mkdir=True, compression="lz4")
+            total = frame.select(pl.len()).collect().item() if slices else 0
+            for index, start in enumerate(range(0, total, slices) if slices else [0]):
+                part = frame.slice(start, slices) if slices else frame
+                split = pl.PartitionBy(path / f"{index:06d}", key=bucket_of.alias(BUCKET), include_key=False)
+                part.sink_parquet(split, mkdir=True, compression="lz4")
             self.written[name] = path
-        files = sorted((self.written[name] / f"{BUCKET}={bucket}").glob("*.parquet"))
+        files = sorted(self.written[name].glob(f"*/{BUCKET}={bucket}/*.parquet"))
         return pl.scan_parquet(files) if files else pl.LazyFrame(schema=self.schemas[name])
 
 
