@@ -13,11 +13,11 @@ UNITS = {"": 1, "b": 1, "k": 1000, "m": 1000**2, "g": 1000**3, "t": 1000**4}
 BINARY = {"k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4}
 SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(?:([kmgt])(i)?b?|(b)?)\s*$", re.IGNORECASE)
 
-# What one row of a source with windows costs while its windows are computed, in bytes: each column it carries
-# (8 bytes and validity, twice: the frame and its copy in the result), and the stack of its key, time, number and
-# flags with the sort's keys and indices. Measured at 1M and 10M rows of the benchmark's 16 columns: see
-# benchmarks/README.md.
-BYTES_PER_COLUMN = 20
+# What one row of a source with windows costs while its windows are computed, in bytes: each column it carries (the
+# frame, held for its window columns to be set beside it) and the stack of its key, time, number and flags with the
+# sort's keys and indices. The dashboard of benchmarks/ (16 columns) peaked at about 170 bytes a row (1M to 6M rows,
+# the whole process): this estimate, 248 bytes, leaves a margin.
+BYTES_PER_COLUMN = 8
 BYTES_PER_STACKED_ROW = 120
 MAX_BUCKETS = 4096
 # What a row costs while the rows are split into buckets by Polars' streaming sink, in bytes: it held memory in

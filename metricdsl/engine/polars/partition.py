@@ -97,8 +97,9 @@ def partitioned_stages(
 
     Each frame is split once: a source's rows (the columns the request reads) and the rows each window looks for
     (their key, time and filters) are written to one folder per bucket in one pass (`Buckets`); then each bucket's
-    window columns are computed from its folders and written beside them, in the order of its rows, which the
-    query then reads side by side with them."""
+    rows are written again with their window columns, which the query reads. (Reading the bucket's rows side by side
+    with files of its window columns alone, written in the same order, saved that second write but not memory:
+    Polars' streaming engine then held memory in proportion to the rows, 0.72 GiB at 6M rows against 0.28 at 1M.)"""
     planned = planned or plan(model, request, scan)
     hosts = windowed_sources(planned)
     if not hosts or not partitionable(model, planned):
@@ -113,7 +114,6 @@ def partitioned_stages(
         split = Buckets(folder / source, buckets)
         written = folder / source / "windows"
         written.mkdir(parents=True)
-        pieces = []
         for bucket in range(buckets):
             compiler = Compiler(model, request.as_of)
             compiler.window_names, compiler.bounds = dict(planned.window_names), found
@@ -122,11 +122,9 @@ def partitioned_stages(
             key = compiler.bucket_of(keys, [compiler.column_kind(source, m) for m in mine])
             rows = split.rows("rows", scan(source).select(kept), key, bucket, slices=slices)
             windows = compiler.add_windows(rows, source, list(calls.values()), scan)
-            path = written / f"{bucket:05d}.parquet"
-            windows.select(*calls, *(censored_column(c) for c in calls)).sink_parquet(path, compression="lz4")
-            # The bucket's rows beside their windows, in the same order: the rows are not written a second time.
-            pieces.append(pl.concat([rows, pl.scan_parquet(path)], how="horizontal"))
-        spilled[source] = pl.concat(pieces)
+            flags = [censored_column(c) for c in calls]
+            windows.select(*kept, *calls, *flags).sink_parquet(written / f"{bucket:05d}.parquet", compression="lz4")
+        spilled[source] = pl.scan_parquet(written / "*.parquet")
     final = Compiler(model, request.as_of)
     final.window_names, final.precomputed = dict(planned.window_names), set(hosts)
     return build_stages(model, request, lambda name: spilled[name] if name in spilled else scan(name), final)
