@@ -123,7 +123,9 @@ def partitioned_stages(
             rows = split.rows("rows", scan(source).select(kept), key, bucket, slices=slices)
             windows = compiler.add_windows(rows, source, list(calls.values()), scan)
             flags = [censored_column(c) for c in calls]
-            windows.select(*kept, *calls, *flags).sink_parquet(written / f"{bucket:05d}.parquet", compression="lz4")
+            windows.select(*kept, *calls, *flags).sink_parquet(
+                written / f"{bucket:05d}.parquet", compression="lz4", row_group_size=ROW_GROUP
+            )
         spilled[source] = pl.scan_parquet(written / "*.parquet")
     final = Compiler(model, request.as_of)
     final.window_names, final.precomputed = dict(planned.window_names), set(hosts)
@@ -154,10 +156,12 @@ class Buckets:
             for index, start in enumerate(range(0, total, slices) if slices else [0]):
                 part = frame.slice(start, slices) if slices else frame
                 split = pl.PartitionBy(path / f"{index:06d}", key=bucket_of.alias(BUCKET), include_key=False)
-                part.sink_parquet(split, mkdir=True, compression="lz4")
+                part.sink_parquet(split, mkdir=True, compression="lz4", row_group_size=ROW_GROUP)
             self.written[name] = path
         files = sorted(self.written[name].glob(f"*/{BUCKET}={bucket}/*.parquet"))
         return pl.scan_parquet(files) if files else pl.LazyFrame(schema=self.schemas[name])
 
 
 BUCKET = "bucket"
+# Rows per row group of the files written: a reader decodes a row group at once.
+ROW_GROUP = 100_000
