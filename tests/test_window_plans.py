@@ -25,6 +25,7 @@ import polars as pl
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from polars.testing import assert_frame_equal
 
 import metricdsl
 from metricdsl.engine import memory
@@ -251,3 +252,27 @@ def test_buckets_keep_the_estimated_working_set_within_half_the_limit() -> None:
     needed = memory.working_set(10**8, 16)
     buckets = memory.buckets_for(10**8, 16, 4 * 2**30)
     assert needed / buckets <= 2 * 2**30 < needed / (buckets - 1)
+
+
+def test_the_command_line_takes_a_memory_limit(tmp_path: Path) -> None:
+    """`eval --memory-limit` splits the windows of the example data into buckets, with the table of no limit;
+    a limit that is no size is a usage error (exit 2) naming the option."""
+    from click.testing import CliRunner
+
+    from metricdsl.cli import main
+
+    specs = str(Path(__file__).parent.parent / "specs")
+    outputs = {}
+    for limit in ("1TB", "64KB"):
+        output = tmp_path / f"{limit}.csv"
+        with spy() as used:
+            result = CliRunner().invoke(
+                main, ["eval", specs, "--dashboard", "service_2_0", "--memory-limit", limit, "--output", str(output)]
+            )
+        assert result.exit_code == 0, result.output
+        assert bool(used) == (limit == "64KB")
+        outputs[limit] = pl.read_csv(output)
+    assert_frame_equal(outputs["64KB"], outputs["1TB"], rel_tol=1e-9)
+    result = CliRunner().invoke(main, ["eval", specs, "--dashboard", "service_2_0", "--memory-limit", "lots"])
+    assert result.exit_code == 2
+    assert "--memory-limit" in result.output
