@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 import os
 import re
+from pathlib import Path
 
 UNITS = {"": 1, "b": 1, "k": 1000, "m": 1000**2, "g": 1000**3, "t": 1000**4}
 BINARY = {"k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4}
@@ -42,11 +43,18 @@ def parse_size(text: str | int) -> int:
 
 
 def machine_memory() -> int | None:
-    """This machine's physical memory in bytes, when the system says."""
+    """This machine's physical memory in bytes, when the system says; a container's limit (cgroup v2) when lower."""
     try:
-        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+        total: int | None = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     except (ValueError, OSError, AttributeError):
-        return None
+        total = None
+    try:
+        limited = Path("/sys/fs/cgroup/memory.max").read_text().strip()
+    except OSError:
+        return total
+    if limited.isdigit() and (total is None or int(limited) < total):
+        return int(limited)
+    return total
 
 
 def default_limit() -> int | None:
