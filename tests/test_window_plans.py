@@ -4,7 +4,8 @@ exactly a window's width apart, often.
 The Polars plan stacks the windows of one source that key its rows by the same columns, sorts the stack once, and
 finds the next (previous) time looked for by a fill; equal window calls share one column. What such a plan could get
 wrong, drawn here: rows at the same time (not after one another), a match exactly at the window's end (inside) or a
-microsecond past it, several windows on one key with different filters, widths and directions, windows over the
+microsecond past it, several windows on one key with different filters, widths and directions (and windows that
+share the rows they look for, with other widths or directions), windows over the
 source itself and over another source by the same key and by another column, a key of several columns and one of
 text, a filter that reads another window, null keys, times and filters, and censoring at the horizon (the latest
 time, or `as_of`).
@@ -15,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime
+import re
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -42,6 +44,9 @@ metrics:
     on=[customer_id, contact_reason]))'}
   w_reason_before: {source: interactions, expr: 'share(preceded_by(interactions, 1d, on=contact_reason))'}
   w_order_7d: {source: interactions, expr: 'share(followed_by(orders where amount > 0, 7d))'}
+  w_order_1d: {source: interactions, expr: 'share(followed_by(orders where amount > 0, 1d))'}
+  w_order_2d_before: {source: interactions, expr: 'share(preceded_by(orders where amount > 0, 2d))'}
+  w_any_1d: {source: interactions, expr: 'share(followed_by(interactions, 1d))'}
   w_cross_sell_1d: {source: interactions, expr: 'share(followed_by(orders where cross_sell, 1d))'}
   w_order_before: {source: interactions, expr: 'share(preceded_by(orders, 1d))'}
   w_referred_before: {source: interactions, expr: 'share(preceded_by(orders, 1d, on=customer_id == referred_by))'}
@@ -151,6 +156,9 @@ BUCKETED = [
     "w_answered_1d",
     "w_unanswered_before",
     "w_order_7d",
+    "w_order_1d",
+    "w_order_2d_before",
+    "w_any_1d",
     "w_cross_sell_1d",
     "w_order_before",
     "w_referred_before",
@@ -276,3 +284,15 @@ def test_the_command_line_takes_a_memory_limit(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["eval", specs, "--dashboard", "service_2_0", "--memory-limit", "lots"])
     assert result.exit_code == 2
     assert "--memory-limit" in result.output
+
+
+def test_windows_that_look_for_the_same_rows_share_their_flag(windowed: metricdsl.Project) -> None:
+    """Three windows over the orders with `amount > 0`, of two widths and both directions: three window columns,
+    one flag of the orders they look for."""
+    query = windowed.compile(
+        {"interactions": _frame(windowed, []), "orders": _frame(windowed, [], "orders")},
+        metrics=["w_order_7d", "w_order_1d", "w_order_2d_before"],
+    )
+    plan = query.explain()
+    assert set(re.findall(r"__window\d+_hit", plan)) == {"__window0_hit"}
+    assert set(re.findall(r"__window\d+\b", plan)) == {"__window0", "__window1", "__window2"}

@@ -423,32 +423,38 @@ class Compiler:
         """
         keys = [f"{STACK_KEY}{i}" for i in range(len(mine))]
         own = [(c, call) for c, call in calls if self.on_itself(call, source)]
+        # The flag of the rows each window looks for, shared by the windows that look for the same rows (the same
+        # source, key and filter, in either direction, of any width): one flag, and one fill per direction.
+        hits: dict[str, str] = {}
+        shared: dict[tuple[str, tuple[str, ...], ast.Expr | None, bool], str] = {}
+        looked_for: dict[tuple[str, tuple[str, ...]], dict[str, ast.Call]] = {}
+        for column, call in calls:
+            target = call.args[0].name  # type: ignore[union-attr]
+            theirs = tuple(t for _, t in window_key_names(self.model, call, source, target))
+            mark = (target, theirs, call.where, (column, call) in own)
+            hits[column] = shared.setdefault(mark, hit_column(column))
+            if (column, call) not in own:
+                looked_for.setdefault((target, theirs), {}).setdefault(hits[column], call)
         host = frame.with_row_index(STACK_ROW).select(
             pl.col(STACK_ROW),
             *(self.column(source, name).alias(key) for name, key in zip(mine, keys, strict=True)),
             pl.col(TIME_COLUMN).dt.epoch("us").alias(STACK_TIME),
-            *(self.hit(call).alias(hit_column(c)) for c, call in own),
+            *(self.hit(call).alias(hit) for hit, call in {hits[c]: call for c, call in own}.items()),
         )
         parts = [host]
-        looked_for: dict[tuple[str, tuple[str, ...]], list[tuple[str, ast.Call]]] = {}
-        for column, call in calls:
-            if (column, call) not in own:
-                target = call.args[0].name  # type: ignore[union-attr]
-                theirs = tuple(t for _, t in window_key_names(self.model, call, source, target))
-                looked_for.setdefault((target, theirs), []).append((column, call))
         for (target, theirs), found in looked_for.items():
-            rows = self.source_frame(target, [call.where for _, call in found if call.where is not None], scan)
-            hits = [hit_column(c) for c, _ in found]
+            wheres = [call.where for call in found.values() if call.where is not None]
+            rows = self.source_frame(target, wheres, scan)
             part = rows.select(
                 *(self.column(target, name).alias(key) for name, key in zip(theirs, keys, strict=True)),
                 self.instant(target).dt.epoch("us").alias(STACK_TIME),
-                *(self.hit(call).alias(hit) for (_, call), hit in zip(found, hits, strict=True)),
+                *(self.hit(call).alias(hit) for hit, call in found.items()),
             )
             known = [pl.col(STACK_TIME).is_not_null(), *(pl.col(k).is_not_null() for k in keys)]
-            part = part.filter(pl.any_horizontal(pl.col(h) for h in hits), *known)
+            part = part.filter(pl.any_horizontal(pl.col(h) for h in found), *known)
             if self.in_bucket is not None:  # the rows of the keys of one bucket only
                 bucket = self.bucket_of([pl.col(k) for k in keys], [self.column_kind(source, m) for m in mine])
-                part = self.in_bucket(f"{target}-{'-'.join(hits)}", part, bucket)
+                part = self.in_bucket(f"{target}-{'-'.join(found)}", part, bucket)
             parts.append(part)
         stack = pl.concat(parts, how="diagonal_relaxed")
         if self.integer_key(source, mine, calls):  # one integer key: one sort by a single 128-bit number
@@ -460,7 +466,7 @@ class Compiler:
         exprs = []
         for column, call in calls:
             width = _microseconds(call.args[1].seconds)  # type: ignore[union-attr]
-            looked = pl.when(pl.col(hit_column(column))).then(time)
+            looked = pl.when(pl.col(hits[column])).then(time)
             if translations.WINDOWS[call.func] == "forward":
                 same = _same_key(keys, -1)
                 later = pl.when(same).then(looked.shift(-1)).otherwise(NONE_AFTER).backward_fill()
