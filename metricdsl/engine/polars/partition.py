@@ -14,7 +14,9 @@ with the windows already there. The aggregation then sees every row once, so tha
 over the files in bounded memory (exact quantiles and distinct counts hold their values, as they do unpartitioned).
 Merging partial aggregates instead would need an algebra per aggregate, and the values of every quantile and distinct
 count anyway, to stay exact. The bounds that censor windows (each source's first and latest time) are found over all
-rows beforehand, as a bucket sees only some of them.
+rows beforehand, as a bucket sees only some of them. Measured at 6M contacts (the dashboard of benchmarks/, 4
+buckets): 5.1 s against 4.4 s in one piece, of which splitting the rows 1.6 s, the buckets' windows 2.2 s and the
+aggregation 1.1 s; peak RSS 0.72 GiB against 1.32 GiB.
 
 A request can be partitioned when each source's windows key its rows by the same columns, of the same kinds on both
 sides, and no window's filter reads another window; otherwise it is computed in one piece.
