@@ -125,10 +125,11 @@ def partitioned_stages(
             rows = split.rows("rows", scan(source).select(kept), key, bucket, slices=slices)
             windows = compiler.add_windows(rows, source, list(calls.values()), scan)
             flags = [censored_column(c) for c in calls]
-            windows.select(*kept, *calls, *flags).sink_parquet(
-                written / f"{bucket:05d}.parquet", compression="lz4", row_group_size=ROW_GROUP
-            )
-        spilled[source] = pl.scan_parquet(written / "*.parquet")
+            # In files of at most FILE_ROWS rows: Polars' streaming scan of a few large files held memory in
+            # proportion to their rows (at 6M rows in 8 files 0.28 GiB, in 60 files 0.11 GiB).
+            in_files = pl.PartitionBy(written / f"{bucket:05d}", max_rows_per_file=FILE_ROWS)
+            windows.select(*kept, *calls, *flags).sink_parquet(in_files, mkdir=True, compression="lz4")
+        spilled[source] = pl.scan_parquet(written / "*" / "*.parquet")
     final = Compiler(model, request.as_of)
     final.window_names, final.precomputed = dict(planned.window_names), set(hosts)
     return build_stages(model, request, lambda name: spilled[name] if name in spilled else scan(name), final)
@@ -165,5 +166,5 @@ class Buckets:
 
 
 BUCKET = "bucket"
-# Rows per row group of the files written: a reader decodes a row group at once.
-ROW_GROUP = 100_000
+# Rows per row group of the files written (a reader decodes a row group at once), and per file of a bucket's rows.
+ROW_GROUP, FILE_ROWS = 100_000, 200_000
