@@ -38,6 +38,9 @@ DASHBOARD = "service_2_0"
 ENGINES = ["streaming", "in-memory"]  # Project.evaluate()'s default first
 SAMPLE = 20_000
 TOLERANCE = 1e-9
+PART = 10_000_000  # the most contacts generated at once (about 4 GB)
+ID_OFFSET = 10**9  # ids of each part of a large dataset start at part x 1e9
+MEMORY_LIMIT = "METRICDSL_BENCH_MEMORY_LIMIT"  # metricdsl's memory limit, in this process and spawned children
 Paths = dict[str, Path]
 
 
@@ -61,9 +64,29 @@ def _write(n_interactions: int, seed: int, paths: Paths) -> None:
         paths[name].with_suffix(".tmp").replace(paths[name])
 
 
+def _write_part(n_interactions: int, seed: int, part: int, folders: Paths) -> None:
+    """One part of a large dataset: `generate(n_interactions, seed=seed + part)` with its customers, contacts and
+    orders numbered apart from every other part's (ids offset by `part` x 1e9), so that the parts are one dataset of
+    different customers over the same quarter."""
+    offset = part * ID_OFFSET
+    interactions, orders = _generator().generate(n_interactions, seed=seed * 1000 + part)
+    ids = ["interaction_id", "customer_id", "order_id", "referred_by"]
+    for name, frame in (("interactions", interactions), ("orders", orders)):
+        frame = frame.with_columns(pl.col(c) + offset for c in ids if c in frame.columns)
+        temporary = folders[name] / f".part-{part:03d}.tmp"
+        frame.write_parquet(temporary)
+        temporary.replace(folders[name] / f"part-{part:03d}.parquet")
+
+
 def dataset(n_interactions: int, *, seed: int = 7, regenerate: bool = False) -> Paths:
-    """The cached Parquet files for `n_interactions` contacts; generated (in a child) when missing."""
+    """The cached Parquet files for `n_interactions` contacts; generated (in a child) when missing.
+
+    Above `PART` (10M) contacts, generating at once would need tens of GB, so the data is generated in parts of at
+    most 10M contacts, one child process each (see `_write_part`), into a folder per table: the path is then a glob
+    of its part files, which both sides read as one table."""
     DATA.mkdir(parents=True, exist_ok=True)
+    if n_interactions > PART:
+        return _parts(n_interactions, seed, regenerate)
     paths = {name: DATA / f"{name}_{n_interactions}_seed{seed}.parquet" for name in ("interactions", "orders")}
     if regenerate or not all(p.exists() for p in paths.values()):
         print(f"generating {n_interactions:,} interactions into {DATA} ...", flush=True)
@@ -75,6 +98,30 @@ def dataset(n_interactions: int, *, seed: int = 7, regenerate: bool = False) -> 
             raise SystemExit(f"generating the data failed (exit code {child.exitcode})")
         print(f"  done in {time.perf_counter() - started:.1f} s", flush=True)
     return paths
+
+
+def _parts(n_interactions: int, seed: int, regenerate: bool) -> Paths:
+    """The folders of a dataset generated in parts (see `dataset`), as globs."""
+    folders = {name: DATA / f"{name}_{n_interactions}_seed{seed}" for name in ("interactions", "orders")}
+    sizes = [PART] * (n_interactions // PART) + ([n_interactions % PART] if n_interactions % PART else [])
+    done = folders["interactions"] / ".complete"
+    if regenerate or not done.exists():
+        print(f"generating {n_interactions:,} interactions in {len(sizes)} parts into {DATA} ...", flush=True)
+        started = time.perf_counter()
+        for folder in folders.values():
+            folder.mkdir(exist_ok=True)
+            for old in folder.glob("*.parquet"):
+                old.unlink()
+        done.unlink(missing_ok=True)
+        for part, size in enumerate(sizes):
+            child = multiprocessing.get_context("spawn").Process(target=_write_part, args=(size, seed, part, folders))
+            child.start()
+            child.join()
+            if child.exitcode != 0:
+                raise SystemExit(f"generating part {part} failed (exit code {child.exitcode})")
+            print(f"  part {part + 1}/{len(sizes)} at {time.perf_counter() - started:.1f} s", flush=True)
+        done.touch()
+    return {name: folder / "*.parquet" for name, folder in folders.items()}
 
 
 # -- the two sides --------------------------------------------------------------------------------
@@ -90,7 +137,8 @@ def with_metricdsl(paths: Paths, engine: str) -> pl.DataFrame:
     """The dashboard through the public API: `evaluate()` scans lazily and collects with `engine` (its `provisional`
     column, which the hand-written query has not, left out after)."""
     data = {name: str(path) for name, path in paths.items()}
-    return project().evaluate(data, dashboard=DASHBOARD, polars_engine=engine).drop("provisional")
+    limit = os.environ.get(MEMORY_LIMIT) or None
+    return project().evaluate(data, dashboard=DASHBOARD, polars_engine=engine, memory_limit=limit).drop("provisional")
 
 
 def followed_within(found_at: str, window: timedelta, until: pl.Expr) -> pl.Expr:
@@ -212,9 +260,22 @@ METRICS = [
     "sales_conversion",
     "sales_per_hour",
 ]
+
+
+def with_duckdb(paths: Paths, engine: str) -> pl.DataFrame:
+    """The same metrics as DuckDB SQL written by hand (`bench_sql.HAND_WRITTEN_SQL`), over the same Parquet files."""
+    import bench_sql  # beside this file; it imports this module, so not at the top
+
+    return bench_sql.hand_written(paths)
+
+
+# Each side by name: metricdsl with the engine asked for (`--engine`); the hand-written query with each of Polars'
+# engines; the hand-written DuckDB SQL.
 SIDES: dict[str, Callable[[Paths, str], pl.DataFrame]] = {
     "metricdsl": with_metricdsl,
-    "hand-written": lambda paths, engine: hand_written_query(paths).collect(engine=engine),
+    "polars in-memory": lambda paths, engine: hand_written_query(paths).collect(engine="in-memory"),
+    "polars streaming": lambda paths, engine: hand_written_query(paths).collect(engine="streaming"),
+    "duckdb sql": with_duckdb,
 }
 
 
@@ -258,21 +319,25 @@ def compare(
     print(f"results match ({what}): {expected.height} groups x {len(METRICS)} metrics, within {TOLERANCE:g}")
 
 
-def time_alternating(paths: Paths, engine: str, runs: int) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
-    """Wall-clock and CPU seconds (all threads) of each run of each side, in this process, A B B A A B ...
+def time_alternating(
+    paths: Paths, engine: str, runs: int, sides: list[str]
+) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
+    """Wall-clock and CPU seconds (all threads, DuckDB's too) of each run of each side, in this process: each run
+    takes the sides in another order (rotated, and reversed every other run), so that none is always first or last.
 
     CPU time is reported too because it moves less than wall time when other work shares the cores.
     """
-    wall: dict[str, list[float]] = {side: [] for side in SIDES}
-    cpu: dict[str, list[float]] = {side: [] for side in SIDES}
+    wall: dict[str, list[float]] = {side: [] for side in sides}
+    cpu: dict[str, list[float]] = {side: [] for side in sides}
     for run in range(runs):
-        for side in list(SIDES) if run % 2 == 0 else reversed(SIDES):
+        order = sides[run % len(sides) :] + sides[: run % len(sides)]
+        for side in order if run % 2 == 0 else reversed(order):
             started, started_cpu = time.perf_counter(), time.process_time()
             SIDES[side](paths, engine)
             wall[side].append(time.perf_counter() - started)
             cpu[side].append(time.process_time() - started_cpu)
             print(
-                f"  run {run + 1} {side:>12}: {wall[side][-1]:7.3f} s wall, {cpu[side][-1]:7.3f} s CPU, "
+                f"  run {run + 1} {side:>16}: {wall[side][-1]:7.3f} s wall, {cpu[side][-1]:7.3f} s CPU, "
                 f"load average {os.getloadavg()[0]:.1f}",
                 flush=True,
             )
@@ -311,27 +376,39 @@ def peak_memory(side: str, paths: Paths, engine: str) -> tuple[float, float, flo
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Parse the arguments, check both sides agree, time them, and print the figures."""
+    """Parse the arguments, check that every side agrees with metricdsl, time them, and print the figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--interactions", type=int, default=10_000_000, help="contacts to generate (10,000,000)")
     parser.add_argument("--runs", type=int, default=5, help="timed runs of each side (5)")
     parser.add_argument("--quick", action="store_true", help=f"{SAMPLE:,} interactions: check and time in seconds")
     parser.add_argument("--regenerate", action="store_true", help="write the cached Parquet files again")
-    parser.add_argument("--engine", choices=ENGINES, default=ENGINES[0], help="Polars engine of both sides (streaming)")
+    parser.add_argument("--engine", choices=ENGINES, default=ENGINES[0], help="Polars engine of metricdsl (streaming)")
+    parser.add_argument("--sides", nargs="+", choices=list(SIDES), default=list(SIDES), help="the sides (all)")
+    parser.add_argument("--memory-limit", help="metricdsl's memory_limit (4GB); default: none given")
+    parser.add_argument("--no-memory", action="store_true", help="do not measure each side's peak RSS")
     parser.add_argument("--seed", type=int, default=7, help="generator seed (7)")
     args = parser.parse_args(argv)
     n, engine = SAMPLE if args.quick else args.interactions, args.engine
     if n < 1 or args.runs < 1:
         parser.error("--interactions and --runs must be at least 1")
+    sides = ["metricdsl", *(side for side in args.sides if side != "metricdsl")]
+    if args.memory_limit:
+        os.environ[MEMORY_LIMIT] = args.memory_limit  # spawned children read it too
 
     started = time.perf_counter()
     project()
     print(
-        f"polars {pl.__version__}, {pl.thread_pool_size()} threads, {os.cpu_count()} cores, engine {engine!r} "
-        f"on both sides; metricdsl.load('specs') took {time.perf_counter() - started:.3f} s (not timed below)"
+        f"polars {pl.__version__}, {pl.thread_pool_size()} threads, {os.cpu_count()} cores, metricdsl on Polars' "
+        f"{engine!r} engine; metricdsl.load('specs') took {time.perf_counter() - started:.3f} s (not timed below)"
     )
+
+    def check_all(paths: Paths, what: str) -> None:
+        expected = SIDES["metricdsl"](paths, engine)
+        for side in sides[1:]:
+            compare(expected, SIDES[side](paths, engine), f"{side}, {what}", ("metricdsl", side))
+
     sample = dataset(SAMPLE, seed=args.seed, regenerate=args.regenerate)
-    compare(*(run(sample, engine) for run in SIDES.values()), f"{SAMPLE:,}-row sample")
+    check_all(sample, f"{SAMPLE:,}-row sample")
     paths = sample if n == SAMPLE else dataset(n, seed=args.seed, regenerate=args.regenerate)
     rows = {name: pl.scan_parquet(path).select(pl.len()).collect().item() for name, path in paths.items()}
     print(
@@ -339,30 +416,35 @@ def main(argv: list[str] | None = None) -> None:
         f"({', '.join(str(p.relative_to(ROOT)) for p in paths.values())})"
     )
     if n != SAMPLE:  # also warms the file cache before the timings
-        compare(*(run(paths, engine) for run in SIDES.values()), f"{n:,} rows")
+        check_all(paths, f"{n:,} rows")
 
     print(f"timing {args.runs} runs of each side, alternating:")
-    wall, cpu = time_alternating(paths, engine, args.runs)
-    print("peak memory, each side once in a fresh process:")
-    peaks = {side: peak_memory(side, paths, engine) for side in SIDES}
-    for side, (seconds, before, peak) in peaks.items():
-        print(f"  {side:>12}: {peak:5.2f} GiB high-water mark ({before:.2f} GiB before the run of {seconds:.3f} s)")
+    wall, cpu = time_alternating(paths, engine, args.runs, sides)
+    peaks: dict[str, tuple[float, float, float]] = {}
+    if not args.no_memory:
+        print("peak memory, each side once in a fresh process:")
+        for side in sides:
+            peaks[side] = peak_memory(side, paths, engine)
+            seconds, before, peak = peaks[side]
+            print(f"  {side:>16}: {peak:5.2f} GiB high-water mark ({before:.2f} GiB before the run of {seconds:.3f} s)")
 
-    median = {side: statistics.median(wall[side]) for side in SIDES}
-    median_cpu = {side: statistics.median(cpu[side]) for side in SIDES}
+    median = {side: statistics.median(wall[side]) for side in sides}
+    median_cpu = {side: statistics.median(cpu[side]) for side in sides}
     print(
-        f"\nSUMMARY: {rows['interactions']:,} interactions, {rows['orders']:,} orders, engine {engine!r}, "
-        f"medians of {args.runs} runs"
+        f"\nSUMMARY: {rows['interactions']:,} interactions, {rows['orders']:,} orders, metricdsl on {engine!r}"
+        f"{f', memory limit {args.memory_limit}' if args.memory_limit else ''}, medians of {args.runs} runs"
     )
-    for side in SIDES:
+    for side in sides:
+        peak = f"peak RSS {peaks[side][2]:.2f} GiB; " if side in peaks else ""
         print(
-            f"  {side:>12}: {median[side]:7.3f} s wall, {median_cpu[side]:7.3f} s CPU, "
-            f"peak RSS {peaks[side][2]:.2f} GiB; runs (s): {' '.join(f'{t:.3f}' for t in wall[side])}"
+            f"  {side:>16}: {median[side]:7.3f} s wall, {median_cpu[side]:7.3f} s CPU, "
+            f"{peak}runs (s): {' '.join(f'{t:.3f}' for t in wall[side])}"
         )
-    print(
-        f"  metricdsl / hand-written: {median['metricdsl'] / median['hand-written']:.2f} wall, "
-        f"{median_cpu['metricdsl'] / median_cpu['hand-written']:.2f} CPU"
-    )
+    for side in sides[1:]:
+        print(
+            f"  metricdsl / {side}: {median['metricdsl'] / median[side]:.2f} wall, "
+            f"{median_cpu['metricdsl'] / median_cpu[side]:.2f} CPU"
+        )
 
 
 if __name__ == "__main__":

@@ -7,7 +7,9 @@ and `grade()` are the same for grading, `check()` its findings, with one of kind
 
 from __future__ import annotations
 
+import contextlib
 import datetime
+import tempfile
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -15,9 +17,11 @@ from typing import TYPE_CHECKING, Literal, TypedDict
 
 import polars as pl
 
+from metricdsl.engine import memory
 from metricdsl.engine.columns import PROVISIONAL, interval_column
 from metricdsl.engine.inputs import POLARS_FAILURES, Data, Reading, check_columns, polars_problem, scan
 from metricdsl.engine.plan import Request
+from metricdsl.engine.polars import partition
 from metricdsl.engine.polars.dtypes import DTYPES
 from metricdsl.engine.polars.query import build_stages
 from metricdsl.engine.quality import DataProblem
@@ -72,6 +76,7 @@ class ReportArgs(TypedDict, total=False):
     polars_engine: PolarsEngine
     spark_remote: str | None
     tables: Mapping[str, str] | None
+    memory_limit: int | str | None
     generated_at: datetime.datetime | None
     revision: str | None
 
@@ -92,6 +97,7 @@ class GradeArgs(TypedDict, total=False):
     polars_engine: PolarsEngine
     spark_remote: str | None
     tables: Mapping[str, str] | None
+    memory_limit: int | str | None
 
 
 class _Layout(TypedDict, total=False):
@@ -106,6 +112,7 @@ class _Layout(TypedDict, total=False):
     polars_engine: PolarsEngine
     spark_remote: str | None
     tables: Mapping[str, str] | None
+    memory_limit: int | str | None
 
 
 @dataclass(frozen=True)
@@ -218,11 +225,18 @@ class Project:
         polars_engine: PolarsEngine = "streaming",
         spark_remote: str | None = None,
         tables: Mapping[str, str] | None = None,
+        memory_limit: int | str | None = None,
         **request: Unpack[RequestArgs],
     ) -> pl.DataFrame:
         """Compute a request: one row per group, the dimensions, the grain, then each metric (see `run()`)."""
         return self.run(
-            data, engine=engine, polars_engine=polars_engine, spark_remote=spark_remote, tables=tables, **request
+            data,
+            engine=engine,
+            polars_engine=polars_engine,
+            spark_remote=spark_remote,
+            tables=tables,
+            memory_limit=memory_limit,
+            **request,
         ).table
 
     def run(
@@ -233,6 +247,7 @@ class Project:
         polars_engine: PolarsEngine = "streaming",
         spark_remote: str | None = None,
         tables: Mapping[str, str] | None = None,
+        memory_limit: int | str | None = None,
         **request: Unpack[RequestArgs],
     ) -> Run:
         """Compute a request, and report on the data read: a `Run` with the table, the data-quality problems and
@@ -246,7 +261,10 @@ class Project:
         local session, and `tables` maps sources to catalog tables read in place of their data (`db.table`, holding
         the source's declared columns in the SQL table contract). `polars_engine` is Polars' (`streaming` or
         `in-memory`): both give the same numbers; on the 10M-contact benchmark the streaming engine was about 30 %
-        faster and used 20 % less memory. Raises `DataError` for unreadable data (and for invalid values of a
+        faster and used 20 % less memory. `memory_limit` (bytes, or `4GB`, `512MiB`; by default half of the machine's
+        memory) bounds the memory of a request with windows on Polars: when its windows would need more, they are
+        computed in buckets of keys written to a temporary folder (`metricdsl.engine.polars.partition`), with the same
+        results. Raises `DataError` for unreadable data (and for invalid values of a
         column with `on_invalid: error`), `RequestError` for a bad request and `EngineUnavailable` (a
         `RequestError`) for an engine that cannot run here, before any data is read.
         """
@@ -254,6 +272,7 @@ class Project:
         resolved = self.request(**request)
         if not resolved.metrics:
             raise RequestError("no metric to compute: name some, or a dashboard")
+        limit = _memory_limit(memory_limit)
         catalog = dict(tables or {})
         for name in catalog:
             if name not in self.definitions.sources:
@@ -265,9 +284,13 @@ class Project:
         inputs.update({name: _empty_frame(self.definitions.sources[name]) for name in catalog})
         aggregated, finish, readings = self._query(inputs, resolved, quoted=data or {})
         read = {name: found for name, found in readings.items() if name not in catalog}
+        spilled = contextlib.ExitStack()  # the temporary folder of windows computed in buckets, removed at the end
         try:
             tallies = [reading.tally(columns) for reading, columns in read.values()]
             try:
+                if sql is None and limit is not None:
+                    bucketed = self._in_buckets(resolved, readings, limit, spilled)
+                    aggregated, finish = bucketed[:2] if bucketed is not None else (aggregated, finish)
                 # The aggregated groups with the counts, sharing the scan; then the table from the few groups.
                 if sql is None:
                     groups, *counts = pl.collect_all([aggregated, *tallies], engine=polars_engine)
@@ -292,9 +315,39 @@ class Project:
                 problems += found
                 notices += said
         finally:
+            spilled.close()
             for reading, _ in readings.values():
                 reading.close()
         return Run(table, tuple(problems), tuple(notices))
+
+    # -- bounded memory ---------------------------------------------------------------------------
+
+    def _in_buckets(
+        self,
+        request: Request,
+        readings: dict[str, tuple[Reading, set[str]]],
+        limit: int,
+        spilled: contextlib.ExitStack,
+    ) -> partition.Stages | None:
+        """The stages of a request with windows computed in buckets of keys, when its windows would need more than
+        `limit` bytes (estimated from the rows and columns read) and it can be partitioned; else None."""
+
+        def scan_source(name: str) -> pl.LazyFrame:
+            return readings[name][0].frame
+
+        planned = partition.plan(self.model, request, scan_source)
+        hosts = partition.windowed_sources(planned)
+        if not hosts:
+            return None
+        rows = pl.collect_all([readings[name][0].frame.select(pl.len()) for name in readings], engine="streaming")
+        total = sum(int(found.item()) for found in rows)
+        columns = max(len(readings[name][1]) for name in hosts)
+        buckets = memory.buckets_for(total, columns, limit)
+        if buckets == 1:
+            return None
+        folder = Path(spilled.enter_context(tempfile.TemporaryDirectory(prefix="metricdsl-windows-")))
+        slices = memory.slice_rows(limit)
+        return partition.partitioned_stages(self.model, request, scan_source, folder, buckets, planned, slices)
 
     def _sql_groups(
         self,
@@ -381,6 +434,7 @@ class Project:
         polars_engine: PolarsEngine = "streaming",
         spark_remote: str | None = None,
         tables: Mapping[str, str] | None = None,
+        memory_limit: int | str | None = None,
     ) -> Run:
         """Evaluate a request with every metric its targets, rules and scorecard need, and grade it: a `Run` with the
         grades (`graded`) and the data-quality report of the data read.
@@ -424,6 +478,7 @@ class Project:
             polars_engine=polars_engine,
             spark_remote=spark_remote,
             tables=tables,
+            memory_limit=memory_limit,
         )
         if history is not None and past is not None:
             check_types(history, past, run.table)
@@ -466,6 +521,7 @@ class Project:
         polars_engine: PolarsEngine = "streaming",
         spark_remote: str | None = None,
         tables: Mapping[str, str] | None = None,
+        memory_limit: int | str | None = None,
         generated_at: datetime.datetime | None = None,
         revision: str | None = None,
     ) -> ReportView:
@@ -492,6 +548,7 @@ class Project:
             "polars_engine": polars_engine,
             "spark_remote": spark_remote,
             "tables": tables,
+            "memory_limit": memory_limit,
         }
         run = self.run_graded(data, dashboard=board.name, history=history, **common)
         centre = self.run_graded(data, metrics=board.metrics, **common).graded
@@ -626,6 +683,16 @@ def _moment(value: object) -> str | None:
     if isinstance(value, datetime.datetime):
         return value.strftime("%Y-%m-%d %H:%M")
     return None if value is None else str(value)
+
+
+def _memory_limit(given: int | str | None) -> int | None:
+    """A memory limit in bytes: the one given (`RequestError` when it is no size), else half of the machine's."""
+    if given is None:
+        return memory.default_limit()
+    try:
+        return memory.parse_size(given)
+    except ValueError as error:
+        raise RequestError(f"--memory-limit: {error}") from None
 
 
 def _empty_frame(source: Source) -> pl.DataFrame:

@@ -279,6 +279,15 @@ def test_duckdb_gives_the_page_polars_gives_byte_for_byte(
     assert metricdsl.load("specs").report(generated_at=WHEN, engine="duckdb") == html
 
 
+def test_windows_in_buckets_give_the_same_page(
+    example: tuple[ReportView, str, float], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Under a memory limit the example's windows are computed in buckets of customers: the page does not change."""
+    _, html, _ = example
+    monkeypatch.chdir(ROOT)
+    assert metricdsl.load("specs").report(generated_at=WHEN, memory_limit="1MB") == html
+
+
 def test_script_json_cannot_end_its_element() -> None:
     text = specs_json({"who": "</script><script>alert(1)</script>", "b": "<!-- & -->"})
     assert "<" not in text

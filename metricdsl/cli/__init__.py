@@ -36,6 +36,7 @@ from metricdsl.cli.requests import (
     find_spec_paths,
     inputs_of,
     load_project,
+    memory_option,
     paths_argument,
     project_paths_argument,
     refuse_paths_without_specs,
@@ -195,6 +196,7 @@ def validate(paths: tuple[Path, ...], output_format: str) -> None:
     help="Print the table as numbers under the columns' names, as written to files, not formatted for reading.",
 )
 @engine_options
+@memory_option
 def evaluate(
     paths: tuple[Path, ...],
     output: Path | None,
@@ -204,6 +206,7 @@ def evaluate(
     engine: Engine,
     spark_remote: str | None,
     catalog: tuple[str, ...],
+    memory_limit: int | None,
     **request: Unpack[RequestOptions],
 ) -> None:
     """Evaluate the metrics of the specs under PATHS over data; print or write the table.
@@ -215,7 +218,14 @@ def evaluate(
     with bad_requests():
         asked = request_of(project, **request)
         refuse_overwriting([output], inputs_of(project, asked, spec_paths))
-        run = project.run(**asked, with_ci=with_ci, engine=engine, spark_remote=spark_remote, tables=tables_of(catalog))
+        run = project.run(
+            **asked,
+            with_ci=with_ci,
+            engine=engine,
+            spark_remote=spark_remote,
+            tables=tables_of(catalog),
+            memory_limit=memory_limit,
+        )
     table = run.table
     print_data_report(run.problems, run.notices)
     if output is None or written_as is None:
@@ -297,6 +307,7 @@ def sql_command(
     "its extension, else json",
 )
 @engine_options
+@memory_option
 def check_command(
     paths: tuple[Path, ...],
     output_format: str,
@@ -307,6 +318,7 @@ def check_command(
     engine: Engine,
     spark_remote: str | None,
     catalog: tuple[str, ...],
+    memory_limit: int | None,
     **request: Unpack[RequestOptions],
 ) -> None:
     """Evaluate and grade: target statuses, rules and scorecards; print the findings, with the data's quality
@@ -319,7 +331,12 @@ def check_command(
         locks = [] if history is None or is_stream(history) else [(lock_path(history), "the lock of the history")]
         refuse_overwriting([output, history], [*inputs_of(project, asked, spec_paths), *locks])
         run = project.run_graded(
-            **asked, history=history, engine=engine, spark_remote=spark_remote, tables=tables_of(catalog)
+            **asked,
+            history=history,
+            engine=engine,
+            spark_remote=spark_remote,
+            tables=tables_of(catalog),
+            memory_limit=memory_limit,
         )
         graded = run.graded
         assert graded is not None
@@ -371,6 +388,7 @@ def check_command(
     help="The time the page says it was made (default: now, in UTC), for pages that must come out the same.",
 )
 @engine_options
+@memory_option
 def report_command(
     paths: tuple[Path, ...],
     history: Path | None,
@@ -382,6 +400,7 @@ def report_command(
     engine: Engine,
     spark_remote: str | None,
     catalog: tuple[str, ...],
+    memory_limit: int | None,
     data: tuple[str, ...],
     dashboard: str | None,
     as_of: datetime.datetime | None,
@@ -415,6 +434,7 @@ def report_command(
             engine=engine,
             spark_remote=spark_remote,
             tables=tables_of(catalog),
+            memory_limit=memory_limit,
             generated_at=generated_at,
             revision=spec_revision(spec_paths),
         )

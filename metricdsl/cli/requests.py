@@ -13,6 +13,7 @@ from typing import Any, TypedDict
 import click
 
 from metricdsl.cli.outputs import Command
+from metricdsl.engine.memory import parse_size
 from metricdsl.engine.sql.engines import ENGINES
 from metricdsl.errors import EngineUnavailable, NotExactInDialect, ReportUnavailable, RequestError
 from metricdsl.project import Project, load
@@ -149,6 +150,26 @@ def engine_options(command: Command) -> Command:
     for option in reversed(options):
         command = option(command)
     return command
+
+
+def memory_option(command: Command) -> Command:
+    """`--memory-limit SIZE`: the memory a request with windows may use (`Project.run`'s `memory_limit`)."""
+
+    def read(_: click.Context, parameter: click.Parameter, value: str | None) -> int | None:
+        if value is None:
+            return None
+        try:
+            return parse_size(value)
+        except ValueError as error:
+            raise click.BadParameter(str(error), param=parameter) from None
+
+    return click.option(
+        "--memory-limit",
+        metavar="SIZE",
+        callback=read,
+        help="Memory a request with windows may use (4GB, 512MiB); beyond it, windows are computed in buckets of "
+        "keys on disk. Default: half of this machine's memory.",
+    )(command)
 
 
 def tables_of(items: tuple[str, ...]) -> dict[str, str]:

@@ -2,7 +2,8 @@
 
 Row-level expressions (derived columns, filters, aggregate arguments) compile against a source's
 frame; derived columns are inlined, so Polars reads only the columns that are needed. Window
-functions (`followed_by`, `preceded_by`) are materialised beforehand by sorted `join_asof`s.
+functions (`followed_by`, `preceded_by`) are materialised beforehand: per key, one stack of the rows and the rows they
+look for, sorted once, in which the next (previous) time looked for is a fill (`Compiler.window_stack`).
 Aggregates become hidden columns of one `group_by` per source; metrics are then computed from them
 per group, so that ratios are ratios of sums.
 
@@ -88,6 +89,28 @@ def censored_column(window: str) -> str:
     return f"{window}_censored"
 
 
+def hit_column(window: str) -> str:
+    """The hidden flag of a stacked row: whether window `window` looks for it."""
+    return f"{window}_hit"
+
+
+# The stacked rows of windows: the number of a row of the frame the windows are computed for (null for the rows they
+# look for), the key columns (`__stack_key0`, ...) and the time in microseconds.
+STACK_ROW, STACK_KEY, STACK_TIME = "__stack_row", "__stack_key", "__stack_time"
+# Beyond any time: no row looked for after (before) this one within its key.
+NONE_AFTER, NONE_BEFORE = 2**63 - 1, -(2**63)
+
+
+def _same_key(keys: list[str], offset: int) -> pl.Expr:
+    """Whether the stacked row `offset` away (-1: the next one, 1: the previous one) has the same key, all known."""
+    return pl.all_horizontal(pl.col(k).shift(offset) == pl.col(k) for k in keys).fill_null(False)
+
+
+def _microseconds(seconds: float) -> int:
+    """A window's width in whole microseconds, as the times are compared."""
+    return datetime.timedelta(seconds=seconds) // datetime.timedelta(microseconds=1)
+
+
 def bound_column(source: str, bound: str) -> str:
     """The hidden column that holds a source's latest (`max`) or first (`min`) time while censored rows are found."""
     return f"__{bound}_time_{source}"
@@ -118,6 +141,16 @@ class Compiler:
         # The censored flag of each window call, by id(node), and the aggregates that count censored rows.
         self.censor_columns: dict[int, str] = {}
         self.censored_aggregates: set[str] = set()
+        # The column of each distinct window call by its source and the call: equal calls share it.
+        self.window_names: dict[tuple[str, ast.Call], str] = {}
+        # When windows are computed one bucket of keys at a time (`metricdsl.engine.polars.partition`): the number of
+        # buckets; what gives the rows of one bucket of the rows a window looks for (by a name of those rows, the rows,
+        # and their bucket); each source's first and latest time (over all its rows: the bounds that censor); and the
+        # sources whose frames already hold their windows' columns.
+        self.buckets = 1
+        self.in_bucket: Callable[[str, pl.LazyFrame, pl.Expr], pl.LazyFrame] | None = None
+        self.bounds: dict[tuple[str, str], datetime.datetime | None] | None = None
+        self.precomputed: set[str] = set()
 
     # -- expressions ------------------------------------------------------------------------------
 
@@ -336,53 +369,153 @@ class Compiler:
     def add_windows(
         self, frame: pl.LazyFrame, source: str, windows: list[ast.Call], scan: Callable[[str], pl.LazyFrame]
     ) -> pl.LazyFrame:
-        """Materialise each window call of `source` as a boolean hidden column of `frame`."""
+        """Materialise each window call of `source` as a boolean hidden column of `frame`.
+
+        Equal calls (the same function, source, filter, width and keys, written in several metrics) share one
+        column. The windows that key `source`'s rows by the same columns are computed together, in one stack sorted
+        once (`window_stack`); each stack gives its columns in `frame`'s row order, beside `frame`'s own."""
         if not windows:
             return frame
-        frame = frame.with_columns(self.instant(source).alias(TIME_COLUMN)).sort(TIME_COLUMN)
-        limits: list[tuple[ast.Call, str, pl.Expr]] = []
-        bounds: dict[str, pl.LazyFrame] = {}  # the one-row frames of other sources' bounds, by their column name
+        columns: dict[str, ast.Call] = {}  # each distinct window once, by its column
         for call in windows:
-            column = self.window_columns.setdefault(id(call), window_column(len(self.window_columns)))
+            column = self.window_names.setdefault((source, call), window_column(len(self.window_names)))
+            self.window_columns[id(call)] = column
+            self.censor_columns[id(call)] = censored_column(column)
+            columns.setdefault(column, call)
+        if source in self.precomputed:
+            return frame
+        frame = frame.with_columns(self.instant(source).alias(TIME_COLUMN))
+        stacks: dict[tuple[str, ...], list[tuple[str, ast.Call]]] = {}
+        for column, call in columns.items():
             target = call.args[0].name  # type: ignore[union-attr]
-            mine, theirs = self.window_keys(call, source, target)
-            key_names = [f"{column}_key{i}" for i in range(len(mine))]
-            frame = frame.with_columns(*(key.alias(name) for key, name in zip(mine, key_names, strict=True)))
-            other = self.source_frame(target, [call.where] if call.where is not None else [], scan)
-            if call.where is not None:
-                other = other.filter(self.expr(call.where))
-            other = (
-                other.select(
-                    *(key.alias(name) for key, name in zip(theirs, key_names, strict=True)),
-                    self.instant(target).alias(column),
-                )
-                .drop_nulls()
-                .sort(column)
-            )
-            strategy = translations.WINDOWS[call.func]
-            forward = strategy == "forward"
-            frame = frame.join_asof(
-                other,
-                left_on=TIME_COLUMN,
-                right_on=column,
-                by_left=key_names,
-                by_right=key_names,
-                strategy=strategy,
-                allow_exact_matches=False,
-                check_sortedness=False,
-            )
-            window = datetime.timedelta(seconds=call.args[1].seconds)  # type: ignore[union-attr]
-            found = (
-                pl.col(column) <= pl.col(TIME_COLUMN) + window if forward else pl.col(column) >= pl.col(TIME_COLUMN) - window
-            )
-            unknown = pl.any_horizontal(pl.col(TIME_COLUMN).is_null(), *(pl.col(k).is_null() for k in key_names))
-            frame = frame.with_columns(pl.when(unknown).then(None).otherwise(found.fill_null(False)).alias(column)).drop(
-                key_names
-            )
-            limits.append((call, column, self.limit(call, source, target, column, scan, bounds)))
-        for bound in bounds.values():  # after the sorted joins, which need the rows in order of time
+            mine = tuple(m for m, _ in window_key_names(self.model, call, source, target))
+            stacks.setdefault(mine, []).append((column, call))
+        found = [self.window_stack(frame, source, list(mine), calls, scan) for mine, calls in stacks.items()]
+        frame = pl.concat([frame, *found], how="horizontal")
+        bounds: dict[str, pl.LazyFrame] = {}  # the one-row frames of other sources' bounds, by their column name
+        limits = [
+            (call, column, self.limit(call, source, call.args[0].name, column, scan, bounds))  # type: ignore[union-attr]
+            for column, call in columns.items()
+        ]
+        for bound in bounds.values():
             frame = frame.join(bound, how="cross")
         return self.censor(frame, limits).drop(TIME_COLUMN, *bounds)
+
+    def window_stack(
+        self,
+        frame: pl.LazyFrame,
+        source: str,
+        mine: list[str],
+        calls: list[tuple[str, ast.Call]],
+        scan: Callable[[str], pl.LazyFrame],
+    ) -> pl.LazyFrame:
+        """The columns of window `calls`, which key `source`'s rows by its columns `mine`, in `frame`'s row order.
+
+        One narrow stack holds `source`'s rows (their number, key and time: no other column travels through the sort)
+        and the rows each window looks for (key and time, and per window whether the row is one it looks for: its
+        filter), sorted once by key and time. A window over `source` itself by the same columns, whose filter reads no
+        other window, looks for `source`'s own rows in the stack, which are not stacked a second time; the windows that
+        look for the same other rows by the same columns share one copy of them. Then, per window, the time of the next
+        row looked for strictly after each row's time (`followed_by`; the previous one strictly before it for
+        `preceded_by`) within the key is a backward (forward) fill: of the next stacked row's time where that row is
+        looked for, from the last row of each run of equal key and time, so that rows at the same time are not after
+        one another. The window is true when that time is within its width; null when the row's time or key is null.
+        """
+        keys = [f"{STACK_KEY}{i}" for i in range(len(mine))]
+        own = [(c, call) for c, call in calls if self.on_itself(call, source)]
+        # The flag of the rows each window looks for, shared by the windows that look for the same rows (the same
+        # source, key and filter, in either direction, of any width): one flag, and one fill per direction.
+        hits: dict[str, str] = {}
+        shared: dict[tuple[str, tuple[str, ...], ast.Expr | None, bool], str] = {}
+        looked_for: dict[tuple[str, tuple[str, ...]], dict[str, ast.Call]] = {}
+        for column, call in calls:
+            target = call.args[0].name  # type: ignore[union-attr]
+            theirs = tuple(t for _, t in window_key_names(self.model, call, source, target))
+            mark = (target, theirs, call.where, (column, call) in own)
+            hits[column] = shared.setdefault(mark, hit_column(column))
+            if (column, call) not in own:
+                looked_for.setdefault((target, theirs), {}).setdefault(hits[column], call)
+        host = frame.with_row_index(STACK_ROW).select(
+            pl.col(STACK_ROW),
+            *(self.column(source, name).alias(key) for name, key in zip(mine, keys, strict=True)),
+            pl.col(TIME_COLUMN).dt.epoch("us").alias(STACK_TIME),
+            *(self.hit(call).alias(hit) for hit, call in {hits[c]: call for c, call in own}.items()),
+        )
+        parts = [host]
+        for (target, theirs), found in looked_for.items():
+            wheres = [call.where for call in found.values() if call.where is not None]
+            rows = self.source_frame(target, wheres, scan)
+            part = rows.select(
+                *(self.column(target, name).alias(key) for name, key in zip(theirs, keys, strict=True)),
+                self.instant(target).dt.epoch("us").alias(STACK_TIME),
+                *(self.hit(call).alias(hit) for hit, call in found.items()),
+            )
+            known = [pl.col(STACK_TIME).is_not_null(), *(pl.col(k).is_not_null() for k in keys)]
+            part = part.filter(pl.any_horizontal(pl.col(h) for h in found), *known)
+            if self.in_bucket is not None:  # the rows of the keys of one bucket only
+                bucket = self.bucket_of([pl.col(k) for k in keys], [self.column_kind(source, m) for m in mine])
+                part = self.in_bucket(f"{target}-{'-'.join(found)}", part, bucket)
+            parts.append(part)
+        stack = pl.concat(parts, how="diagonal_relaxed")
+        if self.integer_key(source, mine, calls):  # one integer key: one sort by a single 128-bit number
+            stack = stack.sort(pl.col(keys[0]).cast(pl.Int128) * 2**64 + pl.col(STACK_TIME).cast(pl.Int128))
+        else:
+            stack = stack.sort([*keys, STACK_TIME])
+        time = pl.col(STACK_TIME)
+        unknown = pl.any_horizontal(time.is_null(), *(pl.col(k).is_null() for k in keys))
+        exprs = []
+        for column, call in calls:
+            width = _microseconds(call.args[1].seconds)  # type: ignore[union-attr]
+            looked = pl.when(pl.col(hits[column])).then(time)
+            if translations.WINDOWS[call.func] == "forward":
+                same = _same_key(keys, -1)
+                later = pl.when(same).then(looked.shift(-1)).otherwise(NONE_AFTER).backward_fill()
+                at = pl.when(~(same & (time.shift(-1) == time).fill_null(False))).then(later).backward_fill()
+                inside = at <= time + width
+            else:
+                same = _same_key(keys, 1)
+                earlier = pl.when(same).then(looked.shift(1)).otherwise(NONE_BEFORE).forward_fill()
+                at = pl.when(~(same & (time.shift(1) == time).fill_null(False))).then(earlier).forward_fill()
+                inside = at >= time - width
+            exprs.append(pl.when(unknown).then(None).otherwise(inside).alias(column))
+        names = [c for c, _ in calls]
+        return stack.with_columns(exprs).filter(pl.col(STACK_ROW).is_not_null()).sort(STACK_ROW).select(names)
+
+    def bucket_of(self, keys: list[pl.Expr], kinds: list[str | None]) -> pl.Expr:
+        """The bucket of a row by its window key: a hash of the key's values (in the types of their kinds, so that
+        both sides of a window hash alike), modulo the number of buckets."""
+        typed = [key.cast(DTYPES[kind]) if kind in DTYPES else key for key, kind in zip(keys, kinds, strict=True)]
+        return pl.struct(*(k.alias(f"k{i}") for i, k in enumerate(typed))).hash(seed=0) % self.buckets
+
+    def on_itself(self, call: ast.Call, source: str) -> bool:
+        """Whether window `call` of `source`'s rows looks for `source`'s own rows by the same columns, with a filter
+        that reads no window: they can be looked for among the rows it is computed for."""
+        target = call.args[0].name  # type: ignore[union-attr]
+        if target != source or any(m != t for m, t in window_key_names(self.model, call, source, target)):
+            return False
+        return call.where is None or not self.windows_in(source, [call.where])
+
+    def hit(self, call: ast.Call) -> pl.Expr:
+        """Whether a row of a window's other source is one it looks for: its filter is true (not null)."""
+        return self.expr(call.where).fill_null(False) if call.where is not None else pl.lit(True)
+
+    def integer_key(self, source: str, mine: list[str], calls: list[tuple[str, ast.Call]]) -> bool:
+        """Whether the stack of windows `calls` has one key, an integer on every side."""
+        if len(mine) != 1 or self.column_kind(source, mine[0]) != "int":
+            return False
+        for _, call in calls:
+            target = call.args[0].name  # type: ignore[union-attr]
+            if any(self.column_kind(target, t) != "int" for _, t in window_key_names(self.model, call, source, target)):
+                return False
+        return True
+
+    def column_kind(self, source: str, name: str) -> str | None:
+        """The kind of a column or derived column of `source` (`int`, `str`, ...)."""
+        derived = self.model.sources[source].derived.get(name)
+        if derived is not None:
+            return self.kind(derived)
+        declared = self.model.definitions.sources[source].columns.get(name)
+        return declared.type if declared is not None else None
 
     def limit(
         self,
@@ -402,6 +535,8 @@ class Compiler:
         given = self.horizon(target) if forward else None
         if given is not None:
             return pl.lit(given, dtype=pl.Datetime("us", "UTC"))
+        if self.bounds is not None:  # found beforehand, over all the rows, when they are computed in buckets
+            return pl.lit(self.bounds[(target, "max" if forward else "min")], dtype=pl.Datetime("us", "UTC"))
         if target == source:
             return pl.col(TIME_COLUMN).max() if forward else pl.col(TIME_COLUMN).min()
         name = bound_column(target, "max" if forward else "min")

@@ -33,7 +33,7 @@ def build_query(model: Model, request: Request, scan: Callable[[str], pl.LazyFra
 
 
 def build_stages(
-    model: Model, request: Request, scan: Callable[[str], pl.LazyFrame]
+    model: Model, request: Request, scan: Callable[[str], pl.LazyFrame], compiler: Compiler | None = None
 ) -> tuple[pl.LazyFrame, Callable[[pl.LazyFrame], pl.LazyFrame], Compiler]:
     """The query of `request` in two stages: the aggregated groups (one row per group and period), which read the
     data, and `finish`, which computes the table from them (complete periods, metrics, the table's columns).
@@ -41,8 +41,11 @@ def build_stages(
     Collecting the first stage, then finishing the small frame it gives, is cheaper than collecting both at once
     when the plan is collected with others (the data-quality counts, `pl.collect_all`): the complete periods read
     the aggregated groups four times (their groups, first and last period, a join, the rows of no period), and in
-    such a plan that cost about 1 s of CPU on 10M rows, against a few milliseconds on the collected groups."""
-    compiler = Compiler(model, request.as_of)
+    such a plan that cost about 1 s of CPU on 10M rows, against a few milliseconds on the collected groups.
+
+    `compiler` is a fresh one by default; one prepared to read windows already computed is given when they were
+    computed in buckets (`metricdsl.engine.polars.partition`)."""
+    compiler = compiler or Compiler(model, request.as_of)
     order = model.metric_order(list(request.metrics))
     needed = variants(model, order)
     columns = variant_columns(needed)

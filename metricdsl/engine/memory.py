@@ -1,0 +1,83 @@
+"""Memory limits: sizes as people write them, the machine's memory, and how many buckets keep a request within one.
+
+`4GB`, `512MiB`, `1.5 GiB`, `2000000000` (bytes): units with an `i` are powers of 1024, the others powers of 1000.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+from pathlib import Path
+
+UNITS = {"": 1, "b": 1, "k": 1000, "m": 1000**2, "g": 1000**3, "t": 1000**4}
+BINARY = {"k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4}
+SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(?:([kmgt])(i)?b?|(b)?)\s*$", re.IGNORECASE)
+
+# What one row of a source with windows costs while its windows are computed, in bytes: each column it carries (the
+# frame, held for its window columns to be set beside it) and the stack of its key, time, number and flags with the
+# sort's keys and indices. The dashboard of benchmarks/ (16 columns) peaked at about 170 bytes a row (1M to 6M rows,
+# the whole process): this estimate, 248 bytes, leaves a margin.
+BYTES_PER_COLUMN = 8
+BYTES_PER_STACKED_ROW = 120
+MAX_BUCKETS = 4096
+# What a row costs while the rows are split into buckets by Polars' streaming sink, in bytes: it held memory in
+# proportion to the rows written (about 75 bytes a row of 16 columns), so they are split a slice at a time.
+BYTES_PER_SPLIT_ROW = 100
+
+
+def parse_size(text: str | int) -> int:
+    """A size in bytes from `4GB`, `512MiB`, `1.5 GiB` or a number of bytes; ValueError when it is none."""
+    if isinstance(text, int) and not isinstance(text, bool):
+        if text <= 0:
+            raise ValueError(f"a memory limit must be positive, not {text}")
+        return text
+    found = SIZE.match(str(text))
+    if found is None:
+        raise ValueError(f"not a size: {text!r} (write it as 4GB, 512MiB or a number of bytes)")
+    number, prefix, binary = float(found.group(1)), (found.group(2) or "").lower(), found.group(3)
+    size = int(number * (BINARY[prefix] if binary else UNITS[prefix]))
+    if size <= 0:
+        raise ValueError(f"a memory limit must be positive, not {text!r}")
+    return size
+
+
+def machine_memory() -> int | None:
+    """This machine's physical memory in bytes, when the system says; a container's limit (cgroup v2) when lower."""
+    try:
+        total: int | None = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        total = None
+    try:
+        limited = Path("/sys/fs/cgroup/memory.max").read_text().strip()
+    except OSError:
+        return total
+    if limited.isdigit() and (total is None or int(limited) < total):
+        return int(limited)
+    return total
+
+
+def default_limit() -> int | None:
+    """The memory a request may use when none is given: half of the machine's."""
+    total = machine_memory()
+    return total // 2 if total else None
+
+
+def working_set(rows: int, columns: int) -> int:
+    """The bytes that computing the windows of `rows` rows, carrying `columns` columns, is estimated to need."""
+    return rows * (BYTES_PER_STACKED_ROW + BYTES_PER_COLUMN * columns)
+
+
+def buckets_for(rows: int, columns: int, limit: int) -> int:
+    """How many buckets of keys keep the windows of `rows` rows with `columns` columns within `limit` bytes: 1 when
+    they fit; a bucket's share of the rows then within half the limit (the other half for the reading, the
+    aggregation and Polars' own)."""
+    needed = working_set(rows, columns)
+    if needed <= limit:
+        return 1
+    return min(MAX_BUCKETS, math.ceil(needed / (limit / 2)))
+
+
+def slice_rows(limit: int) -> int:
+    """How many rows to split into buckets at a time within a quarter of `limit` bytes (at least a million)."""
+    return max(1_000_000, limit // (4 * BYTES_PER_SPLIT_ROW))

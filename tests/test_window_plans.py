@@ -1,0 +1,298 @@
+"""Windows computed together agree with the reference: on times from a coarse grid, so that rows tie, and rows lie
+exactly a window's width apart, often.
+
+The Polars plan stacks the windows of one source that key its rows by the same columns, sorts the stack once, and
+finds the next (previous) time looked for by a fill; equal window calls share one column. What such a plan could get
+wrong, drawn here: rows at the same time (not after one another), a match exactly at the window's end (inside) or a
+microsecond past it, several windows on one key with different filters, widths and directions (and windows that
+share the rows they look for, with other widths or directions), windows over the
+source itself and over another source by the same key and by another column, a key of several columns and one of
+text, a filter that reads another window, null keys, times and filters, and censoring at the horizon (the latest
+time, or `as_of`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import datetime
+import re
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from unittest import mock
+
+import polars as pl
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from polars.testing import assert_frame_equal
+
+import metricdsl
+from metricdsl.engine import memory
+from metricdsl.engine.polars import partition
+from tests.test_differential import SPECS, Dataset, check_agreement, frames, interaction, nullable, order
+
+WINDOW_METRICS = """
+metrics:
+  w_any_7d: {source: interactions, expr: 'share(followed_by(interactions, 7d))'}
+  w_any_7d_again: {source: interactions, expr: 'mean(case when followed_by(interactions, 7d) then 1 else 0 end)'}
+  w_answered_1d: {source: interactions, expr: 'share(followed_by(interactions where answered, 1d))'}
+  w_unanswered_before: {source: interactions, expr: 'share(preceded_by(interactions where not answered, 2d))'}
+  w_same_reason: {source: interactions, expr: 'share(followed_by(interactions where sale, 7d,
+    on=[customer_id, contact_reason]))'}
+  w_reason_before: {source: interactions, expr: 'share(preceded_by(interactions, 1d, on=contact_reason))'}
+  w_order_7d: {source: interactions, expr: 'share(followed_by(orders where amount > 0, 7d))'}
+  w_order_1d: {source: interactions, expr: 'share(followed_by(orders where amount > 0, 1d))'}
+  w_order_2d_before: {source: interactions, expr: 'share(preceded_by(orders where amount > 0, 2d))'}
+  w_any_1d: {source: interactions, expr: 'share(followed_by(interactions, 1d))'}
+  w_cross_sell_1d: {source: interactions, expr: 'share(followed_by(orders where cross_sell, 1d))'}
+  w_order_before: {source: interactions, expr: 'share(preceded_by(orders, 1d))'}
+  w_referred_before: {source: interactions, expr: 'share(preceded_by(orders, 1d, on=customer_id == referred_by))'}
+  w_nested: {source: interactions, expr: 'share(followed_by(interactions where preceded_by(orders, 1d), 1d))'}
+  w_repeaters: {source: interactions, expr: 'count(where followed_by(interactions, 7d) and answered)'}
+  w_rebuy: {source: orders, expr: 'share(followed_by(orders, 7d))'}
+  w_after_contact: {source: orders, expr: 'share(preceded_by(interactions where answered, 1d))'}
+"""
+LAYOUTS: list[tuple[tuple[str, ...], str | None]] = [((), None), (("team",), "day")]
+GRID_START = datetime.datetime(2026, 1, 5, tzinfo=datetime.timezone.utc)
+MICRO, DAY = datetime.timedelta(microseconds=1), datetime.timedelta(days=1)
+# Half days over ten days, now and then a microsecond off: ties, and rows exactly 1, 2 and 7 days apart.
+GRID = st.builds(
+    lambda k, nudge: GRID_START + k * datetime.timedelta(hours=12) + nudge,
+    st.integers(0, 20),
+    st.sampled_from([datetime.timedelta(0)] * 4 + [MICRO, -MICRO]),
+)
+SIZES = st.sampled_from([0, 1, 2, 5, 9, 16, 30])
+
+
+@st.composite
+def grid_datasets(draw: st.DrawFn) -> tuple[Dataset, datetime.datetime | None]:
+    """Interactions and orders with times on the grid (or null), in UTC, and an `as_of` on the grid or None."""
+    times = nullable(GRID)
+    interactions = draw(st.lists(interaction(times), min_size=(n := draw(SIZES)), max_size=n))
+    orders = draw(st.lists(order(times), min_size=(m := draw(SIZES)), max_size=m))
+    as_of = draw(st.none() | GRID)
+    rows = {"interactions": interactions, "orders": orders}
+    return Dataset(rows, {s: "UTC" for s in rows}, {s: "utc" for s in rows}), as_of
+
+
+@pytest.fixture(scope="module")
+def windowed(tmp_path_factory: pytest.TempPathFactory) -> metricdsl.Project:
+    """The standard library and the window metrics of `WINDOW_METRICS`."""
+    path = tmp_path_factory.mktemp("windows") / "windows.yaml"
+    path.write_text(WINDOW_METRICS)
+    return metricdsl.load([SPECS, path])
+
+
+def check_windows(project: metricdsl.Project, data: Dataset, as_of: datetime.datetime | None) -> None:
+    names = [n for n in project.model.metrics if n.startswith("w_")]
+    contacts = [n for n in names if project.model.metrics[n].source == "interactions"]
+    check_agreement(project, [*contacts, "repeat_rate"], data, LAYOUTS, as_of)
+    check_agreement(project, [n for n in names if n not in contacts], data, [((), None)], as_of)
+
+
+@settings(max_examples=30, deadline=None)
+@given(drawn=grid_datasets())
+def test_windows_computed_together_agree_with_the_reference(
+    windowed: metricdsl.Project, drawn: tuple[Dataset, datetime.datetime | None]
+) -> None:
+    check_windows(windowed, *drawn)
+
+
+@pytest.mark.slow
+@settings(max_examples=1000, deadline=None)
+@given(drawn=grid_datasets())
+def test_windows_computed_together_agree_with_the_reference_at_length(
+    windowed: metricdsl.Project, drawn: tuple[Dataset, datetime.datetime | None]
+) -> None:
+    check_windows(windowed, *drawn)
+
+
+def test_a_tie_and_the_window_end(windowed: metricdsl.Project) -> None:
+    """By hand: customer 1 has contacts at t, t (a tie), t + 7d (exactly the end) and t + 7d + 1 µs, and the horizon
+    (`as_of`) is t + 30d. The tied contacts are followed within 7d (by the one at t + 7d, inclusive), not by each
+    other; the one at t + 7d is followed 1 µs later; the last is not. Customer 2's lone contact at t + 1d neither."""
+    t = GRID_START
+    times = [t, t, t + datetime.timedelta(days=7), t + datetime.timedelta(days=7) + MICRO]
+    rows = [{"customer_id": 1, "started_at": s, "answered": True, "team": "north"} for s in times]
+    rows.append({"customer_id": 2, "started_at": t + datetime.timedelta(days=1), "answered": True, "team": "north"})
+    contacts = [{**r, "channel": "phone"} for r in rows]
+    table = windowed.evaluate(
+        {"interactions": _frame(windowed, contacts), "orders": _frame(windowed, [], "orders")},
+        metrics=["w_any_7d", "w_repeaters"],
+        as_of=t + datetime.timedelta(days=30),
+    )
+    # Known rows: the two tied (true), t + 7d (true), t + 7d + 1 µs (false), customer 2 (false): 3 of 5.
+    assert table.row(0, named=True) == {"w_any_7d": pytest.approx(3 / 5), "w_repeaters": 3, "provisional": False}
+
+
+def _frame(project: metricdsl.Project, rows: list[dict[str, object]], source: str = "interactions") -> pl.DataFrame:
+    """`rows` (the columns not given null) as a frame of `source`'s declared types."""
+    data = Dataset({source: rows}, {source: "UTC"}, {source: "utc"})
+    full = [{c: row.get(c) for c in project.definitions.sources[source].columns} for row in rows]
+    return frames(project, dataclasses.replace(data, rows={source: full}))[source]
+
+
+def test_equal_windows_share_one_column(windowed: metricdsl.Project) -> None:
+    """The same window written in two metrics is computed once: one column in the compiled query."""
+    query = windowed.compile(
+        {"interactions": _frame(windowed, []), "orders": _frame(windowed, [], "orders")},
+        metrics=["w_any_7d", "w_any_7d_again", "repeat_rate"],
+    )
+    plan = query.explain()
+    assert "__window0" in plan
+    assert "__window1" not in plan
+
+
+# -- windows in buckets of keys (bounded memory) ---------------------------------------------------
+
+# The window metrics whose windows key each source's rows by one column set (the customer): they can be computed in
+# buckets of keys.
+BUCKETED = [
+    "w_any_7d",
+    "w_any_7d_again",
+    "w_answered_1d",
+    "w_unanswered_before",
+    "w_order_7d",
+    "w_order_1d",
+    "w_order_2d_before",
+    "w_any_1d",
+    "w_cross_sell_1d",
+    "w_order_before",
+    "w_referred_before",
+    "w_repeaters",
+    "repeat_rate",
+]
+
+
+def check_in_buckets(project: metricdsl.Project, data: Dataset, as_of: datetime.datetime | None) -> None:
+    """With a memory limit of one byte (the default limit patched, as `check_agreement` gives none), the windows are
+    computed in seven buckets of keys (the most allowed, patched too), and every metric agrees with the reference."""
+    patched = mock.patch.object(memory, "default_limit", return_value=1), mock.patch.object(memory, "MAX_BUCKETS", 7)
+    with patched[0], patched[1], spy() as used:
+        check_agreement(project, BUCKETED, data, LAYOUTS, as_of)
+        check_agreement(project, ["w_rebuy", "w_after_contact"], data, [((), None)], as_of)
+    assert used or not any(data.rows.values())
+
+
+@contextlib.contextmanager
+def spy() -> Iterator[list[int]]:
+    """The numbers of buckets of the requests computed in buckets while in the block."""
+    used: list[int] = []
+    original = partition.partitioned_stages
+
+    def counted(*args: Any, **keywords: Any) -> Any:
+        found = original(*args, **keywords)
+        if found is not None:
+            used.append(args[4])
+        return found
+
+    with mock.patch.object(partition, "partitioned_stages", counted):
+        yield used
+
+
+@settings(max_examples=15, deadline=None)
+@given(drawn=grid_datasets())
+def test_windows_in_buckets_agree_with_the_reference(
+    windowed: metricdsl.Project, drawn: tuple[Dataset, datetime.datetime | None]
+) -> None:
+    check_in_buckets(windowed, *drawn)
+
+
+@pytest.mark.slow
+@settings(max_examples=500, deadline=None)
+@given(drawn=grid_datasets())
+def test_windows_in_buckets_agree_with_the_reference_at_length(
+    windowed: metricdsl.Project, drawn: tuple[Dataset, datetime.datetime | None]
+) -> None:
+    check_in_buckets(windowed, *drawn)
+
+
+def test_a_memory_limit_splits_the_windows_into_buckets_with_the_same_results(windowed: metricdsl.Project) -> None:
+    """A limit far below the rows' estimated working set: many buckets, the table of no limit; the temporary folder is
+    gone after."""
+    rows = [
+        {"customer_id": c, "started_at": GRID_START + datetime.timedelta(hours=7 * i), "answered": i % 3 > 0, "team": t}
+        for i, (c, t) in enumerate((c, t) for c in (1, 2, 3, 4, 5, None) for t in ("north", "south"))
+    ]
+    orders = [{"customer_id": c, "referred_by": 6 - c, "ordered_at": GRID_START + c * DAY, "amount": 1.0} for c in range(5)]
+    data = {"interactions": _frame(windowed, rows), "orders": _frame(windowed, orders, "orders")}
+    whole = windowed.evaluate(data, metrics=BUCKETED, by=["team"], memory_limit="1TB")
+    before = set(Path(tempfile.gettempdir()).glob("metricdsl-windows-*"))
+    with spy() as used:
+        split = windowed.evaluate(data, metrics=BUCKETED, by=["team"], memory_limit="2KiB")
+    assert used
+    assert used[0] > 2
+    assert split.equals(whole)
+    assert set(Path(tempfile.gettempdir()).glob("metricdsl-windows-*")) == before
+
+
+def test_a_request_whose_windows_key_by_several_columns_is_computed_in_one_piece(windowed: metricdsl.Project) -> None:
+    """Windows of one source by the customer and by the customer and reason: not split, and still right."""
+    rows = [{"customer_id": 1, "started_at": GRID_START, "contact_reason": "refund", "sale": True, "team": "north"}] * 2
+    data = {"interactions": _frame(windowed, rows), "orders": _frame(windowed, [], "orders")}
+    with spy() as used:
+        table = windowed.evaluate(
+            data, metrics=["w_any_7d", "w_same_reason"], memory_limit="1KB", as_of=GRID_START + 9 * DAY
+        )
+    assert not used
+    assert table.row(0) == (0.0, 0.0, False)
+
+
+@pytest.mark.parametrize(
+    ("given", "size"),
+    [("4GB", 4 * 10**9), ("512MiB", 512 * 2**20), ("1.5 GiB", 3 * 2**29), ("2000", 2000), (300, 300), ("10kb", 10**4)],
+)
+def test_sizes_read_as_people_write_them(given: str | int, size: int) -> None:
+    assert memory.parse_size(given) == size
+
+
+@pytest.mark.parametrize("given", ["", "4 parsecs", "-1GB", "0", "GB", 0])
+def test_a_limit_that_is_no_size_is_a_request_error(windowed: metricdsl.Project, given: str | int) -> None:
+    with pytest.raises(metricdsl.RequestError, match="memory-limit"):
+        windowed.evaluate({}, metrics=["w_any_7d"], memory_limit=given)
+
+
+def test_buckets_keep_the_estimated_working_set_within_half_the_limit() -> None:
+    assert memory.buckets_for(1000, 10, 10**9) == 1
+    needed = memory.working_set(10**8, 16)
+    buckets = memory.buckets_for(10**8, 16, 4 * 2**30)
+    assert needed / buckets <= 2 * 2**30 < needed / (buckets - 1)
+
+
+def test_the_command_line_takes_a_memory_limit(tmp_path: Path) -> None:
+    """`eval --memory-limit` splits the windows of the example data into buckets, with the table of no limit;
+    a limit that is no size is a usage error (exit 2) naming the option."""
+    from click.testing import CliRunner
+
+    from metricdsl.cli import main
+
+    specs = str(Path(__file__).parent.parent / "specs")
+    outputs = {}
+    for limit in ("1TB", "64KB"):
+        output = tmp_path / f"{limit}.csv"
+        with spy() as used:
+            result = CliRunner().invoke(
+                main, ["eval", specs, "--dashboard", "service_2_0", "--memory-limit", limit, "--output", str(output)]
+            )
+        assert result.exit_code == 0, result.output
+        assert bool(used) == (limit == "64KB")
+        outputs[limit] = pl.read_csv(output)
+    assert_frame_equal(outputs["64KB"], outputs["1TB"], rel_tol=1e-9)
+    result = CliRunner().invoke(main, ["eval", specs, "--dashboard", "service_2_0", "--memory-limit", "lots"])
+    assert result.exit_code == 2
+    assert "--memory-limit" in result.output
+
+
+def test_windows_that_look_for_the_same_rows_share_their_flag(windowed: metricdsl.Project) -> None:
+    """Three windows over the orders with `amount > 0`, of two widths and both directions: three window columns,
+    one flag of the orders they look for."""
+    query = windowed.compile(
+        {"interactions": _frame(windowed, []), "orders": _frame(windowed, [], "orders")},
+        metrics=["w_order_7d", "w_order_1d", "w_order_2d_before"],
+    )
+    plan = query.explain()
+    assert set(re.findall(r"__window\d+_hit", plan)) == {"__window0_hit"}
+    assert set(re.findall(r"__window\d+\b", plan)) == {"__window0", "__window1", "__window2"}
