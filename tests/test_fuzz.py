@@ -117,3 +117,22 @@ def test_deep_nesting_gives_a_diagnostic_not_a_recursion_error(text):
     diagnostics = validate_text(text)
     assert diagnostics
     assert diagnostics[0].code in ("MD001", "MD003", "MD011", "MD101", "MD204")
+
+
+@pytest.mark.parametrize(
+    ("value", "where"),
+    [
+        ("{started_at: 2026-0-06T10:00:00}", "2026-0-06T10:00:00"),  # in a spec test's rows: built deep
+        ("{started_at: 2026-02-30}", "2026-02-30"),
+        ("{started_at: [1, {at: 2026-13-01}]}", "2026-13-01"),
+    ],
+)
+def test_a_timestamp_of_no_date_is_a_diagnostic_at_it(value, where):
+    """YAML reads `2026-0-06T10:00:00` as a timestamp, and Python's date refuses it with a ValueError (no YAMLError)."""
+    text = SOURCES + "tests:\n  - name: t\n    given:\n      interactions:\n        - " + value + "\n    expect: {}\n"
+    diagnostics = validate_text(text)
+    bad = [d for d in diagnostics if d.code == "MD003"]
+    assert bad, diagnostics
+    line = text.splitlines().index("        - " + value) + 1
+    assert (bad[0].location.line, bad[0].location.col) == (line, len("        - ") + value.index(where) + 1)
+    assert f"`{where}` is no date or time" in bad[0].message

@@ -109,9 +109,14 @@ class YamlReader:
         """A YAML value as Python data, built by the safe constructor; None (reported) if it cannot be."""
         try:
             value: object = yaml.SafeLoader("").construct_object(node, deep=deep)
-        except yaml.YAMLError as error:  # an unknown tag such as `!foo`, a bad timestamp...
+        except yaml.YAMLError as error:  # an unknown tag such as `!foo`...
             problem = getattr(error, "problem", None) or str(error)
             self.report("MD003", f"unsupported YAML value: {problem}", node)
+            return None
+        except (ValueError, OverflowError) as error:  # a timestamp of no date (`2026-0-06`): Python's date refuses it
+            bad = _unconstructable(node) or node
+            said = f"`{bad.value}` is no date or time" if isinstance(bad, ScalarNode) else "a value is no date or time"
+            self.report("MD003", f"{said}: {error}", bad, "write a real date, as `2026-01-06` or `2026-01-06T10:00:00`")
             return None
         return value
 
@@ -213,3 +218,15 @@ def _identifier(name: str) -> str | None:
     if not renamed:
         return None
     return f"_{renamed}" if renamed[0].isdigit() else renamed
+
+
+def _unconstructable(node: Node) -> ScalarNode | None:
+    """The first scalar under `node` that the safe constructor cannot build (a timestamp of no date), if any."""
+    if isinstance(node, ScalarNode):
+        try:
+            yaml.SafeLoader("").construct_object(node)
+        except (yaml.YAMLError, ValueError, OverflowError):
+            return node
+        return None
+    children: list[Node] = [n for pair in node.value for n in pair] if isinstance(node, MappingNode) else node.value
+    return next((found for child in children if (found := _unconstructable(child)) is not None), None)

@@ -131,7 +131,7 @@ def _plain_ok(candidate: str) -> bool:
     """Whether `candidate` reads back as the same text when written as a plain YAML scalar."""
     try:
         loaded = yaml.safe_load(f"key: {candidate}")
-    except yaml.YAMLError:
+    except (yaml.YAMLError, ValueError, OverflowError):  # ValueError: what reads as a timestamp of no date
         return False
     folded = " ".join(part.strip() for part in candidate.split("\n"))
     return isinstance(loaded, dict) and loaded.get("key") == folded
