@@ -6,11 +6,9 @@ from collections.abc import Mapping, Sequence
 from typing import Literal
 
 from metricdsl.engine.columns import hidden
-from metricdsl.language import ast
-from metricdsl.language.units import TIME_UNITS
 from metricdsl.render import values
 from metricdsl.render.values import format_count, format_value
-from metricdsl.semantics.model import CheckedThresholds, Model
+from metricdsl.semantics.model import Model
 
 # Never colour alone: every status has an icon and a word.
 STATUS_ICONS = {"fail": "✕", "warn": "!", "ok": "✓", "no_data": "○", "pending": "◌", "none": ""}
@@ -65,52 +63,29 @@ def short_label(model: Model, metric: str) -> str:
 def thresholds_of(model: Model, metric: str) -> tuple[tuple[Level, str, float, str], ...]:
     """The base thresholds of a metric's target that compare it with a number: (level, op, value in the metric's
     stored unit, text in its unit), target first."""
-    target = model.targets.get(metric)
-    if target is None:
-        return ()
     unit = model.metrics[metric].metric.unit
     found = []
-    for level in LEVELS:
-        bound = _bound(target.base, level, unit)
-        if bound is not None:
+    for level, written in _written(model, metric):
+        bound = values.threshold_bound(written, unit)
+        if bound is not None and bound[0] in ("<", "<=", ">", ">="):
             op, value = bound
             found.append((level, op, value, _threshold(op, value, unit)))
     return tuple(found)
 
 
-def threshold_text(model: Model, metric: str) -> str:
-    """`target ≥ 80% · warn < 75% · fail < 60%`; "" for a metric without a target."""
+def _written(model: Model, metric: str) -> list[tuple[Level, str]]:
+    """Each level of the metric's base target with its comparison as written, without the metric (`< 0.6`)."""
     target = model.targets.get(metric)
     if target is None:
-        return ""
+        return []
+    given = [(level, getattr(target.base.thresholds, level)) for level in LEVELS]
+    return [(level, text.text[len(metric) + 1 :]) for level, text in given if text is not None]
+
+
+def threshold_text(model: Model, metric: str) -> str:
+    """`target ≥ 80% · warn < 75% · fail < 60%`; "" for a metric without a target."""
     bounds = {level: text for level, _, _, text in thresholds_of(model, metric)}
-    parts = []
-    for level in LEVELS:
-        given = getattr(target.base.thresholds, level)
-        if level in bounds:
-            parts.append(f"{level} {bounds[level]}")
-        elif given is not None:
-            parts.append(f"{level} {given.text[len(metric) + 1 :]}")
-    return " · ".join(parts)
-
-
-def _bound(thresholds: CheckedThresholds, level: str, unit: str | None) -> tuple[str, float] | None:
-    tree = getattr(thresholds, level)
-    if not isinstance(tree, ast.Binary) or tree.op not in ("<", "<=", ">", ">="):
-        return None
-    value = _literal(tree.right, unit)
-    return None if value is None else (tree.op, value)
-
-
-def _literal(tree: ast.Expr, unit: str | None) -> float | None:
-    if isinstance(tree, ast.Number):
-        return float(tree.value)
-    if isinstance(tree, ast.Duration):
-        return tree.seconds / TIME_UNITS[unit] if unit in TIME_UNITS else None
-    if isinstance(tree, ast.Unary) and tree.op == "-":
-        inner = _literal(tree.operand, unit)
-        return None if inner is None else -inner
-    return None
+    return " · ".join(f"{level} {bounds.get(level, written)}" for level, written in _written(model, metric))
 
 
 def _threshold(op: str, value: float, unit: str | None) -> str:
