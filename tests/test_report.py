@@ -283,9 +283,16 @@ def test_windows_in_buckets_give_the_same_page(
     example: tuple[ReportView, str, float], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Under a memory limit the example's windows are computed in buckets of customers: the page does not change."""
+    from metricdsl.engine.polars import partition
+
     _, html, _ = example
     monkeypatch.chdir(ROOT)
+    buckets: list[int] = []
+    split = partition.partitioned_stages
+    monkeypatch.setattr(partition, "partitioned_stages", lambda *a, **k: buckets.append(a[4]) or split(*a, **k))
     assert metricdsl.load("specs").report(generated_at=WHEN, memory_limit="1MB") == html
+    assert len(buckets) == 2  # the dashboard's layout and its totals
+    assert min(buckets) > 1
 
 
 def test_script_json_cannot_end_its_element() -> None:
