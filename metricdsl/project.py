@@ -22,6 +22,7 @@ from metricdsl.engine.columns import PROVISIONAL, interval_column
 from metricdsl.engine.inputs import POLARS_FAILURES, Data, Reading, check_columns, polars_problem, scan
 from metricdsl.engine.plan import Request
 from metricdsl.engine.polars import partition
+from metricdsl.engine.polars.compiler import Compiler
 from metricdsl.engine.polars.dtypes import DTYPES
 from metricdsl.engine.polars.query import build_stages
 from metricdsl.engine.quality import DataProblem
@@ -214,7 +215,7 @@ class Project:
         The data-quality checks are not counted (see `run()`); a CSV file in another encoding than UTF-8 is read
         from a temporary UTF-8 copy, kept until the process ends, as the query may be collected at any time.
         """
-        aggregated, finish, _ = self._query(data or {}, self.request(**request))
+        aggregated, finish, _, _ = self._query(data or {}, self.request(**request))
         return finish(aggregated)
 
     def evaluate(
@@ -282,14 +283,14 @@ class Project:
         sql = sql_engine(engine, spark_remote, catalog)
         # A source read from a table: the query is built on an empty frame of its declared columns.
         inputs.update({name: _empty_frame(self.definitions.sources[name]) for name in catalog})
-        aggregated, finish, readings = self._query(inputs, resolved, quoted=data or {})
+        aggregated, finish, readings, planned = self._query(inputs, resolved, quoted=data or {})
         read = {name: found for name, found in readings.items() if name not in catalog}
         spilled = contextlib.ExitStack()  # the temporary folder of windows computed in buckets, removed at the end
         try:
             tallies = [reading.tally(columns) for reading, columns in read.values()]
             try:
                 if sql is None and limit is not None:
-                    bucketed = self._in_buckets(resolved, readings, limit, spilled)
+                    bucketed = self._in_buckets(resolved, readings, planned, limit, spilled)
                     aggregated, finish = bucketed[:2] if bucketed is not None else (aggregated, finish)
                 # The aggregated groups with the counts, sharing the scan; then the table from the few groups.
                 if sql is None:
@@ -326,22 +327,27 @@ class Project:
         self,
         request: Request,
         readings: dict[str, tuple[Reading, set[str]]],
+        planned: Compiler,
         limit: int,
         spilled: contextlib.ExitStack,
     ) -> partition.Stages | None:
         """The stages of a request with windows computed in buckets of keys, when its windows would need more than
-        `limit` bytes (estimated from the rows and columns read) and it can be partitioned; else None."""
+        `limit` bytes (estimated from the rows and columns read) and it can be partitioned; else None. `planned` is
+        the compiler of the request's query in one piece: its windows and the columns it reads."""
 
         def scan_source(name: str) -> pl.LazyFrame:
             return readings[name][0].frame
 
-        planned = partition.plan(self.model, request, scan_source)
         hosts = partition.windowed_sources(planned)
         if not hosts:
             return None
+        columns = max(len(readings[name][1]) for name in hosts)
+        # The rows are counted (a pass over CSV files) only when a bound from the files' sizes does not settle it.
+        bounds = [bound for reading, read in readings.values() if (bound := reading.most_rows(len(read))) is not None]
+        if len(bounds) == len(readings) and memory.buckets_for(sum(bounds), columns, limit) == 1:
+            return None
         rows = pl.collect_all([readings[name][0].frame.select(pl.len()) for name in readings], engine="streaming")
         total = sum(int(found.item()) for found in rows)
-        columns = max(len(readings[name][1]) for name in hosts)
         buckets = memory.buckets_for(total, columns, limit)
         if buckets == 1:
             return None
@@ -638,10 +644,10 @@ class Project:
 
     def _query(
         self, data: Mapping[str, Data], request: Request, *, quoted: Mapping[str, Data] | None = None
-    ) -> tuple[pl.LazyFrame, Callable[[pl.LazyFrame], pl.LazyFrame], dict[str, tuple[Reading, set[str]]]]:
+    ) -> tuple[pl.LazyFrame, Callable[[pl.LazyFrame], pl.LazyFrame], dict[str, tuple[Reading, set[str]]], Compiler]:
         """The query of `request` in its two stages (`build_stages`: the aggregated groups, and how to finish the
-        table from them), and the reading of each source it reads with the columns it reads there. Messages quote the
-        inputs of the sources of `quoted` (default: `data`), given by the user."""
+        table from them), the reading of each source it reads with the columns it reads there, and the compiler that
+        built it. Messages quote the inputs of the sources of `quoted` (default: `data`), given by the user."""
         quoted = data if quoted is None else quoted
         for name in data:
             if name not in self.definitions.sources:
@@ -670,6 +676,7 @@ class Project:
             aggregated,
             finish,
             {name: (reading, compiler.columns_read.get(name, set())) for name, reading in readings.items()},
+            compiler,
         )
 
     def _zone(self, source: str) -> str | None:

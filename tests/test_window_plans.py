@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime
+import math
 import re
 import tempfile
 from collections.abc import Iterator
@@ -222,7 +223,7 @@ def test_a_memory_limit_splits_the_windows_into_buckets_with_the_same_results(wi
     whole = windowed.evaluate(data, metrics=BUCKETED, by=["team"], memory_limit="1TB")
     before = set(Path(tempfile.gettempdir()).glob("metricdsl-windows-*"))
     with spy() as used:
-        split = windowed.evaluate(data, metrics=BUCKETED, by=["team"], memory_limit="2KiB")
+        split = windowed.evaluate(data, metrics=BUCKETED, by=["team"], memory_limit="1KB")
     assert used
     assert used[0] > 2
     assert split.equals(whole)
@@ -256,10 +257,39 @@ def test_a_limit_that_is_no_size_is_a_request_error(windowed: metricdsl.Project,
 
 
 def test_buckets_keep_the_estimated_working_set_within_half_the_limit() -> None:
+    """One piece when the estimated working set fits; else the fewest buckets (at least 2) whose share of the rows
+    fits in half the limit."""
     assert memory.buckets_for(1000, 10, 10**9) == 1
-    needed = memory.working_set(10**8, 16)
+    assert memory.working_set(10**6, 16) <= 10**9 < memory.working_set(10**7, 16)
+    assert memory.buckets_for(10**7, 16, 10**9) == math.ceil(10**7 * memory.BYTES_PER_BUCKET_ROW / (10**9 / 2))
     buckets = memory.buckets_for(10**8, 16, 4 * 2**30)
-    assert needed / buckets <= 2 * 2**30 < needed / (buckets - 1)
+    share = 10**8 * memory.BYTES_PER_BUCKET_ROW
+    assert share / buckets <= 2 * 2**30 < share / (buckets - 1)
+    assert memory.buckets_for(10**7, 16, memory.working_set(10**7, 16) - 1) == 2
+
+
+def test_the_rows_of_an_input_are_bounded_without_reading_it(tmp_path: Path) -> None:
+    """A CSV file's bytes over its fields bound its rows, even when every field but one digit is empty (a byte each:
+    a separator or the line's end); a frame's height is its rows; a Parquet file's rows are counted from its footer
+    instead (None)."""
+    from metricdsl.engine.inputs import scan
+
+    source = metricdsl.load(SPECS).definitions.sources["interactions"]
+    header = ",".join(source.columns)
+    fields = len(source.columns)
+    path = tmp_path / "empty_fields.csv"
+    path.write_text(header + "\n" + ("1" + "," * (fields - 1) + "\n") * 50)
+    reading = scan(source, path)
+    rows = reading.frame.select(pl.len()).collect().item()
+    try:
+        assert rows == 50
+        assert rows <= reading.most_rows(fields) <= path.stat().st_size  # type: ignore[operator]
+    finally:
+        reading.close()
+    frame = reading.frame.collect()
+    assert scan(source, frame).most_rows(fields) == 50
+    frame.write_parquet(tmp_path / "rows.parquet")
+    assert scan(source, tmp_path / "rows.parquet").most_rows(fields) is None
 
 
 def test_the_command_line_takes_a_memory_limit(tmp_path: Path) -> None:

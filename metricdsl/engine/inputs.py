@@ -133,6 +133,16 @@ class Reading:
                 )
         return None
 
+    def most_rows(self, fields: int) -> int | None:
+        """At most how many rows the input holds, known without reading it, when its records have at least `fields`
+        fields: a data frame's height; for CSV files, their bytes over `fields` (a record takes a byte per field at
+        the least: a separator or the line's end); None for other inputs (a Parquet or Arrow footer counts them)."""
+        if isinstance(self.data, pl.DataFrame):
+            return self.data.height
+        if not isinstance(self.data, (str, Path)) or SCANNERS.get(Path(self.data).suffix.lower()) != "csv":
+            return None
+        return sum(Path(file).stat().st_size for file in files(self.data)) // max(1, fields)
+
     def close(self) -> None:
         self.transcoded.close()
 

@@ -14,12 +14,18 @@ UNITS = {"": 1, "b": 1, "k": 1000, "m": 1000**2, "g": 1000**3, "t": 1000**4}
 BINARY = {"k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4}
 SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(?:([kmgt])(i)?b?|(b)?)\s*$", re.IGNORECASE)
 
-# What one row of a source with windows costs while its windows are computed, in bytes: each column it carries (the
-# frame, held for its window columns to be set beside it) and the stack of its key, time, number and flags with the
-# sort's keys and indices. The dashboard of benchmarks/ (16 columns) peaked at about 170 bytes a row (1M to 6M rows,
-# the whole process): this estimate, 248 bytes, leaves a margin.
+# What one row of a source with windows costs while its windows are computed in one piece, in bytes: each column it
+# carries (the frame, held for its window columns to be set beside it) and the stack of its key, time, number and
+# flags with the sort's keys and indices. The dashboard of benchmarks/ (16 columns) peaked at about 140 to 170 bytes a
+# row (1M to 62.5M rows, the whole process): this estimate, 248 bytes, leaves a margin.
 BYTES_PER_COLUMN = 8
 BYTES_PER_STACKED_ROW = 120
+# What one row costs in a bucket: the stack alone, as the rows' other columns stay on disk until the aggregation. The
+# dashboard of benchmarks/ at 62.5M rows (50M contacts and their orders, 4GB) peaked at 1.11, 1.48 and 1.87 GiB in 8,
+# 4 and 3 buckets: about 0.65 GiB and 63 bytes a row of a bucket; this estimate leaves a margin. Every bucket costs a
+# pass over the rows spilled (8 buckets took 1.50 times as long as one piece, 3 buckets 1.14 times), so they are as
+# few as the limit allows.
+BYTES_PER_BUCKET_ROW = 96
 MAX_BUCKETS = 4096
 # What a row costs while the rows are split into buckets by Polars' streaming sink, in bytes: it held memory in
 # proportion to the rows written (about 75 bytes a row of 16 columns), so they are split a slice at a time.
@@ -70,12 +76,12 @@ def working_set(rows: int, columns: int) -> int:
 
 def buckets_for(rows: int, columns: int, limit: int) -> int:
     """How many buckets of keys keep the windows of `rows` rows with `columns` columns within `limit` bytes: 1 when
-    they fit; a bucket's share of the rows then within half the limit (the other half for the reading, the
-    aggregation and Polars' own)."""
-    needed = working_set(rows, columns)
-    if needed <= limit:
+    they fit in one piece (`working_set`); else enough for a bucket's share of the rows (BYTES_PER_BUCKET_ROW each) to
+    fit within half the limit (the other half for splitting the rows, the aggregation and Polars' own), and at least
+    2."""
+    if working_set(rows, columns) <= limit:
         return 1
-    return min(MAX_BUCKETS, math.ceil(needed / (limit / 2)))
+    return min(MAX_BUCKETS, max(2, math.ceil(rows * BYTES_PER_BUCKET_ROW / (limit / 2))))
 
 
 def slice_rows(limit: int) -> int:
