@@ -179,8 +179,8 @@ def _layout(numbers: Numbers) -> str:
     by = ", ".join(numbers.by) or "no dimension"
     grain = f" and {numbers.grain}" if numbers.grain else ""
     return (
-        f"numbers by {by}{grain}: {counted(len(numbers.compared), 'metric')} compared in {numbers.rows} groups and "
-        f"periods ({', '.join(numbers.compared)}), {counted(len(numbers.values), 'value')} moved"
+        f"numbers by {by}{grain}: {counted(len(numbers.compared), 'metric')} compared ({', '.join(numbers.compared)}), "
+        f"{counted(numbers.rows, 'value')} of groups and periods, {len(numbers.values)} moved"
     )
 
 
@@ -196,7 +196,7 @@ def _value_line(value: ValueChange) -> str:
 
 def _values(value: ValueChange) -> str:
     moved = f"{format_value(value.old, value.unit)} → {format_value(value.new, value.unit)}"
-    if value.delta is None:
+    if not value.delta:  # no value on one side, or the same value
         return moved
     relative = f", {value.relative * 100:+.1f}%" if value.relative is not None else ""
     return f"{moved} ({format_change(value.delta, value.unit)}{relative})"
@@ -266,8 +266,8 @@ def as_markdown(diff: Diff) -> str:
 
 def _value_row(value: ValueChange) -> tuple[str, ...]:
     status = "" if value.old_status == value.new_status else f"{value.old_status} → {value.new_status}"
-    change = format_change(value.delta, value.unit) if value.delta is not None else ""
-    if value.relative is not None:
+    change = format_change(value.delta, value.unit) if value.delta else ""
+    if value.delta and value.relative is not None:
         change += f" ({value.relative * 100:+.1f}%)"
     return (
         value.metric,

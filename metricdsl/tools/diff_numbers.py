@@ -71,7 +71,7 @@ class Numbers:
     """The numbers of both sides on the same data; `skipped` says why there are none (then the rest is empty).
 
     `values` holds the groups and periods whose value or status moved, status changes first, then the largest
-    relative changes; `compared` the metrics compared (head names) and `rows` the groups and periods compared.
+    relative changes; `compared` names the metrics compared (head names), `rows` counts the values compared.
     `appeared` and `disappeared` are the findings of targets and rules (matched by kind, name, group and period) of
     one side only: head's and base's."""
 
@@ -213,10 +213,12 @@ def _value_changes(
         new = new_table.select(*keys, _number(metric, "new"), _status(head, metric, "new_status"))
         joined = old.join(new, on=keys, how="full", coalesce=True, nulls_equal=True)
         rows += joined.height
-        delta = pl.col("new") - pl.col("old")
+        difference = pl.col("new") - pl.col("old")
+        apart = difference.abs() > TOLERANCE * pl.max_horizontal(pl.lit(1.0), pl.col("old").abs())
+        delta = pl.when(apart | difference.is_null()).then(difference).otherwise(pl.lit(0.0))  # null: a side has none
         moved = (
             (pl.col("old").is_null() != pl.col("new").is_null())
-            | (delta.abs() > TOLERANCE * pl.max_horizontal(pl.lit(1.0), pl.col("old").abs())).fill_null(False)
+            | apart.fill_null(False)
             | pl.col("old_status").ne_missing(pl.col("new_status"))
         )
         unit = model.metrics[metric].type.unit

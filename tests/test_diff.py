@@ -1,0 +1,296 @@
+"""`metricdsl diff`: a repository of the bundled example with two commits, the second reformatting one metric,
+changing a target's threshold and a metric's filter, and renaming a metric; then bad input, each side named."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import polars as pl
+import pytest
+from click.testing import CliRunner
+
+from metricdsl import cli
+from metricdsl.render import diff as diff_render
+from metricdsl.tools.diff import diff_specs
+
+ROOT = Path(__file__).parent.parent
+GOLDEN = Path(__file__).parent / "golden" / "diff"
+IDENTITY = {
+    "GIT_AUTHOR_NAME": "metricdsl",
+    "GIT_AUTHOR_EMAIL": "metricdsl@example.com",
+    "GIT_COMMITTER_NAME": "metricdsl",
+    "GIT_COMMITTER_EMAIL": "metricdsl@example.com",
+    "GIT_AUTHOR_DATE": "2026-01-01T00:00:00Z",
+    "GIT_COMMITTER_DATE": "2026-01-01T00:00:00Z",
+}
+# The second commit: (file, old text, new text), each old text found once.
+EDITS = [
+    # A reformatted metric: a comment, keys in another order, spaces in its expression. No change.
+    (
+        "sales.yaml",
+        "  sales_conversion:\n    label: Sales conversion\n    short: Conversion\n    source: interactions\n"
+        "    expr: share(sale where answered)\n    unit: ratio",
+        "  sales_conversion:   # closed sales\n    unit: ratio\n    label: Sales conversion\n    short: Conversion\n"
+        '    source: interactions\n    expr: "share( sale   where answered )"',
+    ),
+    # A target's threshold.
+    ("grading.yaml", 'aht: {warn: "> 11m", fail: "> 15m"}', 'aht: {warn: "> 8m", fail: "> 15m"}'),
+    # A metric's filter.
+    (
+        "operations.yaml",
+        "    expr: mean(wait_s where answered)\n    where: live",
+        '    expr: mean(wait_s where answered)\n    where: channel == "phone"',
+    ),
+]
+RENAMED = ("buy_again_30d", "repurchase_30d")  # in every file that names it
+
+
+def git(repo: Path, *args: str) -> str:
+    done = subprocess.run(
+        ["git", "-C", str(repo), *args], check=True, capture_output=True, text=True, env={**os.environ, **IDENTITY}
+    )
+    return done.stdout
+
+
+@contextlib.contextmanager
+def inside(folder: Path) -> Iterator[None]:
+    before = Path.cwd()
+    os.chdir(folder)
+    try:
+        yield
+    finally:
+        os.chdir(before)
+
+
+def run(folder: Path, *args: str) -> tuple[int, str, str]:
+    with inside(folder):
+        result = CliRunner().invoke(cli.main, ["diff", *args], env={"NO_COLOR": "1"})
+    assert isinstance(result.exception, SystemExit | None), result.exception
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.fixture(scope="module")
+def scenario(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The example's specs and data committed, then the second commit above."""
+    repo = tmp_path_factory.mktemp("repo")
+    shutil.copytree(ROOT / "specs", repo / "specs")
+    shutil.copytree(ROOT / "examples" / "data", repo / "examples" / "data")
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", "base")
+    for name, old, new in EDITS:
+        path = repo / "specs" / name
+        assert path.read_text().count(old) == 1, old
+        path.write_text(path.read_text().replace(old, new))
+    for path in (repo / "specs").glob("*.yaml"):
+        path.write_text(path.read_text().replace(*RENAMED))
+    git(repo, "commit", "-q", "-am", "head")
+    return repo
+
+
+@pytest.fixture(scope="module")
+def outcome(scenario: Path) -> dict:
+    """`diff HEAD~1 --format json` in the scenario (the dashboard's layout: team and week), with what git says of the
+    work tree and the index before and after."""
+    index = scenario / ".git" / "index"
+    status = git(scenario, "status", "--porcelain")  # which may refresh the index: before it is read below
+    before = (status, index.stat().st_mtime_ns, index.read_bytes())
+    code, out, err = run(scenario, "HEAD~1", "--format", "json")
+    after = (index.stat().st_mtime_ns, index.read_bytes())
+    after = (git(scenario, "status", "--porcelain"), *after)
+    return {"code": code, "diff": json.loads(out) if code == 0 else err, "before": before, "after": after}
+
+
+def _weekly(repo: Path) -> pl.DataFrame:
+    """ASA and AHT by team and ISO week, computed here from the CSV: ASA over answered live contacts (the old filter)
+    and over answered phone contacts (the new), AHT over answered contacts."""
+    rows = pl.read_csv(repo / "examples" / "data" / "interactions.csv", try_parse_dates=True)
+    answered = rows.filter(pl.col("answered"))
+    week = pl.col("started_at").dt.strftime("%G-W%V").alias("week")
+    return answered.group_by("team", week).agg(
+        pl.col("wait_s").filter(pl.col("channel").is_in(["phone", "chat"])).mean().alias("asa_old"),
+        pl.col("wait_s").filter(pl.col("channel") == "phone").mean().alias("asa_new"),
+        (pl.col("talk_s") + pl.col("hold_s") + pl.col("wrap_s")).mean().alias("aht"),
+    )
+
+
+def test_two_commits_report_the_three_real_changes_and_the_rename(outcome):
+    assert outcome["code"] == 0, outcome["diff"]
+    changes = {(c["change"], c["kind"], c["name"]): c for c in outcome["diff"]["changes"]}
+    # The reformatted `sales_conversion` is no change; the references to the renamed metric (loyalty_index, the
+    # dashboard, the scorecard, its target) are none either.
+    assert sorted(changes) == [
+        ("changed", "metric", "asa"),
+        ("changed", "target", "aht"),
+        ("renamed", "metric", "repurchase_30d"),
+    ]
+    asa = changes["changed", "metric", "asa"]
+    assert ("where: live" in asa["old"], 'where: channel == "phone"' in asa["new"]) == (True, True)
+    assert asa["old_place"] == asa["new_place"] == "specs/operations.yaml:35"
+    assert asa["reach"] == ["dashboard:service_2_0", "target:asa"]
+    renamed = changes["renamed", "metric", "repurchase_30d"]
+    assert (renamed["old_name"], renamed["old"] == renamed["new"]) == ("buy_again_30d", True)
+    assert renamed["old_place"] == renamed["new_place"] == "specs/sales.yaml:18"
+    assert renamed["reach"] == [
+        "dashboard:service_2_0",
+        "metric:loyalty_index",
+        "scorecard:loyalty_driver",
+        "target:repurchase_30d",
+    ]
+    aht = changes["changed", "target", "aht"]
+    assert (aht["old"], aht["new"]) == (
+        "base: {warn: aht > 11m, fail: aht > 15m}",
+        "base: {warn: aht > 8m, fail: aht > 15m}",
+    )
+    assert aht["old_place"] == "specs/grading.yaml:9"
+
+
+def test_two_commits_report_value_deltas_and_status_changes_on_the_data(outcome, scenario):
+    numbers = outcome["diff"]["numbers"]
+    assert (numbers["skipped"], numbers["by"], numbers["grain"]) == (None, ["team"], "week")
+    weekly = {(r["team"], r["week"]): r for r in _weekly(scenario).to_dicts()}
+    moved = {(v["metric"], v["group"]["team"], v["period"]): v for v in numbers["values"]}
+    assert {m for m, _, _ in moved} == {"asa", "aht"}  # the renamed metric and loyalty_index did not move
+    # ASA: every team and week whose value moved, to the value computed from the CSV; none left out.
+    asa = {(t, w): v for (m, t, w), v in moved.items() if m == "asa"}
+    expected = {k: r for k, r in weekly.items() if r["asa_old"] != r["asa_new"]}
+    assert asa.keys() == expected.keys()
+    for key, value in asa.items():
+        assert value["old"] == pytest.approx(expected[key]["asa_old"], rel=1e-9)
+        if expected[key]["asa_new"] is None:  # a team without phone contacts
+            assert (value["new"], value["delta"], value["new_status"]) == (None, None, "no_data")
+        else:
+            assert value["new"] == pytest.approx(expected[key]["asa_new"], rel=1e-9)
+            assert value["delta"] == pytest.approx(value["new"] - value["old"], rel=1e-9)
+            assert value["relative"] == pytest.approx(value["delta"] / value["old"], rel=1e-9)
+    # AHT: its value is unchanged; its status goes from ok to warn exactly where it is over 8 and at most 11 minutes.
+    aht = {(t, w): v for (m, t, w), v in moved.items() if m == "aht"}
+    assert aht.keys() == {k for k, r in weekly.items() if 480 < r["aht"] <= 660}
+    assert {(v["old_status"], v["new_status"], v["delta"]) for v in aht.values()} == {("ok", "warn", 0.0)}
+    # Those are the findings that appear; none disappears (ASA stays under its 30 s warning), no score moves.
+    assert {(f["name"], f["group"]["team"], f["period"]) for f in numbers["findings_appeared"]} == {
+        ("aht", t, w) for t, w in aht
+    }
+    assert (numbers["findings_disappeared"], numbers["scores"]) == ([], [])
+    # Status changes come first, then the largest relative change.
+    statuses = [v["old_status"] != v["new_status"] for v in numbers["values"]]
+    assert statuses == sorted(statuses, reverse=True)
+
+
+def test_the_work_tree_and_the_index_are_untouched(outcome):
+    assert outcome["before"] == outcome["after"]
+    assert outcome["before"][0] == ""
+
+
+def test_the_text_names_the_sides_and_the_markdown_escapes_names(scenario):
+    code, out, _ = run(scenario, "HEAD~1", "specs", "--by", "team")
+    base = git(scenario, "rev-parse", "--short=7", "HEAD~1").strip()
+    assert code == 0
+    assert out.startswith(f"base ({base}) → head (working tree): 3 definitions changed (1 renamed, 2 changed)")
+    assert "renamed metric buy_again_30d → repurchase_30d" in out
+
+
+@pytest.mark.parametrize(("output_format", "name"), [("text", "diff.txt"), ("markdown", "diff.md"), ("json", "diff.json")])
+def test_output_matches_its_golden_file(scenario, output_format, name, request):
+    """The scenario by team alone (its outputs stay short), the base's commit written as `BASE`."""
+    with inside(scenario):
+        found = diff_specs(["specs"], "HEAD~1", by=["team"])
+    text = diff_render.render(found, output_format).replace(found.base, "base (BASE)").rstrip("\n") + "\n"
+    golden = GOLDEN / name
+    if request.config.getoption("--update-golden"):
+        golden.parent.mkdir(exist_ok=True)
+        golden.write_text(text)
+    assert golden.read_text() == text, f"{golden} differs; run pytest --update-golden if intended"
+
+
+# -- bad input, and a small project without data ------------------------------------------------------------------
+
+SPEC = """\
+sources:
+  calls:
+    path: calls.csv
+    time: started_at
+    columns: {team: str, started_at: datetime, wait_s: {type: float, unit: s}}
+metrics:
+  asa: {expr: mean(wait_s), unit: s}
+"""
+
+
+@pytest.fixture
+def small(tmp_path: Path) -> Path:
+    (tmp_path / "specs").mkdir()
+    (tmp_path / "specs" / "calls.yaml").write_text(SPEC)
+    git(tmp_path, "init", "-q", "-b", "main")
+    git(tmp_path, "add", ".")
+    git(tmp_path, "commit", "-q", "-m", "base")
+    return tmp_path
+
+
+def test_a_change_in_the_work_tree_without_data_skips_the_numbers(small):
+    (small / "specs" / "calls.yaml").write_text(SPEC.replace("mean(wait_s)", "max(wait_s)"))
+    code, out, _ = run(small)  # BASE: the merge base with main, here HEAD; PATHS: ./specs
+    assert code == 0
+    assert "changed metric asa (specs/calls.yaml:7)\n  - expr: mean(wait_s)\n  + expr: max(wait_s)" in out
+    assert out.endswith("numbers skipped: no data for source `calls`: give --data calls=FILE or set its `path:`\n")
+
+
+def test_not_a_repository(tmp_path):
+    (tmp_path / "specs").mkdir()
+    (tmp_path / "specs" / "calls.yaml").write_text(SPEC)
+    code, _, err = run(tmp_path, "HEAD", "specs")
+    assert (code, err) == (2, "error: base: specs is not in a git repository\n")
+
+
+def test_an_unknown_revision(small):
+    code, _, err = run(small, "no-such-branch", "specs")
+    assert (code, err) == (2, "error: base: unknown revision `no-such-branch`\n")
+    code, _, err = run(small, "HEAD", "specs", "--head", "nope")
+    assert (code, err) == (2, "error: head: unknown revision `nope`\n")
+
+
+def test_invalid_specs_at_the_base_are_diagnostics_naming_the_base(small):
+    (small / "specs" / "calls.yaml").write_text(SPEC.replace("mean(wait_s)", "mean(wait_z)"))
+    git(small, "commit", "-q", "-am", "broken")
+    (small / "specs" / "calls.yaml").write_text(SPEC)
+    code, _, err = run(small, "HEAD", "specs")
+    base = git(small, "rev-parse", "--short=7", "HEAD").strip()
+    assert code == 2
+    assert err.startswith(f"base ({base}): the specs do not validate\n")
+    assert "specs/calls.yaml:7" in err
+    assert "wait_z" in err
+    assert "Traceback" not in err
+    code, _, err = run(small, "HEAD~1", "specs", "--head", "HEAD")
+    assert code == 2
+    assert err.startswith(f"head ({base}): the specs do not validate\n")
+
+
+def test_a_path_missing_at_one_side(small):
+    (small / "more").mkdir()
+    (small / "more" / "extra.yaml").write_text("metrics:\n  calls: count()\n")
+    code, _, err = run(small, "HEAD", "specs", "more")
+    base = git(small, "rev-parse", "--short=7", "HEAD").strip()
+    assert (code, err) == (2, f"error: base ({base}): more does not exist at this revision\n")
+    git(small, "add", "more")
+    git(small, "commit", "-q", "-m", "more")
+    shutil.rmtree(small / "more")
+    code, _, err = run(small, "HEAD", "specs", "more")
+    assert (code, err) == (2, "error: head (working tree): more does not exist\n")
+
+
+def test_a_crafted_repository_runs_no_command(small):
+    """The repository's configuration names commands that git would run to read the work tree: none runs."""
+    mark = small / "ran"
+    git(small, "config", "core.fsmonitor", f"touch {mark}")
+    git(small, "config", "filter.evil.clean", f"touch {mark}")
+    (small / ".gitattributes").write_text("*.yaml filter=evil\n")
+    (small / "specs" / "calls.yaml").write_text(SPEC + "  busy: {expr: count(), unit: calls}\n")
+    code, out, _ = run(small, "HEAD", "specs")
+    assert code == 0
+    assert "added metric busy" in out
+    assert not mark.exists()
