@@ -201,12 +201,25 @@ def test_output_matches_its_golden_file(scenario, output_format, name, request):
     """The scenario by team alone (its outputs stay short), the base's commit written as `BASE`."""
     with inside(scenario):
         found = diff_specs(["specs"], "HEAD~1", by=["team"])
-    text = diff_render.render(found, output_format).replace(found.base, "base (BASE)").rstrip("\n") + "\n"
+    text = diff_render.render(found, output_format).replace(found.base, "base (BASE)")
+    if output_format == "json":  # to ten digits: the last bits of a mean depend on the order of its sum
+        text = json.dumps(_settled(json.loads(text)), indent=2, ensure_ascii=False)
+    text = text.rstrip("\n") + "\n"
     golden = GOLDEN / name
     if request.config.getoption("--update-golden"):
         golden.parent.mkdir(exist_ok=True)
         golden.write_text(text)
     assert golden.read_text() == text, f"{golden} differs; run pytest --update-golden if intended"
+
+
+def _settled(value: object) -> object:
+    if isinstance(value, float):
+        return float(f"{value:.10g}")
+    if isinstance(value, dict):
+        return {k: _settled(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_settled(v) for v in value]
+    return value
 
 
 # -- bad input, and a small project without data ------------------------------------------------------------------
@@ -294,3 +307,21 @@ def test_a_crafted_repository_runs_no_command(small):
     assert code == 0
     assert "added metric busy" in out
     assert not mark.exists()
+
+
+def test_markdown_keeps_text_from_specs_inert(small):
+    """A description holding a fence, HTML and a table's `|` stays inside its code block, fenced longer."""
+    hostile = 'asa: {expr: mean(wait_s), unit: s, description: "``` </details><img src=x onerror=alert(1)> | @team"}'
+    (small / "specs" / "calls.yaml").write_text(SPEC.replace("asa: {expr: mean(wait_s), unit: s}", hostile))
+    code, out, _ = run(small, "HEAD", "specs", "--format", "markdown")
+    assert code == 0
+    block = out.split("````diff\n")[1].split("\n````\n")[0]
+    assert block == '+ description: "``` </details><img src=x onerror=alert(1)> | @team"'
+    assert out.count("<img") == 1  # in the code block only
+    assert "| changed | metric | asa | specs/calls.yaml:7 |  |" in out
+
+
+def test_without_git(small, monkeypatch):
+    monkeypatch.setenv("PATH", str(small / "no-programs-here"))
+    code, _, err = run(small, "HEAD", "specs")
+    assert (code, err) == (2, "error: base: cannot run git: is it installed?\n")

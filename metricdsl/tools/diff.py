@@ -152,7 +152,11 @@ def _at_revision(
     top: Path, commit: str, paths: Sequence[str | Path], side: str, allow_outside: bool, given: Collection[str]
 ) -> Project:
     """The project of the spec files under `paths` at `commit`, each loaded from its blob under its work tree path."""
-    texts = revision_files(top, commit, paths, side)
+    try:
+        texts = revision_files(top, commit, paths, side)
+    except (OSError, subprocess.SubprocessError) as error:
+        told = error.stderr.decode(errors="replace").strip() if isinstance(error, subprocess.CalledProcessError) else ""
+        raise DiffError(side, f"git could not read the specs at this revision: {told or error}") from None
     folder = None if allow_outside else project_folder(paths)
     definitions, diagnostics = load_texts(texts, folder, given)
     if not texts:
