@@ -325,3 +325,13 @@ def test_without_git(small, monkeypatch):
     monkeypatch.setenv("PATH", str(small / "no-programs-here"))
     code, _, err = run(small, "HEAD", "specs")
     assert (code, err) == (2, "error: base: cannot run git: is it installed?\n")
+
+
+def test_unreadable_data_is_one_line_naming_the_side(small):
+    (small / "specs" / "calls.yaml").write_text(SPEC.replace("mean(wait_s)", "max(wait_s)"))
+    (small / "calls.csv").write_text("team,started_at\nnorth,2026-01-05T09:00:00\n")
+    code, _, err = run(small, "HEAD", "specs", "--data", "calls=calls.csv")
+    assert code == 2
+    assert err.startswith("error: head (working tree): ")
+    assert "wait_s" in err
+    assert len(err.splitlines()) == 1

@@ -94,7 +94,8 @@ def diff_specs(
     base_project = _at_revision(top, base_commit, paths, base_label, allow_outside_paths, given)
     changes, renames = definition_changes(base_project, head_project)
     run = RunOptions(engine, spark_remote, dict(tables or {}))
-    numbers = compare_numbers(base_project, head_project, changes, renames, data or {}, dashboard, by, grain, run)
+    sides = (base_label, head_label)
+    numbers = compare_numbers(base_project, head_project, changes, renames, data or {}, dashboard, by, grain, run, sides)
     return Diff(base_label, head_label, tuple(changes), numbers)
 
 

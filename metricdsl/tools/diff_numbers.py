@@ -18,6 +18,7 @@ import polars as pl
 from metricdsl.engine.columns import LABEL, graded_column
 from metricdsl.engine.inputs import Data
 from metricdsl.engine.sql.engines import Engine
+from metricdsl.errors import DataError, RequestError
 from metricdsl.grading.findings import Finding, Group, findings, metrics_read, scores
 from metricdsl.grading.grader import Graded, period_label
 from metricdsl.project import Project
@@ -96,12 +97,13 @@ def compare_numbers(
     by: Iterable[str] = (),
     grain: str | None = None,
     run: RunOptions | None = None,
+    sides: tuple[str, str] = ("base", "head"),
 ) -> Numbers:
     """Evaluate and grade both sides once on the same data (`data`, else the head's `path:` of each source), by the
     layout of `dashboard` (default: the head's only one) or `by` and `grain`, and compare the metrics a change may
     move (`changes`, with the base's names renamed as `renames` says); see `Numbers`. Without data for a source they
     read, or without such a metric, `Numbers.skipped` says so. Raises `RequestError` and `DataError` as
-    `Project.run_graded` does."""
+    `Project.run_graded` does, their messages starting with the side's name in `sides`."""
     run = run or RunOptions()
     wanted = _metrics_wanted(head.model, changes)
     old_names = {new: old[1] for old, new in renames.items() if old[0] == "metric"}
@@ -120,9 +122,9 @@ def compare_numbers(
     layout = (tuple(by) or (board.by if board else ()), grain or (board.grain if board else None))
     card = board.scorecard if board else None
     old_card = next((old[1] for old, new in renames.items() if old[0] == "scorecard" and new == card), card)
-    head_graded = _graded(head, list(compared), inputs, layout, card, run)
+    head_graded = _graded(head, list(compared), inputs, layout, card, run, sides[1])
     base_metrics = [old_names.get(m, m) for m in compared]
-    base_graded = _graded(base, base_metrics, inputs, layout, old_card, run)
+    base_graded = _graded(base, base_metrics, inputs, layout, old_card, run, sides[0])
     values, rows = _value_changes(base_graded, head_graded, compared, old_names, head.model)
     appeared, disappeared = _finding_changes(base.model, base_graded, head.model, head_graded, renames)
     return Numbers(
@@ -179,19 +181,23 @@ def _graded(
     layout: tuple[tuple[str, ...], str | None],
     card: str | None,
     run: RunOptions,
+    side: str,
 ) -> Graded:
     sources = project.definitions.sources
     data = {name: given for name, given in inputs.items() if name in sources and name not in run.tables}
-    graded = project.run_graded(
-        data,
-        metrics=metrics,
-        by=layout[0],
-        grain=layout[1],
-        scorecard=card if card in project.definitions.scorecards else None,
-        engine=run.engine,
-        spark_remote=run.spark_remote,
-        tables={name: table for name, table in run.tables.items() if name in sources} or None,
-    ).graded
+    try:
+        graded = project.run_graded(
+            data,
+            metrics=metrics,
+            by=layout[0],
+            grain=layout[1],
+            scorecard=card if card in project.definitions.scorecards else None,
+            engine=run.engine,
+            spark_remote=run.spark_remote,
+            tables={name: table for name, table in run.tables.items() if name in sources} or None,
+        ).graded
+    except (RequestError, DataError) as error:
+        raise type(error)(f"{side}: {error}") from None
     assert graded is not None
     return graded
 
