@@ -162,10 +162,10 @@ def as_text(diff: Diff) -> str:
 
 
 def _heading(change: Change, escape: Callable[[object], str]) -> str:
-    name = f"{change.old_name} → {change.name}" if change.old_name else change.name
+    name = f"{change.old_name} → {change.name}" if change.old_name else "" if change.kind == change.name else change.name
     places = [p for p in (change.old_place, change.new_place) if p]
     where = " → ".join(dict.fromkeys(places)) if change.change == "changed" else " → ".join(places)
-    return f"{change.change} {change.kind} {escape(name)} ({escape(where)})"
+    return " ".join(filter(None, (change.change, change.kind, escape(name), f"({escape(where)})")))
 
 
 def _text_lines(change: Change) -> list[str]:

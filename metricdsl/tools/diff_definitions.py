@@ -24,7 +24,7 @@ from metricdsl.semantics.graph import dependency_graph, impact
 from metricdsl.semantics.model import Model
 from metricdsl.spec.definitions import PLACEHOLDER, ExprText
 
-KINDS = ("source", "column", "derived", "metric", "target", "rule", "scorecard", "dashboard")
+KINDS = ("calendar", "source", "column", "derived", "metric", "target", "rule", "scorecard", "dashboard")
 REACHED_KINDS = ("derived", "metric", "target", "rule", "scorecard", "dashboard")
 ChangeKind = Literal["added", "removed", "renamed", "changed"]
 Key = tuple[str, str]  # (kind, name): ("metric", "nps"), ("column", "interactions.wait_s")
@@ -73,7 +73,8 @@ def definition_changes(base: Project, head: Project) -> tuple[list[Change], dict
             continue
         change: ChangeKind = "added" if old is None else "removed" if new is None else "renamed" if renamed else "changed"
         graph = graphs[0] if new is None else graphs[1]
-        reach = tuple(n for n in impact(graph, f"{key[0]}:{key[1]}") if n.partition(":")[0] in REACHED_KINDS)
+        node = "calendar:timezone" if key[0] == "calendar" else f"{key[0]}:{key[1]}"  # the graph's calendar node
+        reach = tuple(n for n in impact(graph, node) if n.partition(":")[0] in REACHED_KINDS)
         changes.append(
             Change(
                 key[0],
@@ -102,7 +103,7 @@ def _renamed(key: Key, renames: Mapping[Key, str]) -> Key:
 def _definitions(model: Model) -> dict[Key, object]:
     """Every definition compared, by kind and name."""
     defs = model.definitions
-    items: dict[Key, object] = {}
+    items: dict[Key, object] = {("calendar", "calendar"): defs.calendar} if defs.calendar.location else {}
     for name, source in defs.sources.items():
         items["source", name] = source
         items.update({("column", f"{name}.{c}"): column for c, column in source.columns.items()})
@@ -181,7 +182,7 @@ class _Printer:
             value = getattr(item, field.name)
             if field.name in _LEFT_OUT or value is None or value == () or value == {}:
                 continue
-            if field.default is not dataclasses.MISSING and value == field.default and not isinstance(value, str):
+            if field.default is not dataclasses.MISSING and value == field.default:
                 continue  # a default written or not is the same definition
             found.append((field.name, value))
         return found
