@@ -335,3 +335,36 @@ def test_unreadable_data_is_one_line_naming_the_side(small):
     assert err.startswith("error: head (working tree): ")
     assert "wait_s" in err
     assert len(err.splitlines()) == 1
+
+
+def test_a_score_moves_and_a_finding_disappears(small):
+    """By hand: south's ASA goes from (50 + 70) / 2 = 60 s to 50 s (the 70 s call left out), from warn (> 30 s) to ok
+    (> 55 s); its score from (60 - 60) / (0 - 60) = 0 to (50 - 60) / (0 - 60) = 16.7 points. North's stays 15 s."""
+    graded = SPEC + 'targets:\n  asa: {warn: "> 30s"}\nscorecards:\n  svc: {items: {asa: {floor: 60, ceiling: 0}}}\n'
+    graded += "dashboards:\n  board: {metrics: [asa], by: [team], scorecard: svc}\n"
+    (small / "specs" / "calls.yaml").write_text(graded)
+    (small / "specs" / "calls.csv").write_text(  # the source's `path:`, beside its spec
+        "team,started_at,wait_s\nnorth,2026-01-05T09:00:00,10\nnorth,2026-01-05T10:00:00,20\n"
+        "south,2026-01-05T09:00:00,50\nsouth,2026-01-05T10:00:00,70\n"
+    )
+    git(small, "add", ".")
+    git(small, "commit", "-q", "-m", "graded")
+    changed = graded.replace("mean(wait_s)", "mean(wait_s where wait_s < 60s)").replace('"> 30s"', '"> 55s"')
+    (small / "specs" / "calls.yaml").write_text(changed)
+    code, out, _ = run(small, "HEAD", "--format", "json")
+    assert code == 0
+    numbers = json.loads(out)["numbers"]
+    ((value),) = numbers["values"]
+    assert (value["group"], value["old"], value["new"], value["delta"]) == ({"team": "south"}, 60.0, 50.0, -10.0)
+    assert value["relative"] == pytest.approx(-1 / 6)
+    assert (value["old_status"], value["new_status"]) == ("warn", "ok")
+    assert [(f["name"], f["group"], f["status"]) for f in numbers["findings_disappeared"]] == [
+        ("asa", {"team": "south"}, "warn")
+    ]
+    assert numbers["findings_appeared"] == []
+    ((score),) = numbers["scores"]
+    assert (score["group"], score["old"]) == ({"team": "south"}, 0.0)
+    assert score["new"] == pytest.approx(100 / 6)
+    code, out, _ = run(small, "HEAD")
+    assert "  asa south: 1m 00s → 50s (-10s, -16.7%)  warn → ok" in out
+    assert "scores that moved:\n  svc south: 0.0 → 16.7" in out
