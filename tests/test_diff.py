@@ -368,3 +368,15 @@ def test_a_score_moves_and_a_finding_disappears(small):
     code, out, _ = run(small, "HEAD")
     assert "  asa south: 1m 00s → 50s (-10s, -16.7%)  warn → ok" in out
     assert "scores that moved:\n  svc south: 0.0 → 16.7" in out
+
+
+def test_the_output_never_replaces_a_spec_file_or_the_data(small):
+    """A spec file under a folder given, and a source's data at its `path:`, are inputs: `--output` refuses them."""
+    (small / "specs" / "calls.csv").write_text("team,started_at,wait_s\nnorth,2026-01-05T09:00:00,10\n")
+    (small / "specs" / "calls.yaml").write_text(SPEC.replace("mean(wait_s)", "max(wait_s)"))
+    for output, what in (("specs/calls.yaml", "a spec file"), ("specs/calls.csv", "the data of source `calls`")):
+        before = (small / output).read_bytes()
+        code, _, err = run(small, "HEAD", "specs", "--output", output)
+        assert code == 2
+        assert what in err
+        assert (small / output).read_bytes() == before

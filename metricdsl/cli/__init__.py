@@ -523,10 +523,9 @@ def diff_command(
     and with data, the values, statuses, findings and scores that move. Exits 0 whatever changed."""
     base, spec_paths = revision_and_paths(arguments)
     given = dict(source_file(item) for item in data)
+    read = [*((p, "a spec path") for p in spec_paths), *((p, "a spec file") for p in spec_files(spec_paths))]
     if output is not None:
-        refuse_overwriting(
-            [output], [*((path, "the data") for path in given.values()), *((p, "a spec path") for p in spec_paths)]
-        )
+        refuse_overwriting([output], [*((path, "the data") for path in given.values()), *read])
     try:
         with bad_requests():
             found = diff_specs(
@@ -549,6 +548,10 @@ def diff_command(
         else:
             echo(terminal.error_line(error), err=True)
         sys.exit(EXIT_ERROR)
+    data_read: list[tuple[str | Path, str]] = [
+        (path, f"the data of source `{name}`") for name, path in found.data.items() if isinstance(path, (str, Path))
+    ]
+    refuse_overwriting([output], [*data_read, *read])
     text = diff_render.render(found, output_format)
     if output is None or is_standard_output(output):
         echo(text.rstrip("\n"))

@@ -44,12 +44,14 @@ class DiffError(Exception):
 @dataclasses.dataclass(frozen=True)
 class Diff:
     """What a change of the specs does: the sides (`base (1a2b3c4)`, `head (working tree)`), the definitions
-    changed (in `KINDS` order, then by name) and the numbers."""
+    changed (in `KINDS` order, then by name), the numbers, and the data they read or would read (`data`: each source's
+    path, as given or as the head's `path:` says), which an output must not replace."""
 
     base: str
     head: str
     changes: tuple[Change, ...]
     numbers: Numbers
+    data: Mapping[str, Data] = dataclasses.field(default_factory=dict)
 
 
 # -- the two sides -------------------------------------------------------------------------------------------------
@@ -96,7 +98,8 @@ def diff_specs(
     run = RunOptions(engine, spark_remote, dict(tables or {}))
     sides = (base_label, head_label)
     numbers = compare_numbers(base_project, head_project, changes, renames, data or {}, dashboard, by, grain, run, sides)
-    return Diff(base_label, head_label, tuple(changes), numbers)
+    inputs = {n: s.path for n, s in head_project.definitions.sources.items() if s.path is not None} | dict(data or {})
+    return Diff(base_label, head_label, tuple(changes), numbers, inputs)
 
 
 def default_base(top: Path) -> str:
