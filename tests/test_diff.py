@@ -380,3 +380,12 @@ def test_the_output_never_replaces_a_spec_file_or_the_data(small):
         assert code == 2
         assert what in err
         assert (small / output).read_bytes() == before
+
+
+def test_a_source_written_or_implied_is_the_same_definition(small):
+    """`asa` reads `calls`, the only source: naming it, or moving the metric to a file of its own, is no change."""
+    (small / "specs" / "calls.yaml").write_text(SPEC.replace("metrics:\n  asa: {expr: mean(wait_s), unit: s}\n", ""))
+    (small / "specs" / "asa.yaml").write_text("metrics:\n  asa: {source: calls, expr: mean(wait_s), unit: s}\n")
+    code, out, _ = run(small, "HEAD", "specs")
+    assert code == 0
+    assert "0 definitions changed" in out.splitlines()[0]

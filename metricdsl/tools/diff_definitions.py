@@ -22,7 +22,7 @@ from metricdsl.language.printer import format_expr
 from metricdsl.project import Project
 from metricdsl.semantics.graph import dependency_graph, impact
 from metricdsl.semantics.model import Model
-from metricdsl.spec.definitions import PLACEHOLDER, ExprText
+from metricdsl.spec.definitions import PLACEHOLDER, ExprText, Metric
 
 KINDS = ("calendar", "source", "column", "derived", "metric", "target", "rule", "scorecard", "dashboard")
 REACHED_KINDS = ("derived", "metric", "target", "rule", "scorecard", "dashboard")
@@ -168,6 +168,8 @@ class _Printer:
     def definition(self, kind: str, item: object) -> str:
         if isinstance(item, ExprText):
             return self.expr(item)
+        if isinstance(item, Metric) and item.name in self.model.metrics:  # its source as read, written or implied
+            item = dataclasses.replace(item, source=self.model.metrics[item.name].source)
         lines = []
         for name, value in self.fields(item):
             if kind == "target" and name == "metric":
