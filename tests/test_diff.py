@@ -389,3 +389,21 @@ def test_a_source_written_or_implied_is_the_same_definition(small):
     code, out, _ = run(small, "HEAD", "specs")
     assert code == 0
     assert "0 definitions changed" in out.splitlines()[0]
+
+
+def test_the_calendar_reaches_every_metric_and_its_defaults_are_no_change(small):
+    """Weeks that start on Sunday move every weekly value; writing the default, Monday, changes nothing."""
+    spec = small / "specs" / "calls.yaml"
+    spec.write_text("calendar: {week_start: monday}\n" + SPEC)
+    code, out, _ = run(small, "HEAD", "specs", "--format", "json")
+    assert (code, json.loads(out)["changes"]) == (0, [])
+    spec.write_text("calendar: {week_start: sunday}\n" + SPEC)
+    code, out, _ = run(small, "HEAD", "specs", "--format", "json")
+    ((change),) = json.loads(out)["changes"]
+    assert (change["kind"], change["change"], change["old"], change["new"]) == (
+        "calendar",
+        "changed",
+        "",
+        "week_start: sunday",
+    )
+    assert (change["old_place"], change["new_place"], change["reach"]) == (None, "specs/calls.yaml:1", ["metric:asa"])

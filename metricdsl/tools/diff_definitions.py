@@ -73,7 +73,9 @@ def definition_changes(base: Project, head: Project) -> tuple[list[Change], dict
             continue
         change: ChangeKind = "added" if old is None else "removed" if new is None else "renamed" if renamed else "changed"
         graph = graphs[0] if new is None else graphs[1]
-        node = "calendar:timezone" if key[0] == "calendar" else f"{key[0]}:{key[1]}"  # the graph's calendar node
+        node = f"{key[0]}:{key[1]}"
+        if key[0] == "calendar":  # its zone and the day weeks start on: the days and weeks of every source
+            graph = {**graph, node: {f"source:{name}" for name in head.definitions.sources}}
         reach = tuple(n for n in impact(graph, node) if n.partition(":")[0] in REACHED_KINDS)
         changes.append(
             Change(
@@ -103,7 +105,7 @@ def _renamed(key: Key, renames: Mapping[Key, str]) -> Key:
 def _definitions(model: Model) -> dict[Key, object]:
     """Every definition compared, by kind and name."""
     defs = model.definitions
-    items: dict[Key, object] = {("calendar", "calendar"): defs.calendar} if defs.calendar.location else {}
+    items: dict[Key, object] = {("calendar", "calendar"): defs.calendar}  # written or not: its defaults
     for name, source in defs.sources.items():
         items["source", name] = source
         items.update({("column", f"{name}.{c}"): column for c, column in source.columns.items()})
