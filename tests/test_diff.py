@@ -407,3 +407,31 @@ def test_the_calendar_reaches_every_metric_and_its_defaults_are_no_change(small)
         "week_start: sunday",
     )
     assert (change["old_place"], change["new_place"], change["reach"]) == (None, "specs/calls.yaml:1", ["metric:asa"])
+
+
+def test_a_rename_is_told_only_when_one_definition_could_be_it(small):
+    """Two twins renamed at once could each be either new name: removed and added, not a guess. One twin removed and
+    none added is a removal."""
+    spec = small / "specs" / "calls.yaml"
+    spec.write_text(SPEC + "  a: {expr: count()}\n  b: {expr: count()}\n")
+    git(small, "commit", "-q", "-am", "twins")
+    spec.write_text(SPEC + "  c: {expr: count()}\n  d: {expr: count()}\n")
+    code, out, _ = run(small, "HEAD", "specs", "--format", "json")
+    changes = [(c["change"], c["name"], c["old_name"]) for c in json.loads(out)["changes"]]
+    assert changes == [("removed", "a", None), ("removed", "b", None), ("added", "c", None), ("added", "d", None)]
+    spec.write_text(SPEC + "  a: {expr: count()}\n")
+    code, out, _ = run(small, "HEAD", "specs", "--format", "json")
+    assert code == 0
+    assert [(c["change"], c["name"]) for c in json.loads(out)["changes"]] == [("removed", "b")]
+
+
+def test_the_columns_of_a_renamed_source_follow_it(small):
+    """Renaming the source is one rename: its columns (two of the same type) are not renamed one by one."""
+    spec = small / "specs" / "calls.yaml"
+    spec.write_text(SPEC.replace("columns: {team: str,", "columns: {queue: str, team: str,"))
+    git(small, "commit", "-q", "-am", "queue")
+    spec.write_text(spec.read_text().replace("  calls:", "  contacts:").replace("team: str,", "team: int,"))
+    code, out, _ = run(small, "HEAD", "specs", "--format", "json")
+    assert code == 0
+    changes = [(c["change"], c["kind"], c["name"], c["old_name"]) for c in json.loads(out)["changes"]]
+    assert changes == [("renamed", "source", "contacts", "calls"), ("changed", "column", "contacts.team", None)]

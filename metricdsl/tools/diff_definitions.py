@@ -52,13 +52,7 @@ def definition_changes(base: Project, head: Project) -> tuple[list[Change], dict
     key to its new name."""
     plain = canonical_texts(base.model, {})
     after = canonical_texts(head.model, {})
-    removed = [key for key in plain if key not in after]
-    added = [key for key in after if key not in plain]
-    renames: dict[Key, str] = {}
-    for key in removed:
-        twin = next((k for k in added if k[0] == key[0] and after[k] == plain[key] and k[1] not in renames.values()), None)
-        if twin is not None:
-            renames[key] = twin[1]
+    renames = _renames(plain, after)
     before = {_renamed(key, renames): text for key, text in canonical_texts(base.model, renames).items()}
     places = {_renamed(key, renames): place for key, place in _places(base.model).items()}
     head_places = _places(head.model)
@@ -69,6 +63,7 @@ def definition_changes(base: Project, head: Project) -> tuple[list[Change], dict
         old, new = before.get(key), after.get(key)
         base_name = old_names.get(key)
         renamed = base_name is not None and base_name != key[1] and (key[0], base_name) in renames
+        renamed = renamed and not _follows(key[0], base_name or "", key[1], renames)
         if old == new and not renamed:
             continue
         change: ChangeKind = "added" if old is None else "removed" if new is None else "renamed" if renamed else "changed"
@@ -91,6 +86,42 @@ def definition_changes(base: Project, head: Project) -> tuple[list[Change], dict
             )
         )
     return changes, renames
+
+
+def _renames(plain: Mapping[Key, str], after: Mapping[Key, str]) -> dict[Key, str]:
+    """Each base item renamed in the head, by its key: a source, then the columns and derived columns that follow it
+    under its new name, then any item removed whose text is that of one added, when no other removed or added item of
+    its kind has that text (two twins renamed at once are removed and added, not a guess)."""
+    removed = [key for key in plain if key not in after]
+    added = [key for key in after if key not in plain]
+    renames: dict[Key, str] = {}
+    for stage in (("source",), ("column", "derived"), tuple(KINDS)):
+        for key in removed:
+            if key in renames or key[0] not in stage:
+                continue
+            source, _, item = key[1].partition(".")
+            if key[0] in ("column", "derived") and ("source", source) in renames:
+                follower = (key[0], f"{renames['source', source]}.{item}")
+                if follower in added:
+                    renames[key] = follower[1]
+                continue
+            if stage == ("column", "derived"):
+                continue
+            twins = [k for k in added if k[0] == key[0] and after[k] == plain[key] and k[1] not in renames.values()]
+            alike = [k for k in removed if k[0] == key[0] and plain[k] == plain[key] and k not in renames]
+            if len(twins) == 1 and len(alike) == 1:
+                renames[key] = twins[0][1]
+    return renames
+
+
+def _follows(kind: str, old: str, new: str, renames: Mapping[Key, str]) -> bool:
+    """Whether a column or derived column renamed `old` → `new` only follows its renamed source."""
+    source, _, item = old.partition(".")
+    return (
+        kind in ("column", "derived")
+        and renames.get(("source", source)) == new.partition(".")[0]
+        and item == new.partition(".")[2]
+    )
 
 
 def _renamed(key: Key, renames: Mapping[Key, str]) -> Key:
