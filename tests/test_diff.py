@@ -435,3 +435,17 @@ def test_the_columns_of_a_renamed_source_follow_it(small):
     assert code == 0
     changes = [(c["change"], c["kind"], c["name"], c["old_name"]) for c in json.loads(out)["changes"]]
     assert changes == [("renamed", "source", "contacts", "calls"), ("changed", "column", "contacts.team", None)]
+
+
+def test_labels_and_descriptions_move_no_number_and_compute_none(small, monkeypatch):
+    """A change of a description alone is shown, and neither side is evaluated for it."""
+    (small / "specs" / "calls.csv").write_text("team,started_at,wait_s\nnorth,2026-01-05T09:00:00,10\n")
+    git(small, "add", ".")
+    git(small, "commit", "-q", "-m", "data")
+    described = "asa: {expr: mean(wait_s), unit: s, label: ASA, description: Mean wait.}"
+    (small / "specs" / "calls.yaml").write_text(SPEC.replace("asa: {expr: mean(wait_s), unit: s}", described))
+    monkeypatch.setattr("metricdsl.project.Project.run_graded", None)  # calling it would fail
+    code, out, _ = run(small, "HEAD", "specs")
+    assert code == 0
+    assert "changed metric asa (specs/calls.yaml:7)\n  + label: ASA\n  + description: Mean wait." in out
+    assert out.endswith("numbers skipped: no change can move a number (labels and descriptions do not)\n")

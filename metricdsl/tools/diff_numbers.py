@@ -3,7 +3,8 @@ disappear, scores that moved. Records only, no text.
 
 Each side is evaluated and graded once (`Project.run_graded`), on the same data: the one given, else the head's
 `path:` of each source. The metrics computed are those a change may move (changed or reached, those of the targets,
-rules and scorecards changed or reached) and those every target and rule reads, as grading needs them; no other.
+rules and scorecards changed or reached; a change of labels and descriptions alone moves none) and those every target
+and rule reads, as grading needs them; no other.
 """
 
 from __future__ import annotations
@@ -105,10 +106,13 @@ def compare_numbers(
     read, or without such a metric, `Numbers.skipped` says so. Raises `RequestError` and `DataError` as
     `Project.run_graded` does, their messages starting with the side's name in `sides`."""
     run = run or RunOptions()
-    wanted = _metrics_wanted(head.model, changes)
+    moving = [c for c in changes if not _descriptive(c)]
+    wanted = _metrics_wanted(head.model, moving)
     old_names = {new: old[1] for old, new in renames.items() if old[0] == "metric"}
     compared = tuple(m for m in wanted if old_names.get(m, m) in base.model.metrics)
     if not compared:
+        if changes and not moving:
+            return Numbers(skipped="no change can move a number (labels and descriptions do not)")
         return Numbers(skipped="no metric changed or reached that both sides define")
     inputs = {n: s.path for n, s in head.definitions.sources.items() if s.path is not None} | dict(data)
     missing = _without_data(head.model, _graded_metrics(head.model, compared), inputs, run.tables)
@@ -137,6 +141,17 @@ def compare_numbers(
         disappeared=disappeared,
         scores=_score_changes(base_graded, head_graded),
     )
+
+
+# The keys of a definition that only name or describe it: a change of them alone moves no number.
+DESCRIPTIVE = ("label", "short", "description", "title")
+
+
+def _descriptive(change: Change) -> bool:
+    """Whether `change` changes only what names or describes a definition, not what it computes."""
+    old, new = (change.old_text or "").splitlines(), (change.new_text or "").splitlines()
+    moved = [line for line in old if line not in new] + [line for line in new if line not in old]
+    return change.change == "changed" and all(line.partition(":")[0] in DESCRIPTIVE for line in moved)
 
 
 def _metrics_wanted(model: Model, changes: Sequence[Change]) -> tuple[str, ...]:
