@@ -449,3 +449,19 @@ def test_labels_and_descriptions_move_no_number_and_compute_none(small, monkeypa
     assert code == 0
     assert "changed metric asa (specs/calls.yaml:7)\n  + label: ASA\n  + description: Mean wait." in out
     assert out.endswith("numbers skipped: no change can move a number (labels and descriptions do not)\n")
+
+
+def test_a_period_on_one_side_only_has_no_status_there(small):
+    """Weeks that start on Sunday: the Monday's call moves from week 2026-W02 to the week of 2026-01-04."""
+    (small / "specs" / "calls.csv").write_text("team,started_at,wait_s\nnorth,2026-01-05T09:00:00,10\n")
+    (small / "specs" / "calls.yaml").write_text(SPEC + 'targets:\n  asa: {warn: "> 30s"}\n')
+    git(small, "add", ".")
+    git(small, "commit", "-q", "-m", "graded")
+    (small / "specs" / "calls.yaml").write_text(
+        "calendar: {week_start: sunday}\n" + SPEC + 'targets:\n  asa: {warn: "> 30s"}\n'
+    )
+    code, out, _ = run(small, "HEAD", "specs", "--grain", "week")
+    assert code == 0
+    assert "  asa 2026-01-04: n/a → 10s  n/a → ok\n  asa 2026-W02: 10s → n/a  ok → n/a" in out
+    code, out, _ = run(small, "HEAD", "specs", "--grain", "week", "--format", "markdown")
+    assert "| asa | 2026-W02 | 10s | n/a |  | ok → n/a |" in out

@@ -190,7 +190,7 @@ def _where(value: ValueChange | ScoreChange | Finding) -> str:
 
 
 def _value_line(value: ValueChange) -> str:
-    status = "" if value.old_status == value.new_status else f"  {value.old_status} → {value.new_status}"
+    status = "" if value.old_status == value.new_status else f"  {_statuses(value)}"
     return f"{value.metric} {_where(value)}: {_values(value)}{status}"
 
 
@@ -200,6 +200,11 @@ def _values(value: ValueChange) -> str:
         return moved
     relative = f", {value.relative * 100:+.1f}%" if value.relative is not None else ""
     return f"{moved} ({format_change(value.delta, value.unit)}{relative})"
+
+
+def _statuses(value: ValueChange) -> str:
+    """`ok → warn`; `n/a` on a side without this group and period."""
+    return f"{value.old_status or 'n/a'} → {value.new_status or 'n/a'}"
 
 
 def _finding_line(finding: Finding) -> str:
@@ -265,7 +270,7 @@ def as_markdown(diff: Diff) -> str:
 
 
 def _value_row(value: ValueChange) -> tuple[str, ...]:
-    status = "" if value.old_status == value.new_status else f"{value.old_status} → {value.new_status}"
+    status = "" if value.old_status == value.new_status else _statuses(value)
     change = format_change(value.delta, value.unit) if value.delta else ""
     if value.delta and value.relative is not None:
         change += f" ({value.relative * 100:+.1f}%)"
