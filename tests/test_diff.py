@@ -465,3 +465,26 @@ def test_a_period_on_one_side_only_has_no_status_there(small):
     assert "  asa 2026-01-04: n/a → 10s  n/a → ok\n  asa 2026-W02: 10s → n/a  ok → n/a" in out
     code, out, _ = run(small, "HEAD", "specs", "--grain", "week", "--format", "markdown")
     assert "| asa | 2026-W02 | 10s | n/a |  | ok → n/a |" in out
+
+
+def test_markdown_fits_in_a_pull_request_comment():
+    """Thousands of moves: the Markdown stays under GitHub's 65,536 characters, and says how many it left out."""
+    from metricdsl.tools.diff import Diff
+    from metricdsl.tools.diff_definitions import Change
+    from metricdsl.tools.diff_numbers import Numbers, ValueChange
+
+    changes = tuple(
+        Change("metric", f"m{i:04}", "changed", None, "expr: count()", "expr: sum(x)", "a.yaml:1", "a.yaml:1", ())
+        for i in range(600)
+    )
+    values = tuple(
+        ValueChange(f"m{i % 600:04}", {"team": f"team{i}"}, "2026-W02", None, 1.0, 2.0, 1.0, 1.0, "ok", "warn")
+        for i in range(5000)
+    )
+    found = Diff("base (1234567)", "head (working tree)", changes, Numbers(compared=("m0000",), rows=5000, values=values))
+    text = diff_render.render(found, "markdown")
+    assert len(text) <= diff_render.MARKDOWN_LIMIT
+    assert text.count("| ok → warn |") == 10 + 200  # the first ten, then 200 of the 4990 others
+    assert "… and 4790 more (`--format json` lists them all)" in text
+    assert "… and 400 more (`--format json` lists them all)" in text  # of the 600 definitions
+    assert len(json.loads(diff_render.render(found, "json"))["numbers"]["values"]) == 5000

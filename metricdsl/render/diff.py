@@ -228,7 +228,21 @@ def _more(items: Sequence[object]) -> list[str]:
 
 def as_markdown(diff: Diff) -> str:
     """A heading with the summary, a table of the definition changes and one of the largest value and status changes,
-    and collapsible sections (`<details>`) for the canonical texts and the rest."""
+    and collapsible sections (`<details>`) for the canonical texts and the rest; at most `MARKDOWN_LIMIT` characters
+    where it can (a pull request's comment holds no more): each list is cut shorter until the text fits."""
+    for limit in MARKDOWN_ROWS:
+        text = _markdown(diff, limit)
+        if len(text) <= MARKDOWN_LIMIT:
+            break
+    return text
+
+
+# A comment on GitHub holds at most 65,536 characters; each list is cut to fewer items until the text fits.
+MARKDOWN_LIMIT = 60_000
+MARKDOWN_ROWS: tuple[int | None, ...] = (None, 500, 200, 100, 50, 20, TOP)
+
+
+def _markdown(diff: Diff, limit: int | None) -> str:
     cell = markdown.cell
     lines = [f"### metricdsl diff: {cell(summary(diff))}", "", f"{cell(diff.base)} → {cell(diff.head)}"]
     if diff.changes:
@@ -242,10 +256,11 @@ def as_markdown(diff: Diff) -> str:
             )
             for c in diff.changes
         ]
-        lines += ["", *markdown.table(("change", "kind", "name", "where", "reaches"), rows)]
+        lines += ["", *markdown.table(("change", "kind", "name", "where", "reaches"), rows[:limit]), *_cut(rows, limit)]
         texts = [_fenced(_heading(c, str), _text_lines(c)) for c in diff.changes if _text_lines(c)]
         if texts:
-            lines += ["", *_details("Definitions, old and new", [line for text in texts for line in text])]
+            shown = [line for text in texts[:limit] for line in text] + _cut(texts, limit)
+            lines += ["", *_details("Definitions, old and new", shown)]
     numbers = diff.numbers
     if numbers.skipped is not None:
         return "\n".join([*lines, "", f"Numbers skipped: {cell(numbers.skipped)}", ""])
@@ -255,18 +270,25 @@ def as_markdown(diff: Diff) -> str:
     if rows:
         lines += ["", "#### Largest changes", "", *markdown.table(header, rows[:TOP])]
     if len(rows) > TOP:
-        lines += ["", *_details(f"{len(rows) - TOP} more value changes", markdown.table(header, rows[TOP:]))]
+        rest = rows[TOP:]
+        table = markdown.table(header, rest[:limit]) + _cut(rest, limit)
+        lines += ["", *_details(f"{len(rest)} more value changes", table)]
     for found, what in ((numbers.appeared, "appear"), (numbers.disappeared, "disappear")):
         if found:
-            table = markdown.table(("severity", "finding", "group", "message"), [_finding_row(f) for f in found])
-            lines += ["", *_details(f"{counted(len(found), 'finding')} that {what}", table)]
+            table = markdown.table(("severity", "finding", "group", "message"), [_finding_row(f) for f in found[:limit]])
+            lines += ["", *_details(f"{counted(len(found), 'finding')} that {what}", table + _cut(found, limit))]
     if numbers.scores:
         table = markdown.table(
             ("scorecard", "group", "old", "new"),
-            [(s.scorecard, _where(s), _points(s.old), _points(s.new)) for s in numbers.scores],
+            [(s.scorecard, _where(s), _points(s.old), _points(s.new)) for s in numbers.scores[:limit]],
         )
-        lines += ["", *_details(f"{counted(len(numbers.scores), 'score')} moved", table)]
+        lines += ["", *_details(f"{counted(len(numbers.scores), 'score')} moved", table + _cut(numbers.scores, limit))]
     return "\n".join([*lines, ""])
+
+
+def _cut(items: Sequence[object], limit: int | None) -> list[str]:
+    """The line that counts the items left out of a list cut to `limit`, if any."""
+    return ["", f"… and {len(items) - limit} more (`--format json` lists them all)"] if limit and len(items) > limit else []
 
 
 def _value_row(value: ValueChange) -> tuple[str, ...]:
