@@ -488,3 +488,24 @@ def test_markdown_fits_in_a_pull_request_comment():
     assert "… and 4790 more (`--format json` lists them all)" in text
     assert "… and 400 more (`--format json` lists them all)" in text  # of the 600 definitions
     assert len(json.loads(diff_render.render(found, "json"))["numbers"]["values"]) == 5000
+
+
+def test_a_renamed_source_reads_the_same_data_on_both_sides(small):
+    """The source renamed, its data given: the base side reads that data under the source's old name."""
+    spec = small / "specs" / "calls.yaml"
+    (small / "contacts.csv").write_text("team,started_at,wait_s\nnorth,2026-01-05T09:00:00,10\n")
+    spec.write_text(SPEC.replace("  calls:", "  contacts:").replace("mean(wait_s)", "max(wait_s)"))
+    code, out, err = run(small, "HEAD", "specs", "--data", "contacts=contacts.csv", "--format", "json")
+    assert code == 0, err
+    numbers = json.loads(out)["numbers"]
+    assert (numbers["skipped"], numbers["compared"], numbers["rows"], numbers["values"]) == (None, ["asa"], 1, [])
+
+
+def test_a_source_of_the_base_alone_without_data_skips_the_numbers(small):
+    """The source's file renamed with it: the base's file is gone, so the numbers are skipped, naming the base."""
+    (small / "specs" / "contacts.csv").write_text("team,started_at,wait_s\nnorth,2026-01-05T09:00:00,10\n")
+    spec = small / "specs" / "calls.yaml"
+    spec.write_text(SPEC.replace("  calls:", "  contacts:").replace("calls.csv", "contacts.csv"))
+    code, out, _ = run(small, "HEAD", "specs")
+    assert code == 0
+    assert out.endswith("numbers skipped: no data for source `calls` of the base side: give --data calls=FILE\n")

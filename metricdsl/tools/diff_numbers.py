@@ -2,9 +2,10 @@
 disappear, scores that moved. Records only, no text.
 
 Each side is evaluated and graded once (`Project.run_graded`), on the same data: the one given, else the head's
-`path:` of each source. The metrics computed are those a change may move (changed or reached, those of the targets,
-rules and scorecards changed or reached; a change of labels and descriptions alone moves none) and those every target
-and rule reads, as grading needs them; no other.
+`path:` of each source (a renamed source's under its old name at the base; a source of the base alone, its own). The
+metrics computed are those a change may move (changed or reached, those of the targets, rules and scorecards changed or
+reached; a change of labels and descriptions alone moves none) and those every target and rule reads, as grading needs
+them; no other.
 """
 
 from __future__ import annotations
@@ -126,9 +127,13 @@ def compare_numbers(
     layout = (tuple(by) or (board.by if board else ()), grain or (board.grain if board else None))
     card = board.scorecard if board else None
     old_card = next((old[1] for old, new in renames.items() if old[0] == "scorecard" and new == card), card)
-    head_graded = _graded(head, list(compared), inputs, layout, card, run, sides[1])
     base_metrics = [old_names.get(m, m) for m in compared]
-    base_graded = _graded(base, base_metrics, inputs, layout, old_card, run, sides[0])
+    base_inputs = _base_inputs(base, inputs, renames)
+    missing = _without_data(base.model, _graded_metrics(base.model, base_metrics), base_inputs, run.tables)
+    if missing is not None:
+        return Numbers(skipped=f"no data for source `{missing}` of the base side: give --data {missing}=FILE")
+    head_graded = _graded(head, list(compared), inputs, layout, card, run, sides[1])
+    base_graded = _graded(base, base_metrics, base_inputs, layout, old_card, run, sides[0])
     values, rows = _value_changes(base_graded, head_graded, compared, old_names, head.model)
     appeared, disappeared = _finding_changes(base.model, base_graded, head.model, head_graded, renames)
     return Numbers(
@@ -169,6 +174,13 @@ def _metrics_wanted(model: Model, changes: Sequence[Change]) -> tuple[str, ...]:
         elif kind == "scorecard" and name in model.definitions.scorecards:
             wanted += [item.metric for item in model.definitions.scorecards[name].items]
     return tuple(dict.fromkeys(wanted))
+
+
+def _base_inputs(base: Project, inputs: Mapping[str, Data], renames: Mapping[Key, str]) -> dict[str, Data]:
+    """The data of the base side: the head's (`inputs`), a renamed source's under its old name, and a source of the
+    base alone at its own `path:`."""
+    found = {n: s.path for n, s in base.definitions.sources.items() if s.path is not None} | dict(inputs)
+    return found | {old[1]: inputs[new] for old, new in renames.items() if old[0] == "source" and new in inputs}
 
 
 def _graded_metrics(model: Model, metrics: Iterable[str]) -> list[str]:
