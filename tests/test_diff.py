@@ -509,3 +509,12 @@ def test_a_source_of_the_base_alone_without_data_skips_the_numbers(small):
     code, out, _ = run(small, "HEAD", "specs")
     assert code == 0
     assert out.endswith("numbers skipped: no data for source `calls` of the base side: give --data calls=FILE\n")
+
+
+def test_no_change_says_so_once(small):
+    code, out, _ = run(small, "HEAD", "specs")
+    base = git(small, "rev-parse", "--short=7", "HEAD").strip()
+    assert (code, out) == (
+        0,
+        f"base ({base}) → head (working tree): 0 definitions changed\n\nnumbers skipped: no definition changed\n",
+    )

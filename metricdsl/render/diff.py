@@ -126,8 +126,8 @@ def summary(diff: Diff) -> str:
     parts = ", ".join(f"{n} {k}" for n, k in kinds if n)
     line = f"{counted(len(diff.changes), 'definition')} changed" + (f" ({parts})" if parts else "")
     numbers = diff.numbers
-    if numbers.skipped is not None:
-        return f"{line}; numbers skipped: {numbers.skipped}"
+    if numbers.skipped is not None:  # and why, on a line of its own
+        return line
     statuses = sum(v.old_status != v.new_status for v in numbers.values)
     return (
         f"{line}; {counted(len(numbers.values), 'value')} moved ({statuses} with a status change), "

@@ -112,7 +112,9 @@ def compare_numbers(
     old_names = {new: old[1] for old, new in renames.items() if old[0] == "metric"}
     compared = tuple(m for m in wanted if old_names.get(m, m) in base.model.metrics)
     if not compared:
-        if changes and not moving:
+        if not changes:
+            return Numbers(skipped="no definition changed")
+        if not moving:
             return Numbers(skipped="no change can move a number (labels and descriptions do not)")
         return Numbers(skipped="no metric changed or reached that both sides define")
     inputs = {n: s.path for n, s in head.definitions.sources.items() if s.path is not None} | dict(data)
