@@ -518,3 +518,49 @@ def test_no_change_says_so_once(small):
         0,
         f"base ({base}) → head (working tree): 0 definitions changed\n\nnumbers skipped: no definition changed\n",
     )
+
+
+GRADED = SPEC + 'targets:\n  asa: {warn: "> 5s"}\nrules:\n  slow: {when: asa > 8s, message: "{team} waits"}\n'
+
+
+@pytest.fixture
+def graded(small: Path) -> Path:
+    """North's ASA is 10 s: over its target's warning (5 s) and the rule's 8 s."""
+    (small / "specs" / "calls.yaml").write_text(GRADED)
+    (small / "specs" / "calls.csv").write_text("team,started_at,wait_s\nnorth,2026-01-05T09:00:00,10\n")
+    git(small, "add", ".")
+    git(small, "commit", "-q", "-m", "graded")
+    return small
+
+
+def _numbers(repo: Path) -> dict:
+    code, out, err = run(repo, "HEAD", "specs", "--by", "team", "--format", "json")
+    assert code == 0, err
+    return dict(json.loads(out)["numbers"])
+
+
+def test_a_removed_target_or_rule_makes_its_findings_disappear(graded):
+    spec = graded / "specs" / "calls.yaml"
+    spec.write_text(GRADED.replace('targets:\n  asa: {warn: "> 5s"}\n', ""))
+    numbers = _numbers(graded)
+    assert [(f["kind"], f["name"]) for f in numbers["findings_disappeared"]] == [("target", "asa")]
+    assert [(v["old_status"], v["new_status"]) for v in numbers["values"]] == [("warn", None)]
+    spec.write_text(GRADED.split("rules:")[0])
+    numbers = _numbers(graded)
+    assert [(f["kind"], f["name"]) for f in numbers["findings_disappeared"]] == [("rule", "slow")]
+    assert (numbers["compared"], numbers["values"]) == (["asa"], [])
+
+
+def test_a_metric_of_one_side_is_computed_there_for_its_findings(graded):
+    spec = graded / "specs" / "calls.yaml"
+    spec.write_text(GRADED.replace("targets:\n", '  busy: {expr: count()}\ntargets:\n  busy: {warn: "> 0"}\n'))
+    numbers = _numbers(graded)
+    assert (numbers["compared"], numbers["head_only"], numbers["base_only"]) == ([], ["busy"], [])
+    assert [(f["name"], f["group"], f["status"]) for f in numbers["findings_appeared"]] == [
+        ("busy", {"team": "north"}, "warn")
+    ]
+    git(graded, "commit", "-q", "-am", "busy")
+    spec.write_text(GRADED)
+    numbers = _numbers(graded)
+    assert (numbers["compared"], numbers["head_only"], numbers["base_only"]) == ([], [], ["busy"])
+    assert [f["name"] for f in numbers["findings_disappeared"]] == ["busy"]

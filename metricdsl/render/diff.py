@@ -93,6 +93,10 @@ class Numbers(Protocol):
     @property
     def compared(self) -> tuple[str, ...]: ...
     @property
+    def head_only(self) -> tuple[str, ...]: ...
+    @property
+    def base_only(self) -> tuple[str, ...]: ...
+    @property
     def rows(self) -> int: ...
     @property
     def values(self) -> Sequence[ValueChange]: ...
@@ -178,10 +182,15 @@ def _text_lines(change: Change) -> list[str]:
 def _layout(numbers: Numbers) -> str:
     by = ", ".join(numbers.by) or "no dimension"
     grain = f" and {numbers.grain}" if numbers.grain else ""
-    return (
-        f"numbers by {by}{grain}: {counted(len(numbers.compared), 'metric')} compared ({', '.join(numbers.compared)}), "
+    names = f" ({', '.join(numbers.compared)})" if numbers.compared else ""
+    line = (
+        f"numbers by {by}{grain}: {counted(len(numbers.compared), 'metric')} compared{names}, "
         f"{counted(numbers.rows, 'value')} of groups and periods, {len(numbers.values)} moved"
     )
+    for side, alone in (("head", numbers.head_only), ("base", numbers.base_only)):
+        if alone:
+            line += f"; {counted(len(alone), 'metric')} of the {side} alone, computed for findings ({', '.join(alone)})"
+    return line
 
 
 def _where(value: ValueChange | ScoreChange | Finding) -> str:
@@ -350,6 +359,8 @@ def as_json(diff: Diff) -> str:
             "by": list(numbers.by),
             "grain": numbers.grain,
             "compared": list(numbers.compared),
+            "head_only": list(numbers.head_only),
+            "base_only": list(numbers.base_only),
             "rows": numbers.rows,
             "values": [_value_json(v) for v in numbers.values],
             "findings_appeared": [finding_json(f) for f in numbers.appeared],

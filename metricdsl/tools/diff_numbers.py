@@ -75,6 +75,8 @@ class Numbers:
 
     `values` holds the groups and periods whose value or status moved, status changes first, then the largest
     relative changes; `compared` names the metrics compared (head names), `rows` counts the values compared.
+    `head_only` and `base_only` name the metrics a change reaches that one side alone defines: computed there, for the
+    findings of their targets and of the rules that read them.
     `appeared` and `disappeared` are the findings of targets and rules (matched by kind, name, group and period) of
     one side only: head's and base's."""
 
@@ -82,6 +84,8 @@ class Numbers:
     by: tuple[str, ...] = ()
     grain: str | None = None
     compared: tuple[str, ...] = ()
+    head_only: tuple[str, ...] = ()
+    base_only: tuple[str, ...] = ()
     rows: int = 0
     values: tuple[ValueChange, ...] = ()
     appeared: tuple[Finding, ...] = ()
@@ -108,17 +112,24 @@ def compare_numbers(
     `Project.run_graded` does, their messages starting with the side's name in `sides`."""
     run = run or RunOptions()
     moving = [c for c in changes if not _descriptive(c)]
-    wanted = _metrics_wanted(head.model, moving)
     old_names = {new: old[1] for old, new in renames.items() if old[0] == "metric"}
+    new_names = {old: new for new, old in old_names.items()}
+    wanted = _metrics_wanted(head.model, [c for c in moving if c.change != "removed"])
+    removed = _metrics_wanted(base.model, [c for c in moving if c.change == "removed"])
+    wanted = tuple(
+        dict.fromkeys([*wanted, *(new_names.get(m, m) for m in removed if new_names.get(m, m) in head.model.metrics)])
+    )
     compared = tuple(m for m in wanted if old_names.get(m, m) in base.model.metrics)
-    if not compared:
+    head_only = tuple(m for m in wanted if m not in compared)
+    base_only = tuple(m for m in removed if new_names.get(m, m) not in head.model.metrics)
+    if not (compared or head_only or base_only):
         if not changes:
             return Numbers(skipped="no definition changed")
         if not moving:
             return Numbers(skipped="no change can move a number (labels and descriptions do not)")
         return Numbers(skipped="no metric changed or reached that both sides define")
     inputs = {n: s.path for n, s in head.definitions.sources.items() if s.path is not None} | dict(data)
-    missing = _without_data(head.model, _graded_metrics(head.model, compared), inputs, run.tables)
+    missing = _without_data(head.model, _graded_metrics(head.model, [*compared, *head_only]), inputs, run.tables)
     if missing is not None:
         return Numbers(skipped=f"no data for source `{missing}`: give --data {missing}=FILE or set its `path:`")
     if dashboard is None and not by and grain is None and len(head.definitions.dashboards) == 1:
@@ -129,12 +140,12 @@ def compare_numbers(
     layout = (tuple(by) or (board.by if board else ()), grain or (board.grain if board else None))
     card = board.scorecard if board else None
     old_card = next((old[1] for old, new in renames.items() if old[0] == "scorecard" and new == card), card)
-    base_metrics = [old_names.get(m, m) for m in compared]
+    base_metrics = [*(old_names.get(m, m) for m in compared), *base_only]
     base_inputs = _base_inputs(base, inputs, renames)
     missing = _without_data(base.model, _graded_metrics(base.model, base_metrics), base_inputs, run.tables)
     if missing is not None:
         return Numbers(skipped=f"no data for source `{missing}` of the base side: give --data {missing}=FILE")
-    head_graded = _graded(head, list(compared), inputs, layout, card, run, sides[1])
+    head_graded = _graded(head, [*compared, *head_only], inputs, layout, card, run, sides[1])
     base_graded = _graded(base, base_metrics, base_inputs, layout, old_card, run, sides[0])
     values, rows = _value_changes(base_graded, head_graded, compared, old_names, head.model)
     appeared, disappeared = _finding_changes(base.model, base_graded, head.model, head_graded, renames)
@@ -142,6 +153,8 @@ def compare_numbers(
         by=layout[0],
         grain=layout[1],
         compared=compared,
+        head_only=head_only,
+        base_only=base_only,
         rows=rows,
         values=values,
         appeared=appeared,
@@ -162,9 +175,10 @@ def _descriptive(change: Change) -> bool:
 
 
 def _metrics_wanted(model: Model, changes: Sequence[Change]) -> tuple[str, ...]:
-    """The head's metrics whose values a change may move: those changed or reached, those of targets changed or
-    reached, those that rules changed or reached read, and the items of scorecards changed or reached."""
-    nodes = [f"{c.kind}:{c.name}" for c in changes if c.change != "removed"]
+    """The metrics of `model` whose values or findings `changes` may move (all of them of that side: the head's for
+    those added, renamed or changed, the base's for those removed): those changed or reached, those of targets changed
+    or reached, those that rules changed or reached read, and the items of scorecards changed or reached."""
+    nodes = [f"{c.kind}:{c.name}" for c in changes]
     nodes += [n for c in changes for n in c.reach]
     wanted: list[str] = []
     for node in dict.fromkeys(nodes):
