@@ -564,3 +564,12 @@ def test_a_metric_of_one_side_is_computed_there_for_its_findings(graded):
     numbers = _numbers(graded)
     assert (numbers["compared"], numbers["head_only"], numbers["base_only"]) == ([], [], ["busy"])
     assert [f["name"] for f in numbers["findings_disappeared"]] == ["busy"]
+
+
+def test_a_default_branch_without_a_merge_base_is_an_error_not_head(small):
+    """A branch with no history in common with `main` (as in a shallow clone): no silent comparison with HEAD."""
+    git(small, "checkout", "-q", "--orphan", "other")
+    git(small, "commit", "-q", "-m", "unrelated")
+    code, _, err = run(small)
+    assert code == 2
+    assert err == "error: base: HEAD and refs/heads/main have no common commit (a shallow clone?): give BASE\n"

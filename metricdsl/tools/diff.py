@@ -103,12 +103,20 @@ def diff_specs(
 
 
 def default_base(top: Path) -> str:
-    """The merge base of HEAD with the default branch (`origin/HEAD`, else `main`, else `master`), else HEAD."""
+    """The merge base of HEAD with the default branch (`origin/HEAD`, else `main`, else `master`), else HEAD. Raises
+    `DiffError` when that branch exists and has no commit in common with HEAD (a shallow clone): HEAD would compare
+    nothing of the change."""
     for ref in DEFAULT_BRANCHES:
+        try:
+            _git_text(top, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
+        except subprocess.CalledProcessError:
+            continue
+        except (OSError, subprocess.SubprocessError):
+            break
         try:
             return _git_text(top, "merge-base", "HEAD", ref)
         except subprocess.CalledProcessError:
-            continue
+            raise DiffError("base", f"HEAD and {ref} have no common commit (a shallow clone?): give BASE") from None
         except (OSError, subprocess.SubprocessError):
             break
     return "HEAD"
