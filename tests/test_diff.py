@@ -573,3 +573,19 @@ def test_a_default_branch_without_a_merge_base_is_an_error_not_head(small):
     code, _, err = run(small)
     assert code == 2
     assert err == "error: base: HEAD and refs/heads/main have no common commit (a shallow clone?): give BASE\n"
+
+
+def test_a_repository_of_another_user_is_told_as_such(small, monkeypatch):
+    """Git refuses a repository that another user owns (a checkout in a container): the message says so."""
+    refusal = b"fatal: detected dubious ownership in repository at '/w'\n"
+
+    def refuse(*args: object, **kwargs: object) -> bytes:
+        raise subprocess.CalledProcessError(128, "git", b"", refusal)
+
+    monkeypatch.setattr("metricdsl.tools.diff.run_git", refuse)
+    code, _, err = run(small, "HEAD", "specs")
+    assert code == 2
+    assert err == (
+        "error: base: git refuses the repository holding specs, which another user owns: "
+        "git config --global --add safe.directory DIR lets it read it\n"
+    )

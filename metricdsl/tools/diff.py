@@ -135,7 +135,13 @@ def _top(paths: Sequence[str | Path]) -> Path:
         return Path(_git_text(folder, "rev-parse", "--show-toplevel"))
     except OSError:
         raise DiffError("base", "cannot run git: is it installed?") from None
-    except subprocess.CalledProcessError:
+    except subprocess.CalledProcessError as error:
+        if b"dubious ownership" in (error.stderr or b""):
+            raise DiffError(
+                "base",
+                f"git refuses the repository holding {paths[0]}, which another user owns: "
+                "git config --global --add safe.directory DIR lets it read it",
+            ) from None
         raise DiffError("base", f"{paths[0]} is not in a git repository") from None
     except subprocess.SubprocessError:
         raise DiffError("base", "git did not answer in time") from None
