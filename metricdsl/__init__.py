@@ -10,7 +10,7 @@ The code follows its pipeline; each package imports only those above it in this 
 - `engine`: the model and data → a table (`engine.polars` compiles to Polars)
 - `grading`: a table → statuses, scores and findings, as records
 - `render`: every user-visible text (diagnostics, findings, tables, graph, JUnit, GitHub commands)
-- `project`: `load()` and `Project`, the front door; `tools`: fmt, explain, spec tests, revision
+- `project`: `load()` and `Project`, the front door; `tools`: fmt, explain, spec tests, revision, diff
 - `cli`: the `metricdsl` command
 
 `errors` and `codes` (the diagnostic registry) serve them all; `files` writes output files atomically, through

@@ -32,6 +32,7 @@ from metricdsl.cli.requests import (
     bad_requests,
     dashboard_options,
     datetime_option,
+    diff_options,
     engine_options,
     find_spec_paths,
     inputs_of,
@@ -42,6 +43,8 @@ from metricdsl.cli.requests import (
     refuse_paths_without_specs,
     request_of,
     request_options,
+    revision_and_paths,
+    source_file,
     tables_of,
 )
 from metricdsl.codes import CODES
@@ -70,6 +73,7 @@ from metricdsl.grading.findings import at_least, report
 from metricdsl.grading.history import Drift, metric_drift, write_history
 from metricdsl.native_stderr import native_stderr_discarded
 from metricdsl.render import codes, diagnostics, findings, formatted, graph, spectests, tables, terminal
+from metricdsl.render import diff as diff_render
 from metricdsl.render.explain import metric_report
 from metricdsl.render.history import drift_warning
 from metricdsl.render.html.extra import require_extra
@@ -78,6 +82,7 @@ from metricdsl.semantics.checker import check
 from metricdsl.semantics.graph import dependency_graph, impact, resolve
 from metricdsl.spec.json_schema import spec_schema
 from metricdsl.spec.loader import links_outside, load_files, spec_files
+from metricdsl.tools.diff import DiffError, diff_specs
 from metricdsl.tools.explain import explain_metric
 from metricdsl.tools.fmt import format_path, write_formatted
 from metricdsl.tools.revision import spec_revision
@@ -492,6 +497,67 @@ def graph_command(paths: tuple[Path, ...], changed: str | None, output_format: s
     if len(matches) != 1:
         raise click.UsageError(f"`{changed}` names {'nothing in the graph' if not matches else ', '.join(matches)}")
     echo(graph.impact_report(matches[0], impact(edges, matches[0])))
+
+
+@main.command(name="diff")
+@diff_options
+@click.option("--head", metavar="REV", help="Compare with the specs at this revision, not the work tree.")
+@format_option(diff_render.FORMATS, "How to print the changes (markdown: for a pull request's comment).")
+@click.option("--output", type=click.Path(path_type=Path, allow_dash=True), help="Write the changes to this file.")
+@engine_options
+def diff_command(
+    arguments: tuple[str, ...],
+    head: str | None,
+    output_format: str,
+    output: Path | None,
+    engine: Engine,
+    spark_remote: str | None,
+    catalog: tuple[str, ...],
+    data: tuple[str, ...],
+    dashboard: str | None,
+    by: tuple[str, ...],
+    grain: str | None,
+) -> None:
+    """What a change of the specs does: definitions added, removed, renamed and changed between git revision BASE
+    (default: the merge base with the default branch, else HEAD) and the work tree (or --head), what each reaches,
+    and with data, the values, statuses, findings and scores that move. Exits 0 whatever changed."""
+    base, spec_paths = revision_and_paths(arguments)
+    given = dict(source_file(item) for item in data)
+    read = [*((p, "a spec path") for p in spec_paths), *((p, "a spec file") for p in spec_files(spec_paths))]
+    if output is not None:
+        refuse_overwriting([output], [*((path, "the data") for path in given.values()), *read])
+    try:
+        with bad_requests():
+            found = diff_specs(
+                spec_paths,
+                base,
+                head=head,
+                data=given,
+                dashboard=dashboard,
+                by=by,
+                grain=grain,
+                engine=engine,
+                spark_remote=spark_remote,
+                tables=tables_of(catalog),
+                allow_outside_paths=allows_outside_paths(),
+            )
+    except DiffError as error:
+        if error.diagnostics:
+            echo(f"{terminal.inline(error.side)}: the specs do not validate", err=True)
+            echo(diagnostics.render(error.diagnostics, "text"), err=True)
+        else:
+            echo(terminal.error_line(error), err=True)
+        sys.exit(EXIT_ERROR)
+    data_read: list[tuple[str | Path, str]] = [
+        (path, f"the data of source `{name}`") for name, path in found.data.items() if isinstance(path, (str, Path))
+    ]
+    refuse_overwriting([output], [*data_read, *read])
+    text = diff_render.render(found, output_format)
+    if output is None or is_standard_output(output):
+        echo(text.rstrip("\n"))
+        return
+    write_text_atomically(output, text)
+    echo(f"wrote {terminal.inline(output)}", err=True)
 
 
 @main.command()

@@ -57,13 +57,33 @@ def paths_argument(command: Command) -> Command:
 
 def project_paths_argument(command: Command) -> Command:
     """PATHS of the specs to load, and `--allow-outside-paths`, kept in the context for `allows_outside_paths()`."""
+    return _allow_outside_option(paths_argument(command))
+
+
+def _allow_outside_option(command: Command) -> Command:
     return click.option(
         "--allow-outside-paths",
         is_flag=True,
         expose_value=False,
         callback=lambda context, _, value: context.meta.update({ALLOW_OUTSIDE_PATHS: value}),
         help="Let the specs' `path:` read files outside the project folder (only for specs you trust).",
-    )(paths_argument(command))
+    )(command)
+
+
+def diff_options(command: Command) -> Command:
+    """`diff`'s arguments `[BASE] [PATHS]...` (`revision_and_paths()` tells them apart) and the options of its
+    request: data, dashboard, dimensions, grain, and `--allow-outside-paths`."""
+    options = _request_options()
+    for name in ("grain", "by", "dashboard", "data"):
+        command = options[name](command)
+    return _allow_outside_option(click.argument("arguments", nargs=-1, metavar="[BASE] [PATHS]...")(command))
+
+
+def revision_and_paths(arguments: tuple[str, ...]) -> tuple[str | None, list[Path]]:
+    """BASE and PATHS of `diff`: the first argument is BASE when no file or folder has its name."""
+    if arguments and not os.path.lexists(arguments[0]):
+        return arguments[0], find_spec_paths(tuple(map(Path, arguments[1:])))
+    return None, find_spec_paths(tuple(map(Path, arguments)))
 
 
 def request_options(command: Command) -> Command:

@@ -97,6 +97,18 @@ def load_text(path: str, text: str) -> tuple[Definitions, list[Diagnostic]]:
     return loader.definitions, loader.diagnostics
 
 
+def load_texts(
+    files: Sequence[tuple[str, str]], project: Path | None, given_sources: Collection[str] = ()
+) -> tuple[Definitions, list[Diagnostic]]:
+    """Load spec files given as `(path, text)` pairs, as `load_files` loads the files at those paths: positions name
+    the paths, and each source's `path:` is relative to its file's path and checked against the `project` folder
+    (None: not checked). For specs read from elsewhere than their path, such as a git revision."""
+    loader = _Loader(project, given_sources)
+    for path, text in files:
+        loader.load_text(path, text)
+    return loader.definitions, loader.diagnostics
+
+
 def expressions(definitions: Definitions) -> list[ExprText]:
     """Every expression string of the definitions, in the order they were loaded."""
     found = [text for source in definitions.sources.values() for text in source.derive.values()]

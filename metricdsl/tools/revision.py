@@ -72,7 +72,7 @@ def spec_revision(paths: Sequence[str | Path]) -> str | None:
 
 def _committed_specs(top: Path, paths: Sequence[str | Path]) -> dict[str, str]:
     """The blob of each spec file of `paths` in HEAD, by its path in the repository."""
-    inside = {given: name for given in paths if (name := _in_repository(given, top)) is not None}
+    inside = {given: name for given in paths if (name := in_repository(given, top)) is not None}
     if not inside:
         return {}
     named = {name for given, name in inside.items() if not Path(given).is_dir()}
@@ -87,13 +87,13 @@ def _committed_specs(top: Path, paths: Sequence[str | Path]) -> dict[str, str]:
 
 
 def _differs(top: Path, paths: Sequence[str | Path], committed: dict[str, str], object_format: str) -> bool:
-    found = {_in_repository(path, top): path for path in spec_files(paths)}
+    found = {in_repository(path, top): path for path in spec_files(paths)}
     if set(found) != set(committed):
         return True
     return any(not _same_blob(Path(path), committed[name], object_format) for name, path in found.items() if name)
 
 
-def _in_repository(path: str | Path, top: Path) -> str | None:
+def in_repository(path: str | Path, top: Path) -> str | None:
     """`path` relative to the repository's top, as git names it (its folder's links resolved, not its own)."""
     path = Path(path)
     folder = os.path.realpath(path if path.is_dir() else path.parent)
@@ -113,13 +113,21 @@ def _blob_id(content: bytes, object_format: str) -> str:
 
 
 def _git(folder: Path, *args: str) -> str:
+    return run_git(folder, *args).decode().strip("\n")
+
+
+def run_git(folder: Path, *args: str, given: bytes | None = None) -> bytes:
+    """The standard output of `git ARGS` run in `folder` as this module runs it (see its docstring): with
+    `GIT_OPTIONS` and `GIT_ENVIRONMENT`, `given` as standard input (else none), within `GIT_TIMEOUT_S`. Raises
+    `OSError` without git, `subprocess.CalledProcessError` (with git's standard error) when git fails and
+    `subprocess.TimeoutExpired`. Use it only for commands that read objects and refs, never the work tree."""
     completed = subprocess.run(
         ["git", *GIT_OPTIONS, "-C", str(folder), *args],
         capture_output=True,
-        text=True,
         timeout=GIT_TIMEOUT_S,
         check=True,
-        stdin=subprocess.DEVNULL,
+        input=given,
+        stdin=None if given is not None else subprocess.DEVNULL,
         env={**os.environ, **GIT_ENVIRONMENT},
     )
-    return completed.stdout.strip("\n")
+    return completed.stdout
