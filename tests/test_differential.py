@@ -576,7 +576,7 @@ def check_agreement(
     assert not problems, "\n".join(problems)
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=15, deadline=None)
 @given(data=datasets())
 def test_library_agrees_with_the_reference(project: metricdsl.Project, data: Dataset) -> None:
     check_agreement(project, list(project.model.metrics), data, LAYOUTS)

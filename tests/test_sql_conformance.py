@@ -164,13 +164,13 @@ def check_duckdb_agreement(
     assert not problems, "\n".join(problems)
 
 
-@settings(max_examples=6, deadline=None)
+@settings(max_examples=4, deadline=None)
 @given(data=datasets())
 def test_duckdb_agrees_with_the_reference(project: metricdsl.Project, data: Dataset) -> None:
     check_duckdb_agreement(project, list(project.model.metrics), data, LAYOUTS)
 
 
-@settings(max_examples=3, deadline=None)
+@settings(max_examples=2, deadline=None)
 @given(data=datasets())
 def test_the_rest_of_the_language_on_duckdb_agrees_with_the_reference(extended: metricdsl.Project, data: Dataset) -> None:
     check_duckdb_agreement(extended, [n for n in extended.model.metrics if n.startswith("x_")], data, EXTRA_LAYOUTS)
@@ -186,9 +186,22 @@ def test_duckdb_agrees_with_the_reference_at_length(
     check_duckdb_agreement(extended, [n for n in extended.model.metrics if n.startswith("x_")], data, EXTRA_LAYOUTS)
 
 
-@settings(max_examples=4, deadline=None)
-@given(data=datasets())
-def test_metrics_over_periods_on_duckdb_agree_with_the_reference(over_periods: metricdsl.Project, data: Dataset) -> None:
+def check_periods_on_duckdb(over_periods: metricdsl.Project, data: Dataset) -> None:
     names = list(over_periods.model.metrics)
     check_duckdb_agreement(over_periods, [n for n in names if n.startswith("p_")], data, PERIOD_LAYOUTS)
     check_duckdb_agreement(over_periods, [n for n in names if n.startswith("w_")], data, DURATION_LAYOUTS)
+
+
+@settings(max_examples=3, deadline=None)
+@given(data=datasets())
+def test_metrics_over_periods_on_duckdb_agree_with_the_reference(over_periods: metricdsl.Project, data: Dataset) -> None:
+    check_periods_on_duckdb(over_periods, data)
+
+
+@pytest.mark.slow
+@settings(max_examples=200, deadline=None)
+@given(data=datasets())
+def test_metrics_over_periods_on_duckdb_agree_with_the_reference_at_length(
+    over_periods: metricdsl.Project, data: Dataset
+) -> None:
+    check_periods_on_duckdb(over_periods, data)
