@@ -589,3 +589,17 @@ def test_a_repository_of_another_user_is_told_as_such(small, monkeypatch):
         "error: base: git refuses the repository holding specs, which another user owns: "
         "git config --global --add safe.directory DIR lets it read it\n"
     )
+
+
+def test_values_are_in_the_unit_the_metric_declares(graded):
+    """A share declared `unit: ratio` moves as a percentage in points, as `check` and the report show it, and JSON
+    keeps the number and names the unit."""
+    spec = graded / "specs" / "calls.yaml"
+    spec.write_text(GRADED.replace("metrics:\n", "metrics:\n  slow_share: {expr: share(wait_s > 9s), unit: ratio}\n"))
+    git(graded, "commit", "-q", "-am", "share")
+    spec.write_text(GRADED.replace("metrics:\n", "metrics:\n  slow_share: {expr: share(wait_s > 20s), unit: ratio}\n"))
+    code, out, err = run(graded, "HEAD", "specs", "--by", "team")
+    assert code == 0, err
+    assert "slow_share north: 100.0% → 0.0% (-100.0 pts, -100.0%)" in out
+    values = _numbers(graded)["values"]
+    assert [(v["metric"], v["old"], v["new"], v["unit"]) for v in values] == [("slow_share", 1.0, 0.0, "ratio")]

@@ -270,7 +270,7 @@ def _value_changes(
             | apart.fill_null(False)
             | pl.col("old_status").ne_missing(pl.col("new_status"))
         )
-        unit = model.metrics[metric].type.unit
+        unit = model.metrics[metric].metric.unit  # as declared (`ratio` shows as %), as check and report show it
         for row in joined.filter(moved).with_columns(delta.alias("delta")).to_dicts():
             old_value = row["old"]
             relative = row["delta"] / abs(old_value) if row["delta"] is not None and old_value else None
