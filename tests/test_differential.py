@@ -145,6 +145,16 @@ metrics:
   x_live_sales_per_contact: {source: interactions, expr: 'count(where sale) / contacts', where: live}
   x_one_customer: {expr: 'x_orders_per_contact + x_revenue', where: 'customer_id == 1'}
   x_after_an_order: {expr: 'x_orders + contacts', where: 'preceded_by(orders, 30d)'}
+  x_last_team_revenue: {source: orders, expr: 'sum(amount where preceded_by(interactions, 30d, value=team) == "north")'}
+  x_next_order_amount: {source: interactions, expr: 'mean(followed_by(orders where cross_sell, 30d, value=amount))'}
+  x_last_wait: {source: interactions, expr: 'sum(preceded_by(interactions where answered, 7d, value=wait_s))'}
+  x_next_time: {source: interactions, expr: 'max(followed_by(orders, 7d, value=ordered_at))'}
+  x_repeats: {source: interactions, expr: 'sum(followed_by(interactions, 7d, count=true))'}
+  x_orders_before: {source: orders, expr: 'mean(preceded_by(orders, 30d, count=true, on=customer_id))'}
+  x_revenue_after: {source: interactions, expr: 'sum(followed_by(orders, 30d, sum=amount))'}
+  x_talk_before: {source: interactions, expr: 'mean(preceded_by(interactions, 1d, sum=talk_s, on=agent_id))'}
+  x_referred_count: {source: interactions, expr: 'count(where followed_by(orders, 30d, count=true,
+    on=customer_id == referred_by) >= 2)'}
 """
 # Metrics over periods: they need a grain, so they are compared in layouts with one.
 PERIOD_METRICS = """
