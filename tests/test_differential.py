@@ -153,6 +153,7 @@ metrics:
   x_orders_before: {source: orders, expr: 'mean(preceded_by(orders, 30d, count=true, on=customer_id))'}
   x_revenue_after: {source: interactions, expr: 'sum(followed_by(orders, 30d, sum=amount))'}
   x_talk_before: {source: interactions, expr: 'mean(preceded_by(interactions, 1d, sum=talk_s, on=agent_id))'}
+  x_repeat_before_order: {source: orders, expr: 'share(preceded_by(interactions, 30d, value=repeat_7d))'}
   x_referred_count: {source: interactions, expr: 'count(where followed_by(orders, 30d, count=true,
     on=customer_id == referred_by) >= 2)'}
 """

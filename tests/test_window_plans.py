@@ -188,7 +188,9 @@ def check_in_buckets(project: metricdsl.Project, data: Dataset, as_of: datetime.
     patched = mock.patch.object(memory, "default_limit", return_value=1), mock.patch.object(memory, "MAX_BUCKETS", 7)
     with patched[0], patched[1], spy() as used:
         check_agreement(project, BUCKETED, data, LAYOUTS, as_of)
-        check_agreement(project, ["w_rebuy", "w_after_contact", "w_credited_team", "w_contacts_after"], data, [((), None)], as_of)
+        check_agreement(
+            project, ["w_rebuy", "w_after_contact", "w_credited_team", "w_contacts_after"], data, [((), None)], as_of
+        )
     assert used or not any(data.rows.values())
 
 

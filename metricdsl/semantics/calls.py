@@ -19,11 +19,11 @@ from metricdsl.language.functions import (
     FOREIGN_NAMES,
     FUNCTIONS,
     NUMERIC,
+    WINDOW_FORMS,
     Form,
     Function,
     Kind,
     Parameter,
-    WINDOW_FORMS,
     Result,
 )
 from metricdsl.language.parser import SINGLE_EQUALS, single_equals_hint

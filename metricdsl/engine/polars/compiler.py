@@ -113,6 +113,12 @@ def _microseconds(seconds: float) -> int:
     return datetime.timedelta(seconds=seconds) // datetime.timedelta(microseconds=1)
 
 
+def looked_up(call: ast.Call) -> list[ast.Expr]:
+    """What a window reads of the rows it looks for: its filter, and the column of its `value=` or `sum=`."""
+    form = window_form(call)
+    return [t for t in (call.where, form[1] if form is not None and form[0] != "count" else None) if t is not None]
+
+
 def bound_column(source: str, bound: str) -> str:
     """The hidden column that holds a source's latest (`max`) or first (`min`) time while censored rows are found."""
     return f"__{bound}_time_{source}"
@@ -454,8 +460,8 @@ class Compiler:
         )
         parts = [host]
         for (target, theirs), found in looked_for.items():
-            wheres = [call.where for call in found.values() if call.where is not None]
-            rows = self.source_frame(target, wheres, scan)
+            read = [t for column, call in calls if hits[column] in found for t in looked_up(call)]
+            rows = self.source_frame(target, read, scan)
             part = rows.select(
                 *(self.column(target, name).alias(key) for name, key in zip(theirs, keys, strict=True)),
                 self.instant(target).dt.epoch("us").alias(STACK_TIME),
@@ -471,7 +477,7 @@ class Compiler:
         # The rows that end (start) the windows that count or sum: per direction and width, a probe row per row of
         # `source`, at `t + W` (`t - W`), which carries the number of its row.
         probes: dict[tuple[bool, int], str] = {}
-        for column, call in calls:
+        for _, call in calls:
             if (form := window_form(call)) is not None and form[0] in ("count", "sum"):
                 forward = translations.WINDOWS[call.func] == "forward"
                 width = _microseconds(call.args[1].seconds)  # type: ignore[union-attr]
@@ -486,9 +492,9 @@ class Compiler:
             stack = stack.sort([*keys, STACK_TIME])
         stack = stack.with_columns(self.window_fill(column, call, keys, hits[column], values) for column, call in calls)
         names = [c for c, _ in calls]
-        found = [stack.filter(pl.col(STACK_ROW).is_not_null()).sort(STACK_ROW).select(names)]
+        results = [stack.filter(pl.col(STACK_ROW).is_not_null()).sort(STACK_ROW).select(names)]
         if not probes:
-            return found[0]
+            return results[0]
         # A count or a sum is the difference of the prefixes of its rows at the row's probe row and at the row.
         windows: dict[str, tuple[str, bool]] = {}  # each counting window's probe, and whether it looks forward
         for column, call in calls:
@@ -497,12 +503,12 @@ class Compiler:
                 windows[column] = (probes[(forward, _microseconds(call.args[1].seconds))], forward)  # type: ignore[union-attr]
         for probe in probes.values():
             ends = [pl.col(c).alias(f"{c}_end") for c, (p, _) in windows.items() if p == probe]
-            found.append(stack.filter(pl.col(probe).is_not_null()).sort(probe).select(ends))
+            results.append(stack.filter(pl.col(probe).is_not_null()).sort(probe).select(ends))
         differences = {
             c: ((pl.col(f"{c}_end") - pl.col(c)) if forward else (pl.col(c) - pl.col(f"{c}_end"))).alias(c)
             for c, (_, forward) in windows.items()
         }
-        return pl.concat(found, how="horizontal").select(differences.get(c, pl.col(c)) for c in names)
+        return pl.concat(results, how="horizontal").select(differences.get(c, pl.col(c)) for c in names)
 
     def window_fill(
         self, column: str, call: ast.Call, keys: list[str], hit: str, values: dict[tuple[str, str], str]
@@ -532,7 +538,11 @@ class Compiler:
             prefix = addend.cum_sum()
             if value is not None and self.kind(form[1]) == "float":  # within the key: no rounding of other keys' sums
                 prefix = prefix.over((~preceding).cum_sum())
-            found = pl.when(run_end).then(prefix).backward_fill() if forward else pl.when(run_start).then(prefix - addend).forward_fill()
+            found = (
+                pl.when(run_end).then(prefix).backward_fill()
+                if forward
+                else pl.when(run_start).then(prefix - addend).forward_fill()
+            )
             return pl.when(unknown).then(None).otherwise(found).alias(column)
         looked = pl.when(pl.col(hit)).then(time)
         if forward:
@@ -569,7 +579,7 @@ class Compiler:
         target = call.args[0].name  # type: ignore[union-attr]
         if target != source or any(m != t for m, t in window_key_names(self.model, call, source, target)):
             return False
-        return call.where is None or not self.windows_in(source, [call.where])
+        return not self.windows_in(source, looked_up(call))
 
     def hit(self, call: ast.Call) -> pl.Expr:
         """Whether a row of a window's other source is one it looks for: its filter is true (not null)."""
