@@ -50,7 +50,7 @@ EXAMPLE_LAYOUTS = [*LAYOUTS, (("team",), "day"), (("channel", "live"), "week")]
 def on_duckdb(project: metricdsl.Project, data: Mapping[str, Data] | None = None, **request: Any) -> pl.DataFrame:
     """The table of a request, its aggregated groups computed in SQL on DuckDB and finished by Polars."""
     resolved = project.request(**request)
-    aggregated, finish, readings = project._query(data or {}, resolved)
+    aggregated, finish, readings, _ = project._query(data or {}, resolved)
     try:
         frames = {}
         for name, (reading, _) in readings.items():

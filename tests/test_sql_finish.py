@@ -51,7 +51,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> metricdsl.Project:
 def stage_one(project: metricdsl.Project, **asked: object) -> tuple[pl.DataFrame, pl.DataFrame]:
     """The aggregated groups of a request, by Polars, and the table Polars finishes from them."""
     request = project.request(**asked)  # type: ignore[arg-type]
-    aggregated, finish, readings = project._query(DATA, request)
+    aggregated, finish, readings, _ = project._query(DATA, request)
     try:
         groups = aggregated.collect()
     finally:

@@ -227,9 +227,11 @@ def test_windows_in_buckets_agree_with_the_reference_at_length(
     check_in_buckets(windowed, *drawn)
 
 
-def test_a_memory_limit_splits_the_windows_into_buckets_with_the_same_results(windowed: metricdsl.Project) -> None:
-    """A limit far below the rows' estimated working set: many buckets, the table of no limit; the temporary folder is
-    gone after."""
+def test_a_memory_limit_splits_the_windows_into_buckets_with_the_same_results(
+    windowed: metricdsl.Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A limit far below the rows' estimated working set: many buckets, the table of no limit; the temporary folder
+    (made in the folder that `tempfile` is given) is gone after."""
     rows = [
         {"customer_id": c, "started_at": GRID_START + datetime.timedelta(hours=7 * i), "answered": i % 3 > 0, "team": t}
         for i, (c, t) in enumerate((c, t) for c in (1, 2, 3, 4, 5, None) for t in ("north", "south"))
@@ -237,13 +239,13 @@ def test_a_memory_limit_splits_the_windows_into_buckets_with_the_same_results(wi
     orders = [{"customer_id": c, "referred_by": 6 - c, "ordered_at": GRID_START + c * DAY, "amount": 1.0} for c in range(5)]
     data = {"interactions": _frame(windowed, rows), "orders": _frame(windowed, orders, "orders")}
     whole = windowed.evaluate(data, metrics=BUCKETED, by=["team"], memory_limit="1TB")
-    before = set(Path(tempfile.gettempdir()).glob("metricdsl-windows-*"))
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # this test's own, as other processes share /tmp
     with spy() as used:
         split = windowed.evaluate(data, metrics=BUCKETED, by=["team"], memory_limit="1KB")
     assert used
     assert used[0] > 2
     assert split.equals(whole)
-    assert set(Path(tempfile.gettempdir()).glob("metricdsl-windows-*")) == before
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_a_request_whose_windows_key_by_several_columns_is_computed_in_one_piece(windowed: metricdsl.Project) -> None:
