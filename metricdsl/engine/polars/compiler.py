@@ -3,7 +3,8 @@
 Row-level expressions (derived columns, filters, aggregate arguments) compile against a source's
 frame; derived columns are inlined, so Polars reads only the columns that are needed. Window
 functions (`followed_by`, `preceded_by`) are materialised beforehand: per key, one stack of the rows and the rows they
-look for, sorted once, in which the next (previous) time looked for is a fill (`Compiler.window_stack`).
+look for, sorted once, in which the next (previous) time looked for is a fill (`Compiler.window_stack`); a window's
+`value=` is read at the position that fill finds, its `count=` and `sum=` are differences of prefix sums.
 Aggregates become hidden columns of one `group_by` per source; metrics are then computed from them
 per group, so that ratios are ratios of sums.
 
@@ -428,6 +429,11 @@ class Compiler:
         `preceded_by`) within the key is a backward (forward) fill: of the next stacked row's time where that row is
         looked for, from the last row of each run of equal key and time, so that rows at the same time are not after
         one another. The window is true when that time is within its width; null when the row's time or key is null.
+
+        A window with `value=COL` or `sum=COL` carries COL through the stack with the rows it looks for. A window that
+        counts or sums reads the stack at both ends of each row's window: a probe row per row of `source`, at `t + W`
+        (`t - W`), shares the stack, and the count (sum) is the difference of the prefixes at the probe and at the row
+        (`window_fill`). Windows of the same direction and width share their probes.
         """
         keys = [f"{STACK_KEY}{i}" for i in range(len(mine))]
         own = [(c, call) for c, call in calls if self.on_itself(call, source)]
