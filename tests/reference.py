@@ -13,6 +13,9 @@ the compiled path must give the same numbers. Its semantics are the contract of 
 - `prev(m)` is m's value in the group with the same dimensions and the period just before (null when there
   is no such group); a trailing metric aggregates the rows of its group's period and of the periods before it
   that its window spans (`4w` at week grain: 4 periods), with the same dimensions;
+- `value=COL` of a window is COL of the nearest row found (the first after `t`, the latest before), the least
+  non-null value of the rows at that time; `count=true` the number of rows found, `sum=COL` the sum of their
+  non-null values of COL (0 when none); all three are null where the boolean window is;
 - windows at the edge of the data are censored: `followed_by(S, W)` of a row at `t` is null when `t + W` is after
   S's horizon (`as_of`, else S's `complete_until`, else its latest time; none when S has no times), `preceded_by(S,
   W)` when `t - W` is before S's first time; a metric is pending in a group when one of its aggregates (or of the
@@ -46,7 +49,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from metricdsl.language import ast
-from metricdsl.language.functions import AGGREGATES, PERCENTILES, WINDOWS
+from metricdsl.language.functions import AGGREGATES, PERCENTILES, WINDOWS, window_form
 from metricdsl.language.units import TIME_UNITS
 from metricdsl.semantics.model import CheckedMetric, Model
 from metricdsl.spec.definitions import Column
@@ -506,7 +509,7 @@ class _Tables:
     as_of: datetime.datetime | None = None
     derived: dict[tuple[str, int, str], Any] = field(default_factory=dict)
     times: dict[str, list[datetime.datetime]] = field(default_factory=dict)  # each source's times, for its bounds
-    windows: dict[tuple[int, str], dict[GroupKey, list[datetime.datetime]]] = field(default_factory=dict)
+    windows: dict[tuple[int, str], dict[GroupKey, list[tuple[datetime.datetime, int]]]] = field(default_factory=dict)
 
     def column(self, source: str, index: int, name: str) -> Any:
         """A base or derived column of one row."""
@@ -536,8 +539,10 @@ class _Tables:
         """Whether a row passes a filter: no filter, or a condition that is true (null is not)."""
         return condition is None or self.value(source, index, condition) is True
 
-    def window(self, source: str, index: int, call: ast.Call) -> bool | None:
-        """`followed_by` / `preceded_by` for one row of `source`."""
+    def window(self, source: str, index: int, call: ast.Call) -> Any:
+        """`followed_by` / `preceded_by` for one row of `source`: whether a row of the other source is in the window;
+        with `value=COL`, COL of the nearest such row (the least non-null value of those at the nearest time); with
+        `count=true`, how many there are; with `sum=COL`, the sum of their non-null values of COL."""
         target = call.args[0]
         assert isinstance(target, ast.Name)
         pairs = _window_keys(self.model, source, target.name, call)
@@ -546,10 +551,27 @@ class _Tables:
         if time is None or None in key or self.censored(source, index, call):
             return None
         width = datetime.timedelta(seconds=call.args[1].seconds)  # type: ignore[union-attr]
-        times = self._candidates(source, target.name, call, pairs).get(key, [])
+        candidates = self._candidates(source, target.name, call, pairs).get(key, [])
         if call.func == "followed_by":
-            return any(time < other <= time + width for other in times)
-        return any(time - width <= other < time for other in times)
+            inside = [(other, row) for other, row in candidates if time < other <= time + width]
+        else:
+            inside = [(other, row) for other, row in candidates if time - width <= other < time]
+        form = window_form(call)
+        if form is None:
+            return len(inside) > 0
+        if form[0] == "count":
+            return len(inside)
+        assert isinstance(form[1], ast.Name)
+        column = form[1].name
+        if form[0] == "sum":
+            found = [v for _, row in inside if (v := self.column(target.name, row, column)) is not None]
+            return _fsum(found) if any(isinstance(v, float) for v in found) else sum(found)
+        if not inside:
+            return None
+        nearest = min(other for other, _ in inside) if call.func == "followed_by" else max(other for other, _ in inside)
+        tied = [self.column(target.name, row, column) for other, row in inside if other == nearest]
+        known = [v for v in tied if v is not None]
+        return min(known) if known else None
 
     def censored(self, source: str, index: int, call: ast.Call) -> bool:
         """Whether a row's window reaches past its other source's horizon (`followed_by`) or before its first time
@@ -574,16 +596,16 @@ class _Tables:
 
     def _candidates(
         self, source: str, target: str, call: ast.Call, pairs: list[tuple[str, str]]
-    ) -> dict[GroupKey, list[datetime.datetime]]:
-        """The times of the rows of `target` that pass the window's filter, by key."""
+    ) -> dict[GroupKey, list[tuple[datetime.datetime, int]]]:
+        """The times and numbers of the rows of `target` that pass the window's filter, by key."""
         memo = (id(call), source)
         if memo not in self.windows:
-            by_key: dict[GroupKey, list[datetime.datetime]] = {}
+            by_key: dict[GroupKey, list[tuple[datetime.datetime, int]]] = {}
             for other in range(len(self.data.get(target, []))):
                 time = self.time(target, other)
                 key = tuple(self.column(target, other, theirs) for _, theirs in pairs)
                 if time is not None and None not in key and self.holds(target, other, call.where):
-                    by_key.setdefault(key, []).append(time)
+                    by_key.setdefault(key, []).append((time, other))
             self.windows[memo] = by_key
         return self.windows[memo]
 

@@ -146,6 +146,21 @@ metrics:
   x_one_customer: {expr: 'x_orders_per_contact + x_revenue', where: 'customer_id == 1'}
   x_after_an_order: {expr: 'x_orders + contacts', where: 'preceded_by(orders, 30d)'}
 """
+# Windows that give a value, a count or a sum: the Polars engine's alone (the SQL engines refuse them).
+VALUE_WINDOW_METRICS = """
+metrics:
+  v_last_team_revenue: {source: orders, expr: 'sum(amount where preceded_by(interactions, 30d, value=team) == "north")'}
+  v_next_order_amount: {source: interactions, expr: 'mean(followed_by(orders where cross_sell, 30d, value=amount))'}
+  v_last_wait: {source: interactions, expr: 'sum(preceded_by(interactions where answered, 7d, value=wait_s))'}
+  v_next_time: {source: interactions, expr: 'max(followed_by(orders, 7d, value=ordered_at))'}
+  v_repeats: {source: interactions, expr: 'sum(followed_by(interactions, 7d, count=true))'}
+  v_orders_before: {source: orders, expr: 'mean(preceded_by(orders, 30d, count=true, on=customer_id))'}
+  v_revenue_after: {source: interactions, expr: 'sum(followed_by(orders, 30d, sum=amount))'}
+  v_talk_before: {source: interactions, expr: 'mean(preceded_by(interactions, 1d, sum=talk_s, on=agent_id))'}
+  v_repeat_before_order: {source: orders, expr: 'share(preceded_by(interactions, 30d, value=repeat_7d))'}
+  v_referred_count: {source: interactions, expr: 'count(where followed_by(orders, 30d, count=true,
+    on=customer_id == referred_by) >= 2)'}
+"""
 # Metrics over periods: they need a grain, so they are compared in layouts with one.
 PERIOD_METRICS = """
 metrics:
@@ -399,6 +414,14 @@ def extended(tmp_path_factory: pytest.TempPathFactory) -> metricdsl.Project:
 
 
 @pytest.fixture(scope="module")
+def valued(tmp_path_factory: pytest.TempPathFactory) -> metricdsl.Project:
+    """The standard library with the domains of `EXTRA_DOMAINS`, and the metrics of `VALUE_WINDOW_METRICS`."""
+    path = tmp_path_factory.mktemp("values") / "values.yaml"
+    path.write_text(VALUE_WINDOW_METRICS)
+    return with_domains(metricdsl.load([SPECS, path]), EXTRA_DOMAINS)
+
+
+@pytest.fixture(scope="module")
 def over_periods(tmp_path_factory: pytest.TempPathFactory) -> metricdsl.Project:
     """The standard library, the metrics of `EXTRA_METRICS` and those of `PERIOD_METRICS`."""
     folder = tmp_path_factory.mktemp("periods")
@@ -604,6 +627,19 @@ def test_the_rest_of_the_language_agrees_with_the_reference_at_length(extended: 
     check_agreement(extended, extras, data, EXTRA_LAYOUTS)
 
 
+@settings(max_examples=6, deadline=None)
+@given(data=datasets())
+def test_value_windows_agree_with_the_reference(valued: metricdsl.Project, data: Dataset) -> None:
+    check_agreement(valued, [name for name in valued.model.metrics if name.startswith("v_")], data, EXTRA_LAYOUTS)
+
+
+@pytest.mark.slow
+@settings(max_examples=1000, deadline=None)
+@given(data=datasets())
+def test_value_windows_agree_with_the_reference_at_length(valued: metricdsl.Project, data: Dataset) -> None:
+    check_agreement(valued, [name for name in valued.model.metrics if name.startswith("v_")], data, EXTRA_LAYOUTS)
+
+
 @settings(max_examples=25, deadline=None)
 @given(data=datasets())
 def test_metrics_over_periods_agree_with_the_reference(over_periods: metricdsl.Project, data: Dataset) -> None:
@@ -761,10 +797,11 @@ def edge_datasets(draw: st.DrawFn) -> tuple[Dataset, datetime.datetime | None]:
     return dataclasses.replace(data, rows=rows), as_of
 
 
-def check_edges(extended: metricdsl.Project, data: Dataset, as_of: datetime.datetime | None) -> None:
-    """The window metrics agree with the reference on data drawn around their horizons and first times."""
+def check_edges(extended: metricdsl.Project, data: Dataset, as_of: datetime.datetime | None, prefix: str = "") -> None:
+    """The window metrics (those whose names start with `prefix`) agree with the reference on data drawn around their
+    horizons and first times."""
     model = extended.model
-    windowed = [name for name in model.metrics if reads_window(model, name)]
+    windowed = [name for name in model.metrics if reads_window(model, name) and name.startswith(prefix)]
     sources = {name: {model.metrics[m].source for m in model.metric_order([name])} - {None} for name in windowed}
     of_contacts = [name for name in windowed if sources[name] == {"interactions"}]
     check_agreement(extended, [*of_contacts, "contacts"], data, EDGE_LAYOUTS, as_of)
@@ -786,6 +823,23 @@ def test_windows_at_the_edge_of_the_data_agree_with_the_reference_at_length(
     extended: metricdsl.Project, drawn: tuple[Dataset, datetime.datetime | None]
 ) -> None:
     check_edges(extended, *drawn)
+
+
+@settings(max_examples=8, deadline=None)
+@given(drawn=edge_datasets())
+def test_value_windows_at_the_edge_of_the_data_agree_with_the_reference(
+    valued: metricdsl.Project, drawn: tuple[Dataset, datetime.datetime | None]
+) -> None:
+    check_edges(valued, *drawn, prefix="v_")
+
+
+@pytest.mark.slow
+@settings(max_examples=500, deadline=None)
+@given(drawn=edge_datasets())
+def test_value_windows_at_the_edge_of_the_data_agree_with_the_reference_at_length(
+    valued: metricdsl.Project, drawn: tuple[Dataset, datetime.datetime | None]
+) -> None:
+    check_edges(valued, *drawn, prefix="v_")
 
 
 @st.composite

@@ -55,6 +55,14 @@ metrics:
   w_repeaters: {source: interactions, expr: 'count(where followed_by(interactions, 7d) and answered)'}
   w_rebuy: {source: orders, expr: 'share(followed_by(orders, 7d))'}
   w_after_contact: {source: orders, expr: 'share(preceded_by(interactions where answered, 1d))'}
+  w_next_team: {source: interactions, expr: 'count(where followed_by(interactions, 1d, value=team) == "north")'}
+  w_last_order_amount: {source: interactions, expr: 'sum(preceded_by(orders where cross_sell, 2d, value=amount))'}
+  w_repeats_7d: {source: interactions, expr: 'sum(followed_by(interactions where answered, 7d, count=true))'}
+  w_order_sum_1d: {source: interactions, expr: 'sum(followed_by(orders, 1d, sum=amount))'}
+  w_orders_before_2d: {source: interactions, expr: 'mean(preceded_by(orders, 2d, count=true))'}
+  w_talk_after: {source: interactions, expr: 'sum(followed_by(interactions, 1d, sum=talk_s))'}
+  w_credited_team: {source: orders, expr: 'count(where preceded_by(interactions, 1d, value=team) == "south")'}
+  w_contacts_after: {source: orders, expr: 'sum(followed_by(interactions, 7d, count=true))'}
 """
 LAYOUTS: list[tuple[tuple[str, ...], str | None]] = [((), None), (("team",), "day")]
 GRID_START = datetime.datetime(2026, 1, 5, tzinfo=datetime.timezone.utc)
@@ -164,6 +172,12 @@ BUCKETED = [
     "w_order_before",
     "w_referred_before",
     "w_repeaters",
+    "w_next_team",
+    "w_last_order_amount",
+    "w_repeats_7d",
+    "w_order_sum_1d",
+    "w_orders_before_2d",
+    "w_talk_after",
     "repeat_rate",
 ]
 
@@ -174,7 +188,9 @@ def check_in_buckets(project: metricdsl.Project, data: Dataset, as_of: datetime.
     patched = mock.patch.object(memory, "default_limit", return_value=1), mock.patch.object(memory, "MAX_BUCKETS", 7)
     with patched[0], patched[1], spy() as used:
         check_agreement(project, BUCKETED, data, LAYOUTS, as_of)
-        check_agreement(project, ["w_rebuy", "w_after_contact"], data, [((), None)], as_of)
+        check_agreement(
+            project, ["w_rebuy", "w_after_contact", "w_credited_team", "w_contacts_after"], data, [((), None)], as_of
+        )
     assert used or not any(data.rows.values())
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from metricdsl.engine.columns import GRAIN_COLUMN, aggregate_column, aggregate_part, variant_column
 from metricdsl.language import ast
-from metricdsl.language.functions import AGGREGATES, WINDOWS
+from metricdsl.language.functions import AGGREGATES, WINDOWS, window_form
 from metricdsl.semantics.filters import Variant, added_filters, used_variant
 from metricdsl.semantics.model import Model
 from metricdsl.semantics.periods import trailing_periods
@@ -173,4 +173,6 @@ def zone_of(model: Model, node: ast.Expr) -> str:
             return model.definitions.zone(source)
         if not (isinstance(current, ast.Call) and current.func in WINDOWS):
             pending.extend(reversed(list(ast.children(current))))
+        elif (form := window_form(current)) is not None:  # `value=COL`: a column of the other source
+            pending.append(form[1])
     return model.definitions.calendar.timezone or DEFAULT_ZONE

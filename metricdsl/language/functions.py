@@ -138,6 +138,13 @@ NUMBER = Parameter("x", NUMERIC)
 TEXT = Parameter("text", frozenset({"str"}))
 TIMESTAMP = Parameter("timestamp", TEMPORAL)
 SOURCE_AND_WINDOW = (Parameter("source", form=Form.SOURCE), Parameter("window", form=Form.DURATION))
+# A window's keywords: its keys, and at most one of the forms that give more than whether a row was found: `value=COL`,
+# the value of COL (a column of the source looked in) on the nearest row found (the first after, the latest before;
+# of several at that time, the least of their non-null values), in COL's type and unit; `count=true`, the number
+# of rows found (an int, 0 when none); `sum=COL`, the sum of COL over them (nulls skipped, 0 when none). Null where
+# the boolean window is null: the row's key or time is null, or the window is censored.
+WINDOW_FORMS = ("value", "count", "sum")
+WINDOW_KEYWORDS = ("on", *WINDOW_FORMS)
 METRIC = Parameter("metric", form=Form.METRIC)
 
 _ROWS: tuple[Function, ...] = (
@@ -167,19 +174,19 @@ _ROWS: tuple[Function, ...] = (
         "followed_by",
         Kind.WINDOW,
         SOURCE_AND_WINDOW,
-        "followed_by(source [where condition], 30d [, on=keys])",
+        "followed_by(source [where condition], 30d [, on=keys] [, value=column | count=true | sum=column])",
         "bool",
         no_unit,
-        keywords=("on",),
+        keywords=WINDOW_KEYWORDS,
     ),
     Function(
         "preceded_by",
         Kind.WINDOW,
         SOURCE_AND_WINDOW,
-        "preceded_by(source [where condition], 30d [, on=keys])",
+        "preceded_by(source [where condition], 30d [, on=keys] [, value=column | count=true | sum=column])",
         "bool",
         no_unit,
-        keywords=("on",),
+        keywords=WINDOW_KEYWORDS,
     ),
     Function("coalesce", Kind.SCALAR, (ANY_VALUE,), "coalesce(a, b, ...)", Result.COMMON, same_unit, variadic=True),
     Function("abs", Kind.SCALAR, (NUMBER,), "abs(x)", Result.ARGUMENT, same_unit),
@@ -302,3 +309,9 @@ FOREIGN_NAMES = {
     "iif": "case when ... then ... else ... end",
     "if": "case when ... then ... else ... end",
 }
+
+
+def window_form(call: ast.Call) -> tuple[str, ast.Expr] | None:
+    """The form of a window call beyond the boolean: `("value", COL)`, `("count", true)` or `("sum", COL)`; None
+    for the boolean window (the checker allows one form at most)."""
+    return next(((k.name, k.value) for k in call.keywords if k.name in WINDOW_FORMS), None)

@@ -19,6 +19,7 @@ from metricdsl.language.functions import (
     FOREIGN_NAMES,
     FUNCTIONS,
     NUMERIC,
+    WINDOW_FORMS,
     Form,
     Function,
     Kind,
@@ -205,7 +206,40 @@ def _window(typer: Typer, function: Function, node: ast.Call, scope: Scope) -> E
             report("MD203", f"`{node.func}` needs a `time` column in {side} source `{name}`", scope.text, node)
             return ANY
     _window_keys(typer, node, scope, other)
-    return value_type(function, NULL)
+    return _window_form(typer, function, node, scope, other)
+
+
+def _window_form(typer: Typer, function: Function, node: ast.Call, scope: Scope, other: Scope) -> ExprType:
+    """The type of a window by its form: a bool; with `value=COL` COL's type and unit (COL a column of the other
+    source); with `count=true` an int; with `sum=COL` the sum's type of a numeric COL, in its unit."""
+    report = typer.reporter.report
+    forms = [k for k in node.keywords if k.name in WINDOW_FORMS]
+    if not forms:
+        return value_type(function, NULL)
+    hint = f"usage: {function.usage}"
+    for extra in forms[1:]:
+        report("MD203", f"`{node.func}` takes one of `value=`, `count=` and `sum=`", scope.text, extra, hint)
+    form = forms[0]
+    if len(forms) > 1:
+        return ANY
+    if form.name == "count":
+        if not (isinstance(form.value, ast.Bool) and form.value.value):
+            report("MD203", "`count=` takes `true`: the number of rows found", scope.text, form.value, hint)
+            return ANY
+        return ExprType("int")
+    assert other.source is not None
+    if not isinstance(form.value, ast.Name):
+        message = f"`{form.name}=` takes a column of `{other.source}`"
+        report("MD203", message, scope.text, form.value, f"as in `{form.name}=amount`")
+        return ANY
+    found = typer.infer(form.value, other)
+    if form.name == "value" or found.kind == "any":
+        return found
+    if found.kind not in NUMERIC:
+        message = f"`sum=` adds numbers, not {describe(found)}"
+        report("MD204", message, scope.text, form.value, "count the rows found with `count=true`")
+        return ANY
+    return found
 
 
 def _window_keys(typer: Typer, node: ast.Call, scope: Scope, other: Scope) -> None:

@@ -459,7 +459,12 @@ def _row_names(node: ast.Expr, inside: bool) -> list[str]:
             return (
                 []
                 if not inside
-                else [n for k in node.keywords for n in _row_names(k.value, True) if not isinstance(k.value, ast.Binary)]
+                else [
+                    n
+                    for k in node.keywords
+                    if k.name == "on" and not isinstance(k.value, ast.Binary)  # `value=`, `sum=`: the other source's
+                    for n in _row_names(k.value, True)
+                ]
             )
         inside = inside or node.func in AGGREGATES
     return [name for child in ast.children(node) for name in _row_names(child, inside)]

@@ -3,7 +3,8 @@
 Row-level expressions (derived columns, filters, aggregate arguments) compile against a source's
 frame; derived columns are inlined, so Polars reads only the columns that are needed. Window
 functions (`followed_by`, `preceded_by`) are materialised beforehand: per key, one stack of the rows and the rows they
-look for, sorted once, in which the next (previous) time looked for is a fill (`Compiler.window_stack`).
+look for, sorted once, in which the next (previous) time looked for is a fill (`Compiler.window_stack`); a window's
+`value=` is read at the position that fill finds, its `count=` and `sum=` are differences of prefix sums.
 Aggregates become hidden columns of one `group_by` per source; metrics are then computed from them
 per group, so that ratios are ratios of sums.
 
@@ -34,7 +35,7 @@ from metricdsl.engine.polars.dtypes import DTYPES
 from metricdsl.engine.polars.functions import safe_divide
 from metricdsl.engine.zones import in_utc, local_midnight
 from metricdsl.language import ast
-from metricdsl.language.functions import FUNCTIONS, WINDOWS, Function, Kind
+from metricdsl.language.functions import FUNCTIONS, WINDOWS, Function, Kind, window_form
 from metricdsl.semantics.model import PERIOD_FUNCTIONS, Model
 from metricdsl.spec.definitions import DEFAULT_ZONE
 
@@ -97,6 +98,8 @@ def hit_column(window: str) -> str:
 # The stacked rows of windows: the number of a row of the frame the windows are computed for (null for the rows they
 # look for), the key columns (`__stack_key0`, ...) and the time in microseconds.
 STACK_ROW, STACK_KEY, STACK_TIME = "__stack_row", "__stack_key", "__stack_time"
+# The values the windows of a stack read (`value=COL`, `sum=COL`), and the numbers of the rows their probes end.
+STACK_VALUE, STACK_PROBE = "__stack_value", "__stack_probe"
 # Beyond any time: no row looked for after (before) this one within its key.
 NONE_AFTER, NONE_BEFORE = 2**63 - 1, -(2**63)
 
@@ -109,6 +112,12 @@ def _same_key(keys: list[str], offset: int) -> pl.Expr:
 def _microseconds(seconds: float) -> int:
     """A window's width in whole microseconds, as the times are compared."""
     return datetime.timedelta(seconds=seconds) // datetime.timedelta(microseconds=1)
+
+
+def looked_up(call: ast.Call) -> list[ast.Expr]:
+    """What a window reads of the rows it looks for: its filter, and the column of its `value=` or `sum=`."""
+    form = window_form(call)
+    return [t for t in (call.where, form[1] if form is not None and form[0] != "count" else None) if t is not None]
 
 
 def bound_column(source: str, bound: str) -> str:
@@ -399,7 +408,7 @@ class Compiler:
         ]
         for bound in bounds.values():
             frame = frame.join(bound, how="cross")
-        return self.censor(frame, limits).drop(TIME_COLUMN, *bounds)
+        return self.censor(frame, source, limits).drop(TIME_COLUMN, *bounds)
 
     def window_stack(
         self,
@@ -420,6 +429,11 @@ class Compiler:
         `preceded_by`) within the key is a backward (forward) fill: of the next stacked row's time where that row is
         looked for, from the last row of each run of equal key and time, so that rows at the same time are not after
         one another. The window is true when that time is within its width; null when the row's time or key is null.
+
+        A window with `value=COL` or `sum=COL` carries COL through the stack with the rows it looks for. A window that
+        counts or sums reads the stack at both ends of each row's window: a probe row per row of `source`, at `t + W`
+        (`t - W`), shares the stack, and the count (sum) is the difference of the prefixes at the probe and at the row
+        (`window_fill`). Windows of the same direction and width share their probes.
         """
         keys = [f"{STACK_KEY}{i}" for i in range(len(mine))]
         own = [(c, call) for c, call in calls if self.on_itself(call, source)]
@@ -428,6 +442,9 @@ class Compiler:
         hits: dict[str, str] = {}
         shared: dict[tuple[str, tuple[str, ...], ast.Expr | None, bool], str] = {}
         looked_for: dict[tuple[str, tuple[str, ...]], dict[str, ast.Call]] = {}
+        # The stacked column of each value a window reads (`value=COL`, `sum=COL`), by its source and name.
+        values: dict[tuple[str, str], str] = {}
+        carried: dict[tuple[str, tuple[str, ...]] | None, set[tuple[str, str]]] = {}  # what each part carries
         for column, call in calls:
             target = call.args[0].name  # type: ignore[union-attr]
             theirs = tuple(t for _, t in window_key_names(self.model, call, source, target))
@@ -435,20 +452,27 @@ class Compiler:
             hits[column] = shared.setdefault(mark, hit_column(column))
             if (column, call) not in own:
                 looked_for.setdefault((target, theirs), {}).setdefault(hits[column], call)
+            form = window_form(call)
+            if form is not None and isinstance(form[1], ast.Name):
+                value = (target, form[1].name)
+                values.setdefault(value, f"{STACK_VALUE}{len(values)}")
+                carried.setdefault(None if (column, call) in own else (target, theirs), set()).add(value)
         host = frame.with_row_index(STACK_ROW).select(
             pl.col(STACK_ROW),
             *(self.column(source, name).alias(key) for name, key in zip(mine, keys, strict=True)),
             pl.col(TIME_COLUMN).dt.epoch("us").alias(STACK_TIME),
             *(self.hit(call).alias(hit) for hit, call in {hits[c]: call for c, call in own}.items()),
+            *(self.column(t, name).alias(values[(t, name)]) for t, name in sorted(carried.get(None, ()))),
         )
         parts = [host]
         for (target, theirs), found in looked_for.items():
-            wheres = [call.where for call in found.values() if call.where is not None]
-            rows = self.source_frame(target, wheres, scan)
+            read = [t for column, call in calls if hits[column] in found for t in looked_up(call)]
+            rows = self.source_frame(target, read, scan)
             part = rows.select(
                 *(self.column(target, name).alias(key) for name, key in zip(theirs, keys, strict=True)),
                 self.instant(target).dt.epoch("us").alias(STACK_TIME),
                 *(self.hit(call).alias(hit) for hit, call in found.items()),
+                *(self.column(t, n).alias(values[(t, n)]) for t, n in sorted(carried.get((target, theirs), ()))),
             )
             known = [pl.col(STACK_TIME).is_not_null(), *(pl.col(k).is_not_null() for k in keys)]
             part = part.filter(pl.any_horizontal(pl.col(h) for h in found), *known)
@@ -456,30 +480,98 @@ class Compiler:
                 bucket = self.bucket_of([pl.col(k) for k in keys], [self.column_kind(source, m) for m in mine])
                 part = self.in_bucket(f"{target}-{'-'.join(found)}", part, bucket)
             parts.append(part)
+        # The rows that end (start) the windows that count or sum: per direction and width, a probe row per row of
+        # `source`, at `t + W` (`t - W`), which carries the number of its row.
+        probes: dict[tuple[bool, int], str] = {}
+        for _, call in calls:
+            if (form := window_form(call)) is not None and form[0] in ("count", "sum"):
+                forward = translations.WINDOWS[call.func] == "forward"
+                width = _microseconds(call.args[1].seconds)  # type: ignore[union-attr]
+                probes.setdefault((forward, width), f"{STACK_PROBE}{len(probes)}")
+        for (forward, width), probe in probes.items():
+            end = pl.col(STACK_TIME) + width if forward else pl.col(STACK_TIME) - width
+            parts.append(host.select(pl.col(STACK_ROW).alias(probe), *keys, end.alias(STACK_TIME)))
         stack = pl.concat(parts, how="diagonal_relaxed")
         if self.integer_key(source, mine, calls):  # one integer key: one sort by a single 128-bit number
             stack = stack.sort(pl.col(keys[0]).cast(pl.Int128) * 2**64 + pl.col(STACK_TIME).cast(pl.Int128))
         else:
             stack = stack.sort([*keys, STACK_TIME])
+        stack = stack.with_columns(self.window_fill(column, call, keys, hits[column], values) for column, call in calls)
+        names = [c for c, _ in calls]
+        results = [stack.filter(pl.col(STACK_ROW).is_not_null()).sort(STACK_ROW).select(names)]
+        if not probes:
+            return results[0]
+        # A count or a sum is the difference of the prefixes of its rows at the row's probe row and at the row.
+        windows: dict[str, tuple[str, bool]] = {}  # each counting window's probe, and whether it looks forward
+        for column, call in calls:
+            if (form := window_form(call)) is not None and form[0] in ("count", "sum"):
+                forward = translations.WINDOWS[call.func] == "forward"
+                windows[column] = (probes[(forward, _microseconds(call.args[1].seconds))], forward)  # type: ignore[union-attr]
+        for probe in probes.values():
+            ends = [pl.col(c).alias(f"{c}_end") for c, (p, _) in windows.items() if p == probe]
+            results.append(stack.filter(pl.col(probe).is_not_null()).sort(probe).select(ends))
+        differences = {
+            c: ((pl.col(f"{c}_end") - pl.col(c)) if forward else (pl.col(c) - pl.col(f"{c}_end"))).alias(c)
+            for c, (_, forward) in windows.items()
+        }
+        return pl.concat(results, how="horizontal").select(differences.get(c, pl.col(c)) for c in names)
+
+    def window_fill(
+        self, column: str, call: ast.Call, keys: list[str], hit: str, values: dict[tuple[str, str], str]
+    ) -> pl.Expr:
+        """One window's column over the sorted stack (see `window_stack`), null where the row's time or key is null.
+
+        The boolean: the time of the next (previous) row looked for is a fill within the key, from the last (first)
+        row of each run of equal key and time. `value=COL`: the same fill of that row's position, at which the least
+        of COL over the rows looked for of its run is read. `count=` and `sum=`: the prefix, within the key, of the
+        rows looked for up to the end of the row's run (`followed_by`: the rows at or before its time) or up to its
+        start (`preceded_by`: the rows before its time); `window_stack` subtracts it from the prefix at the probe row
+        of the window's other end."""
         time = pl.col(STACK_TIME)
         unknown = pl.any_horizontal(time.is_null(), *(pl.col(k).is_null() for k in keys))
-        exprs = []
-        for column, call in calls:
-            width = _microseconds(call.args[1].seconds)  # type: ignore[union-attr]
-            looked = pl.when(pl.col(hits[column])).then(time)
-            if translations.WINDOWS[call.func] == "forward":
-                same = _same_key(keys, -1)
-                later = pl.when(same).then(looked.shift(-1)).otherwise(NONE_AFTER).backward_fill()
-                at = pl.when(~(same & (time.shift(-1) == time).fill_null(False))).then(later).backward_fill()
-                inside = at <= time + width
+        width = _microseconds(call.args[1].seconds)  # type: ignore[union-attr]
+        forward = translations.WINDOWS[call.func] == "forward"
+        form = window_form(call)
+        following, preceding = _same_key(keys, -1), _same_key(keys, 1)
+        run_end = ~(following & (time.shift(-1) == time).fill_null(False))
+        run_start = ~(preceding & (time.shift(1) == time).fill_null(False))
+        if form is not None and form[0] in ("count", "sum"):
+            value = pl.col(values[(call.args[0].name, form[1].name)]) if form[0] == "sum" else None  # type: ignore[union-attr]
+            if value is None:
+                addend = pl.col(hit).fill_null(False).cast(pl.Int64)
             else:
-                same = _same_key(keys, 1)
-                earlier = pl.when(same).then(looked.shift(1)).otherwise(NONE_BEFORE).forward_fill()
-                at = pl.when(~(same & (time.shift(1) == time).fill_null(False))).then(earlier).forward_fill()
-                inside = at >= time - width
-            exprs.append(pl.when(unknown).then(None).otherwise(inside).alias(column))
-        names = [c for c, _ in calls]
-        return stack.with_columns(exprs).filter(pl.col(STACK_ROW).is_not_null()).sort(STACK_ROW).select(names)
+                addend = pl.when(pl.col(hit)).then(value).fill_null(0)
+            prefix = addend.cum_sum()
+            if value is not None and self.kind(form[1]) == "float":  # within the key: no rounding of other keys' sums
+                prefix = prefix.over((~preceding).cum_sum())
+            found = (
+                pl.when(run_end).then(prefix).backward_fill()
+                if forward
+                else pl.when(run_start).then(prefix - addend).forward_fill()
+            )
+            return pl.when(unknown).then(None).otherwise(found).alias(column)
+        looked = pl.when(pl.col(hit)).then(time)
+        if forward:
+            later = pl.when(following).then(looked.shift(-1)).otherwise(NONE_AFTER).backward_fill()
+            at = pl.when(run_end).then(later).backward_fill()
+            inside = at <= time + width
+        else:
+            earlier = pl.when(preceding).then(looked.shift(1)).otherwise(NONE_BEFORE).forward_fill()
+            at = pl.when(run_start).then(earlier).forward_fill()
+            inside = at >= time - width
+        if form is None:
+            return pl.when(unknown).then(None).otherwise(inside).alias(column)
+        position = pl.when(pl.col(hit)).then(pl.int_range(pl.len()))
+        if forward:
+            nearest = pl.when(following).then(position.shift(-1)).otherwise(-1).backward_fill()
+            nearest = pl.when(run_end).then(nearest).backward_fill()
+        else:
+            nearest = pl.when(preceding).then(position.shift(1)).otherwise(-1).forward_fill()
+            nearest = pl.when(run_start).then(nearest).forward_fill()
+        value = pl.col(values[(call.args[0].name, form[1].name)])  # type: ignore[union-attr]
+        least = pl.when(pl.col(hit)).then(value).min().over(run_start.cum_sum())
+        found = least.gather(pl.when(inside & (nearest >= 0)).then(nearest))
+        return pl.when(unknown).then(None).otherwise(found).alias(column)
 
     def bucket_of(self, keys: list[pl.Expr], kinds: list[str | None]) -> pl.Expr:
         """The bucket of a row by its window key: a hash of the key's values (in the types of their kinds, so that
@@ -493,7 +585,7 @@ class Compiler:
         target = call.args[0].name  # type: ignore[union-attr]
         if target != source or any(m != t for m, t in window_key_names(self.model, call, source, target)):
             return False
-        return call.where is None or not self.windows_in(source, [call.where])
+        return not self.windows_in(source, looked_up(call))
 
     def hit(self, call: ast.Call) -> pl.Expr:
         """Whether a row of a window's other source is one it looks for: its filter is true (not null)."""
@@ -551,16 +643,19 @@ class Compiler:
         given = self.as_of or self.model.definitions.sources[source].complete_until
         return as_instant(given, self.model.definitions.zone(source)) if given is not None else None
 
-    def censor(self, frame: pl.LazyFrame, limits: list[tuple[ast.Call, str, pl.Expr]]) -> pl.LazyFrame:
+    def censor(self, frame: pl.LazyFrame, source: str, limits: list[tuple[ast.Call, str, pl.Expr]]) -> pl.LazyFrame:
         """Each window null where it reaches past its limit (a limit that is null, the other source having no rows,
         censors all), with its censored flag beside it. `t + W` on the horizon is known (the window's end is
-        inclusive), as is `t - W` on the first time."""
+        inclusive), as is `t - W` on the first time. A row whose time or key is null is not censored: its window is
+        null anyway. A value found in a censored window (`value=`) is null too, as the boolean is."""
         exprs = []
         for call, column, limit in limits:
             width = datetime.timedelta(seconds=call.args[1].seconds)  # type: ignore[union-attr]
             time = pl.col(TIME_COLUMN)
             past = time + width > limit if translations.WINDOWS[call.func] == "forward" else time - width < limit
-            flag = pl.col(column).is_not_null() & past.fill_null(True)
+            mine, _ = self.window_keys(call, source, call.args[0].name)  # type: ignore[union-attr]
+            known = pl.all_horizontal(time.is_not_null(), *(key.is_not_null() for key in mine))
+            flag = known & past.fill_null(True)
             exprs.append(flag.alias(self.censor_columns.setdefault(id(call), censored_column(column))))
             exprs.append(pl.when(flag).then(None).otherwise(pl.col(column)).alias(column))
         return frame.with_columns(exprs)

@@ -28,8 +28,10 @@ from metricdsl.engine.sql.dialects import (
     LocalTime,
 )
 from metricdsl.engine.sql.functions import BIGINT, DATE, DOUBLE, INT, double, number, safe_divide, when
+from metricdsl.errors import RequestError
 from metricdsl.language import ast
-from metricdsl.language.functions import FUNCTIONS, WINDOWS, Kind
+from metricdsl.language.functions import FUNCTIONS, WINDOWS, Kind, window_form
+from metricdsl.language.printer import format_expr
 from metricdsl.language.units import TIME_UNITS
 from metricdsl.semantics.model import Model
 from metricdsl.spec.definitions import DEFAULT_ZONE
@@ -363,6 +365,12 @@ class Compiler:
         for call in calls:
             if id(call) in self.windows:
                 continue
+            form = window_form(call)
+            if form is not None:
+                raise RequestError(
+                    f"`{format_expr(call, 10**6)}`: a window with `{form[0]}=` is computed by the polars engine only, "
+                    "not yet in SQL (the duckdb and spark engines, `metricdsl sql`)"
+                )
             target = call.args[0].name  # type: ignore[union-attr]
             needs = self.windows_in(target, [call.where]) if call.where is not None else []
             self.plan_windows(target, needs)  # before its filter, which reads their columns
