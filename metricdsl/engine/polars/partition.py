@@ -170,7 +170,8 @@ class Buckets:
                 split = pl.PartitionBy(
                     path / f"{index:06d}", key=bucket_of.alias(BUCKET), include_key=False, max_rows_per_file=FILE_ROWS
                 )
-                part.sink_parquet(split, mkdir=True, compression="lz4", row_group_size=ROW_GROUP)
+                # Uncompressed: at 50M rows of 17 columns, 15.5 s against 26.5 s with lz4 (2.7 GB on disk).
+                part.sink_parquet(split, mkdir=True, compression="uncompressed", row_group_size=ROW_GROUP)
             self.written[name] = path
         files = sorted(self.written[name].glob(f"*/{BUCKET}={bucket}/*.parquet"))
         return pl.scan_parquet(files) if files else pl.LazyFrame(schema=self.schemas[name])
