@@ -54,7 +54,8 @@ class Across:
 @dataclass(frozen=True)
 class Level:
     """A grouping that functions across groups need: its `request` (by its dimensions), the variants it computes
-    (`needed`, dependencies first) and those the request reads from it (`targets`), and the calls it serves."""
+    (`needed`, dependencies first) and those the request reads from it (`targets`), and the calls it serves: all
+    totals, or all spreads over one dimension."""
 
     index: int
     request: Request
@@ -89,7 +90,8 @@ def plan_levels(
     model: Model, request: Request, needed: list[Variant]
 ) -> tuple[list[Level], dict[tuple[Variant, int], Across]]:
     """The levels the `needed` variants of `request` read, and each call across groups by its variant and `id`."""
-    by_keys: dict[tuple[str, ...], list[Across]] = {}
+    # The calls by the level they read: its dimensions, and the dimension a spread reduces (none for a total).
+    by_keys: dict[tuple[tuple[str, ...], str | None], list[Across]] = {}
     calls: dict[tuple[Variant, int], Across] = {}
     done: dict[tuple[str, Variant, str | None], Across] = {}
     for variant in needed:
@@ -105,11 +107,11 @@ def plan_levels(
             key = (call.func, target, dimension)
             if key not in done:
                 done[key] = Across(call.func, target, dimension, len(done))
-                by = request.by if dimension is None or dimension in request.by else (*request.by, dimension)
-                by_keys.setdefault(by if dimension is not None else (), []).append(done[key])
+                by = () if dimension is None else request.by if dimension in request.by else (*request.by, dimension)
+                by_keys.setdefault((by, dimension), []).append(done[key])
             calls[(variant, id(call))] = done[key]
     levels = []
-    for index, (by, served) in enumerate(by_keys.items(), start=1):
+    for index, ((by, _), served) in enumerate(by_keys.items(), start=1):
         targets = tuple(dict.fromkeys(a.target for a in served))
         sub = dataclasses.replace(
             request,
