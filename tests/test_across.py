@@ -17,6 +17,7 @@ import metricdsl
 from metricdsl.errors import RequestError
 from tests.reference import evaluate_reference
 from tests.test_differential import SPECS, Dataset, check_agreement, datasets
+from tests.test_sql_conformance import check_duckdb_agreement
 
 SMALL = """
 sources:
@@ -244,8 +245,6 @@ def test_functions_across_groups_agree_with_the_reference_at_length(across: metr
 @settings(max_examples=5, deadline=None)
 @given(data=datasets())
 def test_functions_across_groups_on_duckdb_agree_with_the_reference(across: metricdsl.Project, data: Dataset) -> None:
-    from tests.test_sql_conformance import check_duckdb_agreement
-
     check_duckdb_agreement(across, names(across), data, ACROSS_LAYOUTS)
 
 
@@ -255,6 +254,4 @@ def test_functions_across_groups_on_duckdb_agree_with_the_reference(across: metr
 def test_functions_across_groups_on_duckdb_agree_with_the_reference_at_length(
     across: metricdsl.Project, data: Dataset
 ) -> None:
-    from tests.test_sql_conformance import check_duckdb_agreement
-
     check_duckdb_agreement(across, names(across), data, ACROSS_LAYOUTS)
