@@ -255,3 +255,26 @@ def test_functions_across_groups_on_duckdb_agree_with_the_reference_at_length(
     across: metricdsl.Project, data: Dataset
 ) -> None:
     check_duckdb_agreement(across, names(across), data, ACROSS_LAYOUTS)
+
+
+def test_windows_computed_in_buckets_give_the_same_shares_and_spreads(
+    across: metricdsl.Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from metricdsl.engine.polars import partition
+
+    buckets: list[int] = []
+    partitioned = partition.partitioned_stages
+
+    def spy(*arguments: Any, **options: Any) -> Any:
+        buckets.append(arguments[4])
+        return partitioned(*arguments, **options)
+
+    monkeypatch.setattr(partition, "partitioned_stages", spy)
+    request: dict[str, Any] = {"metrics": ["a_fcr_of_total", "a_fcr_spread", "fcr"], "by": ["team"], "grain": "month"}
+    whole = across.evaluate(**request)
+    assert not buckets
+    in_buckets = across.evaluate(**request, memory_limit="2MB")
+    assert buckets
+    assert buckets[0] > 1
+    assert in_buckets.equals(whole)
+    assert whole["a_fcr_of_total"].drop_nulls().len() > 10

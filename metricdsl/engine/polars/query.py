@@ -74,7 +74,7 @@ def _stages(
     levels, calls = plan_levels(model, request, needed)
     stages = []
     for lv in levels:
-        stage, done, used = _stages(model, lv.request, scan, None, lv)
+        stage, done, used = _stages(model, lv.request, scan, _level_compiler(compiler), lv)
         for source, read in used.columns_read.items():  # the columns its groups read are read too
             compiler.columns_read.setdefault(source, set()).update(read)
         stages.append((lv, stage, done))
@@ -85,6 +85,16 @@ def _stages(
         return _finish(frame, model, compiler, request, order, needed, columns, plans, owned, computed, calls, level)
 
     return frame, finish, compiler
+
+
+def _level_compiler(compiler: Compiler) -> Compiler:
+    """A compiler for a level's groups that reads the windows as `compiler` does: by the same columns, and from the
+    frames that already hold them when they were computed in buckets (the level's metrics read no window that the
+    request's own do not, as they are metrics the request computes too)."""
+    found = Compiler(compiler.model, compiler.as_of)
+    found.window_names, found.precomputed = compiler.window_names, compiler.precomputed
+    found.buckets, found.in_bucket, found.bounds = compiler.buckets, compiler.in_bucket, compiler.bounds
+    return found
 
 
 def _finish(
