@@ -16,6 +16,10 @@ the compiled path must give the same numbers. Its semantics are the contract of 
 - `value=COL` of a window is COL of the nearest row found (the first after `t`, the latest before), the least
   non-null value of the rows at that time; `count=true` the number of rows found, `sum=COL` the sum of their
   non-null values of COL (0 when none); all three are null where the boolean window is;
+- `of_total(m)` is m in the group over m computed from the rows of all the groups of its period (the metric alone
+  grouped by the grain only), null when that is 0 or null; `spread(m, dim)` is the largest minus the smallest value
+  of m computed per group, period and value of `dim`, over the values of `dim` that are not null and have rows in the
+  group's period; either is pending when a value it reads is;
 - windows at the edge of the data are censored: `followed_by(S, W)` of a row at `t` is null when `t + W` is after
   S's horizon (`as_of`, else S's `complete_until`, else its latest time; none when S has no times), `preceded_by(S,
   W)` when `t - W` is before S's first time; a metric is pending in a group when one of its aggregates (or of the
@@ -80,7 +84,7 @@ def evaluate_reference(
     if grain:
         groups = _complete_periods(tables, sources, groups, grain, start, end, len(by))
     windowed = any(reads_window(model, name) for name in metrics)
-    evaluation = _Evaluation(tables, groups, grain)
+    evaluation = _Evaluation(tables, groups, grain, tuple(by), (start, end), set(_groups(tables, sources, list(by), grain)))
     result = []
     for key in groups:
         if grain and not _in_range(key[-1], grain, start, end, tables.model.definitions.calendar.week_start):
@@ -298,7 +302,11 @@ class _Evaluation:
     tables: _Tables
     groups: dict[GroupKey, dict[str, list[int]]]
     grain: str | None
+    by: tuple[str, ...] = ()
+    span: tuple[datetime.date | None, datetime.date | None] = (None, None)
+    present: set[GroupKey] = field(default_factory=set)  # the groups with rows (not only of the complete periods)
     memo: dict[tuple[str, GroupKey, tuple[str, ...]], tuple[Any, float]] = field(default_factory=dict)
+    others: dict[tuple[str, tuple[str, ...]], _Evaluation] = field(default_factory=dict)
 
     def metric(self, name: str, key: GroupKey, filters: tuple[str, ...] = ()) -> tuple[Any, float]:
         """A metric's value in the group `key` and its number of observations (`inf` when it has none to count);
@@ -324,7 +332,8 @@ class _Evaluation:
         n = min([count for _, count in aggregates.values()] + [count for _, count in used.values()], default=math.inf)
         zone = tables.zone(metric.source) if metric.source else tables.model.definitions.calendar.timezone or "UTC"
         previous = self._previous(key, inner)
-        value = evaluate(metric.tree, _GroupScope(tables.model, zone, aggregates, used, previous))
+        across = {id(c): self._across(c, key, inner)[0] for c in _across_calls(metric.tree)}
+        value = evaluate(metric.tree, _GroupScope(tables.model, zone, aggregates, used, previous, across))
         if metric.metric.min_n is not None and n < metric.metric.min_n:
             value = None
         if isinstance(value, float) and not math.isfinite(value):  # an overflow or NaN is missing, as x / 0 is
@@ -341,6 +350,8 @@ class _Evaluation:
         inner = filters + ((name,) if metric.where is not None else ())
         if any(self.pending(used, key, inner) for used in metric.metrics):
             return True
+        if any(self._across(c, key, inner)[1] for c in _across_calls(metric.tree)):
+            return True
         source = metric.source
         if source is None:
             return False
@@ -356,6 +367,55 @@ class _Evaluation:
                 if kept and any(self.tables.censored(source, index, w) for w in windows):
                     return True
         return False
+
+    # -- functions across groups ------------------------------------------------------------------------------
+
+    def _other(self, metric: str, by: tuple[str, ...]) -> _Evaluation:
+        """The evaluation of metric `metric` grouped by `by` (and the same grain and range): its groups come from the
+        rows of the sources it is computed from, as a request of that metric alone."""
+        if (metric, by) not in self.others:
+            model = self.tables.model
+            sources = sorted({s for m in model.metric_order([metric]) if (s := model.metrics[m].source) is not None})
+            groups = _groups(self.tables, sources, list(by), self.grain)
+            present = set(groups)
+            if self.grain:
+                groups = _complete_periods(self.tables, sources, groups, self.grain, *self.span, len(by))
+            self.others[(metric, by)] = _Evaluation(self.tables, groups, self.grain, by, self.span, present)
+        return self.others[(metric, by)]
+
+    def _across(self, call: ast.Call, key: GroupKey, filters: tuple[str, ...]) -> tuple[Any, bool]:
+        """The value of `of_total(m)` or `spread(m, dim)` in the group `key`, and whether it is pending.
+
+        `of_total`: m in the group over m computed from the rows of all groups of the period (null when that is 0 or
+        null). `spread`: m computed per group, period and value of `dim`; the largest minus the smallest of those
+        values (not null) over the values of `dim` (not null) that have rows in the group's period."""
+        metric = call.args[0]
+        assert isinstance(metric, ast.Name)
+        name = metric.name
+        period = key[-1:] if self.grain else ()
+        if call.func == "of_total":
+            other = self._other(name, ())
+            total, _ = other.metric(name, period, filters)
+            value = self.metric(name, key, filters)[0]
+            shared = None if value is None or total is None or total == 0 else value / total
+            return shared, other.pending(name, period, filters)
+        dimension = call.args[1]
+        assert isinstance(dimension, ast.Name)
+        by = self.by if dimension.name in self.by else (*self.by, dimension.name)
+        other = self._other(name, by)
+        place = by.index(dimension.name)
+        mine = key[: len(self.by)]
+        members = [
+            k
+            for k in other.groups
+            if k in other.present
+            and k[place] is not None
+            and tuple(k[by.index(b)] for b in self.by) == mine
+            and k[len(by) :] == period
+        ]
+        values = [v for k in members if (v := other.metric(name, k, filters)[0]) is not None]
+        spread = max(values) - min(values) if values else None
+        return spread, any(other.pending(name, k, filters) for k in members)
 
     def _previous(self, key: GroupKey, filters: tuple[str, ...]) -> Callable[[str], Any]:
         """A metric's value in the period before the group's, for the same dimensions (null without one)."""
@@ -413,6 +473,10 @@ def reads_window(model: Model, name: str) -> bool:
         if metric.source is not None
         for call in _aggregate_calls(metric.tree)
     )
+
+
+def _across_calls(node: ast.Expr) -> list[ast.Call]:
+    return [n for n in ast.walk(node) if isinstance(n, ast.Call) and n.func in ("of_total", "spread")]
 
 
 def _filters(metric: CheckedMetric, call: ast.Call) -> list[ast.Expr]:
@@ -663,11 +727,14 @@ class _GroupScope:
     aggregates: dict[int, tuple[Any, int]]
     metrics: dict[str, tuple[Any, float]]
     previous: Callable[[str], Any] = lambda _: None
+    across: dict[int, Any] = field(default_factory=dict)  # the values of `of_total` and `spread`, by call
 
     def name(self, node: ast.Name) -> Any:
         return self.metrics[self.model.refs[id(node)].name][0]
 
     def call(self, node: ast.Call) -> Any:
+        if node.func in ("of_total", "spread"):
+            return self.across[id(node)]
         if node.func in ("prev", "change", "pct_change"):
             argument = node.args[0]
             assert isinstance(argument, ast.Name)

@@ -77,7 +77,9 @@ def test_broken_yaml_is_a_diagnostic(tmp_path):
 
 def test_validate_passes_on_the_standard_library():
     code, out, _ = run("validate", str(SPECS))
-    assert (code, out.strip()) == (0, "0 errors, 0 warnings in 6 files")
+    files = len(list(SPECS.glob("*.yaml")))
+    assert files >= 7  # the library's files, each counted
+    assert (code, out.strip()) == (0, f"0 errors, 0 warnings in {files} files")
 
 
 @pytest.fixture

@@ -27,6 +27,7 @@ POLARS_TABLES: dict[Kind, set[str]] = {
     Kind.WINDOW: set(polars_functions.WINDOWS),
     Kind.SCALAR: set(polars_functions.SCALARS),
     Kind.RULE: set(polars_functions.RULE_FUNCTIONS),
+    Kind.ACROSS: set(polars_functions.ACROSS),
 }
 
 

@@ -24,6 +24,7 @@ from metricdsl.engine.sql.dialects import DIALECTS, render
 from metricdsl.engine.sql.finish import _Finish
 from metricdsl.engine.sql.intervals import metric_interval, t_quantile
 from metricdsl.semantics.filters import Variant
+from tests.test_postgres import in_sql
 from tests.test_sql_finish import agree, computable
 from tests.test_sql_finish import project as finish_project
 from tests.test_sql_golden import DATA, PROJECT, SPECS, example_tables
@@ -70,7 +71,7 @@ def test_every_interval_finishes_in_sql_as_in_polars(
 
 @pytest.mark.parametrize(("by", "grain"), LAYOUTS)
 def test_the_query_with_intervals_gives_the_table_of_evaluate(by: tuple[str, ...], grain: str | None) -> None:
-    metrics = list(PROJECT.model.metrics)
+    metrics = in_sql(PROJECT, list(PROJECT.model.metrics), by, grain)
     query = PROJECT.sql(metrics=metrics, by=by, grain=grain, dialect="duckdb", with_ci=True)
     actual = run_duckdb.execute(query, example_tables())
     expected = PROJECT.evaluate({k: str(v) for k, v in DATA.items()}, metrics=metrics, by=by, grain=grain, with_ci=True)

@@ -36,6 +36,9 @@ class Kind(enum.Enum):
     WINDOW = "window"  # per row: whether rows of a source follow or precede this one; takes a `where`
     SCALAR = "scalar"  # per row or per group: values to a value
     RULE = "rule function"  # in rules and thresholds (prev, change, pct_change in metrics too): a fact about a metric
+    # In metric expressions only: a metric set against its values in other groups of the same period, each computed
+    # from the rows of its own group (`of_total`, `spread`): after aggregation, never from the groups' values.
+    ACROSS = "function across groups"
 
 
 class Form(enum.Enum):
@@ -48,6 +51,7 @@ class Form(enum.Enum):
     DIGITS = "a whole number from 0 to 15"
     METRIC = "a metric name"
     CHANGE = "a change of a metric: change(m) or pct_change(m)"
+    DIMENSION = "a column name of the metric's source"
 
 
 # The rule functions whose value is a change of a metric, which `significant` tests.
@@ -126,6 +130,14 @@ class Function:
         return bound
 
 
+# The functions across groups. `of_total(m)`: m in the group divided by m computed over the rows of all groups of the
+# period (the request's `by` dropped, the grain kept): a share for a count or a sum, m(group) / m(all) for a mean.
+# `spread(m, dim)`: m computed per group, period and value of `dim` (a column of m's sources), then its largest minus its
+# smallest value over the values that have rows in the period. One function for the spread rather than `max_over` and
+# `min_over`: the question asked of a dimension is how far apart its values are; one call says it and computes m per
+# value once, where the pair would compute it twice and allow a difference of two different dimensions.
+ACROSS_TOTAL, ACROSS_SPREAD = "of_total", "spread"
+
 # Percentiles by name, and the probability each computes (linear interpolation, as `quantile`).
 PERCENTILES: dict[str, float] = {"median": 0.5, "p50": 0.5, "p75": 0.75, "p90": 0.9, "p95": 0.95, "p99": 0.99}
 
@@ -146,6 +158,7 @@ SOURCE_AND_WINDOW = (Parameter("source", form=Form.SOURCE), Parameter("window", 
 WINDOW_FORMS = ("value", "count", "sum")
 WINDOW_KEYWORDS = ("on", *WINDOW_FORMS)
 METRIC = Parameter("metric", form=Form.METRIC)
+NUMERIC_METRIC = Parameter("metric", NUMERIC, form=Form.METRIC, hint="a share or a spread is of a numeric metric")
 
 _ROWS: tuple[Function, ...] = (
     # name, kind, parameters, usage, returns, unit, options
@@ -274,6 +287,22 @@ _ROWS: tuple[Function, ...] = (
         same_unit,
     ),
     Function(
+        ACROSS_TOTAL,
+        Kind.ACROSS,
+        (NUMERIC_METRIC,),
+        "of_total(metric): its value in the group over its value in all groups of the period",
+        "float",
+        no_unit,
+    ),
+    Function(
+        ACROSS_SPREAD,
+        Kind.ACROSS,
+        (NUMERIC_METRIC, Parameter("dimension", form=Form.DIMENSION)),
+        "spread(metric, dimension): its largest minus its smallest value over the dimension's values in the period",
+        Result.ARGUMENT,
+        same_unit,
+    ),
+    Function(
         "significant", Kind.RULE, (Parameter("change", form=Form.CHANGE),), "significant(change(metric))", "bool", no_unit
     ),
 )
@@ -283,6 +312,7 @@ AGGREGATES = {name: f for name, f in FUNCTIONS.items() if f.kind is Kind.AGGREGA
 WINDOWS = {name: f for name, f in FUNCTIONS.items() if f.kind is Kind.WINDOW}
 SCALARS = {name: f for name, f in FUNCTIONS.items() if f.kind is Kind.SCALAR}
 RULE_FUNCTIONS = {name: f for name, f in FUNCTIONS.items() if f.kind is Kind.RULE}  # in rules and thresholds only
+ACROSS = {name: f for name, f in FUNCTIONS.items() if f.kind is Kind.ACROSS}  # in metric expressions only
 
 
 def quantile_probability(call: ast.Call) -> float:

@@ -28,7 +28,7 @@ from metricdsl.language.functions import (
 )
 from metricdsl.language.parser import SINGLE_EQUALS, single_equals_hint
 from metricdsl.semantics.model import PERIOD_FUNCTIONS, ExprType, Ref
-from metricdsl.semantics.scope import At, Scope, arity
+from metricdsl.semantics.scope import At, Scope, arity, column_names
 from metricdsl.semantics.types import ANY, NULL, describe, value_type
 
 if TYPE_CHECKING:
@@ -321,9 +321,58 @@ def _period_in_metric(typer: Typer, node: ast.Call, scope: Scope) -> bool:
     return False
 
 
+def _across(typer: Typer, function: Function, node: ast.Call, scope: Scope) -> ExprType:
+    """A function across groups (`of_total(m)`, `spread(m, dim)`): in a metric's expression only (MD240), of a
+    numeric metric's name; `spread`'s dimension a column of every source that metric reads (MD241)."""
+    if scope.mode != "metric":
+        typer.reporter.report(
+            "MD240",
+            f"`{node.func}` sets a metric against the other groups of its period: not in {scope.owner}",
+            scope.text,
+            node,
+            f"compute it in a metric of metrics, as in `share_of_contacts: {{expr: {node.func}(contacts)}}`"
+            if node.func == "of_total"
+            else "compute it in a metric of metrics, as in `csat_spread: {expr: spread(csat, channel)}`",
+        )
+        return ANY
+    argument = node.args[0]
+    if not (isinstance(argument, ast.Name) and argument.name in typer.defs.metrics):
+        name = argument.name if isinstance(argument, ast.Name) else ""
+        hint = did_you_mean(name, typer.defs.metrics) or f"define a metric and name it: {function.usage.split(':')[0]}"
+        typer.reporter.report("MD203", f"`{node.func}` takes a metric name", scope.text, argument, hint)
+        return ANY
+    found = typer.infer(argument, scope)
+    valid = _arguments(typer, function, node, [found], scope)
+    if len(node.args) > 1:
+        valid = ANY if not _dimension(typer, argument.name, node.args[1], scope) else valid
+    return valid
+
+
+def _dimension(typer: Typer, metric: str, argument: ast.Expr, scope: Scope) -> bool:
+    """Whether `argument` of `spread` names a column (or derived column) of every source metric `metric` reads;
+    reports it (MD241) where it does not."""
+    if not isinstance(argument, ast.Name):
+        typer.reporter.report(
+            "MD241", "the dimension of `spread` must be a column name", scope.text, argument, "as in `spread(csat, channel)`"
+        )
+        return False
+    checked = typer.model.metrics.get(metric)
+    if checked is None:  # a metric with errors of its own: they are reported there
+        return False
+    for source in checked.reaches:
+        columns = column_names(typer.defs.sources[source])
+        if argument.name not in columns:
+            hint = did_you_mean(argument.name, columns) or f"columns of `{source}`: {', '.join(columns)}"
+            message = f"`spread` over `{argument.name}`: metric `{metric}` reads source `{source}`, which has no such column"
+            typer.reporter.report("MD241", message, scope.text, argument, hint)
+            return False
+    return True
+
+
 KIND_RULES: dict[Kind, CallRule] = {
     Kind.AGGREGATE: _aggregate,
     Kind.WINDOW: _window,
     Kind.SCALAR: _scalar,
     Kind.RULE: _rule_function,
+    Kind.ACROSS: _across,
 }

@@ -99,7 +99,11 @@ FIELDS: dict[str, dict[str, Schema]] = {
         },
     },
     "metric": {
-        "expr": EXPRESSION,
+        "expr": {
+            **EXPRESSION,
+            "description": "Aggregates of its source's rows, or metrics of metrics, which may compare periods "
+            "(prev(m), change(m), pct_change(m)) and groups of a period: of_total(m), spread(m, dimension).",
+        },
         "label": TEXT,
         "short": {"type": "string", "description": "A short label for table headers; the label stands for it."},
         "description": TEXT,

@@ -28,6 +28,7 @@ from zoneinfo import ZoneInfo
 
 import polars as pl
 
+from metricdsl.engine.across import Across, across_column
 from metricdsl.engine.columns import TIME_COLUMN, aggregate_part, window_column
 from metricdsl.engine.plan import Aggregate, window_calls, window_key_names, zone_of
 from metricdsl.engine.polars import functions as translations
@@ -35,7 +36,8 @@ from metricdsl.engine.polars.dtypes import DTYPES
 from metricdsl.engine.polars.functions import safe_divide
 from metricdsl.engine.zones import in_utc, local_midnight
 from metricdsl.language import ast
-from metricdsl.language.functions import FUNCTIONS, WINDOWS, Function, Kind, window_form
+from metricdsl.language.functions import ACROSS_TOTAL, FUNCTIONS, WINDOWS, Function, Kind, window_form
+from metricdsl.semantics.filters import Variant
 from metricdsl.semantics.model import PERIOD_FUNCTIONS, Model
 from metricdsl.spec.definitions import DEFAULT_ZONE
 
@@ -147,6 +149,9 @@ class Compiler:
         # its value in the previous period of the same group, for `prev`, `change` and `pct_change`.
         self.metric_columns: dict[str, str] = {}
         self.previous: Callable[[pl.Expr], pl.Expr] | None = None
+        # The functions across groups of a request by variant and call, and those of the metric being compiled by call.
+        self.across_calls: dict[tuple[Variant, int], Across] = {}
+        self.across: dict[int, Across] = {}
         # The censored flag of each window call, by id(node), and the aggregates that count censored rows.
         self.censor_columns: dict[int, str] = {}
         self.censored_aggregates: set[str] = set()
@@ -227,6 +232,8 @@ class Compiler:
                 return self.period_function(node.func, self.expr(node.args[0]), self.previous)
             case Kind.RULE:
                 return rule_function(node.func, node.args[0])
+            case Kind.ACROSS:
+                return self.across_value(node)
             case Kind.SCALAR:
                 keywords = {k.name: self.expr(k.value) for k in node.keywords}
                 arguments = [self.argument(function, index, a, node) for index, a in enumerate(node.args)]
@@ -237,6 +244,12 @@ class Compiler:
                         for a, n in zip(arguments, node.args, strict=True)
                     ]
                 return translations.SCALARS[node.func](function.bind(arguments, keywords))
+
+    def across_value(self, node: ast.Call) -> pl.Expr:
+        """`of_total(m)`: m over its total in the period (null when that is 0 or null); `spread(m, dim)`: its spread,
+        both joined to the groups beforehand (`metricdsl.engine.polars.across`)."""
+        total = pl.col(across_column(self.across[id(node)].column))
+        return safe_divide(self.expr(node.args[0]), total) if node.func == ACROSS_TOTAL else total
 
     @staticmethod
     def period_function(func: str, value: pl.Expr, previous: Callable[[pl.Expr], pl.Expr]) -> pl.Expr:

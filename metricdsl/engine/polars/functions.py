@@ -115,3 +115,10 @@ RULE_FUNCTIONS: dict[str, RuleTranslation] = {
     "ci_high": lambda argument: pl.col(hidden("ci_high", _metric(argument))),
     "significant": _significant,
 }
+
+# The functions across groups, by how each combines a metric's value in a group with its values at the level it reads
+# (`metricdsl.engine.polars.across` and `Compiler.across_value`).
+ACROSS: dict[str, str] = {
+    "of_total": "the value over the total of the period",
+    "spread": "the largest minus the smallest value over the dimension",
+}

@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 import polars as pl
 
+from metricdsl.engine.across import PRESENT_COLUMN, Across, Level, across_calls, plan_levels
 from metricdsl.engine.columns import (
     GRAIN_COLUMN,
     ONE_COLUMN,
@@ -18,6 +19,7 @@ from metricdsl.engine.columns import (
 from metricdsl.engine.confidence import metric_interval
 from metricdsl.engine.grains import grain_label, period_number, period_start
 from metricdsl.engine.plan import Aggregate, Request, aggregates_by_source, layers, variant_columns, windowed_counts
+from metricdsl.engine.polars import across
 from metricdsl.engine.polars.compiler import Compiler
 from metricdsl.engine.spine import complete_periods, in_range
 from metricdsl.language import ast
@@ -45,9 +47,21 @@ def build_stages(
 
     `compiler` is a fresh one by default; one prepared to read windows already computed is given when they were
     computed in buckets (`metricdsl.engine.polars.partition`)."""
+    return _stages(model, request, scan, compiler)
+
+
+def _stages(
+    model: Model,
+    request: Request,
+    scan: Callable[[str], pl.LazyFrame],
+    compiler: Compiler | None = None,
+    level: Level | None = None,
+) -> tuple[pl.LazyFrame, Callable[[pl.LazyFrame], pl.LazyFrame], Compiler]:
+    """`build_stages`, or for a `level` of the functions across groups its stages, whose finish gives its computed
+    groups (`across.level_output`) in place of a table."""
     compiler = compiler or Compiler(model, request.as_of)
     order = model.metric_order(list(request.metrics))
-    needed = variants(model, order)
+    needed = variants(model, order) if level is None else list(level.needed)
     columns = variant_columns(needed)
     plans, owned = aggregates_by_source(model, needed, request)
     frames = [_grouped(model, compiler, request, source, aggregates, scan) for source, aggregates in plans.items()]
@@ -56,11 +70,31 @@ def build_stages(
         aggregates = [a for source_aggregates in plans.values() for a in source_aggregates]
         counts = [a.n_column for a in aggregates] + [a.column for a in aggregates if a.counts]
         frame = frame.with_columns(pl.col(c).fill_null(0) for c in counts)
+    # The groupings that functions across groups read, stacked below the request's own groups.
+    levels, calls = plan_levels(model, request, needed)
+    stages = []
+    for lv in levels:
+        stage, done, used = _stages(model, lv.request, scan, _level_compiler(compiler), lv)
+        for source, read in used.columns_read.items():  # the columns its groups read are read too
+            compiler.columns_read.setdefault(source, set()).update(read)
+        stages.append((lv, stage, done))
+    frame = across.stack_levels(frame, [(lv.index, stage) for lv, stage, _ in stages])
 
     def finish(frame: pl.LazyFrame) -> pl.LazyFrame:
-        return _finish(frame, model, compiler, request, order, needed, columns, plans, owned)
+        frame, computed = across.split_levels(frame, [(lv, done) for lv, _, done in stages])
+        return _finish(frame, model, compiler, request, order, needed, columns, plans, owned, computed, calls, level)
 
     return frame, finish, compiler
+
+
+def _level_compiler(compiler: Compiler) -> Compiler:
+    """A compiler for a level's groups that reads the windows as `compiler` does: by the same columns, and from the
+    frames that already hold them when they were computed in buckets (the level's metrics read no window that the
+    request's own do not, as they are metrics the request computes too)."""
+    found = Compiler(compiler.model, compiler.as_of)
+    found.window_names, found.precomputed = compiler.window_names, compiler.precomputed
+    found.buckets, found.in_bucket, found.bounds = compiler.buckets, compiler.in_bucket, compiler.bounds
+    return found
 
 
 def _finish(
@@ -73,12 +107,20 @@ def _finish(
     columns: dict[Variant, str],
     plans: dict[str, list[Aggregate]],
     owned: dict[Variant, dict[int, str]],
+    computed: list[tuple[Level, pl.LazyFrame]],
+    calls: dict[tuple[Variant, int], Across],
+    level: Level | None,
 ) -> pl.LazyFrame:
-    """The request's table from its aggregated groups: complete periods, then the metrics by layer."""
+    """The request's table from its aggregated groups: complete periods, the values of the functions across groups
+    from the `computed` groups of their levels, then the metrics by layer. For a `level`, its computed groups."""
+    if level is not None:  # the groups with rows, before the spine adds the others
+        frame = frame.with_columns(pl.lit(True).alias(PRESENT_COLUMN))
     frame = _complete_periods(frame, request, plans, compiler)
     if request.grain is not None:
         frame = frame.with_columns(period_number(pl.col(GRAIN_COLUMN), request.grain).alias(PERIOD))
         frame = frame.with_columns(_pooled(plans, request, compiler))
+    frame = across.join_levels(frame, request, computed)
+    compiler.across_calls = calls
     for layer in layers(model, needed):  # one step per level of metrics of metrics, not one per metric
         frame = frame.with_columns(
             *(e for variant in layer for e in _metric(model, compiler, variant, columns, owned[variant], request))
@@ -90,7 +132,10 @@ def _finish(
     compiler.aggregate_columns = {i: c for v, found in owned.items() if not v.filters for i, c in found.items()}
     if request.with_ci or request.keep_hidden:
         frame = frame.with_columns(*(e for name in order for e in _interval(model, compiler, name)))
-    pending = {name: _pending(model, compiler, owned, name) for name in order}
+    if level is not None:
+        found = {t: _pending(model, compiler, owned, t, calls) for t in level.targets}
+        return across.level_output(frame, request, level, columns, found)
+    pending = {name: _pending(model, compiler, owned, Variant(name), calls) for name in order}
     flag = provisional(model, compiler, owned, request.metrics, pending)
     return _present(frame, request, order, model.definitions.calendar.week_start, pending, flag)
 
@@ -109,11 +154,18 @@ def _complete_periods(
     return complete_periods(frame, request.by, request.grain, counts, request.start, request.end, week_start)
 
 
-def _pending(model: Model, compiler: Compiler, owned: dict[Variant, dict[int, str]], name: str) -> pl.Expr:
-    """Whether metric `name`'s value in a group may change when the data is complete: an aggregate it depends on
-    read rows whose window was censored."""
-    counts = windowed_counts(model, compiler.censored_aggregates, owned, Variant(name))
-    return pl.any_horizontal(pl.col(c).fill_null(0) > 0 for c in counts) if counts else pl.lit(False)
+def _pending(
+    model: Model,
+    compiler: Compiler,
+    owned: dict[Variant, dict[int, str]],
+    variant: Variant,
+    calls: dict[tuple[Variant, int], Across],
+) -> pl.Expr:
+    """Whether `variant`'s value in a group may change when the data is complete: an aggregate it depends on read
+    rows whose window was censored, or a function across groups it depends on reduced such a value."""
+    counts = windowed_counts(model, compiler.censored_aggregates, owned, variant)
+    flags = [pl.col(c).fill_null(0) > 0 for c in counts] + across.pending_flags(model, variant, calls)
+    return pl.any_horizontal(flags) if flags else pl.lit(False)
 
 
 def provisional(
@@ -182,6 +234,7 @@ def _metric(
     checked = model.metrics[variant.metric]
     used = {name: columns[used_variant(model, variant, name)] for name in checked.metrics}
     compiler.aggregate_columns, compiler.metric_columns = aggregates, used
+    compiler.across = {id(c): compiler.across_calls[(variant, id(c))] for c in across_calls(model, variant)}
     compiler.previous = _previous(request) if request.grain is not None else None
     try:
         value = compiler.expr(checked.tree)

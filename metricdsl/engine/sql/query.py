@@ -24,13 +24,14 @@ from collections.abc import Mapping
 
 from sqlglot import exp
 
+from metricdsl.engine.across import LEVEL_COLUMN, Level, level_column, plan_levels
 from metricdsl.engine.columns import GRAIN_COLUMN, ONE_COLUMN
 from metricdsl.engine.plan import Aggregate, Request, aggregates_by_source
 from metricdsl.engine.sql.compiler import Compiler, Window, column
 from metricdsl.engine.sql.dialects import EpochMicros, PeriodStart, StrictFrame
 from metricdsl.engine.sql.functions import DATE, when
 from metricdsl.language import ast
-from metricdsl.semantics.filters import variants
+from metricdsl.semantics.filters import Variant, variants
 from metricdsl.semantics.model import Model
 
 # A typed null: Postgres types the untyped nulls of two stacked rows as text, which the next row's BIGINT does not meet.
@@ -55,8 +56,10 @@ def groups_query(model: Model, request: Request, tables: Mapping[str, exp.Expr] 
 class Builder:
     """Builds the CTEs of one request's groups: the rows of each source with its windows, then its groups."""
 
-    def __init__(self, model: Model, request: Request, tables: Mapping[str, exp.Expr]) -> None:
+    def __init__(self, model: Model, request: Request, tables: Mapping[str, exp.Expr], level: Level | None = None) -> None:
         self.model, self.request, self.tables = model, request, tables
+        # For a level of the functions across groups (`metricdsl.engine.across`): its variants, and its CTEs' prefix.
+        self.level, self.prefix = level, f"l{level.index}_" if level is not None else ""
         self.compiler = Compiler(model, request.as_of)
         self.ctes: list[tuple[str, exp.Expr]] = []
         self.relations: dict[tuple[str, tuple[int, ...]], tuple[str, list[str]]] = {}
@@ -68,13 +71,56 @@ class Builder:
         return found.copy() if found is not None else exp.Table(this=exp.to_identifier(source, quoted=True))
 
     def cte(self, prefix: str, query: exp.Expr) -> str:
-        name = f"__{prefix}{len(self.ctes)}"
+        name = f"__{self.prefix}{prefix}{len(self.ctes)}"
         self.ctes.append((name, query))
         return name
 
     def query(self) -> exp.Select:
+        select = self.body()
+        for name, query in self.ctes:
+            select = select.with_(exp.to_identifier(name, quoted=True), as_=query, copy=False)
+        return select
+
+    def body(self) -> exp.Select:
+        """The groups' query without its CTEs, which `self.ctes` holds; with the groups of the levels of functions
+        across groups stacked below the request's own (UNION ALL), as `metricdsl.engine.polars.across` stacks them."""
+        select = self.own_groups()
+        levels, _ = plan_levels(self.model, self.request, self.needed())
+        if not levels:
+            return select
+        branches = [(0, self.cte("level", select), list(select.named_selects))]
+        for level in levels:
+            builder = Builder(self.model, level.request, self.tables, level)
+            builder.prefix = f"{self.prefix}{builder.prefix}"
+            found = builder.body()
+            self.ctes += builder.ctes
+            name = self.cte("level", found)
+            branches.append((level.index, name, [level_column(level.index, c) for c in found.named_selects]))
+        everything = [c for _, _, names in branches for c in names]
+        stacked: exp.Query | None = None
+        for index, name, names in branches:
+            own = set(names)
+            values = [
+                exp.alias_(column(c[len(level_column(index, "")) :] if index else c), c, quoted=True)
+                if c in own
+                else exp.alias_(exp.null(), c, quoted=True)
+                for c in everything
+            ]
+            values.append(exp.alias_(exp.Literal.number(index), LEVEL_COLUMN, quoted=True))
+            branch = exp.select(*values).from_(exp.to_identifier(name, quoted=True))
+            stacked = branch if stacked is None else exp.union(stacked, branch, distinct=False)
+        assert stacked is not None
+        alias = exp.TableAlias(this=exp.to_identifier("s"))
+        return exp.select(*(column(c) for c in [*everything, LEVEL_COLUMN])).from_(exp.Subquery(this=stacked, alias=alias))
+
+    def needed(self) -> list[Variant]:
+        if self.level is not None:
+            return list(self.level.needed)
+        return variants(self.model, self.model.metric_order(list(self.request.metrics)))
+
+    def own_groups(self) -> exp.Select:
         model, request = self.model, self.request
-        needed = variants(model, model.metric_order(list(request.metrics)))
+        needed = self.needed()
         plans, owned = aggregates_by_source(model, needed, request)
         metric_of = {column: variant.metric for variant, found in owned.items() for column in found.values()}
         # Everything is compiled first, so that each source's rows hold every column read, then the CTEs are built.
@@ -88,8 +134,6 @@ class Builder:
             counts = [a.n_column for aggregates in plans.values() for a in aggregates]
             counts += [a.column for aggregates in plans.values() for a in aggregates if a.counts]
             select = self.joined(grouped, counts if len(grouped) > 1 and request.keys else [])
-        for name, query in self.ctes:
-            select = select.with_(exp.to_identifier(name, quoted=True), as_=query, copy=False)
         return select
 
     # -- rows ---------------------------------------------------------------------------------------
@@ -276,7 +320,7 @@ class Builder:
         names of its two columns."""
         if source not in self.limits:
             time = EpochMicros(this=self.compiler.instant(source))
-            name = f"__bounds{len(self.ctes)}"
+            name = f"__{self.prefix}bounds{len(self.ctes)}"
             first, last = f"{name}_first", f"{name}_last"
             query = exp.select(
                 exp.alias_(exp.Min(this=time), first, quoted=True), exp.alias_(exp.Max(this=time.copy()), last, quoted=True)
