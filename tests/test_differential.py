@@ -612,7 +612,7 @@ def test_library_agrees_with_the_reference_at_length(project: metricdsl.Project,
     check_agreement(project, list(project.model.metrics), data, LAYOUTS)
 
 
-@settings(max_examples=15, deadline=None)
+@settings(max_examples=10, deadline=None)
 @given(data=datasets())
 def test_the_rest_of_the_language_agrees_with_the_reference(extended: metricdsl.Project, data: Dataset) -> None:
     extras = [name for name in extended.model.metrics if name.startswith("x_")]
@@ -640,7 +640,7 @@ def test_value_windows_agree_with_the_reference_at_length(valued: metricdsl.Proj
     check_agreement(valued, [name for name in valued.model.metrics if name.startswith("v_")], data, EXTRA_LAYOUTS)
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=15, deadline=None)
 @given(data=datasets())
 def test_metrics_over_periods_agree_with_the_reference(over_periods: metricdsl.Project, data: Dataset) -> None:
     names = list(over_periods.model.metrics)
@@ -808,7 +808,7 @@ def check_edges(extended: metricdsl.Project, data: Dataset, as_of: datetime.date
     check_agreement(extended, [n for n in windowed if n not in of_contacts], data, [((), None), ((), "day")], as_of)
 
 
-@settings(max_examples=35, deadline=None)
+@settings(max_examples=25, deadline=None)
 @given(drawn=edge_datasets())
 def test_windows_at_the_edge_of_the_data_agree_with_the_reference(
     extended: metricdsl.Project, drawn: tuple[Dataset, datetime.datetime | None]
@@ -857,7 +857,7 @@ def check_range(project: metricdsl.Project, data: Dataset, span: tuple[datetime.
     check_agreement(project, periods, data, [layout for layout in PERIOD_LAYOUTS if layout[1]], span=span)
 
 
-@settings(max_examples=20, deadline=None)
+@settings(max_examples=14, deadline=None)
 @given(data=datasets(), span=spans())
 def test_a_range_of_periods_agrees_with_the_reference(
     over_periods: metricdsl.Project, data: Dataset, span: tuple[datetime.date | None, datetime.date | None]

@@ -102,7 +102,7 @@ def check_windows(project: metricdsl.Project, data: Dataset, as_of: datetime.dat
     check_agreement(project, [n for n in names if n not in contacts], data, [((), None)], as_of)
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=20, deadline=None)
 @given(drawn=grid_datasets())
 def test_windows_computed_together_agree_with_the_reference(
     windowed: metricdsl.Project, drawn: tuple[Dataset, datetime.datetime | None]
@@ -210,7 +210,7 @@ def spy() -> Iterator[list[int]]:
         yield used
 
 
-@settings(max_examples=15, deadline=None)
+@settings(max_examples=10, deadline=None)
 @given(drawn=grid_datasets())
 def test_windows_in_buckets_agree_with_the_reference(
     windowed: metricdsl.Project, drawn: tuple[Dataset, datetime.datetime | None]
