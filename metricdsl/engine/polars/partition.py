@@ -80,23 +80,19 @@ def bounds(
     return found
 
 
-def plan(model: Model, request: Request, scan: Callable[[str], pl.LazyFrame]) -> Compiler:
-    """The compiler of `request`'s query, built (not collected): its windows and the columns it reads."""
-    return build_stages(model, request, scan)[2]
-
-
 def partitioned_stages(
     model: Model,
     request: Request,
     scan: Callable[[str], pl.LazyFrame],
     folder: Path,
     buckets: int,
-    planned: Compiler | None = None,
+    planned: Compiler,
     slices: int | None = None,
 ) -> Stages | None:
     """The stages of `request` (as `build_stages`) with its windows computed in `buckets` buckets of keys, written
-    under `folder`; None when the request has no window or cannot be partitioned. `planned` is `plan()`'s, if made;
-    `slices`, the rows of a source split into buckets in one pass (`Buckets`): all at once by default.
+    under `folder`; None when the request has no window or cannot be partitioned. `planned` is the compiler of the
+    request's query in one piece (`build_stages`'), which knows its windows and the columns it reads; `slices`, the
+    rows of a source split into buckets in one pass (`Buckets`): all at once by default.
 
     Each frame is split once: a source's rows (the columns the request reads) and the rows each window looks for
     (their key, time and filters) are written to one folder per bucket in one pass (`Buckets`); then each bucket's
@@ -106,7 +102,6 @@ def partitioned_stages(
     bucket's rows again with their window columns instead took more time and memory (at 6M rows and a limit of 1GB:
     8.8 and 10.6 s, 0.54 GiB, against 7.8 and 7.5 s, 0.47 GiB, alternating, at a load average of 5 to 10).
     """
-    planned = planned or plan(model, request, scan)
     hosts = windowed_sources(planned)
     if not hosts or not partitionable(model, planned):
         return None
