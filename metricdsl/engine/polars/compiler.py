@@ -496,11 +496,12 @@ class Compiler:
         # The rows that end (start) the windows that count or sum: per direction and width, a probe row per row of
         # `source`, at `t + W` (`t - W`), which carries the number of its row.
         probes: dict[tuple[bool, int], str] = {}
-        for _, call in calls:
+        windows: dict[str, tuple[str, bool]] = {}  # each counting window's probe, and whether it looks forward
+        for column, call in calls:
             if (form := window_form(call)) is not None and form[0] in ("count", "sum"):
                 forward = translations.WINDOWS[call.func] == "forward"
                 width = _microseconds(call.args[1].seconds)  # type: ignore[union-attr]
-                probes.setdefault((forward, width), f"{STACK_PROBE}{len(probes)}")
+                windows[column] = (probes.setdefault((forward, width), f"{STACK_PROBE}{len(probes)}"), forward)
         for (forward, width), probe in probes.items():
             end = pl.col(STACK_TIME) + width if forward else pl.col(STACK_TIME) - width
             parts.append(host.select(pl.col(STACK_ROW).alias(probe), *keys, end.alias(STACK_TIME)))
@@ -515,11 +516,6 @@ class Compiler:
         if not probes:
             return results[0]
         # A count or a sum is the difference of the prefixes of its rows at the row's probe row and at the row.
-        windows: dict[str, tuple[str, bool]] = {}  # each counting window's probe, and whether it looks forward
-        for column, call in calls:
-            if (form := window_form(call)) is not None and form[0] in ("count", "sum"):
-                forward = translations.WINDOWS[call.func] == "forward"
-                windows[column] = (probes[(forward, _microseconds(call.args[1].seconds))], forward)  # type: ignore[union-attr]
         for probe in probes.values():
             ends = [pl.col(c).alias(f"{c}_end") for c, (p, _) in windows.items() if p == probe]
             results.append(stack.filter(pl.col(probe).is_not_null()).sort(probe).select(ends))
