@@ -240,11 +240,20 @@ def test_a_memory_limit_splits_the_windows_into_buckets_with_the_same_results(
     data = {"interactions": _frame(windowed, rows), "orders": _frame(windowed, orders, "orders")}
     whole = windowed.evaluate(data, metrics=BUCKETED, by=["team"], memory_limit="1TB")
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # this test's own, as other processes share /tmp
+    made: list[Path] = []
+    folder = tempfile.TemporaryDirectory
+
+    def recorded(*args: Any, **kwargs: Any) -> tempfile.TemporaryDirectory[str]:
+        made.append(Path((found := folder(*args, **kwargs)).name))
+        return found
+
+    monkeypatch.setattr(tempfile, "TemporaryDirectory", recorded)
     with spy() as used:
         split = windowed.evaluate(data, metrics=BUCKETED, by=["team"], memory_limit="1KB")
     assert used
     assert used[0] > 2
     assert split.equals(whole)
+    assert [m.parent for m in made] == [tmp_path]
     assert list(tmp_path.iterdir()) == []
 
 
