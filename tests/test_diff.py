@@ -583,6 +583,7 @@ def test_a_repository_of_another_user_is_told_as_such(small, monkeypatch):
         raise subprocess.CalledProcessError(128, "git", b"", refusal)
 
     monkeypatch.setattr("metricdsl.tools.diff.run_git", refuse)
+    monkeypatch.setattr("metricdsl.tools.revision.run_git", refuse)  # under revision.git_text
     code, _, err = run(small, "HEAD", "specs")
     assert code == 2
     assert err == (

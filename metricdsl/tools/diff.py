@@ -25,7 +25,7 @@ from metricdsl.spec.data_paths import project_folder
 from metricdsl.spec.loader import SPEC_SUFFIXES, load_texts
 from metricdsl.tools.diff_definitions import Change, definition_changes
 from metricdsl.tools.diff_numbers import Numbers, RunOptions, compare_numbers
-from metricdsl.tools.revision import in_repository, run_git
+from metricdsl.tools.revision import git_text, in_repository, run_git
 
 DEFAULT_BRANCHES = ("refs/remotes/origin/HEAD", "refs/heads/main", "refs/heads/master")
 
@@ -108,22 +108,18 @@ def default_base(top: Path) -> str:
     nothing of the change."""
     for ref in DEFAULT_BRANCHES:
         try:
-            _git_text(top, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
+            git_text(top, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
         except subprocess.CalledProcessError:
             continue
         except (OSError, subprocess.SubprocessError):
             break
         try:
-            return _git_text(top, "merge-base", "HEAD", ref)
+            return git_text(top, "merge-base", "HEAD", ref)
         except subprocess.CalledProcessError:
             raise DiffError("base", f"HEAD and {ref} have no common commit (a shallow clone?): give BASE") from None
         except (OSError, subprocess.SubprocessError):
             break
     return "HEAD"
-
-
-def _git_text(top: Path, *args: str) -> str:
-    return run_git(top, *args).decode().strip()
 
 
 def _top(paths: Sequence[str | Path]) -> Path:
@@ -132,7 +128,7 @@ def _top(paths: Sequence[str | Path]) -> Path:
     while not folder.is_dir() and folder != folder.parent:
         folder = folder.parent
     try:
-        return Path(_git_text(folder, "rev-parse", "--show-toplevel"))
+        return Path(git_text(folder, "rev-parse", "--show-toplevel"))
     except OSError:
         raise DiffError("base", "cannot run git: is it installed?") from None
     except subprocess.CalledProcessError as error:
@@ -151,7 +147,7 @@ def _commit(top: Path, revision: str, side: str) -> str:
     if revision.startswith("-"):
         raise DiffError(side, f"`{revision}` is not a revision")
     try:
-        return _git_text(top, "rev-parse", "--verify", "--quiet", f"{revision}^{{commit}}")
+        return git_text(top, "rev-parse", "--verify", "--quiet", f"{revision}^{{commit}}")
     except (OSError, subprocess.SubprocessError):
         raise DiffError(side, f"unknown revision `{revision}`") from None
 

@@ -63,7 +63,9 @@ def spec_revision(paths: Sequence[str | Path]) -> str | None:
     first = Path(paths[0])
     folder = first if first.is_dir() else first.parent
     try:
-        top, object_format, head = _git(folder, "rev-parse", "--show-toplevel", "--show-object-format", "HEAD").split("\n")
+        top, object_format, head = git_text(folder, "rev-parse", "--show-toplevel", "--show-object-format", "HEAD").split(
+            "\n"
+        )
         committed = _committed_specs(Path(top), paths)
     except (OSError, subprocess.SubprocessError, ValueError):
         return None
@@ -76,7 +78,7 @@ def _committed_specs(top: Path, paths: Sequence[str | Path]) -> dict[str, str]:
     if not inside:
         return {}
     named = {name for given, name in inside.items() if not Path(given).is_dir()}
-    listing = _git(top, "ls-tree", "-r", "-z", "HEAD", "--", *inside.values())
+    listing = git_text(top, "ls-tree", "-r", "-z", "HEAD", "--", *inside.values())
     committed: dict[str, str] = {}
     for entry in filter(None, listing.split("\0")):
         info, _, name = entry.partition("\t")
@@ -112,7 +114,8 @@ def _blob_id(content: bytes, object_format: str) -> str:
     return hashlib.new(object_format, b"blob %d\0" % len(content) + content).hexdigest()
 
 
-def _git(folder: Path, *args: str) -> str:
+def git_text(folder: Path, *args: str) -> str:
+    """`run_git`'s output as text, without its trailing newlines."""
     return run_git(folder, *args).decode().strip("\n")
 
 
