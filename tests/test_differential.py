@@ -146,7 +146,7 @@ metrics:
   x_one_customer: {expr: 'x_orders_per_contact + x_revenue', where: 'customer_id == 1'}
   x_after_an_order: {expr: 'x_orders + contacts', where: 'preceded_by(orders, 30d)'}
 """
-# Windows that give a value, a count or a sum: the Polars engine's alone (the SQL engines refuse them).
+# Windows that give a value, a count or a sum (on the SQL engines too: `test_sql_value_windows`).
 VALUE_WINDOW_METRICS = """
 metrics:
   v_last_team_revenue: {source: orders, expr: 'sum(amount where preceded_by(interactions, 30d, value=team) == "north")'}

@@ -25,19 +25,26 @@ GOLDEN = Path(__file__).parent / "golden" / "sql"
 DATA = {"interactions": ROOT / "examples/data/interactions.csv", "orders": ROOT / "examples/data/orders.csv"}
 PROJECT = metricdsl.load(SPECS)
 DASHBOARDS = sorted(PROJECT.definitions.dashboards)
+# Requests beyond the dashboards, each with a golden query in every dialect: windows that give a value, a count, a sum.
+VALUED = metricdsl.load([SPECS, Path(__file__).parent / "cases" / "value_windows.yaml"])
+REQUESTS: dict[str, tuple[metricdsl.Project, dict[str, object]]] = {
+    **{name: (PROJECT, {"dashboard": name}) for name in DASHBOARDS},
+    "value_windows": (VALUED, {"metrics": sorted(set(VALUED.model.metrics) - set(PROJECT.model.metrics)), "grain": "week"}),
+}
 
 
 def written(dialect: str, dashboard: str) -> tuple[Path, str]:
-    """The golden file of a dashboard's query in `dialect` and what it must hold: the query, or, for a dialect that
-    cannot compute one of the dashboard's metrics exactly, the error that `metricdsl sql` gives (a query without
-    that metric would look complete and not be)."""
+    """The golden file of a request's query in `dialect` (a dashboard's, or one of `REQUESTS`) and what it must hold:
+    the query, or, for a dialect that cannot compute one of the request's metrics exactly, the error that `metricdsl
+    sql` gives (a query without that metric would look complete and not be)."""
+    project, request = REQUESTS[dashboard]
     try:
-        return GOLDEN / dialect / f"{dashboard}.sql", PROJECT.sql(dashboard=dashboard, dialect=dialect)
+        return GOLDEN / dialect / f"{dashboard}.sql", project.sql(dialect=dialect, **request)  # type: ignore[arg-type]
     except RequestError as error:
         return GOLDEN / dialect / f"{dashboard}.error.txt", f"{error}\n"
 
 
-@pytest.mark.parametrize("dashboard", DASHBOARDS)
+@pytest.mark.parametrize("dashboard", sorted(REQUESTS))
 @pytest.mark.parametrize("dialect", sorted(DIALECTS))
 def test_the_query_of_each_dashboard_matches_its_golden_file(
     dialect: str, dashboard: str, request: pytest.FixtureRequest
@@ -62,7 +69,7 @@ def test_every_golden_query_parses_back_in_its_dialect(golden: Path) -> None:
 
 def test_a_golden_file_for_each_dialect_and_dashboard() -> None:
     for dialect in DIALECTS:
-        for dashboard in DASHBOARDS:
+        for dashboard in REQUESTS:
             assert len(list((GOLDEN / dialect).glob(f"{dashboard}.*"))) == 1, (dialect, dashboard)
 
 
@@ -78,11 +85,12 @@ def example_tables() -> dict[str, pl.DataFrame]:
     return tables
 
 
-@pytest.mark.parametrize("dashboard", DASHBOARDS)
+@pytest.mark.parametrize("dashboard", sorted(REQUESTS))
 def test_the_golden_duckdb_query_gives_the_table_of_evaluate(dashboard: str) -> None:
     query = (GOLDEN / "duckdb" / f"{dashboard}.sql").read_text()
     actual = run_duckdb.execute(query, example_tables())
-    expected = PROJECT.evaluate({k: str(v) for k, v in DATA.items()}, dashboard=dashboard)
+    project, request = REQUESTS[dashboard]
+    expected = project.evaluate({k: str(v) for k, v in DATA.items()}, **request)  # type: ignore[arg-type]
     assert actual.columns == expected.columns
     assert expected.height > 10
     assert_frame_equal(actual, expected, check_dtypes=False, rel_tol=1e-9, abs_tol=1e-12)

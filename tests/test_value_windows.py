@@ -175,12 +175,3 @@ def test_null_keys_and_times_give_null(project: metricdsl.Project) -> None:
     found = project.evaluate(data(contacts, orders), metrics=["revenue_after", "orders_after"], by=["customer_id", "at"])
     rows = {(r["customer_id"], r["at"] is not None): (r["revenue_after"], r["orders_after"]) for r in found.to_dicts()}
     assert rows == {(None, True): (None, None), (1, False): (None, None), (1, True): (5.0, 1)}
-
-
-@pytest.mark.parametrize("engine", ["duckdb", "spark"])
-def test_the_sql_engines_refuse_value_windows_by_name(project: metricdsl.Project, engine: str) -> None:
-    message = r"`followed_by\(orders, 30d, value=amount\)`: a window with `value=` is computed by the polars engine only"
-    with pytest.raises(metricdsl.RequestError, match=message):
-        project.sql(metrics=["next_order"], dialect=engine)
-    with pytest.raises(metricdsl.RequestError, match="count="):
-        project.run(CREDIT, metrics=["contacts_before"], engine="duckdb")

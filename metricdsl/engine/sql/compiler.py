@@ -4,8 +4,8 @@ Row expressions keep SQL's three-valued logic, which is the language's; a divisi
 derived columns are inlined. Datetimes are instants (the table contract): where local time matters (`hour()`,
 `weekday()`, `date()`, `days_between()`, grains) the instant is converted to its source's zone, and a date that
 meets a datetime is the instant of that day's local midnight. Durations are numbers of microseconds. Window
-calls (`followed_by`, `preceded_by`) are columns of the source's rows, which `metricdsl.engine.sql.query`
-computes; the compiler records, per window call, what that needs (`Window`).
+calls (`followed_by`, `preceded_by`, and their forms `value=`, `count=` and `sum=`) are columns of the source's rows,
+which `metricdsl.engine.sql.query` computes; the compiler records, per window call, what that needs (`Window`).
 """
 
 from __future__ import annotations
@@ -28,10 +28,8 @@ from metricdsl.engine.sql.dialects import (
     LocalTime,
 )
 from metricdsl.engine.sql.functions import BIGINT, DATE, DOUBLE, INT, double, number, safe_divide, when
-from metricdsl.errors import RequestError
 from metricdsl.language import ast
 from metricdsl.language.functions import FUNCTIONS, WINDOWS, Kind, window_form
-from metricdsl.language.printer import format_expr
 from metricdsl.language.units import TIME_UNITS
 from metricdsl.semantics.model import Model
 from metricdsl.spec.definitions import DEFAULT_ZONE
@@ -75,7 +73,9 @@ def censored_column(window: str) -> str:
 @dataclass
 class Window:
     """A window call evaluated on `source`'s rows: the other source's rows it looks for (under `where`, with their
-    own windows `needs`), the keys on each side, the width and direction, and the horizon when it is given."""
+    own windows `needs`), the keys on each side, the width and direction, and the horizon when it is given. `form`
+    is None for whether a row was found, else `value`, `count` or `sum`; `value` is the column that `value=` or `sum=`
+    reads of the rows looked for, of kind `value_kind`."""
 
     call: ast.Call
     source: str
@@ -88,6 +88,9 @@ class Window:
     micros: int
     forward: bool
     horizon: int | None  # microseconds since the epoch; None: the other source's latest (or first) time
+    form: str | None = None
+    value: exp.Expr | None = None
+    value_kind: str | None = None
     flag: str = field(init=False)
 
     def __post_init__(self) -> None:
@@ -366,14 +369,10 @@ class Compiler:
             if id(call) in self.windows:
                 continue
             form = window_form(call)
-            if form is not None:
-                raise RequestError(
-                    f"`{format_expr(call, 10**6)}`: a window with `{form[0]}=` is computed by the polars engine only, "
-                    "not yet in SQL (the duckdb and spark engines, `metricdsl sql`)"
-                )
             target = call.args[0].name  # type: ignore[union-attr]
-            needs = self.windows_in(target, [call.where]) if call.where is not None else []
-            self.plan_windows(target, needs)  # before its filter, which reads their columns
+            read = form[1] if form is not None and form[0] != "count" else None  # the column of `value=`, `sum=`
+            needs = self.windows_in(target, [t for t in (call.where, read) if t is not None])
+            self.plan_windows(target, needs)  # before its filter and value, which read their columns
             mine, theirs = self.window_keys(call, source, target)
             where = self.expr(call.where) if call.where is not None else None
             forward = translations.WINDOWS[call.func]
@@ -390,6 +389,9 @@ class Compiler:
                 round(seconds * MICROS),
                 forward,
                 self.horizon(target) if forward else None,
+                form[0] if form is not None else None,
+                self.expr(read) if read is not None else None,
+                self.kind(read) if read is not None else None,
             )
             self.instant(source), self.instant(target)  # the time columns are read
 

@@ -29,7 +29,7 @@ from metricdsl.engine.columns import GRAIN_COLUMN, ONE_COLUMN
 from metricdsl.engine.plan import Aggregate, Request, aggregates_by_source
 from metricdsl.engine.sql.compiler import Compiler, Window, column
 from metricdsl.engine.sql.dialects import EpochMicros, PeriodStart, StrictFrame
-from metricdsl.engine.sql.functions import DATE, when
+from metricdsl.engine.sql.functions import BIGINT, DATE, DOUBLE, when
 from metricdsl.language import ast
 from metricdsl.semantics.filters import Variant, variants
 from metricdsl.semantics.model import Model
@@ -37,6 +37,8 @@ from metricdsl.semantics.model import Model
 # A typed null: Postgres types the untyped nulls of two stacked rows as text, which the next row's BIGINT does not meet.
 NO_TIME = exp.cast(exp.null(), exp.DataType.build("BIGINT"))
 TIME, HOST, FOUND = "__time", "__host", "__found"
+# Whether a row's window is known (its time and keys are); the columns of the values that `value=` windows find.
+KNOWN, LOOKED, LOOKED_KEY, LOOKED_TIME = "__known", "__looked", "__looked_key", "__looked_time"
 
 
 # A source, its window calls, its keys by name, its aggregates, and its distinct counts.
@@ -45,6 +47,11 @@ Compiled = tuple[str, list[ast.Call], list[tuple[str, exp.Expr]], list[exp.Expr]
 
 def _key(index: int) -> str:
     return f"__key{index}"
+
+
+def _sum_type(window: Window) -> exp.DataType:
+    """The type of a `sum=` window: a BIGINT for an int column (not DuckDB's HUGEINT), else a DOUBLE."""
+    return BIGINT if window.value_kind == "int" else DOUBLE
 
 
 def groups_query(model: Model, request: Request, tables: Mapping[str, exp.Expr] | None = None) -> exp.Select:
@@ -110,7 +117,7 @@ class Builder:
             branch = exp.select(*values).from_(exp.to_identifier(name, quoted=True))
             stacked = branch if stacked is None else exp.union(stacked, branch, distinct=False)
         assert stacked is not None
-        alias = exp.TableAlias(this=exp.to_identifier("s"))
+        alias = exp.TableAlias(this=exp.to_identifier("s", quoted=True))
         return exp.select(*(column(c) for c in [*everything, LEVEL_COLUMN])).from_(exp.Subquery(this=stacked, alias=alias))
 
     def needed(self) -> list[Variant]:
@@ -150,7 +157,8 @@ class Builder:
             for copy in self.copies(stack):
                 window = copy[0]
                 theirs = [*window.theirs, self.compiler.instant(window.target)]
-                self.demand(window.target, window.needs, theirs + [w.where for w in copy if w.where is not None])
+                read = [e for w in copy for e in (w.where, w.value) if e is not None]
+                self.demand(window.target, window.needs, theirs + read)
 
     def names(self, source: str, reads: list[exp.Expr]) -> set[str]:
         """The columns of `source` that the expressions `reads` read."""
@@ -186,10 +194,11 @@ class Builder:
         return list(found.values())
 
     def host_reads(self, source: str, stack: list[Window]) -> set[str]:
-        """The columns of `source` that a stack reads from its rows: the keys, the time, the filters on itself."""
+        """The columns of `source` that a stack reads from its rows: the keys, the time, the filters and values of the
+        windows on itself."""
         window = stack[0]
         reads = [*window.mine, self.compiler.instant(source)]
-        reads += [w.where for w in stack if self.on_itself(w) and w.where is not None]
+        reads += [e for w in stack if self.on_itself(w) for e in (w.where, w.value) if e is not None]
         return self.names(source, reads)
 
     def rows(self, source: str, calls: list[ast.Call]) -> tuple[str, list[str]]:
@@ -217,19 +226,34 @@ class Builder:
     def stack(self, rows: str, columns: list[str], stack: list[Window]) -> str:
         """`rows` (keeping `columns`) with the columns of the windows of `stack`, which share their keys, and their
         censored flags. The rows and one copy of the other rows each window looks for (their keys, their time, and
-        per window that time again where the row is one it looks for) are stacked (UNION ALL), and one window function
-        per call finds the nearest of those in time, all partitioned and ordered alike; then the rows themselves are
-        kept."""
+        per window that time again where the row is one it looks for, with the value a `sum=` adds) are stacked
+        (UNION ALL), and one window function per call reads them, all partitioned and ordered alike: the nearest time
+        in the window's direction (whether a row was found, and `value=`), or the count or the sum over the rows of
+        the window's range of times (`count=`, `sum=`); then the rows themselves are kept, and `value=` reads its
+        column at the nearest time (`looked_up`)."""
         compiler = self.compiler
         source, mine = stack[0].source, stack[0].mine
         keys = [_key(i) for i in range(len(mine))]
         flags = [f"__at{i}" for i in range(len(stack))]  # the time of a row that the call looks for
+        added = [f"__add{i}" for i in range(len(stack))]  # the value that a `sum=` adds for such a row
+        summed = [i for i, w in enumerate(stack) if w.form == "sum"]
         time = EpochMicros(this=compiler.instant(source))
 
-        def target(condition: exp.Expr | None, keys: list[exp.Expr], time: exp.Expr) -> exp.Expr:
+        def target(condition: exp.Expr | None, keys: list[exp.Expr], time: exp.Expr, value: exp.Expr) -> exp.Expr:
             known = [exp.Not(this=exp.Is(this=k.copy(), expression=exp.null())) for k in (*keys, time)]
             where = [exp.Paren(this=condition.copy())] if condition is not None else []
-            return when(exp.and_(*where, *known), time.copy())
+            return when(exp.and_(*where, *known), value.copy())
+
+        def sums(looked_for: list[Window], keys: list[exp.Expr], time: exp.Expr) -> list[exp.Expr]:
+            """The value each `sum=` adds for a row: its column where the row is one it looks for, else null."""
+            found: list[exp.Expr] = []
+            for i in summed:
+                window, kind = stack[i], _sum_type(stack[i])
+                assert window.value is not None
+                looks = any(window is w for w in looked_for)
+                value = target(window.where, keys, time, window.value) if looks else exp.null()
+                found.append(exp.alias_(exp.cast(value, kind), added[i], quoted=True))
+            return found
 
         host = exp.select(
             *(column(c) for c in columns),
@@ -237,9 +261,10 @@ class Builder:
             exp.alias_(time, TIME, quoted=True),
             exp.alias_(exp.Literal.number(1), HOST, quoted=True),
             *(
-                exp.alias_(target(w.where, mine, time) if self.on_itself(w) else NO_TIME.copy(), flag, quoted=True)
+                exp.alias_(target(w.where, mine, time, time) if self.on_itself(w) else NO_TIME.copy(), flag, quoted=True)
                 for w, flag in zip(stack, flags, strict=True)
             ),
+            *sums([w for w in stack if self.on_itself(w)], mine, time),
         ).from_(exp.to_identifier(rows, quoted=True))
         stacked: exp.Query = host
         for copy in self.copies(stack):
@@ -259,23 +284,36 @@ class Builder:
                     exp.alias_(their_time.copy(), TIME, quoted=True),
                     exp.alias_(exp.Literal.number(0), HOST, quoted=True),
                     *(
-                        exp.alias_(target(w.where, [], their_time) if w in copy else NO_TIME.copy(), flag, quoted=True)
+                        exp.alias_(
+                            target(w.where, [], their_time, their_time) if w in copy else NO_TIME.copy(), flag, quoted=True
+                        )
                         for w, flag in zip(stack, flags, strict=True)
                     ),
+                    *sums(copy, [], their_time),
                 )
                 .from_(exp.to_identifier(other_rows, quoted=True))
                 .where(exp.and_(*known))
             )
             stacked = exp.union(stacked, other, distinct=False)
 
-        def nearest(window: Window, flag: str) -> exp.Window:  # the first time after the row's, or the last before
-            found = exp.Min(this=column(flag)) if window.forward else exp.Max(this=column(flag))
+        def over(window: Window, value: exp.Expr, spec: exp.Expr) -> exp.Window:
             return exp.Window(
-                this=found,
+                this=value,
                 partition_by=[column(k) for k in keys],
                 order=exp.Order(expressions=[exp.Ordered(this=column(TIME), nulls_first=True)]),  # BigQuery's order
-                spec=StrictFrame(forward=exp.Boolean(this=window.forward)),
+                spec=spec,
             )
+
+        def nearest(window: Window, i: int) -> exp.Window:
+            """The first time looked for after the row's, or the last before; the count or sum within the window."""
+            if window.form not in ("count", "sum"):
+                found = exp.Min(this=column(flags[i])) if window.forward else exp.Max(this=column(flags[i]))
+                return over(window, found, StrictFrame(forward=exp.Boolean(this=window.forward)))
+            width, one = exp.Literal.number(window.micros), exp.Literal.number(1)
+            ends = (one, "FOLLOWING", width, "FOLLOWING") if window.forward else (width, "PRECEDING", one, "PRECEDING")
+            spec = exp.WindowSpec(kind="RANGE", start=ends[0], start_side=ends[1], end=ends[2], end_side=ends[3])
+            value = exp.Count(this=column(flags[i])) if window.form == "count" else exp.Sum(this=column(added[i]))
+            return over(window, value, spec)
 
         found = [f"__nearest{i}" for i in range(len(stack))]
         source_rows = exp.Subquery(this=stacked, alias=exp.TableAlias(this=exp.to_identifier("__stacked", quoted=True)))
@@ -286,34 +324,78 @@ class Builder:
                 *(column(k) for k in keys),
                 column(TIME),
                 column(HOST),
-                *(exp.alias_(nearest(w, f), n, quoted=True) for w, f, n in zip(stack, flags, found, strict=True)),
+                *(exp.alias_(nearest(w, i), n, quoted=True) for i, (w, n) in enumerate(zip(stack, found, strict=True))),
             ).from_(source_rows),
         )
         unknown = exp.or_(*(exp.Is(this=column(n), expression=exp.null()) for n in (TIME, *keys)))
+        # `value=` reads its column of the rows at the nearest time, found by their keys and that time.
+        values = {i: self.looked_up(rows, w) for i, w in enumerate(stack) if w.form == "value"}
 
-        def result(window: Window, nearest: str) -> exp.Expr:  # within the window: in (t, t + W], or [t - W, t)
+        def result(i: int, window: Window, nearest: str) -> exp.Expr:  # within the window: in (t, t + W], or [t - W, t)
+            if window.form in ("count", "sum"):
+                total: exp.Expr = exp.Coalesce(this=column(nearest), expressions=[exp.Literal.number(0)])
+                total = exp.cast(total, _sum_type(window) if window.form == "sum" else BIGINT)
+                return exp.Case(ifs=[exp.If(this=unknown.copy(), true=exp.null())], default=total)
             width = exp.Literal.number(window.micros)
             within: exp.Expr = (
                 exp.LTE(this=column(nearest), expression=exp.Add(this=column(TIME), expression=width))
                 if window.forward
                 else exp.GTE(this=column(nearest), expression=exp.Sub(this=column(TIME), expression=width))
             )
+            if window.form == "value":
+                return exp.Case(
+                    ifs=[exp.If(this=unknown.copy(), true=exp.null()), exp.If(this=within, true=column(LOOKED, f"__v{i}"))]
+                )
             return exp.Case(
                 ifs=[exp.If(this=unknown.copy(), true=exp.null())],
                 default=exp.Coalesce(this=within, expressions=[exp.false()]),
             )
 
-        kept = self.cte(
-            "window",
+        kept_rows = (
             exp.select(
                 *(column(c) for c in columns),
                 column(TIME),
-                *(exp.alias_(result(w, n), w.column, quoted=True) for w, n in zip(stack, found, strict=True)),
+                exp.alias_(exp.Not(this=exp.Paren(this=unknown.copy())), KNOWN, quoted=True),
+                *(
+                    exp.alias_(result(i, w, n), w.column, quoted=True)
+                    for i, (w, n) in enumerate(zip(stack, found, strict=True))
+                ),
             )
             .from_(exp.to_identifier(windowed, quoted=True))
-            .where(exp.EQ(this=column(HOST), expression=exp.Literal.number(1))),
+            .where(exp.EQ(this=column(HOST), expression=exp.Literal.number(1)))
         )
+        for i, name in values.items():
+            on = [exp.EQ(this=column(f"{LOOKED_KEY}{k}", f"__v{i}"), expression=column(key)) for k, key in enumerate(keys)]
+            on.append(exp.EQ(this=column(LOOKED_TIME, f"__v{i}"), expression=column(found[i])))
+            alias = exp.TableAlias(this=exp.to_identifier(f"__v{i}", quoted=True))
+            looked = exp.Table(this=exp.to_identifier(name, quoted=True), alias=alias)
+            kept_rows = kept_rows.join(looked, on=exp.and_(*on), join_type="left")
+        kept = self.cte("window", kept_rows)
         return self.cte("window", self.censor(kept, columns, stack))
+
+    def looked_up(self, rows: str, window: Window) -> str:
+        """The CTE of the values a `value=` window finds: per key and time of the rows it looks for (from `rows`, the
+        window's own source's, when it looks for them), the least known value of its column at that time."""
+        compiler = self.compiler
+        assert window.value is not None
+        if not self.on_itself(window):
+            rows, _ = self.rows(window.target, window.needs)
+        time = EpochMicros(this=compiler.instant(window.target))
+        known = [exp.Not(this=exp.Is(this=k.copy(), expression=exp.null())) for k in (*window.theirs, time)]
+        where = [exp.Paren(this=window.where.copy())] if window.where is not None else []
+        value = window.value.copy()
+        least = exp.LogicalAnd(this=value) if window.value_kind == "bool" else exp.Min(this=value)  # false < true
+        query = (
+            exp.select(
+                *(exp.alias_(k.copy(), f"{LOOKED_KEY}{i}", quoted=True) for i, k in enumerate(window.theirs)),
+                exp.alias_(time, LOOKED_TIME, quoted=True),
+                exp.alias_(least, LOOKED, quoted=True),
+            )
+            .from_(exp.to_identifier(rows, quoted=True))
+            .where(exp.and_(*where, *known))
+            .group_by(*(k.copy() for k in window.theirs), time.copy())
+        )
+        return self.cte("values", query)
 
     def bounds(self, source: str) -> tuple[str, str, str]:
         """The CTE of the first and the last time of `source`'s rows (null without rows), computed once, and the
@@ -346,10 +428,7 @@ class Builder:
                 past: exp.Expr = exp.GT(this=exp.Add(this=column(TIME), expression=width), expression=limit)
             else:
                 past = exp.LT(this=exp.Sub(this=column(TIME), expression=width), expression=limit)
-            flag = exp.and_(
-                exp.Not(this=exp.Is(this=column(window.column), expression=exp.null())),
-                exp.Coalesce(this=past, expressions=[exp.true()]),
-            )
+            flag = exp.and_(column(KNOWN), exp.Coalesce(this=past, expressions=[exp.true()]))
             value = exp.Case(ifs=[exp.If(this=flag.copy(), true=exp.null())], default=column(window.column))
             values += [exp.alias_(value, window.column, quoted=True), exp.alias_(flag, window.flag, quoted=True)]
         query = exp.select(*(column(c) for c in columns), *values).from_(exp.to_identifier(rows, quoted=True))
@@ -409,8 +488,14 @@ class Builder:
             *(column(n, "m") for n in names),
             *(column(e.alias, "m") for e in plain),
             *(column(e.alias, "d") for e in distinct),
-        ).from_(exp.Table(this=exp.to_identifier(main, quoted=True), alias=exp.TableAlias(this=exp.to_identifier("m"))))
-        other = exp.Table(this=exp.to_identifier(counted, quoted=True), alias=exp.TableAlias(this=exp.to_identifier("d")))
+        ).from_(
+            exp.Table(
+                this=exp.to_identifier(main, quoted=True), alias=exp.TableAlias(this=exp.to_identifier("m", quoted=True))
+            )
+        )
+        other = exp.Table(
+            this=exp.to_identifier(counted, quoted=True), alias=exp.TableAlias(this=exp.to_identifier("d", quoted=True))
+        )
         if keys:
             on = exp.and_(*(exp.NullSafeEQ(this=column(n, "m"), expression=column(n, "d")) for n in names))
             joined = joined.join(other, on=on, join_type="inner")
@@ -446,9 +531,14 @@ class Builder:
                 ),
                 *(column(c, left) for c in values),
                 *(column(c, right) for c in other_values),
-            ).from_(exp.Table(this=exp.to_identifier(name, quoted=True), alias=exp.TableAlias(this=exp.to_identifier(left))))
+            ).from_(
+                exp.Table(
+                    this=exp.to_identifier(name, quoted=True),
+                    alias=exp.TableAlias(this=exp.to_identifier(left, quoted=True)),
+                )
+            )
             table = exp.Table(
-                this=exp.to_identifier(other, quoted=True), alias=exp.TableAlias(this=exp.to_identifier(right))
+                this=exp.to_identifier(other, quoted=True), alias=exp.TableAlias(this=exp.to_identifier(right, quoted=True))
             )
             if keys:
                 on = exp.and_(*(exp.NullSafeEQ(this=column(k, left), expression=column(k, right)) for k in keys))

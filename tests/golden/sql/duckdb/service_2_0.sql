@@ -200,6 +200,9 @@ WITH "__rows0" AS (
     "wait_s",
     "wrap_s",
     "__time",
+    NOT (
+      "__time" IS NULL OR "__key0" IS NULL
+    ) AS "__known",
     CASE
       WHEN "__time" IS NULL OR "__key0" IS NULL
       THEN NULL
@@ -251,37 +254,29 @@ WITH "__rows0" AS (
     "wait_s",
     "wrap_s",
     CASE
-      WHEN NOT "__window0" IS NULL
-      AND COALESCE("__time" + 604800000000 > "__bounds4_last", TRUE)
+      WHEN "__known" AND COALESCE("__time" + 604800000000 > "__bounds4_last", TRUE)
       THEN NULL
       ELSE "__window0"
     END AS "__window0",
-    NOT "__window0" IS NULL
-    AND COALESCE("__time" + 604800000000 > "__bounds4_last", TRUE) AS "__window0_censored",
+    "__known" AND COALESCE("__time" + 604800000000 > "__bounds4_last", TRUE) AS "__window0_censored",
     CASE
-      WHEN NOT "__window1" IS NULL
-      AND COALESCE("__time" + 2592000000000 > "__bounds5_last", TRUE)
+      WHEN "__known" AND COALESCE("__time" + 2592000000000 > "__bounds5_last", TRUE)
       THEN NULL
       ELSE "__window1"
     END AS "__window1",
-    NOT "__window1" IS NULL
-    AND COALESCE("__time" + 2592000000000 > "__bounds5_last", TRUE) AS "__window1_censored",
+    "__known" AND COALESCE("__time" + 2592000000000 > "__bounds5_last", TRUE) AS "__window1_censored",
     CASE
-      WHEN NOT "__window2" IS NULL
-      AND COALESCE("__time" + 2592000000000 > "__bounds5_last", TRUE)
+      WHEN "__known" AND COALESCE("__time" + 2592000000000 > "__bounds5_last", TRUE)
       THEN NULL
       ELSE "__window2"
     END AS "__window2",
-    NOT "__window2" IS NULL
-    AND COALESCE("__time" + 2592000000000 > "__bounds5_last", TRUE) AS "__window2_censored",
+    "__known" AND COALESCE("__time" + 2592000000000 > "__bounds5_last", TRUE) AS "__window2_censored",
     CASE
-      WHEN NOT "__window3" IS NULL
-      AND COALESCE("__time" + 2592000000000 > "__bounds5_last", TRUE)
+      WHEN "__known" AND COALESCE("__time" + 2592000000000 > "__bounds5_last", TRUE)
       THEN NULL
       ELSE "__window3"
     END AS "__window3",
-    NOT "__window3" IS NULL
-    AND COALESCE("__time" + 2592000000000 > "__bounds5_last", TRUE) AS "__window3_censored"
+    "__known" AND COALESCE("__time" + 2592000000000 > "__bounds5_last", TRUE) AS "__window3_censored"
   FROM "__window3"
   CROSS JOIN "__bounds4"
   CROSS JOIN "__bounds5"
