@@ -1,7 +1,7 @@
 """`of_total(m)` and `spread(m, dim)`: values computed by hand on small data (shares that sum to 1 per period, a period
 whose total is 0, a mean's share, a spread of one channel, a channel without rows, nulls, filters, `min_n`, pending
-windows), the SQL engines' stage (1) giving the same tables, and random data agreeing with the reference evaluator on
-Polars and DuckDB."""
+windows), the SQL engines' stage (1) giving the same tables, the query of `metricdsl sql` giving them on DuckDB and
+written in every dialect, and random data agreeing with the reference evaluator on Polars and DuckDB."""
 
 from __future__ import annotations
 
@@ -9,12 +9,15 @@ import datetime
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import polars as pl
 import pytest
+import sqlglot
 from hypothesis import given, settings
+from polars.testing import assert_frame_equal
 
 import metricdsl
-from metricdsl.errors import RequestError
+from metricdsl.engine.sql.dialects import DIALECTS
 from tests.reference import evaluate_reference
 from tests.test_differential import SPECS, Dataset, check_agreement, datasets
 from tests.test_sql_conformance import check_duckdb_agreement
@@ -180,11 +183,30 @@ def test_the_reference_gives_the_same_tables_on_the_small_data(small: metricdsl.
                 assert found[name] == pytest.approx(expected[name]), (name, by, grain)
 
 
-def test_the_sql_output_refuses_a_function_across_groups_by_name(small: metricdsl.Project) -> None:
-    with pytest.raises(RequestError, match="`of_total`"):
-        small.sql(metrics=["reason_share"], by=["reason"], grain="week")
-    with pytest.raises(RequestError, match="`spread`"):
-        small.sql(metrics=["csat_spread"], grain="week", dialect="spark")
+@pytest.mark.parametrize(
+    ("by", "grain"), [((), None), (("team",), "week"), (("channel",), None), (("reason", "team"), "month")]
+)
+def test_the_printed_duckdb_query_gives_the_table_of_evaluate(
+    small: metricdsl.Project, by: tuple[str, ...], grain: str | None
+) -> None:
+    frame = pl.DataFrame(CALLS, schema_overrides={"csat": pl.Int64, "channel": pl.String})
+    connection = duckdb.connect()
+    connection.execute("SET TimeZone = 'UTC'")
+    connection.register("calls", frame.with_columns(pl.col("started_at").dt.replace_time_zone("UTC")).to_arrow())
+    metrics = list(small.model.metrics)
+    for asked in [*([name] for name in metrics), metrics]:  # each alone, then all in one query
+        expected = small.evaluate({"calls": frame}, metrics=asked, by=by, grain=grain)
+        actual = pl.from_arrow(connection.sql(small.sql(metrics=asked, by=by, grain=grain)).to_arrow_table())
+        assert isinstance(actual, pl.DataFrame)
+        assert_frame_equal(actual, expected, check_dtypes=False, rel_tol=1e-9, abs_tol=1e-12)
+
+
+@pytest.mark.parametrize("dialect", sorted(DIALECTS))
+def test_every_dialect_writes_shares_and_spreads(small: metricdsl.Project, dialect: str) -> None:
+    text = small.sql(metrics=["share_spread", "csat_of_total", "repeat_share"], by=["team"], grain="week", dialect=dialect)
+    tree = sqlglot.parse_one(text, read=dialect)
+    assert isinstance(tree, sqlglot.exp.Select)
+    assert '"__across0_value"' in text or "`__across0_value`" in text
 
 
 def test_the_library_computes_reason_shares_and_the_csat_spread_on_the_example(tmp_path: Path) -> None:

@@ -17,6 +17,16 @@ import polars as pl
 from sqlglot import exp
 from sqlglot.errors import ParseError
 
+from metricdsl.engine.across import (
+    LEVEL_COLUMN,
+    PRESENT_COLUMN,
+    Level,
+    across_calls,
+    across_column,
+    level_column,
+    plan_levels,
+    reads_across,
+)
 from metricdsl.engine.columns import GRAIN_COLUMN, PERIOD, PROVISIONAL, aggregate_part, hidden, interval_column
 from metricdsl.engine.grains import period_start
 from metricdsl.engine.plan import (
@@ -83,19 +93,28 @@ def table_query(model: Model, request: Request, groups: exp.Select) -> exp.Selec
 
 
 class _Finish:
-    """The steps of one request, each a common table expression named after it."""
+    """The steps of one request, each a common table expression named after it. For a `level` of the functions across
+    groups (`metricdsl.engine.across`), the steps of its groups, whose names begin with `prefix`, into `ctes`."""
 
-    def __init__(self, model: Model, request: Request) -> None:
-        self.model, self.request = model, request
+    def __init__(
+        self,
+        model: Model,
+        request: Request,
+        level: Level | None = None,
+        ctes: list[tuple[str, exp.Select]] | None = None,
+        prefix: str = "",
+    ) -> None:
+        self.model, self.request, self.level, self.prefix = model, request, level, prefix
         self.order = model.metric_order(list(request.metrics))
-        self.needed = variants(model, self.order)
+        self.needed = list(level.needed) if level is not None else variants(model, self.order)
+        self.levels, self.calls = plan_levels(model, request, self.needed)
         self.columns = variant_columns(self.needed)
         self.plans, self.owned = aggregates_by_source(model, self.needed, request)
         self.aggregates = [a for found in self.plans.values() for a in found]
         # The aggregates that read a window: their groups hold a count of censored rows.
         self.censored = {a.column for a in self.aggregates if self._reads_window(a)}
         self.week_start = model.definitions.calendar.week_start
-        self.ctes: list[tuple[str, exp.Select]] = []
+        self.ctes: list[tuple[str, exp.Select]] = ctes if ctes is not None else []
 
     def _reads_window(self, aggregate: Aggregate) -> bool:
         node = aggregate.node
@@ -103,6 +122,7 @@ class _Finish:
         return aggregate.source is not None and bool(window_calls(self.model, aggregate.source, trees))
 
     def add(self, name: str, select: exp.Select) -> str:
+        name = f"{self.prefix}{name}"
         self.ctes.append((name, select))
         return name
 
@@ -117,7 +137,7 @@ class _Finish:
                 found += [aggregate_part(a.column, "squares")] if a.sd_column is not None else []
             if a.column in self.censored:
                 found.append(aggregate_part(a.column, "censored"))
-        return found
+        return found + ([PRESENT_COLUMN] if self.level is not None else [])
 
     def counts(self) -> list[str]:
         """The count-like columns: 0, not null, in a period without rows."""
@@ -133,7 +153,24 @@ class _Finish:
             groups.set("with_", None)
             for cte in inner.expressions:
                 self.ctes.append((cte.alias, cte.this))
-        current = self.add(GROUPS, groups)
+        current = self.computed(self.add(GROUPS, groups), list(groups.named_selects))
+        final = self.present(current)
+        for name, select in self.ctes:
+            final = final.with_(named(name), as_=select, copy=False)  # a copy per CTE made the build quadratic
+        return final
+
+    def computed(self, groups: str, names: list[str]) -> str:
+        """The CTE of the metrics computed from the CTE `groups` of the aggregated groups (columns `names`, with the
+        groups of the levels stacked below the request's own): complete periods, pooled trailing aggregates, the values
+        across groups, the metrics layer by layer, their intervals."""
+        current = groups
+        if self.levels or self.level is not None:  # the request's own groups; a level's are present in their period
+            own: list[exp.Expr] = [col(c) for c in self.stage_columns() if c != PRESENT_COLUMN]
+            own += [exp.true().as_(PRESENT_COLUMN, quoted=True)] if self.level is not None else []
+            select = exp.select(*own).from_(table(current))
+            if self.levels:
+                select = select.where(exp.EQ(this=col(LEVEL_COLUMN), expression=exp.Literal.number(0)))
+            current = self.add("__own", select)
         grain = self.request.grain
         if grain is not None:
             current = self.complete_periods(current, grain)
@@ -142,14 +179,97 @@ class _Finish:
             )
             if any(a.trailing is not None for a in self.aggregates):
                 current = self.add("__pooled", self.pooled(current, grain))
+        for level in self.levels:
+            current = self.joined_level(current, level, groups, names)
         for index, layer in enumerate(layers(self.model, self.needed)):
             current = self.layer(current, index, layer)
         if self.request.with_ci:
             current = self.intervals(current)
-        final = self.present(current)
-        for name, select in self.ctes:
-            final = final.with_(named(name), as_=select, copy=False)  # a copy per CTE made the build quadratic
-        return final
+        return current
+
+    # -- functions across groups -----------------------------------------------------------------------------------
+
+    def joined_level(self, current: str, level: Level, groups: str, names: list[str]) -> str:
+        """`current` with the value of each function across groups that `level` serves, and whether it is pending:
+        the level's groups (stacked in `groups` below the request's own, their columns prefixed) computed by a finish
+        of their own, then reduced as `metricdsl.engine.polars.across.join_levels` does: the period's total for
+        `of_total`, the largest minus the smallest value over the dimension's values with rows in the period (and not
+        null) for `spread`; joined on the period, or on the request's groups."""
+        prefix = level_column(level.index, "")
+        inner = [c for c in names if c.startswith(prefix)]
+        rows = self.add(
+            f"__split{level.index}",
+            exp.select(*(col(c).as_(c[len(prefix) :], quoted=True) for c in inner))
+            .from_(table(groups))
+            .where(exp.EQ(this=col(LEVEL_COLUMN), expression=exp.Literal.number(level.index))),
+        )
+        finish = _Finish(self.model, level.request, level, self.ctes, f"{self.prefix}__l{level.index}")
+        found = finish.level_output(finish.computed(rows, [c[len(prefix) :] for c in inner]))
+        parts: list[exp.Expr] = []
+        for call in level.calls:
+            index = level.targets.index(call.target)
+            value: exp.Expr = col(f"__target{index}")
+            pending: exp.Expr = col(f"__target{index}_pending")
+            if call.dimension is not None:
+                value = exp.Sub(this=exp.Max(this=value), expression=exp.Min(this=value.copy()))
+                pending = exp.GT(
+                    this=exp.Max(
+                        this=exp.Case(ifs=[exp.If(this=pending, true=exp.Literal.number(1))], default=exp.Literal.number(0))
+                    ),
+                    expression=exp.Literal.number(0),
+                )
+            parts += [
+                value.as_(across_column(call.column), quoted=True),
+                pending.as_(across_column(call.column, "pending"), quoted=True),
+            ]
+        spread = level.calls[0].dimension
+        keys = ([GRAIN_COLUMN] if self.request.grain else []) if spread is None else list(self.request.keys)
+        part = exp.select(*(col(k) for k in keys), *parts).from_(table(found))
+        if spread is not None:
+            present = exp.and_(col(PRESENT_COLUMN), exp.Not(this=is_null(col(spread))))
+            part = part.where(present).group_by(*(col(k) for k in keys)) if keys else part.where(present)
+        reduced = self.add(f"__across{level.index}", part)
+        everything = exp.Column(this=exp.Star(), table=named(current))
+        found_values = [col(across_column(c.column, p), reduced) for c in level.calls for p in ("value", "pending")]
+        joined = exp.select(everything, *found_values).from_(table(current))
+        if keys:
+            on = exp.and_(*(exp.NullSafeEQ(this=col(k, current), expression=col(k, reduced)) for k in keys))
+            joined = joined.join(table(reduced), on=on, join_type="left")
+        else:
+            joined = joined.join(table(reduced), join_type="cross")
+        return self.add(f"__with_level{level.index}", joined)
+
+    def level_output(self, current: str) -> str:
+        """A level's computed groups (`current`): its keys, whether the group had rows, and per variant the request
+        reads from it (by its index among the level's targets) its value and whether it is pending."""
+        assert self.level is not None
+        values: list[exp.Expr] = [col(k) for k in self.request.keys]
+        values.append(exp.Coalesce(this=col(PRESENT_COLUMN), expressions=[exp.false()]).as_(PRESENT_COLUMN, quoted=True))
+        for i, target in enumerate(self.level.targets):
+            values.append(col(self.columns[target]).as_(f"__target{i}", quoted=True))
+            values.append(self.pending(target).as_(f"__target{i}_pending", quoted=True))
+        return self.add("__output", exp.select(*values).from_(table(current)))
+
+    def pending(self, variant: Variant) -> exp.Expr:
+        """Whether `variant`'s value in a group may change when the data is complete: an aggregate it depends on read
+        rows whose window was censored, or a function across groups it depends on reduced such a value."""
+        zero = exp.Literal.number(0)
+        counts = dict.fromkeys(windowed_counts(self.model, self.censored, self.owned, variant))
+        flags: list[exp.Expr] = [
+            exp.GT(this=exp.Coalesce(this=col(c), expressions=[zero.copy()]), expression=zero.copy()) for c in counts
+        ]
+        flags += [exp.Coalesce(this=col(c), expressions=[exp.false()]) for c in self.across_pending(variant)]
+        return exp.or_(*flags) if flags else exp.false()
+
+    def across_pending(self, variant: Variant) -> list[str]:
+        """The pending flags of the values across groups that `variant` depends on."""
+        found = {
+            across_column(self.calls[(v, id(c))].column, "pending")
+            for v in reads_across(self.model, variant)
+            for c in across_calls(self.model, v)
+            if (v, id(c)) in self.calls
+        }
+        return sorted(found)
 
     def complete_periods(self, current: str, grain: str) -> str:
         """Every group with a row for every period from the first to the last (or `start`/`end`), its counts 0 where
@@ -351,7 +471,8 @@ class _Finish:
             column, aggregates = self.columns[variant], self.owned[variant]
             used = {name: self.columns[used_variant(self.model, variant, name)] for name in checked.metrics}
             previous = self.previous if self.request.grain is not None else None
-            value = MetricCompiler(self.model, variant.metric, aggregates, used, previous).expr(checked.tree)
+            across = {id(c): self.calls[(variant, id(c))] for c in across_calls(self.model, variant)}
+            value = MetricCompiler(self.model, variant.metric, aggregates, used, previous, across).expr(checked.tree)
             counts: list[exp.Expr] = [
                 col(aggregate_part(aggregates[id(n)], "n"))
                 for n in ast.walk(checked.tree)
@@ -391,15 +512,16 @@ class _Finish:
                     col(hidden(part, column)).as_(interval_column(name, part), quoted=True)
                     for part in ("n", "ci_low", "ci_high")
                 ]
-        pending = [
-            c for name in request.metrics for c in windowed_counts(self.model, self.censored, self.owned, Variant(name))
-        ]
-        if pending:  # some metric is pending: some aggregate it reads read a censored window
+        variants = [Variant(name) for name in request.metrics]
+        counts = [c for v in variants for c in windowed_counts(self.model, self.censored, self.owned, v)]
+        if counts:  # some metric reads a window: a group is provisional where one of them is pending
             zero = exp.Literal.number(0)
-            flags = [
+            flags: list[exp.Expr] = [
                 exp.GT(this=exp.Coalesce(this=col(c), expressions=[zero.copy()]), expression=zero.copy())
-                for c in dict.fromkeys(pending)
+                for c in dict.fromkeys(counts)
             ]
+            across = dict.fromkeys(c for v in variants for c in self.across_pending(v))
+            flags += [exp.Coalesce(this=col(c), expressions=[exp.false()]) for c in across]
             shown.append(exp.or_(*flags).as_(PROVISIONAL, quoted=True))
         select = exp.select(*shown).from_(table(current))
         if request.grain is not None:

@@ -1,6 +1,7 @@
 """The SQL of a metric's expression over its group's row of aggregates: what `Compiler.expr` computes in Polars once the
 aggregates are columns (arithmetic, comparisons, `case`, the scalar functions of aggregates and metrics, and
-`prev`/`change`/`pct_change` over the periods of a group).
+`prev`/`change`/`pct_change` over the periods of a group, `of_total` and `spread` from the values across groups joined
+to the group).
 
 Each node keeps the Polars semantics in every dialect: a division by zero is null, `between` and `in` are null when an
 operand is; the scalar functions are those of the row expressions (`metricdsl.engine.sql.functions`).
@@ -12,6 +13,7 @@ from collections.abc import Callable
 
 from sqlglot import exp
 
+from metricdsl.engine.across import Across, across_column
 from metricdsl.engine.plan import zone_of
 from metricdsl.engine.sql import functions as translations
 from metricdsl.engine.sql.compiler import OPERATORS
@@ -19,7 +21,7 @@ from metricdsl.engine.sql.dialects import LocalTime
 from metricdsl.engine.sql.functions import DATE, number, safe_divide
 from metricdsl.errors import RequestError
 from metricdsl.language import ast
-from metricdsl.language.functions import FUNCTIONS, Kind
+from metricdsl.language.functions import ACROSS_TOTAL, FUNCTIONS, Kind
 from metricdsl.semantics.model import PERIOD_FUNCTIONS, Model
 
 
@@ -38,8 +40,9 @@ def skipping_nulls(func: type[exp.Func], values: list[exp.Expr]) -> exp.Expr:
 
 
 class MetricCompiler:
-    """Compiles a metric's tree given the columns of its aggregates (by call), of the metrics it reads (by name), and
-    how to take a value of the previous period of the same group."""
+    """Compiles a metric's tree given the columns of its aggregates (by call), of the metrics it reads (by name), how
+    to take a value of the previous period of the same group, and its functions across groups (by call), whose values
+    are columns of the group (`metricdsl.engine.across.across_column`)."""
 
     def __init__(
         self,
@@ -48,9 +51,11 @@ class MetricCompiler:
         aggregates: dict[int, str],
         metrics: dict[str, str],
         previous: Callable[[exp.Expr], exp.Expr] | None,
+        across: dict[int, Across] | None = None,
     ) -> None:
         self.model, self.metric = model, metric
         self.aggregates, self.metrics, self.previous = aggregates, metrics, previous
+        self.across = across or {}
 
     def unsupported(self, what: str) -> RequestError:
         return RequestError(f"metric `{self.metric}`: {what} is not in the SQL output yet; evaluate it with `eval`")
@@ -133,6 +138,9 @@ class MetricCompiler:
                 return before
             change = exp.Sub(this=wrapped(value.copy()), expression=before)
             return change if node.func == "change" else safe_divide(change, exp.Abs(this=before.copy()))
+        if function.kind is Kind.ACROSS:  # the period's total (a share of it), or the spread over a dimension
+            value = exp.column(across_column(self.across[id(node)].column), quoted=True)
+            return safe_divide(self.expr(node.args[0]), value) if node.func == ACROSS_TOTAL else value
         if function.kind is not Kind.SCALAR:
             raise self.unsupported(f"`{node.func}`")
         kinds = {self.kind(a) for a in node.args}

@@ -15,7 +15,9 @@ engine sorts once; the window is true when that time lies in `(t, t + W]` (`[t -
 are kept. A call that looks for rows of its own source by the
 same keys marks the rows themselves instead of stacking a copy of them. Then each window is censored at its horizon
 as in the Polars compiler (a source's first and last time computed once). Calls with other keys get a stack of their
-own, chained.
+own, chained. A window that counts or sums (`count=true`, `sum=COL`) is one window function over the range of times
+`(t, t + W]` (`[t - W, t)`) of the same stack; one that gives a value (`value=COL`) finds the nearest time as the
+boolean does, then the least value of COL at that time and key, grouped once and joined.
 """
 
 from __future__ import annotations
