@@ -201,6 +201,15 @@ def test_the_printed_duckdb_query_gives_the_table_of_evaluate(
         assert_frame_equal(actual, expected, check_dtypes=False, rel_tol=1e-9, abs_tol=1e-12)
 
 
+@pytest.mark.spark
+@pytest.mark.parametrize(("by", "grain"), [((), None), (("team",), "week"), (("reason", "team"), "month")])
+def test_spark_gives_the_polars_tables(small: metricdsl.Project, by: tuple[str, ...], grain: str | None) -> None:
+    pytest.importorskip("pyspark")
+    metrics = list(small.model.metrics)
+    actual, expected = (pl.DataFrame(table(small, metrics, e, by=by, grain=grain)) for e in ("spark", "polars"))
+    assert_frame_equal(actual, expected, rel_tol=1e-12, abs_tol=1e-12)
+
+
 @pytest.mark.parametrize("dialect", sorted(DIALECTS))
 def test_every_dialect_writes_shares_and_spreads(small: metricdsl.Project, dialect: str) -> None:
     text = small.sql(metrics=["share_spread", "csat_of_total", "repeat_share"], by=["team"], grain="week", dialect=dialect)

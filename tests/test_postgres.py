@@ -62,7 +62,7 @@ SPEC_METRICS = list(metricdsl.load(ROOT / "specs").model.metrics)
 
 
 def in_sql(project: metricdsl.Project, names: Iterable[str], by: tuple[str, ...], grain: str | None) -> list[str]:
-    """The metrics of `names` that the layout computes and the SQL output covers (`of_total` and `spread` not yet)."""
+    """The metrics of `names` that the layout computes and the SQL output covers."""
     found = []
     for name in computable(project, names, by, grain):
         try:

@@ -1,7 +1,7 @@
 """Windows that give a value, a count or a sum, computed in SQL: on DuckDB, the cases of `test_value_windows` give the
 reference evaluator's values and Polars' table, and so do random data sets of `test_differential`; Spark gives
-Polars' table (`pytest -m spark`); every dialect writes them, and the DuckDB query of `metricdsl sql` gives `eval`'s
-table."""
+Polars' table (`pytest -m spark`); every dialect writes them, and the query of `metricdsl sql` gives `eval`'s table on
+DuckDB and on PostgreSQL (where its programs are installed, as `test_postgres` runs it)."""
 
 from __future__ import annotations
 
@@ -19,10 +19,13 @@ import metricdsl
 from metricdsl.engine.sql.dialects import DIALECTS
 from tests.reference import evaluate_reference
 from tests.test_differential import EXTRA_LAYOUTS, Dataset, datasets, same, valued
+from tests.test_postgres import Cluster, agree, cluster, load_sources
 from tests.test_sql_conformance import check_duckdb_agreement
 from tests.test_value_windows import CREDIT, DAY, MICRO, SPEC, T0, data
 
-__all__ = ["valued"]  # fixtures
+__all__ = ["cluster", "valued"]  # fixtures
+
+ROOT = Path(__file__).resolve().parent.parent
 
 NEXT = ["revenue_after", "orders_after", "next_order"]
 PREVIOUS = ["revenue", "north_revenue", "contacts_before", "uncredited", "last_wait"]
@@ -183,3 +186,11 @@ def test_spark_gives_the_polars_table(project: metricdsl.Project, name: str) -> 
     pytest.importorskip("pyspark")
     case = CASES[name]
     assert_frame_equal(run(project, case, "spark"), run(project, case, "polars"), rel_tol=1e-12, abs_tol=1e-12)
+
+
+@pytest.mark.parametrize(("by", "grain"), [((), "week"), (("customer_id",), None)])
+def test_the_postgres_query_gives_the_table_of_evaluate(cluster: Cluster, by: tuple[str, ...], grain: str | None) -> None:
+    project = metricdsl.load([ROOT / "specs", ROOT / "tests" / "cases" / "value_windows.yaml"])
+    load_sources(cluster, project, "value_windows")
+    metrics = ["north_credited_revenue", "next_order_amount", "contacts_after", "revenue_after"]
+    assert agree(cluster, project, "value_windows", metrics=metrics, by=by, grain=grain).height > 10

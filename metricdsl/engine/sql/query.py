@@ -106,7 +106,18 @@ class Builder:
             name = self.cte("level", found)
             branches.append((level.index, name, [level_column(level.index, c) for c in found.named_selects]))
         everything = [c for _, _, names in branches for c in names]
-        stacked: exp.Query | None = None
+        # A first branch of no rows that gives every column its type: Postgres types a column that is null in the first
+        # two branches of a UNION as text, which the type of the column in its own branch then does not meet.
+        typed = [
+            exp.alias_(column(c[len(level_column(index, "")) :] if index else c, f"t{index}"), c, quoted=True)
+            for index, _, names in branches
+            for c in names
+        ]
+        typed.append(exp.alias_(exp.Literal.number(0), LEVEL_COLUMN, quoted=True))
+        header = exp.select(*typed).from_(self.aliased(branches[0][1], "t0"))
+        for index, name, _ in branches[1:]:
+            header = header.join(self.aliased(name, f"t{index}"), join_type="cross")
+        stacked: exp.Query = header.where(exp.false())
         for index, name, names in branches:
             own = set(names)
             values = [
@@ -117,10 +128,15 @@ class Builder:
             ]
             values.append(exp.alias_(exp.Literal.number(index), LEVEL_COLUMN, quoted=True))
             branch = exp.select(*values).from_(exp.to_identifier(name, quoted=True))
-            stacked = branch if stacked is None else exp.union(stacked, branch, distinct=False)
-        assert stacked is not None
+            stacked = exp.union(stacked, branch, distinct=False)
         alias = exp.TableAlias(this=exp.to_identifier("s", quoted=True))
         return exp.select(*(column(c) for c in [*everything, LEVEL_COLUMN])).from_(exp.Subquery(this=stacked, alias=alias))
+
+    @staticmethod
+    def aliased(name: str, alias: str) -> exp.Table:
+        return exp.Table(
+            this=exp.to_identifier(name, quoted=True), alias=exp.TableAlias(this=exp.to_identifier(alias, quoted=True))
+        )
 
     def needed(self) -> list[Variant]:
         if self.level is not None:
