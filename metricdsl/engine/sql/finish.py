@@ -1,6 +1,7 @@
 """Stage (2) of a request in SQL: the table from its aggregated groups, as `metricdsl.engine.polars.query` finishes it
-in Polars (complete periods, trailing windows, the metrics layer by layer, `min_n`, `prev`/`change`, the range of
-periods, the `provisional` flag, sorted groups with readable period labels).
+in Polars (complete periods, trailing windows, the values across groups, the metrics layer by layer, `min_n`,
+`prev`/`change`, the range of periods, the `provisional` flag, sorted groups with readable period labels). The groups
+of each level of the functions across groups are finished by steps of their own (`metricdsl.engine.sql.across`).
 
 The groups of stage (1) are the first common table expression; each step is another, which selects all the columns of
 the one before and adds its own. Periods are numbered so that consecutive ones differ by a step (days for days and
@@ -23,7 +24,6 @@ from metricdsl.engine.across import (
     Level,
     across_calls,
     across_column,
-    level_column,
     plan_levels,
     reads_across,
 )
@@ -38,6 +38,7 @@ from metricdsl.engine.plan import (
     window_calls,
     windowed_counts,
 )
+from metricdsl.engine.sql.across import joined_level, reduced_level, split_level
 from metricdsl.engine.sql.dialects import DIALECTS, render
 from metricdsl.engine.sql.functions import double
 from metricdsl.engine.sql.intervals import metric_interval
@@ -190,54 +191,16 @@ class _Finish:
     # -- functions across groups -----------------------------------------------------------------------------------
 
     def joined_level(self, current: str, level: Level, groups: str, names: list[str]) -> str:
-        """`current` with the value of each function across groups that `level` serves, and whether it is pending:
-        the level's groups (stacked in `groups` below the request's own, their columns prefixed) computed by a finish
-        of their own, then reduced as `metricdsl.engine.polars.across.join_levels` does: the period's total for
-        `of_total`, the largest minus the smallest value over the dimension's values with rows in the period (and not
-        null) for `spread`; joined on the period, or on the request's groups."""
-        prefix = level_column(level.index, "")
-        inner = [c for c in names if c.startswith(prefix)]
-        rows = self.add(
-            f"__split{level.index}",
-            exp.select(*(col(c).as_(c[len(prefix) :], quoted=True) for c in inner))
-            .from_(table(groups))
-            .where(exp.EQ(this=col(LEVEL_COLUMN), expression=exp.Literal.number(level.index))),
-        )
+        """`current` with the value of each function across groups that `level` serves, and whether it is pending
+        (`metricdsl.engine.sql.across`): the level's groups, stacked in `groups` (columns `names`), computed by a finish
+        of their own into the same common tables."""
+        split, inner = split_level(groups, names, level)
         finish = _Finish(self.model, level.request, level, self.ctes, f"{self.prefix}__l{level.index}")
-        found = finish.level_output(finish.computed(rows, [c[len(prefix) :] for c in inner]))
-        parts: list[exp.Expr] = []
-        for call in level.calls:
-            index = level.targets.index(call.target)
-            value: exp.Expr = col(f"__target{index}")
-            pending: exp.Expr = col(f"__target{index}_pending")
-            if call.dimension is not None:
-                value = exp.Sub(this=exp.Max(this=value), expression=exp.Min(this=value.copy()))
-                pending = exp.GT(
-                    this=exp.Max(
-                        this=exp.Case(ifs=[exp.If(this=pending, true=exp.Literal.number(1))], default=exp.Literal.number(0))
-                    ),
-                    expression=exp.Literal.number(0),
-                )
-            parts += [
-                value.as_(across_column(call.column), quoted=True),
-                pending.as_(across_column(call.column, "pending"), quoted=True),
-            ]
-        spread = level.calls[0].dimension
-        keys = ([GRAIN_COLUMN] if self.request.grain else []) if spread is None else list(self.request.keys)
-        part = exp.select(*(col(k) for k in keys), *parts).from_(table(found))
-        if spread is not None:
-            present = exp.and_(col(PRESENT_COLUMN), exp.Not(this=is_null(col(spread))))
-            part = part.where(present).group_by(*(col(k) for k in keys)) if keys else part.where(present)
-        reduced = self.add(f"__across{level.index}", part)
-        everything = exp.Column(this=exp.Star(), table=named(current))
-        found_values = [col(across_column(c.column, p), reduced) for c in level.calls for p in ("value", "pending")]
-        joined = exp.select(everything, *found_values).from_(table(current))
-        if keys:
-            on = exp.and_(*(exp.NullSafeEQ(this=col(k, current), expression=col(k, reduced)) for k in keys))
-            joined = joined.join(table(reduced), on=on, join_type="left")
-        else:
-            joined = joined.join(table(reduced), join_type="cross")
-        return self.add(f"__with_level{level.index}", joined)
+        found = finish.level_output(finish.computed(self.add(f"__split{level.index}", split), inner))
+        reduced, keys = reduced_level(found, level, self.request)
+        return self.add(
+            f"__with_level{level.index}", joined_level(current, self.add(f"__across{level.index}", reduced), keys, level)
+        )
 
     def level_output(self, current: str) -> str:
         """A level's computed groups (`current`): its keys, whether the group had rows, and per variant the request
