@@ -51,6 +51,69 @@ def _key(index: int) -> str:
     return f"__key{index}"
 
 
+def _at(index: int) -> str:
+    """The column of a stacked row's time where the `index`-th window of its stack looks for the row, else null."""
+    return f"__at{index}"
+
+
+def _added(index: int) -> str:
+    """The column of the value that the `index`-th window of a stack (a `sum=`) adds for a stacked row it looks for."""
+    return f"__add{index}"
+
+
+def _nearest(index: int) -> str:
+    """The column of the `index`-th window function of a stack: a nearest time, a count or a sum."""
+    return f"__nearest{index}"
+
+
+def _looked_alias(index: int) -> str:
+    return f"__v{index}"
+
+
+def _looked_for(stack: list[Window], looking: list[Window], keys: list[exp.Expr], time: exp.Expr) -> list[exp.Expr]:
+    """The columns of a stacked row per window of `stack` (`_at`, and `_added` for a `sum=`): for the windows of
+    `looking` that look for it (its filter true, its `keys` and `time` known), its time and value, else null."""
+
+    def target(window: Window, value: exp.Expr) -> exp.Expr:
+        known = [exp.Not(this=exp.Is(this=k.copy(), expression=exp.null())) for k in (*keys, time)]
+        where = [exp.Paren(this=window.where.copy())] if window.where is not None else []
+        return when(exp.and_(*where, *known), value.copy())
+
+    found: list[exp.Expr] = []
+    for i, window in enumerate(stack):
+        looks = any(window is w for w in looking)
+        found.append(exp.alias_(target(window, time) if looks else NO_TIME.copy(), _at(i), quoted=True))
+    for i, window in enumerate(stack):
+        if window.form == "sum":
+            assert window.value is not None
+            value = target(window, window.value) if any(window is w for w in looking) else exp.null()
+            found.append(exp.alias_(exp.cast(value, _sum_type(window)), _added(i), quoted=True))
+    return found
+
+
+def _window_function(window: Window, index: int, keys: list[str]) -> exp.Window:
+    """The `index`-th window function of a stack partitioned by `keys` and ordered by time: the first time it looks
+    for strictly after the row's, or the last strictly before (`value=` and whether a row was found), over the rows
+    after it (before it); the number of rows it looks for (`count=`), or the sum of their values (`sum=`), over the
+    range of times `(t, t + W]` (`[t - W, t)`), which on whole microseconds is `1` to `W` following (`W` to `1`
+    preceding)."""
+    spec: exp.Expr
+    if window.form not in ("count", "sum"):
+        value: exp.Expr = exp.Min(this=column(_at(index))) if window.forward else exp.Max(this=column(_at(index)))
+        spec = StrictFrame(forward=exp.Boolean(this=window.forward))
+    else:
+        width, one = exp.Literal.number(window.micros), exp.Literal.number(1)
+        ends = (one, "FOLLOWING", width, "FOLLOWING") if window.forward else (width, "PRECEDING", one, "PRECEDING")
+        spec = exp.WindowSpec(kind="RANGE", start=ends[0], start_side=ends[1], end=ends[2], end_side=ends[3])
+        value = exp.Count(this=column(_at(index))) if window.form == "count" else exp.Sum(this=column(_added(index)))
+    return exp.Window(
+        this=value,
+        partition_by=[column(k) for k in keys],
+        order=exp.Order(expressions=[exp.Ordered(this=column(TIME), nulls_first=True)]),  # BigQuery's order
+        spec=spec,
+    )
+
+
 def _sum_type(window: Window) -> exp.DataType:
     """The type of a `sum=` window: a BIGINT for an int column (not DuckDB's HUGEINT), else a DOUBLE."""
     return BIGINT if window.value_kind == "int" else DOUBLE
@@ -243,48 +306,42 @@ class Builder:
 
     def stack(self, rows: str, columns: list[str], stack: list[Window]) -> str:
         """`rows` (keeping `columns`) with the columns of the windows of `stack`, which share their keys, and their
-        censored flags. The rows and one copy of the other rows each window looks for (their keys, their time, and
-        per window that time again where the row is one it looks for, with the value a `sum=` adds) are stacked
-        (UNION ALL), and one window function per call reads them, all partitioned and ordered alike: the nearest time
-        in the window's direction (whether a row was found, and `value=`), or the count or the sum over the rows of
-        the window's range of times (`count=`, `sum=`); then the rows themselves are kept, and `value=` reads its
-        column at the nearest time (`looked_up`)."""
+        censored flags. The rows and one copy of the other rows each window looks for are stacked (`stacked`), and
+        one window function per call reads them, all partitioned and ordered alike (`_window_function`); then the rows
+        themselves are kept (`kept`), and each window is censored at its limit."""
+        keys = [_key(i) for i in range(len(stack[0].mine))]
+        source_rows = exp.Subquery(
+            this=self.stacked(rows, columns, stack), alias=exp.TableAlias(this=exp.to_identifier("__stacked", quoted=True))
+        )
+        windowed = self.cte(
+            "window",
+            exp.select(
+                *(column(c) for c in columns),
+                *(column(k) for k in keys),
+                column(TIME),
+                column(HOST),
+                *(exp.alias_(_window_function(w, i, keys), _nearest(i), quoted=True) for i, w in enumerate(stack)),
+            ).from_(source_rows),
+        )
+        kept = self.cte("window", self.kept(rows, windowed, columns, stack))
+        return self.cte("window", self.censor(kept, columns, stack))
+
+    def stacked(self, rows: str, columns: list[str], stack: list[Window]) -> exp.Query:
+        """The rows of `rows` (keeping `columns`, their keys and their time in microseconds) and, below them (UNION
+        ALL), one copy of the other rows each window of `stack` looks for (their keys and time); per window, the time
+        again where the row is one it looks for (`_at`), and the value a `sum=` adds for it (`_added`)."""
         compiler = self.compiler
         source, mine = stack[0].source, stack[0].mine
         keys = [_key(i) for i in range(len(mine))]
-        flags = [f"__at{i}" for i in range(len(stack))]  # the time of a row that the call looks for
-        added = [f"__add{i}" for i in range(len(stack))]  # the value that a `sum=` adds for such a row
-        summed = [i for i, w in enumerate(stack) if w.form == "sum"]
         time = EpochMicros(this=compiler.instant(source))
-
-        def target(condition: exp.Expr | None, keys: list[exp.Expr], time: exp.Expr, value: exp.Expr) -> exp.Expr:
-            known = [exp.Not(this=exp.Is(this=k.copy(), expression=exp.null())) for k in (*keys, time)]
-            where = [exp.Paren(this=condition.copy())] if condition is not None else []
-            return when(exp.and_(*where, *known), value.copy())
-
-        def sums(looked_for: list[Window], keys: list[exp.Expr], time: exp.Expr) -> list[exp.Expr]:
-            """The value each `sum=` adds for a row: its column where the row is one it looks for, else null."""
-            found: list[exp.Expr] = []
-            for i in summed:
-                window, kind = stack[i], _sum_type(stack[i])
-                assert window.value is not None
-                looks = any(window is w for w in looked_for)
-                value = target(window.where, keys, time, window.value) if looks else exp.null()
-                found.append(exp.alias_(exp.cast(value, kind), added[i], quoted=True))
-            return found
-
-        host = exp.select(
+        own = [w for w in stack if self.on_itself(w)]
+        stacked: exp.Query = exp.select(
             *(column(c) for c in columns),
             *(exp.alias_(k.copy(), n, quoted=True) for k, n in zip(mine, keys, strict=True)),
             exp.alias_(time, TIME, quoted=True),
             exp.alias_(exp.Literal.number(1), HOST, quoted=True),
-            *(
-                exp.alias_(target(w.where, mine, time, time) if self.on_itself(w) else NO_TIME.copy(), flag, quoted=True)
-                for w, flag in zip(stack, flags, strict=True)
-            ),
-            *sums([w for w in stack if self.on_itself(w)], mine, time),
+            *_looked_for(stack, own, mine, time),
         ).from_(exp.to_identifier(rows, quoted=True))
-        stacked: exp.Query = host
         for copy in self.copies(stack):
             window = copy[0]
             other_rows, _ = self.rows(window.target, window.needs)
@@ -301,95 +358,63 @@ class Builder:
                     *(exp.alias_(k.copy(), n, quoted=True) for k, n in zip(window.theirs, keys, strict=True)),
                     exp.alias_(their_time.copy(), TIME, quoted=True),
                     exp.alias_(exp.Literal.number(0), HOST, quoted=True),
-                    *(
-                        exp.alias_(
-                            target(w.where, [], their_time, their_time) if w in copy else NO_TIME.copy(), flag, quoted=True
-                        )
-                        for w, flag in zip(stack, flags, strict=True)
-                    ),
-                    *sums(copy, [], their_time),
+                    *_looked_for(stack, copy, [], their_time),
                 )
                 .from_(exp.to_identifier(other_rows, quoted=True))
                 .where(exp.and_(*known))
             )
             stacked = exp.union(stacked, other, distinct=False)
+        return stacked
 
-        def over(window: Window, value: exp.Expr, spec: exp.Expr) -> exp.Window:
-            return exp.Window(
-                this=value,
-                partition_by=[column(k) for k in keys],
-                order=exp.Order(expressions=[exp.Ordered(this=column(TIME), nulls_first=True)]),  # BigQuery's order
-                spec=spec,
-            )
-
-        def nearest(window: Window, i: int) -> exp.Window:
-            """The first time looked for after the row's, or the last before; the count or sum within the window."""
-            if window.form not in ("count", "sum"):
-                found = exp.Min(this=column(flags[i])) if window.forward else exp.Max(this=column(flags[i]))
-                return over(window, found, StrictFrame(forward=exp.Boolean(this=window.forward)))
-            width, one = exp.Literal.number(window.micros), exp.Literal.number(1)
-            ends = (one, "FOLLOWING", width, "FOLLOWING") if window.forward else (width, "PRECEDING", one, "PRECEDING")
-            spec = exp.WindowSpec(kind="RANGE", start=ends[0], start_side=ends[1], end=ends[2], end_side=ends[3])
-            value = exp.Count(this=column(flags[i])) if window.form == "count" else exp.Sum(this=column(added[i]))
-            return over(window, value, spec)
-
-        found = [f"__nearest{i}" for i in range(len(stack))]
-        source_rows = exp.Subquery(this=stacked, alias=exp.TableAlias(this=exp.to_identifier("__stacked", quoted=True)))
-        windowed = self.cte(
-            "window",
-            exp.select(
-                *(column(c) for c in columns),
-                *(column(k) for k in keys),
-                column(TIME),
-                column(HOST),
-                *(exp.alias_(nearest(w, i), n, quoted=True) for i, (w, n) in enumerate(zip(stack, found, strict=True))),
-            ).from_(source_rows),
-        )
+    def kept(self, rows: str, windowed: str, columns: list[str], stack: list[Window]) -> exp.Select:
+        """The rows of `rows` in the CTE `windowed` (keeping `columns` and the time), whether their window is known
+        (their time and keys are), and each window's column: null where unknown; whether the nearest time looked for
+        is within the window (`(t, t + W]`, or `[t - W, t)`); the value at that time, of `looked_up`, joined by the
+        key and that time (`value=`); the count or sum, 0 where none (`count=`, `sum=`)."""
+        keys = [_key(i) for i in range(len(stack[0].mine))]
         unknown = exp.or_(*(exp.Is(this=column(n), expression=exp.null()) for n in (TIME, *keys)))
-        # `value=` reads its column of the rows at the nearest time, found by their keys and that time.
-        values = {i: self.looked_up(rows, w) for i, w in enumerate(stack) if w.form == "value"}
 
-        def result(i: int, window: Window, nearest: str) -> exp.Expr:  # within the window: in (t, t + W], or [t - W, t)
+        def result(i: int, window: Window) -> exp.Expr:
             if window.form in ("count", "sum"):
-                total: exp.Expr = exp.Coalesce(this=column(nearest), expressions=[exp.Literal.number(0)])
+                total: exp.Expr = exp.Coalesce(this=column(_nearest(i)), expressions=[exp.Literal.number(0)])
                 total = exp.cast(total, _sum_type(window) if window.form == "sum" else BIGINT)
                 return exp.Case(ifs=[exp.If(this=unknown.copy(), true=exp.null())], default=total)
             width = exp.Literal.number(window.micros)
             within: exp.Expr = (
-                exp.LTE(this=column(nearest), expression=exp.Add(this=column(TIME), expression=width))
+                exp.LTE(this=column(_nearest(i)), expression=exp.Add(this=column(TIME), expression=width))
                 if window.forward
-                else exp.GTE(this=column(nearest), expression=exp.Sub(this=column(TIME), expression=width))
+                else exp.GTE(this=column(_nearest(i)), expression=exp.Sub(this=column(TIME), expression=width))
             )
             if window.form == "value":
-                return exp.Case(
-                    ifs=[exp.If(this=unknown.copy(), true=exp.null()), exp.If(this=within, true=column(LOOKED, f"__v{i}"))]
-                )
+                found = column(LOOKED, _looked_alias(i))
+                return exp.Case(ifs=[exp.If(this=unknown.copy(), true=exp.null()), exp.If(this=within, true=found)])
             return exp.Case(
                 ifs=[exp.If(this=unknown.copy(), true=exp.null())],
                 default=exp.Coalesce(this=within, expressions=[exp.false()]),
             )
 
-        kept_rows = (
+        query = (
             exp.select(
                 *(column(c) for c in columns),
                 column(TIME),
                 exp.alias_(exp.Not(this=exp.Paren(this=unknown.copy())), KNOWN, quoted=True),
-                *(
-                    exp.alias_(result(i, w, n), w.column, quoted=True)
-                    for i, (w, n) in enumerate(zip(stack, found, strict=True))
-                ),
+                *(exp.alias_(result(i, w), w.column, quoted=True) for i, w in enumerate(stack)),
             )
             .from_(exp.to_identifier(windowed, quoted=True))
             .where(exp.EQ(this=column(HOST), expression=exp.Literal.number(1)))
         )
-        for i, name in values.items():
-            on = [exp.EQ(this=column(f"{LOOKED_KEY}{k}", f"__v{i}"), expression=column(key)) for k, key in enumerate(keys)]
-            on.append(exp.EQ(this=column(LOOKED_TIME, f"__v{i}"), expression=column(found[i])))
-            alias = exp.TableAlias(this=exp.to_identifier(f"__v{i}", quoted=True))
-            looked = exp.Table(this=exp.to_identifier(name, quoted=True), alias=alias)
-            kept_rows = kept_rows.join(looked, on=exp.and_(*on), join_type="left")
-        kept = self.cte("window", kept_rows)
-        return self.cte("window", self.censor(kept, columns, stack))
+        for i, window in enumerate(stack):
+            if window.form != "value":
+                continue
+            alias = _looked_alias(i)
+            on = [exp.EQ(this=column(f"{LOOKED_KEY}{k}", alias), expression=column(key)) for k, key in enumerate(keys)]
+            on.append(exp.EQ(this=column(LOOKED_TIME, alias), expression=column(_nearest(i))))
+            looked = exp.Table(
+                this=exp.to_identifier(self.looked_up(rows, window), quoted=True),
+                alias=exp.TableAlias(this=exp.to_identifier(alias, quoted=True)),
+            )
+            query = query.join(looked, on=exp.and_(*on), join_type="left")
+        return query
 
     def looked_up(self, rows: str, window: Window) -> str:
         """The CTE of the values a `value=` window finds: per key and time of the rows it looks for (from `rows`, the
