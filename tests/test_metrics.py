@@ -367,3 +367,27 @@ def test_contacts_by_team_and_week_across_the_new_year(project):
         {"team": "south", "week": "2026-W01", "contacts": 0},
         {"team": "south", "week": "2026-W02", "contacts": 1},
     ]
+
+
+# -- dashboards -----------------------------------------------------------------------------------
+
+SURVEY_COLUMNS = ["nps_score", "csat_score", "effort_score", "fcr_reported", "acsi_satisfaction", "acsi_expectations"]
+
+
+@pytest.mark.parametrize("board", ["agents", "voice_of_customer"])
+def test_every_survey_metric_of_the_agent_and_voice_dashboards_waits_for_enough_answers(project, board):
+    """An agent's quarter has a few dozen answers: a survey metric that graded one answer would rank agents by luck."""
+    from metricdsl.semantics.graph import dependency_graph, impact
+
+    graph = dependency_graph(project.model)
+    survey = {node.split(":", 1)[1] for c in SURVEY_COLUMNS for node in impact(graph, f"column:interactions.{c}")}
+    dashboard = project.definitions.dashboards[board]
+    used = [name for name in dashboard.metrics if name in survey]
+    assert {"nps", "csat", "ces", "acsi"} <= set(used)
+    answered = {"nps_score": 10, "csat_score": 5, "effort_score": 1, "fcr_reported": True, "sentiment_score": 0.5}
+    acsi = {"acsi_satisfaction": 9, "acsi_expectations": 9, "acsi_ideal": 9}
+    rows = [contact(agent_id=1001, contact_reason="outage", **answered, **acsi) for _ in range(29)]
+    (few,) = evaluate(project, rows, metrics=used, by=list(dashboard.by), grain=dashboard.grain)
+    assert {name: few[name] for name in used} == dict.fromkeys(used)  # 29 answers: all null
+    (enough,) = evaluate(project, [*rows, rows[0]], metrics=used, by=list(dashboard.by), grain=dashboard.grain)
+    assert all(enough[name] is not None for name in used), enough
