@@ -583,11 +583,13 @@ def test_without_a_dashboard_named_the_command_writes_a_page_for_each(
     assert alone.stdout.rstrip("\n") == (tmp_path / "pages" / "board.html").read_text(encoding="utf-8").rstrip("\n")
     assert CliRunner().invoke(main, arguments).exit_code == EXIT_OK  # in the current folder
     assert (tmp_path / "by_channel.html").read_text(encoding="utf-8") == page
-    for output, said in [("-", "--output - writes one page"), ("calls.csv", "is a file")]:
+    (tmp_path / "notes").write_text("", encoding="utf-8")
+    for output, said in [("-", "--output - writes one page"), ("one.html", "writes one page"), ("notes", "is a file")]:
         refused = CliRunner().invoke(main, [*arguments, "--output", output])
         assert refused.exit_code == EXIT_ERROR, refused.output
         (line,) = refused.stderr.strip().splitlines()
         assert said in line, line
+    assert not (tmp_path / "one.html").exists()
 
 
 def test_the_voice_of_customer_page_groups_its_metrics_by_contact_reason(monkeypatch: pytest.MonkeyPatch) -> None:

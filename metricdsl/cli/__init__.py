@@ -435,8 +435,12 @@ def report_command(
         several = asked["dashboard"] is None and len(boards) > 1
         if not several:
             names = [project.report_dashboard(asked["dashboard"]).name]
-        elif output is not None and is_standard_output(output):
-            raise RequestError(f"--output - writes one page: name a dashboard (--dashboard {', '.join(sorted(boards))})")
+        elif output is not None and (is_standard_output(output) or (output.suffix and not output.is_dir())):
+            # A file name (`-`, `board.html`) asks for one page: a folder of that name would surprise.
+            raise RequestError(
+                f"--output {output} writes one page: name a dashboard (--dashboard {', '.join(sorted(boards))}), or "
+                "give a folder for a page of each"
+            )
         else:
             names = list(boards)
         targets = {name: _page_path(name, output, several) for name in names}
