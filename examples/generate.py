@@ -41,6 +41,11 @@ QUEUE_TALK = np.array([0.9, 1.3, 1.1, 1.2])
 SALE_P, SALE_MEDIAN = np.array([0.02, 0.03, 0.25, 0.15]), np.array([45.0, 45.0, 120.0, 60.0])  # by queue
 RESPONSE_P = np.array([0.15, 0.22, 0.25])  # survey response rate by channel
 ITEM_RESPONSE = {"fcr_reported": 0.90, "nps_score": 0.93, "csat_score": 0.96, "effort_score": 0.88}
+# The three ACSI items on the 1-10 scale, asked together in 85 % of the surveys: each item's answer rate when asked,
+# and its mean answer at an average contact (a contact rates lower against expectations, and lower still against
+# the ideal, than it does on satisfaction).
+ACSI_ASKED = 0.85
+ACSI_ITEMS = {"acsi_satisfaction": (0.96, 7.9), "acsi_expectations": (0.95, 7.4), "acsi_ideal": (0.94, 6.9)}
 REPEAT_P = 0.15  # share of contacts that follow up an earlier contact of the same customer
 # Follow-up delay: 0..6 calendar days later, exactly 7 days to the second, or 8..20 days later.
 REPEAT_DAY_P = [0.22, 0.20, 0.15, 0.11, 0.09, 0.07, 0.05, 0.03, 0.08]
@@ -184,6 +189,32 @@ def _surveys(rng: np.random.Generator, c: Arrays, repeat: np.ndarray) -> tuple[A
     return scores, known, z
 
 
+def _additions(seed: int, c: Arrays, known: Arrays, z: np.ndarray, t: np.ndarray, start_s: int) -> tuple[Arrays, Arrays]:
+    """Columns added to the data after its first release, and where each is known: the ACSI survey items
+    (answered in some of the surveys, as the other items are) and each agent's tenure.
+
+    They are drawn from a generator of their own (the seed and a stream number), so that the columns drawn
+    before them keep their values: adding a column never changes another one.
+    """
+    rng = np.random.default_rng([seed, 1])
+    n = len(z)
+    surveyed = np.logical_or.reduce([known[col] for col in ITEM_RESPONSE])
+    items = {
+        col: np.clip(np.rint(mean + 2.0 * z + rng.normal(0, 1.1, n)), 1, 10).astype(np.int64)
+        for col, (_, mean) in ACSI_ITEMS.items()
+    }
+    asked = surveyed & (rng.random(n) < ACSI_ASKED)
+    answered = {col: asked & (rng.random(n) < p) for col, (p, _) in ACSI_ITEMS.items()}
+    # Tenure in whole months at the contact: hired before the quarter, months from 1 to about 15 years, long
+    # tail of veterans, and better agents (of their team) have stayed longer.
+    agents = TEAM_AGENTS.sum()
+    agent_quality = np.zeros(agents)
+    agent_quality[c["agent"]] = c["quality"] - TEAM_QUALITY[c["team"]]
+    hired = np.clip(_lognormal(rng, 20.0 * np.exp(3.0 * agent_quality), 0.9, agents), 1, 180)
+    tenure = np.floor(hired[c["agent"]] + (t - start_s) / (30.44 * DAY)).astype(np.int64)
+    return {**items, "agent_tenure_months": tenure}, answered
+
+
 def _orders(
     rng: np.random.Generator, c: Arrays, z: np.ndarray, customer: np.ndarray, t: np.ndarray,
     n_customers: int, horizon: tuple[int, int],
@@ -257,6 +288,7 @@ def generate(
         c[key] = c[key][order]
     scores, known, z = _surveys(rng, c, _repeated(customer, t))
     orders = _orders(rng, c, z, customer, t, n_customers, (start_s, start_s + (weeks * 7 + 30) * DAY))
+    added, added_known = _additions(seed, c, known, z, t, start_s)
     interactions = pl.DataFrame({  # columns in the order of specs/sources.yaml
         "interaction_id": np.arange(1, n_interactions + 1), "customer_id": customer,
         "agent_id": 1001 + c["agent"], "team": pl.Series(TEAMS).gather(c["team"]),
@@ -265,12 +297,13 @@ def generate(
         "started_at": pl.from_epoch(pl.Series(t), time_unit="s"), "answered": c["answered"],
         "wait_s": c["wait"], "talk_s": c["talk"], "hold_s": c["hold"], "wrap_s": c["wrap"],
         "transferred": c["transferred"], **scores, "sale": c["sale"], "sale_amount": c["sale_amount"],
+        **added,
     })  # fmt: skip
     answered_only = ["talk_s", "hold_s", "wrap_s", "transferred", "sale"]
     return (
         interactions.with_columns(
             *(pl.when(pl.col("answered")).then(col).alias(col) for col in answered_only),
-            *(pl.when(pl.Series(mask)).then(col).alias(col) for col, mask in known.items()),
+            *(pl.when(pl.Series(mask)).then(col).alias(col) for col, mask in {**known, **added_known}.items()),
             pl.when(pl.col("sale")).then("sale_amount").alias("sale_amount"),
         ),
         orders,

@@ -195,10 +195,21 @@ def test_console_script_evaluates_the_bundled_example_without_flags():
         [sys.executable, "-m", "metricdsl", "eval", str(SPECS)], capture_output=True, text=True, check=False
     )
     assert result.returncode == 0, result.stderr
-    header = result.stdout.splitlines()[1]  # the metrics' short labels, after the dimensions and the period
-    assert [c.strip() for c in header.strip("│").split("┆")][:5] == ["team", "week", "provisional", "Contacts", "NPS"]
-    assert "2026-W01" in result.stdout
+    # The library has several dashboards: without one named, every metric once, over all the data.
+    header = result.stdout.splitlines()[1]  # the metrics' short labels, after the `provisional` flag
+    assert [c.strip() for c in header.strip("│").split("┆")][:3] == ["provisional", "Reason share", "Contacts"]
+    assert "20,000" in result.stdout
     assert "Traceback" not in result.stderr
+    named = subprocess.run(
+        [sys.executable, "-m", "metricdsl", "eval", str(SPECS), "--dashboard", "service_2_0"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert named.returncode == 0, named.stderr
+    header = named.stdout.splitlines()[1]  # the dimensions and the period come first
+    assert [c.strip() for c in header.strip("│").split("┆")][:5] == ["team", "week", "provisional", "Contacts", "NPS"]
+    assert "2026-W01" in named.stdout
 
 
 def test_frame_helper_types_every_declared_column(project):

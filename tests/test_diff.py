@@ -101,7 +101,7 @@ def outcome(scenario: Path) -> dict:
     index = scenario / ".git" / "index"
     status = git(scenario, "status", "--porcelain")  # which may refresh the index: before it is read below
     before = (status, index.stat().st_mtime_ns, index.read_bytes())
-    code, out, err = run(scenario, "HEAD~1", "--format", "json")
+    code, out, err = run(scenario, "HEAD~1", "--dashboard", "service_2_0", "--format", "json")
     after = (index.stat().st_mtime_ns, index.read_bytes())
     after = (git(scenario, "status", "--porcelain"), *after)
     return {"code": code, "diff": json.loads(out) if code == 0 else err, "before": before, "after": after}
@@ -139,6 +139,7 @@ def test_two_commits_report_the_three_real_changes_and_the_rename(outcome):
     assert renamed["old_place"] == renamed["new_place"] == "specs/sales.yaml:18"
     assert renamed["reach"] == [
         "dashboard:service_2_0",
+        "dashboard:voice_of_customer",
         "metric:loyalty_index",
         "scorecard:loyalty_driver",
         "target:repurchase_30d",

@@ -182,8 +182,9 @@ def test_usage_errors_are_2(folder, args, message):
 def test_graph_impact_of_a_dimension_lists_the_rules_that_read_it():
     result = invoke("graph", SPECS, "--impact", "team")
     assert result.exit_code == EXIT_OK
-    assert result.stdout.splitlines()[:3] == [
-        "column:interactions.team affects 4:",
+    assert result.stdout.splitlines()[:4] == [
+        "column:interactions.team affects 5:",
+        "  derived:orders.team",  # the team an order is credited to
         "  dimension:team",
         "  rule:cost_over_loyalty",
     ]
@@ -282,7 +283,19 @@ def test_a_reader_that_leaves_after_one_line_costs_no_file_and_no_message(tmp_pa
     read_end, write_end = os.pipe()
     with os.fdopen(read_end) as reader:
         process = subprocess.Popen(
-            [sys.executable, "-m", "metricdsl", "check", str(SPECS), "--format", "json", "--output", str(output)],
+            [
+                sys.executable,
+                "-m",
+                "metricdsl",
+                "check",
+                str(SPECS),
+                "--dashboard",
+                "service_2_0",
+                "--format",
+                "json",
+                "--output",
+                str(output),
+            ],
             cwd=ROOT,
             env={**os.environ, "PYTHONPATH": str(ROOT)},
             stdout=write_end,

@@ -24,7 +24,13 @@ def test_impact_of_a_column_follows_derived_columns_windows_and_metrics_of_metri
         "target:service_level",
         "target:abandon_rate",
     ]
-    assert impact(graph, "metric:fcr") == ["dashboard:service_2_0", "scorecard:loyalty_driver", "target:fcr"]
+    assert impact(graph, "metric:fcr") == [
+        "dashboard:agents",
+        "dashboard:service_2_0",
+        "dashboard:voice_of_customer",
+        "scorecard:loyalty_driver",
+        "target:fcr",
+    ]
     customer = impact(graph, "column:orders.customer_id")
     assert {"metric:buy_again_30d", "metric:buy_more_30d", "metric:loyalty_index"} <= set(customer)
     assert "metric:spread_word_30d" not in customer  # it pairs customer_id with referred_by instead

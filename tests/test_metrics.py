@@ -77,6 +77,18 @@ def test_reported_fcr_is_the_share_of_resolved_answers(project):
     assert value(project, "fcr_reported", rows) == pytest.approx(2 / 3)
 
 
+def test_acsi_rescales_each_item_and_weights_them_equally(project):
+    full = [
+        contact(acsi_satisfaction=10, acsi_expectations=10, acsi_ideal=10),
+        contact(acsi_satisfaction=1, acsi_expectations=1, acsi_ideal=1),
+        contact(acsi_satisfaction=7, acsi_expectations=4, acsi_ideal=1),
+    ]
+    blank = [contact(acsi_satisfaction=10, acsi_expectations=None, acsi_ideal=10), contact()]
+    expected = (100 + 0 + 100 * (6 / 9 + 3 / 9 + 0) / 3) / 3
+    assert value(project, "acsi", (full + blank) * 10) == pytest.approx(expected)
+    assert value(project, "acsi", full * 9 + full[:2] + blank * 10) is None  # 29 complete answers: below min_n
+
+
 # -- repeat contacts ------------------------------------------------------------------------------
 
 
@@ -235,6 +247,90 @@ def test_loyalty_index_combines_nps_and_buy_again_after_aggregation(project):
     assert value(project, "loyalty_index", rows[:3], orders) is None  # NPS below its min_n
 
 
+def test_repeat_contacts_count_each_further_contact_in_the_seven_days(project):
+    rows = [
+        contact(customer_id=1),
+        contact(customer_id=1, started_at=T0 + DAY),
+        contact(customer_id=1, started_at=T0 + 7 * DAY),  # the window's last second: counts for the first
+        contact(customer_id=1, started_at=T0 + 7 * DAY + SECOND, answered=False),  # counted, not measured
+        contact(customer_id=2, started_at=T0),  # the same second of another customer: none
+    ]
+    # Followed within 7 days: the first by 2 (not by the fourth, a second late), the second by 2, the third by 1.
+    assert value(project, "repeat_contacts_7d", rows) == pytest.approx((2 + 2 + 1 + 0) / 4)
+    assert value(project, "repeat_contacts_7d", [contact()]) == 0  # a real zero, not null
+
+
+def test_repeat_contacts_of_a_window_past_the_data_are_unknown_even_with_a_repeat_seen(project):
+    last = contact(customer_id=2, started_at=T0 + 7 * DAY + 12 * 3600 * SECOND)  # the data ends here
+    rows = [contact(customer_id=1), contact(customer_id=1, started_at=T0 + DAY), last]
+    (row,) = evaluate(project, rows, metrics=["repeat_contacts_7d"], complete=False)
+    # Only the first contact's 7 days end by the last contact; the second saw no repeat yet but is not 0.
+    assert row == {"repeat_contacts_7d": 1.0, "provisional": True}
+
+
+def churn_rows() -> tuple[list[dict], list[dict]]:
+    rows = [
+        contact(customer_id=1),  # ordered on day 90, the window's last second: stayed
+        contact(customer_id=2),  # contacted again after 90 days and 1 second: churned
+        contact(customer_id=2, started_at=T0 + 90 * DAY + SECOND),
+        contact(customer_id=3),  # only a refund: churned
+        contact(customer_id=4, started_at=T0 + 40 * DAY),  # an order seen, but its 90 days pass the data
+    ]
+    orders = [
+        order(customer_id=1, ordered_at=T0 + 90 * DAY),
+        order(customer_id=3, amount=-20.0),
+        order(customer_id=4, ordered_at=T0 + 41 * DAY),
+    ]
+    return rows, orders
+
+
+def test_churn_is_no_order_and_no_contact_within_ninety_days(project):
+    rows, orders = churn_rows()
+    # All windows complete: the late contact of customer 2 and customer 4's are churned and stayed.
+    assert value(project, "churn_90d", rows, orders) == pytest.approx(3 / 5)
+
+
+def test_churn_of_a_window_past_the_data_is_unknown_not_stayed(project):
+    rows, orders = churn_rows()
+    (row,) = evaluate(project, rows, orders, metrics=["churn_90d"], complete=False)
+    # Known: customers 1, 2 (the first contact) and 3. Customer 4's order does not make its contact known: counting
+    # it would let the stayers of the censored contacts in and keep the churned out.
+    assert row == {"churn_90d": pytest.approx(2 / 3), "provisional": True}
+
+
+def test_revenue_goes_to_the_team_of_the_last_contact_within_thirty_days(project):
+    first = contact(customer_id=9, started_at=T0 - 60 * DAY)  # the contacts begin 60 days before the orders
+    rows = [
+        first,
+        contact(customer_id=1, team="north", started_at=T0 - 10 * DAY),
+        contact(customer_id=1, team="south", started_at=T0 - DAY),  # later: credited
+        contact(customer_id=2, team="north", started_at=T0 - 30 * DAY - SECOND),  # a second too early
+        contact(customer_id=3, team="north", started_at=T0 - 30 * DAY),  # exactly 30 days before: credited
+        contact(customer_id=3, team="south", started_at=T0),  # the order's second: not before it
+    ]
+    orders = [
+        order(customer_id=1, ordered_at=T0, amount=100.0),
+        order(customer_id=2, ordered_at=T0, amount=40.0),
+        order(customer_id=3, ordered_at=T0, amount=25.0),
+        order(customer_id=3, ordered_at=T0, amount=-25.0),  # a refund: no revenue
+    ]
+    result = evaluate(project, rows, orders, metrics=["revenue_after_contact"], by=["team"])
+    assert result == [
+        {"team": "north", "revenue_after_contact": 25.0},
+        {"team": "south", "revenue_after_contact": 100.0},
+        {"team": None, "revenue_after_contact": None},  # customer 2's order, credited to no team
+    ]
+    assert value(project, "revenue_after_contact", rows, orders) == 125.0
+
+
+def test_revenue_in_the_first_thirty_days_of_the_contacts_is_unknown(project):
+    rows = [contact(customer_id=1, started_at=T0 - 20 * DAY), contact(customer_id=2, started_at=T0 - 40 * DAY)]
+    orders = [order(customer_id=1, ordered_at=T0, amount=70.0), order(customer_id=2, ordered_at=T0 - 39 * DAY)]
+    (row,) = evaluate(project, rows, orders, metrics=["revenue_after_contact"], complete=False)
+    # 30 days before the first order reach before the first contact: unknown, so the total is pending.
+    assert row == {"revenue_after_contact": 70.0, "provisional": True}
+
+
 # -- grains ---------------------------------------------------------------------------------------
 
 
@@ -271,3 +367,27 @@ def test_contacts_by_team_and_week_across_the_new_year(project):
         {"team": "south", "week": "2026-W01", "contacts": 0},
         {"team": "south", "week": "2026-W02", "contacts": 1},
     ]
+
+
+# -- dashboards -----------------------------------------------------------------------------------
+
+SURVEY_COLUMNS = ["nps_score", "csat_score", "effort_score", "fcr_reported", "acsi_satisfaction", "acsi_expectations"]
+
+
+@pytest.mark.parametrize("board", ["agents", "voice_of_customer"])
+def test_every_survey_metric_of_the_agent_and_voice_dashboards_waits_for_enough_answers(project, board):
+    """An agent's quarter has a few dozen answers: a survey metric that graded one answer would rank agents by luck."""
+    from metricdsl.semantics.graph import dependency_graph, impact
+
+    graph = dependency_graph(project.model)
+    survey = {node.split(":", 1)[1] for c in SURVEY_COLUMNS for node in impact(graph, f"column:interactions.{c}")}
+    dashboard = project.definitions.dashboards[board]
+    used = [name for name in dashboard.metrics if name in survey]
+    assert {"nps", "csat", "ces", "acsi"} <= set(used)
+    answered = {"nps_score": 10, "csat_score": 5, "effort_score": 1, "fcr_reported": True, "sentiment_score": 0.5}
+    acsi = {"acsi_satisfaction": 9, "acsi_expectations": 9, "acsi_ideal": 9}
+    rows = [contact(agent_id=1001, contact_reason="outage", **answered, **acsi) for _ in range(29)]
+    (few,) = evaluate(project, rows, metrics=used, by=list(dashboard.by), grain=dashboard.grain)
+    assert {name: few[name] for name in used} == dict.fromkeys(used)  # 29 answers: all null
+    (enough,) = evaluate(project, [*rows, rows[0]], metrics=used, by=list(dashboard.by), grain=dashboard.grain)
+    assert all(enough[name] is not None for name in used), enough

@@ -78,7 +78,7 @@ def example() -> tuple[ReportView, str, float]:
     try:
         project = metricdsl.load("specs")
         started = time.perf_counter()
-        view = project.report_view(generated_at=WHEN)
+        view = project.report_view(generated_at=WHEN, dashboard="service_2_0")
         html = render_page(view)
     finally:
         os.chdir(here)
@@ -252,17 +252,21 @@ def test_the_view_of_the_example_matches_its_golden_file(
     assert GOLDEN.read_text(encoding="utf-8") == content, f"{GOLDEN} differs; run pytest --update-golden if intended"
 
 
+WHEN_TEXT = "2026-02-02T08:00:00+00:00"
+
+
 def test_the_same_inputs_give_the_same_bytes(
     example: tuple[ReportView, str, float], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _, html, _ = example
     monkeypatch.chdir(ROOT)
-    again = metricdsl.load("specs").report(generated_at=WHEN)
+    again = metricdsl.load("specs").report(generated_at=WHEN, dashboard="service_2_0")
     assert again == html
     outputs = [tmp_path / "a.html", tmp_path / "b.html"]
     for output in outputs:
         result = CliRunner().invoke(
-            main, ["report", str(SPECS), "--output", str(output), "--generated-at", "2026-02-02T08:00:00+00:00"]
+            main,
+            ["report", str(SPECS), "--dashboard", "service_2_0", "--output", str(output), "--generated-at", WHEN_TEXT],
         )
         assert result.exit_code == EXIT_OK, result.output
     assert outputs[0].read_bytes() == outputs[1].read_bytes()
@@ -276,7 +280,7 @@ def test_duckdb_gives_the_page_polars_gives_byte_for_byte(
     pytest.importorskip("duckdb")
     _, html, _ = example
     monkeypatch.chdir(ROOT)
-    assert metricdsl.load("specs").report(generated_at=WHEN, engine="duckdb") == html
+    assert metricdsl.load("specs").report(generated_at=WHEN, dashboard="service_2_0", engine="duckdb") == html
 
 
 def test_windows_in_buckets_give_the_same_page(
@@ -290,7 +294,7 @@ def test_windows_in_buckets_give_the_same_page(
     buckets: list[int] = []
     split = partition.partitioned_stages
     monkeypatch.setattr(partition, "partitioned_stages", lambda *a, **k: buckets.append(a[4]) or split(*a, **k))
-    assert metricdsl.load("specs").report(generated_at=WHEN, memory_limit="1MB") == html
+    assert metricdsl.load("specs").report(generated_at=WHEN, dashboard="service_2_0", memory_limit="1MB") == html
     assert len(buckets) == 2  # the dashboard's layout and its totals
     assert min(buckets) > 1
 
@@ -552,3 +556,53 @@ def test_the_command_writes_the_page_and_chart_images(tmp_path: Path, monkeypatc
     printed = CliRunner().invoke(main, ["report", str(specs), "--output", "-", "--generated-at", "2026-02-02T08:00"])
     assert printed.exit_code == EXIT_OK
     assert printed.stdout.rstrip("\n") == (tmp_path / "board.html").read_text().rstrip("\n")
+
+
+def test_without_a_dashboard_named_the_command_writes_a_page_for_each(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    specs = small_project(tmp_path)
+    text = specs.read_text(encoding="utf-8")
+    (tmp_path / "more.yaml").write_text(
+        "dashboards:\n  by_channel:\n    title: By channel\n    metrics: [mean_score]\n    by: [channel]\n    grain: week\n"
+        "    sections:\n      What they say: [mean_score]\n",
+        encoding="utf-8",
+    )
+    assert "by_channel" not in text
+    monkeypatch.chdir(tmp_path)
+    arguments = ["report", str(tmp_path), "--generated-at", "2026-02-02T08:00"]
+    result = CliRunner().invoke(main, [*arguments, "--output", "pages", "--charts", "charts"])
+    assert result.exit_code == EXIT_OK, result.output
+    assert sorted(p.name for p in (tmp_path / "pages").iterdir()) == ["board.html", "by_channel.html"]
+    assert sorted(p.name for p in (tmp_path / "charts" / "by_channel").iterdir()) == ["mean_score.svg"]
+    page = (tmp_path / "pages" / "by_channel.html").read_text(encoding="utf-8")
+    assert "By channel" in page
+    assert "What they say" in page
+    alone = CliRunner().invoke(main, [*arguments, "--dashboard", "board", "--output", "-"])
+    assert alone.exit_code == EXIT_OK
+    assert alone.stdout.rstrip("\n") == (tmp_path / "pages" / "board.html").read_text(encoding="utf-8").rstrip("\n")
+    assert CliRunner().invoke(main, arguments).exit_code == EXIT_OK  # in the current folder
+    assert (tmp_path / "by_channel.html").read_text(encoding="utf-8") == page
+    (tmp_path / "notes").write_text("", encoding="utf-8")
+    for output, said in [("-", "--output - writes one page"), ("one.html", "writes one page"), ("notes", "is a file")]:
+        refused = CliRunner().invoke(main, [*arguments, "--output", output])
+        assert refused.exit_code == EXIT_ERROR, refused.output
+        (line,) = refused.stderr.strip().splitlines()
+        assert said in line, line
+    assert not (tmp_path / "one.html").exists()
+
+
+def test_the_voice_of_customer_page_groups_its_metrics_by_contact_reason(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)
+    view = metricdsl.load("specs").report_view(generated_at=WHEN, dashboard="voice_of_customer")
+    assert [s.title for s in view.sections] == [
+        "What customers contact us about",
+        "What they say",
+        "What they do next",
+    ]
+    html = render_page(view)
+    assert "Voice of the customer" in html
+    for label in ("Share of contacts by reason", "ACSI-style satisfaction index", "Churn after contact (90 days)"):
+        assert label in html, label
+    assert "invoice_question" in html  # the groups are the contact reasons
+    assert "contract_renewal" in html

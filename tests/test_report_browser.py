@@ -178,6 +178,8 @@ def example_report(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int]
             "metricdsl",
             "report",
             "specs/",
+            "--dashboard",
+            "service_2_0",
             "--output",
             str(output),
             "--generated-at",

@@ -65,14 +65,25 @@ def on_duckdb(project: metricdsl.Project, data: Mapping[str, Data] | None = None
     return finish(groups.lazy()).collect()
 
 
+# The request error of a value window (`value=`, `count=`, `sum=`, also in a derived column grouped by), which the
+# SQL compiler does not have yet.
+IN_POLARS_ONLY = "is computed by the polars engine only"
+
+
 def computable(project: metricdsl.Project, names: Iterable[str], by: Sequence[str], grain: str | None) -> list[str]:
-    """The metrics of `names` that the layout can compute."""
+    """The metrics of `names` that the layout can compute, in SQL."""
     found = []
     for name in names:
         try:
-            project.request(metrics=[name], by=by, grain=grain)
+            request = project.request(metrics=[name], by=by, grain=grain)
         except metricdsl.RequestError:
             continue
+        try:
+            groups_query(project.model, request)
+        except metricdsl.RequestError as error:
+            if IN_POLARS_ONLY in str(error):
+                continue
+            raise
         found.append(name)
     return found
 
@@ -167,7 +178,14 @@ def check_duckdb_agreement(
 @settings(max_examples=4, deadline=None)
 @given(data=datasets())
 def test_duckdb_agrees_with_the_reference(project: metricdsl.Project, data: Dataset) -> None:
-    check_duckdb_agreement(project, list(project.model.metrics), data, LAYOUTS)
+    check_library_on_duckdb(project, data)
+
+
+def check_library_on_duckdb(project: metricdsl.Project, data: Dataset) -> None:
+    """The library's metrics that each layout computes in SQL (revenue after contact by no column but `team`, the
+    credited team, which SQL does not compute yet; no value window) agree with the reference."""
+    for by, grain in LAYOUTS:
+        check_duckdb_agreement(project, computable(project, project.model.metrics, by, grain), data, [(by, grain)])
 
 
 @settings(max_examples=2, deadline=None)
@@ -182,7 +200,7 @@ def test_the_rest_of_the_language_on_duckdb_agrees_with_the_reference(extended: 
 def test_duckdb_agrees_with_the_reference_at_length(
     project: metricdsl.Project, extended: metricdsl.Project, data: Dataset
 ) -> None:
-    check_duckdb_agreement(project, list(project.model.metrics), data, LAYOUTS)
+    check_library_on_duckdb(project, data)
     check_duckdb_agreement(extended, [n for n in extended.model.metrics if n.startswith("x_")], data, EXTRA_LAYOUTS)
 
 

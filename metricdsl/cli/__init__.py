@@ -94,6 +94,7 @@ if TYPE_CHECKING:
     import polars as pl
     from typing_extensions import Unpack
 
+    from metricdsl.render.html.model import ReportView
     from metricdsl.semantics.model import CheckedMetric
 
 # What CI can act on: 1 is the verdict of a run that worked, 2 and up say that it could not work.
@@ -375,13 +376,19 @@ def check_command(
 @click.option(
     "--output",
     type=click.Path(path_type=Path, allow_dash=True),
-    help="The HTML file to write (`-`: standard output). Default: DASHBOARD.html in the current folder.",
+    help=(
+        "The HTML file to write (`-`: standard output). Default: DASHBOARD.html in the current folder. With several "
+        "dashboards and no --dashboard: the folder for their pages."
+    ),
 )
 @click.option(
     "--charts",
     "charts_folder",
     type=click.Path(path_type=Path, file_okay=False),
-    help="Also write each trend chart to this folder as an image (for e-mail), one file per metric.",
+    help=(
+        "Also write each trend chart to this folder as an image (for e-mail), one file per metric; with several "
+        "dashboards, in a folder per dashboard."
+    ),
 )
 @click.option(
     "--chart-format", type=click.Choice(["svg", "png"]), default="svg", show_default=True, help="The images' format."
@@ -413,10 +420,10 @@ def report_command(
     end: datetime.date | None,
 ) -> None:
     """Write a dashboard as one self-contained HTML page: verdict, tiles, team matrix, scorecard, findings, trends,
-    drill-downs and notes, graded as `check` grades it. Opens offline; needs metricdsl[report]."""
+    drill-downs and notes, graded as `check` grades it; without --dashboard, a page for each dashboard of the specs.
+    Opens offline; needs metricdsl[report]."""
     require_extra()
-    from metricdsl.render.html import page
-    from metricdsl.render.html.charts import start_bundle, write_charts
+    from metricdsl.render.html.charts import start_bundle
 
     start_bundle()  # made while the specs are loaded and evaluated
 
@@ -424,26 +431,51 @@ def report_command(
     project = load_project(spec_paths, data=data, tables=catalog)
     with _told_in_one_line():
         asked = request_of(project, data, dashboard, None, (), None, as_of, start, end)
-        board = project.report_dashboard(asked["dashboard"])
-        target = output if output is not None else Path(f"{board.name}.html")
+        boards = project.definitions.dashboards
+        several = asked["dashboard"] is None and len(boards) > 1
+        if not several:
+            names = [project.report_dashboard(asked["dashboard"]).name]
+        elif output is not None and (is_standard_output(output) or (output.suffix and not output.is_dir())):
+            # A file name (`-`, `board.html`) asks for one page: a folder of that name would surprise.
+            raise RequestError(
+                f"--output {output} writes one page: name a dashboard (--dashboard {', '.join(sorted(boards))}), or "
+                "give a folder for a page of each"
+            )
+        else:
+            names = list(boards)
+        targets = {name: _page_path(name, output, several) for name in names}
         read = [(history, "the history")] if history is not None else []
-        refuse_overwriting([target], [*inputs_of(project, asked, spec_paths), *read])
-        view = project.report_view(
-            asked["data"],
-            dashboard=board.name,
-            drill=drill,
-            history=history,
-            as_of=as_of,
-            start=start,
-            end=end,
-            engine=engine,
-            spark_remote=spark_remote,
-            tables=tables_of(catalog),
-            memory_limit=memory_limit,
-            generated_at=generated_at,
-            revision=spec_revision(spec_paths),
-        )
-    print_data_report((), view.notes.notices)  # the data's problems are findings on the page
+        refuse_overwriting(list(targets.values()), [*inputs_of(project, asked, spec_paths), *read])
+    unwritten = False
+    for name, target in targets.items():
+        with _told_in_one_line():
+            view = project.report_view(
+                asked["data"],
+                dashboard=name,
+                drill=drill,
+                history=history,
+                as_of=as_of,
+                start=start,
+                end=end,
+                engine=engine,
+                spark_remote=spark_remote,
+                tables=tables_of(catalog),
+                memory_limit=memory_limit,
+                generated_at=generated_at,
+                revision=spec_revision(spec_paths),
+            )
+        print_data_report((), view.notes.notices)  # the data's problems are findings on the page
+        folder = charts_folder / name if several and charts_folder is not None else charts_folder
+        unwritten |= _write_page(view, target, folder, chart_format)
+    _exit(False, error=unwritten)
+
+
+def _write_page(view: ReportView, target: Path, charts_folder: Path | None, chart_format: str) -> bool:
+    """Write a report's page to `target` (`-`: standard output) and its charts' images to `charts_folder`; True when
+    one of them could not be written (said on standard error)."""
+    from metricdsl.render.html import page
+    from metricdsl.render.html.charts import write_charts
+
     html = page.render_page(view)
     unwritten = False
     if charts_folder is not None:
@@ -451,11 +483,27 @@ def report_command(
         unwritten |= failed(lambda: echo(page.charts_written(write_charts(specs, charts_folder, chart_format)), err=True))
     if is_standard_output(target):
         echo(html.rstrip("\n"))
+    elif failed(lambda: write_text_atomically(target, html)):
+        unwritten = True
     else:
-        unwritten |= failed(lambda: write_text_atomically(target, html))
-        if not unwritten:
-            echo(f"wrote {terminal.inline(target)} ({len(html.encode()) / 1e6:.1f} MB)", err=True)
-    _exit(False, error=unwritten)
+        echo(f"wrote {terminal.inline(target)} ({len(html.encode()) / 1e6:.1f} MB)", err=True)
+    return unwritten
+
+
+def _page_path(dashboard: str, output: Path | None, several: bool) -> Path:
+    """Where the page of `dashboard` goes: `--output`, else DASHBOARD.html; with several pages, DASHBOARD.html in the
+    `--output` folder (made when missing) or in the current folder."""
+    if not several:
+        return output if output is not None else Path(f"{dashboard}.html")
+    if output is None:
+        return Path(f"{dashboard}.html")
+    if output.exists() and not output.is_dir():
+        raise RequestError(f"--output {output} is a file: with several dashboards it names a folder for their pages")
+    try:
+        output.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise RequestError(f"cannot make the folder {output}: {error.strerror or error}") from None
+    return output / f"{dashboard}.html"
 
 
 @main.command()
