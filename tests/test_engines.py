@@ -18,7 +18,7 @@ import metricdsl
 from conftest import ROOT, SPECS
 from metricdsl.cli import main
 from metricdsl.errors import EngineUnavailable
-from metricdsl.tools.spectest import Outcome, run_tests
+from metricdsl.tools.spectest import run_tests
 from tests.engine_cases import assert_same_run, edges_project, frames_equal
 
 pytest.importorskip("duckdb")
@@ -52,35 +52,17 @@ def test_the_example_dashboard_on_duckdb_is_the_polars_table(tmp_path):
     assert pl.read_parquet(expected).height > 10
 
 
-# The request error of a value window (`value=`, `count=`, `sum=`), which the SQL engines do not compute yet.
-IN_POLARS_ONLY = "is computed by the polars engine only"
-
-
-def in_sql(project: metricdsl.Project, metrics: list[str], **request) -> list[str]:
-    """The metrics of `metrics` that the SQL engines compute for `request`: all but those that read a value window.
-    (The query of `metricdsl sql` lacks functions across groups too, which the duckdb engine computes after it.)"""
-    kept = []
-    for name in metrics:
-        try:
-            project.sql(metrics=[name], **request)
-        except metricdsl.RequestError as error:
-            if IN_POLARS_ONLY in str(error):
-                continue
-        kept.append(name)
-    return kept
-
-
 def test_every_dashboard_and_metric_of_the_example_on_duckdb_through_the_api(project):
-    for name, board in project.definitions.dashboards.items():
+    for board in project.definitions.dashboards.values():
         layout = {"by": list(board.by), "grain": board.grain}
-        metrics = in_sql(project, list(board.metrics), **layout)
-        assert len(metrics) >= len(board.metrics) - 2, name  # all but the value windows (repeats, churn)
+        metrics = list(board.metrics)
         assert_same_run(project.run(metrics=metrics, **layout), project.run(metrics=metrics, **layout, engine="duckdb"))
     by_channel = [name for name, metric in project.model.metrics.items() if metric.source != "orders"]  # no channel
     for grain in (None, "week", "month"):
         request = {"metrics": by_channel, "by": ["channel"], "grain": grain, "apply_min_n": False}
-        computable = project._computable(by_channel, project.request(metrics=by_channel, by=["channel"], grain=grain))
-        request["metrics"] = in_sql(project, computable, by=["channel"], grain=grain)
+        request["metrics"] = project._computable(
+            by_channel, project.request(metrics=by_channel, by=["channel"], grain=grain)
+        )
         assert_same_run(project.run(**request, with_ci=True), project.run(**request, with_ci=True, engine="duckdb"))
 
 
@@ -151,18 +133,12 @@ def assert_close(actual: object, expected: object) -> None:
         assert actual == expected
 
 
-def refused_in_sql(outcome: Outcome) -> bool:
-    """A spec test of a value window, which the SQL engines refuse with a request error."""
-    return bool(outcome.failures) and all(f.kind == "error" and IN_POLARS_ONLY in (f.error or "") for f in outcome.failures)
-
-
 def test_spec_tests_pass_on_duckdb():
     polars = run_tests(metricdsl.load(SPECS))
     duckdb = run_tests(metricdsl.load(SPECS), engine="duckdb")
     assert all(outcome.passed for outcome in polars)
-    computed = [outcome for outcome in duckdb if not refused_in_sql(outcome)]
-    assert len(computed) >= len(duckdb) - 5  # the tests of repeats, churn and revenue after contact wait for SQL
-    assert all(outcome.passed for outcome in computed), [o.failures for o in computed if not o.passed]
+    assert len(duckdb) == len(polars)
+    assert all(outcome.passed for outcome in duckdb), [o.failures for o in duckdb if not o.passed]
 
 
 def test_spec_tests_fail_on_duckdb_as_on_polars(tmp_path):
@@ -174,9 +150,8 @@ def test_spec_tests_fail_on_duckdb_as_on_polars(tmp_path):
     )
     project = metricdsl.load(tmp_path, allow_outside_paths=True)
     outcomes = {e: run_tests(project, engine=e) for e in ("polars", "duckdb")}
-    kept = [(p, d) for p, d in zip(outcomes["polars"], outcomes["duckdb"], strict=True) if not refused_in_sql(d)]
-    assert [p.failures for p, _ in kept] == [d.failures for _, d in kept]
-    assert [o.test.name for o in outcomes["duckdb"] if not o.passed and not refused_in_sql(o)] == ["a wrong count"]
+    assert [o.failures for o in outcomes["polars"]] == [o.failures for o in outcomes["duckdb"]]
+    assert [o.test.name for o in outcomes["duckdb"] if not o.passed] == ["a wrong count"]
 
 
 def test_a_bad_engine_name_is_a_usage_error():

@@ -227,14 +227,8 @@ def edges(cluster: Cluster, tmp_path_factory: pytest.TempPathFactory) -> metricd
 def test_every_dashboard_of_the_specs_by_its_own_layout(cluster: Cluster, example: metricdsl.Project) -> None:
     assert example.definitions.dashboards
     for name, board in example.definitions.dashboards.items():
-        # The metrics the SQL output covers: a dashboard with a value window or `of_total` is compared without them.
-        metrics = in_sql(example, board.metrics, board.by, board.grain)
-        assert len(metrics) >= len(board.metrics) - 4, name
-        if len(metrics) == len(board.metrics):
-            table = agree(cluster, example, "example", dashboard=name)
-        else:
-            table = agree(cluster, example, "example", metrics=metrics, by=board.by, grain=board.grain)
-        assert table.height > 0
+        assert in_sql(example, board.metrics, board.by, board.grain) == list(board.metrics), name
+        assert agree(cluster, example, "example", dashboard=name).height > 0
 
 
 EXAMPLE_LAYOUTS: list[tuple[tuple[str, ...], str | None]] = [
