@@ -94,13 +94,15 @@ def partitioned_stages(
     request's query in one piece (`build_stages`'), which knows its windows and the columns it reads; `slices`, the
     rows of a source split into buckets in one pass (`Buckets`): all at once by default.
 
-    Each frame is split once: a source's rows (the columns the request reads) and the rows each window looks for
-    (their key, time and filters) are written to one folder per bucket in one pass (`Buckets`); then each bucket's
-    window columns are computed from its folders and written beside them, in the order of its rows, which the query
-    reads side by side with them. Every file holds at most FILE_ROWS rows: Polars' streaming scan of a few large files
-    held memory in proportion to their rows (6M rows in 8 files: 0.28 GiB, in 60 files: 0.11 GiB). Writing each
-    bucket's rows again with their window columns instead took more time and memory (at 6M rows and a limit of 1GB:
-    8.8 and 10.6 s, 0.54 GiB, against 7.8 and 7.5 s, 0.47 GiB, alternating, at a load average of 5 to 10).
+    Only what the windows read is split: each source's row number, key, time and the columns its own windows' filters
+    and values read (`window_inputs`), and the rows each window looks for (their key, time and filters), written to
+    one folder per bucket in one pass (`Buckets`). Each bucket's window columns are computed from its folders and
+    written beside them with the row numbers, in the order of its rows; the buckets' files are then merged back into
+    the order of the source's rows by their numbers (`in_row_order`), and set beside the source's own rows, read
+    again from its input, for the request's normal query. So the aggregation reads every row in the order it reads
+    them unpartitioned: a float sum adds them in the same order. Every file holds at most FILE_ROWS rows: Polars'
+    streaming scan of a few large files held memory in proportion to their rows (6M rows in 8 files: 0.28 GiB, in
+    60 files: 0.11 GiB).
     """
     hosts = windowed_sources(planned)
     if not hosts or not partitionable(model, planned):
@@ -110,11 +112,13 @@ def partitioned_stages(
     for source, calls in hosts.items():
         schema = scan(source).collect_schema()
         kept = [c for c in schema if c in planned.columns_read.get(source, set())]
+        narrow = window_inputs(model, request, planned, source, list(calls.values()), scan)
         first = next(iter(calls.values()))
         mine = [m for m, _ in window_key_names(model, first, source, first.args[0].name)]  # type: ignore[union-attr]
         split = Buckets(folder / source, buckets)
         written = folder / source / "windows"
         written.mkdir(parents=True)
+        flags = [censored_column(c) for c in calls]
         pieces = []
         for bucket in range(buckets):
             compiler = Compiler(model, request.as_of)
@@ -122,20 +126,47 @@ def partitioned_stages(
             compiler.buckets, compiler.in_bucket = buckets, functools.partial(split.rows, bucket=bucket)
             keys = [compiler.column(source, m) for m in mine]
             key = compiler.bucket_of(keys, [compiler.column_kind(source, m) for m in mine])
-            rows = split.rows("rows", scan(source).select(kept), key, bucket, slices=slices)
-            windows = compiler.add_windows(rows, source, list(calls.values()), scan)
-            flags = [censored_column(c) for c in calls]
+            numbered = scan(source).with_row_index(ROW_NUMBER).select(ROW_NUMBER, *narrow)
+            rows = split.rows("rows", numbered, key, bucket, slices=slices)
+            windows = compiler.add_windows(rows, source, list(calls.values()), scan).select(ROW_NUMBER, *calls, *flags)
             in_files = pl.PartitionBy(written / f"{bucket:05d}", max_rows_per_file=FILE_ROWS)
-            windows.select(*calls, *flags).sink_parquet(in_files, mkdir=True, compression="lz4")
-            # The bucket's rows beside their window columns, in the same order (the rows are not written again).
+            windows.sink_parquet(in_files, mkdir=True, compression="lz4")
             files = sorted((written / f"{bucket:05d}").glob("*.parquet"))
             if files:  # else the bucket has no rows
-                pieces.append(pl.concat([rows, pl.scan_parquet(files)], how="horizontal"))
-            empty = windows.select(*kept, *calls, *flags).clear()
-        spilled[source] = pl.concat(pieces) if pieces else empty
+                pieces.append(pl.scan_parquet(files))
+            empty = windows.clear()
+        ordered = in_row_order(pieces) if pieces else empty
+        spilled[source] = pl.concat([scan(source).select(kept), ordered.drop(ROW_NUMBER)], how="horizontal")
     final = Compiler(model, request.as_of)
     final.window_names, final.precomputed = dict(planned.window_names), set(hosts)
     return build_stages(model, request, lambda name: spilled[name] if name in spilled else scan(name), final)
+
+
+def window_inputs(
+    model: Model,
+    request: Request,
+    planned: Compiler,
+    source: str,
+    calls: list[ast.Call],
+    scan: Callable[[str], pl.LazyFrame],
+) -> list[str]:
+    """The columns of `source` that computing its window `calls` reads (key, time, the filters and values of the
+    windows over its own rows), in the order of its frame: found by compiling the windows once, unrun."""
+    probe = Compiler(model, request.as_of)
+    probe.window_names = dict(planned.window_names)
+    probe.add_windows(scan(source), source, calls, scan)
+    read = probe.columns_read.get(source, set())
+    return [c for c in scan(source).collect_schema() if c in read]
+
+
+def in_row_order(pieces: list[pl.LazyFrame]) -> pl.LazyFrame:
+    """The rows of `pieces`, each in the order of its numbers (ROW_NUMBER), merged into the order of their numbers:
+    in pairs, then pairs of pairs, so that the plan is as deep as the logarithm of their number. A merge streams:
+    at 50M rows, two pieces merged in 2.25 s and 0.25 GiB."""
+    while len(pieces) > 1:
+        merged = [left.merge_sorted(right, ROW_NUMBER) for left, right in zip(pieces[0::2], pieces[1::2], strict=False)]
+        pieces = merged + pieces[len(merged) * 2 :]
+    return pieces[0]
 
 
 class Buckets:
@@ -173,5 +204,7 @@ class Buckets:
 
 
 BUCKET = "bucket"
+# The number of a row of a source with windows, which puts its windows computed in buckets back in its order.
+ROW_NUMBER = "__row_number"
 # Rows per row group of the files written (a reader decodes a row group at once), and per file of a bucket's rows.
 ROW_GROUP, FILE_ROWS = 100_000, 200_000
