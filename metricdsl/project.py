@@ -699,7 +699,7 @@ def _memory_limit(given: int | str | None) -> int | None:
     try:
         return memory.parse_size(given)
     except ValueError as error:
-        raise RequestError(f"--memory-limit: {error}") from None
+        raise RequestError(f"memory_limit: {error}") from None
 
 
 def _empty_frame(source: Source) -> pl.DataFrame:
