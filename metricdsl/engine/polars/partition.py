@@ -8,14 +8,15 @@ other row, and their windows are null there as anywhere.
 
 The design, chosen for being exact with the least machinery: only what the windows read is split into buckets (each
 row's number, key and time, and the columns of the windows' filters and values); per bucket, the window columns (and
-censored flags) are computed and written, with the rows' numbers, to a temporary folder; the buckets' files are merged
-back into the order of the rows by their numbers (a streaming merge of sorted files) and set beside the source's rows,
-read again from its input; then the request's normal query runs over that, as if it were the source, with the windows
-already there. The aggregation sees every row once, in the order it sees them in one piece, so that every aggregate
-stays exact (distinct counts and exact quantiles too) without merging partial aggregates per bucket, and it streams
-in bounded memory. Merging partial aggregates instead would need an algebra per aggregate, and the values of every
-quantile and distinct count anyway, to stay exact. The bounds that censor windows (each source's first and latest
-time) are found over all rows beforehand, as a bucket sees only some of them.
+censored flags) are computed and written, with the rows' numbers, to a temporary folder; the buckets' files are
+merged back into the order of the rows by their numbers (a streaming merge of sorted files, written once more so
+that the query reads them in large pieces) and set beside the source's rows, read again from its input; then the
+request's normal query runs over that, as if it were the source, with the windows already there. The aggregation
+sees every row once, in the order it sees them in one piece, so that every aggregate stays exact (distinct counts
+and exact quantiles too) without merging partial aggregates per bucket, and it streams in bounded memory. Merging
+partial aggregates instead would need an algebra per aggregate, and the values of every quantile and distinct count
+anyway, to stay exact. The bounds that censor windows (each source's first and latest time) are found over all rows
+beforehand, as a bucket sees only some of them.
 
 What is exact, to the bit, against the same request in one piece: every window column, and every aggregate of
 integers, booleans, counts, distinct counts, quantiles, minima and maxima. Float sums and means (and metrics made of
