@@ -265,9 +265,11 @@ class Project:
         faster and used 20 % less memory. `memory_limit` (bytes, or `4GB`, `512MiB`; by default half of the machine's
         memory) bounds the memory of a request with windows on Polars: when its windows would need more, they are
         computed in buckets of keys written to a temporary folder (`metricdsl.engine.polars.partition`), with the same
-        results. Raises `DataError` for unreadable data (and for invalid values of a
-        column with `on_invalid: error`), `RequestError` for a bad request and `EngineUnavailable` (a
-        `RequestError`) for an engine that cannot run here, before any data is read.
+        results: to the bit, but for float sums and means on the streaming engine, which may differ in the last bits
+        (Polars adds them in pieces that differ between the two plans). A float `memory_limit` is refused. Raises
+        `DataError` for unreadable data (and for invalid values of a column with `on_invalid: error`), `RequestError`
+        for a bad request and `EngineUnavailable` (a `RequestError`) for an engine that cannot run here, before any
+        data is read.
         """
         inputs = dict(data or {})
         resolved = self.request(**request)
@@ -289,12 +291,17 @@ class Project:
         try:
             tallies = [reading.tally(columns) for reading, columns in read.values()]
             try:
+                bucketed = None
                 if sql is None and limit is not None:
                     bucketed = self._in_buckets(resolved, readings, planned, limit, spilled)
                     aggregated, finish = bucketed[:2] if bucketed is not None else (aggregated, finish)
-                # The aggregated groups with the counts, sharing the scan; then the table from the few groups.
+                # The aggregated groups with the counts, sharing the scan; then the table from the few groups. With
+                # windows computed in buckets, not sharing it: the scan then waited for the windows read beside it
+                # while the counts went on, holding what it had read for them (10M contacts in 3 buckets: 1.15 GiB
+                # against 0.71 GiB when not shared, in the same time).
                 if sql is None:
-                    groups, *counts = pl.collect_all([aggregated, *tallies], engine=polars_engine)
+                    shared = pl.QueryOptFlags(comm_subplan_elim=bucketed is None)
+                    groups, *counts = pl.collect_all([aggregated, *tallies], engine=polars_engine, optimizations=shared)
                 else:
                     groups, counts = self._sql_groups(sql, aggregated, read, tallies, resolved, polars_engine)
                 if resolved.grain:
@@ -699,7 +706,7 @@ def _memory_limit(given: int | str | None) -> int | None:
     try:
         return memory.parse_size(given)
     except ValueError as error:
-        raise RequestError(f"--memory-limit: {error}") from None
+        raise RequestError(f"memory_limit: {error}") from None
 
 
 def _empty_frame(source: Source) -> pl.DataFrame:

@@ -1,5 +1,5 @@
 """Exit codes that CI can act on: 1 is a verdict (a missed target, a failed test, an invalid spec), 2 a run that
-could not work (usage, specs, data, outputs), 3 a bug, 130 Ctrl-C; a reader that leaves early is no error."""
+could not work (usage, specs, data, outputs), 3 a bug, 130 Ctrl-C, 143 SIGTERM; a reader that leaves early is no error."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from metricdsl.cli import (
     EXIT_INTERNAL,
     EXIT_INTERRUPTED,
     EXIT_OK,
+    EXIT_TERMINATED,
     main,
 )
 from metricdsl.project import Project
@@ -73,8 +74,8 @@ def run_process(*args: str | Path, **options) -> subprocess.CompletedProcess[str
 
 
 def test_the_codes_are_distinct_and_usage_errors_keep_clicks_code():
-    assert (EXIT_OK, EXIT_FAILED, EXIT_ERROR, EXIT_INTERNAL, EXIT_INTERRUPTED) == (0, 1, 2, 3, 130)
-    assert list(EXIT_CODES) == [0, 1, 2, 3, 130]
+    assert (EXIT_OK, EXIT_FAILED, EXIT_ERROR, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_TERMINATED) == (0, 1, 2, 3, 130, 143)
+    assert list(EXIT_CODES) == [0, 1, 2, 3, 130, 143]
     assert click.UsageError("").exit_code == EXIT_ERROR
 
 

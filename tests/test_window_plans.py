@@ -279,7 +279,7 @@ def test_sizes_read_as_people_write_them(given: str | int, size: int) -> None:
 
 @pytest.mark.parametrize("given", ["", "4 parsecs", "-1GB", "0", "GB", 0])
 def test_a_limit_that_is_no_size_is_a_request_error(windowed: metricdsl.Project, given: str | int) -> None:
-    with pytest.raises(metricdsl.RequestError, match="memory-limit"):
+    with pytest.raises(metricdsl.RequestError, match="memory_limit"):
         windowed.evaluate({}, metrics=["w_any_7d"], memory_limit=given)
 
 

@@ -103,6 +103,7 @@ EXIT_FAILED = 1  # findings at `--fail-on`, failed spec tests, invalid specs (`v
 EXIT_ERROR = 2  # a usage error (click's code), specs or data with errors, an output that cannot be written
 EXIT_INTERNAL = 3  # a bug: one line, and the traceback with METRICDSL_DEBUG=1
 EXIT_INTERRUPTED = 130  # Ctrl-C: 128 + SIGINT, as shells report a process that SIGINT ended
+EXIT_TERMINATED = 143  # SIGTERM: 128 + SIGTERM (`metricdsl.__main__.run` ends the run)
 EXIT_CODES = {  # for `metricdsl --help` and the README
     EXIT_OK: "ok",
     EXIT_FAILED: "findings at --fail-on (check), failed spec tests (test), invalid specs (validate), "
@@ -111,6 +112,7 @@ EXIT_CODES = {  # for `metricdsl --help` and the README
     "an output file that cannot be written",
     EXIT_INTERNAL: "an internal error: a bug, please report it (METRICDSL_DEBUG=1 prints the traceback)",
     EXIT_INTERRUPTED: "interrupted (Ctrl-C)",
+    EXIT_TERMINATED: "terminated (SIGTERM)",
 }
 DEBUG_VARIABLE = "METRICDSL_DEBUG"
 SQL_DIALECTS = tuple(DIALECTS)

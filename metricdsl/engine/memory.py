@@ -26,7 +26,12 @@ BYTES_PER_STACKED_ROW = 120
 # pass over the rows spilled (8 buckets took 1.50 times as long as one piece, 3 buckets 1.14 times), so they are as
 # few as the limit allows.
 BYTES_PER_BUCKET_ROW = 96
-MAX_BUCKETS = 4096
+# The most buckets, whatever the limit: each bucket is a file written at once while the rows are split, and a scan
+# merged into the order of the rows. From about 1024 buckets (the example data at a limit of one byte: 1024 once in
+# three runs, 1536 and 2048 every time), Polars warned that its threads for blocking work ran out
+# (`POLARS_MAX_BLOCKING_THREAD_COUNT reached (512), this may indicate a deadlock`); 256 leaves a margin of four. Beyond
+# it a bucket holds more rows than the limit allows, which needs about a billion rows at a limit of 1GB.
+MAX_BUCKETS = 256
 # What a row costs while the rows are split into buckets by Polars' streaming sink, in bytes: it held more memory the
 # more rows it had written (0.22 GiB at 1M rows of 16 columns, 0.56 GiB at 6M, 1.04 GiB at 50M in 3 buckets, the whole
 # process), so they are split a slice at a time. Each slice is a pass over the input (a slice of files read as one
@@ -36,15 +41,23 @@ BYTES_PER_SPLIT_ROW = 25
 
 
 def parse_size(text: str | int) -> int:
-    """A size in bytes from `4GB`, `512MiB`, `1.5 GiB` or a number of bytes; ValueError when it is none."""
-    if isinstance(text, int) and not isinstance(text, bool):
+    """A size in bytes from `4GB`, `512MiB`, `1.5 GiB` or a whole number of bytes (an int or its digits);
+    ValueError when it is none: a float (`1.5` would be read as one byte), a fraction of a byte, no size at all."""
+    if isinstance(text, bool) or not isinstance(text, (int, str)):
+        raise ValueError(
+            f"not a size: {text!r} is a {type(text).__name__}; give a whole number of bytes or a text such as "
+            "'4GB' or '512MiB'"
+        )
+    if isinstance(text, int):
         if text <= 0:
             raise ValueError(f"a memory limit must be positive, not {text}")
         return text
-    found = SIZE.match(str(text))
+    found = SIZE.match(text)
     if found is None:
         raise ValueError(f"not a size: {text!r} (write it as 4GB, 512MiB or a number of bytes)")
     number, prefix, binary = float(found.group(1)), (found.group(2) or "").lower(), found.group(3)
+    if not prefix and not number.is_integer():
+        raise ValueError(f"not a size: {text!r} is not a whole number of bytes (write it as 4GB, 512MiB or 2000)")
     size = int(number * (BINARY[prefix] if binary else UNITS[prefix]))
     if size <= 0:
         raise ValueError(f"a memory limit must be positive, not {text!r}")

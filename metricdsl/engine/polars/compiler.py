@@ -506,10 +506,15 @@ class Compiler:
             end = pl.col(STACK_TIME) + width if forward else pl.col(STACK_TIME) - width
             parts.append(host.select(pl.col(STACK_ROW).alias(probe), *keys, end.alias(STACK_TIME)))
         stack = pl.concat(parts, how="diagonal_relaxed")
+        # A float `sum=` adds the rows of a key at the same time in the order the sort leaves them: a stable sort leaves
+        # them in the order of their rows, whatever other keys are stacked (windows computed in buckets of keys stack
+        # some keys only), so that the sum is the same to the bit.
+        stable = any(self.float_sum(call) for _, call in calls)
         if self.integer_key(source, mine, calls):  # one integer key: one sort by a single 128-bit number
-            stack = stack.sort(pl.col(keys[0]).cast(pl.Int128) * 2**64 + pl.col(STACK_TIME).cast(pl.Int128))
+            ordered = pl.col(keys[0]).cast(pl.Int128) * 2**64 + pl.col(STACK_TIME).cast(pl.Int128)
+            stack = stack.sort(ordered, maintain_order=stable)
         else:
-            stack = stack.sort([*keys, STACK_TIME])
+            stack = stack.sort([*keys, STACK_TIME], maintain_order=stable)
         stack = stack.with_columns(self.window_fill(column, call, keys, hits[column], values) for column, call in calls)
         names = [c for c, _ in calls]
         results = [stack.filter(pl.col(STACK_ROW).is_not_null()).sort(STACK_ROW).select(names)]
@@ -581,6 +586,11 @@ class Compiler:
         least = pl.when(pl.col(hit)).then(value).min().over(run_start.cum_sum())
         found = least.gather(pl.when(inside & (nearest >= 0)).then(nearest))
         return pl.when(unknown).then(None).otherwise(found).alias(column)
+
+    def float_sum(self, call: ast.Call) -> bool:
+        """Whether window `call` sums a float column (`sum=COL`)."""
+        form = window_form(call)
+        return form is not None and form[0] == "sum" and self.kind(form[1]) == "float"
 
     def bucket_of(self, keys: list[pl.Expr], kinds: list[str | None]) -> pl.Expr:
         """The bucket of a row by its window key: a hash of the key's values (in the types of their kinds, so that

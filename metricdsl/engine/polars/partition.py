@@ -6,17 +6,28 @@ computed on its own, in a fraction of the memory; a window over another source (
 source whose key hashes to the same bucket. Rows with a null key match nothing: they fall into one bucket like any
 other row, and their windows are null there as anywhere.
 
-The design, chosen for being exact with the least machinery: per bucket, only the per-row stage is computed, the
-rows of the bucket's keys with their window columns (and censored flags), and written to a Parquet file in a
-temporary folder; then the request's normal query runs over the bucket files together, as if they were the source,
-with the windows already there. The aggregation then sees every row once, so that every aggregate stays exact
-(distinct counts and exact quantiles too) without merging partial aggregates per bucket, and the aggregation streams
-over the files in bounded memory (exact quantiles and distinct counts hold their values, as they do unpartitioned).
-Merging partial aggregates instead would need an algebra per aggregate, and the values of every quantile and distinct
-count anyway, to stay exact. The bounds that censor windows (each source's first and latest time) are found over all
-rows beforehand, as a bucket sees only some of them. Measured at 6M contacts (the dashboard of benchmarks/, 4
-buckets): 5.1 s against 4.4 s in one piece, of which splitting the rows 1.6 s, the buckets' windows 2.2 s and the
-aggregation 1.1 s; peak RSS 0.72 GiB against 1.32 GiB.
+The design, chosen for being exact with the least machinery: only what the windows read is split into buckets (each
+row's number, key and time, and the columns of the windows' filters and values); per bucket, the window columns (and
+censored flags) are computed and written, with the rows' numbers, to a temporary folder; the buckets' files are
+merged back into the order of the rows by their numbers (a streaming merge of sorted files, written once more so
+that the query reads them in large pieces) and set beside the source's rows, read again from its input; then the
+request's normal query runs over that, as if it were the source, with the windows already there. The aggregation
+sees every row once, in the order it sees them in one piece, so that every aggregate stays exact (distinct counts
+and exact quantiles too) without merging partial aggregates per bucket, and it streams in bounded memory. Merging
+partial aggregates instead would need an algebra per aggregate, and the values of every quantile and distinct count
+anyway, to stay exact. The bounds that censor windows (each source's first and latest time) are found over all rows
+beforehand, as a bucket sees only some of them.
+
+What is exact, to the bit, against the same request in one piece: every window column, and every aggregate of
+integers, booleans, counts, distinct counts, quantiles, minima and maxima. Float sums and means (and metrics made of
+them) are bit-exact with Polars' in-memory engine, whose group sums add each group's rows in their order; Polars'
+streaming engine (the default) adds them piece by piece of the rows as its plan cuts them, and a plan that sets two
+frames side by side cuts the rows wherever either of them does, so the two plans, whose window columns come from a
+sort in one piece and from files here, add the same rows in the same order but in other pieces: they may differ in
+the last bits (on the example data, 20,000 contacts: the mean wait 18.518789808917198 against 18.51878980891719).
+Past a few hundred thousand rows, the streaming engine's float sums are not reproducible run to run even in one
+piece (the benchmark's dashboard at 1M contacts gave two tables out of three runs; a `group_by` float mean at 200,000
+rows differed once in five runs), which no order of the rows can make exact.
 
 A request can be partitioned when each source's windows key its rows by the same columns, of the same kinds on both
 sides, and no window's filter (or the column of its `value=` or `sum=`) reads another window; otherwise it is
@@ -94,13 +105,15 @@ def partitioned_stages(
     request's query in one piece (`build_stages`'), which knows its windows and the columns it reads; `slices`, the
     rows of a source split into buckets in one pass (`Buckets`): all at once by default.
 
-    Each frame is split once: a source's rows (the columns the request reads) and the rows each window looks for
-    (their key, time and filters) are written to one folder per bucket in one pass (`Buckets`); then each bucket's
-    window columns are computed from its folders and written beside them, in the order of its rows, which the query
-    reads side by side with them. Every file holds at most FILE_ROWS rows: Polars' streaming scan of a few large files
-    held memory in proportion to their rows (6M rows in 8 files: 0.28 GiB, in 60 files: 0.11 GiB). Writing each
-    bucket's rows again with their window columns instead took more time and memory (at 6M rows and a limit of 1GB:
-    8.8 and 10.6 s, 0.54 GiB, against 7.8 and 7.5 s, 0.47 GiB, alternating, at a load average of 5 to 10).
+    Only what the windows read is split: each source's row number, key, time and the columns its own windows' filters
+    and values read (`window_inputs`), and the rows each window looks for (their key, time and filters), written to
+    one folder per bucket in one pass (`Buckets`). Each bucket's window columns are computed from its folders and
+    written beside them with the row numbers, in the order of its rows; the buckets' files are then merged back into
+    the order of the source's rows by their numbers (`in_row_order`), and set beside the source's own rows, read
+    again from its input, for the request's normal query. So the aggregation reads every row in the order it reads
+    them unpartitioned (the module's docstring says what that makes exact). Every file holds at most FILE_ROWS rows: Polars'
+    streaming scan of a few large files held memory in proportion to their rows (6M rows in 8 files: 0.28 GiB, in
+    60 files: 0.11 GiB).
     """
     hosts = windowed_sources(planned)
     if not hosts or not partitionable(model, planned):
@@ -110,11 +123,13 @@ def partitioned_stages(
     for source, calls in hosts.items():
         schema = scan(source).collect_schema()
         kept = [c for c in schema if c in planned.columns_read.get(source, set())]
+        narrow = window_inputs(model, request, planned, source, list(calls.values()), scan)
         first = next(iter(calls.values()))
         mine = [m for m, _ in window_key_names(model, first, source, first.args[0].name)]  # type: ignore[union-attr]
         split = Buckets(folder / source, buckets)
         written = folder / source / "windows"
         written.mkdir(parents=True)
+        flags = [censored_column(c) for c in calls]
         pieces = []
         for bucket in range(buckets):
             compiler = Compiler(model, request.as_of)
@@ -122,20 +137,55 @@ def partitioned_stages(
             compiler.buckets, compiler.in_bucket = buckets, functools.partial(split.rows, bucket=bucket)
             keys = [compiler.column(source, m) for m in mine]
             key = compiler.bucket_of(keys, [compiler.column_kind(source, m) for m in mine])
-            rows = split.rows("rows", scan(source).select(kept), key, bucket, slices=slices)
-            windows = compiler.add_windows(rows, source, list(calls.values()), scan)
-            flags = [censored_column(c) for c in calls]
+            numbered = scan(source).with_row_index(ROW_NUMBER).select(ROW_NUMBER, *narrow)
+            rows = split.rows("rows", numbered, key, bucket, slices=slices)
+            windows = compiler.add_windows(rows, source, list(calls.values()), scan).select(ROW_NUMBER, *calls, *flags)
             in_files = pl.PartitionBy(written / f"{bucket:05d}", max_rows_per_file=FILE_ROWS)
-            windows.select(*calls, *flags).sink_parquet(in_files, mkdir=True, compression="lz4")
-            # The bucket's rows beside their window columns, in the same order (the rows are not written again).
+            windows.sink_parquet(in_files, mkdir=True, compression="lz4")
             files = sorted((written / f"{bucket:05d}").glob("*.parquet"))
             if files:  # else the bucket has no rows
-                pieces.append(pl.concat([rows, pl.scan_parquet(files)], how="horizontal"))
-            empty = windows.select(*kept, *calls, *flags).clear()
-        spilled[source] = pl.concat(pieces) if pieces else empty
+                pieces.append(pl.scan_parquet(files))
+            empty = windows.clear()
+        ordered = in_row_order(pieces, folder / source / "ordered") if pieces else empty.drop(ROW_NUMBER)
+        spilled[source] = pl.concat([scan(source).select(kept), ordered], how="horizontal")
     final = Compiler(model, request.as_of)
     final.window_names, final.precomputed = dict(planned.window_names), set(hosts)
     return build_stages(model, request, lambda name: spilled[name] if name in spilled else scan(name), final)
+
+
+def window_inputs(
+    model: Model,
+    request: Request,
+    planned: Compiler,
+    source: str,
+    calls: list[ast.Call],
+    scan: Callable[[str], pl.LazyFrame],
+) -> list[str]:
+    """The columns of `source` that computing its window `calls` reads (key, time, the filters and values of the
+    windows over its own rows), in the order of its frame: found by compiling the windows once, unrun."""
+    probe = Compiler(model, request.as_of)
+    probe.window_names = dict(planned.window_names)
+    probe.add_windows(scan(source), source, calls, scan)
+    read = probe.columns_read.get(source, set())
+    return [c for c in scan(source).collect_schema() if c in read]
+
+
+def in_row_order(pieces: list[pl.LazyFrame], folder: Path) -> pl.LazyFrame:
+    """The rows of `pieces`, each in the order of its numbers (ROW_NUMBER), in the order of their numbers (without
+    them), from files written under `folder`.
+
+    The pieces are merged in pairs, then pairs of pairs (a plan as deep as the logarithm of their number), in a
+    streaming pass that writes the merged rows. The merge hands on the rows in runs of consecutive numbers, a few rows
+    each when the keys of neighbouring rows fall into different buckets: set beside the source's rows, those runs cut
+    every piece of the rows the query reads, and at 50M rows in 3 buckets the query took 71 s and 4.7 GiB (against
+    42 s and 1.8 GiB when each bucket's rows were written with their windows). Read back from files, the rows come
+    in pieces of the files' row groups."""
+    while len(pieces) > 1:
+        merged = [left.merge_sorted(right, ROW_NUMBER) for left, right in zip(pieces[0::2], pieces[1::2], strict=False)]
+        pieces = merged + pieces[len(merged) * 2 :]
+    in_files = pl.PartitionBy(folder, max_rows_per_file=FILE_ROWS)
+    pieces[0].drop(ROW_NUMBER).sink_parquet(in_files, mkdir=True, compression="lz4", row_group_size=ROW_GROUP)
+    return pl.scan_parquet(sorted(folder.glob("*.parquet")))
 
 
 class Buckets:
@@ -173,5 +223,7 @@ class Buckets:
 
 
 BUCKET = "bucket"
+# The number of a row of a source with windows, which puts its windows computed in buckets back in its order.
+ROW_NUMBER = "__row_number"
 # Rows per row group of the files written (a reader decodes a row group at once), and per file of a bucket's rows.
 ROW_GROUP, FILE_ROWS = 100_000, 200_000
