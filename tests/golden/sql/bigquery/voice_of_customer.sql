@@ -238,7 +238,7 @@ WITH `__rows0` AS (
 ), `__groups7` AS (
   SELECT
     `contact_reason` AS `contact_reason`,
-    DATE_TRUNC(CAST(DATETIME(`started_at`, 'UTC') AS DATE), MONTH) AS `__grain`,
+    DATE_TRUNC(CAST(DATETIME(`started_at`, 'UTC') AS DATE), ISOWEEK) AS `__grain`,
     CAST(COUNT(*) AS INT64) AS `__agg0`,
     CAST(COUNT(*) AS INT64) AS `__agg0_n`,
     AVG(
@@ -399,7 +399,7 @@ WITH `__rows0` AS (
   FROM `__window6`
   GROUP BY
     `contact_reason`,
-    DATE_TRUNC(CAST(DATETIME(`started_at`, 'UTC') AS DATE), MONTH)
+    DATE_TRUNC(CAST(DATETIME(`started_at`, 'UTC') AS DATE), ISOWEEK)
 ), `__level8` AS (
   SELECT
     `contact_reason`,
@@ -442,12 +442,12 @@ WITH `__rows0` AS (
   FROM `interactions`
 ), `__l1_groups1` AS (
   SELECT
-    DATE_TRUNC(CAST(DATETIME(`started_at`, 'UTC') AS DATE), MONTH) AS `__grain`,
+    DATE_TRUNC(CAST(DATETIME(`started_at`, 'UTC') AS DATE), ISOWEEK) AS `__grain`,
     CAST(COUNT(*) AS INT64) AS `__agg0`,
     CAST(COUNT(*) AS INT64) AS `__agg0_n`
   FROM `__l1_rows0`
   GROUP BY
-    DATE_TRUNC(CAST(DATETIME(`started_at`, 'UTC') AS DATE), MONTH)
+    DATE_TRUNC(CAST(DATETIME(`started_at`, 'UTC') AS DATE), ISOWEEK)
 ), `__level11` AS (
   SELECT
     `__grain`,
@@ -465,14 +465,14 @@ WITH `__rows0` AS (
   SELECT
     `contact_reason` AS `contact_reason`,
     `channel` AS `channel`,
-    DATE_TRUNC(CAST(DATETIME(`started_at`, 'UTC') AS DATE), MONTH) AS `__grain`,
+    DATE_TRUNC(CAST(DATETIME(`started_at`, 'UTC') AS DATE), ISOWEEK) AS `__grain`,
     AVG(CAST(CAST(`csat_score` >= 4 AS INT64) AS FLOAT64)) AS `__agg0`,
     CAST(COUNT(CAST(CAST(`csat_score` >= 4 AS INT64) AS FLOAT64)) AS INT64) AS `__agg0_n`
   FROM `__l2_rows0`
   GROUP BY
     `contact_reason`,
     `channel`,
-    DATE_TRUNC(CAST(DATETIME(`started_at`, 'UTC') AS DATE), MONTH)
+    DATE_TRUNC(CAST(DATETIME(`started_at`, 'UTC') AS DATE), ISOWEEK)
 ), `__level14` AS (
   SELECT
     `contact_reason`,
@@ -767,7 +767,7 @@ WITH `__rows0` AS (
         `__bounds`.`__last`
       FROM `__bounds`
     ),
-    INTERVAL '1' MONTH
+    INTERVAL '1' WEEK
   )) AS `__start`
 ), `__keys` AS (
   SELECT DISTINCT
@@ -854,7 +854,7 @@ WITH `__rows0` AS (
 ), `__numbered` AS (
   SELECT
     *,
-    CAST(EXTRACT(YEAR FROM `__grain`) AS INT64) * 12 + CAST(EXTRACT(MONTH FROM `__grain`) AS INT64) - 1 AS `__period`
+    CAST(DATE_DIFF(`__grain`, CAST('1970-01-05' AS DATE), DAY) AS INT64) AS `__period`
   FROM `__complete`
 ), `__split1` AS (
   SELECT
@@ -890,7 +890,7 @@ WITH `__rows0` AS (
         `__l1__bounds`.`__last`
       FROM `__l1__bounds`
     ),
-    INTERVAL '1' MONTH
+    INTERVAL '1' WEEK
   )) AS `__start`
 ), `__l1__complete` AS (
   SELECT
@@ -913,7 +913,7 @@ WITH `__rows0` AS (
 ), `__l1__numbered` AS (
   SELECT
     *,
-    CAST(EXTRACT(YEAR FROM `__grain`) AS INT64) * 12 + CAST(EXTRACT(MONTH FROM `__grain`) AS INT64) - 1 AS `__period`
+    CAST(DATE_DIFF(`__grain`, CAST('1970-01-05' AS DATE), DAY) AS INT64) AS `__period`
   FROM `__l1__complete`
 ), `__l1__layer0` AS (
   SELECT
@@ -985,7 +985,7 @@ WITH `__rows0` AS (
         `__l2__bounds`.`__last`
       FROM `__l2__bounds`
     ),
-    INTERVAL '1' MONTH
+    INTERVAL '1' WEEK
   )) AS `__start`
 ), `__l2__keys` AS (
   SELECT DISTINCT
@@ -1020,7 +1020,7 @@ WITH `__rows0` AS (
 ), `__l2__numbered` AS (
   SELECT
     *,
-    CAST(EXTRACT(YEAR FROM `__grain`) AS INT64) * 12 + CAST(EXTRACT(MONTH FROM `__grain`) AS INT64) - 1 AS `__period`
+    CAST(DATE_DIFF(`__grain`, CAST('1970-01-05' AS DATE), DAY) AS INT64) AS `__period`
   FROM `__l2__complete`
 ), `__l2__layer0` AS (
   SELECT
@@ -1168,7 +1168,17 @@ WITH `__rows0` AS (
 )
 SELECT
   `contact_reason`,
-  CAST(CAST(EXTRACT(YEAR FROM `__grain`) AS INT64) AS STRING) || '-' || CAST(LPAD(CAST(CAST(EXTRACT(MONTH FROM `__grain`) AS INT64) AS STRING), 2, '0') AS STRING) AS `month`,
+  CAST(CAST(EXTRACT(YEAR FROM CAST(DATE_ADD(`__grain`, INTERVAL 3 DAY) AS DATE)) AS INT64) AS STRING) || '-W' || CAST(LPAD(
+    CAST(CAST(FLOOR(
+      DATE_DIFF(
+        CAST(DATE_ADD(`__grain`, INTERVAL 3 DAY) AS DATE),
+        DATE_TRUNC(CAST(DATE_ADD(`__grain`, INTERVAL 3 DAY) AS DATE), YEAR),
+        DAY
+      ) / 7
+    ) AS INT64) + 1 AS STRING),
+    2,
+    '0'
+  ) AS STRING) AS `week`,
   `reason_share`,
   `contacts`,
   `acsi`,

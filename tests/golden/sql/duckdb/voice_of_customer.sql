@@ -238,7 +238,7 @@ WITH "__rows0" AS (
 ), "__groups7" AS (
   SELECT
     "contact_reason" AS "contact_reason",
-    CAST(DATE_TRUNC('month', CAST(TIMEZONE('UTC', "started_at") AS DATE)) AS DATE) AS "__grain",
+    CAST(DATE_TRUNC('week', CAST(TIMEZONE('UTC', "started_at") AS DATE)) AS DATE) AS "__grain",
     CAST(COUNT(*) AS BIGINT) AS "__agg0",
     CAST(COUNT(*) AS BIGINT) AS "__agg0_n",
     AVG(
@@ -397,7 +397,7 @@ WITH "__rows0" AS (
   FROM "__window6"
   GROUP BY
     "contact_reason",
-    CAST(DATE_TRUNC('month', CAST(TIMEZONE('UTC', "started_at") AS DATE)) AS DATE)
+    CAST(DATE_TRUNC('week', CAST(TIMEZONE('UTC', "started_at") AS DATE)) AS DATE)
 ), "__level8" AS (
   SELECT
     "contact_reason",
@@ -440,12 +440,12 @@ WITH "__rows0" AS (
   FROM "interactions"
 ), "__l1_groups1" AS (
   SELECT
-    CAST(DATE_TRUNC('month', CAST(TIMEZONE('UTC', "started_at") AS DATE)) AS DATE) AS "__grain",
+    CAST(DATE_TRUNC('week', CAST(TIMEZONE('UTC', "started_at") AS DATE)) AS DATE) AS "__grain",
     CAST(COUNT(*) AS BIGINT) AS "__agg0",
     CAST(COUNT(*) AS BIGINT) AS "__agg0_n"
   FROM "__l1_rows0"
   GROUP BY
-    CAST(DATE_TRUNC('month', CAST(TIMEZONE('UTC', "started_at") AS DATE)) AS DATE)
+    CAST(DATE_TRUNC('week', CAST(TIMEZONE('UTC', "started_at") AS DATE)) AS DATE)
 ), "__level11" AS (
   SELECT
     "__grain",
@@ -463,14 +463,14 @@ WITH "__rows0" AS (
   SELECT
     "contact_reason" AS "contact_reason",
     "channel" AS "channel",
-    CAST(DATE_TRUNC('month', CAST(TIMEZONE('UTC', "started_at") AS DATE)) AS DATE) AS "__grain",
+    CAST(DATE_TRUNC('week', CAST(TIMEZONE('UTC', "started_at") AS DATE)) AS DATE) AS "__grain",
     AVG(CAST(CAST("csat_score" >= 4 AS INT) AS DOUBLE)) AS "__agg0",
     CAST(COUNT(CAST(CAST("csat_score" >= 4 AS INT) AS DOUBLE)) AS BIGINT) AS "__agg0_n"
   FROM "__l2_rows0"
   GROUP BY
     "contact_reason",
     "channel",
-    CAST(DATE_TRUNC('month', CAST(TIMEZONE('UTC', "started_at") AS DATE)) AS DATE)
+    CAST(DATE_TRUNC('week', CAST(TIMEZONE('UTC', "started_at") AS DATE)) AS DATE)
 ), "__level14" AS (
   SELECT
     "contact_reason",
@@ -765,7 +765,7 @@ WITH "__rows0" AS (
         "__bounds"."__last"
       FROM "__bounds"
     ),
-    INTERVAL '1' MONTH
+    INTERVAL '1' WEEK
   ) AS DATE[])) AS "__series"("__start")
 ), "__keys" AS (
   SELECT DISTINCT
@@ -852,7 +852,7 @@ WITH "__rows0" AS (
 ), "__numbered" AS (
   SELECT
     *,
-    CAST(YEAR("__grain") AS BIGINT) * 12 + CAST(MONTH("__grain") AS BIGINT) - 1 AS "__period"
+    CAST(DATE_DIFF('DAY', CAST('1970-01-05' AS DATE), "__grain") AS BIGINT) AS "__period"
   FROM "__complete"
 ), "__split1" AS (
   SELECT
@@ -888,7 +888,7 @@ WITH "__rows0" AS (
         "__l1__bounds"."__last"
       FROM "__l1__bounds"
     ),
-    INTERVAL '1' MONTH
+    INTERVAL '1' WEEK
   ) AS DATE[])) AS "__series"("__start")
 ), "__l1__complete" AS (
   SELECT
@@ -911,7 +911,7 @@ WITH "__rows0" AS (
 ), "__l1__numbered" AS (
   SELECT
     *,
-    CAST(YEAR("__grain") AS BIGINT) * 12 + CAST(MONTH("__grain") AS BIGINT) - 1 AS "__period"
+    CAST(DATE_DIFF('DAY', CAST('1970-01-05' AS DATE), "__grain") AS BIGINT) AS "__period"
   FROM "__l1__complete"
 ), "__l1__layer0" AS (
   SELECT
@@ -983,7 +983,7 @@ WITH "__rows0" AS (
         "__l2__bounds"."__last"
       FROM "__l2__bounds"
     ),
-    INTERVAL '1' MONTH
+    INTERVAL '1' WEEK
   ) AS DATE[])) AS "__series"("__start")
 ), "__l2__keys" AS (
   SELECT DISTINCT
@@ -1018,7 +1018,7 @@ WITH "__rows0" AS (
 ), "__l2__numbered" AS (
   SELECT
     *,
-    CAST(YEAR("__grain") AS BIGINT) * 12 + CAST(MONTH("__grain") AS BIGINT) - 1 AS "__period"
+    CAST(DATE_DIFF('DAY', CAST('1970-01-05' AS DATE), "__grain") AS BIGINT) AS "__period"
   FROM "__l2__complete"
 ), "__l2__layer0" AS (
   SELECT
@@ -1166,7 +1166,17 @@ WITH "__rows0" AS (
 )
 SELECT
   "contact_reason",
-  CAST(CAST(YEAR("__grain") AS BIGINT) AS TEXT) || '-' || CAST(LPAD(CAST(CAST(MONTH("__grain") AS BIGINT) AS TEXT), 2, '0') AS TEXT) AS "month",
+  CAST(CAST(YEAR(CAST("__grain" + INTERVAL 3 DAY AS DATE)) AS BIGINT) AS TEXT) || '-W' || CAST(LPAD(
+    CAST(CAST(FLOOR(
+      DATE_DIFF(
+        'DAY',
+        DATE_TRUNC('YEAR', CAST("__grain" + INTERVAL 3 DAY AS DATE)),
+        CAST("__grain" + INTERVAL 3 DAY AS DATE)
+      ) / 7
+    ) AS BIGINT) + 1 AS TEXT),
+    2,
+    '0'
+  ) AS TEXT) AS "week",
   "reason_share",
   "contacts",
   "acsi",

@@ -243,7 +243,7 @@ WITH "__rows0" AS (
 ), "__groups7" AS (
   SELECT
     "contact_reason" AS "contact_reason",
-    CAST(DATE_TRUNC('month', CAST(("started_at" AT TIME ZONE 'UTC') AS DATE)) AS DATE) AS "__grain",
+    CAST(DATE_TRUNC('week', CAST(("started_at" AT TIME ZONE 'UTC') AS DATE)) AS DATE) AS "__grain",
     CAST(COUNT(*) AS BIGINT) AS "__agg0",
     CAST(COUNT(*) AS BIGINT) AS "__agg0_n",
     AVG(
@@ -418,7 +418,7 @@ WITH "__rows0" AS (
   FROM "__window6"
   GROUP BY
     "contact_reason",
-    CAST(DATE_TRUNC('month', CAST(("started_at" AT TIME ZONE 'UTC') AS DATE)) AS DATE)
+    CAST(DATE_TRUNC('week', CAST(("started_at" AT TIME ZONE 'UTC') AS DATE)) AS DATE)
 ), "__level8" AS (
   SELECT
     "contact_reason",
@@ -461,12 +461,12 @@ WITH "__rows0" AS (
   FROM "interactions"
 ), "__l1_groups1" AS (
   SELECT
-    CAST(DATE_TRUNC('month', CAST(("started_at" AT TIME ZONE 'UTC') AS DATE)) AS DATE) AS "__grain",
+    CAST(DATE_TRUNC('week', CAST(("started_at" AT TIME ZONE 'UTC') AS DATE)) AS DATE) AS "__grain",
     CAST(COUNT(*) AS BIGINT) AS "__agg0",
     CAST(COUNT(*) AS BIGINT) AS "__agg0_n"
   FROM "__l1_rows0"
   GROUP BY
-    CAST(DATE_TRUNC('month', CAST(("started_at" AT TIME ZONE 'UTC') AS DATE)) AS DATE)
+    CAST(DATE_TRUNC('week', CAST(("started_at" AT TIME ZONE 'UTC') AS DATE)) AS DATE)
 ), "__level11" AS (
   SELECT
     "__grain",
@@ -484,14 +484,14 @@ WITH "__rows0" AS (
   SELECT
     "contact_reason" AS "contact_reason",
     "channel" AS "channel",
-    CAST(DATE_TRUNC('month', CAST(("started_at" AT TIME ZONE 'UTC') AS DATE)) AS DATE) AS "__grain",
+    CAST(DATE_TRUNC('week', CAST(("started_at" AT TIME ZONE 'UTC') AS DATE)) AS DATE) AS "__grain",
     AVG(CAST(CAST("csat_score" >= 4 AS INT) AS DOUBLE PRECISION)) AS "__agg0",
     CAST(COUNT(CAST(CAST("csat_score" >= 4 AS INT) AS DOUBLE PRECISION)) AS BIGINT) AS "__agg0_n"
   FROM "__l2_rows0"
   GROUP BY
     "contact_reason",
     "channel",
-    CAST(DATE_TRUNC('month', CAST(("started_at" AT TIME ZONE 'UTC') AS DATE)) AS DATE)
+    CAST(DATE_TRUNC('week', CAST(("started_at" AT TIME ZONE 'UTC') AS DATE)) AS DATE)
 ), "__level14" AS (
   SELECT
     "contact_reason",
@@ -789,7 +789,7 @@ WITH "__rows0" AS (
           "__bounds"."__last"
         FROM "__bounds"
       ),
-      INTERVAL '1 MONTH'
+      INTERVAL '1 WEEK'
     ) AS _t(value)
   ) AS "__series"("__start")
 ), "__keys" AS (
@@ -877,7 +877,7 @@ WITH "__rows0" AS (
 ), "__numbered" AS (
   SELECT
     *,
-    CAST(EXTRACT(YEAR FROM "__grain") AS BIGINT) * 12 + CAST(EXTRACT(MONTH FROM "__grain") AS BIGINT) - 1 AS "__period"
+    CAST(CAST(EXTRACT(epoch FROM CAST("__grain" AS TIMESTAMP) - CAST(CAST('1970-01-05' AS DATE) AS TIMESTAMP)) / 86400 AS BIGINT) AS BIGINT) AS "__period"
   FROM "__complete"
 ), "__split1" AS (
   SELECT
@@ -916,7 +916,7 @@ WITH "__rows0" AS (
           "__l1__bounds"."__last"
         FROM "__l1__bounds"
       ),
-      INTERVAL '1 MONTH'
+      INTERVAL '1 WEEK'
     ) AS _t(value)
   ) AS "__series"("__start")
 ), "__l1__complete" AS (
@@ -940,7 +940,7 @@ WITH "__rows0" AS (
 ), "__l1__numbered" AS (
   SELECT
     *,
-    CAST(EXTRACT(YEAR FROM "__grain") AS BIGINT) * 12 + CAST(EXTRACT(MONTH FROM "__grain") AS BIGINT) - 1 AS "__period"
+    CAST(CAST(EXTRACT(epoch FROM CAST("__grain" AS TIMESTAMP) - CAST(CAST('1970-01-05' AS DATE) AS TIMESTAMP)) / 86400 AS BIGINT) AS BIGINT) AS "__period"
   FROM "__l1__complete"
 ), "__l1__layer0" AS (
   SELECT
@@ -1015,7 +1015,7 @@ WITH "__rows0" AS (
           "__l2__bounds"."__last"
         FROM "__l2__bounds"
       ),
-      INTERVAL '1 MONTH'
+      INTERVAL '1 WEEK'
     ) AS _t(value)
   ) AS "__series"("__start")
 ), "__l2__keys" AS (
@@ -1051,7 +1051,7 @@ WITH "__rows0" AS (
 ), "__l2__numbered" AS (
   SELECT
     *,
-    CAST(EXTRACT(YEAR FROM "__grain") AS BIGINT) * 12 + CAST(EXTRACT(MONTH FROM "__grain") AS BIGINT) - 1 AS "__period"
+    CAST(CAST(EXTRACT(epoch FROM CAST("__grain" AS TIMESTAMP) - CAST(CAST('1970-01-05' AS DATE) AS TIMESTAMP)) / 86400 AS BIGINT) AS BIGINT) AS "__period"
   FROM "__l2__complete"
 ), "__l2__layer0" AS (
   SELECT
@@ -1199,7 +1199,13 @@ WITH "__rows0" AS (
 )
 SELECT
   "contact_reason",
-  CAST(CAST(EXTRACT(YEAR FROM "__grain") AS BIGINT) AS VARCHAR) || '-' || CAST(LPAD(CAST(CAST(EXTRACT(MONTH FROM "__grain") AS BIGINT) AS VARCHAR), 2, '0') AS VARCHAR) AS "month",
+  CAST(CAST(EXTRACT(YEAR FROM CAST("__grain" + INTERVAL '3 DAY' AS DATE)) AS BIGINT) AS VARCHAR) || '-W' || CAST(LPAD(
+    CAST(CAST(FLOOR(
+      CAST(CAST(EXTRACT(epoch FROM CAST(CAST("__grain" + INTERVAL '3 DAY' AS DATE) AS TIMESTAMP) - CAST(DATE_TRUNC('YEAR', CAST("__grain" + INTERVAL '3 DAY' AS DATE)) AS TIMESTAMP)) / 86400 AS BIGINT) AS DOUBLE PRECISION) / 7
+    ) AS BIGINT) + 1 AS VARCHAR),
+    2,
+    '0'
+  ) AS VARCHAR) AS "week",
   "reason_share",
   "contacts",
   "acsi",

@@ -241,7 +241,7 @@ WITH "__rows0" AS (
 ), "__groups7" AS (
   SELECT
     "contact_reason" AS "contact_reason",
-    DATE_TRUNC('MONTH', CAST(CAST(CONVERT_TIMEZONE('UTC', "started_at") AS TIMESTAMP_NTZ) AS DATE)) AS "__grain",
+    DATEADD(DAY, 1 - DAYOFWEEKISO(CAST(CAST(CONVERT_TIMEZONE('UTC', "started_at") AS TIMESTAMP_NTZ) AS DATE)), CAST(CAST(CONVERT_TIMEZONE('UTC', "started_at") AS TIMESTAMP_NTZ) AS DATE)) AS "__grain",
     CAST(COUNT(*) AS BIGINT) AS "__agg0",
     CAST(COUNT(*) AS BIGINT) AS "__agg0_n",
     AVG(
@@ -400,7 +400,7 @@ WITH "__rows0" AS (
   FROM "__window6"
   GROUP BY
     "contact_reason",
-    DATE_TRUNC('MONTH', CAST(CAST(CONVERT_TIMEZONE('UTC', "started_at") AS TIMESTAMP_NTZ) AS DATE))
+    DATEADD(DAY, 1 - DAYOFWEEKISO(CAST(CAST(CONVERT_TIMEZONE('UTC', "started_at") AS TIMESTAMP_NTZ) AS DATE)), CAST(CAST(CONVERT_TIMEZONE('UTC', "started_at") AS TIMESTAMP_NTZ) AS DATE))
 ), "__level8" AS (
   SELECT
     "contact_reason",
@@ -443,12 +443,12 @@ WITH "__rows0" AS (
   FROM "interactions"
 ), "__l1_groups1" AS (
   SELECT
-    DATE_TRUNC('MONTH', CAST(CAST(CONVERT_TIMEZONE('UTC', "started_at") AS TIMESTAMP_NTZ) AS DATE)) AS "__grain",
+    DATEADD(DAY, 1 - DAYOFWEEKISO(CAST(CAST(CONVERT_TIMEZONE('UTC', "started_at") AS TIMESTAMP_NTZ) AS DATE)), CAST(CAST(CONVERT_TIMEZONE('UTC', "started_at") AS TIMESTAMP_NTZ) AS DATE)) AS "__grain",
     CAST(COUNT(*) AS BIGINT) AS "__agg0",
     CAST(COUNT(*) AS BIGINT) AS "__agg0_n"
   FROM "__l1_rows0"
   GROUP BY
-    DATE_TRUNC('MONTH', CAST(CAST(CONVERT_TIMEZONE('UTC', "started_at") AS TIMESTAMP_NTZ) AS DATE))
+    DATEADD(DAY, 1 - DAYOFWEEKISO(CAST(CAST(CONVERT_TIMEZONE('UTC', "started_at") AS TIMESTAMP_NTZ) AS DATE)), CAST(CAST(CONVERT_TIMEZONE('UTC', "started_at") AS TIMESTAMP_NTZ) AS DATE))
 ), "__level11" AS (
   SELECT
     "__grain",
@@ -466,14 +466,14 @@ WITH "__rows0" AS (
   SELECT
     "contact_reason" AS "contact_reason",
     "channel" AS "channel",
-    DATE_TRUNC('MONTH', CAST(CAST(CONVERT_TIMEZONE('UTC', "started_at") AS TIMESTAMP_NTZ) AS DATE)) AS "__grain",
+    DATEADD(DAY, 1 - DAYOFWEEKISO(CAST(CAST(CONVERT_TIMEZONE('UTC', "started_at") AS TIMESTAMP_NTZ) AS DATE)), CAST(CAST(CONVERT_TIMEZONE('UTC', "started_at") AS TIMESTAMP_NTZ) AS DATE)) AS "__grain",
     AVG(CAST(CAST("csat_score" >= 4 AS INT) AS DOUBLE)) AS "__agg0",
     CAST(COUNT(CAST(CAST("csat_score" >= 4 AS INT) AS DOUBLE)) AS BIGINT) AS "__agg0_n"
   FROM "__l2_rows0"
   GROUP BY
     "contact_reason",
     "channel",
-    DATE_TRUNC('MONTH', CAST(CAST(CONVERT_TIMEZONE('UTC', "started_at") AS TIMESTAMP_NTZ) AS DATE))
+    DATEADD(DAY, 1 - DAYOFWEEKISO(CAST(CAST(CONVERT_TIMEZONE('UTC', "started_at") AS TIMESTAMP_NTZ) AS DATE)), CAST(CAST(CONVERT_TIMEZONE('UTC', "started_at") AS TIMESTAMP_NTZ) AS DATE))
 ), "__level14" AS (
   SELECT
     "contact_reason",
@@ -760,7 +760,7 @@ WITH "__rows0" AS (
   FROM (
     SELECT
       DATEADD(
-        MONTH,
+        WEEK,
         CAST("__start" AS INT),
         CAST((
           SELECT
@@ -771,7 +771,7 @@ WITH "__rows0" AS (
     FROM TABLE(FLATTEN(INPUT => ARRAY_GENERATE_RANGE(
       0,
       DATEDIFF(
-        MONTH,
+        WEEK,
         (
           SELECT
             "__bounds"."__first"
@@ -870,7 +870,7 @@ WITH "__rows0" AS (
 ), "__numbered" AS (
   SELECT
     *,
-    CAST(YEAR("__grain") AS BIGINT) * 12 + CAST(MONTH("__grain") AS BIGINT) - 1 AS "__period"
+    CAST(DATEDIFF(DAY, CAST('1970-01-05' AS DATE), "__grain") AS BIGINT) AS "__period"
   FROM "__complete"
 ), "__split1" AS (
   SELECT
@@ -898,7 +898,7 @@ WITH "__rows0" AS (
   FROM (
     SELECT
       DATEADD(
-        MONTH,
+        WEEK,
         CAST("__start" AS INT),
         CAST((
           SELECT
@@ -909,7 +909,7 @@ WITH "__rows0" AS (
     FROM TABLE(FLATTEN(INPUT => ARRAY_GENERATE_RANGE(
       0,
       DATEDIFF(
-        MONTH,
+        WEEK,
         (
           SELECT
             "__l1__bounds"."__first"
@@ -944,7 +944,7 @@ WITH "__rows0" AS (
 ), "__l1__numbered" AS (
   SELECT
     *,
-    CAST(YEAR("__grain") AS BIGINT) * 12 + CAST(MONTH("__grain") AS BIGINT) - 1 AS "__period"
+    CAST(DATEDIFF(DAY, CAST('1970-01-05' AS DATE), "__grain") AS BIGINT) AS "__period"
   FROM "__l1__complete"
 ), "__l1__layer0" AS (
   SELECT
@@ -1008,7 +1008,7 @@ WITH "__rows0" AS (
   FROM (
     SELECT
       DATEADD(
-        MONTH,
+        WEEK,
         CAST("__start" AS INT),
         CAST((
           SELECT
@@ -1019,7 +1019,7 @@ WITH "__rows0" AS (
     FROM TABLE(FLATTEN(INPUT => ARRAY_GENERATE_RANGE(
       0,
       DATEDIFF(
-        MONTH,
+        WEEK,
         (
           SELECT
             "__l2__bounds"."__first"
@@ -1066,7 +1066,7 @@ WITH "__rows0" AS (
 ), "__l2__numbered" AS (
   SELECT
     *,
-    CAST(YEAR("__grain") AS BIGINT) * 12 + CAST(MONTH("__grain") AS BIGINT) - 1 AS "__period"
+    CAST(DATEDIFF(DAY, CAST('1970-01-05' AS DATE), "__grain") AS BIGINT) AS "__period"
   FROM "__l2__complete"
 ), "__l2__layer0" AS (
   SELECT
@@ -1214,7 +1214,17 @@ WITH "__rows0" AS (
 )
 SELECT
   "contact_reason",
-  CAST(CAST(YEAR("__grain") AS BIGINT) AS VARCHAR) || '-' || CAST(LPAD(CAST(CAST(MONTH("__grain") AS BIGINT) AS VARCHAR), 2, '0') AS VARCHAR) AS "month",
+  CAST(CAST(YEAR(CAST(DATEADD(DAY, 3, "__grain") AS DATE)) AS BIGINT) AS VARCHAR) || '-W' || CAST(LPAD(
+    CAST(CAST(FLOOR(
+      DATEDIFF(
+        DAY,
+        DATE_TRUNC('YEAR', CAST(DATEADD(DAY, 3, "__grain") AS DATE)),
+        CAST(DATEADD(DAY, 3, "__grain") AS DATE)
+      ) / 7
+    ) AS BIGINT) + 1 AS VARCHAR),
+    2,
+    '0'
+  ) AS VARCHAR) AS "week",
   "reason_share",
   "contacts",
   "acsi",

@@ -238,7 +238,7 @@ WITH `__rows0` AS (
 ), `__groups7` AS (
   SELECT
     `contact_reason` AS `contact_reason`,
-    TRUNC(CAST(FROM_UTC_TIMESTAMP(`started_at`, 'UTC') AS DATE), 'MM') AS `__grain`,
+    TRUNC(CAST(FROM_UTC_TIMESTAMP(`started_at`, 'UTC') AS DATE), 'WEEK') AS `__grain`,
     CAST(COUNT(*) AS BIGINT) AS `__agg0`,
     CAST(COUNT(*) AS BIGINT) AS `__agg0_n`,
     AVG(
@@ -397,7 +397,7 @@ WITH `__rows0` AS (
   FROM `__window6`
   GROUP BY
     `contact_reason`,
-    TRUNC(CAST(FROM_UTC_TIMESTAMP(`started_at`, 'UTC') AS DATE), 'MM')
+    TRUNC(CAST(FROM_UTC_TIMESTAMP(`started_at`, 'UTC') AS DATE), 'WEEK')
 ), `__level8` AS (
   SELECT
     `contact_reason`,
@@ -440,12 +440,12 @@ WITH `__rows0` AS (
   FROM `interactions`
 ), `__l1_groups1` AS (
   SELECT
-    TRUNC(CAST(FROM_UTC_TIMESTAMP(`started_at`, 'UTC') AS DATE), 'MM') AS `__grain`,
+    TRUNC(CAST(FROM_UTC_TIMESTAMP(`started_at`, 'UTC') AS DATE), 'WEEK') AS `__grain`,
     CAST(COUNT(*) AS BIGINT) AS `__agg0`,
     CAST(COUNT(*) AS BIGINT) AS `__agg0_n`
   FROM `__l1_rows0`
   GROUP BY
-    TRUNC(CAST(FROM_UTC_TIMESTAMP(`started_at`, 'UTC') AS DATE), 'MM')
+    TRUNC(CAST(FROM_UTC_TIMESTAMP(`started_at`, 'UTC') AS DATE), 'WEEK')
 ), `__level11` AS (
   SELECT
     `__grain`,
@@ -463,14 +463,14 @@ WITH `__rows0` AS (
   SELECT
     `contact_reason` AS `contact_reason`,
     `channel` AS `channel`,
-    TRUNC(CAST(FROM_UTC_TIMESTAMP(`started_at`, 'UTC') AS DATE), 'MM') AS `__grain`,
+    TRUNC(CAST(FROM_UTC_TIMESTAMP(`started_at`, 'UTC') AS DATE), 'WEEK') AS `__grain`,
     AVG(CAST(CAST(`csat_score` >= 4 AS INT) AS DOUBLE)) AS `__agg0`,
     CAST(COUNT(CAST(CAST(`csat_score` >= 4 AS INT) AS DOUBLE)) AS BIGINT) AS `__agg0_n`
   FROM `__l2_rows0`
   GROUP BY
     `contact_reason`,
     `channel`,
-    TRUNC(CAST(FROM_UTC_TIMESTAMP(`started_at`, 'UTC') AS DATE), 'MM')
+    TRUNC(CAST(FROM_UTC_TIMESTAMP(`started_at`, 'UTC') AS DATE), 'WEEK')
 ), `__level14` AS (
   SELECT
     `contact_reason`,
@@ -766,7 +766,7 @@ WITH `__rows0` AS (
           `__bounds`.`__last`
         FROM `__bounds`
       ),
-      INTERVAL '1' MONTH
+      INTERVAL '1' WEEK
     )
   ) AS `__series`(`__start`)
 ), `__keys` AS (
@@ -854,7 +854,7 @@ WITH `__rows0` AS (
 ), `__numbered` AS (
   SELECT
     *,
-    CAST(YEAR(`__grain`) AS BIGINT) * 12 + CAST(MONTH(`__grain`) AS BIGINT) - 1 AS `__period`
+    CAST(DATEDIFF(DAY, CAST('1970-01-05' AS DATE), `__grain`) AS BIGINT) AS `__period`
   FROM `__complete`
 ), `__split1` AS (
   SELECT
@@ -891,7 +891,7 @@ WITH `__rows0` AS (
           `__l1__bounds`.`__last`
         FROM `__l1__bounds`
       ),
-      INTERVAL '1' MONTH
+      INTERVAL '1' WEEK
     )
   ) AS `__series`(`__start`)
 ), `__l1__complete` AS (
@@ -915,7 +915,7 @@ WITH `__rows0` AS (
 ), `__l1__numbered` AS (
   SELECT
     *,
-    CAST(YEAR(`__grain`) AS BIGINT) * 12 + CAST(MONTH(`__grain`) AS BIGINT) - 1 AS `__period`
+    CAST(DATEDIFF(DAY, CAST('1970-01-05' AS DATE), `__grain`) AS BIGINT) AS `__period`
   FROM `__l1__complete`
 ), `__l1__layer0` AS (
   SELECT
@@ -988,7 +988,7 @@ WITH `__rows0` AS (
           `__l2__bounds`.`__last`
         FROM `__l2__bounds`
       ),
-      INTERVAL '1' MONTH
+      INTERVAL '1' WEEK
     )
   ) AS `__series`(`__start`)
 ), `__l2__keys` AS (
@@ -1024,7 +1024,7 @@ WITH `__rows0` AS (
 ), `__l2__numbered` AS (
   SELECT
     *,
-    CAST(YEAR(`__grain`) AS BIGINT) * 12 + CAST(MONTH(`__grain`) AS BIGINT) - 1 AS `__period`
+    CAST(DATEDIFF(DAY, CAST('1970-01-05' AS DATE), `__grain`) AS BIGINT) AS `__period`
   FROM `__l2__complete`
 ), `__l2__layer0` AS (
   SELECT
@@ -1172,7 +1172,17 @@ WITH `__rows0` AS (
 )
 SELECT
   `contact_reason`,
-  CAST(CAST(YEAR(`__grain`) AS BIGINT) AS STRING) || '-' || CAST(LPAD(CAST(CAST(MONTH(`__grain`) AS BIGINT) AS STRING), 2, '0') AS STRING) AS `month`,
+  CAST(CAST(YEAR(CAST(DATE_ADD(`__grain`, 3) AS DATE)) AS BIGINT) AS STRING) || '-W' || CAST(LPAD(
+    CAST(CAST(FLOOR(
+      DATEDIFF(
+        DAY,
+        TRUNC(CAST(DATE_ADD(`__grain`, 3) AS DATE), 'YEAR'),
+        CAST(DATE_ADD(`__grain`, 3) AS DATE)
+      ) / 7
+    ) AS BIGINT) + 1 AS STRING),
+    2,
+    '0'
+  ) AS STRING) AS `week`,
   `reason_share`,
   `contacts`,
   `acsi`,

@@ -243,7 +243,7 @@ WITH "__rows0" AS (
 ), "__groups7" AS (
   SELECT
     "contact_reason" AS "contact_reason",
-    DATE_TRUNC('month', CAST(CAST(("started_at" AT TIME ZONE 'UTC') AS TIMESTAMP) AS DATE)) AS "__grain",
+    DATE_TRUNC('week', CAST(CAST(("started_at" AT TIME ZONE 'UTC') AS TIMESTAMP) AS DATE)) AS "__grain",
     CAST(COUNT(*) AS BIGINT) AS "__agg0",
     CAST(COUNT(*) AS BIGINT) AS "__agg0_n",
     AVG(
@@ -410,7 +410,7 @@ WITH "__rows0" AS (
   FROM "__window6"
   GROUP BY
     "contact_reason",
-    DATE_TRUNC('month', CAST(CAST(("started_at" AT TIME ZONE 'UTC') AS TIMESTAMP) AS DATE))
+    DATE_TRUNC('week', CAST(CAST(("started_at" AT TIME ZONE 'UTC') AS TIMESTAMP) AS DATE))
 ), "__level8" AS (
   SELECT
     "contact_reason",
@@ -453,12 +453,12 @@ WITH "__rows0" AS (
   FROM "interactions"
 ), "__l1_groups1" AS (
   SELECT
-    DATE_TRUNC('month', CAST(CAST(("started_at" AT TIME ZONE 'UTC') AS TIMESTAMP) AS DATE)) AS "__grain",
+    DATE_TRUNC('week', CAST(CAST(("started_at" AT TIME ZONE 'UTC') AS TIMESTAMP) AS DATE)) AS "__grain",
     CAST(COUNT(*) AS BIGINT) AS "__agg0",
     CAST(COUNT(*) AS BIGINT) AS "__agg0_n"
   FROM "__l1_rows0"
   GROUP BY
-    DATE_TRUNC('month', CAST(CAST(("started_at" AT TIME ZONE 'UTC') AS TIMESTAMP) AS DATE))
+    DATE_TRUNC('week', CAST(CAST(("started_at" AT TIME ZONE 'UTC') AS TIMESTAMP) AS DATE))
 ), "__level11" AS (
   SELECT
     "__grain",
@@ -476,14 +476,14 @@ WITH "__rows0" AS (
   SELECT
     "contact_reason" AS "contact_reason",
     "channel" AS "channel",
-    DATE_TRUNC('month', CAST(CAST(("started_at" AT TIME ZONE 'UTC') AS TIMESTAMP) AS DATE)) AS "__grain",
+    DATE_TRUNC('week', CAST(CAST(("started_at" AT TIME ZONE 'UTC') AS TIMESTAMP) AS DATE)) AS "__grain",
     AVG(CAST(CAST("csat_score" >= 4 AS INTEGER) AS DOUBLE)) AS "__agg0",
     CAST(COUNT(CAST(CAST("csat_score" >= 4 AS INTEGER) AS DOUBLE)) AS BIGINT) AS "__agg0_n"
   FROM "__l2_rows0"
   GROUP BY
     "contact_reason",
     "channel",
-    DATE_TRUNC('month', CAST(CAST(("started_at" AT TIME ZONE 'UTC') AS TIMESTAMP) AS DATE))
+    DATE_TRUNC('week', CAST(CAST(("started_at" AT TIME ZONE 'UTC') AS TIMESTAMP) AS DATE))
 ), "__level14" AS (
   SELECT
     "contact_reason",
@@ -778,7 +778,7 @@ WITH "__rows0" AS (
         "__bounds"."__last"
       FROM "__bounds"
     ),
-    INTERVAL '1' MONTH
+    (1 * INTERVAL '7' DAY)
   )) AS "__series"("__start")
 ), "__keys" AS (
   SELECT DISTINCT
@@ -865,7 +865,7 @@ WITH "__rows0" AS (
 ), "__numbered" AS (
   SELECT
     *,
-    CAST(YEAR("__grain") AS BIGINT) * 12 + CAST(MONTH("__grain") AS BIGINT) - 1 AS "__period"
+    CAST(DATE_DIFF('DAY', CAST('1970-01-05' AS DATE), "__grain") AS BIGINT) AS "__period"
   FROM "__complete"
 ), "__split1" AS (
   SELECT
@@ -901,7 +901,7 @@ WITH "__rows0" AS (
         "__l1__bounds"."__last"
       FROM "__l1__bounds"
     ),
-    INTERVAL '1' MONTH
+    (1 * INTERVAL '7' DAY)
   )) AS "__series"("__start")
 ), "__l1__complete" AS (
   SELECT
@@ -924,7 +924,7 @@ WITH "__rows0" AS (
 ), "__l1__numbered" AS (
   SELECT
     *,
-    CAST(YEAR("__grain") AS BIGINT) * 12 + CAST(MONTH("__grain") AS BIGINT) - 1 AS "__period"
+    CAST(DATE_DIFF('DAY', CAST('1970-01-05' AS DATE), "__grain") AS BIGINT) AS "__period"
   FROM "__l1__complete"
 ), "__l1__layer0" AS (
   SELECT
@@ -996,7 +996,7 @@ WITH "__rows0" AS (
         "__l2__bounds"."__last"
       FROM "__l2__bounds"
     ),
-    INTERVAL '1' MONTH
+    (1 * INTERVAL '7' DAY)
   )) AS "__series"("__start")
 ), "__l2__keys" AS (
   SELECT DISTINCT
@@ -1031,7 +1031,7 @@ WITH "__rows0" AS (
 ), "__l2__numbered" AS (
   SELECT
     *,
-    CAST(YEAR("__grain") AS BIGINT) * 12 + CAST(MONTH("__grain") AS BIGINT) - 1 AS "__period"
+    CAST(DATE_DIFF('DAY', CAST('1970-01-05' AS DATE), "__grain") AS BIGINT) AS "__period"
   FROM "__l2__complete"
 ), "__l2__layer0" AS (
   SELECT
@@ -1179,7 +1179,17 @@ WITH "__rows0" AS (
 )
 SELECT
   "contact_reason",
-  CAST(CAST(YEAR("__grain") AS BIGINT) AS VARCHAR) || '-' || CAST(LPAD(CAST(CAST(MONTH("__grain") AS BIGINT) AS VARCHAR), 2, '0') AS VARCHAR) AS "month",
+  CAST(CAST(YEAR(CAST(DATE_ADD('DAY', 3, "__grain") AS DATE)) AS BIGINT) AS VARCHAR) || '-W' || CAST(LPAD(
+    CAST(CAST(FLOOR(
+      CAST(DATE_DIFF(
+        'DAY',
+        DATE_TRUNC('YEAR', CAST(DATE_ADD('DAY', 3, "__grain") AS DATE)),
+        CAST(DATE_ADD('DAY', 3, "__grain") AS DATE)
+      ) AS DOUBLE) / 7
+    ) AS BIGINT) + 1 AS VARCHAR),
+    2,
+    '0'
+  ) AS VARCHAR) AS "week",
   "reason_share",
   "contacts",
   "acsi",
