@@ -194,3 +194,29 @@ def test_the_postgres_query_gives_the_table_of_evaluate(cluster: Cluster, by: tu
     load_sources(cluster, project, "value_windows")
     metrics = ["north_credited_revenue", "next_order_amount", "contacts_after", "revenue_after"]
     assert agree(cluster, project, "value_windows", metrics=metrics, by=by, grain=grain).height > 10
+
+
+@pytest.mark.spark
+def test_spark_finds_the_values_by_an_equi_join_with_room_for_the_frames(project: metricdsl.Project) -> None:
+    """The value at the nearest time is joined by key and time (a hash or sort-merge join, not a nested loop), and
+    the local driver's heap holds the frames a request over a million rows reads several times."""
+    pytest.importorskip("pyspark")
+    from metricdsl.engine.sql import run_spark
+
+    spark = run_spark.session()
+    case = CASES["credit"]
+    for name, frame in data(case.contacts, case.orders).items():
+        assert isinstance(frame, pl.DataFrame)
+        spark.createDataFrame(frame.to_arrow()).createOrReplaceTempView(name)
+    try:
+        query = project.sql(metrics=case.metrics, by=case.by, dialect="spark")
+        plan = spark.sql(query)._jdf.queryExecution().executedPlan().toString()
+    finally:
+        for name in ("contacts", "orders"):
+            spark.catalog.dropTempView(name)
+    joins = [line for line in plan.splitlines() if "Join" in line and "__looked_key0" in line]
+    assert joins, plan
+    assert all("HashJoin" in line or "SortMergeJoin" in line for line in joins), plan
+    assert "CartesianProduct" not in plan
+    heap = spark.sparkContext._jvm.java.lang.Runtime.getRuntime().maxMemory()  # type: ignore[union-attr]
+    assert heap > 3 * 2**30

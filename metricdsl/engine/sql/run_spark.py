@@ -30,9 +30,13 @@ if TYPE_CHECKING:
 LOCAL = "local[*]"
 # The master of a local session (`local[1]` in tests), read when the first session is made.
 MASTER_VARIABLE = "METRICDSL_SPARK_MASTER"
-# Shorter start-up and small-data speed: the JVM's quick compiler, no adaptive planning, no web UI.
+# Shorter start-up and small-data speed: the JVM's quick compiler, no adaptive planning, no web UI. The driver's
+# heap: the frames are local relations held by the driver and sent with each task; with Spark's default of 1 GB, a
+# request that reads a source several times (a `value=` window over 1M rows) ran out of it, and a scheduler thread
+# that dies of it leaves the query waiting forever instead of failing.
 OPTIONS = {
     "spark.sql.session.timeZone": "UTC",
+    "spark.driver.memory": "4g",
     "spark.driver.extraJavaOptions": "-XX:TieredStopAtLevel=1",
     "spark.sql.adaptive.enabled": "false",
     "spark.ui.enabled": "false",
