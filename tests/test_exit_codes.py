@@ -223,6 +223,28 @@ def test_ctrl_c_is_130_with_one_line(folder, monkeypatch):
     assert (result.stdout, result.stderr) == ("", "interrupted\n")
 
 
+@pytest.mark.parametrize(
+    ("number", "code", "said"), [(signal.SIGINT, 130, "interrupted"), (signal.SIGTERM, 143, "terminated")]
+)
+def test_an_error_that_a_signal_caused_is_the_signal_and_not_a_bug(folder, monkeypatch, number, code, said):
+    """A signal that lands while Polars' native code calls back into Python can come out as an error of Polars' own
+    (`TypeError: '<unprintable str object>' is not a Polars data type`), not as the KeyboardInterrupt the handler
+    raised: the run still ends as the signal's, in one line, not as an internal error."""
+
+    def broken_by_the_signal(*_args, **_kwargs):
+        try:
+            os.kill(os.getpid(), number)
+            signal.pthread_sigmask(signal.SIG_BLOCK, [])  # a call, so that the handler runs here
+        except BaseException as raised:
+            raise TypeError("'<unprintable str object>' is not a Polars data type") from raised
+        raise AssertionError("the handler did not run")
+
+    monkeypatch.setattr(Project, "run", broken_by_the_signal)
+    result = invoke("check", folder / "spec.yaml")
+    assert (result.exit_code, result.stdout, result.stderr) == (code, "", f"{said}\n")
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # the handlers before are back
+
+
 # Runs the command line with every Polars collection (`collect` and `collect_all`) preceded by one that never
 # ends in practice (10^12 rows, in constant memory), announced on standard error, so that SIGINT arrives while
 # Polars is at work.

@@ -82,6 +82,7 @@ from metricdsl.semantics.checker import check
 from metricdsl.semantics.graph import dependency_graph, impact, resolve
 from metricdsl.spec.json_schema import spec_schema
 from metricdsl.spec.loader import links_outside, load_files, spec_files
+from metricdsl.stopping import EXIT_INTERRUPTED, EXIT_TERMINATED, Terminated, handled, stopped_by
 from metricdsl.tools.diff import DiffError, diff_specs
 from metricdsl.tools.explain import explain_metric
 from metricdsl.tools.fmt import format_path, write_formatted
@@ -102,8 +103,8 @@ EXIT_OK = 0
 EXIT_FAILED = 1  # findings at `--fail-on`, failed spec tests, invalid specs (`validate`), files `fmt --check` would change
 EXIT_ERROR = 2  # a usage error (click's code), specs or data with errors, an output that cannot be written
 EXIT_INTERNAL = 3  # a bug: one line, and the traceback with METRICDSL_DEBUG=1
-EXIT_INTERRUPTED = 130  # Ctrl-C: 128 + SIGINT, as shells report a process that SIGINT ended
-EXIT_TERMINATED = 143  # SIGTERM: 128 + SIGTERM (`metricdsl.__main__.run` ends the run)
+# EXIT_INTERRUPTED, 130: Ctrl-C, 128 + SIGINT, as shells report a process that SIGINT ended
+# EXIT_TERMINATED, 143: SIGTERM, 128 + SIGTERM
 EXIT_CODES = {  # for `metricdsl --help` and the README
     EXIT_OK: "ok",
     EXIT_FAILED: "findings at --fail-on (check), failed spec tests (test), invalid specs (validate), "
@@ -145,7 +146,7 @@ class _Commands(click.Group):
         try:
             # After Ctrl-C in Polars, a second KeyboardInterrupt follows as the command leaves click's context: either
             # ends here. Polars' native code writes panic text to standard error: it is discarded.
-            with _stopped_early(), contextlib.nullcontext() if _debugging() else native_stderr_discarded():
+            with handled(), _stopped_early(), contextlib.nullcontext() if _debugging() else native_stderr_discarded():
                 return super().invoke(ctx)
         except SpecError as error:
             echo(diagnostics.render(error.diagnostics, "text"), err=True)
@@ -680,11 +681,21 @@ def _stopped_early() -> Iterator[None]:
     try:
         yield
     except KeyboardInterrupt:
-        echo("interrupted", err=True)
-        sys.exit(EXIT_INTERRUPTED)
+        _stop(EXIT_INTERRUPTED)
+    except Terminated:
+        _stop(EXIT_TERMINATED)
     except BrokenPipeError:
         discard(sys.stdout)
         sys.exit(EXIT_OK)
+    except Exception:
+        if (code := stopped_by()) is not None:  # Polars' error from a callback that the signal broke
+            _stop(code)
+        raise
+
+
+def _stop(code: int) -> NoReturn:
+    echo("interrupted" if code == EXIT_INTERRUPTED else "terminated", err=True)
+    sys.exit(code)
 
 
 @contextlib.contextmanager
