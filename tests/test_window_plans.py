@@ -137,6 +137,31 @@ def test_a_tie_and_the_window_end(windowed: metricdsl.Project) -> None:
     assert table.row(0, named=True) == {"w_any_7d": pytest.approx(3 / 5), "w_repeaters": 3, "provisional": False}
 
 
+@pytest.mark.parametrize("engine", ["in-memory", "streaming", "duckdb"])
+def test_a_row_without_a_time_adds_nothing_to_the_sums_of_its_key(windowed: metricdsl.Project, engine: str) -> None:
+    """Customer 1 has a contact without a time whose talk is 1e17, then contacts at t, t + 1h and t + 2h talking 0, 1
+    and 1 seconds: the talk after each within 1d is 2, 1 and 0, 3 in all. The contact without a time is in no window;
+    its talk once went into the running sum of its customer's rows (rows without a time sort first), where 1e17 + 1
+    is 1e17, and the sum came out 0. In buckets (a limit of one byte) it is the same to the bit."""
+    hour = datetime.timedelta(hours=1)
+    talks = [(None, 1e17), (GRID_START, 0.0), (GRID_START + hour, 1.0), (GRID_START + 2 * hour, 1.0)]
+    rows = [{"customer_id": 1, "started_at": at, "talk_s": talk, "team": "north"} for at, talk in talks]
+    rows.append({"customer_id": 2, "started_at": GRID_START, "talk_s": 5.0, "team": "north"})
+    data = {"interactions": _frame(windowed, rows), "orders": _frame(windowed, [], "orders")}
+    request: dict[str, Any] = {"metrics": ["w_talk_after"], "by": ["customer_id"], "as_of": GRID_START + 3 * DAY}
+    if engine == "duckdb":
+        request["engine"] = engine
+    else:
+        request["polars_engine"] = engine
+    whole = windowed.evaluate(data, memory_limit="1TB", **request)
+    assert whole["w_talk_after"].to_list() == [3.0, 0.0]
+    if engine != "duckdb":
+        with spy() as used:
+            split = windowed.evaluate(data, memory_limit=1, **request)
+        assert used
+        assert_frame_equal(split, whole, check_exact=True)
+
+
 def _frame(project: metricdsl.Project, rows: list[dict[str, object]], source: str = "interactions") -> pl.DataFrame:
     """`rows` (the columns not given null) as a frame of `source`'s declared types."""
     data = Dataset({source: rows}, {source: "UTC"}, {source: "utc"})

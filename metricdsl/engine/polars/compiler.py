@@ -551,10 +551,10 @@ class Compiler:
         run_start = ~(preceding & (time.shift(1) == time).fill_null(False))
         if form is not None and form[0] in ("count", "sum"):
             value = pl.col(values[(call.args[0].name, form[1].name)]) if form[0] == "sum" else None  # type: ignore[union-attr]
-            if value is None:
-                addend = pl.col(hit).fill_null(False).cast(pl.Int64)
-            else:
-                addend = pl.when(pl.col(hit)).then(value).fill_null(0)
+            # A row without a time or key is looked for by no window: it adds nothing, and no float of it rounds
+            # the prefix of the key whose rows it sorts beside (rows without a time sort first in the stack).
+            looked_for = pl.col(hit).fill_null(False) & ~unknown
+            addend = looked_for.cast(pl.Int64) if value is None else pl.when(looked_for).then(value).fill_null(0)
             prefix = addend.cum_sum()
             if value is not None and self.kind(form[1]) == "float":  # within the key: no rounding of other keys' sums
                 prefix = prefix.over((~preceding).cum_sum())
