@@ -33,6 +33,7 @@ from polars.testing import assert_frame_equal
 import metricdsl
 from metricdsl.engine import memory
 from metricdsl.engine.polars import partition
+from tests.reference import evaluate_reference
 from tests.test_differential import SPECS, Dataset, check_agreement, frames, interaction, nullable, order
 
 WINDOW_METRICS = """
@@ -137,14 +138,27 @@ def test_a_tie_and_the_window_end(windowed: metricdsl.Project) -> None:
     assert table.row(0, named=True) == {"w_any_7d": pytest.approx(3 / 5), "w_repeaters": 3, "provisional": False}
 
 
+HOUR = datetime.timedelta(hours=1)
+# Talks of customer 1 (at a time, or none) and the sum of `w_talk_after` over its contacts; customer 2 talks alone.
+LARGE_BEFORE = [
+    # Without a time, the contact is in no window; its talk once went into the running sum of its customer's rows
+    # (rows without a time sort first), where 1e17 + 1 is 1e17, and the sum came out 0.
+    ([(None, 1e17), (GRID_START, 0.0), (GRID_START + HOUR, 1.0), (GRID_START + 2 * HOUR, 1.0)], 3.0),
+    # At a time, before the others: the windows after it are 1 + 1 and 1, which a running sum lost the same way.
+    ([(GRID_START - 2 * HOUR, 1e17), (GRID_START, 0.0), (GRID_START + HOUR, 1.0), (GRID_START + 2 * HOUR, 1.0)], 5.0),
+    # An amount of money, then a cent: 123456789.12 + 0.01 - 123456789.12 is 0.010000005364418.
+    ([(GRID_START - 2 * DAY, 123456789.12), (GRID_START, 0.0), (GRID_START + HOUR, 0.01)], 0.01),
+]
+
+
 @pytest.mark.parametrize("engine", ["in-memory", "streaming", "duckdb"])
-def test_a_row_without_a_time_adds_nothing_to_the_sums_of_its_key(windowed: metricdsl.Project, engine: str) -> None:
-    """Customer 1 has a contact without a time whose talk is 1e17, then contacts at t, t + 1h and t + 2h talking 0, 1
-    and 1 seconds: the talk after each within 1d is 2, 1 and 0, 3 in all. The contact without a time is in no window;
-    its talk once went into the running sum of its customer's rows (rows without a time sort first), where 1e17 + 1
-    is 1e17, and the sum came out 0. In buckets (a limit of one byte) it is the same to the bit."""
-    hour = datetime.timedelta(hours=1)
-    talks = [(None, 1e17), (GRID_START, 0.0), (GRID_START + hour, 1.0), (GRID_START + 2 * hour, 1.0)]
+@pytest.mark.parametrize(("talks", "total"), LARGE_BEFORE)
+def test_a_large_value_leaves_the_sums_of_small_values_after_it_exact(
+    windowed: metricdsl.Project, engine: str, talks: list[tuple[datetime.datetime | None, float]], total: float
+) -> None:
+    """`sum=` of floats, the talk after each contact within 1d, where a large talk comes first: each sum is exact (the
+    running sums within a key carry their rounding errors), the same as the reference's; in buckets (a limit of one
+    byte) the same to the bit."""
     rows = [{"customer_id": 1, "started_at": at, "talk_s": talk, "team": "north"} for at, talk in talks]
     rows.append({"customer_id": 2, "started_at": GRID_START, "talk_s": 5.0, "team": "north"})
     data = {"interactions": _frame(windowed, rows), "orders": _frame(windowed, [], "orders")}
@@ -154,7 +168,12 @@ def test_a_row_without_a_time_adds_nothing_to_the_sums_of_its_key(windowed: metr
     else:
         request["polars_engine"] = engine
     whole = windowed.evaluate(data, memory_limit="1TB", **request)
-    assert whole["w_talk_after"].to_list() == [3.0, 0.0]
+    assert whole["w_talk_after"].to_list() == [total, 0.0]
+    given = {"interactions": [{c: r.get(c) for c in windowed.definitions.sources["interactions"].columns} for r in rows]}
+    expected = evaluate_reference(
+        windowed.model, {**given, "orders": []}, ["w_talk_after"], ["customer_id"], as_of=request["as_of"]
+    )
+    assert [row["w_talk_after"] for row in expected] == [total, 0.0]
     if engine != "duckdb":
         with spy() as used:
             split = windowed.evaluate(data, memory_limit=1, **request)

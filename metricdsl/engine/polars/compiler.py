@@ -102,6 +102,10 @@ def hit_column(window: str) -> str:
 STACK_ROW, STACK_KEY, STACK_TIME = "__stack_row", "__stack_key", "__stack_time"
 # The values the windows of a stack read (`value=COL`, `sum=COL`), and the numbers of the rows their probes end.
 STACK_VALUE, STACK_PROBE = "__stack_value", "__stack_probe"
+# The suffix of the column of the rounding errors of a float `sum=` window's running sum (`window_fill`).
+ROUNDING = "__rounding"
+# The suffixes of the columns of a float `sum=` window's running sums (`Compiler.running_sums`).
+RUNNING = ("__running", "__running_before", "__running_error", "__running_errors")
 # Beyond any time: no row looked for after (before) this one within its key.
 NONE_AFTER, NONE_BEFORE = 2**63 - 1, -(2**63)
 
@@ -109,6 +113,24 @@ NONE_AFTER, NONE_BEFORE = 2**63 - 1, -(2**63)
 def _same_key(keys: list[str], offset: int) -> pl.Expr:
     """Whether the stacked row `offset` away (-1: the next one, 1: the previous one) has the same key, all known."""
     return pl.all_horizontal(pl.col(k).shift(offset) == pl.col(k) for k in keys).fill_null(False)
+
+
+def _addend(call: ast.Call, keys: list[str], hit: str, values: dict[tuple[str, str], str]) -> pl.Expr:
+    """What a stacked row adds to the running count (`count=`) or sum (`sum=COL`) of window `call`: 1 or its COL
+    when it is a row the window looks for, else 0. A row without a time or key is looked for by no window: it adds
+    nothing, and no float of it rounds the running sum of the key whose rows it sorts beside (rows without a time
+    sort first in the stack)."""
+    known = pl.all_horizontal(pl.col(STACK_TIME).is_not_null(), *(pl.col(k).is_not_null() for k in keys))
+    looked_for = pl.col(hit).fill_null(False) & known
+    form = window_form(call)
+    if form is None or form[0] != "sum":
+        return looked_for.cast(pl.Int64)
+    return pl.when(looked_for).then(pl.col(values[(call.args[0].name, form[1].name)])).fill_null(0)  # type: ignore[union-attr]
+
+
+def _difference(prefix: str, forward: bool) -> pl.Expr:
+    """The rows of a window between a row and its probe row: the difference of column `prefix` at the two."""
+    return pl.col(f"{prefix}_end") - pl.col(prefix) if forward else pl.col(prefix) - pl.col(f"{prefix}_end")
 
 
 def _microseconds(seconds: float) -> int:
@@ -515,24 +537,62 @@ class Compiler:
             stack = stack.sort(ordered, maintain_order=stable)
         else:
             stack = stack.sort([*keys, STACK_TIME], maintain_order=stable)
-        stack = stack.with_columns(self.window_fill(column, call, keys, hits[column], values) for column, call in calls)
+        for step in self.running_sums([(c, call) for c, call in calls if self.float_sum(call)], keys, hits, values):
+            stack = stack.with_columns(step)
+        stack = stack.with_columns(
+            expr for column, call in calls for expr in self.window_fill(column, call, keys, hits[column], values)
+        )
         names = [c for c, _ in calls]
-        results = [stack.filter(pl.col(STACK_ROW).is_not_null()).sort(STACK_ROW).select(names)]
+        # The rounding errors of the running sums of float `sum=` windows, beside their prefixes (`window_fill`).
+        errors = {c: f"{c}{ROUNDING}" for c, call in calls if self.float_sum(call)}
+        results = [stack.filter(pl.col(STACK_ROW).is_not_null()).sort(STACK_ROW).select(*names, *errors.values())]
         if not probes:
             return results[0]
-        # A count or a sum is the difference of the prefixes of its rows at the row's probe row and at the row.
+        # A count or a sum is the difference of the prefixes of its rows at the row's probe row and at the row; a float
+        # sum adds the difference of the rounding errors of the two prefixes.
         for probe in probes.values():
-            ends = [pl.col(c).alias(f"{c}_end") for c, (p, _) in windows.items() if p == probe]
-            results.append(stack.filter(pl.col(probe).is_not_null()).sort(probe).select(ends))
-        differences = {
-            c: ((pl.col(f"{c}_end") - pl.col(c)) if forward else (pl.col(c) - pl.col(f"{c}_end"))).alias(c)
-            for c, (_, forward) in windows.items()
-        }
+            ends = [c for c, (p, _) in windows.items() if p == probe]
+            ends += [errors[c] for c in ends if c in errors]
+            results.append(
+                stack.filter(pl.col(probe).is_not_null()).sort(probe).select(pl.col(c).alias(f"{c}_end") for c in ends)
+            )
+        differences = {}
+        for c, (_, forward) in windows.items():
+            difference = _difference(c, forward)
+            if c in errors:
+                difference = difference + _difference(errors[c], forward)
+            differences[c] = difference.alias(c)
         return pl.concat(results, how="horizontal").select(differences.get(c, pl.col(c)) for c in names)
+
+    def running_sums(
+        self, sums: list[tuple[str, ast.Call]], keys: list[str], hits: dict[str, str], values: dict[tuple[str, str], str]
+    ) -> list[list[pl.Expr]]:
+        """The running sums of the float `sum=` windows `sums` over the sorted stack, in steps (Polars computes no
+        window of a window): within each key, so that no other key's rows round them, and with the rounding error of
+        each addition found exactly (Knuth's TwoSum of the running sum before the row and the row's value) and summed
+        apart. A difference of two running sums plus the difference of their errors is a window's sum to within a
+        rounding of it, where the running sums alone lose every small value after a large one (1e17 + 1 is 1e17).
+        Columns `COLUMN` + each of RUNNING: the running sum, the one before the row, the row's error, their sum."""
+        if not sums:
+            return []
+        key = (~_same_key(keys, 1)).cum_sum()
+        added = {column: _addend(call, keys, hits[column], values) for column, call in sums}
+        prefix, before, error, errors = ({c: f"{c}{part}" for c, _ in sums} for part in RUNNING)
+        first = [added[c].cum_sum().over(key).alias(prefix[c]) for c, _ in sums]
+        second = []
+        for c, _ in sums:
+            earlier = pl.when(_same_key(keys, 1)).then(pl.col(prefix[c]).shift(1)).otherwise(0.0)
+            back = pl.col(prefix[c]) - earlier
+            second += [
+                earlier.alias(before[c]),
+                ((earlier - (pl.col(prefix[c]) - back)) + (added[c] - back)).alias(error[c]),
+            ]
+        third = [pl.col(error[c]).cum_sum().over(key).alias(errors[c]) for c, _ in sums]
+        return [first, second, third]
 
     def window_fill(
         self, column: str, call: ast.Call, keys: list[str], hit: str, values: dict[tuple[str, str], str]
-    ) -> pl.Expr:
+    ) -> list[pl.Expr]:
         """One window's column over the sorted stack (see `window_stack`), null where the row's time or key is null.
 
         The boolean: the time of the next (previous) row looked for is a fill within the key, from the last (first)
@@ -550,20 +610,24 @@ class Compiler:
         run_end = ~(following & (time.shift(-1) == time).fill_null(False))
         run_start = ~(preceding & (time.shift(1) == time).fill_null(False))
         if form is not None and form[0] in ("count", "sum"):
-            value = pl.col(values[(call.args[0].name, form[1].name)]) if form[0] == "sum" else None  # type: ignore[union-attr]
-            # A row without a time or key is looked for by no window: it adds nothing, and no float of it rounds
-            # the prefix of the key whose rows it sorts beside (rows without a time sort first in the stack).
-            looked_for = pl.col(hit).fill_null(False) & ~unknown
-            addend = looked_for.cast(pl.Int64) if value is None else pl.when(looked_for).then(value).fill_null(0)
+            if self.float_sum(call):  # the running sums of `running_sums`, within the key, with their errors
+                prefix, before, error, errors = (pl.col(f"{column}{part}") for part in RUNNING)
+                if forward:
+                    found, rounding = (pl.when(run_end).then(e).backward_fill() for e in (prefix, errors))
+                else:
+                    found, rounding = (pl.when(run_start).then(e).forward_fill() for e in (before, errors - error))
+                return [
+                    pl.when(unknown).then(None).otherwise(e).alias(n)
+                    for e, n in ((found, column), (rounding, f"{column}{ROUNDING}"))
+                ]
+            addend = _addend(call, keys, hit, values)
             prefix = addend.cum_sum()
-            if value is not None and self.kind(form[1]) == "float":  # within the key: no rounding of other keys' sums
-                prefix = prefix.over((~preceding).cum_sum())
             found = (
                 pl.when(run_end).then(prefix).backward_fill()
                 if forward
                 else pl.when(run_start).then(prefix - addend).forward_fill()
             )
-            return pl.when(unknown).then(None).otherwise(found).alias(column)
+            return [pl.when(unknown).then(None).otherwise(found).alias(column)]
         looked = pl.when(pl.col(hit)).then(time)
         if forward:
             later = pl.when(following).then(looked.shift(-1)).otherwise(NONE_AFTER).backward_fill()
@@ -574,7 +638,7 @@ class Compiler:
             at = pl.when(run_start).then(earlier).forward_fill()
             inside = at >= time - width
         if form is None:
-            return pl.when(unknown).then(None).otherwise(inside).alias(column)
+            return [pl.when(unknown).then(None).otherwise(inside).alias(column)]
         position = pl.when(pl.col(hit)).then(pl.int_range(pl.len()))
         if forward:
             nearest = pl.when(following).then(position.shift(-1)).otherwise(-1).backward_fill()
@@ -585,7 +649,7 @@ class Compiler:
         value = pl.col(values[(call.args[0].name, form[1].name)])  # type: ignore[union-attr]
         least = pl.when(pl.col(hit)).then(value).min().over(run_start.cum_sum())
         found = least.gather(pl.when(inside & (nearest >= 0)).then(nearest))
-        return pl.when(unknown).then(None).otherwise(found).alias(column)
+        return [pl.when(unknown).then(None).otherwise(found).alias(column)]
 
     def float_sum(self, call: ast.Call) -> bool:
         """Whether window `call` sums a float column (`sum=COL`)."""
