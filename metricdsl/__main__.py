@@ -4,32 +4,22 @@ Loading it imports Polars, which takes a while: a Ctrl-C or SIGTERM then must en
 traceback.
 """
 
-import contextlib
-import sys
-
-from metricdsl.stopping import EXIT_INTERRUPTED, EXIT_TERMINATED, Terminated, handled
+from metricdsl.stopping import EXIT_INTERRUPTED, EXIT_TERMINATED, Terminated, handled, stop
 
 
 def run() -> None:
     """Load the command line and run it; Ctrl-C before it takes over (while loading) ends with `interrupted`, exit
-    130; SIGTERM with `terminated`, exit 143 (128 + SIGTERM, as shells report it)."""
+    130; SIGTERM with `terminated`, exit 143 (128 + SIGTERM, as shells report it). Signals that come once the command
+    is done, while the process ends, are ignored."""
     try:
-        with handled():
+        with handled(restore=False):
             from metricdsl.cli import main
 
             main()
     except KeyboardInterrupt:
-        _say("interrupted")
-        sys.exit(EXIT_INTERRUPTED)
+        stop(EXIT_INTERRUPTED)
     except Terminated:
-        _say("terminated")
-        sys.exit(EXIT_TERMINATED)
-
-
-def _say(line: str) -> None:
-    with contextlib.suppress(OSError, ValueError):  # else there is no standard error to say it on
-        sys.stderr.write(line + "\n")
-        sys.stderr.flush()
+        stop(EXIT_TERMINATED)
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import click
@@ -25,6 +26,7 @@ from metricdsl.cli import (
     main,
 )
 from metricdsl.project import Project
+from metricdsl.stopping import handled, stop, stopped_by
 
 SPEC = """\
 sources:
@@ -245,6 +247,44 @@ def test_an_error_that_a_signal_caused_is_the_signal_and_not_a_bug(folder, monke
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # the handlers before are back
 
 
+def test_a_signal_whose_exception_was_swallowed_still_stops_the_run(folder, monkeypatch):
+    """Polars may catch the KeyboardInterrupt a signal raised inside its callback and go on: the run that returns
+    after it was stopped all the same, and ends as the signal's, without its output."""
+
+    run = Project.run
+
+    def swallowed(*args, **kwargs):
+        try:
+            os.kill(os.getpid(), signal.SIGINT)
+            signal.pthread_sigmask(signal.SIG_BLOCK, [])  # a call, so that the handler runs here
+        except KeyboardInterrupt:
+            return run(*args, **kwargs)  # as Polars goes on with its query
+        raise AssertionError("the handler did not run")
+
+    monkeypatch.setattr(Project, "run", swallowed)
+    result = invoke("check", folder / "spec.yaml", "--output", folder / "o.json")
+    assert (result.exit_code, result.stdout, result.stderr) == (EXIT_INTERRUPTED, "", "interrupted\n")
+    assert not (folder / "o.json").exists()
+
+
+def test_once_the_stop_is_told_a_further_signal_is_only_noted():
+    """A second Ctrl-C while the stopped run winds down (removes its temporary files, joins Polars' threads) must
+    not break the way out with a second KeyboardInterrupt."""
+    with handled():
+        with pytest.raises(SystemExit) as ended:
+            stop(EXIT_INTERRUPTED)
+        assert ended.value.code == EXIT_INTERRUPTED
+        for number in (signal.SIGINT, signal.SIGTERM):
+            try:
+                os.kill(os.getpid(), number)
+                signal.pthread_sigmask(signal.SIG_BLOCK, [])  # a call, so that the handler runs here
+            except BaseException as raised:
+                pytest.fail(f"signal {number} after the stop raised {raised!r}")
+        assert stopped_by() == EXIT_INTERRUPTED  # noted nonetheless
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    assert stopped_by() is None  # the outermost `handled()` forgets on the way out
+
+
 # Runs the command line with every Polars collection (`collect` and `collect_all`) preceded by one that never
 # ends in practice (10^12 rows, in constant memory), announced on standard error, so that SIGINT arrives while
 # Polars is at work.
@@ -273,9 +313,11 @@ main()
 """
 
 
-def interrupted_after(args: list[str], line: str, python_path: str) -> tuple[int, str, str]:
-    """Run `python ARGS`, send SIGINT once it writes `line` on standard error; its exit code, the rest of its
-    standard output and of its standard error."""
+def interrupted_after(
+    args: list[str], line: str, python_path: str, *, pauses: tuple[float, ...] = ()
+) -> tuple[int, str, str]:
+    """Run `python ARGS`, send SIGINT once it writes `line` on standard error, then once more after each of `pauses`
+    (seconds) while it runs; its exit code, the rest of its standard output and of its standard error."""
     process = subprocess.Popen(
         [sys.executable, *args],
         cwd=ROOT,
@@ -288,6 +330,10 @@ def interrupted_after(args: list[str], line: str, python_path: str) -> tuple[int
         assert process.stderr is not None
         assert process.stderr.readline() == line
         process.send_signal(signal.SIGINT)
+        for pause in pauses:
+            time.sleep(pause)
+            if process.poll() is None:
+                process.send_signal(signal.SIGINT)
         out, err = process.communicate(timeout=60)
     finally:
         process.kill()
@@ -297,6 +343,17 @@ def interrupted_after(args: list[str], line: str, python_path: str) -> tuple[int
 def test_ctrl_c_inside_a_polars_collection_is_130_with_one_line_and_no_traceback(folder):
     args = ["-c", ENDLESS_COLLECT, "check", str(folder / "spec.yaml"), "--output", str(folder / "o.json")]
     assert interrupted_after(args, "collecting\n", str(ROOT)) == (EXIT_INTERRUPTED, "", "interrupted\n")
+    assert not (folder / "o.json").exists()
+
+
+@pytest.mark.parametrize("pause", [0.001, 0.01, 0.05])
+def test_a_second_ctrl_c_while_the_run_winds_down_changes_nothing(folder, pause):
+    """Ctrl-C pressed twice, as impatient users do: still exit 130, one line, no traceback, no output file."""
+    as_installed = ENDLESS_COLLECT.replace("from metricdsl.cli import main", "from metricdsl.__main__ import run")
+    as_installed = as_installed.replace("\nmain()\n", "\nrun()\n")  # the console script's entry point
+    args = ["-c", as_installed, "check", str(folder / "spec.yaml"), "--output", str(folder / "o.json")]
+    told = interrupted_after(args, "collecting\n", str(ROOT), pauses=(pause,))
+    assert told == (EXIT_INTERRUPTED, "", "interrupted\n")
     assert not (folder / "o.json").exists()
 
 

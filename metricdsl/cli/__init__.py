@@ -82,7 +82,7 @@ from metricdsl.semantics.checker import check
 from metricdsl.semantics.graph import dependency_graph, impact, resolve
 from metricdsl.spec.json_schema import spec_schema
 from metricdsl.spec.loader import links_outside, load_files, spec_files
-from metricdsl.stopping import EXIT_INTERRUPTED, EXIT_TERMINATED, Terminated, handled, stopped_by
+from metricdsl.stopping import EXIT_INTERRUPTED, EXIT_TERMINATED, Terminated, handled, stop, stopped_by
 from metricdsl.tools.diff import DiffError, diff_specs
 from metricdsl.tools.explain import explain_metric
 from metricdsl.tools.fmt import format_path, write_formatted
@@ -673,7 +673,8 @@ def _told_in_one_line() -> Iterator[None]:
 
 @contextlib.contextmanager
 def _stopped_early() -> Iterator[None]:
-    """End a run that Ctrl-C stops with one line, exit 130; and quietly one whose reader of standard output has gone.
+    """End a run that Ctrl-C stops with one line, exit 130 (SIGTERM: 143); and quietly one whose reader of standard
+    output has gone.
 
     The commands' own printing (`echo`) copes with a reader that has gone; what reaches this is click's own, the help
     of `metricdsl --help | head -1` or `metricdsl eval --help | true`, which ends as the help does: exit 0.
@@ -681,21 +682,20 @@ def _stopped_early() -> Iterator[None]:
     try:
         yield
     except KeyboardInterrupt:
-        _stop(EXIT_INTERRUPTED)
+        stop(EXIT_INTERRUPTED)
     except Terminated:
-        _stop(EXIT_TERMINATED)
+        stop(EXIT_TERMINATED)
     except BrokenPipeError:
         discard(sys.stdout)
         sys.exit(EXIT_OK)
-    except Exception:
-        if (code := stopped_by()) is not None:  # Polars' error from a callback that the signal broke
-            _stop(code)
+    except (Exception, SystemExit):
+        # Polars' error from a callback that the signal broke; or the command's verdict after a signal whose
+        # exception Polars swallowed: the run was stopped all the same.
+        if (code := stopped_by()) is not None:
+            stop(code)
         raise
-
-
-def _stop(code: int) -> NoReturn:
-    echo("interrupted" if code == EXIT_INTERRUPTED else "terminated", err=True)
-    sys.exit(code)
+    if (code := stopped_by()) is not None:  # as above, for a command that returns
+        stop(code)
 
 
 @contextlib.contextmanager

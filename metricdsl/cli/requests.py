@@ -20,6 +20,7 @@ from metricdsl.project import Project, load
 from metricdsl.render.terminal import inline
 from metricdsl.spec.definitions import GRAINS
 from metricdsl.spec.loader import spec_files
+from metricdsl.stopping import raise_noted
 from metricdsl.tools.default_paths import default_spec_paths
 
 ALLOW_OUTSIDE_PATHS = "metricdsl.allow_outside_paths"  # the key of --allow-outside-paths in click's context
@@ -306,7 +307,9 @@ def source_file(item: str) -> tuple[str, str]:
 
 @contextlib.contextmanager
 def bad_requests() -> Iterator[None]:
-    """A bad request is a usage error of the command, told with its usage line."""
+    """A bad request is a usage error of the command, told with its usage line. The work done inside is given up
+    if a signal was noted meanwhile (Polars may swallow the exception it raised and go on), before any of it is
+    written."""
     try:
         yield
     except (
@@ -317,3 +320,4 @@ def bad_requests() -> Iterator[None]:
         raise
     except RequestError as error:
         raise click.UsageError(str(error)) from None
+    raise_noted()
