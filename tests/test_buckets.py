@@ -35,7 +35,16 @@ EXAMPLE = {
     "orders": SPECS.parent / "examples" / "data" / "orders.csv",
 }
 # Float means and sums beside the windows: plain ones (talk and hold times, amounts) and those of `value=` and `sum=`.
-FLOATS = ["aht", "asa", "sentiment", "w_last_order_amount", "w_order_sum_1d", "w_talk_after", "w_orders_before_2d"]
+FLOATS = [
+    "aht",
+    "asa",
+    "sentiment",
+    "w_last_order_amount",
+    "w_order_sum_1d",
+    "w_talk_after",
+    "w_talk_before",
+    "w_orders_before_2d",
+]
 
 
 @pytest.fixture(scope="module")

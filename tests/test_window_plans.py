@@ -62,6 +62,7 @@ metrics:
   w_order_sum_1d: {source: interactions, expr: 'sum(followed_by(orders, 1d, sum=amount))'}
   w_orders_before_2d: {source: interactions, expr: 'mean(preceded_by(orders, 2d, count=true))'}
   w_talk_after: {source: interactions, expr: 'sum(followed_by(interactions, 1d, sum=talk_s))'}
+  w_talk_before: {source: interactions, expr: 'sum(preceded_by(interactions, 1d, sum=talk_s))'}
   w_credited_team: {source: orders, expr: 'count(where preceded_by(interactions, 1d, value=team) == "south")'}
   w_contacts_after: {source: orders, expr: 'sum(followed_by(interactions, 7d, count=true))'}
 """
@@ -174,6 +175,50 @@ def test_a_large_value_leaves_the_sums_of_small_values_after_it_exact(
         windowed.model, {**given, "orders": []}, ["w_talk_after"], ["customer_id"], as_of=request["as_of"]
     )
     assert [row["w_talk_after"] for row in expected] == [total, 0.0]
+    if engine != "duckdb":
+        with spy() as used:
+            split = windowed.evaluate(data, memory_limit=1, **request)
+        assert used
+        assert_frame_equal(split, whole, check_exact=True)
+
+
+# Talks of one customer, at times from GRID_START, whose running sums round in more than one way.
+ROUNDED = {
+    # The rounding error of adding 1e15 to 1e31 is 1e15 itself: a later 1e-3 is lost in a plain running sum of the
+    # errors as 1e-3 is in the running sum of the talks.
+    "error of errors": [(-3 * DAY, 1e31), (-2 * DAY, 1e15), (-HOUR, 0.0), (0 * DAY, 1e-3), (HOUR, 0.0)],
+    "error of errors, far apart": [(-3 * DAY, 1e300), (-2 * DAY, 1e200), (-HOUR, 0.0), (0 * DAY, 1.0), (HOUR, 0.0)],
+    # The window before the 1e13 holds 1e-3 alone: rebuilt from the running sum of errors after the 1e13's own error,
+    # it came out 0.001953125.
+    "the row's own error": [(0 * DAY, 1e30), (2 * DAY, 1e-3), (2 * DAY + 12 * HOUR, 1e13)],
+    # The window before the 1e15 is empty: exactly 0, not -8.67e-19.
+    "an empty window": [(6 * HOUR, 0.01), (12 * HOUR, 0.001), (2 * DAY + 6 * HOUR, 1e15)],
+}
+
+
+@pytest.mark.parametrize("engine", ["in-memory", "streaming", "duckdb"])
+@pytest.mark.parametrize("talks", list(ROUNDED.values()), ids=list(ROUNDED))
+def test_each_window_sum_is_the_exact_sum_of_its_rows(
+    windowed: metricdsl.Project, engine: str, talks: list[tuple[datetime.timedelta, float]]
+) -> None:
+    """`sum=` of floats both ways, each contact in its own team so that each window is a cell of the table: each sum
+    is the reference's (an exact sum, rounded once), to the last bit, an empty window exactly 0; in buckets the same
+    to the bit."""
+    rows = [
+        {"customer_id": 1, "started_at": GRID_START + at, "talk_s": talk, "team": f"t{i}"}
+        for i, (at, talk) in enumerate(talks)
+    ]
+    data = {"interactions": _frame(windowed, rows), "orders": _frame(windowed, [], "orders")}
+    metrics = ["w_talk_after", "w_talk_before"]
+    request: dict[str, Any] = {"metrics": metrics, "by": ["team"], "as_of": GRID_START + 5 * DAY}
+    request["engine" if engine == "duckdb" else "polars_engine"] = engine
+    whole = windowed.evaluate(data, memory_limit="1TB", **request)
+    given = {"interactions": [{c: r.get(c) for c in windowed.definitions.sources["interactions"].columns} for r in rows]}
+    expected = evaluate_reference(windowed.model, {**given, "orders": []}, metrics, ["team"], as_of=request["as_of"])
+    assert len(expected) == len(rows)
+    by_team = {row["team"]: row for row in whole.to_dicts()}
+    for row in expected:
+        assert {m: by_team[row["team"]][m] for m in metrics} == {m: row[m] for m in metrics}, row["team"]
     if engine != "duckdb":
         with spy() as used:
             split = windowed.evaluate(data, memory_limit=1, **request)

@@ -102,10 +102,12 @@ def hit_column(window: str) -> str:
 STACK_ROW, STACK_KEY, STACK_TIME = "__stack_row", "__stack_key", "__stack_time"
 # The values the windows of a stack read (`value=COL`, `sum=COL`), and the numbers of the rows their probes end.
 STACK_VALUE, STACK_PROBE = "__stack_value", "__stack_probe"
-# The suffix of the column of the rounding errors of a float `sum=` window's running sum (`window_fill`).
-ROUNDING = "__rounding"
-# The suffixes of the columns of a float `sum=` window's running sums (`Compiler.running_sums`).
-RUNNING = ("__running", "__running_before", "__running_error", "__running_errors")
+# A float `sum=` window's running sums (`Compiler.running_sums`): of its values, of the rounding errors of that sum,
+# and of the rounding errors of the errors' sum. Each level's column of a window is COLUMN + its suffix.
+RUNNING = ("__running0", "__running1", "__running2")
+ROUNDING = "__error"  # + the level: a row's rounding error in the running sum of a level
+# The suffix + the level of the columns of the running sums beyond the first found for a window (`window_fill`).
+FOUND = "__found"
 # Beyond any time: no row looked for after (before) this one within its key.
 NONE_AFTER, NONE_BEFORE = 2**63 - 1, -(2**63)
 
@@ -126,6 +128,11 @@ def _addend(call: ast.Call, keys: list[str], hit: str, values: dict[tuple[str, s
     if form is None or form[0] != "sum":
         return looked_for.cast(pl.Int64)
     return pl.when(looked_for).then(pl.col(values[(call.args[0].name, form[1].name)])).fill_null(0)  # type: ignore[union-attr]
+
+
+def _before(running: pl.Expr, keys: list[str]) -> pl.Expr:
+    """A running sum at the row before, within the key: 0 at the key's first row."""
+    return pl.when(_same_key(keys, 1)).then(running.shift(1)).otherwise(0.0)
 
 
 def _difference(prefix: str, forward: bool) -> pl.Expr:
@@ -543,24 +550,26 @@ class Compiler:
             expr for column, call in calls for expr in self.window_fill(column, call, keys, hits[column], values)
         )
         names = [c for c, _ in calls]
-        # The rounding errors of the running sums of float `sum=` windows, beside their prefixes (`window_fill`).
-        errors = {c: f"{c}{ROUNDING}" for c, call in calls if self.float_sum(call)}
-        results = [stack.filter(pl.col(STACK_ROW).is_not_null()).sort(STACK_ROW).select(*names, *errors.values())]
+        # The running sums of the rounding errors of float `sum=` windows, beside their own (`window_fill`).
+        errors = {c: [f"{c}{FOUND}{level}" for level in range(1, len(RUNNING))] for c, call in calls if self.float_sum(call)}
+        finer = [e for columns in errors.values() for e in columns]
+        results = [stack.filter(pl.col(STACK_ROW).is_not_null()).sort(STACK_ROW).select(*names, *finer)]
         if not probes:
             return results[0]
         # A count or a sum is the difference of the prefixes of its rows at the row's probe row and at the row; a float
         # sum adds the difference of the rounding errors of the two prefixes.
         for probe in probes.values():
             ends = [c for c, (p, _) in windows.items() if p == probe]
-            ends += [errors[c] for c in ends if c in errors]
+            ends += [e for c in ends for e in errors.get(c, ())]
             results.append(
                 stack.filter(pl.col(probe).is_not_null()).sort(probe).select(pl.col(c).alias(f"{c}_end") for c in ends)
             )
         differences = {}
         for c, (_, forward) in windows.items():
             difference = _difference(c, forward)
-            if c in errors:
-                difference = difference + _difference(errors[c], forward)
+            if c in errors:  # plus the differences of the running sums of its errors, the smallest added first
+                rounding = [_difference(e, forward) for e in errors[c]]
+                difference = difference + functools.reduce(lambda total, finer: finer + total, reversed(rounding))
             differences[c] = difference.alias(c)
         return pl.concat(results, how="horizontal").select(differences.get(c, pl.col(c)) for c in names)
 
@@ -568,27 +577,30 @@ class Compiler:
         self, sums: list[tuple[str, ast.Call]], keys: list[str], hits: dict[str, str], values: dict[tuple[str, str], str]
     ) -> list[list[pl.Expr]]:
         """The running sums of the float `sum=` windows `sums` over the sorted stack, in steps (Polars computes no
-        window of a window): within each key, so that no other key's rows round them, and with the rounding error of
-        each addition found exactly (Knuth's TwoSum of the running sum before the row and the row's value) and summed
-        apart. A difference of two running sums plus the difference of their errors is a window's sum to within a
-        rounding of it, where the running sums alone lose every small value after a large one (1e17 + 1 is 1e17).
-        Columns `COLUMN` + each of RUNNING: the running sum, the one before the row, the row's error, their sum."""
+        window of a window), each within its key so that no other key's rows round it.
+
+        A running float sum rounds away what is small beside it (1e17 + 1 is 1e17), and a window's sum is a
+        difference of two of them. So the rounding error of each addition is found exactly (Knuth's TwoSum of the
+        running sum before the row and the row's value) and summed in a running sum of its own, and the errors of that
+        sum likewise, once more. A window's sum is the difference of the running sums plus the differences of the
+        running sums of errors: exact to a rounding unless the values of a key span more than about 10^32 three
+        times over; an empty window is exactly 0. Columns COLUMN + each of RUNNING, and COLUMN + ROUNDING + level."""
         if not sums:
             return []
         key = (~_same_key(keys, 1)).cum_sum()
         added = {column: _addend(call, keys, hits[column], values) for column, call in sums}
-        prefix, before, error, errors = ({c: f"{c}{part}" for c, _ in sums} for part in RUNNING)
-        first = [added[c].cum_sum().over(key).alias(prefix[c]) for c, _ in sums]
-        second = []
-        for c, _ in sums:
-            earlier = pl.when(_same_key(keys, 1)).then(pl.col(prefix[c]).shift(1)).otherwise(0.0)
-            back = pl.col(prefix[c]) - earlier
-            second += [
-                earlier.alias(before[c]),
-                ((earlier - (pl.col(prefix[c]) - back)) + (added[c] - back)).alias(error[c]),
-            ]
-        third = [pl.col(error[c]).cum_sum().over(key).alias(errors[c]) for c, _ in sums]
-        return [first, second, third]
+        steps = [[added[c].cum_sum().over(key).alias(f"{c}{RUNNING[0]}") for c, _ in sums]]
+        for level in range(1, len(RUNNING)):
+            step = []
+            for c, _ in sums:
+                running = pl.col(f"{c}{RUNNING[level - 1]}")
+                earlier = _before(running, keys)
+                value = added[c] if level == 1 else pl.col(f"{c}{ROUNDING}{level - 1}")
+                back = running - earlier
+                error = (earlier - (running - back)) + (value - back)  # TwoSum: exactly earlier + value - running
+                step += [error.alias(f"{c}{ROUNDING}{level}"), error.cum_sum().over(key).alias(f"{c}{RUNNING[level]}")]
+            steps.append(step)
+        return steps
 
     def window_fill(
         self, column: str, call: ast.Call, keys: list[str], hit: str, values: dict[tuple[str, str], str]
@@ -610,16 +622,15 @@ class Compiler:
         run_end = ~(following & (time.shift(-1) == time).fill_null(False))
         run_start = ~(preceding & (time.shift(1) == time).fill_null(False))
         if form is not None and form[0] in ("count", "sum"):
-            if self.float_sum(call):  # the running sums of `running_sums`, within the key, with their errors
-                prefix, before, error, errors = (pl.col(f"{column}{part}") for part in RUNNING)
-                if forward:
-                    found, rounding = (pl.when(run_end).then(e).backward_fill() for e in (prefix, errors))
-                else:
-                    found, rounding = (pl.when(run_start).then(e).forward_fill() for e in (before, errors - error))
-                return [
-                    pl.when(unknown).then(None).otherwise(e).alias(n)
-                    for e, n in ((found, column), (rounding, f"{column}{ROUNDING}"))
+            if self.float_sum(call):  # the running sums of `running_sums`, of the values and of their errors
+                names = [column, *(f"{column}{FOUND}{level}" for level in range(1, len(RUNNING)))]
+                sums = [
+                    pl.when(run_end).then(running).backward_fill()
+                    if forward
+                    else pl.when(run_start).then(_before(running, keys)).forward_fill()
+                    for running in (pl.col(f"{column}{part}") for part in RUNNING)
                 ]
+                return [pl.when(unknown).then(None).otherwise(e).alias(n) for e, n in zip(sums, names, strict=True)]
             addend = _addend(call, keys, hit, values)
             prefix = addend.cum_sum()
             found = (
