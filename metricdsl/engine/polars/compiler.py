@@ -557,7 +557,7 @@ class Compiler:
         if not probes:
             return results[0]
         # A count or a sum is the difference of the prefixes of its rows at the row's probe row and at the row; a float
-        # sum adds the difference of the rounding errors of the two prefixes.
+        # sum adds the differences of the running sums of its rounding errors (`running_sums`).
         for probe in probes.values():
             ends = [c for c, (p, _) in windows.items() if p == probe]
             ends += [e for c in ends for e in errors.get(c, ())]
