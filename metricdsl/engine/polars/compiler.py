@@ -105,9 +105,7 @@ STACK_VALUE, STACK_PROBE = "__stack_value", "__stack_probe"
 # A float `sum=` window's running sums (`Compiler.running_sums`): of its values, of the rounding errors of that sum,
 # and of the rounding errors of the errors' sum. Each level's column of a window is COLUMN + its suffix.
 RUNNING = ("__running0", "__running1", "__running2")
-ROUNDING = "__error"  # + the level: a row's rounding error in the running sum of a level
-# The suffix + the level of the columns of the running sums beyond the first found for a window (`window_fill`).
-FOUND = "__found"
+ERROR = "__error"  # + the level: a row's rounding error in the running sum of a level
 # Beyond any time: no row looked for after (before) this one within its key.
 NONE_AFTER, NONE_BEFORE = 2**63 - 1, -(2**63)
 
@@ -133,6 +131,12 @@ def _addend(call: ast.Call, keys: list[str], hit: str, values: dict[tuple[str, s
 def _before(running: pl.Expr, keys: list[str]) -> pl.Expr:
     """A running sum at the row before, within the key: 0 at the key's first row."""
     return pl.when(_same_key(keys, 1)).then(running.shift(1)).otherwise(0.0)
+
+
+def _found_sums(column: str) -> list[str]:
+    """The columns of a float `sum=` window's running sums found at each row (`window_fill`): the window's own, then
+    one per level of rounding errors."""
+    return [column, *(f"{column}__found{level}" for level in range(1, len(RUNNING)))]
 
 
 def _difference(prefix: str, forward: bool) -> pl.Expr:
@@ -551,7 +555,7 @@ class Compiler:
         )
         names = [c for c, _ in calls]
         # The running sums of the rounding errors of float `sum=` windows, beside their own (`window_fill`).
-        errors = {c: [f"{c}{FOUND}{level}" for level in range(1, len(RUNNING))] for c, call in calls if self.float_sum(call)}
+        errors = {c: _found_sums(c)[1:] for c, call in calls if self.float_sum(call)}
         finer = [e for columns in errors.values() for e in columns]
         results = [stack.filter(pl.col(STACK_ROW).is_not_null()).sort(STACK_ROW).select(*names, *finer)]
         if not probes:
@@ -584,7 +588,7 @@ class Compiler:
         running sum before the row and the row's value) and summed in a running sum of its own, and the errors of that
         sum likewise, once more. A window's sum is the difference of the running sums plus the differences of the
         running sums of errors: exact to a rounding unless the values of a key span more than about 10^32 three
-        times over; an empty window is exactly 0. Columns COLUMN + each of RUNNING, and COLUMN + ROUNDING + level."""
+        times over; an empty window is exactly 0. Columns COLUMN + each of RUNNING, and COLUMN + ERROR + level."""
         if not sums:
             return []
         key = (~_same_key(keys, 1)).cum_sum()
@@ -595,10 +599,10 @@ class Compiler:
             for c, _ in sums:
                 running = pl.col(f"{c}{RUNNING[level - 1]}")
                 earlier = _before(running, keys)
-                value = added[c] if level == 1 else pl.col(f"{c}{ROUNDING}{level - 1}")
+                value = added[c] if level == 1 else pl.col(f"{c}{ERROR}{level - 1}")
                 back = running - earlier
                 error = (earlier - (running - back)) + (value - back)  # TwoSum: exactly earlier + value - running
-                step += [error.alias(f"{c}{ROUNDING}{level}"), error.cum_sum().over(key).alias(f"{c}{RUNNING[level]}")]
+                step += [error.alias(f"{c}{ERROR}{level}"), error.cum_sum().over(key).alias(f"{c}{RUNNING[level]}")]
             steps.append(step)
         return steps
 
@@ -623,14 +627,15 @@ class Compiler:
         run_start = ~(preceding & (time.shift(1) == time).fill_null(False))
         if form is not None and form[0] in ("count", "sum"):
             if self.float_sum(call):  # the running sums of `running_sums`, of the values and of their errors
-                names = [column, *(f"{column}{FOUND}{level}" for level in range(1, len(RUNNING)))]
                 sums = [
                     pl.when(run_end).then(running).backward_fill()
                     if forward
                     else pl.when(run_start).then(_before(running, keys)).forward_fill()
                     for running in (pl.col(f"{column}{part}") for part in RUNNING)
                 ]
-                return [pl.when(unknown).then(None).otherwise(e).alias(n) for e, n in zip(sums, names, strict=True)]
+                return [
+                    pl.when(unknown).then(None).otherwise(e).alias(n) for e, n in zip(sums, _found_sums(column), strict=True)
+                ]
             addend = _addend(call, keys, hit, values)
             prefix = addend.cum_sum()
             found = (
