@@ -82,7 +82,7 @@ from metricdsl.semantics.checker import check
 from metricdsl.semantics.graph import dependency_graph, impact, resolve
 from metricdsl.spec.json_schema import spec_schema
 from metricdsl.spec.loader import links_outside, load_files, spec_files
-from metricdsl.stopping import EXIT_INTERRUPTED, EXIT_TERMINATED, Terminated, handled, stop, stopped_by
+from metricdsl.stopping import EXIT_INTERRUPTED, EXIT_TERMINATED, Terminated, handled, raise_noted, stop, stopped_by
 from metricdsl.tools.diff import DiffError, diff_specs
 from metricdsl.tools.explain import explain_metric
 from metricdsl.tools.fmt import format_path, write_formatted
@@ -663,12 +663,15 @@ class _OneLine(click.ClickException):
 
 @contextlib.contextmanager
 def _told_in_one_line() -> Iterator[None]:
+    """A bad request is told in one line; the work done inside is given up if a signal was noted meanwhile (as in
+    `bad_requests`)."""
     try:
         yield
     except (EngineUnavailable, NotExactInDialect, ReportUnavailable):
         raise
     except RequestError as error:
         raise _OneLine(terminal.inline(error)) from None
+    raise_noted()
 
 
 @contextlib.contextmanager
